@@ -1,0 +1,24 @@
+namespace Freshet;
+
+/// <summary>The names silos, clients and tools agree on: stream namespaces and provider names.</summary>
+public static class FreshetNames
+{
+    /// <summary>The stream provider that carries samples and weight deltas.</summary>
+    public const string StreamProvider = "freshet";
+
+    /// <summary>Stream namespace of CTR and CVR samples.</summary>
+    public const string SamplesNamespace = "samples";
+
+    /// <summary>Stream namespace of weight deltas and checkpoint announcements.</summary>
+    public const string WeightsNamespace = "weights";
+
+    /// <summary>Grain storage of the changing and dense tiers and of job state.</summary>
+    public const string GrainStorage = "freshet";
+
+    /// <summary>Storage the memory stream provider keeps its subscriptions in.</summary>
+    public const string PubSubStorage = "PubSubStore";
+
+    public const string DefaultClusterId = "freshet";
+
+    public const string DefaultServiceId = "freshet";
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Freshet.Bench;
+using Freshet.Cli.Output;
+using Freshet.Model.Schema;
+using TorchSharp;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary><c>freshet bench ...</c>: benchmarks, reported as ratios against a baseline measured in the same run.</summary>
+public static class BenchCommand
+{
+    public static Command Build(CliContext cli)
+    {
+        var bench = new Command("bench", "Benchmarks (figures are ratios against a baseline measured in the same run)");
+        var schema = new Option<string>("--schema") { Description = "Feature schema JSON", DefaultValueFactory = _ => "schemas/synthetic.json" };
+        var data = new Option<string>("--data") { Description = "Log, folder or 'synthetic'", DefaultValueFactory = _ => "synthetic" };
+        var samples = new Option<long>("--samples") { Description = "Samples for the trainer runs", DefaultValueFactory = _ => 200_000 };
+        var reference = new Option<bool>("--toolchain-reference") { Description = "Also time the toolchain note's reference model (26 fields, batch 1024)" };
+        var threads = new Option<int?>("--threads") { Description = "TorchSharp threads (default: the number of cores)" };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
+        var train = new Command("train", "samples/s of the streaming trainer and its step next to a bare TorchSharp loop over the same model")
+        {
+            schema, data, samples, reference, threads, json,
+        };
+        train.SetAction(async (p, ct) =>
+        {
+            torch.set_num_threads(p.GetValue(threads) ?? Environment.ProcessorCount);
+            var s = SchemaLoader.Load(p.GetValue(schema)!);
+            var r = await TrainBenchmark.RunAsync(s, p.GetValue(data)!, p.GetValue(samples), p.GetValue(reference), m => cli.Error.WriteLine($"bench: {m}"), ct);
+            var b = r.Bare.SamplesPerSecond;
+            await cli.Out.WriteLineAsync($"bare TorchSharp loop        {b,10:N0} samples/s  1.00");
+            await cli.Out.WriteLineAsync($"bare loop + scoring         {r.BareWithScoring.SamplesPerSecond,10:N0} samples/s  {r.BareWithScoring.SamplesPerSecond / b:F2}");
+            await cli.Out.WriteLineAsync($"freshet step (in memory)    {r.StepOnly.SamplesPerSecond,10:N0} samples/s  {r.StepOnly.SamplesPerSecond / b:F2}");
+            await cli.Out.WriteLineAsync($"freshet train (end to end)  {r.Trainer.SamplesPerSecond,10:N0} samples/s  {r.Trainer.SamplesPerSecond / b:F2}");
+            if (r.ToolchainReference is { } t) await cli.Out.WriteLineAsync($"toolchain reference model   {t.SamplesPerSecond,10:N0} samples/s (the toolchain note measured 63-67k)");
+            var peak = ProcessMemory.PeakResidentMegabytes();
+            await cli.Out.WriteLineAsync($"peak resident memory {peak:N0} MB");
+            if (p.GetValue(json))
+            {
+                JsonResult.Write(cli.Out, new JsonObject
+                {
+                    ["command"] = "bench train",
+                    ["bareSamplesPerSecond"] = Math.Round(b, 1),
+                    ["bareWithScoringSamplesPerSecond"] = Math.Round(r.BareWithScoring.SamplesPerSecond, 1),
+                    ["stepSamplesPerSecond"] = Math.Round(r.StepOnly.SamplesPerSecond, 1),
+                    ["trainerSamplesPerSecond"] = Math.Round(r.Trainer.SamplesPerSecond, 1),
+                    ["stepVsBare"] = Math.Round(r.StepOnly.SamplesPerSecond / b, 3),
+                    ["stepVsBareWithScoring"] = Math.Round(r.StepOnly.SamplesPerSecond / r.BareWithScoring.SamplesPerSecond, 3),
+                    ["trainerVsBare"] = Math.Round(r.Trainer.SamplesPerSecond / b, 3),
+                    ["toolchainReferenceSamplesPerSecond"] = r.ToolchainReference is { } tr ? Math.Round(tr.SamplesPerSecond, 1) : null,
+                    ["rows"] = new JsonObject(r.Rows.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                    ["peakRssMb"] = Math.Round(peak, 1),
+                });
+            }
+            return 0;
+        });
+        bench.Subcommands.Add(train);
+        return bench;
+    }
+}

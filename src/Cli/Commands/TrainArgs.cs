@@ -1,0 +1,37 @@
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary>Arguments of <c>freshet train</c>.</summary>
+public sealed record TrainArgs
+{
+    public const long DefaultSyntheticSamples = 300_000;
+
+    public required string Schema { get; init; }
+
+    public required string Data { get; init; }
+
+    /// <summary>Samples to train on (CTR and CVR together); all of a log, 300,000 of the synthetic stream by default.</summary>
+    public long? Samples { get; init; }
+
+    public Strategy Strategy { get; init; } = Strategy.All;
+
+    public int? BatchSize { get; init; }
+
+    public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
+
+    public BadRowPolicy? BadRows { get; init; }
+
+    /// <summary>Folder of a checkpoint store to save the trained model to.</summary>
+    public string? Checkpoint { get; init; }
+
+    /// <summary>Folder of a checkpoint store to start from (its latest version, or <see cref="RestoreVersion"/>).</summary>
+    public string? Restore { get; init; }
+
+    public long? RestoreVersion { get; init; }
+
+    public int? Threads { get; init; }
+
+    public bool Json { get; init; }
+}

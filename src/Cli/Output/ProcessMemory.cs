@@ -1,0 +1,23 @@
+namespace Freshet.Cli.Output;
+
+/// <summary>Resident memory of this process as the kernel counts it.</summary>
+public static class ProcessMemory
+{
+    /// <summary>Peak resident set (VmHWM) in MB; on systems without /proc, the managed peak working set.</summary>
+    public static double PeakResidentMegabytes()
+    {
+        const string status = "/proc/self/status";
+        if (File.Exists(status))
+        {
+            foreach (var line in File.ReadLines(status))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    var kb = long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                    return kb / 1024.0;
+                }
+            }
+        }
+        return System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+    }
+}

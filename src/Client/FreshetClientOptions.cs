@@ -1,0 +1,14 @@
+namespace Freshet.Client;
+
+/// <summary>How the client reaches a Freshet cluster (configuration section <c>Freshet:Client</c>).</summary>
+public sealed class FreshetClientOptions
+{
+    public const string Section = "Freshet:Client";
+
+    /// <summary>Gateway port of a localhost cluster (the local profile).</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    public string ClusterId { get; set; } = FreshetNames.DefaultClusterId;
+
+    public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
+}

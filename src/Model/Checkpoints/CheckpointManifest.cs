@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Freshet.Model.Checkpoints;
+
+/// <summary>
+/// <c>manifest.json</c>, written last: a checkpoint exists only once its manifest does, and every
+/// file it lists is verified (size and SHA-256) before anything is loaded.
+/// </summary>
+public sealed record CheckpointManifest
+{
+    public const string FileName = "manifest.json";
+    public const string FormatName = "freshet-checkpoint";
+    public const int CurrentFormatVersion = 1;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string Format { get; init; } = FormatName;
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+
+    public required string Model { get; init; }
+
+    /// <summary>The monotonic <c>ModelVersion</c>.</summary>
+    public required long Version { get; init; }
+
+    public required DateTime CreatedUtc { get; init; }
+
+    /// <summary>Event time of the last sample trained into this state, if any.</summary>
+    public DateTime? EventTime { get; init; }
+
+    /// <summary>Samples trained since the model was created.</summary>
+    public long Samples { get; init; }
+
+    public string? Strategy { get; init; }
+
+    public required IReadOnlyList<ManifestFile> Files { get; init; }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    public static CheckpointManifest Parse(byte[] json, string where)
+    {
+        CheckpointManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<CheckpointManifest>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException($"{where}: the manifest is not valid JSON ({e.Message})", e);
+        }
+        if (m is null || m.Format != FormatName)
+        {
+            throw new CheckpointException($"{where}: not a Freshet checkpoint manifest");
+        }
+        if (m.FormatVersion > CurrentFormatVersion)
+        {
+            throw new CheckpointException($"{where}: format version {m.FormatVersion} is newer than this build reads ({CurrentFormatVersion}); upgrade Freshet");
+        }
+        return m;
+    }
+
+    public static string VersionFolder(string model, long version) => $"{model}/{version:D10}";
+}

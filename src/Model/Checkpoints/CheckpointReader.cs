@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+
+namespace Freshet.Model.Checkpoints;
+
+/// <summary>Opens a checkpoint version: reads its manifest and verifies every file's size and SHA-256 before anything is loaded.</summary>
+public sealed class CheckpointReader
+{
+    private readonly ICheckpointStore _store;
+
+    private CheckpointReader(ICheckpointStore store, CheckpointManifest manifest)
+    {
+        _store = store;
+        Manifest = manifest;
+    }
+
+    public CheckpointManifest Manifest { get; }
+
+    /// <summary>Opens <paramref name="version"/>, or the latest complete version when null.</summary>
+    public static async Task<CheckpointReader> OpenAsync(ICheckpointStore store, string model, long? version = null, CancellationToken cancellationToken = default)
+    {
+        var v = version;
+        if (v is null)
+        {
+            var versions = await store.ListVersionsAsync(model, cancellationToken);
+            if (versions.Count == 0)
+            {
+                throw new CheckpointException($"no checkpoint of model '{model}' in {store.Location} (a version counts once its manifest is written)");
+            }
+            v = versions[^1];
+        }
+        var where = $"checkpoint {CheckpointManifest.VersionFolder(model, v.Value)} in {store.Location}";
+        var bytes = await store.ReadManifestAsync(model, v.Value, cancellationToken)
+            ?? throw new CheckpointException($"{where} has no {CheckpointManifest.FileName}: it was never completed, or is being written");
+        var manifest = CheckpointManifest.Parse(bytes, where);
+        var reader = new CheckpointReader(store, manifest);
+        await reader.VerifyAsync(cancellationToken);
+        return reader;
+    }
+
+    /// <summary>Checks every listed file's size and SHA-256; the first mismatch is an error naming the file.</summary>
+    public async Task VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        var buffer = new byte[1 << 20];
+        foreach (var f in Manifest.Files)
+        {
+            await using var s = await _store.OpenReadAsync(Manifest.Model, Manifest.Version, f.Name, cancellationToken);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            int read;
+            while ((read = await s.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                size += read;
+            }
+            var where = $"checkpoint {CheckpointManifest.VersionFolder(Manifest.Model, Manifest.Version)}: file '{f.Name}'";
+            if (size != f.Bytes)
+            {
+                throw new CheckpointException($"{where} has {size} bytes, the manifest says {f.Bytes}: the file is truncated or was changed; load an earlier version");
+            }
+            var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (!string.Equals(digest, f.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CheckpointException($"{where} fails its SHA-256 check (expected {f.Sha256}, found {digest}): the file is corrupt; load an earlier version");
+            }
+        }
+    }
+
+    public Task<Stream> OpenAsync(ManifestFile file, CancellationToken cancellationToken = default) =>
+        _store.OpenReadAsync(Manifest.Model, Manifest.Version, file.Name, cancellationToken);
+
+    public string Describe(ManifestFile file) => $"checkpoint {CheckpointManifest.VersionFolder(Manifest.Model, Manifest.Version)}: file '{file.Name}'";
+}

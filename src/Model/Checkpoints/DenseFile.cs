@@ -1,0 +1,111 @@
+using System.Text;
+using Freshet.Model.Towers;
+using Freshet.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Freshet.Model.Checkpoints;
+
+/// <summary>
+/// Binary file of the dense tier (little-endian): magic <c>FRSHDENS</c>, format version, tensor
+/// count, then per tensor its name, element type, shape and raw data (weights and batch-norm running
+/// statistics), then the dense optimizers' state.
+/// </summary>
+public static class DenseFile
+{
+    private static readonly byte[] Magic = "FRSHDENS"u8.ToArray();
+    private const ushort FormatVersion = 1;
+
+    public static void Write(Stream stream, EsmmModel model, DenseOptimizers? optimizers)
+    {
+        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic);
+        w.Write(FormatVersion);
+        var state = model.StateInOrder();
+        w.Write(state.Count);
+        foreach (var (name, t) in state)
+        {
+            w.Write(name);
+            w.Write((byte)t.dtype);
+            w.Write(t.shape.Length);
+            foreach (var d in t.shape) w.Write(d);
+            var bytes = t.contiguous().bytes;
+            w.Write(bytes.Length);
+            w.Write(bytes);
+        }
+        if (optimizers is null)
+        {
+            w.Write(0);
+            return;
+        }
+        using var ms = new MemoryStream();
+        using (var ow = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true)) optimizers.Save(ow);
+        w.Write((int)ms.Length);
+        w.Write(ms.GetBuffer(), 0, (int)ms.Length);
+    }
+
+    /// <summary>The tensors and optimizer state of a dense file, read and checked but not yet applied.</summary>
+    public sealed record Content(IReadOnlyDictionary<string, (ScalarType Type, long[] Shape, byte[] Data)> Tensors, byte[] OptimizerState);
+
+    public static Content Read(Stream stream, string name)
+    {
+        using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new CheckpointException($"{name}: not a Freshet dense file (bad magic)");
+            var version = r.ReadUInt16();
+            if (version > FormatVersion) throw new CheckpointException($"{name}: dense format {version} is newer than this build reads ({FormatVersion})");
+            var count = r.ReadInt32();
+            var tensors = new Dictionary<string, (ScalarType, long[], byte[])>(StringComparer.Ordinal);
+            for (var i = 0; i < count; i++)
+            {
+                var tensorName = r.ReadString();
+                var type = (ScalarType)r.ReadByte();
+                var rank = r.ReadInt32();
+                var shape = new long[rank];
+                for (var k = 0; k < rank; k++) shape[k] = r.ReadInt64();
+                var length = r.ReadInt32();
+                var data = r.ReadBytes(length);
+                if (data.Length != length) throw new EndOfStreamException();
+                tensors[tensorName] = (type, shape, data);
+            }
+            var optimizerLength = r.ReadInt32();
+            var optimizer = r.ReadBytes(optimizerLength);
+            if (optimizer.Length != optimizerLength) throw new EndOfStreamException();
+            return new Content(tensors, optimizer);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new CheckpointException($"{name}: the file ends early (truncated)", e);
+        }
+    }
+
+    /// <summary>Copies the content into the model (and optimizers); every tensor must match by name, type and shape.</summary>
+    public static void Apply(Content content, EsmmModel model, DenseOptimizers? optimizers, string name)
+    {
+        var state = model.StateInOrder();
+        foreach (var (tensorName, t) in state)
+        {
+            if (!content.Tensors.TryGetValue(tensorName, out var stored))
+            {
+                throw new CheckpointException($"{name}: tensor '{tensorName}' is missing: the checkpoint was written for a different model (schema fields or model.hidden differ)");
+            }
+            if (stored.Type != t.dtype || !stored.Shape.SequenceEqual(t.shape))
+            {
+                throw new CheckpointException($"{name}: tensor '{tensorName}' is {stored.Type} [{string.Join(",", stored.Shape)}], the model's is {t.dtype} [{string.Join(",", t.shape)}]: the checkpoint was written for a different model");
+            }
+        }
+        using (no_grad())
+        {
+            foreach (var (tensorName, t) in state)
+            {
+                t.bytes = content.Tensors[tensorName].Data;
+            }
+        }
+        if (optimizers is not null && content.OptimizerState.Length > 0)
+        {
+            using var r = new BinaryReader(new MemoryStream(content.OptimizerState));
+            optimizers.Load(r);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+namespace Freshet.Model.Checkpoints;
+
+/// <summary>
+/// Where full checkpoints live: <c>{model}/{version:D10}/</c> holding the files and, written last,
+/// <c>manifest.json</c>. A version without a manifest is invisible. Implementations: a local
+/// directory, Azure Blob.
+/// </summary>
+public interface ICheckpointStore
+{
+    /// <summary>Where the store is, for messages.</summary>
+    string Location { get; }
+
+    /// <summary>Versions of <paramref name="model"/> that have a manifest, ascending.</summary>
+    Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>A version number above every version written or started so far.</summary>
+    Task<long> NextVersionAsync(string model, CancellationToken cancellationToken = default);
+
+    Task<Stream> OpenWriteAsync(string model, long version, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens a file for reading; a missing file is a <see cref="CheckpointException"/> naming it.</summary>
+    Task<Stream> OpenReadAsync(string model, long version, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes the manifest atomically: the version becomes visible.</summary>
+    Task CommitManifestAsync(string model, long version, byte[] manifest, CancellationToken cancellationToken = default);
+
+    /// <summary>The manifest's bytes, or null when the version has none.</summary>
+    Task<byte[]?> ReadManifestAsync(string model, long version, CancellationToken cancellationToken = default);
+
+    Task DeleteVersionAsync(string model, long version, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace Freshet.Model.Checkpoints;
+
+/// <summary>Checkpoints in a local directory: <c>{root}/{model}/{version:D10}/</c>.</summary>
+public sealed class LocalCheckpointStore : ICheckpointStore
+{
+    public LocalCheckpointStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    public string Location => Root;
+
+    public Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<long>>([.. AllVersions(model).Where(v => File.Exists(Path.Combine(VersionPath(model, v), CheckpointManifest.FileName)))]);
+
+    public Task<long> NextVersionAsync(string model, CancellationToken cancellationToken = default)
+    {
+        var next = AllVersions(model).DefaultIfEmpty(0).Max() + 1;
+        Directory.CreateDirectory(VersionPath(model, next));
+        return Task.FromResult(next);
+    }
+
+    public Task<Stream> OpenWriteAsync(string model, long version, string name, CancellationToken cancellationToken = default)
+    {
+        var dir = VersionPath(model, version);
+        Directory.CreateDirectory(dir);
+        return Task.FromResult<Stream>(new FileStream(Path.Combine(dir, name), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20));
+    }
+
+    public Task<Stream> OpenReadAsync(string model, long version, string name, CancellationToken cancellationToken = default)
+    {
+        var path = Path.Combine(VersionPath(model, version), name);
+        if (!File.Exists(path))
+        {
+            throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(model, version)}: file '{name}' is missing ({path})");
+        }
+        return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20));
+    }
+
+    public async Task CommitManifestAsync(string model, long version, byte[] manifest, CancellationToken cancellationToken = default)
+    {
+        var dir = VersionPath(model, version);
+        var temp = Path.Combine(dir, CheckpointManifest.FileName + ".tmp");
+        await File.WriteAllBytesAsync(temp, manifest, cancellationToken);
+        File.Move(temp, Path.Combine(dir, CheckpointManifest.FileName), overwrite: true);
+    }
+
+    public async Task<byte[]?> ReadManifestAsync(string model, long version, CancellationToken cancellationToken = default)
+    {
+        var path = Path.Combine(VersionPath(model, version), CheckpointManifest.FileName);
+        return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
+    }
+
+    public Task DeleteVersionAsync(string model, long version, CancellationToken cancellationToken = default)
+    {
+        var dir = VersionPath(model, version);
+        if (Directory.Exists(dir))
+        {
+            // The manifest goes first, so a half-deleted version is invisible rather than corrupt.
+            var manifest = Path.Combine(dir, CheckpointManifest.FileName);
+            if (File.Exists(manifest)) File.Delete(manifest);
+            Directory.Delete(dir, recursive: true);
+        }
+        return Task.CompletedTask;
+    }
+
+    public string VersionPath(string model, long version) => Path.Combine(Root, model, version.ToString("D10", CultureInfo.InvariantCulture));
+
+    private IEnumerable<long> AllVersions(string model)
+    {
+        var dir = Path.Combine(Root, model);
+        if (!Directory.Exists(dir)) return [];
+        return Directory.EnumerateDirectories(dir)
+            .Select(d => long.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)
+            .Where(v => v > 0)
+            .Order();
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text;
+using Freshet.Model.Embeddings;
+using Freshet.Model.Training;
+
+namespace Freshet.Model.Checkpoints;
+
+/// <summary>Full checkpoints of an in-process model: every table (one shard each), the dense tier, and the schema.</summary>
+public static class ModelCheckpoint
+{
+    public const string DenseFileName = "dense.bin";
+    public const string SchemaFileName = "schema.json";
+
+    public static string ShardFileName(string table, int shard) => $"{table}.{shard:D4}.shard";
+
+    public static string StatisticsFileName(string rate, int shard) => $"{rate}.{shard:D4}.stats";
+
+    public static async Task<CheckpointManifest> SaveAsync(ICheckpointStore store, InProcessParameterStore model, DateTime? eventTime, long samples, string? strategy, CancellationToken cancellationToken = default)
+    {
+        var writer = await CheckpointWriter.BeginAsync(store, model.Schema.Name, cancellationToken);
+        await writer.AddFileAsync(SchemaFileName, "schema", s => s.Write(Encoding.UTF8.GetBytes(model.Schema.Json)), cancellationToken: cancellationToken);
+        foreach (var table in model.Tables)
+        {
+            var snap = table.Export();
+            await writer.AddFileAsync(ShardFileName(table.Name, 0), "shard", s => ShardFile.Write(s, snap, 0, 1), table.Name, 0, 1, snap.Ids.Length, cancellationToken);
+        }
+        foreach (var rate in model.Rates)
+        {
+            var snap = rate.Export();
+            await writer.AddFileAsync(StatisticsFileName(rate.Name, 0), "stats", s => ShardFile.Write(s, snap, 0, 1, withState: false), rate.Name, 0, 1, snap.Ids.Length, cancellationToken);
+        }
+        await writer.AddFileAsync(DenseFileName, "dense", s => DenseFile.Write(s, model.ComputeModel, model.Optimizers), cancellationToken: cancellationToken);
+        return await writer.CommitAsync(eventTime, samples, strategy, cancellationToken);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="version"/> (the latest when null) into <paramref name="model"/>. Every file
+    /// is verified and parsed before the model is touched, so a bad checkpoint leaves it as it was.
+    /// </summary>
+    public static async Task<CheckpointManifest> LoadAsync(ICheckpointStore store, InProcessParameterStore model, long? version = null, CancellationToken cancellationToken = default)
+    {
+        var reader = await CheckpointReader.OpenAsync(store, model.Schema.Name, version, cancellationToken);
+        var snapshots = new Dictionary<string, List<TableSnapshot>>(StringComparer.Ordinal);
+        var statistics = new Dictionary<string, TableSnapshot>(StringComparer.Ordinal);
+        DenseFile.Content? dense = null;
+        foreach (var f in reader.Manifest.Files)
+        {
+            await using var s = await reader.OpenAsync(f, cancellationToken);
+            switch (f.Kind)
+            {
+                case "shard":
+                    var (snap, _, _) = ShardFile.Read(s, reader.Describe(f));
+                    if (!snapshots.TryGetValue(snap.Table, out var list)) snapshots[snap.Table] = list = [];
+                    list.Add(snap);
+                    break;
+                case "stats":
+                    var (stats, _, _) = ShardFile.Read(s, reader.Describe(f));
+                    statistics[stats.Table] = stats;
+                    break;
+                case "dense":
+                    dense = DenseFile.Read(s, reader.Describe(f));
+                    break;
+            }
+        }
+        if (dense is null)
+        {
+            throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)} has no {DenseFileName}");
+        }
+        foreach (var t in model.Tables)
+        {
+            if (snapshots.TryGetValue(t.Name, out var parts) && parts.Any(p => p.Dim != t.Dim))
+            {
+                throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)}: table '{t.Name}' has dim {parts[0].Dim}, the schema says {t.Dim}");
+            }
+        }
+        DenseFile.Apply(dense, model.ComputeModel, model.Optimizers, $"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)}: file '{DenseFileName}'");
+        foreach (var t in model.Tables)
+        {
+            t.Import(snapshots.TryGetValue(t.Name, out var parts) ? Merge(parts) : Empty(t));
+        }
+        foreach (var r in model.Rates)
+        {
+            r.Import(statistics.TryGetValue(r.Name, out var stats) ? stats : new TableSnapshot(r.Name, 2, 0, default, [], [], [], [], []));
+        }
+        return reader.Manifest;
+    }
+
+    private static TableSnapshot Empty(EmbeddingTable t) => new(t.Name, t.Dim, t.StateWidth, t.Optimizer.Kind, [], [], [], [], []);
+
+    private static TableSnapshot Merge(List<TableSnapshot> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        var first = parts[0];
+        return new TableSnapshot(first.Table, first.Dim, first.StateWidth, first.Optimizer,
+            [.. parts.SelectMany(p => p.Ids)], [.. parts.SelectMany(p => p.Weights)], [.. parts.SelectMany(p => p.State)],
+            [.. parts.SelectMany(p => p.LastSeen)], [.. parts.SelectMany(p => p.Steps)]);
+    }
+}

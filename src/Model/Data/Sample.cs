@@ -1,0 +1,31 @@
+namespace Freshet.Model.Data;
+
+/// <summary>One training example, featurized: ids are 64-bit hashes, numbers are transformed.</summary>
+public sealed class Sample
+{
+    public required TaskKind Task { get; init; }
+
+    /// <summary>Event time, UTC ticks.</summary>
+    public required long Time { get; init; }
+
+    /// <summary>1 for a click (CTR) or a conversion (CVR), else 0.</summary>
+    public required float Label { get; init; }
+
+    /// <summary>One id per <c>id</c> field, in <see cref="Schema.FeatureLayout.IdFields"/> order.</summary>
+    public required ulong[] Ids { get; init; }
+
+    /// <summary>One bag per <c>ids</c> field, in <see cref="Schema.FeatureLayout.BagFields"/> order.</summary>
+    public required ulong[][] Bags { get; init; }
+
+    /// <summary>One value per numeric field, in <see cref="Schema.FeatureLayout.NumericFields"/> order.</summary>
+    public required float[] Numerics { get; init; }
+
+    /// <summary>Hash of the group column (impression id), when the schema names one.</summary>
+    public ulong? Group { get; init; }
+
+    /// <summary>The true probability of the label, where a simulator knows it; NaN otherwise.</summary>
+    public float TrueProbability { get; init; } = float.NaN;
+
+    /// <summary>When the conversion happened (UTC ticks), for CVR positives whose log records it; 0 otherwise.</summary>
+    public long ConversionTime { get; init; }
+}

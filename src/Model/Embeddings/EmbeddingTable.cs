@@ -1,0 +1,260 @@
+using Freshet.Model.Hashing;
+using Freshet.Model.Schema;
+
+namespace Freshet.Model.Embeddings;
+
+/// <summary>
+/// A collisionless embedding table: a hash map from a 64-bit id to a row of a slab. A row is created
+/// the first time its id is trained on (after the admission filter, if any), initialised from a
+/// seed derived from the table and the id (so every store creates the same row), and evicted when it
+/// expires or when the table is over its row cap (least recently seen first).
+/// </summary>
+public sealed class EmbeddingTable
+{
+    private const int InitialCapacity = 1024;
+    private readonly Dictionary<ulong, int> _slots = [];
+    private readonly Stack<int> _free = new();
+    private readonly ulong _salt;
+    private readonly float _initScale;
+    private readonly CountMinSketch? _admission;
+    private ulong[] _keys = new ulong[InitialCapacity];
+    private float[] _weights;
+    private float[] _state;
+    private long[] _lastSeen = new long[InitialCapacity];
+    private int[] _steps = new int[InitialCapacity];
+    private int _highWater;
+
+    public EmbeddingTable(TableSpec spec, ModelSpec model)
+    {
+        Spec = spec;
+        Dim = spec.Dim;
+        Optimizer = SparseOptimizer.Create(spec.Optimizer, spec.LearningRate, model);
+        StateWidth = Optimizer.StatePerWeight * Dim;
+        _weights = new float[InitialCapacity * Dim];
+        _state = new float[InitialCapacity * StateWidth];
+        _salt = IdHasher.TableSalt(spec.Name);
+        _initScale = model.InitScale;
+        if (spec.MinCount > 1)
+        {
+            _admission = new CountMinSketch();
+        }
+    }
+
+    public TableSpec Spec { get; }
+
+    public string Name => Spec.Name;
+
+    public int Dim { get; }
+
+    public Tier Tier => Spec.Tier;
+
+    public SparseOptimizer Optimizer { get; }
+
+    /// <summary>Optimizer state floats per row.</summary>
+    public int StateWidth { get; }
+
+    public int Count => _slots.Count;
+
+    /// <summary>Rows removed by expiry or by the row cap since the table was made.</summary>
+    public long Evicted { get; private set; }
+
+    /// <summary>Ids seen while training that the admission filter has not admitted yet (occurrences).</summary>
+    public long NotAdmitted { get; private set; }
+
+    /// <summary>
+    /// Memory per row: weights and optimizer state, last-seen time, step count, the id, and the hash
+    /// map entry (key, value, next, hash code and bucket: about 24 bytes).
+    /// </summary>
+    public int BytesPerRow => (Dim + StateWidth) * sizeof(float) + sizeof(long) + sizeof(int) + sizeof(ulong) + 24;
+
+    public bool Contains(ulong id) => _slots.ContainsKey(id);
+
+    /// <summary>
+    /// Copies the rows of <paramref name="ids"/> into <paramref name="destination"/> (ids.Length x Dim).
+    /// With <paramref name="create"/>, missing rows are created (subject to admission: <paramref name="occurrences"/>
+    /// counts each id's occurrences); otherwise, and for ids not admitted, the destination row is zeros.
+    /// Rows read with <paramref name="create"/> are marked seen at <paramref name="now"/>.
+    /// </summary>
+    public void Pull(ReadOnlySpan<ulong> ids, ReadOnlySpan<int> occurrences, Span<float> destination, bool create, long now)
+    {
+        var d = Dim;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var dest = destination.Slice(i * d, d);
+            if (!_slots.TryGetValue(ids[i], out var slot))
+            {
+                if (!create || !Admit(ids[i], occurrences.IsEmpty ? 1 : occurrences[i]))
+                {
+                    dest.Clear();
+                    continue;
+                }
+                slot = Create(ids[i], now);
+            }
+            else if (create)
+            {
+                _lastSeen[slot] = Math.Max(_lastSeen[slot], now);
+            }
+            _weights.AsSpan(slot * d, d).CopyTo(dest);
+        }
+    }
+
+    /// <summary>Applies one optimizer step per id with its summed gradient (ids.Length x Dim); ids without a row are skipped.</summary>
+    public void ApplyGradients(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> gradients)
+    {
+        var d = Dim;
+        var sw = StateWidth;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (!_slots.TryGetValue(ids[i], out var slot)) continue;
+            Optimizer.Update(_weights.AsSpan(slot * d, d), _state.AsSpan(slot * sw, sw), gradients.Slice(i * d, d), ref _steps[slot]);
+        }
+    }
+
+    /// <summary>Copies a row's weights; false when the id has no row.</summary>
+    public bool TryGetRow(ulong id, Span<float> destination)
+    {
+        if (!_slots.TryGetValue(id, out var slot)) return false;
+        _weights.AsSpan(slot * Dim, Dim).CopyTo(destination);
+        return true;
+    }
+
+    /// <summary>Removes rows not seen for the table's expiry; returns how many.</summary>
+    public int Expire(long now)
+    {
+        if (Spec.ExpireAfter is not { } after) return 0;
+        var cutoff = now - after.Ticks;
+        var victims = new List<ulong>();
+        foreach (var (id, slot) in _slots)
+        {
+            if (_lastSeen[slot] < cutoff) victims.Add(id);
+        }
+        foreach (var id in victims) Remove(id);
+        return victims.Count;
+    }
+
+    /// <summary>Every row, ordered by id: the stable order of checkpoint files.</summary>
+    public TableSnapshot Export()
+    {
+        var ids = _slots.Keys.ToArray();
+        Array.Sort(ids);
+        var n = ids.Length;
+        var snap = new TableSnapshot(Name, Dim, StateWidth, Optimizer.Kind, ids, new float[n * Dim], new float[n * StateWidth], new long[n], new int[n]);
+        for (var i = 0; i < n; i++)
+        {
+            var slot = _slots[ids[i]];
+            _weights.AsSpan(slot * Dim, Dim).CopyTo(snap.Weights.AsSpan(i * Dim, Dim));
+            _state.AsSpan(slot * StateWidth, StateWidth).CopyTo(snap.State.AsSpan(i * StateWidth, StateWidth));
+            snap.LastSeen[i] = _lastSeen[slot];
+            snap.Steps[i] = _steps[slot];
+        }
+        return snap;
+    }
+
+    /// <summary>Replaces every row with the snapshot's.</summary>
+    public void Import(TableSnapshot snap)
+    {
+        if (snap.Dim != Dim)
+        {
+            throw new InvalidOperationException($"table '{Name}': snapshot has dim {snap.Dim}, the table {Dim}");
+        }
+        _slots.Clear();
+        _free.Clear();
+        _highWater = 0;
+        var hasState = snap.StateWidth == StateWidth && snap.Optimizer == Optimizer.Kind;
+        for (var i = 0; i < snap.Ids.Length; i++)
+        {
+            var slot = NewSlot(snap.Ids[i]);
+            snap.Weights.AsSpan(i * Dim, Dim).CopyTo(_weights.AsSpan(slot * Dim, Dim));
+            if (hasState)
+            {
+                snap.State.AsSpan(i * StateWidth, StateWidth).CopyTo(_state.AsSpan(slot * StateWidth, StateWidth));
+            }
+            else
+            {
+                Optimizer.Initialize(_weights.AsSpan(slot * Dim, Dim), _state.AsSpan(slot * StateWidth, StateWidth));
+            }
+            _lastSeen[slot] = snap.LastSeen[i];
+            _steps[slot] = hasState ? snap.Steps[i] : 0;
+        }
+    }
+
+    /// <summary>The initial weights every store gives a new row of this table and id.</summary>
+    public static void InitialRow(ulong salt, ulong id, float scale, Span<float> destination)
+    {
+        var s = salt ^ id;
+        for (var k = 0; k < destination.Length; k++)
+        {
+            s += 0x9E3779B97F4A7C15UL;
+            var bits = IdHasher.Mix(s);
+            var u = (bits >> 40) * (1.0f / (1 << 24)); // [0, 1)
+            destination[k] = (2f * u - 1f) * scale;
+        }
+    }
+
+    private bool Admit(ulong id, int occurrences)
+    {
+        if (_admission is null) return true;
+        if (_admission.Add(id, occurrences) >= Spec.MinCount) return true;
+        NotAdmitted += occurrences;
+        return false;
+    }
+
+    private int Create(ulong id, long now)
+    {
+        if (Spec.MaxRows is { } cap && _slots.Count >= cap)
+        {
+            EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
+        }
+        var slot = NewSlot(id);
+        var w = _weights.AsSpan(slot * Dim, Dim);
+        InitialRow(_salt, id, _initScale, w);
+        Optimizer.Initialize(w, _state.AsSpan(slot * StateWidth, StateWidth));
+        _lastSeen[slot] = now;
+        _steps[slot] = 0;
+        return slot;
+    }
+
+    private int NewSlot(ulong id)
+    {
+        int slot;
+        if (_free.Count > 0)
+        {
+            slot = _free.Pop();
+        }
+        else
+        {
+            slot = _highWater++;
+            if (slot >= _keys.Length) Grow();
+        }
+        _keys[slot] = id;
+        _slots[id] = slot;
+        return slot;
+    }
+
+    private void Grow()
+    {
+        var capacity = _keys.Length * 2;
+        Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _weights, capacity * Dim);
+        Array.Resize(ref _state, capacity * StateWidth);
+        Array.Resize(ref _lastSeen, capacity);
+        Array.Resize(ref _steps, capacity);
+    }
+
+    private void EvictLeastRecentlySeen(int count)
+    {
+        var all = _slots.ToArray();
+        var seen = all.Select(kv => _lastSeen[kv.Value]).ToArray();
+        Array.Sort(seen, all);
+        for (var i = 0; i < Math.Min(count, all.Length); i++) Remove(all[i].Key);
+    }
+
+    private void Remove(ulong id)
+    {
+        if (_slots.Remove(id, out var slot))
+        {
+            _free.Push(slot);
+            Evicted++;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+namespace Freshet.Model.Schema;
+
+/// <summary>Model and optimizer settings; every value has a default.</summary>
+public sealed class ModelSpec
+{
+    /// <summary>Hidden layer widths of each tower (each followed by batch-norm and ReLU).</summary>
+    public List<int> Hidden { get; set; } = [256, 128];
+
+    /// <summary>Samples per step on the CTR stream (and on the CVR stream unless <see cref="CvrBatchSize"/> is set).</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// Samples per step on the CVR stream. Clicks are a few percent of impressions, so with one batch
+    /// size the CVR tower would step that much less often; a smaller CVR batch keeps it learning.
+    /// </summary>
+    public int? CvrBatchSize { get; set; }
+
+    public SparseOptimizerKind SparseOptimizer { get; set; } = SparseOptimizerKind.Adagrad;
+
+    public float SparseLearningRate { get; set; } = 0.2f;
+
+    /// <summary>Adagrad's starting accumulator (keeps the first steps of a new row bounded).</summary>
+    public float AdagradInitialAccumulator { get; set; } = 0.1f;
+
+    public float FtrlAlpha { get; set; } = 0.05f;
+
+    public float FtrlBeta { get; set; } = 1f;
+
+    public float FtrlL1 { get; set; }
+
+    public float FtrlL2 { get; set; }
+
+    public float AdamBeta1 { get; set; } = 0.9f;
+
+    public float AdamBeta2 { get; set; } = 0.999f;
+
+    public DenseOptimizerKind DenseOptimizer { get; set; } = DenseOptimizerKind.Adam;
+
+    public float DenseLearningRate { get; set; } = 0.005f;
+
+    /// <summary>New rows start uniform in [-initScale, initScale], from a seed derived from the table and id.</summary>
+    public float InitScale { get; set; } = 0.01f;
+
+    /// <summary>
+    /// Weight of each batch in batch-norm's running statistics. Higher than PyTorch's 0.1: scoring
+    /// and serving use the running statistics, and on a stream they must follow the embeddings as they move.
+    /// </summary>
+    public double BatchNormMomentum { get; set; } = 0.3;
+
+    public int Seed { get; set; } = 42;
+}

@@ -1,0 +1,115 @@
+using Freshet.Model.Embeddings;
+using Freshet.Model.Schema;
+
+namespace Freshet.Model.Statistics;
+
+/// <summary>
+/// Label counts per id for one rate field: positives and samples per id, and in total. Read before
+/// a batch is trained, counted after, so a sample's feature never includes its own label. Bounded
+/// like an embedding table: rows expire when not seen, and the least recently seen go past the cap.
+/// </summary>
+public sealed class RateTable(RateSlot slot)
+{
+    private readonly Dictionary<ulong, Counts> _rows = [];
+    private double _positives;
+    private double _samples;
+
+    public RateSlot Slot { get; } = slot;
+
+    public string Name => Slot.Field.Name;
+
+    public int Count => _rows.Count;
+
+    public long Evicted { get; private set; }
+
+    /// <summary>Memory per row: key, the counts, last-seen time and the hash map entry.</summary>
+    public static int BytesPerRow => sizeof(ulong) + 2 * sizeof(double) + sizeof(long) + 24;
+
+    /// <summary>The two model inputs for an id: log-odds of its smoothed rate, and log(1 + samples).</summary>
+    public void Features(ulong id, Span<float> destination)
+    {
+        var global = (_positives + 0.5) / (_samples + 1);
+        var c = _rows.GetValueOrDefault(id);
+        var prior = Slot.Prior;
+        var rate = (c.Positives + prior * global) / (c.Samples + prior);
+        rate = Math.Clamp(rate, 1e-6, 1 - 1e-6);
+        destination[0] = (float)Math.Log(rate / (1 - rate));
+        destination[1] = (float)Math.Log(1 + c.Samples);
+    }
+
+    public void Add(ulong id, double positives, double samples, long now)
+    {
+        if (!_rows.TryGetValue(id, out var c) && Slot.MaxRows is { } cap && _rows.Count >= cap)
+        {
+            EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
+        }
+        _rows[id] = new Counts(c.Positives + positives, c.Samples + samples, Math.Max(c.LastSeen, now));
+        _positives += positives;
+        _samples += samples;
+    }
+
+    public int Expire(long now)
+    {
+        if (Slot.ExpireAfter is not { } after) return 0;
+        var cutoff = now - after.Ticks;
+        var victims = _rows.Where(kv => kv.Value.LastSeen < cutoff).Select(kv => kv.Key).ToList();
+        foreach (var id in victims) _rows.Remove(id);
+        Evicted += victims.Count;
+        return victims.Count;
+    }
+
+    /// <summary>The counts as a two-column table (positives, samples) ordered by id, with the totals last under <see cref="TotalsId"/>.</summary>
+    public TableSnapshot Export()
+    {
+        var ids = _rows.Keys.ToArray();
+        Array.Sort(ids);
+        var n = ids.Length;
+        // Row n holds the totals, under the reserved position after the sorted ids.
+        var weights = new float[(n + 1) * 2];
+        var lastSeen = new long[n + 1];
+        var allIds = new ulong[n + 1];
+        for (var i = 0; i < n; i++)
+        {
+            var c = _rows[ids[i]];
+            allIds[i] = ids[i];
+            weights[2 * i] = (float)c.Positives;
+            weights[2 * i + 1] = (float)c.Samples;
+            lastSeen[i] = c.LastSeen;
+        }
+        allIds[n] = TotalsId;
+        weights[2 * n] = (float)_positives;
+        weights[2 * n + 1] = (float)_samples;
+        return new TableSnapshot(Name, 2, 0, SparseOptimizerKind.Adagrad, allIds, weights, [], lastSeen, new int[n + 1]);
+    }
+
+    public void Import(TableSnapshot snap)
+    {
+        _rows.Clear();
+        _positives = 0;
+        _samples = 0;
+        for (var i = 0; i < snap.Ids.Length; i++)
+        {
+            if (i == snap.Ids.Length - 1 && snap.Ids[i] == TotalsId)
+            {
+                _positives = snap.Weights[2 * i];
+                _samples = snap.Weights[2 * i + 1];
+                continue;
+            }
+            _rows[snap.Ids[i]] = new Counts(snap.Weights[2 * i], snap.Weights[2 * i + 1], snap.LastSeen[i]);
+        }
+    }
+
+    /// <summary>Id under which an exported table stores its totals (last, after the sorted ids).</summary>
+    public const ulong TotalsId = ulong.MaxValue;
+
+    private void EvictLeastRecentlySeen(int count)
+    {
+        foreach (var id in _rows.OrderBy(kv => kv.Value.LastSeen).Take(count).Select(kv => kv.Key).ToList())
+        {
+            _rows.Remove(id);
+            Evicted++;
+        }
+    }
+
+    private readonly record struct Counts(double Positives, double Samples, long LastSeen);
+}

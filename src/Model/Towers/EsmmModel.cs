@@ -1,0 +1,52 @@
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Freshet.Model.Towers;
+
+/// <summary>
+/// The dense tier: a CTR tower and a CVR tower over the same input (the shared embeddings and the
+/// numeric fields), ESMM-style: pCTCVR = pCTR x pCVR. Weights are initialised from the schema's seed,
+/// so every store that builds the model starts from the same weights.
+/// </summary>
+public sealed class EsmmModel : Module
+{
+    private readonly Tower ctr;
+    private readonly Tower cvr;
+
+    public EsmmModel(FeatureLayout layout, ModelSpec spec) : base("esmm")
+    {
+        InputDim = layout.InputDim;
+        using (var _ = NewDisposeScope())
+        {
+            torch.manual_seed(spec.Seed);
+            ctr = new Tower("ctr", InputDim, spec.Hidden, spec.BatchNormMomentum);
+            cvr = new Tower("cvr", InputDim, spec.Hidden, spec.BatchNormMomentum);
+        }
+        RegisterComponents();
+    }
+
+    public int InputDim { get; }
+
+    public Tower Ctr => ctr;
+
+    public Tower Cvr => cvr;
+
+    public Tower TowerOf(TaskKind task) => task == TaskKind.Ctr ? ctr : cvr;
+
+    /// <summary>Weights and batch-norm statistics by name, in a stable order (the checkpoint and wire order).</summary>
+    public IReadOnlyList<(string Name, Tensor Tensor)> StateInOrder() =>
+        [.. state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value))];
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            ctr.Dispose();
+            cvr.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

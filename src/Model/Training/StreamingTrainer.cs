@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Freshet.Model.Data;
+using Freshet.Model.Metrics;
+using Freshet.Model.Schema;
+
+namespace Freshet.Model.Training;
+
+/// <summary>
+/// Trains on two live streams, CTR samples and CVR samples, with dynamic sampling: each step takes
+/// a full batch of whichever task has one ready (the one whose oldest sample is older when both
+/// do), and never waits on an empty task. A partial batch is trained when its stream ends, or after
+/// <see cref="TrainerOptions.MaxBatchWait"/> without more samples. Every sample is scored before it
+/// is trained on (progressive validation), next to the running-popularity baseline.
+/// </summary>
+public sealed class StreamingTrainer
+{
+    private readonly FeatureSchema _schema;
+    private readonly IParameterStore _store;
+    private readonly TrainerOptions _options;
+    private readonly TrainingStep _step;
+    private readonly int _batchSize;
+    private readonly int _cvrBatchSize;
+    private readonly TaskState _ctr;
+    private readonly TaskState _cvr;
+    private long _samples;
+    private long _steps;
+    private long _expired;
+    private long _nextExpiry = long.MinValue;
+    private long _firstTime = long.MaxValue;
+    private long _lastTime = long.MinValue;
+    private float[] _scores = [];
+
+    public StreamingTrainer(FeatureSchema schema, IParameterStore store, TrainerOptions options)
+    {
+        _schema = schema;
+        _store = store;
+        _options = options;
+        _batchSize = options.BatchSize ?? schema.Model.BatchSize;
+        _cvrBatchSize = options.CvrBatchSize ?? schema.Model.CvrBatchSize ?? _batchSize;
+        _step = new TrainingStep(store, options.Strategy);
+        _ctr = new TaskState(TaskKind.Ctr, options.Window, BaselineIndex(schema, store.Layout, conversion: false));
+        _cvr = new TaskState(TaskKind.Cvr, options.Window, BaselineIndex(schema, store.Layout, conversion: true));
+    }
+
+    /// <summary>Called after every step (on the trainer's thread).</summary>
+    public event Action<StepInfo>? StepCompleted;
+
+    public int BatchSize => _batchSize;
+
+    public int CvrBatchSize => _cvrBatchSize;
+
+    public long Samples => Interlocked.Read(ref _samples);
+
+    public long Steps => Interlocked.Read(ref _steps);
+
+    public TaskEvaluation CtrEvaluation => _ctr.Evaluation;
+
+    public TaskEvaluation CvrEvaluation => _cvr.Evaluation;
+
+    /// <summary>Latest event time trained on (UTC ticks), or null before the first step.</summary>
+    public long? EventTime => _lastTime == long.MinValue ? null : _lastTime;
+
+    /// <summary>Replays samples in order through the two streams and trains until they are used up.</summary>
+    public async Task<TrainingReport> ReplayAsync(IEnumerable<Sample> samples, CancellationToken cancellationToken = default)
+    {
+        var capacity = Math.Max(1, _options.BufferedBatches) * Math.Max(_batchSize, _cvrBatchSize);
+        var ctr = Channel.CreateBounded<Sample>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        var cvr = Channel.CreateBounded<Sample>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pump = Task.Run(async () =>
+        {
+            Exception? error = null;
+            try
+            {
+                foreach (var s in samples)
+                {
+                    await (s.Task == TaskKind.Ctr ? ctr.Writer : cvr.Writer).WriteAsync(s, stop.Token);
+                }
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            ctr.Writer.TryComplete(error);
+            cvr.Writer.TryComplete(error);
+        }, CancellationToken.None);
+        try
+        {
+            return await RunAsync(ctr.Reader, cvr.Reader, stop.Token);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Trains until both streams complete (or <paramref name="cancellationToken"/> fires).</summary>
+    public async Task<TrainingReport> RunAsync(ChannelReader<Sample> ctr, ChannelReader<Sample> cvr, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var ctrBuffer = new List<Sample>(_batchSize);
+        var cvrBuffer = new List<Sample>(_cvrBatchSize);
+        var partialSince = (long?)null;
+        Task? ctrWait = null, cvrWait = null; // one pending wait per stream, reused: a starved stream must not pile up waiters
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Fill(ctr, ctrBuffer, _batchSize);
+            Fill(cvr, cvrBuffer, _cvrBatchSize);
+            var ctrDone = ctr.Completion.IsCompleted;
+            var cvrDone = cvr.Completion.IsCompleted;
+            if (ctrDone) await RethrowIfFaulted(ctr.Completion);
+            if (cvrDone) await RethrowIfFaulted(cvr.Completion);
+
+            var ctrFull = ctrBuffer.Count >= _batchSize;
+            var cvrFull = cvrBuffer.Count >= _cvrBatchSize;
+            List<Sample>? pick = null;
+            if (ctrFull && cvrFull) pick = ctrBuffer[0].Time <= cvrBuffer[0].Time ? ctrBuffer : cvrBuffer;
+            else if (ctrFull) pick = ctrBuffer;
+            else if (cvrFull) pick = cvrBuffer;
+            // A stream that has ended will not fill its partial batch: train it now.
+            else if (ctrDone && ctrBuffer.Count > 0) pick = ctrBuffer;
+            else if (cvrDone && cvrBuffer.Count > 0) pick = cvrBuffer;
+            if (pick is not null)
+            {
+                await StepAsync(pick, cancellationToken);
+                partialSince = null;
+                continue;
+            }
+            if (ctrDone && cvrDone)
+            {
+                break;
+            }
+
+            // Nothing full: wait for either stream, but not forever with a partial batch in hand.
+            var waits = new List<Task>(3);
+            if (!ctrDone) waits.Add(ctrWait ??= ctr.WaitToReadAsync(cancellationToken).AsTask());
+            if (!cvrDone) waits.Add(cvrWait ??= cvr.WaitToReadAsync(cancellationToken).AsTask());
+            if (ctrBuffer.Count > 0 || cvrBuffer.Count > 0)
+            {
+                partialSince ??= Stopwatch.GetTimestamp();
+                var left = _options.MaxBatchWait - Stopwatch.GetElapsedTime(partialSince.Value);
+                if (left <= TimeSpan.Zero)
+                {
+                    var older = ctrBuffer.Count == 0 ? cvrBuffer : cvrBuffer.Count == 0 ? ctrBuffer
+                        : ctrBuffer[0].Time <= cvrBuffer[0].Time ? ctrBuffer : cvrBuffer;
+                    await StepAsync(older, cancellationToken);
+                    partialSince = null;
+                    continue;
+                }
+                waits.Add(Task.Delay(left, cancellationToken));
+            }
+            await Task.WhenAny(waits);
+            if (ctrWait is { IsCompleted: true }) ctrWait = null;
+            if (cvrWait is { IsCompleted: true }) cvrWait = null;
+        }
+        clock.Stop();
+        return new TrainingReport(
+            _samples,
+            _steps,
+            clock.Elapsed.TotalSeconds,
+            _ctr.Evaluation.Report(),
+            _cvr.Evaluation.Report(),
+            _firstTime == long.MaxValue ? null : new DateTime(_firstTime, DateTimeKind.Utc),
+            _lastTime == long.MinValue ? null : new DateTime(_lastTime, DateTimeKind.Utc),
+            _expired);
+    }
+
+    private static void Fill(ChannelReader<Sample> reader, List<Sample> buffer, int batchSize)
+    {
+        while (buffer.Count < batchSize && reader.TryRead(out var s)) buffer.Add(s);
+    }
+
+    private static async Task RethrowIfFaulted(Task completion)
+    {
+        if (completion.IsFaulted) await completion; // surfaces the reader's error (e.g. a bad row under 'fail')
+    }
+
+    private async Task StepAsync(List<Sample> buffer, CancellationToken cancellationToken)
+    {
+        var task = buffer[0].Task;
+        var state = task == TaskKind.Ctr ? _ctr : _cvr;
+        var n = buffer.Count;
+        if (_scores.Length < n) _scores = new float[n];
+        var trainedLoss = await _step.RunAsync(buffer, task, true, _scores, cancellationToken);
+
+        // The batch was scored before its update; the baseline likewise scores before counting it.
+        for (var i = 0; i < n; i++)
+        {
+            var s = buffer[i];
+            var key = state.BaselineField >= 0 ? s.Ids[state.BaselineField] : 0UL;
+            state.Evaluation.Add(_scores[i], s.Label, state.Baseline.Score(key), s.TrueProbability, s.Time, s.Group);
+            _firstTime = Math.Min(_firstTime, s.Time);
+            _lastTime = Math.Max(_lastTime, s.Time);
+        }
+        for (var i = 0; i < n; i++)
+        {
+            var s = buffer[i];
+            state.Baseline.Update(state.BaselineField >= 0 ? s.Ids[state.BaselineField] : 0UL, s.Label);
+        }
+        buffer.Clear();
+        Interlocked.Add(ref _samples, n);
+        Interlocked.Increment(ref _steps);
+        if (_options.ExpireEvery > TimeSpan.Zero && _lastTime >= _nextExpiry)
+        {
+            if (_nextExpiry != long.MinValue) _expired += await _store.ExpireAsync(_lastTime, cancellationToken);
+            _nextExpiry = _lastTime + _options.ExpireEvery.Ticks;
+        }
+        StepCompleted?.Invoke(new StepInfo(task, n, !float.IsNaN(trainedLoss), trainedLoss, _lastTime, _samples));
+    }
+
+    private static int BaselineIndex(FeatureSchema schema, FeatureLayout layout, bool conversion)
+    {
+        var name = schema.BaselineField(conversion);
+        for (var i = 0; i < layout.IdFields.Count; i++)
+        {
+            if (layout.IdFields[i].Field.Name == name) return i;
+        }
+        return -1;
+    }
+
+    private sealed class TaskState(TaskKind task, TimeSpan window, int baselineField)
+    {
+        public TaskEvaluation Evaluation { get; } = new(task, window);
+
+        public PopularityBaseline Baseline { get; } = new();
+
+        public int BaselineField { get; } = baselineField;
+    }
+}

@@ -1,0 +1,25 @@
+namespace Freshet.Model.Training;
+
+/// <summary>Settings of the streaming trainer.</summary>
+public sealed class TrainerOptions
+{
+    public Strategy Strategy { get; set; } = Strategy.All;
+
+    /// <summary>Samples per CTR step; null takes the schema's <c>model.batchSize</c>.</summary>
+    public int? BatchSize { get; set; }
+
+    /// <summary>Samples per CVR step; null takes the schema's <c>model.cvrBatchSize</c>, else the CTR batch size.</summary>
+    public int? CvrBatchSize { get; set; }
+
+    /// <summary>Longest a partial batch waits (wall time) for more samples of its task on a live stream.</summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Event-time window of the windowed metrics.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often (event time) expired rows are evicted.</summary>
+    public TimeSpan ExpireEvery { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Samples buffered per task between the reader and the trainer, in batches.</summary>
+    public int BufferedBatches { get; set; } = 4;
+}

@@ -1,0 +1,282 @@
+using System.Runtime.InteropServices;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Freshet.Model.Training;
+
+/// <summary>
+/// One step on one task's batch, against any <see cref="IParameterStore"/>: gather the batch's rows
+/// (one pull per table, distinct ids only) → score the batch with the model as it is (progressive
+/// validation) → forward/backward in TorchSharp → scatter the input gradient back to row gradients
+/// (summed per id; a bag's mean spreads its gradient evenly) → push rows and dense gradients.
+/// TorchSharp work happens between the awaits, inside one dispose scope on one thread.
+/// </summary>
+public sealed class TrainingStep
+{
+    private readonly IParameterStore _store;
+    private readonly FeatureLayout _layout;
+    private readonly TableBatch[] _tables;
+    private readonly Dictionary<ulong, int>[] _index;
+    private readonly RateBatch[] _rates;
+    private readonly Dictionary<ulong, int>[] _rateIndex;
+    private readonly RowBatch _rows;
+    private int[] _idSlots = [];   // [sample * idFields + field] -> distinct-id index in the field's table
+    private int[][] _bagSlots = []; // [sample * bagFields + field] -> distinct-id indexes
+    private int[] _rateSlots = [];  // [sample * rateFields + rate] -> distinct-id index in the rate's batch
+    private float[] _input = [];
+    private float[] _inputGrad = [];
+
+    public TrainingStep(IParameterStore store, Strategy strategy)
+    {
+        _store = store;
+        _layout = store.Layout;
+        Strategy = strategy;
+        _tables = [.. _layout.Tables.Select((t, i) => new TableBatch(i, t.Dim))];
+        _index = [.. _layout.Tables.Select(_ => new Dictionary<ulong, int>())];
+        _rates = [.. _layout.RateFields.Select((_, i) => new RateBatch(i))];
+        _rateIndex = [.. _layout.RateFields.Select(_ => new Dictionary<ulong, int>())];
+        _rows = new RowBatch(_tables, _rates);
+    }
+
+    public Strategy Strategy { get; set; }
+
+    /// <summary>The last step's distinct ids and gradients per table (for tests and inspection).</summary>
+    public RowBatch LastRows => _rows;
+
+    /// <summary>
+    /// Scores <paramref name="batch"/> (all samples of <paramref name="task"/>) with the current
+    /// weights into <paramref name="scores"/>, then, when <paramref name="train"/>, updates the
+    /// tiers the strategy trains. Returns the training loss (NaN when not trained).
+    /// </summary>
+    public async ValueTask<float> RunAsync(IReadOnlyList<Sample> batch, TaskKind task, bool train, float[] scores, CancellationToken cancellationToken = default)
+    {
+        var n = batch.Count;
+        train &= Strategy != Strategy.Base && n > 1; // batch-norm needs two samples to train on
+        Collect(batch, train);
+        await _store.PullRowsAsync(_rows, cancellationToken);
+        await _store.PullDenseAsync(cancellationToken);
+        Gather(batch);
+        var loss = Compute(batch, task, train, scores);
+        if (!train)
+        {
+            return float.NaN;
+        }
+        double positives = 0;
+        for (var i = 0; i < n; i++) positives += batch[i].Label;
+        await _store.PushDenseAsync(task, positives / n, cancellationToken);
+        var rowsTrain = _tables.Any(t => t.Train);
+        if (rowsTrain) Scatter(batch);
+        if (_rates.Any(r => r.Train)) CountLabels(batch, task);
+        if (rowsTrain || _rates.Any(r => r.Train))
+        {
+            await _store.PushRowGradientsAsync(_rows, cancellationToken);
+        }
+        return loss;
+    }
+
+    /// <summary>Scores without training (serving-mode forward) into <paramref name="scores"/>.</summary>
+    public ValueTask<float> ScoreAsync(IReadOnlyList<Sample> batch, TaskKind task, float[] scores, CancellationToken cancellationToken = default) =>
+        RunAsync(batch, task, false, scores, cancellationToken);
+
+    private void Collect(IReadOnlyList<Sample> batch, bool train)
+    {
+        var n = batch.Count;
+        long now = 0;
+        for (var t = 0; t < _tables.Length; t++)
+        {
+            _tables[t].Clear();
+            _tables[t].Train = train && Strategy.Trains(_layout.Tables[t].Tier);
+            _index[t].Clear();
+        }
+        var rateFields = _layout.RateFields;
+        for (var r = 0; r < _rates.Length; r++)
+        {
+            _rates[r].Clear();
+            _rates[r].Train = train && Strategy.Trains(Tier.Changing);
+            _rateIndex[r].Clear();
+        }
+        if (_rateSlots.Length < n * rateFields.Count) _rateSlots = new int[n * rateFields.Count];
+        var idFields = _layout.IdFields;
+        var bagFields = _layout.BagFields;
+        if (_idSlots.Length < n * idFields.Count) _idSlots = new int[n * idFields.Count];
+        if (_bagSlots.Length < n * bagFields.Count) _bagSlots = new int[n * bagFields.Count][];
+        for (var s = 0; s < n; s++)
+        {
+            var sample = batch[s];
+            now = Math.Max(now, sample.Time);
+            for (var f = 0; f < idFields.Count; f++)
+            {
+                _idSlots[s * idFields.Count + f] = Intern(idFields[f].TableIndex, sample.Ids[f]);
+            }
+            for (var f = 0; f < bagFields.Count; f++)
+            {
+                var bag = sample.Bags[f];
+                var slots = _bagSlots[s * bagFields.Count + f];
+                if (slots is null || slots.Length != bag.Length)
+                {
+                    slots = bag.Length == 0 ? [] : new int[bag.Length];
+                    _bagSlots[s * bagFields.Count + f] = slots;
+                }
+                for (var k = 0; k < bag.Length; k++) slots[k] = Intern(bagFields[f].TableIndex, bag[k]);
+            }
+            for (var r = 0; r < rateFields.Count; r++)
+            {
+                var id = sample.Ids[rateFields[r].IdField];
+                ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_rateIndex[r], id, out var exists);
+                if (!exists) slot = _rates[r].Add(id);
+                _rateSlots[s * rateFields.Count + r] = slot;
+            }
+        }
+        _rows.Now = now;
+    }
+
+    private int Intern(int table, ulong id)
+    {
+        var tb = _tables[table];
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_index[table], id, out var exists);
+        if (!exists) slot = tb.Add(id);
+        tb.Occurrences[slot]++;
+        return slot;
+    }
+
+    /// <summary>Builds the input rows: each id field's row, each bag's mean row, each numeric value.</summary>
+    private void Gather(IReadOnlyList<Sample> batch)
+    {
+        var n = batch.Count;
+        var width = _layout.InputDim;
+        if (_input.Length < n * width) _input = new float[n * width];
+        var input = _input.AsSpan(0, n * width);
+        input.Clear();
+        var idFields = _layout.IdFields;
+        var bagFields = _layout.BagFields;
+        var numerics = _layout.NumericFields;
+        for (var s = 0; s < n; s++)
+        {
+            var row = input.Slice(s * width, width);
+            for (var f = 0; f < idFields.Count; f++)
+            {
+                var slot = idFields[f];
+                var tb = _tables[slot.TableIndex];
+                tb.Rows.AsSpan(_idSlots[s * idFields.Count + f] * tb.Dim, tb.Dim).CopyTo(row.Slice(slot.Offset, slot.Width));
+            }
+            for (var f = 0; f < bagFields.Count; f++)
+            {
+                var slot = bagFields[f];
+                var tb = _tables[slot.TableIndex];
+                var items = _bagSlots[s * bagFields.Count + f];
+                if (items.Length == 0) continue;
+                var dest = row.Slice(slot.Offset, slot.Width);
+                var scale = 1f / items.Length;
+                foreach (var item in items)
+                {
+                    var src = tb.Rows.AsSpan(item * tb.Dim, tb.Dim);
+                    for (var k = 0; k < dest.Length; k++) dest[k] += src[k] * scale;
+                }
+            }
+            var values = batch[s].Numerics;
+            for (var f = 0; f < numerics.Count; f++) row[numerics[f].Offset] = values[f];
+            var rateFields = _layout.RateFields;
+            for (var r = 0; r < rateFields.Count; r++)
+            {
+                var slot = _rateSlots[s * rateFields.Count + r];
+                _rates[r].Features.AsSpan(2 * slot, RateSlot.Width).CopyTo(row.Slice(rateFields[r].Offset, RateSlot.Width));
+            }
+        }
+    }
+
+    private float Compute(IReadOnlyList<Sample> batch, TaskKind task, bool train, float[] scores)
+    {
+        var n = batch.Count;
+        var width = _layout.InputDim;
+        var model = _store.ComputeModel;
+        var tower = model.TowerOf(task);
+        using var scope = NewDisposeScope();
+        var x = tensor(_input.AsSpan(0, n * width).ToArray(), [n, width], dtype: ScalarType.Float32);
+        using (no_grad())
+        {
+            tower.eval();
+            var p = sigmoid(tower.call(x));
+            p.data<float>().CopyTo(scores.AsSpan(0, n));
+        }
+        if (!train)
+        {
+            return float.NaN;
+        }
+        var labels = new float[n];
+        for (var s = 0; s < n; s++) labels[s] = batch[s].Label;
+        var y = tensor(labels, dtype: ScalarType.Float32);
+        var trainsRows = _tables.Any(t => t.Train);
+        if (trainsRows) x.requires_grad_(true);
+        tower.train();
+        tower.zero_grad();
+        var loss = nn.functional.binary_cross_entropy_with_logits(tower.call(x), y);
+        loss.backward();
+        if (trainsRows)
+        {
+            if (_inputGrad.Length < n * width) _inputGrad = new float[n * width];
+            x.grad!.data<float>().CopyTo(_inputGrad.AsSpan(0, n * width));
+        }
+        tower.eval();
+        return loss.item<float>();
+    }
+
+    /// <summary>Counts the batch's labels per id for each rate that counts this task's labels.</summary>
+    private void CountLabels(IReadOnlyList<Sample> batch, TaskKind task)
+    {
+        var rateFields = _layout.RateFields;
+        for (var r = 0; r < _rates.Length; r++)
+        {
+            if (!_rates[r].Train || rateFields[r].Task != task) continue;
+            for (var s = 0; s < batch.Count; s++)
+            {
+                var slot = _rateSlots[s * rateFields.Count + r];
+                _rates[r].Positives[slot] += batch[s].Label;
+                _rates[r].Samples[slot] += 1;
+            }
+        }
+    }
+
+    /// <summary>Sums the input gradient per distinct id, into each training table's gradient buffer.</summary>
+    private void Scatter(IReadOnlyList<Sample> batch)
+    {
+        var n = batch.Count;
+        var width = _layout.InputDim;
+        foreach (var t in _tables)
+        {
+            if (t.Train) t.GradientSpan.Clear();
+        }
+        var idFields = _layout.IdFields;
+        var bagFields = _layout.BagFields;
+        // The loss is the batch mean; rows get the gradient of the batch's summed loss (each sample's own
+        // gradient, whatever the batch size), which is the scale per-row Adagrad and FTRL are tuned for.
+        var perSample = (float)n;
+        for (var s = 0; s < n; s++)
+        {
+            var g = _inputGrad.AsSpan(s * width, width);
+            for (var f = 0; f < idFields.Count; f++)
+            {
+                var slot = idFields[f];
+                var tb = _tables[slot.TableIndex];
+                if (!tb.Train) continue;
+                Add(tb.Gradients.AsSpan(_idSlots[s * idFields.Count + f] * tb.Dim, tb.Dim), g.Slice(slot.Offset, slot.Width), perSample);
+            }
+            for (var f = 0; f < bagFields.Count; f++)
+            {
+                var slot = bagFields[f];
+                var tb = _tables[slot.TableIndex];
+                if (!tb.Train) continue;
+                var items = _bagSlots[s * bagFields.Count + f];
+                if (items.Length == 0) continue;
+                var scale = perSample / items.Length;
+                foreach (var item in items) Add(tb.Gradients.AsSpan(item * tb.Dim, tb.Dim), g.Slice(slot.Offset, slot.Width), scale);
+            }
+        }
+    }
+
+    private static void Add(Span<float> into, ReadOnlySpan<float> values, float scale)
+    {
+        for (var k = 0; k < into.Length; k++) into[k] += values[k] * scale;
+    }
+}

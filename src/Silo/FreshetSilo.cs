@@ -1,0 +1,40 @@
+using Freshet.Grains.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Freshet.Silo;
+
+/// <summary>Builds the host of a Freshet silo from configuration (command-line, environment, appsettings).</summary>
+public static class FreshetSilo
+{
+    /// <summary>
+    /// A host running one silo. Options are read from <c>Freshet:Silo</c> and validated before the
+    /// silo starts: a bad value stops the start with a message naming its key.
+    /// </summary>
+    public static HostApplicationBuilder CreateBuilder(string[] args, Action<SiloOptions>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        var options = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+        configure?.Invoke(options);
+        var validation = new SiloOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(SiloOptions.Section, typeof(SiloOptions), validation.Failures);
+        }
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            silo.Configure<ClusterOptions>(c =>
+            {
+                c.ClusterId = options.ClusterId;
+                c.ServiceId = options.ServiceId;
+            });
+            silo.AddFreshetLocalProviders();
+        });
+        return builder;
+    }
+}
