@@ -17,7 +17,7 @@ public static class FreshetCli
         var parse = root.Parse(args);
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = cli.Out, Error = cli.Error }, cancellationToken);
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = cli.Out, Error = cli.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
         catch (Exception e) when (e is SchemaException or MalformedRowException or CheckpointException or FormatException or ArgumentException)
         {

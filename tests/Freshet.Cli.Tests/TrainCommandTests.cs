@@ -1,0 +1,110 @@
+namespace Freshet.Cli.Tests;
+
+public class TrainCommandTests
+{
+    private static readonly string[] RequiredFields =
+        ["samples", "ctrAuc", "ctrLogLoss", "ctrBaselineAuc", "cvrAuc", "cvrBaselineAuc", "ctrOracleAuc", "cvrOracleAuc", "groupAuc", "samplesPerSecond", "badRows", "rows"];
+
+    [Fact]
+    public async Task Train_json_prints_one_object_on_the_last_line_with_the_contract_fields()
+    {
+        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "5000", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var j = r.Json;
+        foreach (var f in RequiredFields) Assert.True(j.ContainsKey(f), $"missing field '{f}'");
+        Assert.Equal(5000, (long)j["samples"]!);
+        Assert.NotNull(j["ctrOracleAuc"]);
+        Assert.NotNull(j["cvrOracleAuc"]);
+        Assert.Null(j["groupAuc"]);
+        Assert.Equal(0, (long)j["badRows"]!);
+        Assert.True((long)j["rows"]!["user"]! > 0);
+        Assert.Contains("synthetic: 5,000 samples", r.Out); // the readable summary comes first
+    }
+
+    [Fact]
+    public async Task A_bad_schema_exits_with_a_message_naming_the_problem()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "freshet-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var schema = Path.Combine(dir, "s.json");
+            await File.WriteAllTextAsync(schema, File.ReadAllText(TestData.Schema("synthetic.json")).Replace("\"frozen\"", "\"icy\"", StringComparison.Ordinal));
+            var r = await CliRunner.RunAsync("train", "--schema", schema, "--data", "synthetic", "--json");
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains("'icy' is not accepted here; use one of: frozen, changing, dense", r.Error);
+            Assert.Contains(schema, r.Error);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_arguments_are_refused_with_the_option_named()
+    {
+        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--strategy", "most");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--strategy: 'most' is not a strategy", r.Error);
+        var missing = await CliRunner.RunAsync("train", "--schema", TestData.Schema("mind.json"), "--data", "/no/such/log");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--data '/no/such/log' is neither a file nor a folder", missing.Error);
+    }
+
+    [Fact]
+    public async Task Checkpoint_then_restore_continues_from_the_saved_model()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "freshet-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var first = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "3000", "--checkpoint", dir, "--json");
+            Assert.Equal(0, first.ExitCode);
+            Assert.Equal(1, (long)first.Json["checkpoint"]!["version"]!);
+            var second = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "3000", "--restore", dir, "--strategy", "base", "--json");
+            Assert.Equal(0, second.ExitCode);
+            Assert.Equal(1, (long)second.Json["restoredVersion"]!);
+            // The restored model scores the same stream better than a blank model would (AUC 0.5 with base).
+            Assert.True((double)second.Json["ctrAuc"]! > 0.6);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Synthetic_stream_model_recovers_most_of_the_oracle_lift()
+    {
+        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "300000", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var auc = (double)r.Json["ctrAuc"]!;
+        var oracle = (double)r.Json["ctrOracleAuc"]!;
+        Assert.True(auc - 0.5 >= 0.8 * (oracle - 0.5), $"ctrAuc {auc} recovers less than 80% of the oracle's lift (oracle {oracle})");
+    }
+
+    [RealDataFact]
+    public async Task Mind_model_beats_the_running_item_popularity_baseline()
+    {
+        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("mind.json"), "--data", Path.Combine(TestData.Folder!, "mind-small-5k"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        var j = r.Json;
+        Assert.Equal(189_359, (long)j["samples"]!);
+        Assert.True((double)j["ctrAuc"]! > (double)j["ctrBaselineAuc"]!, $"ctrAuc {j["ctrAuc"]} <= baseline {j["ctrBaselineAuc"]}");
+        Assert.NotNull(j["groupAuc"]);
+        Assert.Null(j["cvrAuc"]);
+    }
+
+    [RealDataFact]
+    public async Task TalkingData_reports_cvr_auc_next_to_the_per_app_rate()
+    {
+        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("talkingdata.json"), "--data", Path.Combine(TestData.Folder!, "talkingdata-100k"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        var j = r.Json;
+        Assert.Equal(100_000, (long)j["cvrSamples"]!);
+        Assert.Equal(227, (long)j["cvrPositives"]!);
+        Assert.InRange((double)j["cvrAuc"]!, 0.8, 1.0);
+        Assert.InRange((double)j["cvrBaselineAuc"]!, 0.9, 1.0);
+        Assert.Null(j["ctrAuc"]);
+    }
+}

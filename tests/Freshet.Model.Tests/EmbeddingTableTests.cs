@@ -1,0 +1,162 @@
+using Freshet.Model.Embeddings;
+using Freshet.Model.Schema;
+
+namespace Freshet.Model.Tests;
+
+public class EmbeddingTableTests
+{
+    private static EmbeddingTable Table(int dim = 3, int minCount = 1, TimeSpan? expire = null, long? maxRows = null, SparseOptimizerKind opt = SparseOptimizerKind.Adagrad, ModelSpec? spec = null) =>
+        new(new TableSpec("t", dim, Tier.Frozen, minCount, expire, maxRows, opt, 0.1f), spec ?? new ModelSpec());
+
+    [Fact]
+    public void Every_id_gets_its_own_row_no_matter_how_many()
+    {
+        var t = Table();
+        var ids = Enumerable.Range(0, 50_000).Select(i => (ulong)i * 7919).ToArray();
+        var rows = new float[ids.Length * 3];
+        t.Pull(ids, default, rows, create: true, now: 1);
+        Assert.Equal(ids.Length, t.Count);
+        // Rows are seeded by (table, id): distinct ids, distinct rows; the same id, the same row again.
+        Assert.Equal(ids.Length, Enumerable.Range(0, ids.Length).Select(i => (rows[3 * i], rows[3 * i + 1], rows[3 * i + 2])).Distinct().Count());
+        var again = new float[3];
+        t.Pull([ids[123]], default, again, create: true, now: 2);
+        Assert.Equal(rows.AsSpan(3 * 123, 3).ToArray(), again);
+        Assert.Equal(ids.Length, t.Count);
+    }
+
+    [Fact]
+    public void A_row_is_initialised_the_same_in_every_store()
+    {
+        var a = new float[4];
+        var b = new float[4];
+        Table(4).Pull([42UL], default, a, true, 0);
+        Table(4).Pull([42UL], default, b, true, 0);
+        Assert.Equal(a, b);
+        Assert.All(a, v => Assert.InRange(v, -0.01f, 0.01f));
+    }
+
+    [Fact]
+    public void Reading_without_create_gives_zeros_and_makes_no_row()
+    {
+        var t = Table();
+        var row = new float[] { 9, 9, 9 };
+        t.Pull([5UL], default, row, create: false, now: 0);
+        Assert.Equal([0f, 0, 0], row);
+        Assert.Equal(0, t.Count);
+    }
+
+    [Fact]
+    public void Adagrad_step_matches_hand_computation()
+    {
+        var t = Table(2, spec: new ModelSpec { AdagradInitialAccumulator = 0.1f });
+        var w0 = new float[2];
+        t.Pull([1UL], default, w0, true, 0);
+        t.ApplyGradients([1UL], [0.5f, -2f]);
+        var w1 = new float[2];
+        t.TryGetRow(1, w1);
+        Assert.Equal(w0[0] - 0.1f * 0.5f / MathF.Sqrt(0.1f + 0.25f), w1[0], 6);
+        Assert.Equal(w0[1] + 0.1f * 2f / MathF.Sqrt(0.1f + 4f), w1[1], 6);
+    }
+
+    [Fact]
+    public void Ftrl_starts_from_the_row_and_moves_against_the_gradient()
+    {
+        var t = Table(2, opt: SparseOptimizerKind.Ftrl, spec: new ModelSpec { InitScale = 0.5f });
+        var w0 = new float[2];
+        t.Pull([9UL], default, w0, true, 0);
+        t.ApplyGradients([9UL], [0f, 0f]);
+        var same = new float[2];
+        t.TryGetRow(9, same);
+        Assert.Equal(w0[0], same[0], 5); // a zero gradient leaves the closed-form weight where it started
+        Assert.Equal(w0[1], same[1], 5);
+        t.ApplyGradients([9UL], [1f, -1f]);
+        var w2 = new float[2];
+        t.TryGetRow(9, w2);
+        Assert.True(w2[0] < w0[0]);
+        Assert.True(w2[1] > w0[1]);
+    }
+
+    [Fact]
+    public void Adam_first_step_moves_each_weight_by_the_learning_rate()
+    {
+        var t = Table(2, opt: SparseOptimizerKind.Adam);
+        var w0 = new float[2];
+        t.Pull([3UL], default, w0, true, 0);
+        t.ApplyGradients([3UL], [0.3f, -7f]);
+        var w1 = new float[2];
+        t.TryGetRow(3, w1);
+        Assert.Equal(w0[0] - 0.1f, w1[0], 4);
+        Assert.Equal(w0[1] + 0.1f, w1[1], 4);
+    }
+
+    [Fact]
+    public void Admission_filter_creates_a_row_only_at_the_minimum_count()
+    {
+        var t = Table(minCount: 3);
+        var row = new float[3];
+        t.Pull([77UL], [1], row, true, 0);
+        t.Pull([77UL], [1], row, true, 1);
+        Assert.False(t.Contains(77));
+        Assert.Equal([0f, 0, 0], row);
+        t.ApplyGradients([77UL], [1f, 1f, 1f]); // gradients of a row not admitted are dropped
+        Assert.False(t.Contains(77));
+        t.Pull([77UL], [1], row, true, 2);
+        Assert.True(t.Contains(77));
+        Assert.Equal(2, t.NotAdmitted);
+    }
+
+    [Fact]
+    public void Expiry_removes_rows_not_seen_for_the_expiry_time()
+    {
+        var t = Table(expire: TimeSpan.FromHours(1));
+        var rows = new float[6];
+        t.Pull([1UL, 2UL], default, rows, true, 0);
+        t.Pull([2UL], default, rows.AsSpan(0, 3), true, TimeSpan.FromMinutes(50).Ticks);
+        Assert.Equal(1, t.Expire(TimeSpan.FromMinutes(70).Ticks));
+        Assert.False(t.Contains(1));
+        Assert.True(t.Contains(2));
+        Assert.Equal(1, t.Evicted);
+    }
+
+    [Fact]
+    public void Row_cap_evicts_the_least_recently_seen()
+    {
+        var t = Table(maxRows: 10);
+        var row = new float[3];
+        for (var i = 0; i < 10; i++) t.Pull([(ulong)i], default, row, true, i);
+        t.Pull([100UL], default, row, true, 100);
+        Assert.True(t.Count <= 10);
+        Assert.False(t.Contains(0)); // seen first, evicted first
+        Assert.True(t.Contains(9));
+        Assert.True(t.Contains(100));
+        for (var i = 0; i < 1000; i++) t.Pull([(ulong)(1000 + i)], default, row, true, 200 + i);
+        Assert.True(t.Count <= 10);
+    }
+
+    [Fact]
+    public void Bytes_per_row_count_weights_state_and_bookkeeping()
+    {
+        Assert.Equal((16 + 16) * 4 + 8 + 4 + 8 + 24, Table(16).BytesPerRow);
+        Assert.Equal((16 + 32) * 4 + 8 + 4 + 8 + 24, Table(16, opt: SparseOptimizerKind.Adam).BytesPerRow);
+    }
+
+    [Fact]
+    public void Export_then_import_restores_rows_and_optimizer_state()
+    {
+        var a = Table();
+        var rows = new float[9];
+        a.Pull([5UL, 1UL, 3UL], default, rows, true, 7);
+        a.ApplyGradients([5UL, 1UL, 3UL], [1f, 2, 3, 4, 5, 6, 7, 8, 9]);
+        var snap = a.Export();
+        Assert.Equal([1UL, 3UL, 5UL], snap.Ids);
+        var b = Table();
+        b.Import(snap);
+        a.ApplyGradients([3UL], [1f, 1, 1]);
+        b.ApplyGradients([3UL], [1f, 1, 1]);
+        var ra = new float[3];
+        var rb = new float[3];
+        a.TryGetRow(3, ra);
+        b.TryGetRow(3, rb);
+        Assert.Equal(ra, rb);
+    }
+}

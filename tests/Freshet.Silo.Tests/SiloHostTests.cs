@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using Freshet.Client;
+using Freshet.Silo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Freshet.Silo.Tests;
+
+public class SiloHostTests
+{
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task A_local_silo_starts_a_client_connects_and_both_stop_cleanly()
+    {
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
+        using var silo = FreshetSilo.CreateBuilder([], o =>
+        {
+            o.SiloPort = siloPort;
+            o.GatewayPort = gatewayPort;
+            o.ClusterId = clusterId;
+        }).Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await silo.StartAsync(timeout.Token);
+
+        var clientBuilder = Host.CreateApplicationBuilder();
+        clientBuilder.AddFreshetClient(o =>
+        {
+            o.GatewayPort = gatewayPort;
+            o.ClusterId = clusterId;
+        });
+        using var client = clientBuilder.Build();
+        await client.StartAsync(timeout.Token);
+
+        var silos = await client.Services.GetRequiredService<FreshetClient>().GetSilosAsync();
+        var only = Assert.Single(silos);
+        Assert.Equal("Active", only.Status);
+        Assert.Contains(siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture), only.Address);
+
+        await client.StopAsync(timeout.Token);
+        await silo.StopAsync(timeout.Token);
+        Assert.False(timeout.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void A_bad_setting_fails_the_start_naming_its_key()
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
+        {
+            o.Profile = "cloud";
+            o.GatewayPort = 70000;
+        }));
+        Assert.Contains(e.Failures, f => f.Contains("Freshet:Silo:Profile: 'cloud' is not a profile", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.Contains("Freshet:Silo:GatewayPort: 70000 is not a TCP port", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Settings_come_from_configuration()
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder(["--Freshet:Silo:SiloPort=0"]));
+        Assert.Contains(e.Failures, f => f.Contains("Freshet:Silo:SiloPort: 0", StringComparison.Ordinal));
+    }
+}
