@@ -8,7 +8,7 @@ namespace Freshet.Bench;
 
 /// <summary>
 /// The baseline of the trainer benchmarks: a plain TorchSharp loop with nn.Embedding tables, the
-/// same tower, and TorchSharp optimizers, on random ids already in memory. No reading, no hash
+/// same tower, and plain tensor-op optimizers, on random ids already in memory. No reading, no hash
 /// maps, no parameter store: what the same arithmetic costs with nothing of Freshet around it.
 /// </summary>
 public static class BareTorchLoop
@@ -28,8 +28,8 @@ public static class BareTorchLoop
         var tables = tableRows.Select(r => Embedding(r, dim)).ToArray();
         var inputDim = fieldsPerTable.Length * dim;
         var tower = new Tower("bench", inputDim, hidden, 0.1);
-        var sparse = optim.Adagrad(tables.SelectMany(t => t.parameters()), 0.05);
-        optim.Optimizer dense = adagradDense ? optim.Adagrad(tower.parameters(), 0.01) : optim.Adam(tower.parameters(), 0.001);
+        using var sparse = ExplicitScalarOptimizer.Adagrad(tables.SelectMany(t => t.parameters()), 0.05);
+        using var dense = adagradDense ? ExplicitScalarOptimizer.Adagrad(tower.parameters(), 0.01) : ExplicitScalarOptimizer.Adam(tower.parameters(), 0.001);
         var rng = new Random(seed);
         var ids = new long[fieldsPerTable.Length][];
         for (var f = 0; f < ids.Length; f++) ids[f] = new long[batch];
@@ -54,12 +54,12 @@ public static class BareTorchLoop
                 }
                 tower.train();
             }
-            sparse.zero_grad();
-            dense.zero_grad();
+            sparse.ZeroGrad();
+            dense.ZeroGrad();
             var loss = functional.binary_cross_entropy_with_logits(tower.call(x), tensor(labels));
             loss.backward();
-            sparse.step();
-            dense.step();
+            sparse.Step();
+            dense.Step();
         }
 
         tower.train();
@@ -67,8 +67,6 @@ public static class BareTorchLoop
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++) Step();
         clock.Stop();
-        sparse.Dispose();
-        dense.Dispose();
         tower.Dispose();
         foreach (var t in tables) t.Dispose();
         return new Result(name, (long)steps * batch, clock.Elapsed.TotalSeconds);
