@@ -86,7 +86,7 @@ public class TrainCommandTests
     [RealDataFact]
     public async Task Mind_model_beats_the_running_item_popularity_baseline()
     {
-        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("mind.json"), "--data", Path.Combine(TestData.Folder!, "mind-small-5k"), "--json");
+        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--json");
         Assert.Equal(0, r.ExitCode);
         var j = r.Json;
         Assert.Equal(189_359, (long)j["samples"]!);
@@ -98,7 +98,7 @@ public class TrainCommandTests
     [RealDataFact]
     public async Task TalkingData_reports_cvr_auc_next_to_the_per_app_rate()
     {
-        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("talkingdata.json"), "--data", Path.Combine(TestData.Folder!, "talkingdata-100k"), "--json");
+        var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("talkingdata.json"), "--data", TestData.TalkingData, "--json");
         Assert.Equal(0, r.ExitCode);
         var j = r.Json;
         Assert.Equal(100_000, (long)j["cvrSamples"]!);

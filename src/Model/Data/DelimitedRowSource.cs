@@ -16,6 +16,7 @@ public sealed class DelimitedRowSource : IRowSource
     private readonly int _timeIndex;
     private readonly bool _skipFirstLine;
     private readonly int _chunkLines;
+    private readonly long _rowOrigin;
 
     public DelimitedRowSource(FeatureSchema schema, string file, int chunkLines = EventTimeSorter.DefaultChunkLines)
     {
@@ -28,7 +29,17 @@ public sealed class DelimitedRowSource : IRowSource
         _time = new TimeParser(schema.Time!.Format);
         ColumnNames = ReadColumnNames(schema, file, _splitter);
         _skipFirstLine = src.Header;
-        _timeIndex = ResolveColumn(ColumnNames, schema.Time.Column, "time.column", file);
+        if (schema.Time.Format == TimeSpec.RowOrder)
+        {
+            _timeIndex = -1;
+            _rowOrigin = schema.Time.Origin is { } origin
+                ? DateTimeOffset.Parse(origin, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal).UtcTicks
+                : new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        }
+        else
+        {
+            _timeIndex = ResolveColumn(ColumnNames, schema.Time.Column, "time.column", file);
+        }
     }
 
     public string Path { get; }
@@ -42,7 +53,7 @@ public sealed class DelimitedRowSource : IRowSource
     public IEnumerable<RawRow> Read(BadRows bad, CancellationToken cancellationToken = default)
     {
         var timed = TimedLines(bad, cancellationToken);
-        var ordered = _schema.Source.Sorted ? timed : EventTimeSorter.Sort(timed, _chunkLines, cancellationToken);
+        var ordered = _schema.Source.Sorted || _timeIndex < 0 ? timed : EventTimeSorter.Sort(timed, _chunkLines, cancellationToken);
         foreach (var line in ordered)
         {
             // Column counts were checked in the first pass.
@@ -55,6 +66,7 @@ public sealed class DelimitedRowSource : IRowSource
     {
         using var reader = new StreamReader(Path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { BufferSize = 1 << 16 });
         long lineNo = 0;
+        long dataRows = 0;
         var expected = ColumnNames.Count;
         while (reader.ReadLine() is { } text)
         {
@@ -67,6 +79,11 @@ public sealed class DelimitedRowSource : IRowSource
             if (cols.Length != expected)
             {
                 bad.Report(Path, lineNo, "columns", $"expected {expected} columns separated by '{Escape(_schema.Source.Delimiter)}', found {cols.Length}");
+                continue;
+            }
+            if (_timeIndex < 0)
+            {
+                yield return new EventTimeSorter.TimedLine(_rowOrigin + dataRows++ * TimeSpan.TicksPerSecond, lineNo, text);
                 continue;
             }
             var t = cols[_timeIndex];
@@ -104,9 +121,20 @@ public sealed class DelimitedRowSource : IRowSource
                 names = [.. src.Columns];
             }
         }
+        else if (src.Columns is { Count: > 0 })
+        {
+            names = [.. src.Columns];
+        }
         else
         {
-            names = [.. src.Columns!];
+            // No header and no names: columns are #0, #1, ... as many as the first line has.
+            string? first;
+            using (var r = new StreamReader(file, Encoding.UTF8, true))
+            {
+                first = r.ReadLine();
+            }
+            var count = first is null ? 0 : splitter.Split(first.TrimEnd('\r')).Length;
+            names = [.. Enumerable.Range(0, count).Select(i => "#" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
         }
         foreach (var (from, to) in src.Rename ?? [])
         {

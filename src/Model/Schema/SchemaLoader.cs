@@ -86,10 +86,6 @@ public static partial class SchemaLoader
         {
             p.Add("source.delimiter: must not be empty (e.g. \",\" or \"\\t\")");
         }
-        if (!src.Header && (src.Columns is null || src.Columns.Count == 0))
-        {
-            p.Add("source.columns: a file without a header needs its column names (source.columns), or refer to columns as \"#0\", \"#1\", ...");
-        }
         if (src.Quote is { Length: not 1 })
         {
             p.Add($"source.quote: '{src.Quote}' must be one character");
@@ -110,9 +106,15 @@ public static partial class SchemaLoader
             if (string.IsNullOrEmpty(l.On)) p.Add($"{at}.on: name the row's column that is matched against the key");
             if (!l.Header && (l.Columns is null || l.Columns.Count == 0)) p.Add($"{at}.columns: a side file without a header needs its column names");
         }
-        if (s.Time is null || string.IsNullOrEmpty(s.Time.Column))
+        if (s.Time is { Format: TimeSpec.RowOrder } rowOrder)
         {
-            p.Add("time.column: a streaming job replays in event time; name the event-time column");
+            if (!string.IsNullOrEmpty(rowOrder.Column)) p.Add("time.column: with format 'row-order' the rows carry no time; remove the column");
+            if (rowOrder.Origin is not null && !DateTimeOffset.TryParse(rowOrder.Origin, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)) p.Add($"time.origin: '{rowOrder.Origin}' is not an ISO 8601 time");
+            if (s.Labels.Conversion?.DelayColumn is not null) p.Add("labels.conversion.delayColumn: a 'row-order' log has no times to read a conversion time with");
+        }
+        else if (s.Time is null || string.IsNullOrEmpty(s.Time.Column))
+        {
+            p.Add("time.column: a streaming job replays in event time; name the event-time column (or use \"format\": \"row-order\" for a log in time order without times)");
         }
         else if (!IsTimeFormat(s.Time.Format))
         {

@@ -36,6 +36,14 @@ public sealed class EsmmModel : Module
 
     public Tower TowerOf(TaskKind task) => task == TaskKind.Ctr ? ctr : cvr;
 
+    /// <summary>pCTR, pCVR and pCTCVR = pCTR x pCVR for each input row (call in eval mode, under no_grad, to serve).</summary>
+    public (Tensor Ctr, Tensor Cvr, Tensor Ctcvr) Predict(Tensor input)
+    {
+        var pCtr = sigmoid(ctr.call(input));
+        var pCvr = sigmoid(cvr.call(input));
+        return (pCtr, pCvr, pCtr * pCvr);
+    }
+
     /// <summary>Weights and batch-norm statistics by name, in a stable order (the checkpoint and wire order).</summary>
     public IReadOnlyList<(string Name, Tensor Tensor)> StateInOrder() =>
         [.. state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value))];
