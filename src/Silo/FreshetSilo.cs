@@ -33,7 +33,7 @@ public static class FreshetSilo
                 c.ClusterId = options.ClusterId;
                 c.ServiceId = options.ServiceId;
             });
-            silo.AddFreshetLocalProviders();
+            silo.AddFreshetLocal(options.CheckpointDirectory);
         });
         return builder;
     }

@@ -22,4 +22,7 @@ public sealed class SiloOptions
 
     [Required, MinLength(1)]
     public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
+
+    /// <summary>Where the local profile keeps full checkpoints.</summary>
+    public string CheckpointDirectory { get; set; } = "checkpoints";
 }

@@ -19,6 +19,7 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (o.SiloPort == o.GatewayPort) errors.Add($"{SiloOptions.Section}:GatewayPort: must differ from SiloPort ({o.SiloPort})");
         if (string.IsNullOrWhiteSpace(o.ClusterId)) errors.Add($"{SiloOptions.Section}:ClusterId: must not be empty");
         if (string.IsNullOrWhiteSpace(o.ServiceId)) errors.Add($"{SiloOptions.Section}:ServiceId: must not be empty");
+        if (o.Profile == "local" && string.IsNullOrWhiteSpace(o.CheckpointDirectory)) errors.Add($"{SiloOptions.Section}:CheckpointDirectory: the local profile needs a folder for checkpoints");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

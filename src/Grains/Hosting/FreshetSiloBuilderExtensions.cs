@@ -1,4 +1,6 @@
+using Freshet.Model.Checkpoints;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
 using Orleans.Hosting;
 
 namespace Freshet.Grains.Hosting;
@@ -6,16 +8,27 @@ namespace Freshet.Grains.Hosting;
 /// <summary>Registers what a Freshet silo needs on an Orleans silo builder.</summary>
 public static class FreshetSiloBuilderExtensions
 {
+    /// <summary>Admin calls (a checkpoint of a large model) may take minutes; the default 30 s would cut them.</summary>
+    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromMinutes(5);
+
     /// <summary>
-    /// The local profile's providers: in-memory grain storage and memory streams. (Azure Table,
-    /// Blob and Queue providers come with the azurite and azure profiles.)
+    /// The local profile's providers: in-memory grain storage and memory streams, and full
+    /// checkpoints in <paramref name="checkpointDirectory"/>.
     /// </summary>
-    public static ISiloBuilder AddFreshetLocalProviders(this ISiloBuilder silo)
+    public static ISiloBuilder AddFreshetLocal(this ISiloBuilder silo, string checkpointDirectory)
     {
         silo.AddMemoryGrainStorage(FreshetNames.GrainStorage);
         silo.AddMemoryGrainStorage(FreshetNames.PubSubStorage);
         silo.AddMemoryStreams(FreshetNames.StreamProvider);
+        return silo.AddFreshetCore(_ => new LocalCheckpointStore(checkpointDirectory));
+    }
+
+    /// <summary>What every profile shares: the checkpoint store, time, and message timeouts.</summary>
+    public static ISiloBuilder AddFreshetCore(this ISiloBuilder silo, Func<IServiceProvider, ICheckpointStore> checkpoints)
+    {
+        silo.Services.AddSingleton(checkpoints);
         silo.Services.AddSingleton(TimeProvider.System);
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
         return silo;
     }
 }

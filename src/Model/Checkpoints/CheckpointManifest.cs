@@ -39,6 +39,9 @@ public sealed record CheckpointManifest
 
     public string? Strategy { get; init; }
 
+    /// <summary>Each trainer's step count at the barrier the checkpoint was taken under.</summary>
+    public IReadOnlyDictionary<string, long>? Steps { get; init; }
+
     public required IReadOnlyList<ManifestFile> Files { get; init; }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);

@@ -15,8 +15,11 @@ public sealed class CheckpointReader
 
     public CheckpointManifest Manifest { get; }
 
-    /// <summary>Opens <paramref name="version"/>, or the latest complete version when null.</summary>
-    public static async Task<CheckpointReader> OpenAsync(ICheckpointStore store, string model, long? version = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Opens <paramref name="version"/>, or the latest complete version when null. With
+    /// <paramref name="verify"/> every file is checked now; otherwise check the files you read with <see cref="VerifyAsync(IEnumerable{ManifestFile}, CancellationToken)"/>.
+    /// </summary>
+    public static async Task<CheckpointReader> OpenAsync(ICheckpointStore store, string model, long? version = null, CancellationToken cancellationToken = default, bool verify = true)
     {
         var v = version;
         if (v is null)
@@ -33,15 +36,18 @@ public sealed class CheckpointReader
             ?? throw new CheckpointException($"{where} has no {CheckpointManifest.FileName}: it was never completed, or is being written");
         var manifest = CheckpointManifest.Parse(bytes, where);
         var reader = new CheckpointReader(store, manifest);
-        await reader.VerifyAsync(cancellationToken);
+        if (verify) await reader.VerifyAsync(cancellationToken);
         return reader;
     }
 
     /// <summary>Checks every listed file's size and SHA-256; the first mismatch is an error naming the file.</summary>
-    public async Task VerifyAsync(CancellationToken cancellationToken = default)
+    public Task VerifyAsync(CancellationToken cancellationToken = default) => VerifyAsync(Manifest.Files, cancellationToken);
+
+    /// <summary>Checks the given files' sizes and SHA-256.</summary>
+    public async Task VerifyAsync(IEnumerable<ManifestFile> files, CancellationToken cancellationToken = default)
     {
         var buffer = new byte[1 << 20];
-        foreach (var f in Manifest.Files)
+        foreach (var f in files)
         {
             await using var s = await _store.OpenReadAsync(Manifest.Model, Manifest.Version, f.Name, cancellationToken);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -20,10 +20,25 @@ public sealed class CheckpointWriter
     public static async Task<CheckpointWriter> BeginAsync(ICheckpointStore store, string model, CancellationToken cancellationToken = default) =>
         new(store, model, await store.NextVersionAsync(model, cancellationToken));
 
+    /// <summary>A writer for a version already allocated (its files written by several grains).</summary>
+    public static CheckpointWriter ForVersion(ICheckpointStore store, string model, long version) => new(store, model, version);
+
     /// <summary>Writes a file through <paramref name="write"/> and records its size and SHA-256.</summary>
     public async Task<ManifestFile> AddFileAsync(string name, string kind, Action<Stream> write, string? table = null, int? shard = null, int? shards = null, long? rows = null, CancellationToken cancellationToken = default)
     {
-        await using var target = await _store.OpenWriteAsync(Model, Version, name, cancellationToken);
+        var file = await WriteFileAsync(_store, Model, Version, name, kind, write, cancellationToken);
+        file = file with { Table = table, Shard = shard, Shards = shards, Rows = rows };
+        _files.Add(file);
+        return file;
+    }
+
+    /// <summary>Adds a file some other writer put into this version (a shard grain, the dense grain).</summary>
+    public void AddWritten(ManifestFile file) => _files.Add(file);
+
+    /// <summary>Writes one file of a version (used by each grain for its own part) and returns its manifest entry.</summary>
+    public static async Task<ManifestFile> WriteFileAsync(ICheckpointStore store, string model, long version, string name, string kind, Action<Stream> write, CancellationToken cancellationToken = default)
+    {
+        await using var target = await store.OpenWriteAsync(model, version, name, cancellationToken);
         ManifestFile file;
         using (var hashing = new HashingWriteStream(target))
         {
@@ -31,15 +46,14 @@ public sealed class CheckpointWriter
             {
                 write(buffered);
             }
-            file = new ManifestFile { Name = name, Kind = kind, Bytes = hashing.Written, Sha256 = hashing.HexDigest(), Table = table, Shard = shard, Shards = shards, Rows = rows };
+            file = new ManifestFile { Name = name, Kind = kind, Bytes = hashing.Written, Sha256 = hashing.HexDigest() };
         }
         await target.FlushAsync(cancellationToken);
-        _files.Add(file);
         return file;
     }
 
     /// <summary>Writes the manifest: from here on the version exists.</summary>
-    public async Task<CheckpointManifest> CommitAsync(DateTime? eventTime, long samples, string? strategy, CancellationToken cancellationToken = default)
+    public async Task<CheckpointManifest> CommitAsync(DateTime? eventTime, long samples, string? strategy, IReadOnlyDictionary<string, long>? steps = null, CancellationToken cancellationToken = default)
     {
         var manifest = new CheckpointManifest
         {
@@ -49,9 +63,19 @@ public sealed class CheckpointWriter
             EventTime = eventTime,
             Samples = samples,
             Strategy = strategy,
+            Steps = steps,
             Files = [.. _files],
         };
         await _store.CommitManifestAsync(Model, Version, manifest.ToJson(), cancellationToken);
         return manifest;
+    }
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> complete versions; returns the deleted ones.</summary>
+    public static async Task<IReadOnlyList<long>> PruneAsync(ICheckpointStore store, string model, int keep, CancellationToken cancellationToken = default)
+    {
+        var versions = await store.ListVersionsAsync(model, cancellationToken);
+        var deleted = versions.Take(Math.Max(0, versions.Count - Math.Max(1, keep))).ToList();
+        foreach (var v in deleted) await store.DeleteVersionAsync(model, v, cancellationToken);
+        return deleted;
     }
 }

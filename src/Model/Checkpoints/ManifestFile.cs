@@ -20,4 +20,7 @@ public sealed record ManifestFile
     public int? Shards { get; init; }
 
     public long? Rows { get; init; }
+
+    /// <summary>The last step of each trainer that the file's contents include.</summary>
+    public IReadOnlyDictionary<string, long>? Steps { get; init; }
 }

@@ -29,7 +29,7 @@ public static class ModelCheckpoint
             await writer.AddFileAsync(StatisticsFileName(rate.Name, 0), "stats", s => ShardFile.Write(s, snap, 0, 1, withState: false), rate.Name, 0, 1, snap.Ids.Length, cancellationToken);
         }
         await writer.AddFileAsync(DenseFileName, "dense", s => DenseFile.Write(s, model.ComputeModel, model.Optimizers), cancellationToken: cancellationToken);
-        return await writer.CommitAsync(eventTime, samples, strategy, cancellationToken);
+        return await writer.CommitAsync(eventTime, samples, strategy, cancellationToken: cancellationToken);
     }
 
     /// <summary>

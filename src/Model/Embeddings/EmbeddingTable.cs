@@ -17,6 +17,7 @@ public sealed class EmbeddingTable
     private readonly ulong _salt;
     private readonly float _initScale;
     private readonly CountMinSketch? _admission;
+    private readonly HashSet<ulong> _changed = [];
     private ulong[] _keys = new ulong[InitialCapacity];
     private float[] _weights;
     private float[] _state;
@@ -69,6 +70,18 @@ public sealed class EmbeddingTable
 
     public bool Contains(ulong id) => _slots.ContainsKey(id);
 
+    /// <summary>Rows created or updated since the last <see cref="TakeChanged"/>.</summary>
+    public int ChangedCount => _changed.Count;
+
+    /// <summary>The ids of rows created or updated since the last call (a snapshot's delta), sorted; starts a new period.</summary>
+    public ulong[] TakeChanged()
+    {
+        var ids = _changed.ToArray();
+        _changed.Clear();
+        Array.Sort(ids);
+        return ids;
+    }
+
     /// <summary>
     /// Copies the rows of <paramref name="ids"/> into <paramref name="destination"/> (ids.Length x Dim).
     /// With <paramref name="create"/>, missing rows are created (subject to admission: <paramref name="occurrences"/>
@@ -106,6 +119,7 @@ public sealed class EmbeddingTable
         for (var i = 0; i < ids.Length; i++)
         {
             if (!_slots.TryGetValue(ids[i], out var slot)) continue;
+            _changed.Add(ids[i]);
             Optimizer.Update(_weights.AsSpan(slot * d, d), _state.AsSpan(slot * sw, sw), gradients.Slice(i * d, d), ref _steps[slot]);
         }
     }
@@ -133,9 +147,12 @@ public sealed class EmbeddingTable
     }
 
     /// <summary>Every row, ordered by id: the stable order of checkpoint files.</summary>
-    public TableSnapshot Export()
+    public TableSnapshot Export() => Export(_slots.Keys.ToArray());
+
+    /// <summary>The rows of <paramref name="ids"/> that exist, ordered by id.</summary>
+    public TableSnapshot Export(ulong[] ids)
     {
-        var ids = _slots.Keys.ToArray();
+        ids = [.. ids.Where(_slots.ContainsKey)];
         Array.Sort(ids);
         var n = ids.Length;
         var snap = new TableSnapshot(Name, Dim, StateWidth, Optimizer.Kind, ids, new float[n * Dim], new float[n * StateWidth], new long[n], new int[n]);
@@ -151,19 +168,30 @@ public sealed class EmbeddingTable
     }
 
     /// <summary>Replaces every row with the snapshot's.</summary>
-    public void Import(TableSnapshot snap)
+    public void Import(TableSnapshot snap) => Import(snap, null, replace: true);
+
+    /// <summary>
+    /// Loads the snapshot's rows that <paramref name="keep"/> accepts (all when null); with
+    /// <paramref name="replace"/> the table is emptied first, otherwise rows are added or overwritten.
+    /// </summary>
+    public void Import(TableSnapshot snap, Func<ulong, bool>? keep, bool replace)
     {
         if (snap.Dim != Dim)
         {
             throw new InvalidOperationException($"table '{Name}': snapshot has dim {snap.Dim}, the table {Dim}");
         }
-        _slots.Clear();
-        _free.Clear();
-        _highWater = 0;
+        if (replace)
+        {
+            _slots.Clear();
+            _free.Clear();
+            _changed.Clear();
+            _highWater = 0;
+        }
         var hasState = snap.StateWidth == StateWidth && snap.Optimizer == Optimizer.Kind;
         for (var i = 0; i < snap.Ids.Length; i++)
         {
-            var slot = NewSlot(snap.Ids[i]);
+            if (keep is not null && !keep(snap.Ids[i])) continue;
+            var slot = _slots.TryGetValue(snap.Ids[i], out var existing) ? existing : NewSlot(snap.Ids[i]);
             snap.Weights.AsSpan(i * Dim, Dim).CopyTo(_weights.AsSpan(slot * Dim, Dim));
             if (hasState)
             {
@@ -206,6 +234,7 @@ public sealed class EmbeddingTable
             EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
         }
         var slot = NewSlot(id);
+        _changed.Add(id);
         var w = _weights.AsSpan(slot * Dim, Dim);
         InitialRow(_salt, id, _initScale, w);
         Optimizer.Initialize(w, _state.AsSpan(slot * StateWidth, StateWidth));
@@ -253,6 +282,7 @@ public sealed class EmbeddingTable
     {
         if (_slots.Remove(id, out var slot))
         {
+            _changed.Remove(id);
             _free.Push(slot);
             Evicted++;
         }

@@ -58,11 +58,29 @@ public sealed class DenseOptimizer
         for (var i = 0; i < _parameters.Length; i++)
         {
             var p = _parameters[i];
-            var slice = _weights.AsSpan(_offsets[i], _offsets[i + 1] - _offsets[i]);
-            p.data<float>().CopyTo(slice);
-            var g = _gradients.AsSpan(_offsets[i], slice.Length);
+            var g = _gradients.AsSpan(_offsets[i], _offsets[i + 1] - _offsets[i]);
             if (p.grad is { } grad) grad.data<float>().CopyTo(g);
             else g.Clear();
+        }
+        Apply();
+    }
+
+    /// <summary>One step with gradients given in parameter order (from another process, as bytes).</summary>
+    public void Step(ReadOnlySpan<float> gradients)
+    {
+        if (gradients.Length != Size)
+        {
+            throw new ArgumentException($"{gradients.Length} gradients for {Size} weights", nameof(gradients));
+        }
+        gradients.CopyTo(_gradients);
+        Apply();
+    }
+
+    private void Apply()
+    {
+        for (var i = 0; i < _parameters.Length; i++)
+        {
+            _parameters[i].data<float>().CopyTo(_weights.AsSpan(_offsets[i], _offsets[i + 1] - _offsets[i]));
         }
         _step++;
         Update();

@@ -37,7 +37,8 @@ public interface IParameterStore : IDisposable
     /// statistics. <paramref name="labelRate"/> is the batch's positive rate: a tower that has never
     /// stepped starts its output bias at that rate's log-odds (see <see cref="Tower.InitializeOutputBias"/>).
     /// </summary>
-    ValueTask PushDenseAsync(TaskKind task, double labelRate, CancellationToken cancellationToken = default);
+    /// <remarks><paramref name="step"/> numbers the trainer's steps, so a snapshot can show every part comes from one step.</remarks>
+    ValueTask PushDenseAsync(TaskKind task, double labelRate, long step, CancellationToken cancellationToken = default);
 
     /// <summary>Evicts rows that expired by event time <paramref name="now"/>; returns how many.</summary>
     ValueTask<long> ExpireAsync(long now, CancellationToken cancellationToken = default);

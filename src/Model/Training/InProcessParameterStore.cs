@@ -68,7 +68,7 @@ public sealed class InProcessParameterStore : IParameterStore
 
     public ValueTask PullDenseAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
-    public ValueTask PushDenseAsync(TaskKind task, double labelRate, CancellationToken cancellationToken = default)
+    public ValueTask PushDenseAsync(TaskKind task, double labelRate, long step, CancellationToken cancellationToken = default)
     {
         if (Optimizers.Of(task).Steps == 0)
         {

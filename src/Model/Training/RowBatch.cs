@@ -9,4 +9,7 @@ public sealed class RowBatch(IReadOnlyList<TableBatch> tables, IReadOnlyList<Rat
 
     /// <summary>Event time of the step (UTC ticks): rows read while training are marked seen at it.</summary>
     public long Now { get; set; }
+
+    /// <summary>The trainer's number for this step (1, 2, ...), recorded beside the weights it changes.</summary>
+    public long Step { get; set; }
 }

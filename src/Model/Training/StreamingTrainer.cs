@@ -30,9 +30,11 @@ public sealed class StreamingTrainer
     private long _firstTime = long.MaxValue;
     private long _lastTime = long.MinValue;
     private float[] _scores = [];
+    private readonly Stopwatch _clock = new();
 
-    public StreamingTrainer(FeatureSchema schema, IParameterStore store, TrainerOptions options)
+    public StreamingTrainer(FeatureSchema schema, IParameterStore store, TrainerOptions options, StepGate? gate = null)
     {
+        Gate = gate ?? new StepGate();
         _schema = schema;
         _store = store;
         _options = options;
@@ -47,6 +49,9 @@ public sealed class StreamingTrainer
     public event Action<StepInfo>? StepCompleted;
 
     public int BatchSize => _batchSize;
+
+    /// <summary>The sync-send barrier: pause at a step boundary, resume.</summary>
+    public StepGate Gate { get; }
 
     public int CvrBatchSize => _cvrBatchSize;
 
@@ -99,7 +104,8 @@ public sealed class StreamingTrainer
     /// <summary>Trains until both streams complete (or <paramref name="cancellationToken"/> fires).</summary>
     public async Task<TrainingReport> RunAsync(ChannelReader<Sample> ctr, ChannelReader<Sample> cvr, CancellationToken cancellationToken = default)
     {
-        var clock = Stopwatch.StartNew();
+        var clock = _clock;
+        clock.Restart();
         var ctrBuffer = new List<Sample>(_batchSize);
         var cvrBuffer = new List<Sample>(_cvrBatchSize);
         var partialSince = (long?)null;
@@ -157,16 +163,19 @@ public sealed class StreamingTrainer
             if (cvrWait is { IsCompleted: true }) cvrWait = null;
         }
         clock.Stop();
-        return new TrainingReport(
-            _samples,
-            _steps,
-            clock.Elapsed.TotalSeconds,
-            _ctr.Evaluation.Report(),
-            _cvr.Evaluation.Report(),
-            _firstTime == long.MaxValue ? null : new DateTime(_firstTime, DateTimeKind.Utc),
-            _lastTime == long.MinValue ? null : new DateTime(_lastTime, DateTimeKind.Utc),
-            _expired);
+        return CurrentReport();
     }
+
+    /// <summary>The report of what has been trained so far; call it while no step runs (paused, or finished).</summary>
+    public TrainingReport CurrentReport() => new(
+        _samples,
+        _steps,
+        _clock.Elapsed.TotalSeconds,
+        _ctr.Evaluation.Report(),
+        _cvr.Evaluation.Report(),
+        _firstTime == long.MaxValue ? null : new DateTime(_firstTime, DateTimeKind.Utc),
+        _lastTime == long.MinValue ? null : new DateTime(_lastTime, DateTimeKind.Utc),
+        _expired);
 
     private static void Fill(ChannelReader<Sample> reader, List<Sample> buffer, int batchSize)
     {
@@ -184,7 +193,17 @@ public sealed class StreamingTrainer
         var state = task == TaskKind.Ctr ? _ctr : _cvr;
         var n = buffer.Count;
         if (_scores.Length < n) _scores = new float[n];
-        var trainedLoss = await _step.RunAsync(buffer, task, true, _scores, cancellationToken);
+        float trainedLoss;
+        await Gate.EnterStepAsync(cancellationToken);
+        try
+        {
+            _step.StepNumber = Gate.Steps + 1;
+            trainedLoss = await _step.RunAsync(buffer, task, true, _scores, cancellationToken);
+        }
+        finally
+        {
+            Gate.ExitStep();
+        }
 
         // The batch was scored before its update; the baseline likewise scores before counting it.
         for (var i = 0; i < n; i++)

@@ -42,6 +42,9 @@ public sealed class TrainingStep
 
     public Strategy Strategy { get; set; }
 
+    /// <summary>The number the next training step carries to the store (see <see cref="RowBatch.Step"/>).</summary>
+    public long StepNumber { get; set; } = 1;
+
     /// <summary>The last step's distinct ids and gradients per table (for tests and inspection).</summary>
     public RowBatch LastRows => _rows;
 
@@ -65,7 +68,8 @@ public sealed class TrainingStep
         }
         double positives = 0;
         for (var i = 0; i < n; i++) positives += batch[i].Label;
-        await _store.PushDenseAsync(task, positives / n, cancellationToken);
+        _rows.Step = StepNumber;
+        await _store.PushDenseAsync(task, positives / n, StepNumber, cancellationToken);
         var rowsTrain = _tables.Any(t => t.Train);
         if (rowsTrain) Scatter(batch);
         if (_rates.Any(r => r.Train)) CountLabels(batch, task);
@@ -73,6 +77,7 @@ public sealed class TrainingStep
         {
             await _store.PushRowGradientsAsync(_rows, cancellationToken);
         }
+        StepNumber++;
         return loss;
     }
 

@@ -1,0 +1,26 @@
+using Orleans.Concurrency;
+
+namespace Freshet.Jobs;
+
+/// <summary>
+/// One per job and partition (key: <c>{job}/{partition}</c>): consumes that partition's CTR and CVR
+/// sample streams and runs the training step against the cluster parameter store, off the
+/// Orleans scheduler.
+/// </summary>
+[Alias("Freshet.Jobs.ITrainerGrain")]
+public interface ITrainerGrain : IGrainWithStringKey
+{
+    [Alias("Start")] Task StartAsync(JobSpec spec);
+
+    /// <summary>Stops at the next step boundary; returns the steps done.</summary>
+    [Alias("Pause")] Task<long> PauseAsync();
+
+    [AlwaysInterleave, Alias("Resume")] Task ResumeAsync();
+
+    [Alias("Stop")] Task StopAsync();
+
+    [AlwaysInterleave, Alias("GetStatus")] Task<TrainerStatus> GetStatusAsync();
+
+    /// <summary>The progressive-validation report so far (JSON of the in-process trainer's report).</summary>
+    [Alias("GetReport")] Task<string> GetReportJsonAsync();
+}

@@ -1,0 +1,15 @@
+namespace Freshet.Jobs;
+
+/// <summary>A job as its orchestrator sees it.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Jobs.JobStatus")]
+public sealed record JobStatus
+{
+    [Id(0)] public string Job { get; init; } = "";
+    [Id(1)] public JobState State { get; init; }
+    [Id(2)] public JobSpec? Spec { get; init; }
+    [Id(3)] public long? LastCheckpoint { get; init; }
+    [Id(4)] public DateTime? LastCheckpointTime { get; init; }
+    [Id(5)] public double LastBarrierPauseMs { get; init; }
+    [Id(6)] public IReadOnlyList<TrainerStatus> Trainers { get; init; } = [];
+    [Id(7)] public string? Error { get; init; }
+}

@@ -1,0 +1,24 @@
+namespace Freshet.Jobs;
+
+/// <summary>One trainer's progress.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Jobs.TrainerStatus")]
+public sealed record TrainerStatus
+{
+    [Id(0)] public string Trainer { get; init; } = "";
+    [Id(1)] public JobState State { get; init; }
+    [Id(2)] public long SamplesReceived { get; init; }
+    [Id(3)] public long SamplesTrained { get; init; }
+    [Id(4)] public long Steps { get; init; }
+    [Id(5)] public bool Paused { get; init; }
+
+    /// <summary>Both sample streams have sent their end marker and everything received is trained.</summary>
+    [Id(6)] public bool Completed { get; init; }
+
+    [Id(7)] public string? Error { get; init; }
+
+    /// <summary>Event time of the latest sample trained on (UTC).</summary>
+    [Id(8)] public DateTime? EventTime { get; init; }
+
+    /// <summary>Grain calls the trainer made per step, on average (pulls, pushes, dense).</summary>
+    [Id(9)] public double GrainCallsPerStep { get; init; }
+}

@@ -1,0 +1,15 @@
+namespace Freshet.Parameters;
+
+/// <summary>One tower's gradients (float32, parameter order) and the batch-norm buffers after the step's forward pass.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Parameters.DensePush")]
+public sealed record DensePush
+{
+    [Id(0)] public string Trainer { get; init; } = "";
+    [Id(1)] public long Step { get; init; }
+    [Id(2)] public string Task { get; init; } = "";
+    [Id(3)] public byte[] Gradients { get; init; } = [];
+    [Id(4)] public byte[] Buffers { get; init; } = [];
+
+    /// <summary>The batch's positive rate (a tower's first step starts its output bias there).</summary>
+    [Id(5)] public double LabelRate { get; init; }
+}

@@ -1,0 +1,11 @@
+namespace Freshet.Parameters;
+
+/// <summary>One rate's label counts of a step: ids (uint64), positives and samples (float64 each).</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Parameters.RateCounts")]
+public sealed record RateCounts
+{
+    [Id(0)] public int Index { get; init; }
+    [Id(1)] public byte[] Ids { get; init; } = [];
+    [Id(2)] public byte[] Positives { get; init; } = [];
+    [Id(3)] public byte[] Samples { get; init; } = [];
+}

@@ -1,0 +1,11 @@
+namespace Freshet.Parameters;
+
+[GenerateSerializer, Immutable, Alias("Freshet.Parameters.RowPushResult")]
+public sealed record RowPushResult
+{
+    /// <summary>Rows the optimizer stepped.</summary>
+    [Id(0)] public int Applied { get; init; }
+
+    /// <summary>Row updates refused because the job's frozen tier is locked.</summary>
+    [Id(1)] public int DroppedFrozen { get; init; }
+}

@@ -1,0 +1,22 @@
+namespace Freshet.Parameters;
+
+[GenerateSerializer, Immutable, Alias("Freshet.Parameters.ShardStatus")]
+public sealed record ShardStatus
+{
+    [Id(0)] public string Model { get; init; } = "";
+    [Id(1)] public int Shard { get; init; }
+    [Id(2)] public IReadOnlyDictionary<string, long> Rows { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Row updates refused by a frozen-tier lock, per job.</summary>
+    [Id(3)] public IReadOnlyDictionary<string, long> DroppedFrozen { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The last step of each trainer applied here.</summary>
+    [Id(4)] public IReadOnlyDictionary<string, long> Steps { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The checkpoint version the frozen tier was loaded from, if any.</summary>
+    [Id(5)] public long? LoadedVersion { get; init; }
+
+    [Id(6)] public DateTime? LastPersisted { get; init; }
+
+    [Id(7)] public IReadOnlyList<string> LockedJobs { get; init; } = [];
+}

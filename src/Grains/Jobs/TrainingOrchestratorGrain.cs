@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Text;
+using Freshet.Grains.Checkpoints;
+using Freshet.Jobs;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+using Freshet.Parameters;
+using Freshet.Samples;
+using Microsoft.Extensions.Logging;
+
+namespace Freshet.Grains.Jobs;
+
+/// <summary>
+/// Runs one job: validates and stores its spec, configures its shards and dense grain, starts its
+/// trainers, and takes full checkpoints under the sync-send barrier (every trainer stopped at a
+/// step boundary, so the rows, optimizer state, dense weights and batch-norm statistics written
+/// are from the same steps).
+/// </summary>
+public sealed partial class TrainingOrchestratorGrain(
+    IGrainFactory grains,
+    ICheckpointStore checkpoints,
+    [PersistentState("job", FreshetNames.GrainStorage)] IPersistentState<OrchestratorState> state,
+    ILogger<TrainingOrchestratorGrain> logger) : Grain, ITrainingOrchestratorGrain
+{
+    private string Job => this.GetPrimaryKeyString();
+
+    public async Task<JobStatus> CreateAsync(JobSpec spec)
+    {
+        if (state.State.State is JobState.Running or JobState.Paused)
+        {
+            throw new JobRequestException($"job '{Job}' is {state.State.State.ToString().ToLowerInvariant()}; stop it before creating it again");
+        }
+        var schema = Validate(spec);
+        if (spec.RestoreVersion is { } v)
+        {
+            var versions = await checkpoints.ListVersionsAsync(spec.Model);
+            if (!versions.Contains(v))
+            {
+                throw new JobRequestException($"checkpoint version {v} of model '{spec.Model}' does not exist in {checkpoints.Location} (versions there: {(versions.Count == 0 ? "none" : string.Join(", ", versions))})");
+            }
+        }
+        else if (spec.RestoreLatest && (await checkpoints.ListVersionsAsync(spec.Model)).Count == 0)
+        {
+            throw new JobRequestException($"job '{Job}' asks to restore the latest checkpoint of model '{spec.Model}', but {checkpoints.Location} has none");
+        }
+        state.State = new OrchestratorState { Spec = spec with { Model = string.IsNullOrEmpty(spec.Model) ? schema.Name : spec.Model }, State = JobState.Created };
+        await state.WriteStateAsync();
+        LogCreated(logger, Job, state.State.Spec.Model, spec.Strategy, spec.Shards, spec.Trainers);
+        return await GetStatusAsync();
+    }
+
+    public async Task<JobStatus> StartAsync()
+    {
+        var spec = Spec();
+        if (state.State.State == JobState.Running) return await GetStatusAsync();
+        var config = new ShardConfig { Model = spec.Model, SchemaJson = spec.SchemaJson, Shards = spec.Shards, PersistInterval = spec.PersistInterval };
+        await Task.WhenAll(Shards(spec).Select((s, i) => s.ConfigureAsync(config with { Shard = i })));
+        await Dense(spec).ConfigureAsync(config);
+        await Task.WhenAll(Shards(spec).Select(s => s.SetFrozenLockAsync(Job, spec.LockFrozen)));
+        if (state.State.State == JobState.Created && (spec.RestoreVersion is not null || spec.RestoreLatest))
+        {
+            var version = spec.RestoreVersion ?? (await checkpoints.ListVersionsAsync(spec.Model))[^1];
+            await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version)).Append(Dense(spec).LoadCheckpointAsync(version)));
+            LogRestored(logger, Job, spec.Model, version);
+        }
+        await Task.WhenAll(Trainers(spec).Select(t => t.StartAsync(spec)));
+        state.State.State = JobState.Running;
+        state.State.Error = null;
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<JobStatus> PauseAsync()
+    {
+        var spec = Spec();
+        await Task.WhenAll(Trainers(spec).Select(t => t.PauseAsync()));
+        state.State.State = JobState.Paused;
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<JobStatus> ResumeAsync()
+    {
+        var spec = Spec();
+        await Task.WhenAll(Trainers(spec).Select(t => t.ResumeAsync()));
+        state.State.State = JobState.Running;
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<JobStatus> StopAsync()
+    {
+        var spec = Spec();
+        await Task.WhenAll(Trainers(spec).Select(t => t.StopAsync()));
+        await Task.WhenAll(Shards(spec).Select(s => s.PersistAsync()).Append(Dense(spec).PersistAsync()));
+        state.State.State = JobState.Stopped;
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<CheckpointResult> CheckpointAsync()
+    {
+        var spec = Spec();
+        var trainers = Trainers(spec);
+        var keys = Enumerable.Range(0, spec.Trainers).Select(p => SampleStreams.TrainerKey(Job, p)).ToList();
+        var clock = Stopwatch.StartNew();
+        var steps = await Task.WhenAll(trainers.Select(t => t.PauseAsync()));
+        var paused = clock.Elapsed;
+        try
+        {
+            var version = await checkpoints.NextVersionAsync(spec.Model);
+            var shardFiles = await Task.WhenAll(Shards(spec).Select(s => s.WriteCheckpointAsync(version)));
+            var denseFile = await Dense(spec).WriteCheckpointAsync(version);
+            var writer = CheckpointWriter.ForVersion(checkpoints, spec.Model, version);
+            await writer.AddFileAsync(ModelCheckpoint.SchemaFileName, "schema", s => s.Write(Encoding.UTF8.GetBytes(spec.SchemaJson)));
+            foreach (var f in shardFiles.SelectMany(f => f).Append(denseFile)) writer.AddWritten(f.FromWire());
+            var statuses = await Task.WhenAll(trainers.Select(t => t.GetStatusAsync()));
+            var stepMap = keys.Zip(steps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+            var manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy, stepMap);
+            await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints);
+            var pauseMs = (clock.Elapsed - paused).TotalMilliseconds;
+            state.State.LastCheckpoint = version;
+            state.State.LastCheckpointTime = DateTime.UtcNow;
+            state.State.LastBarrierPauseMs = pauseMs;
+            await state.WriteStateAsync();
+            LogCheckpoint(logger, Job, spec.Model, version, pauseMs);
+            return new CheckpointResult { Model = spec.Model, Version = version, Steps = stepMap, BarrierPauseMs = pauseMs, Bytes = manifest.Files.Sum(f => f.Bytes) };
+        }
+        finally
+        {
+            if (state.State.State != JobState.Paused)
+            {
+                await Task.WhenAll(trainers.Select(t => t.ResumeAsync()));
+            }
+        }
+    }
+
+    public async Task<JobStatus> GetStatusAsync()
+    {
+        var spec = state.State.Spec;
+        var trainers = spec is null ? [] : await Task.WhenAll(Trainers(spec).Select(t => t.GetStatusAsync()));
+        var jobState = state.State.State;
+        if (jobState == JobState.Running && trainers.Length > 0 && trainers.All(t => t.Completed)) jobState = JobState.Completed;
+        if (trainers.Any(t => t.State == JobState.Failed)) jobState = JobState.Failed;
+        return new JobStatus
+        {
+            Job = Job,
+            State = jobState,
+            Spec = spec,
+            LastCheckpoint = state.State.LastCheckpoint,
+            LastCheckpointTime = state.State.LastCheckpointTime,
+            LastBarrierPauseMs = state.State.LastBarrierPauseMs,
+            Trainers = trainers,
+            Error = state.State.Error ?? trainers.FirstOrDefault(t => t.Error is not null)?.Error,
+        };
+    }
+
+    private JobSpec Spec() => state.State.Spec ?? throw new JobRequestException($"job '{Job}' does not exist; create it first");
+
+    private IEnumerable<IEmbeddingShardGrain> Shards(JobSpec spec) =>
+        Enumerable.Range(0, spec.Shards).Select(s => grains.GetGrain<IEmbeddingShardGrain>($"{spec.Model}/{s}"));
+
+    private IDenseGrain Dense(JobSpec spec) => grains.GetGrain<IDenseGrain>(spec.Model);
+
+    private List<ITrainerGrain> Trainers(JobSpec spec) =>
+        [.. Enumerable.Range(0, spec.Trainers).Select(p => grains.GetGrain<ITrainerGrain>(SampleStreams.TrainerKey(Job, p)))];
+
+    private static FeatureSchema Validate(JobSpec spec)
+    {
+        FeatureSchema schema;
+        try
+        {
+            schema = SchemaLoader.Parse(spec.SchemaJson, $"job schema");
+        }
+        catch (SchemaException e)
+        {
+            throw new JobRequestException(e.Message);
+        }
+        if (!StrategyExtensions.TryParse(spec.Strategy, out _))
+        {
+            throw new JobRequestException($"strategy '{spec.Strategy}' is not a strategy; use base, mlp, part or all");
+        }
+        if (spec.Shards is < 1 or > 4096) throw new JobRequestException($"shards: {spec.Shards} is out of range; use 1..4096");
+        if (spec.Trainers is < 1 or > 1024) throw new JobRequestException($"trainers: {spec.Trainers} is out of range; use 1..1024");
+        if (!string.IsNullOrEmpty(spec.Model) && !System.Text.RegularExpressions.Regex.IsMatch(spec.Model, "^[a-z0-9_-]{1,64}$"))
+        {
+            throw new JobRequestException($"model: '{spec.Model}' must be 1-64 characters of a-z, 0-9, '-' or '_'");
+        }
+        if (spec.KeepCheckpoints < 1) throw new JobRequestException("keepCheckpoints: keep at least 1");
+        return schema;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} created: model {Model}, strategy {Strategy}, {Shards} shards, {Trainers} trainers")]
+    private static partial void LogCreated(ILogger logger, string job, string model, string strategy, int shards, int trainers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} restored model {Model} from checkpoint version {Version}")]
+    private static partial void LogRestored(ILogger logger, string job, string model, long version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} wrote checkpoint {Model} version {Version}; trainers held {PauseMs} ms")]
+    private static partial void LogCheckpoint(ILogger logger, string job, string model, long version, double pauseMs);
+}

@@ -1,0 +1,226 @@
+using Freshet.Checkpoints;
+using Freshet.Grains.Checkpoints;
+using Freshet.Grains.Persistence;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Cluster;
+using Freshet.Model.Schema;
+using Freshet.Parameters;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+
+namespace Freshet.Grains.Parameters;
+
+/// <summary>
+/// The rows of one model's shard. The changing tier (and rate statistics) persist in chunked grain
+/// state every persist interval and on deactivation; the frozen tier lives in full checkpoints, and
+/// a shard that comes back after a failure reloads it from the model's latest one.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class EmbeddingShardGrain(
+    [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
+    ICheckpointStore checkpoints,
+    ILogger<EmbeddingShardGrain> logger) : Grain, IEmbeddingShardGrain
+{
+    private ShardConfig? _config;
+    private ShardRows? _rows;
+    private ChunkedGrainState? _state;
+    private IGrainTimer? _timer;
+    private bool _dirty;
+    private DateTime? _lastPersisted;
+
+    private string Model => this.GetPrimaryKeyString().Split('/')[0];
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _state = new ChunkedGrainState(storage, this.GetGrainId(), "shard");
+        var bytes = await _state.ReadAsync(cancellationToken);
+        if (bytes is null) return;
+        var config = ShardConfigCodec.Read(bytes, out var offset);
+        var rows = Build(config);
+        rows.RestoreState(bytes[offset..]);
+        // The frozen tier is not in grain state: take it from the latest checkpoint since the last one this shard knew.
+        if (rows.BaseVersion is not null)
+        {
+            try
+            {
+                var loaded = await Task.Run(() => rows.LoadCheckpointAsync(checkpoints, config.Model, null, frozenOnly: true, cancellationToken), cancellationToken);
+                LogFrozenReloaded(logger, this.GetPrimaryKeyString(), loaded);
+            }
+            catch (CheckpointException e)
+            {
+                // Serve and train on with a blank frozen tier rather than not at all; the log says why.
+                LogFrozenLost(logger, this.GetPrimaryKeyString(), e.Message);
+            }
+        }
+        _config = config;
+        _rows = rows;
+        StartTimer();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty && _rows is not null) await PersistAsync();
+    }
+
+    public async Task ConfigureAsync(ShardConfig config)
+    {
+        if (config.Shard < 0 || config.Shards < 1 || config.Shard >= config.Shards)
+        {
+            throw new ArgumentException($"shard {config.Shard} of {config.Shards} does not exist");
+        }
+        if (_config is not null && _config.SchemaJson == config.SchemaJson && _config.Shards == config.Shards)
+        {
+            if (_config.PersistInterval != config.PersistInterval)
+            {
+                _config = config;
+                StartTimer();
+            }
+            return;
+        }
+        _config = config;
+        _rows = Build(config);
+        StartTimer();
+        await PersistAsync();
+    }
+
+    public Task<RowPullResult> PullAsync(RowPull request)
+    {
+        var rows = Rows();
+        var tableRows = new List<byte[]>(request.Tables.Count);
+        foreach (var t in request.Tables)
+        {
+            var ids = Bytes.As<ulong>(t.Ids);
+            var dim = rows.Tables[t.Index].Dim;
+            var dest = new float[ids.Length * dim];
+            rows.Pull(t.Index, ids, Bytes.As<int>(t.Occurrences), dest, t.Train, request.Now);
+            if (t.Train) _dirty = true;
+            tableRows.Add(Bytes.Of<float>(dest));
+        }
+        var rates = new List<byte[]>(request.Rates.Count);
+        foreach (var r in request.Rates)
+        {
+            var ids = Bytes.As<ulong>(r.Ids);
+            var dest = new float[ids.Length * 2];
+            rows.RateFeatures(r.Index, ids, dest);
+            rates.Add(Bytes.Of<float>(dest));
+        }
+        return Task.FromResult(new RowPullResult { Rows = tableRows, RateFeatures = rates });
+    }
+
+    public Task<RowPushResult> PushAsync(RowPush request)
+    {
+        var rows = Rows();
+        int applied = 0, dropped = 0;
+        foreach (var t in request.Tables)
+        {
+            var (a, d) = rows.Push(request.Job, t.Index, Bytes.As<ulong>(t.Ids), Bytes.As<float>(t.Gradients));
+            applied += a;
+            dropped += d;
+        }
+        foreach (var r in request.Rates)
+        {
+            rows.AddRateCounts(r.Index, Bytes.As<ulong>(r.Ids), Bytes.As<double>(r.Positives), Bytes.As<double>(r.Samples), request.Now);
+        }
+        rows.RecordStep(request.Trainer, request.Step);
+        rows.ExpireIfDue(request.Now);
+        _dirty = true;
+        return Task.FromResult(new RowPushResult { Applied = applied, DroppedFrozen = dropped });
+    }
+
+    public async Task SetFrozenLockAsync(string job, bool locked)
+    {
+        Rows().SetLock(job, locked);
+        await PersistAsync();
+    }
+
+    public Task<ChangedRows> TakeChangedRowsAsync(string tier)
+    {
+        if (!Enum.TryParse<Tier>(tier, ignoreCase: true, out var t) || t == Tier.Dense)
+        {
+            throw new ArgumentException($"'{tier}' is not an embedding tier; use frozen or changing");
+        }
+        var rows = Rows();
+        var names = new List<string>();
+        var ids = new List<byte[]>();
+        var values = new List<byte[]>();
+        foreach (var table in rows.Tables.Where(x => x.Tier == t))
+        {
+            var changed = table.TakeChanged();
+            var snap = table.Export(changed);
+            names.Add(table.Name);
+            ids.Add(Bytes.Of<ulong>(snap.Ids));
+            values.Add(Bytes.Of<float>(snap.Weights));
+        }
+        return Task.FromResult(new ChangedRows { Tables = names, Ids = ids, Rows = values });
+    }
+
+    public async Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version)
+    {
+        var rows = Rows();
+        var files = await rows.WriteCheckpointAsync(checkpoints, _config!.Model, version);
+        await PersistAsync();
+        return [.. files.Select(f => f.ToWire())];
+    }
+
+    public async Task LoadCheckpointAsync(long version)
+    {
+        var config = _config ?? throw NotConfigured();
+        // Load into a fresh shard and switch only when it all loaded: a bad checkpoint changes nothing.
+        var fresh = Build(config);
+        var current = Rows();
+        foreach (var job in current.LockedJobs) fresh.SetLock(job, true);
+        await Task.Run(() => fresh.LoadCheckpointAsync(checkpoints, config.Model, version, frozenOnly: false));
+        _rows = fresh;
+        await PersistAsync();
+    }
+
+    public async Task PersistAsync()
+    {
+        var rows = Rows();
+        var bytes = ShardConfigCodec.Write(_config!, rows.SerializeState());
+        await _state!.WriteAsync(bytes);
+        _dirty = false;
+        _lastPersisted = DateTime.UtcNow;
+    }
+
+    public Task<ShardStatus> GetStatusAsync()
+    {
+        var rows = _rows;
+        return Task.FromResult(new ShardStatus
+        {
+            Model = Model,
+            Shard = _config?.Shard ?? -1,
+            Rows = rows?.Tables.Select(t => KeyValuePair.Create(t.Name, (long)t.Count)).Concat(rows.Rates.Select(r => KeyValuePair.Create(r.Name, (long)r.Count))).ToDictionary() ?? [],
+            DroppedFrozen = rows?.DroppedFrozen.ToDictionary() ?? [],
+            Steps = rows?.Steps.ToDictionary() ?? [],
+            LoadedVersion = rows?.BaseVersion,
+            LastPersisted = _lastPersisted,
+            LockedJobs = rows?.LockedJobs.ToList() ?? [],
+        });
+    }
+
+    private ShardRows Rows() => _rows ?? throw NotConfigured();
+
+    private InvalidOperationException NotConfigured() =>
+        new($"shard {this.GetPrimaryKeyString()} is not configured: its job has not been started (ITrainingOrchestratorGrain.StartAsync configures the shards)");
+
+    private static ShardRows Build(ShardConfig config) =>
+        new(SchemaLoader.Parse(config.SchemaJson, $"model '{config.Model}'"), config.Shard, config.Shards);
+
+    private void StartTimer()
+    {
+        _timer?.Dispose();
+        var every = _config!.PersistInterval <= TimeSpan.Zero ? TimeSpan.FromSeconds(30) : _config.PersistInterval;
+        _timer = this.RegisterGrainTimer(async _ =>
+        {
+            if (_dirty) await PersistAsync();
+        }, new GrainTimerCreationOptions(every, every) { Interleave = false, KeepAlive = false });
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} could not reload its frozen tier and starts it blank: {Reason}")]
+    private static partial void LogFrozenLost(ILogger logger, string shard, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard {Shard} reloaded its frozen tier from checkpoint version {Version}")]
+    private static partial void LogFrozenReloaded(ILogger logger, string shard, long version);
+}

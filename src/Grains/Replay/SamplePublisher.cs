@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Freshet.Jobs;
+using Freshet.Model.Data;
+using Freshet.Model.Hashing;
+using Freshet.Samples;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Freshet.Grains.Replay;
+
+/// <summary>
+/// Publishes samples, in event-time order, to a job's sample streams: one CTR and one CVR stream per
+/// trainer partition (a sample goes to the partition of its first id), in batches. It keeps at most
+/// <see cref="MaxInFlight"/> samples published but not yet trained per partition, so a fast replay
+/// never outruns the trainers into unbounded queues; <c>speed</c> paces it on event time.
+/// </summary>
+public sealed class SamplePublisher(IClusterClient client, string job, int partitions)
+{
+    private readonly IStreamProvider _streams = client.GetStreamProvider(FreshetNames.StreamProvider);
+
+    public int BatchSize { get; init; } = 256;
+
+    public long MaxInFlight { get; init; } = 16_384;
+
+    /// <summary>Called after each batch published with the total so far.</summary>
+    public Action<long>? Progress { get; init; }
+
+    /// <summary>
+    /// Publishes every sample and, when <paramref name="end"/>, the end markers. <paramref name="speed"/>
+    /// is event time per wall time (2 = twice as fast as the log happened); null is as fast as the trainers go.
+    /// </summary>
+    public async Task<long> PublishAsync(IEnumerable<Sample> samples, double? speed = null, bool end = true, Func<long, Task>? after = null, CancellationToken cancellationToken = default)
+    {
+        var streams = new IAsyncStream<SampleBatch>[partitions, 2];
+        for (var p = 0; p < partitions; p++)
+        {
+            streams[p, 0] = _streams.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(job, p)));
+            streams[p, 1] = _streams.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(job, p)));
+        }
+        var trainers = Enumerable.Range(0, partitions).Select(p => client.GetGrain<ITrainerGrain>(SampleStreams.TrainerKey(job, p))).ToArray();
+        var buffers = new List<Sample>[partitions, 2];
+        for (var p = 0; p < partitions; p++)
+        {
+            buffers[p, 0] = new List<Sample>(BatchSize);
+            buffers[p, 1] = new List<Sample>(BatchSize);
+        }
+        var published = new long[partitions];
+        var trainedKnown = new long[partitions];
+        long total = 0;
+        long? firstTime = null;
+        var clock = Stopwatch.StartNew();
+
+        async Task Flush(int p, int t)
+        {
+            var buffer = buffers[p, t];
+            if (buffer.Count == 0) return;
+            if (published[p] - trainedKnown[p] > MaxInFlight)
+            {
+                trainedKnown[p] = await ThrottleAsync(trainers[p], published[p], cancellationToken);
+            }
+            await streams[p, t].OnNextAsync(new SampleBatch { Payload = SampleCodec.Encode(buffer), Count = buffer.Count });
+            published[p] += buffer.Count;
+            total += buffer.Count;
+            buffer.Clear();
+            Progress?.Invoke(total);
+            if (after is not null) await after(total);
+        }
+
+        foreach (var s in samples)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (speed is { } x && x > 0)
+            {
+                firstTime ??= s.Time;
+                var due = TimeSpan.FromTicks((long)((s.Time - firstTime.Value) / x));
+                var wait = due - clock.Elapsed;
+                if (wait > TimeSpan.FromMilliseconds(1))
+                {
+                    for (var p = 0; p < partitions; p++)
+                    {
+                        await Flush(p, 0);
+                        await Flush(p, 1);
+                    }
+                    await Task.Delay(wait, cancellationToken);
+                }
+            }
+            var partition = partitions == 1 ? 0 : (int)(IdHasher.Mix(s.Ids.Length > 0 ? s.Ids[0] : 0) % (ulong)partitions);
+            var task = s.Task == TaskKind.Ctr ? 0 : 1;
+            buffers[partition, task].Add(s);
+            if (buffers[partition, task].Count >= BatchSize) await Flush(partition, task);
+        }
+        for (var p = 0; p < partitions; p++)
+        {
+            await Flush(p, 0);
+            await Flush(p, 1);
+            if (end)
+            {
+                await streams[p, 0].OnNextAsync(new SampleBatch { EndOfStream = true });
+                await streams[p, 1].OnNextAsync(new SampleBatch { EndOfStream = true });
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Waits until the trainer is within <see cref="MaxInFlight"/> of what was published; returns what it has trained.</summary>
+    private async Task<long> ThrottleAsync(ITrainerGrain trainer, long published, CancellationToken cancellationToken)
+    {
+        var delay = 2;
+        while (true)
+        {
+            var status = await trainer.GetStatusAsync();
+            if (status.Error is not null)
+            {
+                throw new InvalidOperationException($"trainer {status.Trainer} failed: {status.Error}");
+            }
+            if (published - status.SamplesTrained <= MaxInFlight / 2) return status.SamplesTrained;
+            await Task.Delay(delay, cancellationToken);
+            delay = Math.Min(50, delay * 2);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Threading.Channels;
+using Freshet.Jobs;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+using Freshet.Parameters;
+using Freshet.Samples;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Freshet.Grains.Training;
+
+/// <summary>
+/// Trains one partition of a job. Sample batches arrive on the partition's CTR and CVR streams (in
+/// grain turns, which only decode and enqueue); the streaming trainer runs on the thread pool, off
+/// the Orleans scheduler, against the cluster parameter store.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class TrainerGrain(
+    IGrainFactory grains,
+    [PersistentState("trainer", FreshetNames.GrainStorage)] IPersistentState<TrainerState> state,
+    ILogger<TrainerGrain> logger) : Grain, ITrainerGrain
+{
+    private Channel<Sample>? _ctr;
+    private Channel<Sample>? _cvr;
+    private StreamingTrainer? _trainer;
+    private ClusterParameterStore? _store;
+    private Task? _loop;
+    private CancellationTokenSource? _stop;
+    private TrainingReport? _report;
+    private long _received;
+    private string? _error;
+    private JobState _state = JobState.Created;
+    private readonly List<StreamSubscriptionHandle<SampleBatch>> _subscriptions = [];
+
+    private string Key => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Spec is { } spec && state.State.Running)
+        {
+            await StartLoopAsync(spec);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _stop?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public async Task StartAsync(JobSpec spec)
+    {
+        state.State.Spec = spec;
+        state.State.Running = true;
+        await state.WriteStateAsync();
+        await StartLoopAsync(spec);
+    }
+
+    public async Task<long> PauseAsync()
+    {
+        if (_trainer is null) return 0;
+        return await _trainer.Gate.PauseAsync();
+    }
+
+    public Task ResumeAsync()
+    {
+        _trainer?.Gate.Resume();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync()
+    {
+        state.State.Running = false;
+        await state.WriteStateAsync();
+        foreach (var h in _subscriptions) await h.UnsubscribeAsync();
+        _subscriptions.Clear();
+        if (_stop is not null) await _stop.CancelAsync();
+        _trainer?.Gate.Resume();
+        if (_loop is not null) await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        if (_state is JobState.Running or JobState.Paused) _state = JobState.Stopped;
+    }
+
+    public Task<TrainerStatus> GetStatusAsync() => Task.FromResult(new TrainerStatus
+    {
+        Trainer = Key,
+        State = _trainer?.Gate.IsPaused == true && _state == JobState.Running ? JobState.Paused : _state,
+        SamplesReceived = Interlocked.Read(ref _received),
+        SamplesTrained = _trainer?.Samples ?? 0,
+        Steps = _trainer?.Gate.Steps ?? 0,
+        Paused = _trainer?.Gate.IsPaused ?? false,
+        Completed = _state == JobState.Completed,
+        Error = _error,
+        EventTime = _trainer?.EventTime is { } t ? new DateTime(t, DateTimeKind.Utc) : null,
+        GrainCallsPerStep = _store?.CallsPerStep ?? 0,
+    });
+
+    public async Task<string> GetReportJsonAsync()
+    {
+        if (_report is not null) return TrainingReportJson.Serialize(_report);
+        if (_trainer is null) throw new InvalidOperationException($"trainer {Key} has not started");
+        // A report needs the trainer between steps: hold it at the boundary while reading.
+        var wasPaused = _trainer.Gate.IsPaused;
+        await _trainer.Gate.PauseAsync();
+        try
+        {
+            return TrainingReportJson.Serialize(_trainer.CurrentReport());
+        }
+        finally
+        {
+            if (!wasPaused) _trainer.Gate.Resume();
+        }
+    }
+
+    private async Task StartLoopAsync(JobSpec spec)
+    {
+        if (_loop is { IsCompleted: false }) return;
+        var schema = SchemaLoader.Parse(spec.SchemaJson, $"job '{spec.Model}'");
+        var (job, partition) = ParseKey(Key);
+        if (!StrategyExtensions.TryParse(spec.Strategy, out var strategy))
+        {
+            throw new JobRequestException($"strategy '{spec.Strategy}' is not one of base, mlp, part, all");
+        }
+        _ctr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
+        _cvr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
+        _store?.Dispose();
+        _store = new ClusterParameterStore(grains, schema, spec.Model, job, Key, spec.Shards, soleTrainer: spec.Trainers == 1);
+        _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Strategy = strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window });
+        // Step numbers go on from where this trainer left off, so a checkpoint's step counters stay monotonic.
+        var dense = await grains.GetGrain<IDenseGrain>(spec.Model).GetStatusAsync();
+        _trainer.Gate.StartAt(dense.Steps.GetValueOrDefault(Key));
+        _report = null;
+        _error = null;
+        _state = JobState.Running;
+
+        var provider = this.GetStreamProvider(FreshetNames.StreamProvider);
+        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(job, partition))), _ctr);
+        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(job, partition))), _cvr);
+
+        _stop = new CancellationTokenSource();
+        var trainer = _trainer;
+        var ctr = _ctr;
+        var cvr = _cvr;
+        var token = _stop.Token;
+        _loop = Task.Run(async () =>
+        {
+            try
+            {
+                _report = await trainer.RunAsync(ctr.Reader, cvr.Reader, token);
+                _state = JobState.Completed;
+                LogCompleted(logger, Key, _report.Samples, _report.Steps);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                _state = JobState.Stopped;
+            }
+            catch (Exception e)
+            {
+                _error = e.Message;
+                _state = JobState.Failed;
+                LogFailed(logger, e, Key);
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task SubscribeAsync(IAsyncStream<SampleBatch> stream, Channel<Sample> channel)
+    {
+        Task OnNext(SampleBatch batch, StreamSequenceToken? token)
+        {
+            if (batch.Count > 0)
+            {
+                foreach (var s in SampleCodec.Decode(batch.Payload)) channel.Writer.TryWrite(s);
+                Interlocked.Add(ref _received, batch.Count);
+            }
+            if (batch.EndOfStream) channel.Writer.TryComplete();
+            return Task.CompletedTask;
+        }
+        var handles = await stream.GetAllSubscriptionHandles();
+        if (handles.Count == 0)
+        {
+            _subscriptions.Add(await stream.SubscribeAsync(OnNext));
+            return;
+        }
+        _subscriptions.Add(await handles[0].ResumeAsync(OnNext));
+        foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
+    }
+
+    internal static (string Job, int Partition) ParseKey(string key)
+    {
+        var cut = key.LastIndexOf('/');
+        if (cut <= 0 || !int.TryParse(key.AsSpan(cut + 1), out var partition))
+        {
+            throw new ArgumentException($"trainer key '{key}' is not '{{job}}/{{partition}}'");
+        }
+        return (key[..cut], partition);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trainer {Trainer} finished its streams: {Samples} samples in {Steps} steps")]
+    private static partial void LogCompleted(ILogger logger, string trainer, long samples, long steps);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Trainer {Trainer} failed")]
+    private static partial void LogFailed(ILogger logger, Exception error, string trainer);
+}

@@ -1,0 +1,11 @@
+using Freshet.Jobs;
+
+namespace Freshet.Grains.Training;
+
+/// <summary>What a trainer keeps across activations: its job, and whether it should be running.</summary>
+[GenerateSerializer, Alias("Freshet.Grains.Training.TrainerState")]
+public sealed class TrainerState
+{
+    [Id(0)] public JobSpec? Spec { get; set; }
+    [Id(1)] public bool Running { get; set; }
+}

@@ -1,0 +1,272 @@
+using System.Text;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Embeddings;
+using Freshet.Model.Schema;
+using Freshet.Model.Statistics;
+
+namespace Freshet.Model.Cluster;
+
+/// <summary>
+/// The rows one shard holds: every table's and rate's rows whose id hashes to the shard, with the
+/// shard's bookkeeping (frozen-tier locks per job, the last step of each trainer applied, refused
+/// updates). No Orleans here: the shard grain wraps it, and tests check it against the model core.
+/// </summary>
+public sealed class ShardRows
+{
+    private const int StateFormat = 1;
+    private static readonly byte[] StateMagic = "FRSHSTAT"u8.ToArray();
+    private readonly Dictionary<string, long> _steps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _dropped = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _locked = new(StringComparer.Ordinal);
+    private long _lastExpiry = long.MinValue;
+
+    public ShardRows(FeatureSchema schema, int shard, int shards)
+    {
+        if (shards < 1 || shard < 0 || shard >= shards)
+        {
+            throw new ArgumentOutOfRangeException(nameof(shard), $"shard {shard} of {shards}");
+        }
+        Schema = schema;
+        Shard = shard;
+        Shards = shards;
+        Layout = FeatureLayout.From(schema);
+        Tables = [.. Layout.Tables.Select(t => new EmbeddingTable(PerShard(t, shards), schema.Model))];
+        Rates = [.. Layout.RateFields.Select(r => new RateTable(r with { MaxRows = r.MaxRows is { } m ? Math.Max(1, m / shards) : null }))];
+    }
+
+    public FeatureSchema Schema { get; }
+
+    public FeatureLayout Layout { get; }
+
+    public int Shard { get; }
+
+    public int Shards { get; }
+
+    public IReadOnlyList<EmbeddingTable> Tables { get; }
+
+    public IReadOnlyList<RateTable> Rates { get; }
+
+    /// <summary>The checkpoint version this shard last wrote or loaded (its recovery point for the frozen tier).</summary>
+    public long? BaseVersion { get; set; }
+
+    public IReadOnlyDictionary<string, long> Steps => _steps;
+
+    public IReadOnlyDictionary<string, long> DroppedFrozen => _dropped;
+
+    public IReadOnlyCollection<string> LockedJobs => _locked;
+
+    public bool Owns(ulong id) => ShardRouter.ShardOf(id, Shards) == Shard;
+
+    public void Pull(int table, ReadOnlySpan<ulong> ids, ReadOnlySpan<int> occurrences, Span<float> rows, bool train, long now) =>
+        Tables[table].Pull(ids, occurrences, rows, train, now);
+
+    /// <summary>Applies row gradients; a job whose frozen tier is locked has its frozen-table updates dropped and counted.</summary>
+    public (int Applied, int Dropped) Push(string job, int table, ReadOnlySpan<ulong> ids, ReadOnlySpan<float> gradients)
+    {
+        var t = Tables[table];
+        if (t.Tier == Tier.Frozen && _locked.Contains(job))
+        {
+            _dropped[job] = _dropped.GetValueOrDefault(job) + ids.Length;
+            return (0, ids.Length);
+        }
+        t.ApplyGradients(ids, gradients);
+        return (ids.Length, 0);
+    }
+
+    public void RateFeatures(int rate, ReadOnlySpan<ulong> ids, Span<float> features)
+    {
+        for (var i = 0; i < ids.Length; i++) Rates[rate].Features(ids[i], features.Slice(2 * i, 2));
+    }
+
+    public void AddRateCounts(int rate, ReadOnlySpan<ulong> ids, ReadOnlySpan<double> positives, ReadOnlySpan<double> samples, long now)
+    {
+        for (var i = 0; i < ids.Length; i++) Rates[rate].Add(ids[i], positives[i], samples[i], now);
+    }
+
+    public void RecordStep(string trainer, long step)
+    {
+        if (step > _steps.GetValueOrDefault(trainer)) _steps[trainer] = step;
+    }
+
+    public void SetLock(string job, bool locked)
+    {
+        if (locked) _locked.Add(job);
+        else _locked.Remove(job);
+    }
+
+    /// <summary>Evicts expired rows at most once an hour of event time; returns how many went.</summary>
+    public long ExpireIfDue(long now)
+    {
+        if (now - _lastExpiry < TimeSpan.TicksPerHour) return 0;
+        var first = _lastExpiry == long.MinValue;
+        _lastExpiry = now;
+        return first ? 0 : Tables.Sum(t => (long)t.Expire(now)) + Rates.Sum(r => (long)r.Expire(now));
+    }
+
+    /// <summary>The state kept in grain storage: bookkeeping, the changing tables and the rates (the frozen tier lives in checkpoints).</summary>
+    public byte[] SerializeState()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(StateMagic);
+            w.Write(StateFormat);
+            w.Write(BaseVersion ?? -1);
+            WriteMap(w, _steps);
+            WriteMap(w, _dropped);
+            w.Write(_locked.Count);
+            foreach (var j in _locked.Order(StringComparer.Ordinal)) w.Write(j);
+            var changing = Tables.Where(t => t.Tier == Tier.Changing).ToList();
+            w.Write(changing.Count + Rates.Count);
+        }
+        foreach (var t in Tables.Where(t => t.Tier == Tier.Changing)) ShardFile.Write(ms, t.Export(), Shard, Shards);
+        foreach (var r in Rates) ShardFile.Write(ms, r.Export(), Shard, Shards, withState: false);
+        return ms.ToArray();
+    }
+
+    public void RestoreState(byte[] state)
+    {
+        using var ms = new MemoryStream(state);
+        int parts;
+        using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            if (!r.ReadBytes(StateMagic.Length).AsSpan().SequenceEqual(StateMagic)) throw new InvalidDataException("shard state: bad magic");
+            var format = r.ReadInt32();
+            if (format > StateFormat) throw new InvalidDataException($"shard state format {format} is newer than this build reads");
+            var baseVersion = r.ReadInt64();
+            BaseVersion = baseVersion < 0 ? null : baseVersion;
+            ReadMap(r, _steps);
+            ReadMap(r, _dropped);
+            _locked.Clear();
+            var locks = r.ReadInt32();
+            for (var i = 0; i < locks; i++) _locked.Add(r.ReadString());
+            parts = r.ReadInt32();
+        }
+        for (var i = 0; i < parts; i++)
+        {
+            var (snap, _, _) = ShardFile.Read(ms, "shard state");
+            Apply(snap, replace: true);
+        }
+    }
+
+    /// <summary>Writes this shard's files (every table and rate) into checkpoint <paramref name="version"/>.</summary>
+    public async Task<IReadOnlyList<ManifestFile>> WriteCheckpointAsync(ICheckpointStore store, string model, long version, CancellationToken cancellationToken = default)
+    {
+        var files = new List<ManifestFile>();
+        var steps = new Dictionary<string, long>(_steps, StringComparer.Ordinal);
+        foreach (var t in Tables)
+        {
+            var snap = t.Export();
+            var f = await CheckpointWriter.WriteFileAsync(store, model, version, ModelCheckpoint.ShardFileName(t.Name, Shard), "shard", s => ShardFile.Write(s, snap, Shard, Shards), cancellationToken);
+            files.Add(f with { Table = t.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });
+        }
+        foreach (var r in Rates)
+        {
+            var snap = r.Export();
+            var f = await CheckpointWriter.WriteFileAsync(store, model, version, ModelCheckpoint.StatisticsFileName(r.Name, Shard), "stats", s => ShardFile.Write(s, snap, Shard, Shards, withState: false), cancellationToken);
+            files.Add(f with { Table = r.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });
+        }
+        BaseVersion = version;
+        return files;
+    }
+
+    /// <summary>
+    /// Loads this shard's part of a checkpoint: the frozen tables only, or every table and rate.
+    /// The files read are verified first, and nothing changes unless all of them are good.
+    /// A checkpoint written with another shard count is re-split by id.
+    /// </summary>
+    public async Task<long> LoadCheckpointAsync(ICheckpointStore store, string model, long? version, bool frozenOnly, CancellationToken cancellationToken = default)
+    {
+        var reader = await CheckpointReader.OpenAsync(store, model, version, cancellationToken, verify: false);
+        var wanted = new HashSet<string>(Tables.Where(t => !frozenOnly || t.Tier == Tier.Frozen).Select(t => t.Name), StringComparer.Ordinal);
+        if (!frozenOnly) wanted.UnionWith(Rates.Select(r => r.Name));
+        var files = reader.Manifest.Files
+            .Where(f => f.Kind is "shard" or "stats" && f.Table is not null && wanted.Contains(f.Table))
+            .Where(f => f.Shards != Shards || f.Shard == Shard)
+            .ToList();
+        await reader.VerifyAsync(files, cancellationToken);
+        var snapshots = new List<TableSnapshot>();
+        foreach (var f in files)
+        {
+            await using var s = await reader.OpenAsync(f, cancellationToken);
+            snapshots.Add(ShardFile.Read(s, reader.Describe(f)).Snapshot);
+        }
+        foreach (var name in wanted)
+        {
+            var parts = snapshots.Where(p => p.Table == name).ToList();
+            var table = Tables.FirstOrDefault(t => t.Name == name);
+            if (table is not null)
+            {
+                table.Import(new TableSnapshot(name, table.Dim, table.StateWidth, table.Optimizer.Kind, [], [], [], [], []), null, replace: true);
+                foreach (var p in parts) table.Import(p, Owns, replace: false);
+            }
+            var rate = Rates.FirstOrDefault(r => r.Name == name);
+            if (rate is not null) rate.Import(parts.Count == 1 ? FilterRate(parts[0]) : MergeRates(parts));
+        }
+        BaseVersion = reader.Manifest.Version;
+        return reader.Manifest.Version;
+    }
+
+    private void Apply(TableSnapshot snap, bool replace)
+    {
+        var table = Tables.FirstOrDefault(t => t.Name == snap.Table);
+        if (table is not null)
+        {
+            table.Import(snap, null, replace);
+            return;
+        }
+        Rates.FirstOrDefault(r => r.Name == snap.Table)?.Import(snap);
+    }
+
+    private TableSnapshot FilterRate(TableSnapshot s) => MergeRates([s]);
+
+    /// <summary>Rate rows of this shard from one or more files; the totals are summed.</summary>
+    private TableSnapshot MergeRates(List<TableSnapshot> parts)
+    {
+        var ids = new List<ulong>();
+        var weights = new List<float>();
+        var seen = new List<long>();
+        float totalPositives = 0, totalSamples = 0;
+        foreach (var p in parts)
+        {
+            for (var i = 0; i < p.Ids.Length; i++)
+            {
+                if (p.Ids[i] == RateTable.TotalsId && i == p.Ids.Length - 1)
+                {
+                    totalPositives += p.Weights[2 * i];
+                    totalSamples += p.Weights[2 * i + 1];
+                    continue;
+                }
+                if (!Owns(p.Ids[i])) continue;
+                ids.Add(p.Ids[i]);
+                weights.Add(p.Weights[2 * i]);
+                weights.Add(p.Weights[2 * i + 1]);
+                seen.Add(p.LastSeen[i]);
+            }
+        }
+        ids.Add(RateTable.TotalsId);
+        weights.Add(totalPositives);
+        weights.Add(totalSamples);
+        seen.Add(0);
+        return new TableSnapshot(parts.Count > 0 ? parts[0].Table : "", 2, 0, SparseOptimizerKind.Adagrad, [.. ids], [.. weights], [], [.. seen], new int[ids.Count]);
+    }
+
+    private static TableSpec PerShard(TableSpec t, int shards) => t with { MaxRows = t.MaxRows is { } m ? Math.Max(1, m / shards) : null };
+
+    private static void WriteMap(BinaryWriter w, Dictionary<string, long> map)
+    {
+        w.Write(map.Count);
+        foreach (var (k, v) in map.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            w.Write(k);
+            w.Write(v);
+        }
+    }
+
+    private static void ReadMap(BinaryReader r, Dictionary<string, long> map)
+    {
+        map.Clear();
+        var n = r.ReadInt32();
+        for (var i = 0; i < n; i++) map[r.ReadString()] = r.ReadInt64();
+    }
+}

@@ -1,0 +1,45 @@
+using Freshet.Grains.Hosting;
+using Freshet.Jobs;
+using Freshet.Model.Checkpoints;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace Freshet.Cluster.Tests;
+
+/// <summary>An Orleans in-process test cluster with Freshet's local providers and a temporary checkpoint folder.</summary>
+public sealed class ClusterHarness : IAsyncDisposable
+{
+    private ClusterHarness(InProcessTestCluster cluster, string checkpoints)
+    {
+        Cluster = cluster;
+        CheckpointFolder = checkpoints;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public IClusterClient Client => Cluster.Client;
+
+    public string CheckpointFolder { get; }
+
+    public LocalCheckpointStore Checkpoints => new(CheckpointFolder);
+
+    public static async Task<ClusterHarness> StartAsync(short silos = 1)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "freshet-cluster-" + Guid.NewGuid().ToString("N"));
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((_, silo) => silo.AddFreshetLocal(folder));
+        builder.ConfigureClient(client => client.AddMemoryStreams(FreshetNames.StreamProvider));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new ClusterHarness(cluster, folder);
+    }
+
+    public ITrainingOrchestratorGrain Job(string name) => Client.GetGrain<ITrainingOrchestratorGrain>(name);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        try { Directory.Delete(CheckpointFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

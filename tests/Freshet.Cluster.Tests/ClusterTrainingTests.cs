@@ -1,0 +1,46 @@
+using Freshet.Grains.Replay;
+using Freshet.Jobs;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+
+namespace Freshet.Cluster.Tests;
+
+public class ClusterTrainingTests
+{
+    private static string SchemaJson(string name = "synthetic.json") => File.ReadAllText(TestData.Schema(name));
+
+    private static string UniqueModel() => "m" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task A_job_trains_on_the_sample_streams_and_reports_like_the_in_process_trainer()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var model = UniqueModel();
+        var schema = SchemaLoader.Parse(SchemaJson());
+        var job = h.Job("job-" + model);
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 3, Trainers = 1 });
+        await job.StartAsync();
+        var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(20_000).ToList();
+        var published = await new SamplePublisher(h.Client, "job-" + model, 1).PublishAsync(samples);
+        Assert.Equal(20_000, published);
+        var status = await WaitCompletedAsync(job);
+        Assert.Equal(JobState.Completed, status.State);
+        var report = TrainingReportJson.Deserialize(await h.Client.GetGrain<ITrainerGrain>($"job-{model}/0").GetReportJsonAsync());
+        Assert.Equal(20_000, report.Samples);
+        Assert.True(report.Ctr.Auc > 0.6, $"cluster CTR AUC {report.Ctr.Auc}");
+        Assert.InRange(status.Trainers[0].GrainCallsPerStep, 2, 8);
+    }
+
+    internal static async Task<JobStatus> WaitCompletedAsync(ITrainingOrchestratorGrain job, int seconds = 120)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var s = await job.GetStatusAsync();
+            if (s.State is JobState.Completed or JobState.Failed) return s;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"job {s.Job} still {s.State} after {seconds} s: {string.Join(", ", s.Trainers.Select(t => $"{t.Trainer} {t.SamplesTrained}/{t.SamplesReceived}"))}");
+            await Task.Delay(50);
+        }
+    }
+}
