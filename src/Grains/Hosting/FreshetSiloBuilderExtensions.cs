@@ -1,4 +1,7 @@
+using Freshet.Grains.Persistence;
 using Freshet.Model.Checkpoints;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -12,15 +15,31 @@ public static class FreshetSiloBuilderExtensions
     public static readonly TimeSpan ResponseTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// The local profile's providers: in-memory grain storage and memory streams, and full
-    /// checkpoints in <paramref name="checkpointDirectory"/>.
+    /// The local profile's providers: in-memory grain storage (or, with <paramref name="stateDirectory"/>,
+    /// grain state in files that survive a restart), memory streams, and full checkpoints in
+    /// <paramref name="checkpointDirectory"/>.
     /// </summary>
-    public static ISiloBuilder AddFreshetLocal(this ISiloBuilder silo, string checkpointDirectory)
+    public static ISiloBuilder AddFreshetLocal(this ISiloBuilder silo, string checkpointDirectory, string? stateDirectory = null)
     {
-        silo.AddMemoryGrainStorage(FreshetNames.GrainStorage);
-        silo.AddMemoryGrainStorage(FreshetNames.PubSubStorage);
+        if (stateDirectory is null)
+        {
+            silo.AddMemoryGrainStorage(FreshetNames.GrainStorage);
+            silo.AddMemoryGrainStorage(FreshetNames.PubSubStorage);
+        }
+        else
+        {
+            silo.AddDirectoryGrainStorage(FreshetNames.GrainStorage, stateDirectory);
+            silo.AddDirectoryGrainStorage(FreshetNames.PubSubStorage, Path.Combine(stateDirectory, "pubsub"));
+        }
         silo.AddMemoryStreams(FreshetNames.StreamProvider);
         return silo.AddFreshetCore(_ => new LocalCheckpointStore(checkpointDirectory));
+    }
+
+    /// <summary>Grain state in files under <paramref name="folder"/> (see <see cref="DirectoryGrainStorage"/>).</summary>
+    public static ISiloBuilder AddDirectoryGrainStorage(this ISiloBuilder silo, string name, string folder)
+    {
+        silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, _) => new DirectoryGrainStorage(folder, sp.GetRequiredService<Serializer>()));
+        return silo;
     }
 
     /// <summary>What every profile shares: the checkpoint store, time, and message timeouts.</summary>

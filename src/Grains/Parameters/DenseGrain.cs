@@ -73,6 +73,10 @@ public sealed class DenseGrain(
     {
         var tier = Tier();
         var task = ParseTask(push.Task);
+        if (push.Step <= tier.Steps.GetValueOrDefault(push.Trainer))
+        {
+            return Task.FromResult(State(tier, task)); // a retried push, applied already
+        }
         tier.Apply(task, Bytes.As<float>(push.Gradients), push.Buffers, push.LabelRate, push.Trainer, push.Step);
         _dirty = true;
         return Task.FromResult(State(tier, task));

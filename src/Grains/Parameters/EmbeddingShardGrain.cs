@@ -111,6 +111,11 @@ public sealed partial class EmbeddingShardGrain(
     public Task<RowPushResult> PushAsync(RowPush request)
     {
         var rows = Rows();
+        if (request.Step <= rows.Steps.GetValueOrDefault(request.Trainer))
+        {
+            // A retried push (the first try reached us, its answer did not): applied already.
+            return Task.FromResult(new RowPushResult());
+        }
         int applied = 0, dropped = 0;
         foreach (var t in request.Tables)
         {

@@ -73,7 +73,9 @@ public sealed class ClusterParameterStore : IParameterStore
                 rates.Add(new TableIds { Index = batch.Rates[r].Rate, Ids = Bytes.Of<ulong>([.. pos.Select(i => batch.Rates[r].Ids[i])]) });
             }
             if (tables.Count == 0 && rates.Count == 0) continue;
-            calls.Add((s, _shards[s].PullAsync(new RowPull { Job = _job, Now = batch.Now, Tables = tables, Rates = rates })));
+            var shard = _shards[s];
+            var request = new RowPull { Job = _job, Now = batch.Now, Tables = tables, Rates = rates };
+            calls.Add((s, Retry.CallAsync(() => shard.PullAsync(request), cancellationToken)));
         }
         Interlocked.Add(ref _calls, calls.Count);
         await Task.WhenAll(calls.Select(c => c.Call));
@@ -135,7 +137,9 @@ public sealed class ClusterParameterStore : IParameterStore
                 });
             }
             if (tables.Count == 0 && rates.Count == 0) continue;
-            calls.Add(_shards[s].PushAsync(new RowPush { Job = _job, Trainer = _trainer, Step = batch.Step, Now = batch.Now, Tables = tables, Rates = rates }));
+            var shard = _shards[s];
+            var request = new RowPush { Job = _job, Trainer = _trainer, Step = batch.Step, Now = batch.Now, Tables = tables, Rates = rates };
+            calls.Add(Retry.CallAsync(() => shard.PushAsync(request), cancellationToken));
         }
         Interlocked.Add(ref _calls, calls.Count);
         await Task.WhenAll(calls);
@@ -146,7 +150,7 @@ public sealed class ClusterParameterStore : IParameterStore
         // A lone trainer's towers change only through its own pushes, which return the new weights.
         if (_soleTrainer && _ctrVersion >= 0 && _cvrVersion >= 0) return;
         Interlocked.Increment(ref _calls);
-        foreach (var state in await _dense.PullAsync(_ctrVersion, _cvrVersion)) Apply(state);
+        foreach (var state in await Retry.CallAsync(() => _dense.PullAsync(_ctrVersion, _cvrVersion), cancellationToken)) Apply(state);
     }
 
     public async ValueTask PushDenseAsync(TaskKind task, double labelRate, long step, CancellationToken cancellationToken = default)
@@ -164,7 +168,7 @@ public sealed class ClusterParameterStore : IParameterStore
         tower.zero_grad();
         Interlocked.Increment(ref _calls);
         Interlocked.Increment(ref _steps);
-        Apply(await _dense.PushAsync(push));
+        Apply(await Retry.CallAsync(() => _dense.PushAsync(push), cancellationToken));
     }
 
     public ValueTask<long> ExpireAsync(long now, CancellationToken cancellationToken = default) =>

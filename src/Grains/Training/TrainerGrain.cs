@@ -129,7 +129,8 @@ public sealed partial class TrainerGrain(
         _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Strategy = strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window });
         // Step numbers go on from where this trainer left off, so a checkpoint's step counters stay monotonic.
         var dense = await grains.GetGrain<IDenseGrain>(spec.Model).GetStatusAsync();
-        _trainer.Gate.StartAt(dense.Steps.GetValueOrDefault(Key));
+        var shards = await Task.WhenAll(Enumerable.Range(0, spec.Shards).Select(s => grains.GetGrain<IEmbeddingShardGrain>($"{spec.Model}/{s}").GetStatusAsync()));
+        _trainer.Gate.StartAt(shards.Select(s => s.Steps.GetValueOrDefault(Key)).Append(dense.Steps.GetValueOrDefault(Key)).Max());
         _report = null;
         _error = null;
         _state = JobState.Running;

@@ -1,0 +1,34 @@
+using Orleans.Runtime;
+
+namespace Freshet.Grains.Training;
+
+/// <summary>
+/// Retries a grain call through a silo failure: while the cluster declares a silo dead and its
+/// grains come back elsewhere, calls fail with transient errors. Pushes are idempotent per trainer
+/// step, so a retried push whose first try did land is not applied twice.
+/// </summary>
+internal static class Retry
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    public static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        var giveUp = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < giveUp && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 2));
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+        || (e is OrleansException && e.Message.Contains("unavailable", StringComparison.OrdinalIgnoreCase));
+}
