@@ -32,6 +32,7 @@ public sealed partial class TrainingOrchestratorGrain(
             throw new JobRequestException($"job '{Job}' is {state.State.State.ToString().ToLowerInvariant()}; stop it before creating it again");
         }
         var schema = Validate(spec);
+        spec = spec with { Model = string.IsNullOrEmpty(spec.Model) ? schema.Name : spec.Model };
         if (spec.RestoreVersion is { } v)
         {
             var versions = await checkpoints.ListVersionsAsync(spec.Model);
@@ -44,7 +45,7 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             throw new JobRequestException($"job '{Job}' asks to restore the latest checkpoint of model '{spec.Model}', but {checkpoints.Location} has none");
         }
-        state.State = new OrchestratorState { Spec = spec with { Model = string.IsNullOrEmpty(spec.Model) ? schema.Name : spec.Model }, State = JobState.Created };
+        state.State = new OrchestratorState { Spec = spec, State = JobState.Created };
         await state.WriteStateAsync();
         LogCreated(logger, Job, state.State.Spec.Model, spec.Strategy, spec.Shards, spec.Trainers);
         return await GetStatusAsync();

@@ -36,9 +36,9 @@ public static class ModelCheckpoint
     /// Loads <paramref name="version"/> (the latest when null) into <paramref name="model"/>. Every file
     /// is verified and parsed before the model is touched, so a bad checkpoint leaves it as it was.
     /// </summary>
-    public static async Task<CheckpointManifest> LoadAsync(ICheckpointStore store, InProcessParameterStore model, long? version = null, CancellationToken cancellationToken = default)
+    public static async Task<CheckpointManifest> LoadAsync(ICheckpointStore store, InProcessParameterStore model, long? version = null, CancellationToken cancellationToken = default, string? modelName = null)
     {
-        var reader = await CheckpointReader.OpenAsync(store, model.Schema.Name, version, cancellationToken);
+        var reader = await CheckpointReader.OpenAsync(store, modelName ?? model.Schema.Name, version, cancellationToken);
         var snapshots = new Dictionary<string, List<TableSnapshot>>(StringComparer.Ordinal);
         var statistics = new Dictionary<string, TableSnapshot>(StringComparer.Ordinal);
         DenseFile.Content? dense = null;
