@@ -21,13 +21,15 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     public string CheckpointFolder { get; }
 
-    public LocalCheckpointStore Checkpoints => new(CheckpointFolder);
+    public LocalCheckpointStore Checkpoints => new(Path.Combine(CheckpointFolder, "checkpoints"));
 
-    public static async Task<ClusterHarness> StartAsync(short silos = 1)
+    /// <param name="silos">Silos to start.</param>
+    /// <param name="durableState">Keep grain state in files shared by the silos (survives a silo's loss), instead of in memory.</param>
+    public static async Task<ClusterHarness> StartAsync(short silos = 1, bool durableState = false)
     {
         var folder = Path.Combine(Path.GetTempPath(), "freshet-cluster-" + Guid.NewGuid().ToString("N"));
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((_, silo) => silo.AddFreshetLocal(folder));
+        builder.ConfigureSilo((_, silo) => silo.AddFreshetLocal(Path.Combine(folder, "checkpoints"), durableState ? Path.Combine(folder, "state") : null));
         builder.ConfigureClient(client => client.AddMemoryStreams(FreshetNames.StreamProvider));
         var cluster = builder.Build();
         await cluster.DeployAsync();

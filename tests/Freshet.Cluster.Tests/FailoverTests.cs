@@ -1,0 +1,133 @@
+using System.Runtime.InteropServices;
+using Freshet.Grains.Replay;
+using Freshet.Jobs;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Cluster;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+using Freshet.Parameters;
+using Orleans.Runtime;
+
+namespace Freshet.Cluster.Tests;
+
+/// <summary>Two silos; the one that hosts the shards dies mid-training.</summary>
+public class FailoverTests
+{
+    private const string Model = "failover";
+    private const string JobName = "failover-job";
+    private const int Shards = 2;
+
+    [Fact]
+    public async Task Training_resumes_after_losing_the_shard_silo_with_the_losses_the_tiers_allow()
+    {
+        await using var h = await ClusterHarness.StartAsync(silos: 2, durableState: true);
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        var persist = TimeSpan.FromMilliseconds(500);
+        var job = h.Job(JobName);
+        await job.CreateAsync(new JobSpec { Model = Model, SchemaJson = schema.Json, Shards = Shards, PersistInterval = persist });
+        await job.StartAsync();
+
+        // Shards on the second silo, everything else on the first.
+        var primary = h.Cluster.Silos[0].SiloAddress;
+        var doomed = h.Cluster.Silos[1];
+        var shards = Enumerable.Range(0, Shards).Select(s => h.Client.GetGrain<IEmbeddingShardGrain>($"{Model}/{s}")).ToList();
+        foreach (var s in shards) await MoveAsync(h, s, doomed.SiloAddress);
+        await MoveAsync(h, job, primary);
+        await MoveAsync(h, h.Client.GetGrain<ITrainerGrain>($"{JobName}/0"), primary);
+        await MoveAsync(h, h.Client.GetGrain<IDenseGrain>(Model), primary);
+
+        var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(36_000).ToList();
+        var publisher = new SamplePublisher(h.Client, JobName, 1);
+        await publisher.PublishAsync(samples.Take(12_000), end: false);
+        await WaitTrainedAsync(job, 12_000);
+        var checkpoint = await job.CheckpointAsync();
+        await publisher.PublishAsync(samples.Skip(12_000).Take(12_000), end: false);
+        await WaitTrainedAsync(job, 24_000);
+
+        // Quiet now; let one persistence interval pass so the changing tier is on disk, then record both tiers.
+        await Task.Delay(persist * 3);
+        var items = samples.Take(24_000).Select(s => s.Ids[1]).Distinct().Take(200).ToArray();
+        var categories = samples.Take(24_000).Select(s => s.Ids[2]).Distinct().ToArray();
+        var frozenBefore = await ReadAsync(h, 1, items);
+        var changingBefore = await ReadAsync(h, 2, categories);
+        var persisted = await Task.WhenAll(shards.Select(s => s.GetStatusAsync()));
+        Assert.All(persisted, p => Assert.True(DateTime.UtcNow - p.LastPersisted < persist * 3, "the changing tier was persisted within the interval"));
+
+        await h.Cluster.KillSiloAsync(doomed);
+
+        // The shards come back on the surviving silo: the changing tier as last persisted (here: all of it,
+        // as nothing trained since), the frozen tier as of the last checkpoint (the rows trained after it are lost).
+        var changingAfter = await ReadAsync(h, 2, categories);
+        Assert.Equal(changingBefore, changingAfter);
+        var frozenAfter = await ReadAsync(h, 1, items);
+        using var fromCheckpoint = new InProcessParameterStore(schema);
+        await ModelCheckpoint.LoadAsync(h.Checkpoints, fromCheckpoint, checkpoint.Version, modelName: Model);
+        var expected = new float[items.Length * 16];
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (!fromCheckpoint.Tables[1].TryGetRow(items[i], expected.AsSpan(i * 16, 16))) expected.AsSpan(i * 16, 16).Clear();
+        }
+        Assert.Equal(expected, frozenAfter);
+        Assert.NotEqual(frozenBefore, frozenAfter);
+        var statuses = await Task.WhenAll(shards.Select(s => s.GetStatusAsync()));
+        Assert.All(statuses, s => Assert.Equal(checkpoint.Version, s.LoadedVersion));
+
+        // Training goes on to the end of the stream.
+        await publisher.PublishAsync(samples.Skip(24_000));
+        var done = await ClusterTrainingTests.WaitCompletedAsync(job, 240);
+        Assert.Equal(JobState.Completed, done.State);
+        Assert.Null(done.Error);
+        Assert.Equal(36_000, done.Trainers[0].SamplesTrained);
+    }
+
+    private static async Task MoveAsync(ClusterHarness h, IGrain grain, SiloAddress target)
+    {
+        var management = h.Client.GetGrain<IManagementGrain>(0);
+        if (grain is ITrainingOrchestratorGrain j) await j.GetStatusAsync();
+        else if (grain is IEmbeddingShardGrain s) await s.GetStatusAsync();
+        else if (grain is IDenseGrain d) await d.GetStatusAsync();
+        else if (grain is ITrainerGrain t) await t.GetStatusAsync();
+        if (await management.GetActivationAddress(grain) != target) await h.Cluster.MigrateAsync(grain, target);
+        Assert.Equal(target, await management.GetActivationAddress(grain));
+    }
+
+    private static async Task WaitTrainedAsync(ITrainingOrchestratorGrain job, long samples)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while ((await job.GetStatusAsync()).Trainers[0].SamplesTrained < samples)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"trainer did not reach {samples} samples");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The rows of <paramref name="ids"/> in one table, read without creating any, retried while the shards move.</summary>
+    private static async Task<float[]> ReadAsync(ClusterHarness h, int table, ulong[] ids)
+    {
+        var dim = table == 1 ? 16 : 8;
+        var result = new float[ids.Length * dim];
+        foreach (var group in ids.Select((id, i) => (id, i)).GroupBy(x => ShardRouter.ShardOf(x.id, Shards)))
+        {
+            var list = group.ToList();
+            var shard = h.Client.GetGrain<IEmbeddingShardGrain>($"{Model}/{group.Key}");
+            var request = new RowPull { Tables = [new TableIds { Index = table, Ids = MemoryMarshal.AsBytes(list.Select(x => x.id).ToArray().AsSpan()).ToArray(), Occurrences = new byte[list.Count * 4] }] };
+            RowPullResult? pulled = null;
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (pulled is null)
+            {
+                try
+                {
+                    pulled = await shard.PullAsync(request);
+                }
+                catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(200);
+                }
+            }
+            var rows = MemoryMarshal.Cast<byte, float>(pulled.Rows[0]);
+            for (var k = 0; k < list.Count; k++) rows.Slice(k * dim, dim).CopyTo(result.AsSpan(list[k].i * dim, dim));
+        }
+        return result;
+    }
+}
