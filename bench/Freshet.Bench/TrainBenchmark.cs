@@ -17,7 +17,8 @@ public static class TrainBenchmark
         BareTorchLoop.Result StepOnly,
         BareTorchLoop.Result Trainer,
         BareTorchLoop.Result? ToolchainReference,
-        IReadOnlyDictionary<string, long> Rows);
+        IReadOnlyDictionary<string, long> Rows,
+        double? TrainerCtrAuc);
 
     public static async Task<Report> RunAsync(FeatureSchema schema, string data, long samples, bool toolchainReference, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
@@ -28,12 +29,14 @@ public static class TrainBenchmark
         log?.Invoke("trainer: the full in-process streaming trainer");
         IReadOnlyDictionary<string, long> rows;
         BareTorchLoop.Result trainer;
+        double? trainerAuc;
         using (var store = new InProcessParameterStore(schema))
         {
             var reader = SampleReader.Open(schema, data);
             var t = new StreamingTrainer(schema, store, new TrainerOptions());
             var report = await t.ReplayAsync(reader.Read(samples, cancellationToken), cancellationToken);
             trainer = new BareTorchLoop.Result("trainer", report.Samples, report.Seconds);
+            trainerAuc = report.Ctr.Auc;
             rows = await store.CountRowsAsync(cancellationToken);
         }
 
@@ -82,6 +85,6 @@ public static class TrainBenchmark
             log?.Invoke("reference: a 100k x 16 embedding read by 26 fields, 416-256-128-1 with BN, batch 1024, Adagrad");
             reference = BareTorchLoop.Run("toolchainReference", [100_000], new int[26], 16, [256, 128], 1024, 60, score: false, adagradDense: true);
         }
-        return new Report(bare, bareScore, step, trainer, reference, rows);
+        return new Report(bare, bareScore, step, trainer, reference, rows, trainerAuc);
     }
 }

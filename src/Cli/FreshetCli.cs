@@ -19,7 +19,7 @@ public static class FreshetCli
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = cli.Out, Error = cli.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
-        catch (Exception e) when (e is SchemaException or MalformedRowException or CheckpointException or FormatException or ArgumentException)
+        catch (Exception e) when (e is SchemaException or MalformedRowException or CheckpointException or FormatException or ArgumentException or Jobs.JobRequestException)
         {
             await cli.Error.WriteLineAsync($"freshet: {e.Message}");
             return 2;
@@ -30,6 +30,8 @@ public static class FreshetCli
     {
         var root = new RootCommand("Freshet: streaming training of CTR/CVR models on Orleans, with multi-frequency publishing of fresh weights.");
         root.Subcommands.Add(Train(cli));
+        root.Subcommands.Add(SiloCommand.Build(cli));
+        root.Subcommands.Add(ReplayCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
         return root;
     }
@@ -48,9 +50,12 @@ public static class FreshetCli
         var restoreVersion = new Option<long?>("--restore-version") { Description = "Start from this version instead of the latest" };
         var threads = new Option<int?>("--threads") { Description = "TorchSharp threads (default: the number of cores)" };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
-        var cmd = new Command("train", "Train in this process on a log or the synthetic stream, scoring every sample before training on it")
+        var cluster = new Option<string?>("--cluster") { Description = "Train on a cluster instead: 'local' starts a silo in this process and runs the job through grains and streams" };
+        var shards = new Option<int>("--shards") { Description = "Embedding shard grains (with --cluster)", DefaultValueFactory = _ => 4 };
+        var trainers = new Option<int>("--trainers") { Description = "Trainer grains (with --cluster)", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("train", "Train on a log or the synthetic stream, scoring every sample before training on it")
         {
-            schema, data, samples, strategy, batch, window, badRows, checkpoint, restore, restoreVersion, threads, json,
+            schema, data, samples, strategy, batch, window, badRows, checkpoint, restore, restoreVersion, threads, json, cluster, shards, trainers,
         };
         cmd.SetAction(async (p, ct) =>
         {
@@ -68,6 +73,8 @@ public static class FreshetCli
             if (p.GetValue(samples) is < 1) throw new ArgumentException("--samples: must be at least 1");
             if (p.GetValue(batch) is < 1) throw new ArgumentException("--batch-size: must be at least 1");
             if (p.GetValue(threads) is < 1) throw new ArgumentException("--threads: must be at least 1");
+            if (p.GetValue(shards) is < 1 or > 4096) throw new ArgumentException("--shards: use 1..4096");
+            if (p.GetValue(trainers) is < 1 or > 1024) throw new ArgumentException("--trainers: use 1..1024");
             return await TrainCommand.RunAsync(new TrainArgs
             {
                 Schema = p.GetValue(schema)!,
@@ -82,6 +89,9 @@ public static class FreshetCli
                 RestoreVersion = p.GetValue(restoreVersion),
                 Threads = p.GetValue(threads),
                 Json = p.GetValue(json),
+                Cluster = p.GetValue(cluster),
+                Shards = p.GetValue(shards),
+                Trainers = p.GetValue(trainers),
             }, cli, ct);
         });
         return cmd;

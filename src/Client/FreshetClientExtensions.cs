@@ -29,6 +29,9 @@ public static class FreshetClientExtensions
                 c.ClusterId = options.ClusterId;
                 c.ServiceId = options.ServiceId;
             });
+            client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(5));
+            // Producers (freshet replay) publish samples on the cluster's memory streams.
+            client.AddMemoryStreams(FreshetNames.StreamProvider);
         });
         builder.Services.AddSingleton<FreshetClient>();
         return builder;

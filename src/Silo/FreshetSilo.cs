@@ -33,7 +33,7 @@ public static class FreshetSilo
                 c.ClusterId = options.ClusterId;
                 c.ServiceId = options.ServiceId;
             });
-            silo.AddFreshetLocal(options.CheckpointDirectory);
+            silo.AddFreshetLocal(options.CheckpointDirectory, options.StateDirectory);
         });
         return builder;
     }

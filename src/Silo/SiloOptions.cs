@@ -25,4 +25,7 @@ public sealed class SiloOptions
 
     /// <summary>Where the local profile keeps full checkpoints.</summary>
     public string CheckpointDirectory { get; set; } = "checkpoints";
+
+    /// <summary>Local profile: keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
+    public string? StateDirectory { get; set; }
 }

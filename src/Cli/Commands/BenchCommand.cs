@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Freshet.Bench;
+using Freshet.Cli.Cluster;
 using Freshet.Cli.Output;
+using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using TorchSharp;
 
@@ -18,10 +20,11 @@ public static class BenchCommand
         var samples = new Option<long>("--samples") { Description = "Samples for the trainer runs", DefaultValueFactory = _ => 200_000 };
         var reference = new Option<bool>("--toolchain-reference") { Description = "Also time the toolchain note's reference model (26 fields, batch 1024)" };
         var threads = new Option<int?>("--threads") { Description = "TorchSharp threads (default: the number of cores)" };
+        var shards = new Option<int>("--shards") { Description = "Shards of the cluster run", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
         var train = new Command("train", "samples/s of the streaming trainer and its step next to a bare TorchSharp loop over the same model")
         {
-            schema, data, samples, reference, threads, json,
+            schema, data, samples, reference, threads, shards, json,
         };
         train.SetAction(async (p, ct) =>
         {
@@ -29,10 +32,28 @@ public static class BenchCommand
             var s = SchemaLoader.Load(p.GetValue(schema)!);
             var r = await TrainBenchmark.RunAsync(s, p.GetValue(data)!, p.GetValue(samples), p.GetValue(reference), m => cli.Error.WriteLine($"bench: {m}"), ct);
             var b = r.Bare.SamplesPerSecond;
+
+            // The same model on the same stream through a local cluster (grains, streams, one trainer).
+            await cli.Error.WriteLineAsync("bench: cluster: the same job on a silo in this process (shard and dense grains, sample streams)");
+            var folder = Path.Combine(Path.GetTempPath(), "freshet-bench-" + Guid.NewGuid().ToString("N"));
+            ClusterTraining.Result cluster;
+            try
+            {
+                await using var silo = await LocalCluster.StartAsync(folder, ct);
+                cluster = await ClusterTraining.RunAsync(silo.Client, s, SampleReader.Open(s, p.GetValue(data)!).Read(p.GetValue(samples), ct),
+                    new ClusterTraining.Options { Shards = p.GetValue(shards) }, null, ct);
+            }
+            finally
+            {
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            }
+            var local = r.Trainer.SamplesPerSecond;
+            var clusterRate = cluster.Report.Samples / cluster.Seconds;
             await cli.Out.WriteLineAsync($"bare TorchSharp loop        {b,10:N0} samples/s  1.00");
             await cli.Out.WriteLineAsync($"bare loop + scoring         {r.BareWithScoring.SamplesPerSecond,10:N0} samples/s  {r.BareWithScoring.SamplesPerSecond / b:F2}");
             await cli.Out.WriteLineAsync($"freshet step (in memory)    {r.StepOnly.SamplesPerSecond,10:N0} samples/s  {r.StepOnly.SamplesPerSecond / b:F2}");
             await cli.Out.WriteLineAsync($"freshet train (end to end)  {r.Trainer.SamplesPerSecond,10:N0} samples/s  {r.Trainer.SamplesPerSecond / b:F2}");
+            await cli.Out.WriteLineAsync($"freshet train --cluster     {clusterRate,10:N0} samples/s  {clusterRate / b:F2}  ({clusterRate / local:F2} of in-process, {cluster.GrainCallsPerStep:F1} grain calls per step)");
             if (r.ToolchainReference is { } t) await cli.Out.WriteLineAsync($"toolchain reference model   {t.SamplesPerSecond,10:N0} samples/s (the toolchain note measured 63-67k)");
             var peak = ProcessMemory.PeakResidentMegabytes();
             await cli.Out.WriteLineAsync($"peak resident memory {peak:N0} MB");
@@ -48,6 +69,12 @@ public static class BenchCommand
                     ["stepVsBare"] = Math.Round(r.StepOnly.SamplesPerSecond / b, 3),
                     ["stepVsBareWithScoring"] = Math.Round(r.StepOnly.SamplesPerSecond / r.BareWithScoring.SamplesPerSecond, 3),
                     ["trainerVsBare"] = Math.Round(r.Trainer.SamplesPerSecond / b, 3),
+                    ["localSamplesPerSecond"] = Math.Round(local, 1),
+                    ["clusterSamplesPerSecond"] = Math.Round(clusterRate, 1),
+                    ["ratio"] = Math.Round(clusterRate / local, 3),
+                    ["grainCallsPerStep"] = Math.Round(cluster.GrainCallsPerStep, 2),
+                    ["localCtrAuc"] = r.TrainerCtrAuc is { } la ? Math.Round(la, 6) : null,
+                    ["clusterCtrAuc"] = cluster.Report.Ctr.Auc is { } ca ? Math.Round(ca, 6) : null,
                     ["toolchainReferenceSamplesPerSecond"] = r.ToolchainReference is { } tr ? Math.Round(tr.SamplesPerSecond, 1) : null,
                     ["rows"] = new JsonObject(r.Rows.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                     ["peakRssMb"] = Math.Round(peak, 1),

@@ -33,5 +33,12 @@ public sealed record TrainArgs
 
     public int? Threads { get; init; }
 
+    /// <summary>Run on a cluster instead of in this process: <c>local</c> is a silo in this process.</summary>
+    public string? Cluster { get; init; }
+
+    public int Shards { get; init; } = 4;
+
+    public int Trainers { get; init; } = 1;
+
     public bool Json { get; init; }
 }

@@ -1,51 +1,44 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Freshet.Cli.Cluster;
 using Freshet.Cli.Output;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
-using Freshet.Model.Metrics;
+using Freshet.Model.Embeddings;
 using Freshet.Model.Schema;
+using Freshet.Model.Statistics;
 using Freshet.Model.Training;
 using TorchSharp;
 
 namespace Freshet.Cli.Commands;
 
-/// <summary><c>freshet train</c>: the in-process streaming trainer on a log or the synthetic stream.</summary>
+/// <summary><c>freshet train</c>: the streaming trainer on a log or the synthetic stream, in this process or on a cluster.</summary>
 public static class TrainCommand
 {
+    /// <summary>What a run produced, whichever way it ran.</summary>
+    private sealed record Outcome(
+        TrainingReport Report,
+        IReadOnlyDictionary<string, long> Rows,
+        long? RestoredVersion,
+        JsonObject? Checkpoint,
+        JsonObject? Cluster);
+
     public static async Task<int> RunAsync(TrainArgs args, CliContext cli, CancellationToken cancellationToken)
     {
         var schema = SchemaLoader.Load(args.Schema);
         var reader = SampleReader.Open(schema, args.Data, args.BadRows);
         var limit = args.Samples ?? (args.Data == SampleReader.SyntheticData ? TrainArgs.DefaultSyntheticSamples : null);
         torch.set_num_threads(args.Threads ?? Environment.ProcessorCount);
-
-        using var store = new InProcessParameterStore(schema);
-        CheckpointManifest? restored = null;
-        if (args.Restore is not null)
-        {
-            restored = await ModelCheckpoint.LoadAsync(new LocalCheckpointStore(args.Restore), store, args.RestoreVersion, cancellationToken);
-            if (!args.Json) await cli.Out.WriteLineAsync($"restored {schema.Name} version {restored.Version} ({restored.Samples:N0} samples) from {args.Restore}");
-        }
-        var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Strategy = args.Strategy, BatchSize = args.BatchSize, Window = args.Window });
         var progress = new ProgressBar(cli.Error, cli.Interactive, limit);
-        trainer.StepCompleted += step =>
+        var outcome = args.Cluster switch
         {
-            var auc = trainer.CtrEvaluation.Count > 0 ? trainer.CtrEvaluation.RecentAuc(20_000) : trainer.CvrEvaluation.RecentAuc(20_000);
-            progress.Report(step.TotalSamples, $"{step.TotalSamples:N0} samples  event time {TimeParser.ToIso(step.EventTime)}  recent AUC {(double.IsNaN(auc) ? "-" : auc.ToString("F4"))}");
+            null => await InProcessAsync(args, schema, reader, limit, progress, cli, cancellationToken),
+            "local" => await LocalClusterAsync(args, schema, reader, limit, progress, cancellationToken),
+            var other => throw new ArgumentException($"--cluster: '{other}' is not a cluster this command can start; use 'local' (a silo in this process)"),
         };
-        var clock = Stopwatch.StartNew();
-        var report = await trainer.ReplayAsync(reader.Read(limit, cancellationToken), cancellationToken);
         progress.Done();
-        var rows = await store.CountRowsAsync(cancellationToken);
 
-        CheckpointManifest? saved = null;
-        if (args.Checkpoint is not null)
-        {
-            saved = await ModelCheckpoint.SaveAsync(new LocalCheckpointStore(args.Checkpoint), store, report.LastEventTime,
-                (restored?.Samples ?? 0) + report.Samples, args.Strategy.Name(), cancellationToken);
-        }
-
+        var report = outcome.Report;
+        var layout = FeatureLayout.From(schema);
         var result = new JsonObject
         {
             ["command"] = "train",
@@ -70,30 +63,101 @@ public static class TrainCommand
             ["ctrPositives"] = report.Ctr.Positives,
             ["cvrPositives"] = report.Cvr.Positives,
             ["steps"] = report.Steps,
-            ["batchSize"] = trainer.BatchSize,
-            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
+            ["batchSize"] = args.BatchSize ?? schema.Model.BatchSize,
+            ["seconds"] = Math.Round(report.Seconds, 3),
             ["samplesPerSecond"] = Math.Round(report.SamplesPerSecond, 1),
             ["peakRssMb"] = Math.Round(ProcessMemory.PeakResidentMegabytes(), 1),
             ["badRows"] = reader.BadRows.Count,
             ["badRowReasons"] = new JsonObject(reader.BadRows.ByReason.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["badRowExamples"] = new JsonArray([.. reader.BadRows.Examples.Select(e => (JsonNode?)e.ToString())]),
-            ["rows"] = new JsonObject(rows.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-            ["bytesPerRow"] = new JsonObject(store.Tables.Select(t => KeyValuePair.Create(t.Name, (JsonNode?)t.BytesPerRow))),
+            ["rows"] = new JsonObject(outcome.Rows.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["bytesPerRow"] = new JsonObject(layout.Tables.Select(t => KeyValuePair.Create(t.Name, (JsonNode?)EmbeddingTable.BytesPerRowOf(t, schema.Model)))
+                .Concat(layout.RateFields.Select(r => KeyValuePair.Create(r.Field.Name, (JsonNode?)RateTable.BytesPerRow)))),
             ["expiredRows"] = report.ExpiredRows,
             ["firstEventTime"] = report.FirstEventTime?.ToString("O"),
             ["lastEventTime"] = report.LastEventTime?.ToString("O"),
             ["windowHours"] = args.Window.TotalHours,
             ["windows"] = Windows(report),
-            ["restoredVersion"] = restored?.Version,
-            ["checkpoint"] = saved is null ? null : new JsonObject { ["store"] = Path.GetFullPath(args.Checkpoint!), ["model"] = saved.Model, ["version"] = saved.Version },
+            ["restoredVersion"] = outcome.RestoredVersion,
+            ["checkpoint"] = outcome.Checkpoint,
         };
+        if (outcome.Cluster is not null) result["cluster"] = outcome.Cluster;
 
-        await WriteSummaryAsync(cli.Out, schema, reader, report, rows, store, saved);
+        await WriteSummaryAsync(cli.Out, schema, reader, report, outcome);
         if (args.Json)
         {
             JsonResult.Write(cli.Out, result);
         }
         return 0;
+    }
+
+    private static async Task<Outcome> InProcessAsync(TrainArgs args, FeatureSchema schema, SampleReader reader, long? limit, ProgressBar progress, CliContext cli, CancellationToken cancellationToken)
+    {
+        using var store = new InProcessParameterStore(schema);
+        CheckpointManifest? restored = null;
+        if (args.Restore is not null)
+        {
+            restored = await ModelCheckpoint.LoadAsync(new LocalCheckpointStore(args.Restore), store, args.RestoreVersion, cancellationToken);
+            if (!args.Json) await cli.Out.WriteLineAsync($"restored {schema.Name} version {restored.Version} ({restored.Samples:N0} samples) from {args.Restore}");
+        }
+        var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Strategy = args.Strategy, BatchSize = args.BatchSize, Window = args.Window });
+        trainer.StepCompleted += step =>
+        {
+            var auc = trainer.CtrEvaluation.Count > 0 ? trainer.CtrEvaluation.RecentAuc(20_000) : trainer.CvrEvaluation.RecentAuc(20_000);
+            progress.Report(step.TotalSamples, $"{step.TotalSamples:N0} samples  event time {TimeParser.ToIso(step.EventTime)}  recent AUC {(double.IsNaN(auc) ? "-" : auc.ToString("F4"))}");
+        };
+        var report = await trainer.ReplayAsync(reader.Read(limit, cancellationToken), cancellationToken);
+        var rows = await store.CountRowsAsync(cancellationToken);
+        JsonObject? checkpoint = null;
+        if (args.Checkpoint is not null)
+        {
+            var saved = await ModelCheckpoint.SaveAsync(new LocalCheckpointStore(args.Checkpoint), store, report.LastEventTime,
+                (restored?.Samples ?? 0) + report.Samples, args.Strategy.Name(), cancellationToken);
+            checkpoint = new JsonObject { ["store"] = Path.GetFullPath(args.Checkpoint), ["model"] = saved.Model, ["version"] = saved.Version };
+        }
+        return new Outcome(report, rows, restored?.Version, checkpoint, null);
+    }
+
+    private static async Task<Outcome> LocalClusterAsync(TrainArgs args, FeatureSchema schema, SampleReader reader, long? limit, ProgressBar progress, CancellationToken cancellationToken)
+    {
+        if (args.BatchSize is not null) throw new ArgumentException("--batch-size: a cluster job takes its batch size from the schema (model.batchSize)");
+        var temporary = args.Checkpoint is null && args.Restore is null;
+        var folder = args.Checkpoint ?? args.Restore ?? Path.Combine(Path.GetTempPath(), "freshet-train-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var cluster = await LocalCluster.StartAsync(folder, cancellationToken);
+            var result = await ClusterTraining.RunAsync(cluster.Client, schema, reader.Read(limit, cancellationToken), new ClusterTraining.Options
+            {
+                Shards = args.Shards,
+                Trainers = args.Trainers,
+                Strategy = args.Strategy,
+                Window = args.Window,
+                RestoreLatest = args.Restore is not null && args.RestoreVersion is null,
+                RestoreVersion = args.Restore is null ? null : args.RestoreVersion,
+                CheckpointAfter = (limit ?? 100_000) / 2,
+                CheckpointAtEnd = args.Checkpoint is not null,
+            }, n => progress.Report(n, $"{n:N0} samples published"), cancellationToken);
+            var clusterInfo = new JsonObject
+            {
+                ["profile"] = "local",
+                ["shards"] = args.Shards,
+                ["trainers"] = args.Trainers,
+                ["grainCallsPerStep"] = Math.Round(result.GrainCallsPerStep, 2),
+                ["barrierPauseMs"] = result.BarrierPauseMs is { } ms ? Math.Round(ms, 1) : null,
+                ["job"] = result.Job,
+            };
+            var checkpoint = result.FinalCheckpoint is { } c && !temporary
+                ? new JsonObject { ["store"] = Path.GetFullPath(folder), ["model"] = c.Model, ["version"] = c.Version }
+                : null;
+            return new Outcome(result.Report, result.Rows, null, checkpoint, clusterInfo);
+        }
+        finally
+        {
+            if (temporary && Directory.Exists(folder))
+            {
+                try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+            }
+        }
     }
 
     private static JsonArray Windows(TrainingReport report)
@@ -120,10 +184,11 @@ public static class TrainCommand
         return windows;
     }
 
-    private static async Task WriteSummaryAsync(TextWriter o, FeatureSchema schema, SampleReader reader, TrainingReport r, IReadOnlyDictionary<string, long> rows, InProcessParameterStore store, CheckpointManifest? saved)
+    private static async Task WriteSummaryAsync(TextWriter o, FeatureSchema schema, SampleReader reader, TrainingReport r, Outcome outcome)
     {
         static string F(double? x) => x is { } v ? v.ToString("F4") : "-";
-        await o.WriteLineAsync($"{schema.Name}: {r.Samples:N0} samples ({r.Ctr.Samples:N0} CTR, {r.Cvr.Samples:N0} CVR) in {r.Seconds:F1} s, {r.SamplesPerSecond:N0} samples/s, {r.Steps:N0} steps");
+        var where = outcome.Cluster is { } c ? $" on a local cluster ({c["shards"]} shards, {c["trainers"]} trainer(s))" : "";
+        await o.WriteLineAsync($"{schema.Name}: {r.Samples:N0} samples ({r.Ctr.Samples:N0} CTR, {r.Cvr.Samples:N0} CVR){where} in {r.Seconds:F1} s, {r.SamplesPerSecond:N0} samples/s, {r.Steps:N0} steps");
         await o.WriteLineAsync($"  event time {r.FirstEventTime:yyyy-MM-dd HH:mm} .. {r.LastEventTime:yyyy-MM-dd HH:mm} UTC");
         await o.WriteLineAsync("  task  samples     positives  AUC     baseline  oracle  log-loss  group AUC");
         foreach (var t in new[] { r.Ctr, r.Cvr })
@@ -131,12 +196,14 @@ public static class TrainCommand
             if (t.Samples == 0) continue;
             await o.WriteLineAsync($"  {t.Task.ToString().ToUpperInvariant(),-4}  {t.Samples,10:N0}  {t.Positives,9:N0}  {F(t.Auc),-6}  {F(t.BaselineAuc),-8}  {F(t.OracleAuc),-6}  {F(t.LogLoss),-8}  {F(t.GroupAuc)}");
         }
-        await o.WriteLineAsync("  rows: " + string.Join(", ", store.Tables.Select(t => $"{t.Name} {rows[t.Name]:N0} ({t.Tier.ToString().ToLowerInvariant()}, {t.BytesPerRow} B/row)")));
+        var tiers = FeatureLayout.From(schema).Tables.ToDictionary(t => t.Name, t => t.Tier.ToString().ToLowerInvariant());
+        await o.WriteLineAsync("  rows: " + string.Join(", ", outcome.Rows.Select(kv => $"{kv.Key} {kv.Value:N0}{(tiers.TryGetValue(kv.Key, out var tier) ? $" ({tier})" : "")}")));
         if (reader.BadRows.Count > 0)
         {
             await o.WriteLineAsync($"  skipped {reader.BadRows.Count:N0} bad rows: " + string.Join(", ", reader.BadRows.ByReason.Select(kv => $"{kv.Key} {kv.Value:N0}")));
             foreach (var e in reader.BadRows.Examples) await o.WriteLineAsync($"    {e}");
         }
-        if (saved is not null) await o.WriteLineAsync($"  checkpoint: {saved.Model} version {saved.Version}");
+        if (outcome.Cluster is { } cl) await o.WriteLineAsync($"  cluster: {cl["grainCallsPerStep"]} grain calls per step, barrier pause {cl["barrierPauseMs"]} ms");
+        if (outcome.Checkpoint is { } ck) await o.WriteLineAsync($"  checkpoint: {ck["model"]} version {ck["version"]} in {ck["store"]}");
     }
 }

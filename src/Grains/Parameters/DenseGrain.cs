@@ -1,3 +1,4 @@
+using static Freshet.Grains.Persistence.ShutdownPolicy;
 using Freshet.Checkpoints;
 using Freshet.Grains.Checkpoints;
 using Freshet.Grains.Persistence;
@@ -41,7 +42,7 @@ public sealed class DenseGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty && _tier is not null) await PersistAsync();
+        if (_dirty && _tier is not null && !GrainStateDiesWithSilo(storage, reason)) await PersistAsync();
         _tier?.Dispose();
     }
 

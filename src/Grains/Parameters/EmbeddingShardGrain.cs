@@ -1,3 +1,4 @@
+using static Freshet.Grains.Persistence.ShutdownPolicy;
 using Freshet.Checkpoints;
 using Freshet.Grains.Checkpoints;
 using Freshet.Grains.Persistence;
@@ -60,7 +61,7 @@ public sealed partial class EmbeddingShardGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty && _rows is not null) await PersistAsync();
+        if (_dirty && _rows is not null && !GrainStateDiesWithSilo(storage, reason)) await PersistAsync();
     }
 
     public async Task ConfigureAsync(ShardConfig config)

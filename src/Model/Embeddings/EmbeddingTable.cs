@@ -66,7 +66,13 @@ public sealed class EmbeddingTable
     /// Memory per row: weights and optimizer state, last-seen time, step count, the id, and the hash
     /// map entry (key, value, next, hash code and bucket: about 24 bytes).
     /// </summary>
-    public int BytesPerRow => (Dim + StateWidth) * sizeof(float) + sizeof(long) + sizeof(int) + sizeof(ulong) + 24;
+    public int BytesPerRow => BytesPerRowOf(Dim, StateWidth);
+
+    /// <summary><see cref="BytesPerRow"/> of a table as the schema defines it.</summary>
+    public static int BytesPerRowOf(TableSpec spec, ModelSpec model) =>
+        BytesPerRowOf(spec.Dim, SparseOptimizer.Create(spec.Optimizer, spec.LearningRate, model).StatePerWeight * spec.Dim);
+
+    private static int BytesPerRowOf(int dim, int stateWidth) => (dim + stateWidth) * sizeof(float) + sizeof(long) + sizeof(int) + sizeof(ulong) + 24;
 
     public bool Contains(ulong id) => _slots.ContainsKey(id);
 

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Freshet.Cli.Output;
+using Freshet.Silo;
+using Microsoft.Extensions.Hosting;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary><c>freshet silo</c>: runs a silo until stopped (Ctrl+C).</summary>
+public static class SiloCommand
+{
+    public static Command Build(CliContext cli)
+    {
+        var profile = new Option<string>("--profile") { Description = "local: localhost clustering, memory streams, checkpoints in a folder", DefaultValueFactory = _ => "local" };
+        var siloPort = new Option<int?>("--silo-port") { Description = "Silo-to-silo port (default 11111)" };
+        var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (default 30000)" };
+        var checkpoints = new Option<string?>("--checkpoints") { Description = "Folder of full checkpoints (local profile; default ./checkpoints)" };
+        var state = new Option<string?>("--state") { Description = "Keep grain state in this folder so jobs survive a restart (local profile; default: in memory)" };
+        var cmd = new Command("silo", "Run a Freshet silo until stopped") { profile, siloPort, gatewayPort, checkpoints, state };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var builder = FreshetSilo.CreateBuilder([], o =>
+            {
+                o.Profile = p.GetValue(profile)!;
+                if (p.GetValue(siloPort) is { } sp) o.SiloPort = sp;
+                if (p.GetValue(gatewayPort) is { } gp) o.GatewayPort = gp;
+                if (p.GetValue(checkpoints) is { } c) o.CheckpointDirectory = c;
+                if (p.GetValue(state) is { } s) o.StateDirectory = s;
+            });
+            using var host = builder.Build();
+            await cli.Error.WriteLineAsync($"freshet silo: profile {p.GetValue(profile)}; stop with Ctrl+C");
+            await host.RunAsync(ct);
+            return 0;
+        });
+        return cmd;
+    }
+}
