@@ -74,17 +74,35 @@ public class TrainCommandTests
     }
 
     [Fact]
-    public async Task Synthetic_stream_model_recovers_most_of_the_oracle_lift()
+    public async Task Synthetic_stream_model_recovers_most_of_the_oracle_lift_in_process_and_on_a_local_cluster()
     {
         var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "300000", "--json");
         Assert.Equal(0, r.ExitCode);
         var auc = (double)r.Json["ctrAuc"]!;
         var oracle = (double)r.Json["ctrOracleAuc"]!;
         Assert.True(auc - 0.5 >= 0.8 * (oracle - 0.5), $"ctrAuc {auc} recovers less than 80% of the oracle's lift (oracle {oracle})");
+
+        var c = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "300000", "--cluster", "local", "--json");
+        Assert.Equal(0, c.ExitCode);
+        AssertSameTraining(r.Json, c.Json);
+    }
+
+    /// <summary>The cluster run trained the same samples to the same quality, and says how it ran.</summary>
+    private static void AssertSameTraining(System.Text.Json.Nodes.JsonObject local, System.Text.Json.Nodes.JsonObject cluster)
+    {
+        Assert.Equal((long)local["samples"]!, (long)cluster["samples"]!);
+        Assert.InRange((double)cluster["ctrAuc"]! - (double)local["ctrAuc"]!, -0.005, 0.005);
+        Assert.Equal((double)local["ctrBaselineAuc"]!, (double)cluster["ctrBaselineAuc"]!, 6);
+        var info = cluster["cluster"]!.AsObject();
+        Assert.Equal(4, (int)info["shards"]!);
+        Assert.Equal(1, (int)info["trainers"]!);
+        Assert.InRange((double)info["grainCallsPerStep"]!, 2, 9);
+        Assert.True((double)info["barrierPauseMs"]! >= 0);
+        Assert.Equal(local["rows"]!.ToJsonString(), cluster["rows"]!.ToJsonString());
     }
 
     [RealDataFact]
-    public async Task Mind_model_beats_the_running_item_popularity_baseline()
+    public async Task Mind_model_beats_the_running_item_popularity_baseline_in_process_and_on_a_local_cluster()
     {
         var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--json");
         Assert.Equal(0, r.ExitCode);
@@ -93,6 +111,10 @@ public class TrainCommandTests
         Assert.True((double)j["ctrAuc"]! > (double)j["ctrBaselineAuc"]!, $"ctrAuc {j["ctrAuc"]} <= baseline {j["ctrBaselineAuc"]}");
         Assert.NotNull(j["groupAuc"]);
         Assert.Null(j["cvrAuc"]);
+
+        var c = await CliRunner.RunAsync("train", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--cluster", "local", "--json");
+        Assert.Equal(0, c.ExitCode);
+        AssertSameTraining(j, c.Json);
     }
 
     [RealDataFact]
