@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: restores, builds (with the TorchSharp fix where the system needs it) and runs
-# every test project. Real-log tests read FRESHET_DATA (default ../shared/data) and are skipped,
+# The test command: installs Azurite when missing, restores, builds (with the TorchSharp fix where
+# the system needs it) and runs every test project. Real-log tests read FRESHET_DATA (default ../shared/data) and are skipped,
 # with the reason printed, when the logs are not there.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,5 +9,14 @@ command -v dotnet >/dev/null || { echo "test.sh: the .NET SDK 10 is needed (dotn
 if [ -z "${FRESHET_DATA:-}" ] && [ ! -d ../shared/data ]; then
   echo "test.sh: no real logs (FRESHET_DATA unset and ../shared/data missing): tests on them will be skipped"
 fi
+# Azurite (the Azure Storage emulator, from npm) for the integration tests, which start and stop it themselves.
+azurite=.tools/azurite/node_modules/.bin/azurite
+if [ -z "${FRESHET_AZURITE:-}" ] && [ ! -x "$azurite" ]; then
+  command -v npm >/dev/null || { echo "test.sh: npm is needed to install Azurite (the Azure Storage emulator)" >&2; exit 1; }
+  echo "test.sh: installing Azurite 3.37.0 into .tools/azurite (once)"
+  mkdir -p .tools/azurite
+  npm install --prefix .tools/azurite --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null
+fi
+export FRESHET_REQUIRE_AZURITE=1
 dotnet build Orleans.sln -c Release --nologo -v quiet
 dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"

@@ -21,4 +21,12 @@ public static class FreshetNames
     public const string DefaultClusterId = "freshet";
 
     public const string DefaultServiceId = "freshet";
+
+    /// <summary>Azure Table of the cluster's membership (azurite and azure profiles).</summary>
+    public const string ClusteringTable = "freshetsilos";
+
+    /// <summary>Azure queues behind the stream provider: <c>freshet-0</c> .. <c>freshet-{n-1}</c>.</summary>
+    public const int DefaultQueueCount = 4;
+
+    public static IReadOnlyList<string> QueueNames(int count = DefaultQueueCount) => [.. Enumerable.Range(0, count).Select(i => $"freshet-{i}")];
 }

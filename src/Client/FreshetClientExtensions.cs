@@ -1,3 +1,5 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,17 +23,38 @@ public static class FreshetClientExtensions
         {
             throw new ArgumentException($"{FreshetClientOptions.Section}:GatewayPort: {options.GatewayPort} is not a TCP port (1..65535)");
         }
+        if (options.Profile is not ("local" or "azurite"))
+        {
+            throw new ArgumentException($"{FreshetClientOptions.Section}:Profile: '{options.Profile}' is not a profile; use local or azurite");
+        }
         builder.UseOrleansClient(client =>
         {
-            client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+            if (options.Profile == "azurite")
+            {
+                var cs = options.StorageConnectionString;
+                client.UseAzureStorageClustering(o =>
+                {
+                    o.TableServiceClient = new TableServiceClient(cs);
+                    o.TableName = FreshetNames.ClusteringTable;
+                });
+                client.AddAzureQueueStreams(FreshetNames.StreamProvider, c => c.ConfigureAzureQueue(ob => ob.Configure(o =>
+                {
+                    o.QueueServiceClient = new QueueServiceClient(cs);
+                    o.QueueNames = [.. FreshetNames.QueueNames()];
+                })));
+            }
+            else
+            {
+                client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+                // Producers (freshet replay) publish samples on the cluster's memory streams.
+                client.AddMemoryStreams(FreshetNames.StreamProvider);
+            }
             client.Configure<ClusterOptions>(c =>
             {
                 c.ClusterId = options.ClusterId;
                 c.ServiceId = options.ServiceId;
             });
             client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(5));
-            // Producers (freshet replay) publish samples on the cluster's memory streams.
-            client.AddMemoryStreams(FreshetNames.StreamProvider);
         });
         builder.Services.AddSingleton<FreshetClient>();
         return builder;

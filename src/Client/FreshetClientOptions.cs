@@ -5,6 +5,12 @@ public sealed class FreshetClientOptions
 {
     public const string Section = "Freshet:Client";
 
+    /// <summary><c>local</c> (a localhost cluster) or <c>azurite</c> (membership and streams in Azure Storage).</summary>
+    public string Profile { get; set; } = "local";
+
+    /// <summary>Storage connection string of the azurite profile (default: the emulator on its standard ports).</summary>
+    public string StorageConnectionString { get; set; } = "UseDevelopmentStorage=true";
+
     /// <summary>Gateway port of a localhost cluster (the local profile).</summary>
     public int GatewayPort { get; set; } = 30000;
 

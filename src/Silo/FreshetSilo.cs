@@ -1,3 +1,4 @@
+using System.Net;
 using Freshet.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,9 @@ namespace Freshet.Silo;
 /// <summary>Builds the host of a Freshet silo from configuration (command-line, environment, appsettings).</summary>
 public static class FreshetSilo
 {
+    /// <summary>The storage emulator on its standard loopback ports: the azurite profile's default, and only its.</summary>
+    public const string AzuriteConnectionString = "UseDevelopmentStorage=true";
+
     /// <summary>
     /// A host running one silo. Options are read from <c>Freshet:Silo</c> and validated before the
     /// silo starts: a bad value stops the start with a message naming its key.
@@ -27,13 +31,22 @@ public static class FreshetSilo
         builder.Services.AddSingleton(Options.Create(options));
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
             silo.Configure<ClusterOptions>(c =>
             {
                 c.ClusterId = options.ClusterId;
                 c.ServiceId = options.ServiceId;
             });
-            silo.AddFreshetLocal(options.CheckpointDirectory, options.StateDirectory);
+            switch (options.Profile)
+            {
+                case "azurite":
+                    silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+                    silo.AddFreshetAzureStorage(new AzureStorageSettings { ConnectionString = options.StorageConnectionString ?? AzuriteConnectionString });
+                    break;
+                default:
+                    silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+                    silo.AddFreshetLocal(options.CheckpointDirectory, options.StateDirectory);
+                    break;
+            }
         });
         return builder;
     }

@@ -7,7 +7,11 @@ public sealed class SiloOptions
 {
     public const string Section = "Freshet:Silo";
 
-    /// <summary><c>local</c>: localhost clustering, memory storage and streams.</summary>
+    /// <summary>
+    /// <c>local</c>: localhost clustering, memory (or folder) grain state, memory streams, checkpoints in a folder.
+    /// <c>azurite</c>: Azure Table clustering, Azure Blob grain state and checkpoints, Azure Queue streams,
+    /// against the Azure Storage emulator (or any storage account given by connection string).
+    /// </summary>
     [Required]
     public string Profile { get; set; } = "local";
 
@@ -25,6 +29,12 @@ public sealed class SiloOptions
 
     /// <summary>Where the local profile keeps full checkpoints.</summary>
     public string CheckpointDirectory { get; set; } = "checkpoints";
+
+    /// <summary>Advertised address of this silo (azurite profile; default loopback).</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Storage connection string of the azurite profile (default: the emulator on its standard ports).</summary>
+    public string? StorageConnectionString { get; set; }
 
     /// <summary>Local profile: keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
     public string? StateDirectory { get; set; }

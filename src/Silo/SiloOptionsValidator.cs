@@ -5,7 +5,7 @@ namespace Freshet.Silo;
 /// <summary>Fails the start with a message that names the configuration key and what it must be.</summary>
 public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
 {
-    private static readonly string[] Profiles = ["local"];
+    private static readonly string[] Profiles = ["local", "azurite"];
 
     public ValidateOptionsResult Validate(string? name, SiloOptions o)
     {
@@ -20,6 +20,8 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (string.IsNullOrWhiteSpace(o.ClusterId)) errors.Add($"{SiloOptions.Section}:ClusterId: must not be empty");
         if (string.IsNullOrWhiteSpace(o.ServiceId)) errors.Add($"{SiloOptions.Section}:ServiceId: must not be empty");
         if (o.Profile == "local" && string.IsNullOrWhiteSpace(o.CheckpointDirectory)) errors.Add($"{SiloOptions.Section}:CheckpointDirectory: the local profile needs a folder for checkpoints");
+        if (o.Profile == "azurite" && !System.Net.IPAddress.TryParse(o.AdvertisedAddress, out _)) errors.Add($"{SiloOptions.Section}:AdvertisedAddress: '{o.AdvertisedAddress}' is not an IP address");
+        if (o.Profile == "azurite" && o.StorageConnectionString is { } cs && !cs.Contains('=', StringComparison.Ordinal)) errors.Add($"{SiloOptions.Section}:StorageConnectionString: not a connection string (expected key=value pairs, e.g. UseDevelopmentStorage=true)");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

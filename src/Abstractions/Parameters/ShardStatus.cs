@@ -19,4 +19,7 @@ public sealed record ShardStatus
     [Id(6)] public DateTime? LastPersisted { get; init; }
 
     [Id(7)] public IReadOnlyList<string> LockedJobs { get; init; } = [];
+
+    /// <summary>When this activation of the shard started (a new one after a deactivation or a silo's loss).</summary>
+    [Id(8)] public DateTime ActivatedUtc { get; init; }
 }

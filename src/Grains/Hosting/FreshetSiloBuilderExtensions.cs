@@ -1,4 +1,9 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Freshet.Grains.Checkpoints;
 using Freshet.Grains.Persistence;
+using Microsoft.Extensions.Options;
 using Freshet.Model.Checkpoints;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -33,6 +38,45 @@ public static class FreshetSiloBuilderExtensions
         }
         silo.AddMemoryStreams(FreshetNames.StreamProvider);
         return silo.AddFreshetCore(_ => new LocalCheckpointStore(checkpointDirectory));
+    }
+
+    /// <summary>
+    /// The azurite profile's providers: Azure Table clustering, Azure Blob grain state (Orleans's binary
+    /// serializer) and checkpoints, Azure Queue streams; all through one storage connection string.
+    /// </summary>
+    public static ISiloBuilder AddFreshetAzureStorage(this ISiloBuilder silo, AzureStorageSettings settings)
+    {
+        silo.UseAzureStorageClustering(o =>
+        {
+            o.TableServiceClient = new TableServiceClient(settings.ConnectionString);
+            o.TableName = settings.ClusteringTable;
+        });
+        silo.AddFreshetAzureGrainState(settings);
+        silo.AddAzureQueueStreams(FreshetNames.StreamProvider, c =>
+        {
+            c.ConfigureAzureQueue(ob => ob.Configure(o =>
+            {
+                o.QueueServiceClient = new QueueServiceClient(settings.ConnectionString);
+                o.QueueNames = [.. settings.QueueNames];
+            }));
+            c.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(100)));
+        });
+        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(settings.ConnectionString, settings.CheckpointContainer)));
+    }
+
+    /// <summary>Grain state (jobs, the changing and dense tiers, stream subscriptions) in Azure Blob storage, with Orleans's binary serializer.</summary>
+    public static ISiloBuilder AddFreshetAzureGrainState(this ISiloBuilder silo, AzureStorageSettings settings)
+    {
+        foreach (var name in new[] { FreshetNames.GrainStorage, FreshetNames.PubSubStorage })
+        {
+            silo.AddAzureBlobGrainStorage(name, (OptionsBuilder<AzureBlobStorageOptions> ob) => ob.Configure<IServiceProvider>((o, sp) =>
+            {
+                o.BlobServiceClient = new BlobServiceClient(settings.ConnectionString);
+                o.ContainerName = settings.StateContainer;
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>());
+            }));
+        }
+        return silo;
     }
 
     /// <summary>Grain state in files under <paramref name="folder"/> (see <see cref="DirectoryGrainStorage"/>).</summary>

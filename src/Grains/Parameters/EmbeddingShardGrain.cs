@@ -29,6 +29,7 @@ public sealed partial class EmbeddingShardGrain(
     private IGrainTimer? _timer;
     private bool _dirty;
     private DateTime? _lastPersisted;
+    private readonly DateTime _activated = DateTime.UtcNow;
 
     private string Model => this.GetPrimaryKeyString().Split('/')[0];
 
@@ -203,6 +204,7 @@ public sealed partial class EmbeddingShardGrain(
             LoadedVersion = rows?.BaseVersion,
             LastPersisted = _lastPersisted,
             LockedJobs = rows?.LockedJobs.ToList() ?? [],
+            ActivatedUtc = _activated,
         });
     }
 

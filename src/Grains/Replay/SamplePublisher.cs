@@ -22,6 +22,12 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
 
     public long MaxInFlight { get; init; } = 16_384;
 
+    /// <summary>
+    /// Largest encoded batch per stream message; bigger batches are split. An Azure Queue message is at
+    /// most 64 KB after base64, and an Event Hubs event 1 MB, so the default stays well under both.
+    /// </summary>
+    public int MaxPayloadBytes { get; init; } = 32 * 1024;
+
     /// <summary>Called after each batch published with the total so far.</summary>
     public Action<long>? Progress { get; init; }
 
@@ -58,7 +64,7 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             {
                 trainedKnown[p] = await ThrottleAsync(trainers[p], published[p], cancellationToken);
             }
-            await streams[p, t].OnNextAsync(new SampleBatch { Payload = SampleCodec.Encode(buffer), Count = buffer.Count });
+            await SendAsync(streams[p, t], buffer);
             published[p] += buffer.Count;
             total += buffer.Count;
             buffer.Clear();
@@ -100,6 +106,19 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             }
         }
         return total;
+    }
+
+    private async Task SendAsync(IAsyncStream<SampleBatch> stream, List<Sample> samples)
+    {
+        var payload = SampleCodec.Encode(samples);
+        if (payload.Length > MaxPayloadBytes && samples.Count > 1)
+        {
+            var half = samples.Count / 2;
+            await SendAsync(stream, samples.GetRange(0, half));
+            await SendAsync(stream, samples.GetRange(half, samples.Count - half));
+            return;
+        }
+        await stream.OnNextAsync(new SampleBatch { Payload = payload, Count = samples.Count });
     }
 
     /// <summary>Waits until the trainer is within <see cref="MaxInFlight"/> of what was published; returns what it has trained.</summary>

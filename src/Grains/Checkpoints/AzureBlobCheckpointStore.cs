@@ -1,0 +1,130 @@
+using System.Globalization;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Freshet.Model.Checkpoints;
+
+namespace Freshet.Grains.Checkpoints;
+
+/// <summary>
+/// Checkpoints in an Azure Blob container: <c>{model}/{version:D10}/{file}</c>, <c>manifest.json</c>
+/// uploaded last (a blob upload is atomic, so a version appears whole or not at all). A version is
+/// reserved with a marker blob when allocated, so two writers never take the same number.
+/// </summary>
+public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : ICheckpointStore
+{
+    private const string Marker = ".started";
+    private readonly SemaphoreSlim _create = new(1, 1);
+    private bool _created;
+
+    public string Location => container.Uri.ToString();
+
+    public async Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        var versions = new List<long>();
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{model}/", cancellationToken))
+        {
+            if (!blob.Name.EndsWith("/" + CheckpointManifest.FileName, StringComparison.Ordinal)) continue;
+            if (ParseVersion(model, blob.Name) is { } v) versions.Add(v);
+        }
+        versions.Sort();
+        return versions;
+    }
+
+    public async Task<long> NextVersionAsync(string model, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        long max = 0;
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{model}/", cancellationToken))
+        {
+            if (ParseVersion(model, blob.Name) is { } v) max = Math.Max(max, v);
+        }
+        for (var next = max + 1; ; next++)
+        {
+            try
+            {
+                // If-None-Match: * makes the reservation atomic: a racing writer gets the next number.
+                await container.GetBlobClient(Name(model, next, Marker)).UploadAsync(BinaryData.FromString(""), new BlobUploadOptions { Conditions = new() { IfNoneMatch = ETag.All } }, cancellationToken);
+                return next;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412)
+            {
+            }
+        }
+    }
+
+    public async Task<Stream> OpenWriteAsync(string model, long version, string name, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        return await container.GetBlobClient(Name(model, version, name)).OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken);
+    }
+
+    public async Task<Stream> OpenReadAsync(string model, long version, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await container.GetBlobClient(Name(model, version, name)).OpenReadAsync(cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(model, version)}: file '{name}' is missing ({Location}/{Name(model, version, name)})", e);
+        }
+    }
+
+    public async Task CommitManifestAsync(string model, long version, byte[] manifest, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        await container.GetBlobClient(Name(model, version, CheckpointManifest.FileName)).UploadAsync(BinaryData.FromBytes(manifest), overwrite: true, cancellationToken);
+    }
+
+    public async Task<byte[]?> ReadManifestAsync(string model, long version, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var result = await container.GetBlobClient(Name(model, version, CheckpointManifest.FileName)).DownloadContentAsync(cancellationToken);
+            return result.Value.Content.ToArray();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task DeleteVersionAsync(string model, long version, CancellationToken cancellationToken = default)
+    {
+        // The manifest goes first: a half-deleted version is invisible rather than corrupt.
+        await container.GetBlobClient(Name(model, version, CheckpointManifest.FileName)).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, CheckpointManifest.VersionFolder(model, version) + "/", cancellationToken))
+        {
+            await container.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        }
+    }
+
+    private static string Name(string model, long version, string name) => $"{CheckpointManifest.VersionFolder(model, version)}/{name}";
+
+    private static long? ParseVersion(string model, string blobName)
+    {
+        var rest = blobName.AsSpan(model.Length + 1);
+        var slash = rest.IndexOf('/');
+        return slash > 0 && long.TryParse(rest[..slash], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    private async Task EnsureContainerAsync(CancellationToken cancellationToken)
+    {
+        if (_created) return;
+        await _create.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_created)
+            {
+                await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+                _created = true;
+            }
+        }
+        finally
+        {
+            _create.Release();
+        }
+    }
+}
