@@ -22,4 +22,7 @@ public sealed record ShardStatus
 
     /// <summary>When this activation of the shard started (a new one after a deactivation or a silo's loss).</summary>
     [Id(8)] public DateTime ActivatedUtc { get; init; }
+
+    /// <summary>Changes since the last write to grain state (lost if the silo dies now, up to one persist interval's worth).</summary>
+    [Id(9)] public bool Unpersisted { get; init; }
 }

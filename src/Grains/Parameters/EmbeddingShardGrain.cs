@@ -205,6 +205,7 @@ public sealed partial class EmbeddingShardGrain(
             LastPersisted = _lastPersisted,
             LockedJobs = rows?.LockedJobs.ToList() ?? [],
             ActivatedUtc = _activated,
+            Unpersisted = _dirty,
         });
     }
 

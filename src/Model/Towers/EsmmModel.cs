@@ -13,14 +13,21 @@ namespace Freshet.Model.Towers;
 /// </summary>
 public sealed class EsmmModel : Module
 {
+    /// <summary>
+    /// TorchSharp initialises layers from one process-wide generator: two models built at once on two
+    /// threads (a dense grain and a trainer's compute model in one silo) would draw from it interleaved
+    /// and start from different weights. Seeding and building happen under this lock.
+    /// </summary>
+    private static readonly Lock InitLock = new();
     private readonly Tower ctr;
     private readonly Tower cvr;
 
     public EsmmModel(FeatureLayout layout, ModelSpec spec) : base("esmm")
     {
         InputDim = layout.InputDim;
-        using (var _ = NewDisposeScope())
+        lock (InitLock)
         {
+            using var _ = NewDisposeScope();
             torch.manual_seed(spec.Seed);
             ctr = new Tower("ctr", InputDim, spec.Hidden, spec.BatchNormMomentum);
             cvr = new Tower("cvr", InputDim, spec.Hidden, spec.BatchNormMomentum);
