@@ -7,7 +7,11 @@ using Freshet.Parameters;
 
 namespace Freshet.Cluster.Tests;
 
-/// <summary>The cluster store (shard and dense grains) against the in-process store: the same steps give the same model.</summary>
+/// <summary>
+/// The cluster store (shard and dense grains) against the in-process store: the same steps give the
+/// same model, to the last bits (the training step copies its inputs into aligned tensors, so both
+/// stores run the same CPU kernels on the same numbers).
+/// </summary>
 public class StoreEquivalenceTests
 {
     [Fact]
@@ -16,13 +20,6 @@ public class StoreEquivalenceTests
         await using var h = await ClusterHarness.StartAsync();
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestData.Schema("synthetic.json")))!;
         json["model"]!["hidden"] = new System.Text.Json.Nodes.JsonArray(32, 16);
-        // Plain SGD on the dense tier: the two stores' floating-point sums differ in the last bit (the CPU
-        // kernels' code paths depend on memory alignment), and Adam's first steps, which move each weight
-        // by the sign of its gradient, would blow a last-bit difference on a near-zero gradient up to the
-        // learning rate. With SGD they stay small (batch-norm over low-variance inputs still magnifies them
-        // somewhat), far below what a plumbing error (a wrong row, a lost step) would cause.
-        json["model"]!["denseOptimizer"] = "sgd";
-        json["model"]!["denseLearningRate"] = 0.05;
         var schema = SchemaLoader.Parse(json.ToJsonString());
         const string model = "equivalence";
         const int shards = 3;
@@ -44,7 +41,7 @@ public class StoreEquivalenceTests
             var one = batch.Where(s => s.Task == task).ToList();
             await localStep.RunAsync(one, task, true, localScores);
             await clusterStep.RunAsync(one, task, true, clusterScores);
-            for (var i = 0; i < one.Count; i++) Assert.Equal(localScores[i], clusterScores[i], 1e-3f);
+            for (var i = 0; i < one.Count; i++) Assert.Equal(localScores[i], clusterScores[i], 1e-6f);
         }
 
         // Rows: every id the local tables hold is in the shard its hash names, with the same weights.
@@ -63,7 +60,7 @@ public class StoreEquivalenceTests
             for (var k = 0; k < list.Count; k++)
             {
                 Assert.True(local.Tables[1].TryGetRow(list[k].id, expected));
-                for (var d = 0; d < expected.Length; d++) Assert.Equal(expected[d], rows[k * expected.Length + d], 1e-3f);
+                for (var d = 0; d < expected.Length; d++) Assert.Equal(expected[d], rows[k * expected.Length + d], 1e-6f);
             }
         }
         Assert.Equal(await local.CountRowsAsync(), await cluster.CountRowsAsync());
@@ -76,7 +73,7 @@ public class StoreEquivalenceTests
             var expected = TowerCodec.ReadParameters(t);
             var actual = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tower.Parameters).ToArray();
             Assert.Equal(expected.Length, actual.Length);
-            for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-3f);
+            for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-6f);
             Assert.Equal(TowerCodec.ReadBuffers(t).Length, tower.Buffers.Length);
         }
     }

@@ -14,6 +14,8 @@ namespace Freshet.Model.Towers;
 /// </summary>
 public sealed class Tower : Module<Tensor, Tensor>
 {
+    /// <summary>Held for the process's lifetime: a temporary Scalar passed to native code can be collected mid-call (see <see cref="BatchNorm"/>).</summary>
+    private static readonly Scalar One = 1.0.ToScalar();
     private readonly Sequential body;
     private readonly Linear wide;
     private readonly Linear output;
@@ -25,7 +27,7 @@ public sealed class Tower : Module<Tensor, Tensor>
         for (var i = 0; i < hidden.Count; i++)
         {
             layers.Add(($"fc{i + 1}", Linear(width, hidden[i])));
-            layers.Add(($"bn{i + 1}", BatchNorm1d(hidden[i], momentum: batchNormMomentum)));
+            layers.Add(($"bn{i + 1}", new BatchNorm(hidden[i], batchNormMomentum)));
             layers.Add(($"relu{i + 1}", ReLU()));
             width = hidden[i];
         }
@@ -46,11 +48,12 @@ public sealed class Tower : Module<Tensor, Tensor>
     {
         var p = Math.Clamp(rate, 1e-4, 1 - 1e-4);
         using var _ = no_grad();
-        output.bias!.fill_(Math.Log(p / (1 - p)));
+        using var logOdds = Math.Log(p / (1 - p)).ToScalar(); // disposed after the call, so alive during it
+        output.bias!.fill_(logOdds);
     }
 
     /// <summary>Logits, one per row of <paramref name="input"/> ([batch]).</summary>
-    public override Tensor forward(Tensor input) => (body.call(input) + wide.call(input)).squeeze(-1);
+    public override Tensor forward(Tensor input) => body.call(input).add(wide.call(input), One).squeeze(-1);
 
     protected override void Dispose(bool disposing)
     {

@@ -198,7 +198,10 @@ public sealed class TrainingStep
         var model = _store.ComputeModel;
         var tower = model.TowerOf(task);
         using var scope = NewDisposeScope();
-        var x = tensor(_input.AsSpan(0, n * width).ToArray(), [n, width], dtype: ScalarType.Float32);
+        // Copied into tensors torch allocates (aligned), not pinned managed arrays: the CPU kernels pick
+        // code paths by alignment, and the same batch must give the same bits in every store.
+        var x = empty([n, width], dtype: ScalarType.Float32);
+        x.data<float>().CopyFrom(_input.AsSpan(0, n * width));
         using (no_grad())
         {
             tower.eval();
@@ -211,7 +214,8 @@ public sealed class TrainingStep
         }
         var labels = new float[n];
         for (var s = 0; s < n; s++) labels[s] = batch[s].Label;
-        var y = tensor(labels, dtype: ScalarType.Float32);
+        var y = empty([n], dtype: ScalarType.Float32);
+        y.data<float>().CopyFrom(labels);
         var trainsRows = _tables.Any(t => t.Train);
         if (trainsRows) x.requires_grad_(true);
         tower.train();
