@@ -127,13 +127,5 @@ public sealed class DenseGrain(
         _ => throw new ArgumentException($"'{task}' is not a task; use ctr or cvr"),
     };
 
-    private void StartTimer()
-    {
-        _timer?.Dispose();
-        var every = _config!.PersistInterval <= TimeSpan.Zero ? TimeSpan.FromSeconds(30) : _config.PersistInterval;
-        _timer = this.RegisterGrainTimer(async _ =>
-        {
-            if (_dirty) await PersistAsync();
-        }, new GrainTimerCreationOptions(every, every) { Interleave = false, KeepAlive = false });
-    }
+    private void StartTimer() => _timer = PersistTimer.Start(this, _timer, _config!.PersistInterval, () => _dirty, PersistAsync);
 }

@@ -217,15 +217,7 @@ public sealed partial class EmbeddingShardGrain(
     private static ShardRows Build(ShardConfig config) =>
         new(SchemaLoader.Parse(config.SchemaJson, $"model '{config.Model}'"), config.Shard, config.Shards);
 
-    private void StartTimer()
-    {
-        _timer?.Dispose();
-        var every = _config!.PersistInterval <= TimeSpan.Zero ? TimeSpan.FromSeconds(30) : _config.PersistInterval;
-        _timer = this.RegisterGrainTimer(async _ =>
-        {
-            if (_dirty) await PersistAsync();
-        }, new GrainTimerCreationOptions(every, every) { Interleave = false, KeepAlive = false });
-    }
+    private void StartTimer() => _timer = PersistTimer.Start(this, _timer, _config!.PersistInterval, () => _dirty, PersistAsync);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} could not reload its frozen tier and starts it blank: {Reason}")]
     private static partial void LogFrozenLost(ILogger logger, string shard, string reason);
