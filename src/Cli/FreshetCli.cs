@@ -24,6 +24,11 @@ public static class FreshetCli
             await cli.Error.WriteLineAsync($"freshet: {e.Message}");
             return 2;
         }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            await cli.Error.WriteLineAsync("freshet: invalid configuration:\n  " + string.Join("\n  ", e.Failures));
+            return 2;
+        }
     }
 
     public static RootCommand Build(CliContext cli)

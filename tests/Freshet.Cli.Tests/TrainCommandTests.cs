@@ -53,6 +53,25 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public async Task Cluster_and_silo_errors_come_back_through_the_command_line()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "freshet-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var r = await CliRunner.RunAsync("train", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "1000", "--cluster", "local", "--restore", dir, "--restore-version", "99");
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains("checkpoint version 99 of model 'synthetic' does not exist", r.Error);
+            var silo = await CliRunner.RunAsync("silo", "--profile", "cloud");
+            Assert.Equal(2, silo.ExitCode);
+            Assert.Contains("Freshet:Silo:Profile: 'cloud' is not a profile; use one of: local, azurite", silo.Error);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public async Task Checkpoint_then_restore_continues_from_the_saved_model()
     {
         var dir = Path.Combine(Path.GetTempPath(), "freshet-cli-" + Guid.NewGuid().ToString("N"));
