@@ -1,5 +1,6 @@
 using System.Net;
 using Freshet.Grains.Hosting;
+using Freshet.Grains.Serving;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -40,11 +41,11 @@ public static class FreshetSilo
             {
                 case "azurite":
                     silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-                    silo.AddFreshetAzureStorage(new AzureStorageSettings { ConnectionString = options.StorageConnectionString ?? AzuriteConnectionString });
+                    silo.AddFreshetAzureStorage(new AzureStorageSettings { ConnectionString = options.StorageConnectionString ?? AzuriteConnectionString }, SiloRoles.Parse(options.Roles));
                     break;
                 default:
                     silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
-                    silo.AddFreshetLocal(options.CheckpointDirectory, options.StateDirectory);
+                    silo.AddFreshetLocal(options.CheckpointDirectory, options.StateDirectory, SiloRoles.Parse(options.Roles));
                     break;
             }
         });

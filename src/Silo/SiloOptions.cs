@@ -30,6 +30,9 @@ public sealed class SiloOptions
     /// <summary>Where the local profile keeps full checkpoints.</summary>
     public string CheckpointDirectory { get; set; } = "checkpoints";
 
+    /// <summary>What this silo does: <c>training</c>, <c>serving</c> or <c>training,serving</c>.</summary>
+    public string Roles { get; set; } = "training,serving";
+
     /// <summary>Advertised address of this silo (azurite profile; default loopback).</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 

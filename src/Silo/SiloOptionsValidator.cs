@@ -14,6 +14,14 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         {
             errors.Add($"{SiloOptions.Section}:Profile: '{o.Profile}' is not a profile; use one of: {string.Join(", ", Profiles)}");
         }
+        try
+        {
+            Grains.Serving.SiloRoles.Parse(o.Roles);
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add($"{SiloOptions.Section}:Roles: {e.Message}");
+        }
         if (o.SiloPort is < 1 or > 65535) errors.Add($"{SiloOptions.Section}:SiloPort: {o.SiloPort} is not a TCP port (1..65535)");
         if (o.GatewayPort is < 1 or > 65535) errors.Add($"{SiloOptions.Section}:GatewayPort: {o.GatewayPort} is not a TCP port (1..65535)");
         if (o.SiloPort == o.GatewayPort) errors.Add($"{SiloOptions.Section}:GatewayPort: must differ from SiloPort ({o.SiloPort})");

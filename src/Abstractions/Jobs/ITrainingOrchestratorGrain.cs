@@ -22,5 +22,21 @@ public interface ITrainingOrchestratorGrain : IGrainWithStringKey
     /// <summary>Pauses every trainer at a step boundary, writes a full checkpoint, resumes.</summary>
     [Alias("Checkpoint")] Task<CheckpointResult> CheckpointAsync();
 
+    /// <summary>
+    /// Snapshots the changing and dense tiers (and fresh frozen rows) under the barrier and publishes them
+    /// as a delta on the served model's weights stream, retaining it beside its base checkpoint. The first
+    /// publish of a job that has no base yet writes and announces a checkpoint first.
+    /// </summary>
+    [Alias("Publish")] Task<PublishResult> PublishAsync();
+
+    /// <summary>A full checkpoint that serving switches to (the daily swap, promotion model A's checkpoint).</summary>
+    [Alias("PublishCheckpoint")] Task<CheckpointResult> PublishCheckpointAsync();
+
+    /// <summary>Loads every tier from checkpoint <paramref name="version"/> of <paramref name="fromModel"/> and publishes deltas on it from now on.</summary>
+    [Alias("Restore")] Task<JobStatus> RestoreAsync(long version, string fromModel);
+
+    /// <summary>Puts serving back on an older checkpoint of the served model and restarts the job from it; deltas on any other base are refused.</summary>
+    [Alias("Rollback")] Task<JobStatus> RollbackAsync(long version);
+
     [AlwaysInterleave, Alias("GetStatus")] Task<JobStatus> GetStatusAsync();
 }

@@ -38,4 +38,12 @@ public sealed record JobSpec
 
     /// <summary>How often shards and the dense grain write the changing and dense tiers to grain state.</summary>
     [Id(11)] public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The model serving knows this job's weights as (its deltas and announced checkpoints go on that model's weights stream); default <see cref="Model"/>.</summary>
+    [Id(12)] public string? ServedModel { get; init; }
+
+    /// <summary>Fresh frozen-tier rows (ids new since the base checkpoint) a delta may carry.</summary>
+    [Id(13)] public int FreshRowBudget { get; init; } = 10_000;
+
+    public string Served => string.IsNullOrEmpty(ServedModel) ? Model : ServedModel;
 }

@@ -12,4 +12,9 @@ public sealed record JobStatus
     [Id(5)] public double LastBarrierPauseMs { get; init; }
     [Id(6)] public IReadOnlyList<TrainerStatus> Trainers { get; init; } = [];
     [Id(7)] public string? Error { get; init; }
+
+    /// <summary>The checkpoint this job's deltas are built on, and the last delta's sequence and time.</summary>
+    [Id(8)] public long? PublishBase { get; init; }
+    [Id(9)] public long PublishSequence { get; init; }
+    [Id(10)] public DateTime? LastPublishUtc { get; init; }
 }

@@ -21,7 +21,7 @@ public interface IDenseGrain : IGrainWithStringKey
 
     [Alias("WriteCheckpoint")] Task<CheckpointFile> WriteCheckpointAsync(long version);
 
-    [Alias("LoadCheckpoint")] Task LoadCheckpointAsync(long version);
+    [Alias("LoadCheckpoint")] Task LoadCheckpointAsync(long version, string? fromModel = null);
 
     [Alias("Persist")] Task PersistAsync();
 

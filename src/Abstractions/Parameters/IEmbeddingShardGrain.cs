@@ -22,11 +22,17 @@ public interface IEmbeddingShardGrain : IGrainWithStringKey
     /// <summary>Rows of a tier (<c>frozen</c> or <c>changing</c>) created or updated since the previous take.</summary>
     [Alias("TakeChangedRows")] Task<ChangedRows> TakeChangedRowsAsync(string tier);
 
+    /// <summary>
+    /// The shard's part of the next delta: changing-tier rows and rate counts changed since the last
+    /// take, and frozen-tier rows new since the base checkpoint that changed, at most <paramref name="freshBudget"/>.
+    /// </summary>
+    [Alias("TakeDelta")] Task<ShardDelta> TakeDeltaAsync(int freshBudget);
+
     /// <summary>Writes this shard's files into checkpoint <paramref name="version"/>.</summary>
     [Alias("WriteCheckpoint")] Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version);
 
     /// <summary>Replaces every row (all tiers) with this shard's part of checkpoint <paramref name="version"/>.</summary>
-    [Alias("LoadCheckpoint")] Task LoadCheckpointAsync(long version);
+    [Alias("LoadCheckpoint")] Task LoadCheckpointAsync(long version, string? fromModel = null);
 
     /// <summary>Writes the changing tier to grain state now.</summary>
     [Alias("Persist")] Task PersistAsync();

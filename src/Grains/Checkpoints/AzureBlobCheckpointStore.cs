@@ -101,6 +101,24 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
         }
     }
 
+    public async Task<IReadOnlyList<string>> ListFilesAsync(string model, long version, string prefix, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        var folder = CheckpointManifest.VersionFolder(model, version) + "/";
+        var names = new List<string>();
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, folder + prefix, cancellationToken)) names.Add(blob.Name[folder.Length..]);
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    public async Task DeleteFilesAsync(string model, long version, string prefix, CancellationToken cancellationToken = default)
+    {
+        foreach (var name in await ListFilesAsync(model, version, prefix, cancellationToken))
+        {
+            await container.GetBlobClient(Name(model, version, name)).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        }
+    }
+
     private static string Name(string model, long version, string name) => $"{CheckpointManifest.VersionFolder(model, version)}/{name}";
 
     private static long? ParseVersion(string model, string blobName)

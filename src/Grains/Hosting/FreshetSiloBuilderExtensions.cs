@@ -3,6 +3,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Freshet.Grains.Checkpoints;
 using Freshet.Grains.Persistence;
+using Freshet.Grains.Serving;
 using Microsoft.Extensions.Options;
 using Freshet.Model.Checkpoints;
 using Orleans.Serialization;
@@ -24,7 +25,7 @@ public static class FreshetSiloBuilderExtensions
     /// grain state in files that survive a restart), memory streams, and full checkpoints in
     /// <paramref name="checkpointDirectory"/>.
     /// </summary>
-    public static ISiloBuilder AddFreshetLocal(this ISiloBuilder silo, string checkpointDirectory, string? stateDirectory = null)
+    public static ISiloBuilder AddFreshetLocal(this ISiloBuilder silo, string checkpointDirectory, string? stateDirectory = null, SiloRoles? roles = null)
     {
         if (stateDirectory is null)
         {
@@ -37,14 +38,14 @@ public static class FreshetSiloBuilderExtensions
             silo.AddDirectoryGrainStorage(FreshetNames.PubSubStorage, Path.Combine(stateDirectory, "pubsub"));
         }
         silo.AddMemoryStreams(FreshetNames.StreamProvider);
-        return silo.AddFreshetCore(_ => new LocalCheckpointStore(checkpointDirectory));
+        return silo.AddFreshetCore(_ => new LocalCheckpointStore(checkpointDirectory), roles);
     }
 
     /// <summary>
     /// The azurite profile's providers: Azure Table clustering, Azure Blob grain state (Orleans's binary
     /// serializer) and checkpoints, Azure Queue streams; all through one storage connection string.
     /// </summary>
-    public static ISiloBuilder AddFreshetAzureStorage(this ISiloBuilder silo, AzureStorageSettings settings)
+    public static ISiloBuilder AddFreshetAzureStorage(this ISiloBuilder silo, AzureStorageSettings settings, SiloRoles? roles = null)
     {
         silo.UseAzureStorageClustering(o =>
         {
@@ -61,7 +62,7 @@ public static class FreshetSiloBuilderExtensions
             }));
             c.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(100)));
         });
-        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(settings.ConnectionString, settings.CheckpointContainer)));
+        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(settings.ConnectionString, settings.CheckpointContainer)), roles);
     }
 
     /// <summary>Grain state (jobs, the changing and dense tiers, stream subscriptions) in Azure Blob storage, with Orleans's binary serializer.</summary>
@@ -86,10 +87,12 @@ public static class FreshetSiloBuilderExtensions
         return silo;
     }
 
-    /// <summary>What every profile shares: the checkpoint store, time, and message timeouts.</summary>
-    public static ISiloBuilder AddFreshetCore(this ISiloBuilder silo, Func<IServiceProvider, ICheckpointStore> checkpoints)
+    /// <summary>What every profile shares: the checkpoint store, the silo's roles and serving replicas, time, and message timeouts.</summary>
+    public static ISiloBuilder AddFreshetCore(this ISiloBuilder silo, Func<IServiceProvider, ICheckpointStore> checkpoints, SiloRoles? roles = null)
     {
         silo.Services.AddSingleton(checkpoints);
+        silo.Services.AddSingleton(roles ?? SiloRoles.Both);
+        silo.Services.AddSingleton<ServingRegistry>();
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
         return silo;

@@ -12,4 +12,7 @@ public sealed class OrchestratorState
     [Id(3)] public DateTime? LastCheckpointTime { get; set; }
     [Id(4)] public double LastBarrierPauseMs { get; set; }
     [Id(5)] public string? Error { get; set; }
+    [Id(6)] public long? PublishBase { get; set; }
+    [Id(7)] public long PublishSequence { get; set; }
+    [Id(8)] public DateTime? LastPublishUtc { get; set; }
 }

@@ -4,7 +4,14 @@ using Freshet.Grains.Checkpoints;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Schema;
+using Freshet.Grains.Serving;
+using Freshet.Model.Data;
+using Freshet.Model.Embeddings;
+using Freshet.Model.Serving;
 using Freshet.Model.Training;
+using Freshet.Serving;
+using Orleans.Runtime;
+using Orleans.Streams;
 using Freshet.Parameters;
 using Freshet.Samples;
 using Microsoft.Extensions.Logging;
@@ -100,7 +107,135 @@ public sealed partial class TrainingOrchestratorGrain(
         return await GetStatusAsync();
     }
 
-    public async Task<CheckpointResult> CheckpointAsync()
+    public Task<CheckpointResult> CheckpointAsync() => CheckpointCoreAsync(announce: false);
+
+    public Task<CheckpointResult> PublishCheckpointAsync() => CheckpointCoreAsync(announce: true);
+
+    public async Task<PublishResult> PublishAsync()
+    {
+        var spec = Spec();
+        if (state.State.PublishBase is null)
+        {
+            // Deltas need a base serving has: the first publish of a job writes and announces one.
+            await CheckpointCoreAsync(announce: true);
+        }
+        var baseVersion = state.State.PublishBase!.Value;
+        var trainers = Trainers(spec);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(trainers.Select(t => t.PauseAsync()));
+        var paused = clock.Elapsed;
+        ShardDelta[] parts;
+        IReadOnlyList<DenseTowerState> dense;
+        TrainerStatus[] statuses;
+        DateTime snapshot;
+        try
+        {
+            snapshot = DateTime.UtcNow;
+            var budget = Math.Max(0, spec.FreshRowBudget) / Math.Max(1, spec.Shards);
+            parts = await Task.WhenAll(Shards(spec).Select(s => s.TakeDeltaAsync(budget)));
+            dense = await Dense(spec).PullAsync(-1, -1);
+            statuses = await Task.WhenAll(trainers.Select(t => t.GetStatusAsync()));
+        }
+        finally
+        {
+            if (state.State.State != JobState.Paused) await Task.WhenAll(trainers.Select(t => t.ResumeAsync()));
+        }
+        var pauseMs = (clock.Elapsed - paused).TotalMilliseconds;
+
+        var tables = new List<TableSnapshot>();
+        var rates = new List<TableSnapshot>();
+        foreach (var part in parts) ShardDeltaCodec.Read(part.Payload, tables, rates);
+        var delta = new WeightDelta
+        {
+            Model = spec.Served,
+            BaseVersion = baseVersion,
+            Sequence = state.State.PublishSequence + 1,
+            SnapshotUtc = snapshot,
+            EventTime = statuses.Select(s => s.EventTime).Max(),
+            Tables = MergeByTable(tables),
+            Rates = MergeByTable(rates),
+            Dense = [.. dense.Select(d => new DenseTowerWeights(d.Task == "ctr" ? TaskKind.Ctr : TaskKind.Cvr, Bytes.ToArray<float>(d.Parameters), d.Buffers))],
+        };
+        var encoded = delta.Encode();
+        await using (var file = await checkpoints.OpenWriteAsync(spec.Served, baseVersion, WeightDelta.FileName(delta.Sequence)))
+        {
+            await file.WriteAsync(encoded);
+        }
+        var chunks = WeightDelta.Chunk(encoded);
+        var stream = WeightsStream(spec.Served);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            await stream.OnNextAsync(new WeightMessage
+            {
+                Kind = WeightMessageKind.Delta, Model = spec.Served, BaseVersion = baseVersion, Sequence = delta.Sequence,
+                Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = snapshot,
+            });
+        }
+        state.State.PublishSequence = delta.Sequence;
+        state.State.LastPublishUtc = snapshot;
+        await state.WriteStateAsync();
+        return new PublishResult
+        {
+            Model = spec.Served, BaseVersion = baseVersion, Sequence = delta.Sequence, Bytes = encoded.Length, Chunks = chunks.Count,
+            ChangingRows = parts.Sum(p => (long)p.ChangingRows), FreshRows = parts.Sum(p => (long)p.FreshRows), FreshPending = parts.Sum(p => (long)p.FreshPending),
+            SnapshotUtc = snapshot, BarrierPauseMs = pauseMs,
+        };
+    }
+
+    public async Task<JobStatus> RestoreAsync(long version, string fromModel)
+    {
+        var spec = Spec();
+        var trainers = Trainers(spec);
+        await Task.WhenAll(trainers.Select(t => t.PauseAsync()));
+        try
+        {
+            await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
+            if (fromModel == spec.Served)
+            {
+                state.State.PublishBase = version;
+                state.State.PublishSequence = 0;
+            }
+            await state.WriteStateAsync();
+            LogRestored(logger, Job, fromModel, version);
+        }
+        finally
+        {
+            if (state.State.State != JobState.Paused) await Task.WhenAll(trainers.Select(t => t.ResumeAsync()));
+        }
+        return await GetStatusAsync();
+    }
+
+    public async Task<JobStatus> RollbackAsync(long version)
+    {
+        var spec = Spec();
+        var versions = await checkpoints.ListVersionsAsync(spec.Served);
+        if (!versions.Contains(version))
+        {
+            throw new JobRequestException($"checkpoint version {version} of model '{spec.Served}' does not exist in {checkpoints.Location} (versions there: {(versions.Count == 0 ? "none" : string.Join(", ", versions))})");
+        }
+        // The deltas retained on that version belong to the line being abandoned.
+        await checkpoints.DeleteFilesAsync(spec.Served, version, WeightDelta.FilePrefix);
+        await RestoreAsync(version, spec.Served);
+        await AnnounceAsync(spec.Served, WeightMessageKind.Rollback, version);
+        LogRolledBack(logger, Job, spec.Served, version);
+        return await GetStatusAsync();
+    }
+
+    private async Task AnnounceAsync(string served, WeightMessageKind kind, long version)
+    {
+        await grains.GetGrain<IServingVersionGrain>(served).SetAsync(version);
+        await WeightsStream(served).OnNextAsync(new WeightMessage { Kind = kind, Model = served, BaseVersion = version, SnapshotUtc = DateTime.UtcNow });
+    }
+
+    private IAsyncStream<WeightMessage> WeightsStream(string served) =>
+        this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, served));
+
+    /// <summary>One snapshot per table: the shards' parts of a table, concatenated.</summary>
+    private static List<TableSnapshot> MergeByTable(List<TableSnapshot> parts) =>
+        [.. parts.GroupBy(p => p.Table).Select(g => g.Count() == 1 ? g.First() : new TableSnapshot(g.Key, g.First().Dim, 0, g.First().Optimizer,
+            [.. g.SelectMany(p => p.Ids)], [.. g.SelectMany(p => p.Weights)], [], [.. g.SelectMany(p => p.LastSeen)], [.. g.SelectMany(p => p.Steps)]))];
+
+    private async Task<CheckpointResult> CheckpointCoreAsync(bool announce)
     {
         var spec = Spec();
         var trainers = Trainers(spec);
@@ -120,6 +255,13 @@ public sealed partial class TrainingOrchestratorGrain(
             var stepMap = keys.Zip(steps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
             var manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy, stepMap);
             await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints);
+            if (announce)
+            {
+                // Serving switches to this version; this job's deltas build on it from now on.
+                state.State.PublishBase = version;
+                state.State.PublishSequence = 0;
+                await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version);
+            }
             var pauseMs = (clock.Elapsed - paused).TotalMilliseconds;
             state.State.LastCheckpoint = version;
             state.State.LastCheckpointTime = DateTime.UtcNow;
@@ -152,6 +294,9 @@ public sealed partial class TrainingOrchestratorGrain(
             LastCheckpoint = state.State.LastCheckpoint,
             LastCheckpointTime = state.State.LastCheckpointTime,
             LastBarrierPauseMs = state.State.LastBarrierPauseMs,
+            PublishBase = state.State.PublishBase,
+            PublishSequence = state.State.PublishSequence,
+            LastPublishUtc = state.State.LastPublishUtc,
             Trainers = trainers,
             Error = state.State.Error ?? trainers.FirstOrDefault(t => t.Error is not null)?.Error,
         };
@@ -197,6 +342,9 @@ public sealed partial class TrainingOrchestratorGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} restored model {Model} from checkpoint version {Version}")]
     private static partial void LogRestored(ILogger logger, string job, string model, long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} rolled serving of {Model} back to version {Version}")]
+    private static partial void LogRolledBack(ILogger logger, string job, string model, long version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} wrote checkpoint {Model} version {Version}; trainers held {PauseMs} ms")]
     private static partial void LogCheckpoint(ILogger logger, string job, string model, long version, double pauseMs);

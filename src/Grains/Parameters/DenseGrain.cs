@@ -90,9 +90,9 @@ public sealed class DenseGrain(
         return file.ToWire();
     }
 
-    public async Task LoadCheckpointAsync(long version)
+    public async Task LoadCheckpointAsync(long version, string? fromModel = null)
     {
-        await Tier().LoadCheckpointAsync(checkpoints, _config!.Model, version);
+        await Tier().LoadCheckpointAsync(checkpoints, fromModel ?? _config!.Model, version);
         await PersistAsync();
     }
 

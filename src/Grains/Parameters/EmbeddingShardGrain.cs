@@ -162,6 +162,12 @@ public sealed partial class EmbeddingShardGrain(
         return Task.FromResult(new ChangedRows { Tables = names, Ids = ids, Rows = values });
     }
 
+    public Task<ShardDelta> TakeDeltaAsync(int freshBudget)
+    {
+        var (tables, rates, changing, fresh, pending) = Rows().TakeDelta(freshBudget);
+        return Task.FromResult(new ShardDelta { Payload = Jobs.ShardDeltaCodec.Write(tables, rates), ChangingRows = changing, FreshRows = fresh, FreshPending = pending });
+    }
+
     public async Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version)
     {
         var rows = Rows();
@@ -170,14 +176,14 @@ public sealed partial class EmbeddingShardGrain(
         return [.. files.Select(f => f.ToWire())];
     }
 
-    public async Task LoadCheckpointAsync(long version)
+    public async Task LoadCheckpointAsync(long version, string? fromModel = null)
     {
         var config = _config ?? throw NotConfigured();
         // Load into a fresh shard and switch only when it all loaded: a bad checkpoint changes nothing.
         var fresh = Build(config);
         var current = Rows();
         foreach (var job in current.LockedJobs) fresh.SetLock(job, true);
-        await Task.Run(() => fresh.LoadCheckpointAsync(checkpoints, config.Model, version, frozenOnly: false));
+        await Task.Run(() => fresh.LoadCheckpointAsync(checkpoints, fromModel ?? config.Model, version, frozenOnly: false));
         _rows = fresh;
         await PersistAsync();
     }

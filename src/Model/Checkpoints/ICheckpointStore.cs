@@ -28,4 +28,10 @@ public interface ICheckpointStore
     Task<byte[]?> ReadManifestAsync(string model, long version, CancellationToken cancellationToken = default);
 
     Task DeleteVersionAsync(string model, long version, CancellationToken cancellationToken = default);
+
+    /// <summary>Names of the files in a version's folder that start with <paramref name="prefix"/> (retained deltas), sorted.</summary>
+    Task<IReadOnlyList<string>> ListFilesAsync(string model, long version, string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the files of a version's folder that start with <paramref name="prefix"/> (retained deltas of an abandoned lineage).</summary>
+    Task DeleteFilesAsync(string model, long version, string prefix, CancellationToken cancellationToken = default);
 }

@@ -68,6 +68,23 @@ public sealed class LocalCheckpointStore : ICheckpointStore
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<string>> ListFilesAsync(string model, long version, string prefix, CancellationToken cancellationToken = default)
+    {
+        var dir = VersionPath(model, version);
+        IReadOnlyList<string> names = Directory.Exists(dir)
+            ? [.. Directory.EnumerateFiles(dir, prefix + "*").Select(Path.GetFileName).OfType<string>().Where(n => !n.EndsWith(".tmp", StringComparison.Ordinal)).Order(StringComparer.Ordinal)]
+            : [];
+        return Task.FromResult(names);
+    }
+
+    public async Task DeleteFilesAsync(string model, long version, string prefix, CancellationToken cancellationToken = default)
+    {
+        foreach (var name in await ListFilesAsync(model, version, prefix, cancellationToken))
+        {
+            File.Delete(Path.Combine(VersionPath(model, version), name));
+        }
+    }
+
     public string VersionPath(string model, long version) => Path.Combine(Root, model, version.ToString("D10", CultureInfo.InvariantCulture));
 
     private IEnumerable<long> AllVersions(string model)

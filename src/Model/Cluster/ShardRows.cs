@@ -94,6 +94,44 @@ public sealed class ShardRows
         else _locked.Remove(job);
     }
 
+    /// <summary>
+    /// Takes this shard's part of a delta: every changing-tier row and rate count changed since the last
+    /// take, and up to <paramref name="freshBudget"/> changed frozen rows whose ids are new since the base
+    /// checkpoint (the rest stay pending for the next take; established frozen rows wait for a checkpoint).
+    /// </summary>
+    public (List<TableSnapshot> Tables, List<TableSnapshot> Rates, int Changing, int Fresh, int Pending) TakeDelta(int freshBudget)
+    {
+        var tables = new List<TableSnapshot>();
+        int changing = 0, fresh = 0, pending = 0;
+        var budget = Math.Max(0, freshBudget);
+        foreach (var t in Tables)
+        {
+            var changed = t.TakeChanged();
+            if (t.Tier == Tier.Changing)
+            {
+                if (changed.Length == 0) continue;
+                tables.Add(t.Export(changed));
+                changing += changed.Length;
+                continue;
+            }
+            var newIds = changed.Where(t.CreatedSinceBaseContains).ToArray();
+            var take = newIds.Take(budget).ToArray();
+            budget -= take.Length;
+            t.ReturnChanged(newIds.Skip(take.Length));
+            pending += newIds.Length - take.Length;
+            if (take.Length == 0) continue;
+            tables.Add(t.Export(take));
+            fresh += take.Length;
+        }
+        var rates = new List<TableSnapshot>();
+        foreach (var r in Rates)
+        {
+            var changed = r.TakeChanged();
+            if (changed.Length > 0) rates.Add(r.Export(changed));
+        }
+        return (tables, rates, changing, fresh, pending);
+    }
+
     /// <summary>Evicts expired rows at most once an hour of event time; returns how many went.</summary>
     public long ExpireIfDue(long now)
     {
@@ -167,6 +205,7 @@ public sealed class ShardRows
             files.Add(f with { Table = r.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });
         }
         BaseVersion = version;
+        MarkBase();
         return files;
     }
 
@@ -204,7 +243,15 @@ public sealed class ShardRows
             if (rate is not null) rate.Import(parts.Count == 1 ? FilterRate(parts[0]) : MergeRates(parts));
         }
         BaseVersion = reader.Manifest.Version;
+        MarkBase();
         return reader.Manifest.Version;
+    }
+
+    /// <summary>A new base checkpoint: nothing is new or changed relative to it.</summary>
+    private void MarkBase()
+    {
+        foreach (var t in Tables) t.MarkBase();
+        foreach (var r in Rates) r.TakeChanged();
     }
 
     private void Apply(TableSnapshot snap, bool replace)

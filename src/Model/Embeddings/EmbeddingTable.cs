@@ -18,6 +18,7 @@ public sealed class EmbeddingTable
     private readonly float _initScale;
     private readonly CountMinSketch? _admission;
     private readonly HashSet<ulong> _changed = [];
+    private readonly HashSet<ulong> _created = [];
     private ulong[] _keys = new ulong[InitialCapacity];
     private float[] _weights;
     private float[] _state;
@@ -75,6 +76,27 @@ public sealed class EmbeddingTable
     private static int BytesPerRowOf(int dim, int stateWidth) => (dim + stateWidth) * sizeof(float) + sizeof(long) + sizeof(int) + sizeof(ulong) + 24;
 
     public bool Contains(ulong id) => _slots.ContainsKey(id);
+
+    /// <summary>Rows created since the last <see cref="MarkBase"/> (for the frozen tier: ids new since the base checkpoint).</summary>
+    public int CreatedSinceBase => _created.Count;
+
+    public bool CreatedSinceBaseContains(ulong id) => _created.Contains(id);
+
+    /// <summary>Starts a new base (a full checkpoint was written or loaded): no row is new, none changed.</summary>
+    public void MarkBase()
+    {
+        _created.Clear();
+        _changed.Clear();
+    }
+
+    /// <summary>Returns ids to the changed set (a delta that could not take them all).</summary>
+    public void ReturnChanged(IEnumerable<ulong> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (_slots.ContainsKey(id)) _changed.Add(id);
+        }
+    }
 
     /// <summary>Rows created or updated since the last <see cref="TakeChanged"/>.</summary>
     public int ChangedCount => _changed.Count;
@@ -191,6 +213,7 @@ public sealed class EmbeddingTable
             _slots.Clear();
             _free.Clear();
             _changed.Clear();
+            _created.Clear();
             _highWater = 0;
         }
         var hasState = snap.StateWidth == StateWidth && snap.Optimizer == Optimizer.Kind;
@@ -241,6 +264,7 @@ public sealed class EmbeddingTable
         }
         var slot = NewSlot(id);
         _changed.Add(id);
+        _created.Add(id);
         var w = _weights.AsSpan(slot * Dim, Dim);
         InitialRow(_salt, id, _initScale, w);
         Optimizer.Initialize(w, _state.AsSpan(slot * StateWidth, StateWidth));
@@ -289,6 +313,7 @@ public sealed class EmbeddingTable
         if (_slots.Remove(id, out var slot))
         {
             _changed.Remove(id);
+            _created.Remove(id);
             _free.Push(slot);
             Evicted++;
         }

@@ -11,6 +11,7 @@ namespace Freshet.Model.Statistics;
 public sealed class RateTable(RateSlot slot)
 {
     private readonly Dictionary<ulong, Counts> _rows = [];
+    private readonly HashSet<ulong> _changed = [];
     private double _positives;
     private double _samples;
 
@@ -44,8 +45,36 @@ public sealed class RateTable(RateSlot slot)
             EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
         }
         _rows[id] = new Counts(c.Positives + positives, c.Samples + samples, Math.Max(c.LastSeen, now));
+        _changed.Add(id);
         _positives += positives;
         _samples += samples;
+    }
+
+    /// <summary>Ids whose counts changed since the last call, sorted; starts a new period.</summary>
+    public ulong[] TakeChanged()
+    {
+        var ids = _changed.ToArray();
+        _changed.Clear();
+        Array.Sort(ids);
+        return ids;
+    }
+
+    /// <summary>The counts of <paramref name="ids"/> that exist, with the totals last (a delta's part of this rate).</summary>
+    public TableSnapshot Export(ulong[] ids) => ExportOf([.. ids.Where(_rows.ContainsKey).Order()]);
+
+    /// <summary>Sets the counts of the snapshot's ids (and the totals, when it carries them), keeping the others.</summary>
+    public void Merge(TableSnapshot snap)
+    {
+        for (var i = 0; i < snap.Ids.Length; i++)
+        {
+            if (i == snap.Ids.Length - 1 && snap.Ids[i] == TotalsId)
+            {
+                _positives = snap.Weights[2 * i];
+                _samples = snap.Weights[2 * i + 1];
+                continue;
+            }
+            _rows[snap.Ids[i]] = new Counts(snap.Weights[2 * i], snap.Weights[2 * i + 1], snap.LastSeen[i]);
+        }
     }
 
     public int Expire(long now)
@@ -53,7 +82,11 @@ public sealed class RateTable(RateSlot slot)
         if (Slot.ExpireAfter is not { } after) return 0;
         var cutoff = now - after.Ticks;
         var victims = _rows.Where(kv => kv.Value.LastSeen < cutoff).Select(kv => kv.Key).ToList();
-        foreach (var id in victims) _rows.Remove(id);
+        foreach (var id in victims)
+        {
+            _rows.Remove(id);
+            _changed.Remove(id);
+        }
         Evicted += victims.Count;
         return victims.Count;
     }
@@ -63,6 +96,11 @@ public sealed class RateTable(RateSlot slot)
     {
         var ids = _rows.Keys.ToArray();
         Array.Sort(ids);
+        return ExportOf(ids);
+    }
+
+    private TableSnapshot ExportOf(ulong[] ids)
+    {
         var n = ids.Length;
         // Row n holds the totals, under the reserved position after the sorted ids.
         var weights = new float[(n + 1) * 2];

@@ -1,0 +1,13 @@
+using Orleans.Concurrency;
+
+namespace Freshet.Serving;
+
+/// <summary>Scores rows from the serving replica of the silo it runs on; scoring never crosses silos.</summary>
+[Alias("Freshet.Serving.IScoringGrain")]
+public interface IScoringGrain : IGrainWithIntegerKey
+{
+    [Alias("Score")] Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request);
+
+    /// <summary>This silo's replica of the model (loaded if it was not).</summary>
+    [Alias("GetReplica")] Task<ReplicaStatus> GetReplicaAsync(string model);
+}

@@ -1,0 +1,21 @@
+namespace Freshet.Serving;
+
+/// <summary>A row's predictions and the weights that made them.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Serving.Prediction")]
+public sealed record Prediction
+{
+    [Id(0)] public float Ctr { get; init; }
+    [Id(1)] public float Cvr { get; init; }
+
+    /// <summary>pCTCVR = pCTR x pCVR.</summary>
+    [Id(2)] public float Ctcvr { get; init; }
+
+    /// <summary>The full checkpoint the weights start from.</summary>
+    [Id(3)] public long ModelVersion { get; init; }
+
+    /// <summary>The last delta applied on it (0: the checkpoint alone).</summary>
+    [Id(4)] public long DeltaSequence { get; init; }
+
+    /// <summary>How old the weights are: now minus the snapshot time of the last delta (or the checkpoint).</summary>
+    [Id(5)] public TimeSpan WeightsAge { get; init; }
+}

@@ -1,0 +1,21 @@
+namespace Freshet.Serving;
+
+/// <summary>One serving silo's replica of a model: what it serves and how fresh it is.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Serving.ReplicaStatus")]
+public sealed record ReplicaStatus
+{
+    [Id(0)] public string Silo { get; init; } = "";
+    [Id(1)] public string Model { get; init; } = "";
+    [Id(2)] public long? ModelVersion { get; init; }
+    [Id(3)] public long DeltaSequence { get; init; }
+    [Id(4)] public long? TargetVersion { get; init; }
+    [Id(5)] public DateTime WeightsUtc { get; init; }
+    [Id(6)] public TimeSpan WeightsAge { get; init; }
+    [Id(7)] public long Applied { get; init; }
+    [Id(8)] public long Duplicates { get; init; }
+    [Id(9)] public long Refused { get; init; }
+    [Id(10)] public long Gaps { get; init; }
+
+    /// <summary>Per applied delta: milliseconds from the snapshot under the barrier to applied here (the latest few hundred).</summary>
+    [Id(11)] public IReadOnlyList<double> FreshnessMs { get; init; } = [];
+}

@@ -1,0 +1,14 @@
+namespace Freshet.Serving;
+
+[GenerateSerializer, Alias("Freshet.Serving.WeightMessageKind")]
+public enum WeightMessageKind
+{
+    /// <summary>A chunk of a weight delta.</summary>
+    Delta,
+
+    /// <summary>A new full checkpoint to serve from now on (daily swap, promotion switch).</summary>
+    Checkpoint,
+
+    /// <summary>Serve this (older) checkpoint from now on and refuse deltas on any other base.</summary>
+    Rollback,
+}

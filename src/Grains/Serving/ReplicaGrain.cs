@@ -1,0 +1,140 @@
+using Freshet.Model.Serving;
+using Freshet.Serving;
+using Microsoft.Extensions.Logging;
+using Orleans.Placement;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Freshet.Grains.Serving;
+
+/// <summary>
+/// Keeps this silo's replica of a model on the model's weights stream: reassembles delta chunks,
+/// applies deltas exactly once and in order (a duplicate is ignored, a gap is filled from the
+/// deltas retained in the checkpoint store, never skipped), and loads announced checkpoints off the
+/// scoring path.
+/// </summary>
+[PreferLocalPlacement]
+public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDetails silo, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
+{
+    private readonly Dictionary<(long Base, long Sequence), byte[]?[]> _chunks = [];
+    private StreamSubscriptionHandle<WeightMessage>? _subscription;
+    private string _model = "";
+    private bool _mine;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = this.GetPrimaryKeyString();
+        var cut = key.IndexOf('/', StringComparison.Ordinal);
+        _model = key[..cut];
+        _mine = key[(cut + 1)..] == silo.SiloAddress.ToParsableString();
+        if (!_mine)
+        {
+            // A replica grain of a silo that is gone, woken here by its old subscription: not ours to keep.
+            var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
+            foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
+            DeactivateOnIdle();
+        }
+    }
+
+    public async Task StartAsync()
+    {
+        if (!_mine || _subscription is not null) return;
+        var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
+        var handles = await stream.GetAllSubscriptionHandles();
+        _subscription = handles.Count == 0
+            ? await stream.SubscribeAsync((m, _) => DeliverAsync(m))
+            : await handles[0].ResumeAsync((m, _) => DeliverAsync(m));
+        foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
+    }
+
+    public async Task DeliverAsync(WeightMessage message)
+    {
+        if (!_mine) return;
+        var replica = await registry.GetAsync(_model);
+        switch (message.Kind)
+        {
+            case WeightMessageKind.Checkpoint or WeightMessageKind.Rollback:
+                replica.TargetVersion = message.BaseVersion;
+                foreach (var stale in _chunks.Keys.Where(k => k.Base != message.BaseVersion).ToList()) _chunks.Remove(stale);
+                if (replica.Version != message.BaseVersion) await LoadAsync(replica, message.BaseVersion);
+                LogSwitched(logger, _model, message.Kind.ToString().ToLowerInvariant(), message.BaseVersion, replica.Sequence);
+                break;
+            case WeightMessageKind.Delta:
+                var key = (message.BaseVersion, message.Sequence);
+                if (!_chunks.TryGetValue(key, out var parts)) _chunks[key] = parts = new byte[]?[message.Chunks];
+                if (message.Chunk < 0 || message.Chunk >= parts.Length) return;
+                parts[message.Chunk] = message.Payload;
+                if (parts.Any(p => p is null)) return;
+                _chunks.Remove(key);
+                await OfferAsync(replica, WeightDelta.Decode([.. parts.SelectMany(p => p!)]));
+                break;
+        }
+    }
+
+    public async Task<ReplicaStatus> GetStatusAsync()
+    {
+        var replica = await registry.GetAsync(_model);
+        return StatusOf(replica, registry.SiloName);
+    }
+
+    internal static ReplicaStatus StatusOf(ServingReplica replica, string silo) => new()
+    {
+        Silo = silo,
+        Model = replica.Model,
+        ModelVersion = replica.Version,
+        DeltaSequence = replica.Sequence,
+        TargetVersion = replica.TargetVersion,
+        WeightsUtc = replica.WeightsUtc,
+        WeightsAge = DateTime.UtcNow - replica.WeightsUtc,
+        Applied = replica.Applied,
+        Duplicates = replica.Duplicates,
+        Refused = replica.Refused,
+        Gaps = replica.Gaps,
+        FreshnessMs = replica.FreshnessMs,
+    };
+
+    private async Task OfferAsync(ServingReplica replica, WeightDelta delta)
+    {
+        var outcome = replica.Offer(delta);
+        if (outcome == DeltaOutcome.NeedsBase)
+        {
+            await LoadAsync(replica, replica.TargetVersion!.Value);
+            outcome = replica.Offer(delta);
+        }
+        if (outcome == DeltaOutcome.Gap)
+        {
+            // Fill the gap from the deltas retained beside the base checkpoint, in order; if one is not
+            // there, reload the base with everything retained (it has this delta's predecessors).
+            var store = registry.Store;
+            for (var s = replica.Sequence + 1; s < delta.Sequence; s++)
+            {
+                WeightDelta missing;
+                try
+                {
+                    missing = await ServingReplica.ReadDeltaAsync(store, delta.Model, delta.BaseVersion, WeightDelta.FileName(s), CancellationToken.None);
+                }
+                catch (Model.Checkpoints.CheckpointException)
+                {
+                    await LoadAsync(replica, delta.BaseVersion);
+                    break;
+                }
+                replica.Offer(missing);
+            }
+            outcome = replica.Offer(delta);
+            LogCaughtUp(logger, _model, delta.BaseVersion, delta.Sequence, outcome.ToString());
+        }
+        if (outcome == DeltaOutcome.Refused) LogRefused(logger, _model, delta.BaseVersion, delta.Sequence, replica.TargetVersion);
+    }
+
+    private Task LoadAsync(ServingReplica replica, long version) =>
+        Task.Run(() => replica.LoadAsync(registry.Store, version));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} on {Kind}: serving version {Version}, delta {Sequence}")]
+    private static partial void LogSwitched(ILogger logger, string model, string kind, long version, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} caught up a gap before delta {Version}.{Sequence}: {Outcome}")]
+    private static partial void LogCaughtUp(ILogger logger, string model, long version, long sequence, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} refused delta {Version}.{Sequence}: serving follows base {Target}")]
+    private static partial void LogRefused(ILogger logger, string model, long version, long sequence, long? target);
+}

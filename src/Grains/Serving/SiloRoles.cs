@@ -1,0 +1,20 @@
+namespace Freshet.Grains.Serving;
+
+/// <summary>What a silo does: trains (hosts trainers, shards, dense grains and jobs), serves (keeps replicas and scores), or both.</summary>
+public sealed record SiloRoles(bool Training, bool Serving)
+{
+    public static readonly SiloRoles Both = new(true, true);
+
+    public static SiloRoles Parse(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = parts.Where(p => p is not ("training" or "serving")).ToList();
+        if (parts.Length == 0 || unknown.Count > 0)
+        {
+            throw new ArgumentException($"'{text}' is not a list of roles; use training, serving or training,serving");
+        }
+        return new SiloRoles(parts.Contains("training"), parts.Contains("serving"));
+    }
+
+    public override string ToString() => string.Join(",", new[] { Training ? "training" : null, Serving ? "serving" : null }.OfType<string>());
+}

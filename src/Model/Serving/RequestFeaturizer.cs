@@ -1,0 +1,78 @@
+using System.Globalization;
+using Freshet.Model.Data;
+using Freshet.Model.Hashing;
+using Freshet.Model.Schema;
+
+namespace Freshet.Model.Serving;
+
+/// <summary>
+/// Turns scoring requests (field name to value, as text) into samples the way training featurized
+/// log rows; an unknown field, a number that is not one or a batch over the limit is an error that
+/// names the row and the field.
+/// </summary>
+public sealed class RequestFeaturizer(FeatureSchema schema)
+{
+    private readonly FeatureLayout _layout = FeatureLayout.From(schema);
+    private readonly HashSet<string> _fields = new(schema.Fields.Where(f => f.Kind != FieldKind.Rate && (f.Derive ?? TimeDerivation.None) == TimeDerivation.None).Select(f => f.Name), StringComparer.Ordinal);
+
+    public FeatureSchema Schema { get; } = schema;
+
+    /// <summary>The fields a request may give (id, ids and numeric fields; rates and time features are computed).</summary>
+    public IReadOnlyCollection<string> Fields => _fields;
+
+    public List<Sample> Featurize(IReadOnlyList<IReadOnlyDictionary<string, string>> rows, DateTime now, int maxRows)
+    {
+        if (rows.Count == 0) throw new ArgumentException("the request has no rows");
+        if (rows.Count > maxRows) throw new ArgumentException($"the request has {rows.Count} rows; at most {maxRows} are scored per call: split the batch");
+        var samples = new List<Sample>(rows.Count);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            foreach (var key in row.Keys)
+            {
+                if (!_fields.Contains(key))
+                {
+                    throw new ArgumentException($"row {r}: field '{key}' is not in model '{Schema.Name}' (fields: {string.Join(", ", _fields.Order(StringComparer.Ordinal))})");
+                }
+            }
+            var ids = new ulong[_layout.IdFields.Count];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                var f = _layout.IdFields[i].Field;
+                ids[i] = f.Derive switch
+                {
+                    TimeDerivation.HourOfDay => IdHasher.Hash(now.Hour.ToString(CultureInfo.InvariantCulture)),
+                    TimeDerivation.DayOfWeek => IdHasher.Hash(now.DayOfWeek.ToString()),
+                    _ => IdHasher.Hash(row.GetValueOrDefault(f.Name) ?? ""),
+                };
+            }
+            var bags = new ulong[_layout.BagFields.Count][];
+            for (var i = 0; i < bags.Length; i++)
+            {
+                var f = _layout.BagFields[i].Field;
+                var parts = (row.GetValueOrDefault(f.Name) ?? "").Split(f.Separator ?? " ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var skip = Math.Max(0, parts.Length - (f.MaxLength ?? FeatureLayout.DefaultMaxLength));
+                bags[i] = [.. parts.Skip(skip).Select(p => IdHasher.Hash(p))];
+            }
+            var numerics = new float[_layout.NumericFields.Count];
+            for (var i = 0; i < numerics.Length; i++)
+            {
+                var f = _layout.NumericFields[i].Field;
+                var text = row.GetValueOrDefault(f.Name) ?? "";
+                double x = 0;
+                if (text.Length > 0 && (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out x) || !double.IsFinite(x)))
+                {
+                    throw new ArgumentException($"row {r}: field '{f.Name}': '{text}' is not a number");
+                }
+                numerics[i] = f.Transform switch
+                {
+                    NumericTransform.Log1p => (float)(Math.Sign(x) * Math.Log(1 + Math.Abs(x))),
+                    NumericTransform.Standardize => throw new ArgumentException($"field '{f.Name}' is standardized with statistics of the training stream, which serving does not have yet; use transform none or log1p for a served model"),
+                    _ => (float)x,
+                };
+            }
+            samples.Add(new Sample { Task = TaskKind.Ctr, Time = now.Ticks, Label = 0, Ids = ids, Bags = bags, Numerics = numerics });
+        }
+        return samples;
+    }
+}

@@ -1,0 +1,211 @@
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Model.Towers;
+using Freshet.Model.Training;
+
+namespace Freshet.Model.Serving;
+
+/// <summary>
+/// A serving silo's copy of one model: a full checkpoint plus the deltas published on it since,
+/// applied exactly once and in order. Scoring reads under a shared lock; a delta applies under the
+/// exclusive lock (a score sees the model before or after it, never half of it); a new checkpoint is
+/// loaded off the scoring path and switched in under the exclusive lock in one reference swap.
+/// </summary>
+public sealed class ServingReplica(FeatureSchema schema, string model) : IDisposable
+{
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private InProcessParameterStore? _current;
+    private long _applied;
+    private long _duplicates;
+    private long _refused;
+    private long _gaps;
+    private readonly Queue<double> _freshness = new();
+
+    public FeatureSchema Schema { get; } = schema;
+
+    public string Model { get; } = model;
+
+    /// <summary>The checkpoint version loaded; null before the first load.</summary>
+    public long? Version { get; private set; }
+
+    /// <summary>The last delta applied on <see cref="Version"/> (0: the checkpoint alone).</summary>
+    public long Sequence { get; private set; }
+
+    /// <summary>When the weights in service were snapshotted (the last delta's snapshot, or the checkpoint's creation).</summary>
+    public DateTime WeightsUtc { get; private set; }
+
+    /// <summary>The base serving follows: deltas on any other base are refused.</summary>
+    public long? TargetVersion { get; set; }
+
+    public long Applied => Interlocked.Read(ref _applied);
+
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    public long Refused => Interlocked.Read(ref _refused);
+
+    public long Gaps => Interlocked.Read(ref _gaps);
+
+    /// <summary>Milliseconds from snapshot to applied, for the latest applied deltas (at most 1,000).</summary>
+    public double[] FreshnessMs
+    {
+        get
+        {
+            lock (_freshness) return [.. _freshness];
+        }
+    }
+
+    /// <summary>
+    /// Loads checkpoint <paramref name="version"/> and the deltas retained beside it (in order, up to the
+    /// first missing one) into a new model, then switches to it. Scoring goes on against the old model
+    /// until the switch. A bad checkpoint throws and leaves the replica as it was.
+    /// </summary>
+    public async Task LoadAsync(ICheckpointStore store, long version, CancellationToken cancellationToken = default)
+    {
+        var fresh = new InProcessParameterStore(Schema);
+        try
+        {
+            var manifest = await ModelCheckpoint.LoadAsync(store, fresh, version, cancellationToken, Model);
+            var sequence = 0L;
+            var weights = manifest.CreatedUtc;
+            foreach (var name in await store.ListFilesAsync(Model, version, WeightDelta.FilePrefix, cancellationToken))
+            {
+                var delta = await ReadDeltaAsync(store, Model, version, name, cancellationToken);
+                if (delta.Sequence != sequence + 1) break;
+                ApplyTo(fresh, delta);
+                sequence = delta.Sequence;
+                weights = delta.SnapshotUtc;
+            }
+            InProcessParameterStore? old;
+            _lock.EnterWriteLock();
+            try
+            {
+                old = _current;
+                _current = fresh;
+                Version = version;
+                Sequence = sequence;
+                WeightsUtc = weights;
+                TargetVersion ??= version;
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+            old?.Dispose();
+        }
+        catch
+        {
+            fresh.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Applies <paramref name="delta"/> if it is the next one on the base serving follows; says what it did.</summary>
+    public DeltaOutcome Offer(WeightDelta delta)
+    {
+        if (delta.Model != Model || delta.BaseVersion != TargetVersion)
+        {
+            Interlocked.Increment(ref _refused);
+            return DeltaOutcome.Refused;
+        }
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_current is null || Version != delta.BaseVersion) return DeltaOutcome.NeedsBase;
+            if (delta.Sequence <= Sequence)
+            {
+                Interlocked.Increment(ref _duplicates);
+                return DeltaOutcome.Duplicate;
+            }
+            if (delta.Sequence > Sequence + 1)
+            {
+                Interlocked.Increment(ref _gaps);
+                return DeltaOutcome.Gap;
+            }
+            ApplyTo(_current, delta);
+            Sequence = delta.Sequence;
+            WeightsUtc = delta.SnapshotUtc;
+            Interlocked.Increment(ref _applied);
+            lock (_freshness)
+            {
+                _freshness.Enqueue((DateTime.UtcNow - delta.SnapshotUtc).TotalMilliseconds);
+                while (_freshness.Count > 1000) _freshness.Dequeue();
+            }
+            return DeltaOutcome.Applied;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Scores rows with both towers; also returns the version, sequence and weights time that produced them.</summary>
+    public (ScoreResult[] Results, long Version, long Sequence, DateTime WeightsUtc) Score(IReadOnlyList<Sample> rows)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var model = _current ?? throw new InvalidOperationException($"model '{Model}' has no checkpoint loaded on this silo yet");
+            var step = new TrainingStep(model, Strategy.Base);
+            var ctr = new float[rows.Count];
+            var cvr = new float[rows.Count];
+            step.ScoreAsync(rows, TaskKind.Ctr, ctr).AsTask().GetAwaiter().GetResult();
+            step.ScoreAsync(rows, TaskKind.Cvr, cvr).AsTask().GetAwaiter().GetResult();
+            var results = new ScoreResult[rows.Count];
+            for (var i = 0; i < rows.Count; i++) results[i] = new ScoreResult(ctr[i], cvr[i], ctr[i] * cvr[i]);
+            return (results, Version!.Value, Sequence, WeightsUtc);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> on the model in service under the shared lock (for comparisons and inspection).</summary>
+    public T Inspect<T>(Func<InProcessParameterStore, T> read)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return read(_current ?? throw new InvalidOperationException($"model '{Model}' has no checkpoint loaded on this silo yet"));
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public static async Task<WeightDelta> ReadDeltaAsync(ICheckpointStore store, string model, long version, string name, CancellationToken cancellationToken)
+    {
+        await using var s = await store.OpenReadAsync(model, version, name, cancellationToken);
+        using var ms = new MemoryStream();
+        await s.CopyToAsync(ms, cancellationToken);
+        return WeightDelta.Decode(ms.ToArray(), $"{CheckpointManifest.VersionFolder(model, version)}/{name}");
+    }
+
+    private static void ApplyTo(InProcessParameterStore model, WeightDelta delta)
+    {
+        foreach (var t in delta.Tables)
+        {
+            var table = model.Tables.FirstOrDefault(x => x.Name == t.Table)
+                ?? throw new InvalidDataException($"delta {delta.BaseVersion}.{delta.Sequence} names table '{t.Table}', which model '{delta.Model}' does not have");
+            table.Import(t, null, replace: false);
+        }
+        foreach (var r in delta.Rates)
+        {
+            model.Rates.FirstOrDefault(x => x.Name == r.Table)?.Merge(r);
+        }
+        foreach (var d in delta.Dense)
+        {
+            var tower = model.ComputeModel.TowerOf(d.Task);
+            TowerCodec.WriteParameters(tower, d.Parameters);
+            TowerCodec.WriteBuffers(tower, d.Buffers);
+        }
+    }
+
+    public void Dispose()
+    {
+        _current?.Dispose();
+        _lock.Dispose();
+    }
+}

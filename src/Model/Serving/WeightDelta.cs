@@ -1,0 +1,141 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Data;
+using Freshet.Model.Embeddings;
+
+namespace Freshet.Model.Serving;
+
+/// <summary>
+/// What one publish ships to serving (DESIGN.md section 4): the changing-tier rows changed since the
+/// previous publish, fresh frozen-tier rows (ids new since the base checkpoint, under a budget), the
+/// rate statistics that moved, and both dense towers with their batch-norm statistics, taken under
+/// the sync-send barrier. <see cref="Sequence"/> counts publishes on <see cref="BaseVersion"/> from 1.
+/// </summary>
+public sealed class WeightDelta
+{
+    private static readonly byte[] Magic = "FRSHDLTA"u8.ToArray();
+    private const ushort FormatVersion = 1;
+
+    /// <summary>Most bytes of one chunk (an Event Hubs event is at most 1 MB).</summary>
+    public const int MaxChunkBytes = 900 * 1024;
+
+    public required string Model { get; init; }
+
+    public required long BaseVersion { get; init; }
+
+    public required long Sequence { get; init; }
+
+    /// <summary>When the snapshot was taken under the barrier (UTC wall clock): the age of these weights starts here.</summary>
+    public required DateTime SnapshotUtc { get; init; }
+
+    /// <summary>Event time of the latest sample trained into the snapshot, if known.</summary>
+    public DateTime? EventTime { get; init; }
+
+    /// <summary>Rows per table (weights only): changing tables, and fresh rows of frozen tables.</summary>
+    public IReadOnlyList<TableSnapshot> Tables { get; init; } = [];
+
+    /// <summary>Counts per rate field that moved, with each rate's totals.</summary>
+    public IReadOnlyList<TableSnapshot> Rates { get; init; } = [];
+
+    public IReadOnlyList<DenseTowerWeights> Dense { get; init; } = [];
+
+    public long Rows => Tables.Sum(t => (long)t.Ids.Length);
+
+    public byte[] Encode()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(FormatVersion);
+            w.Write(Model);
+            w.Write(BaseVersion);
+            w.Write(Sequence);
+            w.Write(SnapshotUtc.Ticks);
+            w.Write(EventTime?.Ticks ?? -1);
+            w.Write(Tables.Count);
+            w.Write(Rates.Count);
+            w.Write(Dense.Count);
+        }
+        foreach (var t in Tables) ShardFile.Write(ms, t, 0, 1, withState: false);
+        foreach (var r in Rates) ShardFile.Write(ms, r, 0, 1, withState: false);
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            foreach (var d in Dense)
+            {
+                w.Write((byte)d.Task);
+                w.Write(d.Parameters.Length);
+                w.Write(MemoryMarshal.AsBytes(d.Parameters.AsSpan()));
+                w.Write(d.Buffers.Length);
+                w.Write(d.Buffers);
+            }
+        }
+        return ms.ToArray();
+    }
+
+    public static WeightDelta Decode(byte[] data, string where = "weight delta")
+    {
+        using var ms = new MemoryStream(data);
+        string model;
+        long baseVersion, sequence, snapshot, eventTicks;
+        int tables, rates, dense;
+        using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{where}: not a Freshet weight delta (bad magic)");
+            var version = r.ReadUInt16();
+            if (version > FormatVersion) throw new InvalidDataException($"{where}: format {version} is newer than this build reads ({FormatVersion})");
+            model = r.ReadString();
+            baseVersion = r.ReadInt64();
+            sequence = r.ReadInt64();
+            snapshot = r.ReadInt64();
+            eventTicks = r.ReadInt64();
+            tables = r.ReadInt32();
+            rates = r.ReadInt32();
+            dense = r.ReadInt32();
+        }
+        var tableList = new List<TableSnapshot>(tables);
+        for (var i = 0; i < tables; i++) tableList.Add(ShardFile.Read(ms, where).Snapshot);
+        var rateList = new List<TableSnapshot>(rates);
+        for (var i = 0; i < rates; i++) rateList.Add(ShardFile.Read(ms, where).Snapshot);
+        var denseList = new List<DenseTowerWeights>(dense);
+        using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            for (var i = 0; i < dense; i++)
+            {
+                var task = (TaskKind)r.ReadByte();
+                var parameters = new float[r.ReadInt32()];
+                ms.ReadExactly(MemoryMarshal.AsBytes(parameters.AsSpan()));
+                var buffers = r.ReadBytes(r.ReadInt32());
+                denseList.Add(new DenseTowerWeights(task, parameters, buffers));
+            }
+        }
+        return new WeightDelta
+        {
+            Model = model,
+            BaseVersion = baseVersion,
+            Sequence = sequence,
+            SnapshotUtc = new DateTime(snapshot, DateTimeKind.Utc),
+            EventTime = eventTicks < 0 ? null : new DateTime(eventTicks, DateTimeKind.Utc),
+            Tables = tableList,
+            Rates = rateList,
+            Dense = denseList,
+        };
+    }
+
+    /// <summary>Splits encoded bytes into chunks of at most <paramref name="maxBytes"/>.</summary>
+    public static List<byte[]> Chunk(byte[] encoded, int maxBytes = MaxChunkBytes)
+    {
+        var chunks = new List<byte[]>();
+        for (var at = 0; at < encoded.Length || chunks.Count == 0; at += maxBytes)
+        {
+            chunks.Add(encoded.AsSpan(at, Math.Min(maxBytes, encoded.Length - at)).ToArray());
+        }
+        return chunks;
+    }
+
+    /// <summary>File name of a retained delta in its base checkpoint's folder.</summary>
+    public static string FileName(long sequence) => $"delta-{sequence:D10}.bin";
+
+    public const string FilePrefix = "delta-";
+}

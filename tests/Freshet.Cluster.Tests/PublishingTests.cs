@@ -1,0 +1,104 @@
+using Freshet.Grains.Replay;
+using Freshet.Grains.Serving;
+using Freshet.Jobs;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Model.Towers;
+using Freshet.Model.Training;
+using Freshet.Parameters;
+using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Freshet.Cluster.Tests;
+
+public class PublishingTests
+{
+    private static ScoreRow Row(string user, string item, string category, string device, string price) =>
+        ScoreRow.Of(("user", user), ("item", item), ("category", category), ("device", device), ("price", price));
+
+    [Fact]
+    public async Task After_a_publish_the_replica_holds_the_snapshot_exactly_and_predicts_like_the_in_process_model()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "pub";
+        var job = h.Job("pub-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 2 });
+        await job.StartAsync();
+        var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(20_000).ToList();
+        var publisher = new SamplePublisher(h.Client, "pub-job", 1);
+        await publisher.PublishAsync(samples.Take(10_000), end: false);
+        var first = await job.PublishAsync(); // writes and announces the base checkpoint, then delta 1
+        Assert.Equal(1, first.Sequence);
+        var scoring = h.Client.GetGrain<IScoringGrain>(0);
+        var rows = new List<ScoreRow> { Row("u-new-1", "i-new-1", "c3", "d1", "12.5"), Row("u-new-2", "i-new-2", "c7", "d4", "80") };
+        var before = await scoring.ScoreAsync(new ScoreRequest { Model = model, Rows = rows });
+        Assert.All(before, p => Assert.Equal(first.BaseVersion, p.ModelVersion));
+
+        await publisher.PublishAsync(samples.Skip(10_000), end: false);
+        await WaitTrainedAsync(job, 20_000);
+        await job.PauseAsync();
+        var second = await job.PublishAsync();
+        Assert.Equal(2, second.Sequence);
+        Assert.True(second.ChangingRows > 0);
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        await WaitAsync(() => registry.TryGet(model)?.Sequence == 2, "the replica applies delta 2");
+        var replica = registry.TryGet(model)!;
+
+        // Changing rows, dense weights and batch-norm statistics equal the trainer's side, bit for bit.
+        var categories = samples.Select(s => s.Ids[2]).Distinct().ToArray();
+        foreach (var id in categories)
+        {
+            var shard = h.Client.GetGrain<IEmbeddingShardGrain>($"{model}/{Freshet.Model.Cluster.ShardRouter.ShardOf(id, 2)}");
+            var pulled = await shard.PullAsync(new RowPull { Tables = [new TableIds { Index = 2, Ids = BitConverter.GetBytes(id), Occurrences = new byte[4] }] });
+            var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(pulled.Rows[0]).ToArray();
+            var actual = replica.Inspect(m => { var row = new float[8]; m.Tables[2].TryGetRow(id, row); return row; });
+            Assert.Equal(expected, actual);
+        }
+        var dense = await h.Client.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
+        foreach (var tower in dense)
+        {
+            var served = replica.Inspect(m => (TowerCodec.ReadParameters(tower.Task == "ctr" ? m.ComputeModel.Ctr : m.ComputeModel.Cvr), TowerCodec.ReadBuffers(tower.Task == "ctr" ? m.ComputeModel.Ctr : m.ComputeModel.Cvr)));
+            Assert.Equal(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tower.Parameters).ToArray(), served.Item1);
+            Assert.Equal(tower.Buffers, served.Item2);
+        }
+
+        // Predictions: the same as the in-process model holding the same weights (a checkpoint taken now,
+        // scored on rows whose frozen ids the model has never seen, so only shipped tiers matter).
+        var after = await scoring.ScoreAsync(new ScoreRequest { Model = model, Rows = rows });
+        Assert.All(after, p => Assert.Equal((second.BaseVersion, 2L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.NotEqual(before[0].Ctr, after[0].Ctr);
+        var now = await job.CheckpointAsync();
+        using var local = new InProcessParameterStore(schema);
+        await ModelCheckpoint.LoadAsync(h.Checkpoints, local, now.Version, modelName: model);
+        var featurized = new Freshet.Model.Serving.RequestFeaturizer(schema).Featurize([.. rows.Select(r => r.Values)], DateTime.UtcNow, 10);
+        var ctr = new float[2];
+        var cvr = new float[2];
+        await new TrainingStep(local, Strategy.Base).ScoreAsync(featurized, TaskKind.Ctr, ctr);
+        await new TrainingStep(local, Strategy.Base).ScoreAsync(featurized, TaskKind.Cvr, cvr);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(ctr[i], after[i].Ctr);
+            Assert.Equal(cvr[i], after[i].Cvr);
+            Assert.Equal(ctr[i] * cvr[i], after[i].Ctcvr);
+        }
+    }
+
+    internal static async Task WaitTrainedAsync(ITrainingOrchestratorGrain job, long samples)
+    {
+        await WaitAsync(async () => (await job.GetStatusAsync()).Trainers.Sum(t => t.SamplesTrained) >= samples, $"{samples} samples trained");
+    }
+
+    internal static Task WaitAsync(Func<bool> condition, string what) => WaitAsync(() => Task.FromResult(condition()), what);
+
+    internal static async Task WaitAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            await Task.Delay(20);
+        }
+    }
+}
