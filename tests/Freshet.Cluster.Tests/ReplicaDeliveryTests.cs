@@ -1,0 +1,97 @@
+using Freshet.Grains.Replay;
+using Freshet.Grains.Serving;
+using Freshet.Jobs;
+using Freshet.Model.Data;
+using Freshet.Model.Embeddings;
+using Freshet.Model.Schema;
+using Freshet.Model.Serving;
+using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Freshet.Cluster.Tests;
+
+/// <summary>Duplicate, reordered and missing deltas reach a replica; it applies each exactly once, in order, and fills gaps from the store.</summary>
+public class ReplicaDeliveryTests
+{
+    [Fact]
+    public async Task Deltas_apply_exactly_once_in_order_and_gaps_are_filled_from_the_store()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "delivery";
+        var job = h.Job("delivery-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
+        await job.StartAsync();
+        await new SamplePublisher(h.Client, "delivery-job", 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3000), end: false);
+        await PublishingTests.WaitTrainedAsync(job, 3000);
+        await job.PauseAsync();
+        var published = await job.PublishAsync();
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
+        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Sequence == 1, "delta 1 applied");
+        var replica = registry.TryGet(model)!;
+        var baseVersion = published.BaseVersion;
+        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, baseVersion, WeightDelta.FileName(1), CancellationToken.None);
+        var id = Freshet.Model.Hashing.IdHasher.Hash("c1");
+        var dim = schema.Fields.Single(f => f.Name == "category").Dim!.Value;
+
+        // Delta k sets one category row to k everywhere: the row's value tells which delta was applied last.
+        WeightDelta Delta(long seq, long onBase) => new()
+        {
+            Model = model, BaseVersion = onBase, Sequence = seq, SnapshotUtc = DateTime.UtcNow,
+            Tables = [new TableSnapshot("category", dim, 0, SparseOptimizerKind.Adagrad, [id], Enumerable.Repeat((float)seq, dim).ToArray(), [], [0], [0])],
+            Dense = template.Dense,
+        };
+        float Row() => replica.Inspect(m => { var r = new float[dim]; m.Tables[2].TryGetRow(id, r); return r[0]; });
+        var grain = h.Client.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey(model, h.Cluster.Silos[0].SiloAddress));
+        async Task Deliver(WeightDelta d, int chunkBytes = WeightDelta.MaxChunkBytes, int[]? order = null)
+        {
+            var chunks = WeightDelta.Chunk(d.Encode(), chunkBytes);
+            foreach (var i in order ?? [.. Enumerable.Range(0, chunks.Count)])
+            {
+                await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, BaseVersion = d.BaseVersion, Sequence = d.Sequence, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = d.SnapshotUtc });
+            }
+        }
+
+        // Missing: 2 and 3 are only in the store; 4 arrives first. The replica fills 2 and 3 from the store, then applies 4.
+        foreach (var s in new long[] { 2, 3 })
+        {
+            await using var f = await h.Checkpoints.OpenWriteAsync(model, baseVersion, WeightDelta.FileName(s));
+            await f.WriteAsync(Delta(s, baseVersion).Encode());
+        }
+        await Deliver(Delta(4, baseVersion));
+        Assert.Equal(4, replica.Sequence);
+        Assert.Equal(4f, Row());
+        Assert.Equal(1, replica.Gaps);
+
+        // Duplicates (a redelivered 3, and 4 again) are ignored: the row keeps 4's value.
+        await Deliver(Delta(3, baseVersion));
+        await Deliver(Delta(4, baseVersion));
+        Assert.Equal(4f, Row());
+        Assert.Equal(2, replica.Duplicates);
+
+        // Reordered chunks of 5 are put back together before it applies.
+        var chunkCount = WeightDelta.Chunk(Delta(5, baseVersion).Encode(), 1000).Count;
+        Assert.True(chunkCount >= 3);
+        await Deliver(Delta(5, baseVersion), 1000, [.. Enumerable.Range(0, chunkCount).Reverse()]);
+        Assert.Equal(5, replica.Sequence);
+        Assert.Equal(5f, Row());
+
+        // A delta on another base than the one serving follows is refused.
+        await Deliver(Delta(6, baseVersion + 99));
+        Assert.Equal(5, replica.Sequence);
+        Assert.Equal(1, replica.Refused);
+        Assert.Equal(5f, Row());
+    }
+
+    [Fact]
+    public void A_replica_orders_deltas_on_its_own()
+    {
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        using var replica = new ServingReplica(schema, "m") { TargetVersion = 1 };
+        var delta = new WeightDelta { Model = "m", BaseVersion = 1, Sequence = 1, SnapshotUtc = DateTime.UtcNow };
+        Assert.Equal(DeltaOutcome.NeedsBase, replica.Offer(delta)); // no checkpoint loaded yet
+        Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "m", BaseVersion = 2, Sequence = 1, SnapshotUtc = DateTime.UtcNow }));
+        Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "other", BaseVersion = 1, Sequence = 1, SnapshotUtc = DateTime.UtcNow }));
+    }
+}
