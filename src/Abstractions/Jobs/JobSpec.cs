@@ -46,4 +46,7 @@ public sealed record JobSpec
     [Id(13)] public int FreshRowBudget { get; init; } = 10_000;
 
     public string Served => string.IsNullOrEmpty(ServedModel) ? Model : ServedModel;
+
+    /// <summary>Whose sample streams the trainers read (default this job's own): promotion Model B reads Model A's.</summary>
+    [Id(14)] public string? SampleStreams { get; init; }
 }

@@ -136,8 +136,9 @@ public sealed partial class TrainerGrain(
         _state = JobState.Running;
 
         var provider = this.GetStreamProvider(FreshetNames.StreamProvider);
-        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(job, partition))), _ctr);
-        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(job, partition))), _cvr);
+        var source = string.IsNullOrEmpty(spec.SampleStreams) ? job : spec.SampleStreams;
+        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(source, partition))), _ctr);
+        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(source, partition))), _cvr);
 
         _stop = new CancellationTokenSource();
         var trainer = _trainer;

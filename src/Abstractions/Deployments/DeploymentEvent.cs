@@ -1,0 +1,22 @@
+namespace Freshet.Deployments;
+
+/// <summary>A transition or action of a deployment, with the versions involved.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Deployments.DeploymentEvent")]
+public sealed record DeploymentEvent
+{
+    [Id(0)] public DateTime Time { get; init; }
+
+    /// <summary><c>start</c>, <c>publish</c>, <c>daily-checkpoint</c>, <c>promotion-start</c>, <c>promotion-switch</c>, <c>daily-start</c>, <c>rollback</c>.</summary>
+    [Id(1)] public string Kind { get; init; } = "";
+
+    /// <summary>The job that acted (<c>main</c> is Model A in promotion mode, <c>b</c> is Model B).</summary>
+    [Id(2)] public string Job { get; init; } = "";
+
+    /// <summary>The checkpoint version serving follows after the event.</summary>
+    [Id(3)] public long? ServingVersion { get; init; }
+
+    /// <summary>For a publish, the delta's sequence on that version.</summary>
+    [Id(4)] public long? Sequence { get; init; }
+
+    [Id(5)] public string Detail { get; init; } = "";
+}

@@ -1,0 +1,36 @@
+namespace Freshet.Deployments;
+
+/// <summary>A served model and how it is trained and published.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Deployments.DeploymentSpec")]
+public sealed record DeploymentSpec
+{
+    /// <summary>The served model (what clients score); also the model of the main job's weights and checkpoints.</summary>
+    [Id(0)] public string Model { get; init; } = "";
+    [Id(1)] public string SchemaJson { get; init; } = "";
+    [Id(2)] public string Strategy { get; init; } = "all";
+    [Id(3)] public int Shards { get; init; } = 4;
+    [Id(4)] public int Trainers { get; init; } = 1;
+    [Id(5)] public TimeSpan PublishInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Time of day (UTC) of the daily full checkpoint.</summary>
+    [Id(6)] public TimeSpan DailyCheckpointAt { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>Promotion mode: Model A's checkpoint period.</summary>
+    [Id(7)] public TimeSpan PromotionEvery { get; init; } = TimeSpan.FromHours(2);
+
+    [Id(8)] public ClockKind Clock { get; init; } = ClockKind.Wall;
+
+    [Id(9)] public int FreshRowBudget { get; init; } = 10_000;
+
+    [Id(10)] public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Start the main job from this checkpoint version of the model (else from the latest when <see cref="RestoreLatest"/>, else blank).</summary>
+    [Id(11)] public long? RestoreVersion { get; init; }
+    [Id(12)] public bool RestoreLatest { get; init; }
+
+    public string MainJob => $"{Model}-main";
+
+    public string PromotionJob => $"{Model}-b";
+
+    public string PromotionModel => $"{Model}-b";
+}

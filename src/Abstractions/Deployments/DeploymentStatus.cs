@@ -1,0 +1,20 @@
+using Freshet.Jobs;
+
+namespace Freshet.Deployments;
+
+[GenerateSerializer, Immutable, Alias("Freshet.Deployments.DeploymentStatus")]
+public sealed record DeploymentStatus
+{
+    [Id(0)] public string Model { get; init; } = "";
+    [Id(1)] public Mode Mode { get; init; }
+    [Id(2)] public DeploymentSpec? Spec { get; init; }
+
+    /// <summary>The checkpoint version serving follows.</summary>
+    [Id(3)] public long? ServingVersion { get; init; }
+    [Id(4)] public DateTime? Now { get; init; }
+    [Id(5)] public DateTime? NextPublish { get; init; }
+    [Id(6)] public DateTime? NextCheckpoint { get; init; }
+    [Id(7)] public JobStatus? Main { get; init; }
+    [Id(8)] public JobStatus? Promotion { get; init; }
+    [Id(9)] public IReadOnlyList<DeploymentEvent> Events { get; init; } = [];
+}

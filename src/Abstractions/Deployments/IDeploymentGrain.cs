@@ -1,0 +1,29 @@
+using Orleans.Concurrency;
+
+namespace Freshet.Deployments;
+
+/// <summary>
+/// One per served model (key: its name): the daily / promotion state machine and its schedules
+/// (publish interval, daily checkpoint, promotion switches, rollback), on a clock that is the wall
+/// clock, the samples' event time, or explicit ticks. Its state is persisted.
+/// </summary>
+[Alias("Freshet.Deployments.IDeploymentGrain")]
+public interface IDeploymentGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the main job (or takes the existing one) and starts it in daily mode.</summary>
+    [Alias("Start")] Task<DeploymentStatus> StartAsync(DeploymentSpec spec);
+
+    [Alias("SetMode")] Task<DeploymentStatus> SetModeAsync(Mode mode, TimeSpan? every = null);
+
+    /// <summary>Runs every schedule due at <paramref name="now"/> (the timer does this on wall or event time; tests call it).</summary>
+    [Alias("Tick")] Task<IReadOnlyList<DeploymentEvent>> TickAsync(DateTime now);
+
+    /// <summary>A full checkpoint now, which serving switches to.</summary>
+    [Alias("Checkpoint")] Task<DeploymentStatus> CheckpointAsync();
+
+    [Alias("Rollback")] Task<DeploymentStatus> RollbackAsync(long version);
+
+    [Alias("Stop")] Task<DeploymentStatus> StopAsync();
+
+    [AlwaysInterleave, Alias("GetStatus")] Task<DeploymentStatus> GetStatusAsync();
+}

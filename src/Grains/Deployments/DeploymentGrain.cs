@@ -1,0 +1,259 @@
+using Freshet.Deployments;
+using Freshet.Jobs;
+using Microsoft.Extensions.Logging;
+
+namespace Freshet.Grains.Deployments;
+
+/// <summary>
+/// The modes of a served model as a persisted state machine on a clock. Daily: the main job trains
+/// every tier, publishes a delta every interval and a full checkpoint once a day, which serving swaps
+/// in. Promotion: the main job is Model A (trains everything, publishes no deltas, checkpoints every N
+/// hours); Model B (its own weights, frozen tier locked) reads the same samples and publishes every
+/// interval; at each A checkpoint B stops publishing, serving switches to A's checkpoint, B restores
+/// it, and B publishes on it from the next interval. Every transition is logged with its versions.
+/// </summary>
+public sealed partial class DeploymentGrain(
+    IGrainFactory grains,
+    TimeProvider time,
+    [PersistentState("deployment", FreshetNames.GrainStorage)] IPersistentState<DeploymentState> state,
+    ILogger<DeploymentGrain> logger) : Grain, IDeploymentGrain
+{
+    private const int EventsKept = 200;
+    private IGrainTimer? _timer;
+
+    private string Model => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Running) StartClock();
+        return Task.CompletedTask;
+    }
+
+    public async Task<DeploymentStatus> StartAsync(DeploymentSpec spec)
+    {
+        if (spec.Model != Model) throw new JobRequestException($"deployment '{Model}' cannot run model '{spec.Model}': the deployment's key is its model");
+        if (spec.PublishInterval <= TimeSpan.Zero) throw new JobRequestException("publishInterval: must be positive (1s works)");
+        if (spec.PromotionEvery <= TimeSpan.Zero) throw new JobRequestException("promotionEvery: must be positive");
+        if (spec.DailyCheckpointAt < TimeSpan.Zero || spec.DailyCheckpointAt >= TimeSpan.FromDays(1)) throw new JobRequestException("dailyCheckpointAt: a time of day, 00:00 to 23:59");
+        var main = Main(spec);
+        var existing = await main.GetStatusAsync();
+        if (existing.State is JobState.None or JobState.Stopped or JobState.Failed or JobState.Completed)
+        {
+            await main.CreateAsync(new JobSpec
+            {
+                Model = spec.Model, SchemaJson = spec.SchemaJson, Strategy = spec.Strategy, Shards = spec.Shards, Trainers = spec.Trainers,
+                PersistInterval = spec.PersistInterval, FreshRowBudget = spec.FreshRowBudget, RestoreVersion = spec.RestoreVersion, RestoreLatest = spec.RestoreLatest,
+            });
+        }
+        await main.StartAsync();
+        state.State = new DeploymentState { Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingVersion = state.State.ServingVersion };
+        Record(new DeploymentEvent { Time = Now(), Kind = "start", Job = "main", Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
+        await state.WriteStateAsync();
+        StartClock();
+        return await GetStatusAsync();
+    }
+
+    public async Task<DeploymentStatus> SetModeAsync(Mode mode, TimeSpan? every = null)
+    {
+        var spec = Spec();
+        var now = Now();
+        if (mode == Mode.Promotion)
+        {
+            if (every is { } e && e <= TimeSpan.Zero) throw new JobRequestException("--every: must be positive");
+            state.State.PromotionEvery = every ?? state.State.PromotionEvery;
+            if (state.State.Mode == Mode.Promotion)
+            {
+                await state.WriteStateAsync();
+                return await GetStatusAsync();
+            }
+            // A and B start from the same checkpoint: A's, now, which serving switches to.
+            var checkpoint = await Main(spec).PublishCheckpointAsync();
+            var b = Promotion(spec);
+            var bStatus = await b.GetStatusAsync();
+            if (bStatus.State is JobState.None or JobState.Stopped or JobState.Failed or JobState.Completed)
+            {
+                await b.CreateAsync(new JobSpec
+                {
+                    Model = spec.PromotionModel, ServedModel = spec.Model, SchemaJson = spec.SchemaJson, Strategy = "part", LockFrozen = true,
+                    Shards = spec.Shards, Trainers = spec.Trainers, PersistInterval = spec.PersistInterval, FreshRowBudget = 0, SampleStreams = spec.MainJob,
+                });
+            }
+            await b.StartAsync();
+            await b.RestoreAsync(checkpoint.Version, spec.Model);
+            state.State.Mode = Mode.Promotion;
+            state.State.ServingVersion = checkpoint.Version;
+            state.State.NextSwitch = now + state.State.PromotionEvery;
+            state.State.NextPublish = now + spec.PublishInterval;
+            Record(new DeploymentEvent { Time = now, Kind = "promotion-start", Job = "main", ServingVersion = checkpoint.Version, Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
+        }
+        else if (state.State.Mode == Mode.Promotion)
+        {
+            // Serving holds A's last checkpoint plus B's deltas; A's deltas need a base of A's own, so A
+            // checkpoints now and serving switches to it before A publishes again.
+            await Promotion(spec).StopAsync();
+            var checkpoint = await Main(spec).PublishCheckpointAsync();
+            state.State.Mode = Mode.Daily;
+            state.State.ServingVersion = checkpoint.Version;
+            state.State.NextPublish = now + spec.PublishInterval;
+            state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
+            Record(new DeploymentEvent { Time = now, Kind = "daily-start", Job = "main", ServingVersion = checkpoint.Version, Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
+        }
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<IReadOnlyList<DeploymentEvent>> TickAsync(DateTime now)
+    {
+        if (!state.State.Running) return [];
+        var spec = Spec();
+        var events = new List<DeploymentEvent>();
+        state.State.Now = now;
+        state.State.NextPublish ??= now + spec.PublishInterval;
+        state.State.NextCheckpoint ??= NextDaily(now, spec.DailyCheckpointAt);
+        if (state.State.Mode == Mode.Daily)
+        {
+            if (now >= state.State.NextCheckpoint)
+            {
+                var checkpoint = await Main(spec).PublishCheckpointAsync();
+                state.State.ServingVersion = checkpoint.Version;
+                state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
+                state.State.NextPublish = now + spec.PublishInterval;
+                events.Add(new DeploymentEvent { Time = now, Kind = "daily-checkpoint", Job = "main", ServingVersion = checkpoint.Version, Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
+            }
+            else if (now >= state.State.NextPublish)
+            {
+                var published = await Main(spec).PublishAsync();
+                state.State.ServingVersion = published.BaseVersion;
+                state.State.NextPublish = now + spec.PublishInterval;
+                events.Add(Published(now, "main", published));
+            }
+        }
+        else
+        {
+            state.State.NextSwitch ??= now + state.State.PromotionEvery;
+            if (now >= state.State.NextSwitch)
+            {
+                // B's publishing pauses for the switch: nothing is published in this tick but A's checkpoint.
+                var checkpoint = await Main(spec).PublishCheckpointAsync();
+                await Promotion(spec).RestoreAsync(checkpoint.Version, spec.Model);
+                state.State.ServingVersion = checkpoint.Version;
+                state.State.NextSwitch = now + state.State.PromotionEvery;
+                state.State.NextPublish = now + spec.PublishInterval;
+                events.Add(new DeploymentEvent { Time = now, Kind = "promotion-switch", Job = "main", ServingVersion = checkpoint.Version, Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
+            }
+            else if (now >= state.State.NextPublish)
+            {
+                var published = await Promotion(spec).PublishAsync();
+                state.State.ServingVersion = published.BaseVersion;
+                state.State.NextPublish = now + spec.PublishInterval;
+                events.Add(Published(now, "b", published));
+            }
+        }
+        foreach (var e in events) Record(e);
+        await state.WriteStateAsync();
+        return events;
+    }
+
+    public async Task<DeploymentStatus> CheckpointAsync()
+    {
+        var spec = Spec();
+        var now = Now();
+        var checkpoint = await Main(spec).PublishCheckpointAsync();
+        if (state.State.Mode == Mode.Promotion) await Promotion(spec).RestoreAsync(checkpoint.Version, spec.Model);
+        state.State.ServingVersion = checkpoint.Version;
+        Record(new DeploymentEvent { Time = now, Kind = "checkpoint", Job = "main", ServingVersion = checkpoint.Version, Detail = $"full checkpoint {checkpoint.Version} on request; serving swaps to it" });
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<DeploymentStatus> RollbackAsync(long version)
+    {
+        var spec = Spec();
+        if (state.State.Mode == Mode.Promotion)
+        {
+            throw new JobRequestException($"'{Model}' is in promotion mode; switch to daily mode first (freshet mode daily), then roll back");
+        }
+        await Main(spec).RollbackAsync(version);
+        var now = Now();
+        state.State.ServingVersion = version;
+        state.State.NextPublish = now + spec.PublishInterval;
+        Record(new DeploymentEvent { Time = now, Kind = "rollback", Job = "main", ServingVersion = version, Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<DeploymentStatus> StopAsync()
+    {
+        var spec = Spec();
+        if (state.State.Mode == Mode.Promotion) await Promotion(spec).StopAsync();
+        await Main(spec).StopAsync();
+        state.State.Running = false;
+        _timer?.Dispose();
+        _timer = null;
+        Record(new DeploymentEvent { Time = Now(), Kind = "stop", Job = "main", ServingVersion = state.State.ServingVersion });
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    public async Task<DeploymentStatus> GetStatusAsync()
+    {
+        var spec = state.State.Spec;
+        return new DeploymentStatus
+        {
+            Model = Model,
+            Mode = state.State.Mode,
+            Spec = spec,
+            ServingVersion = state.State.ServingVersion,
+            Now = state.State.Now,
+            NextPublish = state.State.NextPublish,
+            NextCheckpoint = state.State.Mode == Mode.Daily ? state.State.NextCheckpoint : state.State.NextSwitch,
+            Main = spec is null ? null : await Main(spec).GetStatusAsync(),
+            Promotion = spec is null || state.State.Mode != Mode.Promotion ? null : await Promotion(spec).GetStatusAsync(),
+            Events = [.. state.State.Events],
+        };
+    }
+
+    private void StartClock()
+    {
+        _timer?.Dispose();
+        var spec = state.State.Spec!;
+        if (spec.Clock == ClockKind.Manual) return;
+        _timer = this.RegisterGrainTimer(async _ =>
+        {
+            DateTime? now = spec.Clock == ClockKind.Wall
+                ? time.GetUtcNow().UtcDateTime
+                : (await Main(spec).GetStatusAsync()).Trainers.Select(t => t.EventTime).Max();
+            if (now is { } t && (state.State.Now is null || t > state.State.Now)) await TickAsync(t);
+        }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = false, KeepAlive = true });
+    }
+
+    private DeploymentEvent Published(DateTime now, string job, PublishResult p) => new()
+    {
+        Time = now, Kind = "publish", Job = job, ServingVersion = p.BaseVersion, Sequence = p.Sequence,
+        Detail = $"delta {p.BaseVersion}.{p.Sequence}: {p.ChangingRows} changing rows, {p.FreshRows} fresh rows, {p.Bytes} bytes in {p.Chunks} chunk(s); barrier {p.BarrierPauseMs:F1} ms",
+    };
+
+    private void Record(DeploymentEvent e)
+    {
+        state.State.Events.Add(e);
+        if (state.State.Events.Count > EventsKept) state.State.Events.RemoveRange(0, state.State.Events.Count - EventsKept);
+        LogEvent(logger, Model, e.Kind, e.Job, e.ServingVersion, e.Sequence, e.Detail);
+    }
+
+    private DateTime Now() => state.State.Now ?? time.GetUtcNow().UtcDateTime;
+
+    private static DateTime NextDaily(DateTime now, TimeSpan at)
+    {
+        var today = now.Date + at;
+        return today > now ? today : today.AddDays(1);
+    }
+
+    private DeploymentSpec Spec() => state.State.Spec ?? throw new JobRequestException($"deployment '{Model}' is not started; start it first");
+
+    private ITrainingOrchestratorGrain Main(DeploymentSpec spec) => grains.GetGrain<ITrainingOrchestratorGrain>(spec.MainJob);
+
+    private ITrainingOrchestratorGrain Promotion(DeploymentSpec spec) => grains.GetGrain<ITrainingOrchestratorGrain>(spec.PromotionJob);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Model}: {Kind} by {Job}; serving version {Version}, delta {Sequence}: {Detail}")]
+    private static partial void LogEvent(ILogger logger, string model, string kind, string job, long? version, long? sequence, string detail);
+}

@@ -1,0 +1,242 @@
+using System.Runtime.InteropServices;
+using Freshet.Deployments;
+using Freshet.Grains.Replay;
+using Freshet.Grains.Serving;
+using Freshet.Jobs;
+using Freshet.Model.Cluster;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Model.Serving;
+using Freshet.Parameters;
+using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Freshet.Cluster.Tests;
+
+/// <summary>The daily and promotion modes and rollback, on a simulated clock (explicit ticks).</summary>
+public class DeploymentModeTests
+{
+    private static readonly DateTime T0 = new(2026, 11, 2, 0, 0, 0, DateTimeKind.Utc);
+
+    private static ScoreRow Row(string user, string item) =>
+        ScoreRow.Of(("user", user), ("item", item), ("category", "c3"), ("device", "d1"), ("price", "12.5"));
+
+    private sealed class Fixture(ClusterHarness h, FeatureSchema schema, string model) : IAsyncDisposable
+    {
+        private readonly List<Sample> _samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(40_000).ToList();
+        private int _next;
+
+        public ClusterHarness H { get; } = h;
+        public FeatureSchema Schema { get; } = schema;
+        public string Model { get; } = model;
+        public IDeploymentGrain Deployment => H.Client.GetGrain<IDeploymentGrain>(Model);
+        public DeploymentSpec Spec => new() { Model = Model, SchemaJson = Schema.Json, Shards = 2, PublishInterval = TimeSpan.FromMinutes(1), PromotionEvery = TimeSpan.FromHours(2), DailyCheckpointAt = TimeSpan.FromHours(2), Clock = ClockKind.Manual };
+        public ITrainingOrchestratorGrain A => H.Job(Spec.MainJob);
+        public ITrainingOrchestratorGrain B => H.Job(Spec.PromotionJob);
+        public ServingRegistry Registry => H.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        public ServingReplica Replica => Registry.TryGet(Model) ?? throw new InvalidOperationException("no replica yet");
+
+        /// <summary>Sends the next <paramref name="count"/> samples on the main job's streams and waits until each running job has trained them.</summary>
+        public async Task FeedAsync(int count, params ITrainingOrchestratorGrain[] jobs)
+        {
+            var before = new long[jobs.Length];
+            for (var i = 0; i < jobs.Length; i++) before[i] = (await jobs[i].GetStatusAsync()).Trainers.Sum(t => t.SamplesTrained);
+            await new SamplePublisher(H.Client, Spec.MainJob, 1).PublishAsync(_samples.Skip(_next).Take(count), end: false);
+            _next += count;
+            for (var i = 0; i < jobs.Length; i++) await PublishingTests.WaitTrainedAsync(jobs[i], before[i] + count);
+        }
+
+        public async Task<IReadOnlyList<Prediction>> ScoreAsync() =>
+            await H.Client.GetGrain<IScoringGrain>(0).ScoreAsync(new ScoreRequest { Model = Model, Rows = [Row("u1", "i1"), Row("u-new", "i-new")] });
+
+        public Task WaitServingAsync(long version, long sequence) =>
+            PublishingTests.WaitAsync(() => Registry.TryGet(Model) is { } r && r.Version == version && r.Sequence == sequence, $"serving holds {version}.{sequence}");
+
+        public ValueTask DisposeAsync() => H.DisposeAsync();
+    }
+
+    private static async Task<Fixture> StartAsync(string model)
+    {
+        var h = await ClusterHarness.StartAsync();
+        return new Fixture(h, SchemaLoader.Load(TestData.Schema("synthetic.json")), model);
+    }
+
+    [Fact]
+    public async Task Promotion_mode_walks_the_A_B_sequence_on_a_simulated_clock()
+    {
+        await using var f = await StartAsync("promo");
+        await f.Deployment.StartAsync(f.Spec);
+        Assert.Empty(await f.Deployment.TickAsync(T0)); // arms the schedules
+        await f.FeedAsync(8_000, f.A);
+
+        // Daily mode first: the main job publishes (its first publish writes the base checkpoint).
+        var events = await f.Deployment.TickAsync(T0.AddMinutes(1));
+        var first = Assert.Single(events);
+        Assert.Equal(("publish", "main", 1L), (first.Kind, first.Job, first.Sequence));
+        var v1 = first.ServingVersion!.Value;
+        await f.ScoreAsync();
+        await f.WaitServingAsync(v1, 1);
+
+        // Promotion starts at T: A checkpoints, serving switches to it, B restores the same checkpoint.
+        var promotion = await f.Deployment.SetModeAsync(Mode.Promotion, TimeSpan.FromHours(2));
+        Assert.Equal(Mode.Promotion, promotion.Mode);
+        var v2 = promotion.ServingVersion!.Value;
+        Assert.True(v2 > v1);
+        Assert.Equal("promotion-start", promotion.Events[^1].Kind);
+        await f.WaitServingAsync(v2, 0);
+        var b = await f.B.GetStatusAsync();
+        Assert.Equal(JobState.Running, b.State);
+        Assert.True(b.Spec!.LockFrozen);
+        Assert.Equal((v2, 0L), (b.PublishBase, b.PublishSequence));
+        await AssertSameWeightsAsync(f, f.Model, f.Spec.PromotionModel);
+
+        // Both train on the same samples; at each interval B publishes on A's checkpoint and A publishes nothing.
+        await f.FeedAsync(8_000, f.A, f.B);
+        var before = await f.ScoreAsync();
+        for (var minute = 2; minute <= 3; minute++)
+        {
+            var publish = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(minute)));
+            Assert.Equal(("publish", "b", v2, (long)minute - 1), (publish.Kind, publish.Job, publish.ServingVersion, publish.Sequence));
+        }
+        await f.WaitServingAsync(v2, 2);
+        var after = await f.ScoreAsync();
+        Assert.All(after, p => Assert.Equal((v2, 2L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.NotEqual(before[0].Ctr, after[0].Ctr);
+        Assert.Equal((v2, 0L), ((await f.A.GetStatusAsync()).PublishBase, (await f.A.GetStatusAsync()).PublishSequence));
+        Assert.Empty(await f.Deployment.TickAsync(T0.AddMinutes(3).AddSeconds(30))); // nothing is due between intervals
+
+        // N hours after T: A checkpoints, B pauses publishing, serving switches to A's checkpoint, B restores it.
+        await f.FeedAsync(8_000, f.A, f.B);
+        var switchAt = T0.AddMinutes(1).AddHours(2);
+        Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(-1))); // B's last publish on v2
+        var change = Assert.Single(await f.Deployment.TickAsync(switchAt));
+        Assert.Equal(("promotion-switch", "main"), (change.Kind, change.Job));
+        var v3 = change.ServingVersion!.Value;
+        Assert.True(v3 > v2);
+        await f.WaitServingAsync(v3, 0);
+        b = await f.B.GetStatusAsync();
+        Assert.Equal((v3, 0L), (b.PublishBase, b.PublishSequence));
+        await AssertSameWeightsAsync(f, f.Model, f.Spec.PromotionModel);
+        var switched = await f.ScoreAsync();
+        Assert.All(switched, p => Assert.Equal((v3, 0L), (p.ModelVersion, p.DeltaSequence)));
+
+        // B resumes publishing, now on A's new checkpoint.
+        await f.FeedAsync(4_000, f.A, f.B);
+        var resumed = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(1)));
+        Assert.Equal(("publish", "b", v3, 1L), (resumed.Kind, resumed.Job, resumed.ServingVersion, resumed.Sequence));
+        await f.WaitServingAsync(v3, 1);
+
+        // Back to daily: B stops, the main job publishes on the version serving holds.
+        var daily = await f.Deployment.SetModeAsync(Mode.Daily);
+        Assert.Equal(Mode.Daily, daily.Mode);
+        Assert.Equal(JobState.Stopped, (await f.B.GetStatusAsync()).State);
+        var v4 = daily.ServingVersion!.Value; // A's own checkpoint: B's deltas on v3 are not A's line
+        Assert.True(v4 > v3);
+        await f.WaitServingAsync(v4, 0);
+        var mainAgain = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(2)));
+        Assert.Equal(("publish", "main", v4, 1L), (mainAgain.Kind, mainAgain.Job, mainAgain.ServingVersion, mainAgain.Sequence));
+        var kinds = (await f.Deployment.GetStatusAsync()).Events.Select(e => e.Kind).ToList();
+        Assert.Equal(["start", "publish", "promotion-start", "publish", "publish", "publish", "promotion-switch", "publish", "daily-start", "publish"], kinds);
+    }
+
+    [Fact]
+    public async Task Daily_mode_swaps_serving_to_the_daily_checkpoint()
+    {
+        await using var f = await StartAsync("daily");
+        await f.Deployment.StartAsync(f.Spec);
+        var start = T0.AddHours(1).AddMinutes(58); // the daily checkpoint is due at 02:00
+        await f.Deployment.TickAsync(start);
+        Assert.Equal(T0.AddHours(2), (await f.Deployment.GetStatusAsync()).NextCheckpoint);
+        await f.FeedAsync(8_000, f.A);
+        var publish = Assert.Single(await f.Deployment.TickAsync(start.AddMinutes(1)));
+        var v1 = publish.ServingVersion!.Value;
+        await f.ScoreAsync();
+        await f.WaitServingAsync(v1, 1);
+
+        await f.FeedAsync(8_000, f.A);
+        var swap = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2)));
+        Assert.Equal("daily-checkpoint", swap.Kind);
+        var v2 = swap.ServingVersion!.Value;
+        Assert.True(v2 > v1);
+        await f.WaitServingAsync(v2, 0);
+        Assert.All(await f.ScoreAsync(), p => Assert.Equal((v2, 0L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.Equal(T0.AddDays(1).AddHours(2), (await f.Deployment.GetStatusAsync()).NextCheckpoint);
+
+        // Deltas carry on, on the new base.
+        await f.FeedAsync(4_000, f.A);
+        var next = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2).AddMinutes(1)));
+        Assert.Equal(("publish", v2, 1L), (next.Kind, next.ServingVersion, next.Sequence));
+        await f.WaitServingAsync(v2, 1);
+    }
+
+    [Fact]
+    public async Task Rollback_puts_serving_back_on_the_old_version_and_refuses_newer_deltas()
+    {
+        await using var f = await StartAsync("rollback");
+        await f.Deployment.StartAsync(f.Spec);
+        await f.Deployment.TickAsync(T0);
+        await f.FeedAsync(8_000, f.A);
+        var v1 = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(1))).ServingVersion!.Value;
+        await f.ScoreAsync();
+        await f.WaitServingAsync(v1, 1);
+
+        await f.FeedAsync(8_000, f.A);
+        var v2 = (await f.Deployment.CheckpointAsync()).ServingVersion!.Value;
+        await f.FeedAsync(4_000, f.A);
+        var published = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(2)));
+        Assert.Equal((v2, 1L), (published.ServingVersion, published.Sequence));
+        await f.WaitServingAsync(v2, 1);
+        var onV2 = await f.ScoreAsync();
+
+        var rolled = await f.Deployment.RollbackAsync(v1);
+        Assert.Equal(v1, rolled.ServingVersion);
+        Assert.Equal("rollback", rolled.Events[^1].Kind);
+        // Serving is back on the checkpoint itself (v1's deltas belonged to the abandoned line), and scores like it did then.
+        await f.WaitServingAsync(v1, 0);
+        var back = await f.ScoreAsync();
+        Assert.All(back, p => Assert.Equal((v1, 0L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.NotEqual(onV2[0].Ctr, back[0].Ctr);
+        var main = await f.A.GetStatusAsync();
+        Assert.Equal((v1, 0L, JobState.Running), (main.PublishBase, main.PublishSequence, main.State));
+
+        // A delta built on the newer base (a late message of the abandoned line) is refused by the replica.
+        var refusedBefore = f.Replica.Refused;
+        var replicaGrain = f.H.Client.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey(f.Model, f.H.Cluster.Silos[0].SiloAddress));
+        var late = new Freshet.Model.Serving.WeightDelta { Model = f.Model, BaseVersion = v2, Sequence = 2, SnapshotUtc = DateTime.UtcNow };
+        await replicaGrain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = f.Model, BaseVersion = v2, Sequence = 2, Chunk = 0, Chunks = 1, Payload = late.Encode(), SnapshotUtc = late.SnapshotUtc });
+        Assert.Equal(refusedBefore + 1, f.Replica.Refused);
+        Assert.Equal((v1, 0L), (f.Replica.Version, f.Replica.Sequence));
+
+        // The job trains on from v1 and its deltas are served on it.
+        await f.FeedAsync(4_000, f.A);
+        var afterRollback = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(3)));
+        Assert.Equal((v1, 1L), (afterRollback.ServingVersion, afterRollback.Sequence));
+        await f.WaitServingAsync(v1, 1);
+        await Assert.ThrowsAsync<JobRequestException>(() => f.Deployment.RollbackAsync(v2 + 100));
+    }
+
+    /// <summary>Model B's weights equal Model A's after B restored A's checkpoint (no samples in flight): dense towers, batch-norm statistics, and embedding rows of every tier.</summary>
+    private static async Task AssertSameWeightsAsync(Fixture f, string a, string b)
+    {
+        var denseA = await f.H.Client.GetGrain<IDenseGrain>(a).PullAsync(-1, -1);
+        var denseB = await f.H.Client.GetGrain<IDenseGrain>(b).PullAsync(-1, -1);
+        Assert.Equal(denseA.Count, denseB.Count);
+        for (var i = 0; i < denseA.Count; i++)
+        {
+            Assert.Equal(denseA[i].Parameters, denseB[i].Parameters);
+            Assert.Equal(denseA[i].Buffers, denseB[i].Buffers);
+        }
+        var probe = SampleReader.Open(f.Schema, SampleReader.SyntheticData).Read(500).ToList();
+        for (var table = 0; table < probe[0].Ids.Length; table++)
+        {
+            var ids = probe.Select(s => s.Ids[table]).Distinct().Take(20).ToArray();
+            foreach (var id in ids)
+            {
+                var pull = new RowPull { Tables = [new TableIds { Index = table, Ids = BitConverter.GetBytes(id), Occurrences = new byte[4] }] };
+                var rowA = await f.H.Client.GetGrain<IEmbeddingShardGrain>($"{a}/{ShardRouter.ShardOf(id, 2)}").PullAsync(pull);
+                var rowB = await f.H.Client.GetGrain<IEmbeddingShardGrain>($"{b}/{ShardRouter.ShardOf(id, 2)}").PullAsync(pull);
+                Assert.Equal(MemoryMarshal.Cast<byte, float>(rowA.Rows[0]).ToArray(), MemoryMarshal.Cast<byte, float>(rowB.Rows[0]).ToArray());
+            }
+        }
+    }
+}
