@@ -53,6 +53,9 @@ public class ReplicaDeliveryTests
             }
         }
 
+        // Delta 1 may have reached the replica twice already (from the store as it loaded, and on the stream): count from here.
+        var (gaps0, duplicates0, refused0) = (replica.Gaps, replica.Duplicates, replica.Refused);
+
         // Missing: 2 and 3 are only in the store; 4 arrives first. The replica fills 2 and 3 from the store, then applies 4.
         foreach (var s in new long[] { 2, 3 })
         {
@@ -62,13 +65,13 @@ public class ReplicaDeliveryTests
         await Deliver(Delta(4, baseVersion));
         Assert.Equal(4, replica.Sequence);
         Assert.Equal(4f, Row());
-        Assert.Equal(1, replica.Gaps);
+        Assert.Equal(gaps0 + 1, replica.Gaps);
 
         // Duplicates (a redelivered 3, and 4 again) are ignored: the row keeps 4's value.
         await Deliver(Delta(3, baseVersion));
         await Deliver(Delta(4, baseVersion));
         Assert.Equal(4f, Row());
-        Assert.Equal(2, replica.Duplicates);
+        Assert.Equal(duplicates0 + 2, replica.Duplicates);
 
         // Reordered chunks of 5 are put back together before it applies.
         var chunkCount = WeightDelta.Chunk(Delta(5, baseVersion).Encode(), 1000).Count;
@@ -80,7 +83,7 @@ public class ReplicaDeliveryTests
         // A delta on another base than the one serving follows is refused.
         await Deliver(Delta(6, baseVersion + 99));
         Assert.Equal(5, replica.Sequence);
-        Assert.Equal(1, replica.Refused);
+        Assert.Equal(refused0 + 1, replica.Refused);
         Assert.Equal(5f, Row());
     }
 

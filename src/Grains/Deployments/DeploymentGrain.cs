@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Deployments;
 using Freshet.Jobs;
 using Microsoft.Extensions.Logging;
@@ -12,6 +13,7 @@ namespace Freshet.Grains.Deployments;
 /// interval; at each A checkpoint B stops publishing, serving switches to A's checkpoint, B restores
 /// it, and B publishes on it from the next interval. Every transition is logged with its versions.
 /// </summary>
+[TrainingSilo]
 public sealed partial class DeploymentGrain(
     IGrainFactory grains,
     TimeProvider time,

@@ -1,3 +1,6 @@
+using Freshet.Grains.Placement;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -91,8 +94,16 @@ public static class FreshetSiloBuilderExtensions
     public static ISiloBuilder AddFreshetCore(this ISiloBuilder silo, Func<IServiceProvider, ICheckpointStore> checkpoints, SiloRoles? roles = null)
     {
         silo.Services.AddSingleton(checkpoints);
-        silo.Services.AddSingleton(roles ?? SiloRoles.Both);
+        roles ??= SiloRoles.Both;
+        silo.Services.AddSingleton(roles);
         silo.Services.AddSingleton<ServingRegistry>();
+        silo.Services.AddSingleton<ServingScorer>();
+        // Roles travel as silo metadata: training grains are placed on training silos, scoring finds serving silos.
+        silo.UseSiloMetadata(new Dictionary<string, string> { [RoleMetadata.Key] = roles.ToString() });
+#pragma warning disable ORLEANSEXP004
+        silo.Services.AddPlacementFilter<TrainingSiloFilter, TrainingSiloFilterDirector>(ServiceLifetime.Transient);
+#pragma warning restore ORLEANSEXP004
+        silo.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
         return silo;

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using System.Diagnostics;
 using System.Text;
 using Freshet.Grains.Checkpoints;
@@ -24,6 +25,7 @@ namespace Freshet.Grains.Jobs;
 /// step boundary, so the rows, optimizer state, dense weights and batch-norm statistics written
 /// are from the same steps).
 /// </summary>
+[TrainingSilo]
 public sealed partial class TrainingOrchestratorGrain(
     IGrainFactory grains,
     ICheckpointStore checkpoints,

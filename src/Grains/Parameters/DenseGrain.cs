@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using static Freshet.Grains.Persistence.ShutdownPolicy;
 using Freshet.Checkpoints;
 using Freshet.Grains.Checkpoints;
@@ -17,6 +18,7 @@ namespace Freshet.Grains.Parameters;
 /// in chunked grain state every persist interval and on deactivation, and in full checkpoints.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
+[TrainingSilo]
 public sealed class DenseGrain(
     [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
     ICheckpointStore checkpoints) : Grain, IDenseGrain

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using static Freshet.Grains.Persistence.ShutdownPolicy;
 using Freshet.Checkpoints;
 using Freshet.Grains.Checkpoints;
@@ -18,6 +19,7 @@ namespace Freshet.Grains.Parameters;
 /// a shard that comes back after a failure reloads it from the model's latest one.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
+[TrainingSilo]
 public sealed partial class EmbeddingShardGrain(
     [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
     ICheckpointStore checkpoints,

@@ -1,7 +1,7 @@
 using Freshet.Model.Serving;
 using Freshet.Serving;
 using Microsoft.Extensions.Logging;
-using Orleans.Placement;
+using Freshet.Grains.Placement;
 using Orleans.Runtime;
 using Orleans.Streams;
 
@@ -13,7 +13,7 @@ namespace Freshet.Grains.Serving;
 /// deltas retained in the checkpoint store, never skipped), and loads announced checkpoints off the
 /// scoring path.
 /// </summary>
-[PreferLocalPlacement]
+[SiloKeyPlacement]
 public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDetails silo, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
     private readonly Dictionary<(long Base, long Sequence), byte[]?[]> _chunks = [];

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using System.Threading.Channels;
 using Freshet.Jobs;
 using Freshet.Model.Data;
@@ -17,6 +18,7 @@ namespace Freshet.Grains.Training;
 /// the Orleans scheduler, against the cluster parameter store.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
+[TrainingSilo]
 public sealed partial class TrainerGrain(
     IGrainFactory grains,
     [PersistentState("trainer", FreshetNames.GrainStorage)] IPersistentState<TrainerState> state,

@@ -1,0 +1,24 @@
+namespace Freshet.Serving;
+
+/// <summary>
+/// A silo's front door for serving (key: the silo's address, <c>SiloAddress.ToParsableString()</c>;
+/// always activated on that silo): its roles, scoring from its replica, its replica's status.
+/// </summary>
+[Alias("Freshet.Serving.IServingSiloGrain")]
+public interface IServingSiloGrain : IGrainWithStringKey
+{
+    [Alias("GetRoles")] Task<SiloRoleInfo> GetRolesAsync();
+
+    [Alias("Score")] Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request);
+
+    /// <summary>This silo's replica of the model, loading it if it was not (null on a silo without the serving role).</summary>
+    [Alias("GetReplica")] Task<ReplicaStatus?> GetReplicaAsync(string model);
+}
+
+[GenerateSerializer, Immutable, Alias("Freshet.Serving.SiloRoleInfo")]
+public sealed record SiloRoleInfo
+{
+    [Id(0)] public string Silo { get; init; } = "";
+    [Id(1)] public bool Training { get; init; }
+    [Id(2)] public bool Serving { get; init; }
+}

@@ -1,0 +1,64 @@
+#pragma warning disable ORLEANSEXP004 // silo metadata and placement filters are marked experimental in Orleans 10
+using Freshet.Grains.Serving;
+using Orleans.Placement;
+using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Runtime.Placement;
+
+namespace Freshet.Grains.Placement;
+
+/// <summary>Silo metadata that carries a silo's roles to every other silo's placement.</summary>
+public static class RoleMetadata
+{
+    public const string Key = "freshet-roles";
+
+    public static SiloRoles Of(SiloMetadata metadata) =>
+        metadata.Metadata.TryGetValue(Key, out var text) && !string.IsNullOrEmpty(text) ? SiloRoles.Parse(text) : SiloRoles.Both;
+}
+
+/// <summary>Places a grain on a silo with the training role (jobs, trainers, shards, dense and deployment grains).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class TrainingSiloAttribute() : PlacementFilterAttribute(new TrainingSiloFilter());
+
+public sealed class TrainingSiloFilter() : PlacementFilterStrategy(0);
+
+/// <summary>
+/// Keeps the candidates with the training role. While no candidate is known to train (another silo's
+/// metadata not fetched yet, or a cluster without a training silo) it leaves the list alone: a grain
+/// placed on a serving silo still works, a failed activation does not.
+/// </summary>
+internal sealed class TrainingSiloFilterDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
+{
+    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
+    {
+        var all = silos as IReadOnlyCollection<SiloAddress> ?? [.. silos];
+        var training = all.Where(s => RoleMetadata.Of(metadata.GetSiloMetadata(s)).Training).ToList();
+        return training.Count > 0 ? training : all;
+    }
+}
+
+/// <summary>Places a grain whose key ends with <c>/{silo address}</c> (or is one) on that silo; while that silo is active, nowhere else.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class SiloKeyPlacementAttribute() : PlacementAttribute(SiloKeyPlacement.Instance);
+
+[GenerateSerializer, Immutable, Alias("Freshet.Grains.Placement.SiloKeyPlacement")]
+public sealed class SiloKeyPlacement : PlacementStrategy
+{
+    public static readonly SiloKeyPlacement Instance = new();
+}
+
+internal sealed class SiloKeyPlacementDirector : IPlacementDirector
+{
+    public static string SiloOf(string key) => key[(key.LastIndexOf('/') + 1)..];
+
+    public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
+    {
+        var key = target.GrainIdentity.Key.ToString() ?? "";
+        var wanted = SiloAddress.FromParsableString(SiloOf(key));
+        var compatible = context.GetCompatibleSilos(target);
+        if (compatible.Contains(wanted)) return Task.FromResult(wanted);
+        // The silo is gone (a stream subscription or a caller still names it): the grain activates here,
+        // sees it is not on its silo, and retires (see ReplicaGrain and ServingSiloGrain).
+        return Task.FromResult(compatible.Contains(context.LocalSilo) ? context.LocalSilo : compatible[Random.Shared.Next(compatible.Length)]);
+    }
+}

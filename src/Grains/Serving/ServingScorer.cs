@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Freshet.Grains.Placement;
+using Freshet.Model.Serving;
+using Freshet.Serving;
+using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace Freshet.Grains.Serving;
+
+/// <summary>
+/// Scores a request: from this silo's replica when the silo serves, else on a serving silo of the
+/// cluster (round robin over the active ones, trying the next when one is gone).
+/// </summary>
+public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipService membership, ISiloMetadataCache metadata, IGrainFactory grains)
+{
+    private static readonly ConcurrentDictionary<(string Model, long Version), RequestFeaturizer> Featurizers = new();
+    private int _next;
+
+    public async Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)
+    {
+        Validate(request);
+        if (registry.Roles.Serving) return await ScoreLocalAsync(request);
+        var silos = ServingSilos();
+        if (silos.Count == 0)
+        {
+            throw new ScoringRequestException($"no active silo of the cluster has the serving role (this one, {registry.SiloName}, has {registry.Roles}); start a silo with --roles serving");
+        }
+        var start = Interlocked.Increment(ref _next);
+        Exception? last = null;
+        for (var i = 0; i < silos.Count; i++)
+        {
+            var silo = silos[(int)((uint)(start + i) % (uint)silos.Count)];
+            try
+            {
+                return await grains.GetGrain<IServingSiloGrain>(silo.ToParsableString()).ScoreAsync(request);
+            }
+            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            {
+                last = e; // that silo is going away: the next one answers
+            }
+        }
+        throw new ScoringRequestException($"every serving silo failed to answer: {last?.Message}");
+    }
+
+    public async Task<IReadOnlyList<Prediction>> ScoreLocalAsync(ScoreRequest request)
+    {
+        Validate(request);
+        var replica = await registry.GetAsync(request.Model);
+        var featurizer = Featurizers.GetOrAdd((request.Model, replica.Version ?? 0), _ => new RequestFeaturizer(replica.Schema));
+        var now = DateTime.UtcNow;
+        List<Model.Data.Sample> samples;
+        try
+        {
+            samples = featurizer.Featurize([.. request.Rows.Select(r => r.Values)], now, ScoreRequest.MaxRows);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ScoringRequestException($"model '{request.Model}': {e.Message}");
+        }
+        var (results, version, sequence, weights) = replica.Score(samples);
+        var age = now - weights;
+        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, ModelVersion = version, DeltaSequence = sequence, WeightsAge = age })];
+    }
+
+    /// <summary>The active silos with the serving role, in address order.</summary>
+    public IReadOnlyList<SiloAddress> ServingSilos() =>
+        [.. membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active && RoleMetadata.Of(metadata.GetSiloMetadata(m.SiloAddress)).Serving)
+            .Select(m => m.SiloAddress)
+            .OrderBy(s => s.ToParsableString(), StringComparer.Ordinal)];
+
+    private static void Validate(ScoreRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Model)) throw new ScoringRequestException("the request names no model");
+        if (request.Rows.Count == 0) throw new ScoringRequestException($"model '{request.Model}': the request has no rows");
+        if (request.Rows.Count > ScoreRequest.MaxRows)
+        {
+            throw new ScoringRequestException($"model '{request.Model}': the request has {request.Rows.Count} rows; at most {ScoreRequest.MaxRows} are scored per call: split the batch");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using Freshet.Grains.Placement;
+using Freshet.Serving;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace Freshet.Grains.Serving;
+
+/// <summary>A silo's serving front door, placed on the silo its key names; calls interleave (scoring is read-only).</summary>
+[SiloKeyPlacement, Reentrant]
+public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer scorer) : Grain, IServingSiloGrain
+{
+    public Task<SiloRoleInfo> GetRolesAsync()
+    {
+        Mine();
+        return Task.FromResult(new SiloRoleInfo { Silo = registry.SiloName, Training = registry.Roles.Training, Serving = registry.Roles.Serving });
+    }
+
+    public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)
+    {
+        Mine();
+        return scorer.ScoreLocalAsync(request);
+    }
+
+    public async Task<ReplicaStatus?> GetReplicaAsync(string model)
+    {
+        Mine();
+        return registry.Roles.Serving ? ReplicaGrain.StatusOf(await registry.GetAsync(model), registry.SiloName) : null;
+    }
+
+    /// <summary>Answers only on the silo its key names (placed elsewhere, that silo is gone).</summary>
+    private void Mine()
+    {
+        if (this.GetPrimaryKeyString() == registry.SiloName) return;
+        DeactivateOnIdle();
+        throw new SiloUnavailableException($"silo {this.GetPrimaryKeyString()} is not an active silo of the cluster");
+    }
+}
