@@ -38,6 +38,7 @@ public static class FreshetCli
         root.Subcommands.Add(SiloCommand.Build(cli));
         root.Subcommands.Add(ReplayCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
+        foreach (var c in AdminCommands.Build(cli)) root.Subcommands.Add(c);
         return root;
     }
 

@@ -1,15 +1,137 @@
+using Freshet.Deployments;
+using Freshet.Jobs;
+using Freshet.Serving;
 using Orleans;
 using Orleans.Runtime;
 
 namespace Freshet.Client;
 
-/// <summary>The typed client of a Freshet cluster.</summary>
+/// <summary>
+/// The typed client of a Freshet cluster: scoring against the served weights, and the admin calls
+/// (deployments and their modes, checkpoints, rollback, status of every serving silo's replica).
+/// </summary>
 public sealed class FreshetClient(IClusterClient cluster)
 {
+    /// <summary>The Orleans client underneath, for producers (e.g. publishing samples).</summary>
+    public IClusterClient Cluster => cluster;
+
     /// <summary>The silos the cluster's membership lists, with their status.</summary>
     public async Task<IReadOnlyList<SiloInfo>> GetSilosAsync(bool onlyActive = true)
     {
         var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive);
         return [.. hosts.Select(h => new SiloInfo(h.Key.ToString(), h.Value.ToString())).OrderBy(s => s.Address, StringComparer.Ordinal)];
     }
+
+    /// <summary>
+    /// Scores rows (field name to value as text, as the model's schema names them) with the weights a
+    /// serving silo holds now. Each prediction says which weights made it: <see cref="Prediction.ModelVersion"/>
+    /// (the full checkpoint), <see cref="Prediction.DeltaSequence"/> (the last delta applied on it) and
+    /// <see cref="Prediction.WeightsAge"/>.
+    /// </summary>
+    /// <exception cref="ScoringRequestException">The request cannot be served as asked: an unknown field,
+    /// a value of the wrong type, more than <see cref="ScoreRequest.MaxRows"/> rows (the message names the row and field).</exception>
+    public async Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IReadOnlyList<ScoreRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (string.IsNullOrWhiteSpace(model)) throw new ScoringRequestException("model: name the model to score with");
+        if (rows.Count == 0) throw new ScoringRequestException($"model '{model}': no rows to score");
+        if (rows.Count > ScoreRequest.MaxRows)
+        {
+            throw new ScoringRequestException($"model '{model}': {rows.Count} rows in one call; at most {ScoreRequest.MaxRows} are scored per call: split the batch");
+        }
+        for (var r = 0; r < rows.Count; r++)
+        {
+            if (rows[r]?.Values is null) throw new ScoringRequestException($"model '{model}': row {r} is empty");
+            foreach (var (field, value) in rows[r].Values)
+            {
+                if (string.IsNullOrEmpty(field)) throw new ScoringRequestException($"model '{model}': row {r} has a field without a name");
+                if (value is null) throw new ScoringRequestException($"model '{model}': row {r}: field '{field}' has no value (leave the field out for a missing value)");
+            }
+        }
+        return await cluster.GetGrain<IScoringGrain>(0).ScoreAsync(new ScoreRequest { Model = model, Rows = rows });
+    }
+
+    /// <inheritdoc cref="ScoreAsync(string, IReadOnlyList{ScoreRow})"/>
+    public Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IEnumerable<IReadOnlyDictionary<string, string>> rows) =>
+        ScoreAsync(model, [.. rows.Select(r => new ScoreRow { Values = r })]);
+
+    /// <summary>Starts serving a model: creates its main job (or takes the existing one) and runs it in daily mode.</summary>
+    public Task<DeploymentStatus> StartAsync(DeploymentSpec spec) => Deployment(spec.Model).StartAsync(spec);
+
+    /// <summary>Stops a model's jobs (serving keeps the weights it has).</summary>
+    public Task<DeploymentStatus> StopAsync(string model) => Deployment(model).StopAsync();
+
+    /// <summary>Switches to daily or promotion mode (<paramref name="every"/>: promotion's checkpoint period).</summary>
+    public Task<DeploymentStatus> SetModeAsync(string model, Mode mode, TimeSpan? every = null) => Deployment(model).SetModeAsync(mode, every);
+
+    /// <summary>A full checkpoint now, which serving switches to.</summary>
+    public Task<DeploymentStatus> CheckpointAsync(string model) => Deployment(model).CheckpointAsync();
+
+    /// <summary>Puts serving back on checkpoint <paramref name="version"/> and restarts the streaming job from it.</summary>
+    public Task<DeploymentStatus> RollbackAsync(string model, long version) => Deployment(model).RollbackAsync(version);
+
+    /// <summary>Creates and starts a bare training job (no deployment schedules; publish and checkpoint through its orchestrator).</summary>
+    public async Task<JobStatus> StartJobAsync(string job, JobSpec spec)
+    {
+        var orchestrator = cluster.GetGrain<ITrainingOrchestratorGrain>(job);
+        var status = await orchestrator.GetStatusAsync();
+        if (status.State is JobState.None or JobState.Stopped or JobState.Failed or JobState.Completed) await orchestrator.CreateAsync(spec);
+        return await orchestrator.StartAsync();
+    }
+
+    public Task<JobStatus> StopJobAsync(string job) => cluster.GetGrain<ITrainingOrchestratorGrain>(job).StopAsync();
+
+    public Task<JobStatus> GetJobStatusAsync(string job) => cluster.GetGrain<ITrainingOrchestratorGrain>(job).GetStatusAsync();
+
+    /// <summary>
+    /// A model's status: its mode, the version serving follows, the last publish, the jobs, the
+    /// recent transitions, and for every serving silo its replica (version, applied sequence, freshness).
+    /// </summary>
+    public async Task<ModelStatus> GetStatusAsync(string model)
+    {
+        var deployment = await Deployment(model).GetStatusAsync();
+        var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        var silos = await Task.WhenAll(hosts.Keys.OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).Select(async address =>
+        {
+            var door = cluster.GetGrain<IServingSiloGrain>(address.ToParsableString());
+            try
+            {
+                var roles = await door.GetRolesAsync();
+                if (!roles.Serving) return new ServingSiloStatus(roles.Silo, roles, null, null);
+                try
+                {
+                    return new ServingSiloStatus(roles.Silo, roles, await door.GetReplicaAsync(model), null);
+                }
+                catch (ScoringRequestException e)
+                {
+                    return new ServingSiloStatus(roles.Silo, roles, null, e.Message);
+                }
+            }
+            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            {
+                return new ServingSiloStatus(address.ToParsableString(), null, null, e.Message);
+            }
+        }));
+        return new ModelStatus(model, deployment, silos);
+    }
+
+    private IDeploymentGrain Deployment(string model)
+    {
+        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model: name the model");
+        return cluster.GetGrain<IDeploymentGrain>(model);
+    }
 }
+
+/// <summary>A model as the cluster serves it.</summary>
+/// <param name="Deployment">Mode, serving version, schedules, jobs and recent transitions.</param>
+/// <param name="Silos">Every active silo: its roles and, on serving silos, its replica of the model.</param>
+public sealed record ModelStatus(string Model, DeploymentStatus Deployment, IReadOnlyList<ServingSiloStatus> Silos)
+{
+    public IEnumerable<ReplicaStatus> Replicas => Silos.Select(s => s.Replica).OfType<ReplicaStatus>();
+
+    /// <summary>The last publish: of Model B in promotion mode, else of the main job.</summary>
+    public DateTime? LastPublishUtc => (Deployment.Mode == Mode.Promotion ? Deployment.Promotion : Deployment.Main)?.LastPublishUtc;
+}
+
+/// <summary>One silo's part in serving a model; <paramref name="Error"/> says why its replica is missing.</summary>
+public sealed record ServingSiloStatus(string Silo, SiloRoleInfo? Roles, ReplicaStatus? Replica, string? Error);

@@ -44,7 +44,9 @@ public static class FreshetSilo
                     silo.AddFreshetAzureStorage(new AzureStorageSettings { ConnectionString = options.StorageConnectionString ?? AzuriteConnectionString }, SiloRoles.Parse(options.Roles));
                     break;
                 default:
-                    silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+                    silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
+                        primarySiloEndpoint: options.PrimarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
+                        serviceId: options.ServiceId, clusterId: options.ClusterId);
                     silo.AddFreshetLocal(options.CheckpointDirectory, options.StateDirectory, SiloRoles.Parse(options.Roles));
                     break;
             }

@@ -39,6 +39,9 @@ public sealed class SiloOptions
     /// <summary>Storage connection string of the azurite profile (default: the emulator on its standard ports).</summary>
     public string? StorageConnectionString { get; set; }
 
+    /// <summary>Local profile: the silo port of the first silo of a localhost cluster of several silos (null: this silo is the first).</summary>
+    public int? PrimarySiloPort { get; set; }
+
     /// <summary>Local profile: keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
     public string? StateDirectory { get; set; }
 }

@@ -1,4 +1,5 @@
 using Freshet.Grains.Hosting;
+using Freshet.Grains.Serving;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Orleans.Hosting;
@@ -25,11 +26,12 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <param name="silos">Silos to start.</param>
     /// <param name="durableState">Keep grain state in files shared by the silos (survives a silo's loss), instead of in memory.</param>
-    public static async Task<ClusterHarness> StartAsync(short silos = 1, bool durableState = false)
+    /// <param name="roles">Each silo's roles by its name (<c>Silo_0</c>, <c>Silo_1</c>, ...); default both.</param>
+    public static async Task<ClusterHarness> StartAsync(short silos = 1, bool durableState = false, Func<string, SiloRoles>? roles = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "freshet-cluster-" + Guid.NewGuid().ToString("N"));
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((_, silo) => silo.AddFreshetLocal(Path.Combine(folder, "checkpoints"), durableState ? Path.Combine(folder, "state") : null));
+        builder.ConfigureSilo((options, silo) => silo.AddFreshetLocal(Path.Combine(folder, "checkpoints"), durableState ? Path.Combine(folder, "state") : null, roles?.Invoke(options.SiloName)));
         builder.ConfigureClient(client => client.AddMemoryStreams(FreshetNames.StreamProvider));
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -19,4 +19,10 @@ public sealed record DeploymentEvent
     [Id(4)] public long? Sequence { get; init; }
 
     [Id(5)] public string Detail { get; init; } = "";
+
+    /// <summary>For a publish: the delta's encoded size, its rows (changing and fresh), the barrier pause, and milliseconds from the snapshot until every chunk was sent.</summary>
+    [Id(6)] public long? Bytes { get; init; }
+    [Id(7)] public long? Rows { get; init; }
+    [Id(8)] public double? BarrierPauseMs { get; init; }
+    [Id(9)] public double? SendMs { get; init; }
 }

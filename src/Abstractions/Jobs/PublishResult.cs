@@ -14,4 +14,7 @@ public sealed record PublishResult
     [Id(7)] public long FreshPending { get; init; }
     [Id(8)] public DateTime SnapshotUtc { get; init; }
     [Id(9)] public double BarrierPauseMs { get; init; }
+
+    /// <summary>Milliseconds from the snapshot until the delta was retained in the store and every chunk sent on the weights stream.</summary>
+    [Id(10)] public double SendMs { get; init; }
 }

@@ -7,45 +7,69 @@ using Microsoft.Extensions.Logging;
 
 namespace Freshet.Cli.Cluster;
 
-/// <summary>A silo in this process (local profile, free ports), for commands that run a job on a cluster of one.</summary>
+/// <summary>Silos in this process (local profile, free ports), for commands that run a job on a local cluster.</summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly IReadOnlyList<IHost> _hosts;
 
-    private LocalCluster(IHost host, string checkpoints)
+    private LocalCluster(IReadOnlyList<IHost> hosts, string checkpoints)
     {
-        _host = host;
+        _hosts = hosts;
         CheckpointDirectory = checkpoints;
-        Client = host.Services.GetRequiredService<IClusterClient>();
+        Client = hosts[0].Services.GetRequiredService<IClusterClient>();
     }
 
     public IClusterClient Client { get; }
 
     public string CheckpointDirectory { get; }
 
-    public static async Task<LocalCluster> StartAsync(string checkpoints, CancellationToken cancellationToken)
+    /// <summary>Starts one silo per entry of <paramref name="roles"/> (default: one silo with both roles) on free loopback ports, sharing a checkpoint folder.</summary>
+    public static async Task<LocalCluster> StartAsync(string checkpoints, CancellationToken cancellationToken, params string[] roles)
     {
-        var builder = FreshetSilo.CreateBuilder([], o =>
+        if (roles.Length == 0) roles = ["training,serving"];
+        var clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
+        var hosts = new List<IHost>();
+        int? primary = null;
+        try
         {
-            o.SiloPort = FreePort();
-            o.GatewayPort = FreePort();
-            o.ClusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
-            o.CheckpointDirectory = checkpoints;
-        });
-        // Results go to stdout; the silo's own log stays quiet there and speaks on stderr when it must.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var host = builder.Build();
-        await host.StartAsync(cancellationToken);
-        return new LocalCluster(host, checkpoints);
+            foreach (var r in roles)
+            {
+                var siloPort = FreePort();
+                var builder = FreshetSilo.CreateBuilder([], o =>
+                {
+                    o.SiloPort = siloPort;
+                    o.GatewayPort = FreePort();
+                    o.ClusterId = clusterId;
+                    o.CheckpointDirectory = checkpoints;
+                    o.Roles = r;
+                    o.PrimarySiloPort = primary;
+                });
+                // Results go to stdout; the silo's own log stays quiet there and speaks on stderr when it must.
+                builder.Logging.ClearProviders();
+                builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+                builder.Logging.SetMinimumLevel(LogLevel.Warning);
+                var host = builder.Build();
+                await host.StartAsync(cancellationToken);
+                hosts.Add(host);
+                primary ??= siloPort;
+            }
+        }
+        catch
+        {
+            foreach (var h in hosts) h.Dispose();
+            throw;
+        }
+        return new LocalCluster(hosts, checkpoints);
     }
 
     public async ValueTask DisposeAsync()
     {
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _host.StopAsync(stop.Token);
-        _host.Dispose();
+        foreach (var host in _hosts.Reverse())
+        {
+            await host.StopAsync(stop.Token);
+            host.Dispose();
+        }
     }
 
     private static int FreePort()

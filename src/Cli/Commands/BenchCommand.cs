@@ -83,6 +83,7 @@ public static class BenchCommand
             return 0;
         });
         bench.Subcommands.Add(train);
+        bench.Subcommands.Add(FreshnessBench.Build(cli));
         return bench;
     }
 }

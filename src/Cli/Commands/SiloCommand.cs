@@ -15,7 +15,9 @@ public static class SiloCommand
         var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (default 30000)" };
         var checkpoints = new Option<string?>("--checkpoints") { Description = "Folder of full checkpoints (local profile; default ./checkpoints)" };
         var state = new Option<string?>("--state") { Description = "Keep grain state in this folder so jobs survive a restart (local profile; default: in memory)" };
-        var cmd = new Command("silo", "Run a Freshet silo until stopped") { profile, siloPort, gatewayPort, checkpoints, state };
+        var roles = new Option<string?>("--roles") { Description = "What this silo does: training, serving or training,serving (default both)" };
+        var primary = new Option<int?>("--primary-port") { Description = "Local profile, second and later silos: the first silo's --silo-port" };
+        var cmd = new Command("silo", "Run a Freshet silo until stopped") { profile, siloPort, gatewayPort, checkpoints, state, roles, primary };
         cmd.SetAction(async (p, ct) =>
         {
             var builder = FreshetSilo.CreateBuilder([], o =>
@@ -25,6 +27,8 @@ public static class SiloCommand
                 if (p.GetValue(gatewayPort) is { } gp) o.GatewayPort = gp;
                 if (p.GetValue(checkpoints) is { } c) o.CheckpointDirectory = c;
                 if (p.GetValue(state) is { } s) o.StateDirectory = s;
+                if (p.GetValue(roles) is { } r) o.Roles = r;
+                if (p.GetValue(primary) is { } pp) o.PrimarySiloPort = pp;
             });
             using var host = builder.Build();
             await cli.Error.WriteLineAsync($"freshet silo: profile {p.GetValue(profile)}; stop with Ctrl+C");

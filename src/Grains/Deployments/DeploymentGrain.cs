@@ -220,18 +220,21 @@ public sealed partial class DeploymentGrain(
         _timer?.Dispose();
         var spec = state.State.Spec!;
         if (spec.Clock == ClockKind.Manual) return;
+        // Ticks often enough that a publish is at most a quarter interval late (and at least once a second).
+        var period = TimeSpan.FromTicks(Math.Clamp(spec.PublishInterval.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(1).Ticks));
         _timer = this.RegisterGrainTimer(async _ =>
         {
             DateTime? now = spec.Clock == ClockKind.Wall
                 ? time.GetUtcNow().UtcDateTime
                 : (await Main(spec).GetStatusAsync()).Trainers.Select(t => t.EventTime).Max();
             if (now is { } t && (state.State.Now is null || t > state.State.Now)) await TickAsync(t);
-        }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = false, KeepAlive = true });
+        }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
     }
 
     private DeploymentEvent Published(DateTime now, string job, PublishResult p) => new()
     {
         Time = now, Kind = "publish", Job = job, ServingVersion = p.BaseVersion, Sequence = p.Sequence,
+        Bytes = p.Bytes, Rows = p.ChangingRows + p.FreshRows, BarrierPauseMs = p.BarrierPauseMs, SendMs = p.SendMs,
         Detail = $"delta {p.BaseVersion}.{p.Sequence}: {p.ChangingRows} changing rows, {p.FreshRows} fresh rows, {p.Bytes} bytes in {p.Chunks} chunk(s); barrier {p.BarrierPauseMs:F1} ms",
     };
 

@@ -180,7 +180,7 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             Model = spec.Served, BaseVersion = baseVersion, Sequence = delta.Sequence, Bytes = encoded.Length, Chunks = chunks.Count,
             ChangingRows = parts.Sum(p => (long)p.ChangingRows), FreshRows = parts.Sum(p => (long)p.FreshRows), FreshPending = parts.Sum(p => (long)p.FreshPending),
-            SnapshotUtc = snapshot, BarrierPauseMs = pauseMs,
+            SnapshotUtc = snapshot, BarrierPauseMs = pauseMs, SendMs = (DateTime.UtcNow - snapshot).TotalMilliseconds,
         };
     }
 

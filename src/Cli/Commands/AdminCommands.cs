@@ -1,0 +1,352 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Freshet.Cli.Output;
+using Freshet.Client;
+using Freshet.Deployments;
+using Freshet.Jobs;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary>
+/// The commands that talk to a running cluster through the client SDK: <c>start</c>, <c>stop</c>,
+/// <c>mode</c>, <c>checkpoint</c>, <c>rollback</c>, <c>status</c> and <c>score</c>.
+/// </summary>
+public static class AdminCommands
+{
+    public static IEnumerable<Command> Build(CliContext cli)
+    {
+        yield return Start(cli);
+        yield return Stop(cli);
+        yield return ModeCommand(cli);
+        yield return Checkpoint(cli);
+        yield return Rollback(cli);
+        yield return Status(cli);
+        yield return Score(cli);
+    }
+
+    private sealed class Common
+    {
+        public readonly Option<string> Model = new("--model") { Description = "The served model", Required = true };
+        public readonly Option<int> Gateway = new("--gateway-port") { Description = "Gateway port of the cluster (local profile)", DefaultValueFactory = _ => 30000 };
+        public readonly Option<string> Profile = new("--profile") { Description = "How to reach the cluster: local (localhost gateway) or azurite (membership in Azure Storage)", DefaultValueFactory = _ => "local" };
+        public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on the last line" };
+
+        public void AddTo(Command c)
+        {
+            c.Options.Add(Model);
+            c.Options.Add(Gateway);
+            c.Options.Add(Profile);
+            c.Options.Add(Json);
+        }
+
+        public async Task<(IHost Host, FreshetClient Client)> ConnectAsync(ParseResult p, CancellationToken ct)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.AddFreshetClient(o =>
+            {
+                o.GatewayPort = p.GetValue(Gateway);
+                o.Profile = p.GetValue(Profile)!;
+            });
+            var host = builder.Build();
+            await host.StartAsync(ct);
+            return (host, host.Services.GetRequiredService<FreshetClient>());
+        }
+    }
+
+    private static Command Start(CliContext cli)
+    {
+        var c = new Common();
+        var schema = new Option<string>("--schema") { Description = "Feature schema JSON", Required = true };
+        var strategy = new Option<string>("--strategy") { Description = "Tiers the main job trains: all | part | mlp | base", DefaultValueFactory = _ => "all" };
+        var shards = new Option<int>("--shards") { Description = "Embedding shard grains", DefaultValueFactory = _ => 4 };
+        var trainers = new Option<int>("--trainers") { Description = "Trainer grains (sample stream partitions)", DefaultValueFactory = _ => 1 };
+        var interval = new Option<string>("--publish-interval") { Description = "Delta publish interval, e.g. 1s, 60s", DefaultValueFactory = _ => "60s" };
+        var dailyAt = new Option<string>("--daily-at") { Description = "Daily mode: UTC time of day of the full checkpoint (HH:mm)", DefaultValueFactory = _ => "02:00" };
+        var every = new Option<string>("--every") { Description = "Promotion mode: Model A's checkpoint period", DefaultValueFactory = _ => "2h" };
+        var clock = new Option<string>("--clock") { Description = "What the schedules run on: wall (the silo's clock) or event (the samples' event time, for replays)", DefaultValueFactory = _ => "wall" };
+        var restore = new Option<bool>("--restore-latest") { Description = "Start the main job from the model's latest checkpoint" };
+        var cmd = new Command("start", "Start serving a model: its main job trains and publishes deltas every interval (daily mode)") { schema, strategy, shards, trainers, interval, dailyAt, every, clock, restore };
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var s = SchemaLoader.Load(p.GetValue(schema)!);
+            if (!StrategyExtensions.TryParse(p.GetValue(strategy)!, out var st)) throw new ArgumentException($"--strategy: '{p.GetValue(strategy)}' is not a strategy; use all, part, mlp or base");
+            if (!TimeSpan.TryParseExact(p.GetValue(dailyAt), @"hh\:mm", CultureInfo.InvariantCulture, out var at)) throw new ArgumentException($"--daily-at: '{p.GetValue(dailyAt)}' is not a time of day; write HH:mm, e.g. 02:00");
+            var clockKind = p.GetValue(clock) switch
+            {
+                "wall" => ClockKind.Wall,
+                "event" => ClockKind.EventTime,
+                var other => throw new ArgumentException($"--clock: '{other}' is not a clock; use wall or event"),
+            };
+            var spec = new DeploymentSpec
+            {
+                Model = p.GetValue(c.Model)!, SchemaJson = s.Json, Strategy = st.Name(), Shards = p.GetValue(shards), Trainers = p.GetValue(trainers),
+                PublishInterval = Durations.Parse(p.GetValue(interval)!, "--publish-interval"), DailyCheckpointAt = at,
+                PromotionEvery = Durations.Parse(p.GetValue(every)!, "--every"), Clock = clockKind, RestoreLatest = p.GetValue(restore),
+            };
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                var status = await client.StartAsync(spec);
+                await cli.Out.WriteLineAsync($"model {spec.Model}: started in daily mode; job {spec.MainJob} reads the sample streams of job {spec.MainJob} (freshet replay --job {spec.MainJob}); deltas every {Durations.Format(spec.PublishInterval)}");
+                if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment("start", status));
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
+    private static Command Stop(CliContext cli) => Simple(cli, "stop", "Stop a model's jobs (serving keeps the weights it has)", (client, model, _) => client.StopAsync(model));
+
+    private static Command Checkpoint(CliContext cli) => Simple(cli, "checkpoint", "Write a full checkpoint now; serving switches to it", (client, model, _) => client.CheckpointAsync(model));
+
+    private static Command ModeCommand(CliContext cli)
+    {
+        var c = new Common();
+        var mode = new Argument<string>("mode") { Description = "daily | promotion" };
+        var every = new Option<string?>("--every") { Description = "Promotion mode: Model A's checkpoint period, e.g. 2h" };
+        var cmd = new Command("mode", "Switch a model between daily and promotion mode") { mode, every };
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var m = p.GetValue(mode) switch
+            {
+                "daily" => Mode.Daily,
+                "promotion" => Mode.Promotion,
+                var other => throw new ArgumentException($"mode: '{other}' is not a mode; use daily or promotion"),
+            };
+            TimeSpan? e = p.GetValue(every) is { } text ? Durations.Parse(text, "--every") : null;
+            if (e is not null && m == Mode.Daily) throw new ArgumentException("--every: only promotion mode has a period");
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                var status = await client.SetModeAsync(p.GetValue(c.Model)!, m, e);
+                await cli.Out.WriteLineAsync($"model {status.Model}: {status.Mode.ToString().ToLowerInvariant()} mode; serving version {status.ServingVersion}; {status.Events.LastOrDefault()?.Detail}");
+                if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment("mode", status));
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
+    private static Command Rollback(CliContext cli)
+    {
+        var c = new Common();
+        var to = new Option<long>("--to") { Description = "The checkpoint version to put serving back on", Required = true };
+        var cmd = new Command("rollback", "Put serving back on an older checkpoint and restart the streaming job from it") { to };
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                var status = await client.RollbackAsync(p.GetValue(c.Model)!, p.GetValue(to));
+                await cli.Out.WriteLineAsync($"model {status.Model}: serving back on version {status.ServingVersion}; the main job restarted from it");
+                if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment("rollback", status));
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
+    private static Command Status(CliContext cli)
+    {
+        var c = new Common();
+        var cmd = new Command("status", "A model's mode, serving version, last publish, jobs, and each serving silo's replica");
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                var s = await client.GetStatusAsync(p.GetValue(c.Model)!);
+                var d = s.Deployment;
+                await cli.Out.WriteLineAsync($"model {s.Model}: {(d.Spec is null ? "not started" : d.Mode.ToString().ToLowerInvariant() + " mode")}; serving version {d.ServingVersion?.ToString(CultureInfo.InvariantCulture) ?? "-"}; last publish {s.LastPublishUtc?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
+                foreach (var job in new[] { d.Main, d.Promotion }.OfType<JobStatus>())
+                {
+                    await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained, deltas on {job.PublishBase?.ToString(CultureInfo.InvariantCulture) ?? "-"} up to {job.PublishSequence}");
+                }
+                foreach (var silo in s.Silos)
+                {
+                    var roles = silo.Roles is null ? "?" : string.Join(",", new[] { silo.Roles.Training ? "training" : null, silo.Roles.Serving ? "serving" : null }.OfType<string>());
+                    var r = silo.Replica;
+                    await cli.Out.WriteLineAsync(r is null
+                        ? $"  silo {silo.Silo} ({roles}){(silo.Error is null ? "" : ": " + silo.Error)}"
+                        : $"  silo {silo.Silo} ({roles}): version {r.ModelVersion} delta {r.DeltaSequence}, weights {r.WeightsAge.TotalSeconds:F1} s old, {r.Applied} deltas applied ({r.Duplicates} duplicates, {r.Gaps} gaps, {r.Refused} refused)");
+                }
+                if (p.GetValue(c.Json))
+                {
+                    var result = Deployment("status", d);
+                    result["lastPublishUtc"] = s.LastPublishUtc?.ToString("O", CultureInfo.InvariantCulture);
+                    result["silos"] = new JsonArray([.. s.Silos.Select(x => (JsonNode)new JsonObject
+                    {
+                        ["silo"] = x.Silo,
+                        ["training"] = x.Roles?.Training,
+                        ["serving"] = x.Roles?.Serving,
+                        ["modelVersion"] = x.Replica?.ModelVersion,
+                        ["deltaSequence"] = x.Replica?.DeltaSequence,
+                        ["weightsAgeMs"] = x.Replica is { } r ? JsonResult.Metric(r.WeightsAge.TotalMilliseconds, 1) : null,
+                        ["applied"] = x.Replica?.Applied,
+                        ["duplicates"] = x.Replica?.Duplicates,
+                        ["gaps"] = x.Replica?.Gaps,
+                        ["refused"] = x.Replica?.Refused,
+                        ["freshnessMsP50"] = x.Replica is { FreshnessMs.Count: > 0 } q ? JsonResult.Metric(Percentile(q.FreshnessMs, 0.5), 1) : null,
+                        ["error"] = x.Error,
+                    })]);
+                    JsonResult.Write(cli.Out, result);
+                }
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
+    private static Command Score(CliContext cli)
+    {
+        var c = new Common();
+        var rows = new Option<string?>("--rows") { Description = "File of rows to score, one JSON object per line (field: value); '-' reads standard input" };
+        var row = new Option<string[]>("--row") { Description = "One row as field=value pairs separated by commas (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var cmd = new Command("score", "Score rows with the weights serving holds now; each prediction says which weights made it") { rows, row };
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var parsed = new List<ScoreRow>();
+            foreach (var text in p.GetValue(row) ?? []) parsed.Add(ParsePairs(text, parsed.Count));
+            if (p.GetValue(rows) is { } file) parsed.AddRange(await ReadRowsAsync(file, ct));
+            if (parsed.Count == 0) throw new ArgumentException("score: no rows; give --row field=value,... or --rows FILE (JSON lines)");
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                IReadOnlyList<Prediction> predictions;
+                try
+                {
+                    predictions = await client.ScoreAsync(p.GetValue(c.Model)!, parsed);
+                }
+                catch (ScoringRequestException e)
+                {
+                    throw new ArgumentException(e.Message);
+                }
+                for (var i = 0; i < predictions.Count; i++)
+                {
+                    var x = predictions[i];
+                    await cli.Out.WriteLineAsync($"row {i}: ctr {x.Ctr:F6} cvr {x.Cvr:F6} ctcvr {x.Ctcvr:F6}  (version {x.ModelVersion} delta {x.DeltaSequence}, weights {x.WeightsAge.TotalSeconds:F1} s old)");
+                }
+                if (p.GetValue(c.Json))
+                {
+                    JsonResult.Write(cli.Out, new JsonObject
+                    {
+                        ["command"] = "score",
+                        ["model"] = p.GetValue(c.Model),
+                        ["predictions"] = new JsonArray([.. predictions.Select(x => (JsonNode)new JsonObject
+                        {
+                            ["ctr"] = x.Ctr, ["cvr"] = x.Cvr, ["ctcvr"] = x.Ctcvr, ["modelVersion"] = x.ModelVersion, ["deltaSequence"] = x.DeltaSequence,
+                            ["weightsAgeMs"] = JsonResult.Metric(x.WeightsAge.TotalMilliseconds, 1),
+                        })]),
+                    });
+                }
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
+    private static Command Simple(CliContext cli, string name, string description, Func<FreshetClient, string, CancellationToken, Task<DeploymentStatus>> act)
+    {
+        var c = new Common();
+        var cmd = new Command(name, description);
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                var status = await act(client, p.GetValue(c.Model)!, ct);
+                var last = status.Events.LastOrDefault();
+                await cli.Out.WriteLineAsync($"model {status.Model}: {name}: serving version {status.ServingVersion}{(last is null ? "" : "; " + last.Detail)}");
+                if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment(name, status));
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
+    private static JsonObject Deployment(string command, DeploymentStatus d) => new()
+    {
+        ["command"] = command,
+        ["model"] = d.Model,
+        ["mode"] = d.Spec is null ? null : d.Mode.ToString().ToLowerInvariant(),
+        ["servingVersion"] = d.ServingVersion,
+        ["mainJob"] = d.Main?.Job,
+        ["mainState"] = d.Main?.State.ToString().ToLowerInvariant(),
+        ["promotionJob"] = d.Promotion?.Job,
+        ["promotionState"] = d.Promotion?.State.ToString().ToLowerInvariant(),
+        ["events"] = new JsonArray([.. d.Events.TakeLast(20).Select(e => (JsonNode)new JsonObject
+        {
+            ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind, ["job"] = e.Job, ["servingVersion"] = e.ServingVersion, ["sequence"] = e.Sequence, ["detail"] = e.Detail,
+        })]),
+    };
+
+    private static ScoreRow ParsePairs(string text, int index)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) throw new ArgumentException($"--row {index}: '{pair}' is not field=value");
+            values[pair[..eq]] = pair[(eq + 1)..];
+        }
+        return new ScoreRow { Values = values };
+    }
+
+    private static async Task<List<ScoreRow>> ReadRowsAsync(string file, CancellationToken ct)
+    {
+        var result = new List<ScoreRow>();
+        using var reader = file == "-" ? new StreamReader(Console.OpenStandardInput()) : new StreamReader(File.Exists(file) ? file : throw new ArgumentException($"--rows: file '{file}' does not exist"));
+        var line = 0;
+        while (await reader.ReadLineAsync(ct) is { } text)
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            JsonObject obj;
+            try
+            {
+                obj = JsonNode.Parse(text) as JsonObject ?? throw new ArgumentException($"--rows {file}, line {line}: not a JSON object; write one object per line, e.g. {{\"user\": \"u1\", \"price\": 12.5}}");
+            }
+            catch (JsonException e)
+            {
+                throw new ArgumentException($"--rows {file}, line {line}: not JSON ({e.Message}); write one object per line");
+            }
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in obj)
+            {
+                values[key] = value switch
+                {
+                    null => throw new ArgumentException($"--rows {file}, line {line}: field '{key}' is null; leave the field out for a missing value"),
+                    JsonValue v when v.TryGetValue<string>(out var str) => str,
+                    JsonValue v => v.ToJsonString(),
+                    JsonArray a => string.Join(",", a.Select(x => x?.ToString())),
+                    _ => throw new ArgumentException($"--rows {file}, line {line}: field '{key}' is an object; give text, a number, or a list of ids"),
+                };
+            }
+            result.Add(new ScoreRow { Values = values });
+        }
+        return result;
+    }
+
+    private static double Percentile(IReadOnlyList<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))];
+    }
+}
