@@ -24,6 +24,11 @@ public static class FreshetCli
             await cli.Error.WriteLineAsync($"freshet: {e.Message}");
             return 2;
         }
+        catch (Orleans.Runtime.Messaging.ConnectionFailedException e)
+        {
+            await cli.Error.WriteLineAsync($"freshet: cannot reach the cluster ({e.Message}); is a silo running, and is --gateway-port its gateway port?");
+            return 2;
+        }
         catch (Microsoft.Extensions.Options.OptionsValidationException e)
         {
             await cli.Error.WriteLineAsync("freshet: invalid configuration:\n  " + string.Join("\n  ", e.Failures));

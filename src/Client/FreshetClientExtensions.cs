@@ -55,6 +55,13 @@ public static class FreshetClientExtensions
                 c.ServiceId = options.ServiceId;
             });
             client.Configure<ClientMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(5));
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            client.UseConnectionRetryFilter(async (_, ct) =>
+            {
+                if (started.Elapsed >= options.ConnectTimeout) return false;
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                return true;
+            });
         });
         builder.Services.AddSingleton<FreshetClient>();
         return builder;

@@ -16,5 +16,8 @@ public sealed class FreshetClientOptions
 
     public string ClusterId { get; set; } = FreshetNames.DefaultClusterId;
 
+    /// <summary>How long to keep trying to reach a gateway at start before giving up.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
 }

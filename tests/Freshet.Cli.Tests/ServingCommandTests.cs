@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Sockets;
+using Freshet.Silo;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Freshet.Cli.Tests;
+
+/// <summary>The serving and admin commands against a silo, and the freshness benchmark's JSON contract.</summary>
+public class ServingCommandTests
+{
+    [Fact]
+    public async Task Start_replay_score_status_mode_checkpoint_and_rollback_through_the_command_line()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "freshet-cli-serving-" + Guid.NewGuid().ToString("N"));
+        var gateway = FreePort();
+        var builder = FreshetSilo.CreateBuilder([], o =>
+        {
+            o.SiloPort = FreePort();
+            o.GatewayPort = gateway;
+            o.CheckpointDirectory = dir;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        using var silo = builder.Build();
+        await silo.StartAsync();
+        try
+        {
+            var g = gateway.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var schema = TestData.Schema("synthetic.json");
+            var start = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--publish-interval", "1s", "--shards", "2", "--gateway-port", g, "--json");
+            Assert.True(start.ExitCode == 0, start.Error);
+            Assert.Equal("daily", start.Json["mode"]!.GetValue<string>());
+            var replay = await CliRunner.RunAsync("replay", "--job", "cli-main", "--schema", schema, "--data", "synthetic", "--samples", "6000", "--no-end", "--gateway-port", g);
+            Assert.True(replay.ExitCode == 0, replay.Error);
+
+            CliRunner.Result status = null!;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            do
+            {
+                await Task.Delay(250);
+                status = await CliRunner.RunAsync("status", "--model", "cli", "--gateway-port", g, "--json");
+                Assert.True(status.ExitCode == 0, status.Error);
+            }
+            while ((status.Json["silos"]![0]!["deltaSequence"]?.GetValue<long>() ?? 0) < 1 && DateTime.UtcNow < deadline);
+            var silos = status.Json["silos"]!.AsArray();
+            Assert.Single(silos);
+            Assert.True(silos[0]!["serving"]!.GetValue<bool>());
+            Assert.True(silos[0]!["deltaSequence"]!.GetValue<long>() >= 1);
+            Assert.NotNull(status.Json["lastPublishUtc"]);
+
+            var score = await CliRunner.RunAsync("score", "--model", "cli", "--row", "user=u1,item=i1,category=c3,device=d1,price=12.5", "--row", "user=u2", "--gateway-port", g, "--json");
+            Assert.True(score.ExitCode == 0, score.Error);
+            var predictions = score.Json["predictions"]!.AsArray();
+            Assert.Equal(2, predictions.Count);
+            Assert.InRange(predictions[0]!["ctr"]!.GetValue<double>(), 1e-6, 1 - 1e-6);
+            Assert.True(predictions[0]!["deltaSequence"]!.GetValue<long>() >= 1);
+            var v1 = predictions[0]!["modelVersion"]!.GetValue<long>();
+
+            var bad = await CliRunner.RunAsync("score", "--model", "cli", "--row", "user=u1,colour=red", "--gateway-port", g);
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains("row 0: field 'colour' is not in model", bad.Error);
+
+            var promotion = await CliRunner.RunAsync("mode", "promotion", "--every", "2h", "--model", "cli", "--gateway-port", g, "--json");
+            Assert.True(promotion.ExitCode == 0, promotion.Error);
+            Assert.Equal("promotion", promotion.Json["mode"]!.GetValue<string>());
+            Assert.Equal("running", promotion.Json["promotionState"]!.GetValue<string>());
+            var refused = await CliRunner.RunAsync("rollback", "--to", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "--model", "cli", "--gateway-port", g);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("promotion mode; switch to daily mode first", refused.Error);
+            var daily = await CliRunner.RunAsync("mode", "daily", "--model", "cli", "--gateway-port", g, "--json");
+            Assert.True(daily.ExitCode == 0, daily.Error);
+            var checkpoint = await CliRunner.RunAsync("checkpoint", "--model", "cli", "--gateway-port", g, "--json");
+            Assert.True(checkpoint.ExitCode == 0, checkpoint.Error);
+            Assert.True(checkpoint.Json["servingVersion"]!.GetValue<long>() > v1);
+            var rollback = await CliRunner.RunAsync("rollback", "--to", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "--model", "cli", "--gateway-port", g, "--json");
+            Assert.True(rollback.ExitCode == 0, rollback.Error);
+            Assert.Equal(v1, rollback.Json["servingVersion"]!.GetValue<long>());
+            Assert.Equal("rollback", rollback.Json["events"]!.AsArray()[^1]!["kind"]!.GetValue<string>());
+            var stop = await CliRunner.RunAsync("stop", "--model", "cli", "--gateway-port", g);
+            Assert.True(stop.ExitCode == 0, stop.Error);
+        }
+        finally
+        {
+            await silo.StopAsync();
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Bench_freshness_json_has_the_contract_fields()
+    {
+        var r = await CliRunner.RunAsync("bench", "freshness", "--interval", "1s", "--publishes", "3", "--shards", "2", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var json = r.Json;
+        foreach (var field in new[] { "p50Ms", "p99Ms", "publishes", "deltaBytesPerPublish", "rowsPerPublish", "barrierPauseMsP99" })
+        {
+            Assert.True(json.ContainsKey(field), $"the JSON lacks {field}: {json}");
+        }
+        Assert.Equal(3, json["publishes"]!.GetValue<int>());
+        Assert.True(json["p50Ms"]!.GetValue<double>() > 0);
+        Assert.True(json["rowsPerPublish"]!.GetValue<double>() > 0);
+    }
+
+    [Fact]
+    public async Task Bad_serving_arguments_are_refused_naming_the_option()
+    {
+        var mode = await CliRunner.RunAsync("mode", "weekly", "--model", "m");
+        Assert.Equal(2, mode.ExitCode);
+        Assert.Contains("'weekly' is not a mode; use daily or promotion", mode.Error);
+        var every = await CliRunner.RunAsync("mode", "daily", "--every", "2h", "--model", "m");
+        Assert.Equal(2, every.ExitCode);
+        Assert.Contains("--every: only promotion mode has a period", every.Error);
+        var rows = await CliRunner.RunAsync("score", "--model", "m");
+        Assert.Equal(2, rows.ExitCode);
+        Assert.Contains("no rows", rows.Error);
+        var pair = await CliRunner.RunAsync("score", "--model", "m", "--row", "user");
+        Assert.Equal(2, pair.ExitCode);
+        Assert.Contains("'user' is not field=value", pair.Error);
+        var nobody = await CliRunner.RunAsync("status", "--model", "m", "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2, nobody.ExitCode);
+        Assert.Contains("cannot reach the cluster", nobody.Error);
+        var interval = await CliRunner.RunAsync("bench", "freshness", "--interval", "soon");
+        Assert.Equal(2, interval.ExitCode);
+        Assert.Contains("--interval: 'soon' is not a duration", interval.Error);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
