@@ -240,6 +240,14 @@ public sealed partial class DeploymentGrain(
 
     private void Record(DeploymentEvent e)
     {
+        using (var activity = FreshetTelemetry.Deployments.StartActivity("freshet.deployment." + e.Kind))
+        {
+            activity?.SetTag("freshet.model", Model);
+            activity?.SetTag("freshet.job", e.Job);
+            activity?.SetTag("freshet.serving_version", e.ServingVersion);
+            activity?.SetTag("freshet.delta_sequence", e.Sequence);
+            activity?.SetTag("freshet.detail", e.Detail);
+        }
         state.State.Events.Add(e);
         if (state.State.Events.Count > EventsKept) state.State.Events.RemoveRange(0, state.State.Events.Count - EventsKept);
         LogEvent(logger, Model, e.Kind, e.Job, e.ServingVersion, e.Sequence, e.Detail);
