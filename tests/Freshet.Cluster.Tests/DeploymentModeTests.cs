@@ -64,6 +64,14 @@ public class DeploymentModeTests
     [Fact]
     public async Task Promotion_mode_walks_the_A_B_sequence_on_a_simulated_clock()
     {
+        var traced = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Freshet.Deployments",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = a => { if ((string?)a.GetTagItem("freshet.model") == "promo") traced.Enqueue(a); },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
         await using var f = await StartAsync("promo");
         await f.Deployment.StartAsync(f.Spec);
         Assert.Empty(await f.Deployment.TickAsync(T0)); // arms the schedules
@@ -137,6 +145,11 @@ public class DeploymentModeTests
         Assert.Equal(("publish", "main", v4, 1L), (mainAgain.Kind, mainAgain.Job, mainAgain.ServingVersion, mainAgain.Sequence));
         var kinds = (await f.Deployment.GetStatusAsync()).Events.Select(e => e.Kind).ToList();
         Assert.Equal(["start", "publish", "promotion-start", "publish", "publish", "publish", "promotion-switch", "publish", "daily-start", "publish"], kinds);
+
+        // Every transition is traced with the versions involved.
+        var switchTrace = Assert.Single(traced, a => a.OperationName == "freshet.deployment.promotion-switch");
+        Assert.Equal(v3, switchTrace.GetTagItem("freshet.serving_version"));
+        Assert.Equal(kinds, traced.Select(a => a.OperationName["freshet.deployment.".Length..]));
     }
 
     [Fact]
