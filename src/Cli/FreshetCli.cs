@@ -43,6 +43,7 @@ public static class FreshetCli
         root.Subcommands.Add(SiloCommand.Build(cli));
         root.Subcommands.Add(ReplayCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
+        root.Subcommands.Add(ExperimentCommand.Build(cli));
         foreach (var c in AdminCommands.Build(cli)) root.Subcommands.Add(c);
         return root;
     }
@@ -72,7 +73,7 @@ public static class FreshetCli
         {
             if (!StrategyExtensions.TryParse(p.GetValue(strategy)!, out var s))
             {
-                throw new ArgumentException($"--strategy: '{p.GetValue(strategy)}' is not a strategy; use all, part, mlp or base");
+                throw new ArgumentException($"--strategy: '{p.GetValue(strategy)}' is not a strategy; use all, part+fresh, part, mlp or base");
             }
             BadRowPolicy? policy = p.GetValue(badRows) switch
             {

@@ -100,6 +100,7 @@ public static class TrainCommand
             restored = await ModelCheckpoint.LoadAsync(new LocalCheckpointStore(args.Restore), store, args.RestoreVersion, cancellationToken);
             if (!args.Json) await cli.Out.WriteLineAsync($"restored {schema.Name} version {restored.Version} ({restored.Samples:N0} samples) from {args.Restore}");
         }
+        store.StartFrom(args.Strategy);
         var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Strategy = args.Strategy, BatchSize = args.BatchSize, Window = args.Window });
         trainer.StepCompleted += step =>
         {

@@ -6,7 +6,7 @@ namespace Freshet.Cli.Output;
 /// <summary>The one-line JSON result a command prints last with <c>--json</c>; field names are a contract.</summary>
 public static class JsonResult
 {
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Write(TextWriter output, JsonObject result)
     {

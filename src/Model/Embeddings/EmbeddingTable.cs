@@ -140,6 +140,9 @@ public sealed class EmbeddingTable
     }
 
     /// <summary>Applies one optimizer step per id with its summed gradient (ids.Length x Dim); ids without a row are skipped.</summary>
+    /// <summary>Train only rows created since the last <see cref="MarkBase"/> (the part+fresh strategy's frozen tier).</summary>
+    public bool FreshOnly { get; set; }
+
     public void ApplyGradients(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> gradients)
     {
         var d = Dim;
@@ -147,6 +150,7 @@ public sealed class EmbeddingTable
         for (var i = 0; i < ids.Length; i++)
         {
             if (!_slots.TryGetValue(ids[i], out var slot)) continue;
+            if (FreshOnly && !_created.Contains(ids[i])) continue;
             _changed.Add(ids[i]);
             Optimizer.Update(_weights.AsSpan(slot * d, d), _state.AsSpan(slot * sw, sw), gradients.Slice(i * d, d), ref _steps[slot]);
         }

@@ -34,6 +34,19 @@ public sealed class InProcessParameterStore : IParameterStore
 
     public DenseOptimizers Optimizers { get; }
 
+    /// <summary>
+    /// Makes the current weights the base (no row is new) and sets the tables up for
+    /// <paramref name="strategy"/>: under part+fresh a frozen table trains only rows created from now on.
+    /// </summary>
+    public void StartFrom(Strategy strategy)
+    {
+        foreach (var t in Tables)
+        {
+            t.MarkBase();
+            t.FreshOnly = strategy == Strategy.PartFresh && t.Tier == Tier.Frozen;
+        }
+    }
+
     public ValueTask PullRowsAsync(RowBatch batch, CancellationToken cancellationToken = default)
     {
         foreach (var t in batch.Tables)

@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Freshet.Cli.Output;
+using Freshet.Model.Data;
+using Freshet.Model.Experiments;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+using TorchSharp;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary><c>freshet experiment</c>: the method's experiments on a log, with a report.</summary>
+public static class ExperimentCommand
+{
+    public static Command Build(CliContext cli)
+    {
+        var suite = new Option<string>("--suite") { Description = "offline (next-period gains per strategy)", Required = true };
+        var schema = new Option<string>("--schema") { Description = "Feature schema JSON", Required = true };
+        var data = new Option<string>("--data") { Description = "Log file, folder, or 'synthetic'", Required = true };
+        var period = new Option<string>("--period") { Description = "Offline: the period T (train), T+1 (update), T+2 (evaluate)", DefaultValueFactory = _ => "1d" };
+        var strategies = new Option<string>("--strategies") { Description = "Strategies to compare, comma-separated", DefaultValueFactory = _ => "base,mlp,part,part+fresh,all" };
+        var samples = new Option<long?>("--samples") { Description = "Samples to read (default: all of a log; 600000 of the synthetic stream)" };
+        var windows = new Option<int?>("--max-windows") { Description = "Offline: at most this many (latest) windows" };
+        var output = new Option<string?>("--out") { Description = "Folder for report.md and the charts (default experiments/SUITE-SCHEMA-TIME)" };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
+        var cmd = new Command("experiment", "Run the method's experiments on a log and write a report") { suite, schema, data, period, strategies, samples, windows, output, json };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var suiteName = p.GetValue(suite)!;
+            if (suiteName is not "offline") throw new ArgumentException($"--suite: '{suiteName}' is not a suite; use offline");
+            var list = ParseStrategies(p.GetValue(strategies)!);
+            var per = Durations.Parse(p.GetValue(period)!, "--period");
+            if (per <= TimeSpan.Zero) throw new ArgumentException("--period: must be positive");
+            var s = SchemaLoader.Load(p.GetValue(schema)!);
+            var d = p.GetValue(data)!;
+            var reader = SampleReader.Open(s, d); // a log without the schema's columns fails here, before any training
+            var limit = p.GetValue(samples) ?? (d == SampleReader.SyntheticData ? 600_000 : null);
+            await cli.Error.WriteLineAsync($"experiment: reading {d}");
+            var periods = OfflineExperiment.SplitPeriods(reader.Read(limit, ct), per);
+            OfflineExperiment.Validate(periods, per);
+            torch.set_num_threads(Environment.ProcessorCount);
+            var folder = p.GetValue(output) ?? Path.Combine("experiments", $"offline-{s.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            Directory.CreateDirectory(folder);
+            var scratch = Path.Combine(Path.GetTempPath(), "freshet-experiment-" + Guid.NewGuid().ToString("N"));
+            OfflineExperiment.Result result;
+            try
+            {
+                result = await OfflineExperiment.RunAsync(s, periods, new OfflineExperiment.Options { Period = per, Strategies = list, MaxWindows = p.GetValue(windows) }, scratch,
+                    m => cli.Error.WriteLine($"experiment: {m}"), ct);
+            }
+            finally
+            {
+                if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+            }
+            var command = "freshet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+            var report = Path.Combine(folder, "report.md");
+            await File.WriteAllTextAsync(report, OfflineReport(result, s, d, command), ct);
+            await cli.Out.WriteLineAsync(SummaryTable(result));
+            await cli.Out.WriteLineAsync($"report: {report}");
+            if (p.GetValue(json)) JsonResult.Write(cli.Out, OfflineJson(result, s, d, report));
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static IReadOnlyList<Strategy> ParseStrategies(string text)
+    {
+        var result = new List<Strategy>();
+        foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!StrategyExtensions.TryParse(name, out var st)) throw new ArgumentException($"--strategies: '{name}' is not a strategy; use base, mlp, part, part+fresh or all");
+            if (!result.Contains(st)) result.Add(st);
+        }
+        if (result.Count == 0) throw new ArgumentException("--strategies: name at least one strategy");
+        if (!result.Contains(Strategy.Base)) result.Insert(0, Strategy.Base); // gains are measured against base
+        return [.. StrategyExtensions.Ordered.Where(result.Contains)];
+    }
+
+    private static string F(double? v, string format = "F4") => v is { } x && double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    private static string SummaryTable(OfflineExperiment.Result r)
+    {
+        var b = new StringBuilder();
+        b.AppendLine($"mean over {r.Windows.Count} window(s), period {Durations.Format(r.Period)}; gains on {r.PrimaryMetric}");
+        b.AppendLine("| strategy | CTR AUC | CVR AUC | group AUC | CTR log-loss | gain vs base | relative | share of all's gain |");
+        b.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var x in r.Summaries)
+        {
+            b.AppendLine($"| {x.Strategy.Name()} | {F(x.CtrAuc)} | {F(x.CvrAuc)} | {F(x.GroupAuc)} | {F(x.CtrLogLoss)} | {F(x.Gain, "+0.0000;-0.0000;0.0000")} | {F(x.RelativeGain * 100, "+0.00;-0.00;0.00")}% | {F(x.ShareOfAll * 100, "F0")}% |");
+        }
+        return b.ToString();
+    }
+
+    private static string OfflineReport(OfflineExperiment.Result r, FeatureSchema s, string data, string command)
+    {
+        var b = new StringBuilder();
+        b.AppendLine($"# Offline next-period gains: {s.Name}");
+        b.AppendLine();
+        b.AppendLine($"Log `{data}`, period {Durations.Format(r.Period)}: a base model trained on period T, a copy updated with period T+1 under each strategy, each evaluated without training on T+2. Command:");
+        b.AppendLine();
+        b.AppendLine("```sh");
+        b.AppendLine(command);
+        b.AppendLine("```");
+        b.AppendLine();
+        b.AppendLine(SummaryTable(r));
+        b.AppendLine("Per window:");
+        b.AppendLine();
+        b.AppendLine("| window | train | update | evaluate (samples) | " + string.Join(" | ", r.Summaries.Select(x => x.Strategy.Name())) + " |");
+        b.AppendLine("|---|---|---|---|" + string.Concat(r.Summaries.Select(_ => "---|")));
+        foreach (var w in r.Windows)
+        {
+            var cells = r.Summaries.Select(x => w.Results.FirstOrDefault(q => q.Strategy == x.Strategy) is { } q ? F(r.PrimaryMetric == "ctrAuc" ? q.CtrAuc : q.CvrAuc) : "-");
+            b.AppendLine($"| {w.Index} | {w.TrainStart:yyyy-MM-dd HH:mm} ({w.TrainSamples:N0}) | {w.UpdateStart:yyyy-MM-dd HH:mm} ({w.UpdateSamples:N0}) | {w.EvalStart:yyyy-MM-dd HH:mm} ({w.EvalSamples:N0}) | {string.Join(" | ", cells)} |");
+        }
+        return b.ToString();
+    }
+
+    private static JsonObject OfflineJson(OfflineExperiment.Result r, FeatureSchema s, string data, string report)
+    {
+        JsonObject Metrics(double? ctr, double? cvr, double? group, double? ctrLoss, double? cvrLoss) => new()
+        {
+            ["ctrAuc"] = JsonResult.Metric(ctr), ["cvrAuc"] = JsonResult.Metric(cvr), ["groupAuc"] = JsonResult.Metric(group),
+            ["ctrLogLoss"] = JsonResult.Metric(ctrLoss), ["cvrLogLoss"] = JsonResult.Metric(cvrLoss),
+        };
+        var strategies = new JsonObject();
+        foreach (var x in r.Summaries)
+        {
+            var m = Metrics(x.CtrAuc, x.CvrAuc, x.GroupAuc, x.CtrLogLoss, x.CvrLogLoss);
+            m["gainVsBase"] = JsonResult.Metric(x.Gain);
+            m["relativeGainVsBase"] = JsonResult.Metric(x.RelativeGain);
+            m["shareOfAllGain"] = JsonResult.Metric(x.ShareOfAll);
+            strategies[x.Strategy.Name()] = m;
+        }
+        return new JsonObject
+        {
+            ["command"] = "experiment",
+            ["suite"] = "offline",
+            ["schema"] = s.Name,
+            ["data"] = data,
+            ["period"] = Durations.Format(r.Period),
+            ["primaryMetric"] = r.PrimaryMetric,
+            ["strategies"] = strategies,
+            ["windows"] = new JsonArray([.. r.Windows.Select(w => (JsonNode)new JsonObject
+            {
+                ["index"] = w.Index,
+                ["trainStart"] = w.TrainStart.ToString("O", CultureInfo.InvariantCulture),
+                ["updateStart"] = w.UpdateStart.ToString("O", CultureInfo.InvariantCulture),
+                ["evalStart"] = w.EvalStart.ToString("O", CultureInfo.InvariantCulture),
+                ["evalEnd"] = w.EvalEnd.ToString("O", CultureInfo.InvariantCulture),
+                ["trainSamples"] = w.TrainSamples, ["updateSamples"] = w.UpdateSamples, ["evalSamples"] = w.EvalSamples,
+                ["results"] = new JsonObject(w.Results.Select(q => KeyValuePair.Create(q.Strategy.Name(), (JsonNode?)Metrics(q.CtrAuc, q.CvrAuc, q.GroupAuc, q.CtrLogLoss, q.CvrLogLoss)))),
+            })]),
+            ["report"] = report,
+        };
+    }
+}
