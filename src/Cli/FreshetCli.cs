@@ -39,6 +39,7 @@ public static class FreshetCli
     public static RootCommand Build(CliContext cli)
     {
         var root = new RootCommand("Freshet: streaming training of CTR/CVR models on Orleans, with multi-frequency publishing of fresh weights.");
+        root.Subcommands.Add(DemoCommand.Build(cli));
         root.Subcommands.Add(Train(cli));
         root.Subcommands.Add(SiloCommand.Build(cli));
         root.Subcommands.Add(ReplayCommand.Build(cli));

@@ -55,6 +55,16 @@ public sealed class FreshetClient(IClusterClient cluster)
     public Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IEnumerable<IReadOnlyDictionary<string, string>> rows) =>
         ScoreAsync(model, [.. rows.Select(r => new ScoreRow { Values = r })]);
 
+    /// <summary>
+    /// Scores samples already featurized with the model's schema (<c>SampleCodec</c> bytes): for
+    /// replays and experiments that read a log through the same featurizer as training.
+    /// </summary>
+    public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples) =>
+        cluster.GetGrain<IScoringGrain>(0).ScoreSamplesAsync(model, samples);
+
+    /// <summary>Runs every schedule of a deployment on a manual clock that is due at <paramref name="now"/> (replays drive their own time).</summary>
+    public Task<IReadOnlyList<DeploymentEvent>> TickAsync(string model, DateTime now) => Deployment(model).TickAsync(now);
+
     /// <summary>Starts serving a model: creates its main job (or takes the existing one) and runs it in daily mode.</summary>
     public Task<DeploymentStatus> StartAsync(DeploymentSpec spec) => Deployment(spec.Model).StartAsync(spec);
 

@@ -28,6 +28,12 @@ public sealed record DeploymentSpec
     [Id(11)] public long? RestoreVersion { get; init; }
     [Id(12)] public bool RestoreLatest { get; init; }
 
+    /// <summary>How long a trainer waits to fill a batch before it trains a partial one (replays that pause at publish times want it short).</summary>
+    [Id(13)] public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Daily mode writes a full checkpoint at <see cref="DailyCheckpointAt"/>; off, only deltas (and explicit checkpoints) reach serving.</summary>
+    [Id(14)] public bool DailyCheckpoints { get; init; } = true;
+
     public string MainJob => $"{Model}-main";
 
     public string PromotionJob => $"{Model}-b";

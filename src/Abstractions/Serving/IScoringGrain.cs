@@ -8,6 +8,9 @@ public interface IScoringGrain : IGrainWithIntegerKey
 {
     [Alias("Score")] Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request);
 
+    /// <summary>Scores samples already featurized by the model's schema (replays and experiments, which read the log through the same featurizer as training).</summary>
+    [Alias("ScoreSamples")] Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples);
+
     /// <summary>This silo's replica of the model (loaded if it was not).</summary>
     [Alias("GetReplica")] Task<ReplicaStatus> GetReplicaAsync(string model);
 }

@@ -11,6 +11,8 @@ public interface IServingSiloGrain : IGrainWithStringKey
 
     [Alias("Score")] Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request);
 
+    [Alias("ScoreSamples")] Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples);
+
     /// <summary>This silo's replica of the model, loading it if it was not (null on a silo without the serving role).</summary>
     [Alias("GetReplica")] Task<ReplicaStatus?> GetReplicaAsync(string model);
 }

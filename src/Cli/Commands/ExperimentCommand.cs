@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Freshet.Cli.Experiments;
 using Freshet.Cli.Output;
 using Freshet.Model.Data;
 using Freshet.Model.Experiments;
@@ -20,17 +21,32 @@ public static class ExperimentCommand
         var schema = new Option<string>("--schema") { Description = "Feature schema JSON", Required = true };
         var data = new Option<string>("--data") { Description = "Log file, folder, or 'synthetic'", Required = true };
         var period = new Option<string>("--period") { Description = "Offline: the period T (train), T+1 (update), T+2 (evaluate)", DefaultValueFactory = _ => "1d" };
-        var strategies = new Option<string>("--strategies") { Description = "Strategies to compare, comma-separated", DefaultValueFactory = _ => "base,mlp,part,part+fresh,all" };
+        var strategies = new Option<string?>("--strategies") { Description = "Strategies to compare, comma-separated (offline default base,mlp,part,part+fresh,all; realtime default base,part,part+fresh,all,promotion)" };
+        var interval = new Option<string>("--interval") { Description = "Realtime: event time between publishes", DefaultValueFactory = _ => "1h" };
+        var window = new Option<string>("--window") { Description = "Realtime: windowed AUC's window, e.g. 30m, 1h", DefaultValueFactory = _ => "1h" };
+        var warmup = new Option<string?>("--warmup") { Description = "Realtime: the base model's span from the log's start (default a quarter of the log, at most 1d)" };
+        var every = new Option<string>("--every") { Description = "Realtime, promotion: Model A's checkpoint period", DefaultValueFactory = _ => "6h" };
+        var t1 = new Option<string?>("--updates-start") { Description = "Realtime scenario: real-time updates start this long after the replay's start (T1)" };
+        var t2 = new Option<string?>("--full-update-at") { Description = "Realtime scenario: a full update this long after the replay's start (T2)" };
+        var t3 = new Option<string?>("--updates-stop") { Description = "Realtime scenario: real-time updates stop this long after the replay's start (T3)" };
         var samples = new Option<long?>("--samples") { Description = "Samples to read (default: all of a log; 600000 of the synthetic stream)" };
         var windows = new Option<int?>("--max-windows") { Description = "Offline: at most this many (latest) windows" };
         var output = new Option<string?>("--out") { Description = "Folder for report.md and the charts (default experiments/SUITE-SCHEMA-TIME)" };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
-        var cmd = new Command("experiment", "Run the method's experiments on a log and write a report") { suite, schema, data, period, strategies, samples, windows, output, json };
+        var cmd = new Command("experiment", "Run the method's experiments on a log and write a report")
+        {
+            suite, schema, data, period, strategies, samples, windows, interval, window, warmup, every, t1, t2, t3, output, json,
+        };
         cmd.SetAction(async (p, ct) =>
         {
             var suiteName = p.GetValue(suite)!;
-            if (suiteName is not "offline") throw new ArgumentException($"--suite: '{suiteName}' is not a suite; use offline");
-            var list = ParseStrategies(p.GetValue(strategies)!);
+            if (suiteName is not ("offline" or "realtime")) throw new ArgumentException($"--suite: '{suiteName}' is not a suite; use offline or realtime");
+            if (suiteName == "realtime")
+            {
+                var options = RealtimeOptions(p.GetValue(strategies), p.GetValue(interval)!, p.GetValue(window)!, p.GetValue(warmup), p.GetValue(every)!, p.GetValue(t1), p.GetValue(t2), p.GetValue(t3));
+                return await RunRealtimeAsync(cli, p.GetValue(schema)!, p.GetValue(data)!, p.GetValue(samples), options, p.GetValue(output), "realtime", p.GetValue(json), ct);
+            }
+            var list = ParseStrategies(p.GetValue(strategies) ?? "base,mlp,part,part+fresh,all");
             var per = Durations.Parse(p.GetValue(period)!, "--period");
             if (per <= TimeSpan.Zero) throw new ArgumentException("--period: must be positive");
             var s = SchemaLoader.Load(p.GetValue(schema)!);
@@ -63,6 +79,60 @@ public static class ExperimentCommand
             return 0;
         });
         return cmd;
+    }
+
+    public static RealtimeExperiment.Options RealtimeOptions(string? strategies, string interval, string window, string? warmup, string every, string? t1, string? t2, string? t3)
+    {
+        TimeSpan? Optional(string? text, string what) => text is null ? null : Durations.Parse(text, what);
+        var options = new RealtimeExperiment.Options
+        {
+            Strategies = strategies is null ? RealtimeExperiment.AllStrategies : [.. strategies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct()],
+            PublishInterval = Durations.Parse(interval, "--interval"),
+            Window = Durations.Parse(window, "--window"),
+            Warmup = Optional(warmup, "--warmup"),
+            PromotionEvery = Durations.Parse(every, "--every"),
+            UpdatesStart = Optional(t1, "--updates-start"),
+            FullUpdateAt = Optional(t2, "--full-update-at"),
+            UpdatesStop = Optional(t3, "--updates-stop"),
+        };
+        RealtimeExperiment.Validate(options);
+        return options;
+    }
+
+    /// <summary>Runs the real-time experiment and writes its report (shared by <c>experiment --suite realtime</c> and <c>demo</c>).</summary>
+    public static async Task<int> RunRealtimeAsync(CliContext cli, string schemaPath, string data, long? samples, RealtimeExperiment.Options options, string? output, string name, bool json, CancellationToken ct, FeatureSchema? schema = null)
+    {
+        var s = schema ?? SchemaLoader.Load(schemaPath);
+        var reader = SampleReader.Open(s, data); // a log without the schema's columns fails here, before any training
+        var limit = samples ?? (data == SampleReader.SyntheticData ? 240_000 : null);
+        await cli.Error.WriteLineAsync($"{name}: reading {data}");
+        var all = reader.Read(limit, ct).ToList();
+        torch.set_num_threads(Environment.ProcessorCount);
+        var folder = output ?? Path.Combine("experiments", $"{name}-{s.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        Directory.CreateDirectory(folder);
+        var bar = new ProgressBar(cli.Error, cli.Interactive, all.Count * options.Strategies.Count);
+        var doneBefore = 0L;
+        var current = "";
+        var result = await RealtimeExperiment.RunAsync(s, all, options, folder, m => cli.Error.WriteLine($"{name}: {m}"), pr =>
+        {
+            if (pr.Strategy != current)
+            {
+                if (current != "") doneBefore += pr.Total;
+                current = pr.Strategy;
+            }
+            bar.Report(doneBefore + pr.Done, $"{pr.Strategy}: {pr.Done:N0}/{pr.Total:N0}, window AUC {(pr.CurrentAuc is { } a ? a.ToString("F3", CultureInfo.InvariantCulture) : "-")}, {pr.Publishes} publishes, serving {pr.Version?.ToString(CultureInfo.InvariantCulture) ?? "base"}.{pr.Sequence ?? 0}");
+        }, ct);
+        bar.Done();
+        var command = "freshet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+        var charts = Charts.Realtime(result, folder);
+        var report = Path.Combine(folder, "report.md");
+        await File.WriteAllTextAsync(report, RealtimeReport.Markdown(result, s, data, command, charts), ct);
+        var checkpoints = Path.Combine(folder, "checkpoints");
+        if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+        await cli.Out.WriteLineAsync(RealtimeReport.Table(result));
+        await cli.Out.WriteLineAsync($"report: {report}");
+        if (json) JsonResult.Write(cli.Out, RealtimeReport.Json(result, s, data, report, name == "demo" ? "demo" : "experiment"));
+        return 0;
     }
 
     public static IReadOnlyList<Strategy> ParseStrategies(string text)

@@ -45,6 +45,7 @@ public sealed partial class DeploymentGrain(
             {
                 Model = spec.Model, SchemaJson = spec.SchemaJson, Strategy = spec.Strategy, Shards = spec.Shards, Trainers = spec.Trainers,
                 PersistInterval = spec.PersistInterval, FreshRowBudget = spec.FreshRowBudget, RestoreVersion = spec.RestoreVersion, RestoreLatest = spec.RestoreLatest,
+                MaxBatchWait = spec.MaxBatchWait,
             });
         }
         await main.StartAsync();
@@ -78,6 +79,7 @@ public sealed partial class DeploymentGrain(
                 {
                     Model = spec.PromotionModel, ServedModel = spec.Model, SchemaJson = spec.SchemaJson, Strategy = "part", LockFrozen = true,
                     Shards = spec.Shards, Trainers = spec.Trainers, PersistInterval = spec.PersistInterval, FreshRowBudget = 0, SampleStreams = spec.MainJob,
+                    MaxBatchWait = spec.MaxBatchWait,
                 });
             }
             await b.StartAsync();
@@ -114,7 +116,7 @@ public sealed partial class DeploymentGrain(
         state.State.NextCheckpoint ??= NextDaily(now, spec.DailyCheckpointAt);
         if (state.State.Mode == Mode.Daily)
         {
-            if (now >= state.State.NextCheckpoint)
+            if (spec.DailyCheckpoints && now >= state.State.NextCheckpoint)
             {
                 var checkpoint = await Main(spec).PublishCheckpointAsync();
                 state.State.ServingVersion = checkpoint.Version;

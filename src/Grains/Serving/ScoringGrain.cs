@@ -13,5 +13,7 @@ public sealed class ScoringGrain(ServingRegistry registry, ServingScorer scorer)
 {
     public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request) => scorer.ScoreAsync(request);
 
+    public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples) => scorer.ScoreSamplesAsync(model, samples);
+
     public async Task<ReplicaStatus> GetReplicaAsync(string model) => ReplicaGrain.StatusOf(await registry.GetAsync(model), registry.SiloName);
 }

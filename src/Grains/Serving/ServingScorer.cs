@@ -16,10 +16,39 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
     private static readonly ConcurrentDictionary<(string Model, long Version), RequestFeaturizer> Featurizers = new();
     private int _next;
 
-    public async Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)
+    public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)
     {
         Validate(request);
-        if (registry.Roles.Serving) return await ScoreLocalAsync(request);
+        return registry.Roles.Serving ? ScoreLocalAsync(request) : ForwardAsync(door => door.ScoreAsync(request));
+    }
+
+    public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples)
+    {
+        if (string.IsNullOrEmpty(model)) throw new ScoringRequestException("the request names no model");
+        if (samples.Count > ScoreRequest.MaxRows * 10) throw new ScoringRequestException($"model '{model}': {samples.Count} samples in one call; at most {ScoreRequest.MaxRows * 10}: split the batch");
+        return registry.Roles.Serving ? ScoreSamplesLocalAsync(model, samples) : ForwardAsync(door => door.ScoreSamplesAsync(model, samples));
+    }
+
+    public async Task<IReadOnlyList<Prediction>> ScoreSamplesLocalAsync(string model, Freshet.Samples.SampleBatch samples)
+    {
+        var replica = await registry.GetAsync(model);
+        List<Model.Data.Sample> decoded;
+        try
+        {
+            decoded = Model.Data.SampleCodec.Decode(samples.Payload);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new ScoringRequestException($"model '{model}': the sample batch does not decode ({e.Message})");
+        }
+        var now = DateTime.UtcNow;
+        var (results, version, sequence, weights) = replica.Score(decoded);
+        var age = now - weights;
+        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, ModelVersion = version, DeltaSequence = sequence, WeightsAge = age })];
+    }
+
+    private async Task<IReadOnlyList<Prediction>> ForwardAsync(Func<IServingSiloGrain, Task<IReadOnlyList<Prediction>>> call)
+    {
         var silos = ServingSilos();
         if (silos.Count == 0)
         {
@@ -32,7 +61,7 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
             var silo = silos[(int)((uint)(start + i) % (uint)silos.Count)];
             try
             {
-                return await grains.GetGrain<IServingSiloGrain>(silo.ToParsableString()).ScoreAsync(request);
+                return await call(grains.GetGrain<IServingSiloGrain>(silo.ToParsableString()));
             }
             catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
             {

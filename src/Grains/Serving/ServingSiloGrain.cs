@@ -21,6 +21,12 @@ public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer sco
         return scorer.ScoreLocalAsync(request);
     }
 
+    public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples)
+    {
+        Mine();
+        return scorer.ScoreSamplesLocalAsync(model, samples);
+    }
+
     public async Task<ReplicaStatus?> GetReplicaAsync(string model)
     {
         Mine();

@@ -14,9 +14,9 @@ public static class ModelCheckpoint
 
     public static string StatisticsFileName(string rate, int shard) => $"{rate}.{shard:D4}.stats";
 
-    public static async Task<CheckpointManifest> SaveAsync(ICheckpointStore store, InProcessParameterStore model, DateTime? eventTime, long samples, string? strategy, CancellationToken cancellationToken = default)
+    public static async Task<CheckpointManifest> SaveAsync(ICheckpointStore store, InProcessParameterStore model, DateTime? eventTime, long samples, string? strategy, CancellationToken cancellationToken = default, string? modelName = null)
     {
-        var writer = await CheckpointWriter.BeginAsync(store, model.Schema.Name, cancellationToken);
+        var writer = await CheckpointWriter.BeginAsync(store, modelName ?? model.Schema.Name, cancellationToken);
         await writer.AddFileAsync(SchemaFileName, "schema", s => s.Write(Encoding.UTF8.GetBytes(model.Schema.Json)), cancellationToken: cancellationToken);
         foreach (var table in model.Tables)
         {

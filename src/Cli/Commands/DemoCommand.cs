@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Freshet.Cli.Experiments;
+using Freshet.Cli.Output;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary>
+/// <c>freshet demo</c>, the main job: on embedded defaults (an in-process silo with the training
+/// and serving roles, memory streams, checkpoints under the working directory) it replays the
+/// synthetic stream, promotion window included, through the whole system once per strategy and
+/// ends with a report, its charts and a short table.
+/// </summary>
+public static class DemoCommand
+{
+    public static Command Build(CliContext cli)
+    {
+        var schema = new Option<string?>("--schema") { Description = "Feature schema JSON (default: the embedded synthetic stream's)" };
+        var data = new Option<string>("--data") { Description = "Log file, folder, or 'synthetic'", DefaultValueFactory = _ => "synthetic" };
+        var samples = new Option<long?>("--samples") { Description = "Samples to replay (default: all of a log; 300000 of the synthetic stream: 47 hours, the promotion window 24h to 36h)" };
+        var strategies = new Option<string?>("--strategies") { Description = "Strategies (default base,part,part+fresh,all,promotion)" };
+        var interval = new Option<string>("--interval") { Description = "Event time between publishes", DefaultValueFactory = _ => "1h" };
+        var every = new Option<string>("--every") { Description = "Promotion mode: Model A's checkpoint period", DefaultValueFactory = _ => "6h" };
+        var warmup = new Option<string?>("--warmup") { Description = "The base model's span from the log's start (default: 12h of the synthetic stream; a quarter of a log, at most 1d)" };
+        var output = new Option<string>("--out") { Description = "Folder for the report, charts and checkpoints", DefaultValueFactory = _ => "freshet-demo" };
+        var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on the last line" };
+        var cmd = new Command("demo", "The main job: replay a stream through training, publishing and serving per strategy, and report what each was worth")
+        {
+            schema, data, samples, strategies, interval, every, warmup, output, json,
+        };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var d = p.GetValue(data)!;
+            FeatureSchema s;
+            string schemaName;
+            if (p.GetValue(schema) is { } path)
+            {
+                s = SchemaLoader.Load(path);
+                schemaName = path;
+            }
+            else
+            {
+                if (d != SampleReader.SyntheticData) throw new ArgumentException("--schema: a log needs its schema (e.g. --schema schemas/mind.json); only the synthetic stream has an embedded one");
+                await using var stream = typeof(DemoCommand).Assembly.GetManifestResourceStream("Freshet.Cli.synthetic.json")
+                    ?? throw new InvalidOperationException("the embedded synthetic schema is missing from this build");
+                using var reader = new StreamReader(stream);
+                s = SchemaLoader.Parse(await reader.ReadToEndAsync(ct), "(embedded synthetic.json)");
+                schemaName = "(embedded synthetic.json)";
+            }
+            var synthetic = d == SampleReader.SyntheticData;
+            var options = ExperimentCommand.RealtimeOptions(p.GetValue(strategies), p.GetValue(interval)!, "1h", p.GetValue(warmup) ?? (synthetic ? "12h" : null), p.GetValue(every)!, null, null, null);
+            await cli.Error.WriteLineAsync($"demo: {(synthetic ? "the synthetic stream (a promotion window 24h to 36h into it)" : d)}; strategies {string.Join(", ", options.Strategies)}; publish every {Durations.Format(options.PublishInterval)} of event time");
+            return await ExperimentCommand.RunRealtimeAsync(cli, schemaName, d, p.GetValue(samples) ?? (synthetic ? 300_000 : null), options, p.GetValue(output), "demo", p.GetValue(json), ct, s);
+        });
+        return cmd;
+    }
+}

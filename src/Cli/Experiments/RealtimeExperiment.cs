@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using Freshet.Cli.Cluster;
+using Freshet.Client;
+using Freshet.Deployments;
+using Freshet.Grains.Replay;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Data;
+using Freshet.Model.Metrics;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
+using Freshet.Samples;
+using Freshet.Serving;
+
+namespace Freshet.Cli.Experiments;
+
+/// <summary>
+/// Real-time gains (the seed's second experiment): a base model trained on the log's first span, then
+/// the rest replayed on event time through the cluster (trainer, orchestrator, publisher, serving
+/// replica, client scoring) once per strategy. Every sample is scored by serving before its label
+/// reaches training, and windowed AUC is computed on what serving answered.
+/// </summary>
+public static class RealtimeExperiment
+{
+    /// <summary>The strategies of the real-time comparison, in the order of their expected gains.</summary>
+    public static readonly IReadOnlyList<string> AllStrategies = ["base", "part", "part+fresh", "all", "promotion"];
+
+    public sealed record Options
+    {
+        public IReadOnlyList<string> Strategies { get; init; } = AllStrategies;
+
+        /// <summary>Event time between publishes.</summary>
+        public TimeSpan PublishInterval { get; init; } = TimeSpan.FromHours(1);
+
+        /// <summary>Windowed AUC's window.</summary>
+        public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
+
+        /// <summary>The base model's training span from the log's start (default: a quarter of the log, at most a day).</summary>
+        public TimeSpan? Warmup { get; init; }
+
+        /// <summary>Promotion mode: Model A's checkpoint period.</summary>
+        public TimeSpan PromotionEvery { get; init; } = TimeSpan.FromHours(6);
+
+        /// <summary>Scenario (offsets from the replay's start): real-time updates start at T1, a full update at T2, updates stop at T3.</summary>
+        public TimeSpan? UpdatesStart { get; init; }
+        public TimeSpan? FullUpdateAt { get; init; }
+        public TimeSpan? UpdatesStop { get; init; }
+
+        public int Shards { get; init; } = 2;
+
+        /// <summary>Samples per scoring call (and per training batch sent).</summary>
+        public int Chunk { get; init; } = 500;
+    }
+
+    public sealed record WindowPoint(DateTime Start, long Samples, long Positives, double? Auc);
+
+    public sealed record Run(
+        string Strategy, IReadOnlyList<WindowPoint> Windows, double? MeanAuc, double? Auc, double? CvrAuc, int Publishes, int Checkpoints,
+        IReadOnlyList<double> DeltaBytes, IReadOnlyList<double> FreshnessMs, double Seconds, IReadOnlyList<string> Events);
+
+    public sealed record Result(string Task, DateTime WarmupEnd, DateTime ReplayEnd, long BaseSamples, long ReplaySamples, Options Options, IReadOnlyList<Run> Runs);
+
+    /// <summary>Progress of a run: strategy, samples replayed of the total, the current window's AUC so far, publishes.</summary>
+    public sealed record Progress(string Strategy, long Done, long Total, double? CurrentAuc, int Publishes, long? Version, long? Sequence);
+
+    public static void Validate(Options options)
+    {
+        foreach (var s in options.Strategies)
+        {
+            if (!AllStrategies.Contains(s)) throw new ArgumentException($"--strategies: '{s}' is not a real-time strategy; use {string.Join(", ", AllStrategies)}");
+        }
+        if (options.PublishInterval <= TimeSpan.Zero) throw new ArgumentException("--interval: must be positive");
+        if (options.Window <= TimeSpan.Zero) throw new ArgumentException("--window: must be positive");
+        if (options.UpdatesStart is { } a && options.UpdatesStop is { } b && b <= a) throw new ArgumentException("--updates-stop: must come after --updates-start");
+    }
+
+    public static async Task<Result> RunAsync(FeatureSchema schema, IReadOnlyList<Sample> samples, Options options, string folder, Action<string> log, Action<Progress>? progress, CancellationToken ct)
+    {
+        Validate(options);
+        if (samples.Count == 0) throw new ArgumentException("the log has no samples");
+        var first = new DateTime(samples[0].Time, DateTimeKind.Utc);
+        var last = new DateTime(samples[^1].Time, DateTimeKind.Utc);
+        var warmup = options.Warmup ?? TimeSpan.FromTicks(Math.Min(TimeSpan.FromDays(1).Ticks, (last - first).Ticks / 4));
+        var warmupEnd = first + warmup;
+        var split = samples.Count(s => s.Time < warmupEnd.Ticks);
+        if (split == 0 || split == samples.Count)
+        {
+            throw new ArgumentException($"--warmup {Durations.Format(warmup)}: the log spans {first:u} to {last:u}; the base span must leave samples on both sides");
+        }
+        var baseSamples = samples.Take(split).ToList();
+        var replay = samples.Skip(split).ToList();
+        var task = schema.HasClicks ? TaskKind.Ctr : TaskKind.Cvr;
+
+        var checkpoints = Path.Combine(folder, "checkpoints");
+        if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+        var store = new LocalCheckpointStore(checkpoints);
+        log($"base model: training on {baseSamples.Count:N0} samples up to {warmupEnd:u}");
+        using (var model = new InProcessParameterStore(schema))
+        {
+            await new StreamingTrainer(schema, model, new TrainerOptions { Strategy = Strategy.All, Window = options.Window }).ReplayAsync(baseSamples, ct);
+            foreach (var s in options.Strategies)
+            {
+                await ModelCheckpoint.SaveAsync(store, model, warmupEnd, baseSamples.Count, "all", ct, ModelName(s));
+            }
+        }
+
+        log("starting a local silo (training and serving roles)");
+        await using var cluster = await LocalCluster.StartAsync(checkpoints, ct);
+        var client = new FreshetClient(cluster.Client);
+        var runs = new List<Run>();
+        foreach (var strategy in options.Strategies)
+        {
+            log($"{strategy}: replaying {replay.Count:N0} samples from {replay[0].Time.ToUtc():u}");
+            runs.Add(await RunOneAsync(client, cluster, schema, strategy, replay, task, options, progress, ct));
+        }
+        return new Result(task == TaskKind.Ctr ? "ctr" : "cvr", warmupEnd, last, baseSamples.Count, replay.Count, options, runs);
+    }
+
+    public static string ModelName(string strategy) => "rt-" + strategy.Replace("+", "", StringComparison.Ordinal);
+
+    private static DateTime ToUtc(this long ticks) => new(ticks, DateTimeKind.Utc);
+
+    private static async Task<Run> RunOneAsync(FreshetClient client, LocalCluster cluster, FeatureSchema schema, string strategy, List<Sample> replay, TaskKind task, Options options, Action<Progress>? progress, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var model = ModelName(strategy);
+        var spec = new DeploymentSpec
+        {
+            Model = model, SchemaJson = schema.Json, Shards = options.Shards, PublishInterval = options.PublishInterval, Clock = ClockKind.Manual, RestoreLatest = true,
+            Strategy = strategy == "part" ? "part" : "all", FreshRowBudget = strategy == "part" ? 0 : 10_000, PromotionEvery = options.PromotionEvery,
+            DailyCheckpoints = false, // the strategies ship what they name; full updates are the scenario's (T2) and promotion's
+            // The replay waits for the trainer at each publish time: a partial batch must not sit for a second.
+            MaxBatchWait = TimeSpan.FromMilliseconds(20),
+        };
+        var t0 = replay[0].Time.ToUtc();
+        var trains = strategy != "base";
+        var events = new List<string>();
+        if (trains)
+        {
+            await client.StartAsync(spec);
+            await client.TickAsync(model, t0);
+            if (strategy == "promotion")
+            {
+                var s = await client.SetModeAsync(model, Mode.Promotion, options.PromotionEvery);
+                events.Add($"{t0:u} promotion-start: serving version {s.ServingVersion}");
+            }
+        }
+        var publisher = new SamplePublisher(cluster.Client, spec.MainJob, 1);
+        var updatesFrom = t0 + (options.UpdatesStart ?? TimeSpan.Zero);
+        var updatesTo = options.UpdatesStop is { } stop ? t0 + stop : DateTime.MaxValue;
+        DateTime? fullAt = options.FullUpdateAt is { } f ? t0 + f : null;
+        var nextTick = t0 + options.PublishInterval;
+        (long Version, long Sequence)? expected = null;
+        long sent = 0;
+        long sentToB = 0;
+        int publishes = 0, fullCheckpoints = 0;
+        var deltaBytes = new List<double>();
+        var scores = new List<(long Time, float Label, float Score)>(replay.Count);
+        var windowStart = long.MinValue;
+        var windowScores = new List<float>();
+        var windowLabels = new List<float>();
+
+        for (var i = 0; i < replay.Count;)
+        {
+            ct.ThrowIfCancellationRequested();
+            var time = replay[i].Time.ToUtc();
+            while (time >= nextTick)
+            {
+                if (trains && nextTick >= updatesFrom && nextTick < updatesTo)
+                {
+                    await WaitTrainedAsync(client, spec.MainJob, sent, ct);
+                    if (strategy == "promotion") await WaitTrainedAsync(client, spec.PromotionJob, sentToB, ct);
+                    if (fullAt is { } at && nextTick >= at)
+                    {
+                        var c = await client.CheckpointAsync(model);
+                        expected = (c.ServingVersion!.Value, 0);
+                        fullCheckpoints++;
+                        events.Add($"{nextTick:u} full update: version {c.ServingVersion}");
+                        fullAt = null;
+                    }
+                    else if (strategy == "all")
+                    {
+                        var c = await client.CheckpointAsync(model);
+                        expected = (c.ServingVersion!.Value, 0);
+                        fullCheckpoints++;
+                    }
+                    else
+                    {
+                        foreach (var e in await client.TickAsync(model, nextTick))
+                        {
+                            if (e.Kind == "publish")
+                            {
+                                expected = (e.ServingVersion!.Value, e.Sequence!.Value);
+                                publishes++;
+                                deltaBytes.Add(e.Bytes ?? 0);
+                            }
+                            else
+                            {
+                                expected = (e.ServingVersion!.Value, 0);
+                                fullCheckpoints++;
+                                events.Add($"{nextTick:u} {e.Kind}: version {e.ServingVersion}");
+                            }
+                        }
+                    }
+                }
+                nextTick += options.PublishInterval;
+            }
+
+            // The chunk: up to the next publish time, at most Chunk samples.
+            var end = i;
+            while (end < replay.Count && end - i < options.Chunk && replay[end].Time < nextTick.Ticks) end++;
+            var chunk = replay.GetRange(i, end - i);
+            var batch = new SampleBatch { Payload = SampleCodec.Encode(chunk), Count = chunk.Count };
+            var predictions = await ScoreServedAsync(client, model, batch, expected, ct);
+            for (var k = 0; k < chunk.Count; k++)
+            {
+                var s = chunk[k];
+                if (s.Task != task) continue;
+                var score = task == TaskKind.Ctr ? predictions[k].Ctr : predictions[k].Cvr;
+                scores.Add((s.Time, s.Label, score));
+                var w = s.Time - s.Time % options.Window.Ticks;
+                if (w != windowStart)
+                {
+                    windowStart = w;
+                    windowScores.Clear();
+                    windowLabels.Clear();
+                }
+                windowScores.Add(score);
+                windowLabels.Add(s.Label);
+            }
+            if (trains)
+            {
+                await publisher.PublishAsync(chunk, end: false, cancellationToken: ct);
+                sent += chunk.Count;
+                if (strategy == "promotion") sentToB += chunk.Count;
+            }
+            i = end;
+            progress?.Invoke(new Progress(strategy, i, replay.Count, WindowAuc(windowScores, windowLabels), publishes + fullCheckpoints, expected?.Version, expected?.Sequence));
+        }
+        var freshness = new List<double>();
+        if (trains)
+        {
+            var status = await client.GetStatusAsync(model);
+            freshness.AddRange(status.Replicas.SelectMany(r => r.FreshnessMs));
+            foreach (var e in status.Deployment.Events.Where(e => e.Kind is not "publish")) events.Add($"{e.Time:u} {e.Kind} ({e.Job}): version {e.ServingVersion}");
+            await client.StopAsync(model);
+        }
+        var windows = scores.GroupBy(s => s.Time - s.Time % options.Window.Ticks).OrderBy(g => g.Key)
+            .Select(g => new WindowPoint(g.Key.ToUtc(), g.Count(), (long)g.Sum(x => x.Label), WindowAuc([.. g.Select(x => x.Score)], [.. g.Select(x => x.Label)]))).ToList();
+        var defined = windows.Where(w => w.Auc is not null).ToList();
+        return new Run(strategy, windows, defined.Count == 0 ? null : defined.Average(w => w.Auc!.Value),
+            WindowAuc([.. scores.Select(s => s.Score)], [.. scores.Select(s => s.Label)]), null, publishes, fullCheckpoints, deltaBytes, freshness, clock.Elapsed.TotalSeconds, events.Distinct().ToList());
+    }
+
+    private static double? WindowAuc(IReadOnlyList<float> scores, IReadOnlyList<float> labels)
+    {
+        var positives = labels.Count(l => l > 0.5f);
+        if (positives == 0 || positives == labels.Count) return null;
+        var auc = Auc.Compute([.. scores], [.. labels]);
+        return double.IsFinite(auc) ? auc : null;
+    }
+
+    /// <summary>Scores through serving; when a publish is expected, until serving holds it (it applies deltas asynchronously).</summary>
+    private static async Task<IReadOnlyList<Prediction>> ScoreServedAsync(FreshetClient client, string model, SampleBatch batch, (long Version, long Sequence)? expected, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var p = await client.ScoreSamplesAsync(model, batch);
+            if (expected is not { } e || p.Count == 0 || p[0].ModelVersion > e.Version || (p[0].ModelVersion == e.Version && p[0].DeltaSequence >= e.Sequence)) return p;
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"serving of '{model}' did not reach version {e.Version} delta {e.Sequence} in 60 s (it holds {p[0].ModelVersion}.{p[0].DeltaSequence})");
+            }
+            await Task.Delay(5, ct);
+        }
+    }
+
+    private static async Task WaitTrainedAsync(FreshetClient client, string job, long samples, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await client.GetJobStatusAsync(job);
+            if (status.Error is { } error) throw new InvalidOperationException($"job {job} failed: {error}");
+            if (status.Trainers.Sum(t => t.SamplesTrained) >= samples) return;
+            if (deadline.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"job {job} trained {status.Trainers.Sum(t => t.SamplesTrained)} of {samples} samples in 2 minutes");
+            await Task.Delay(5, ct);
+        }
+    }
+}
