@@ -47,6 +47,13 @@ public static class RealtimeExperiment
 
         public int Shards { get; init; } = 2;
 
+        /// <summary>
+        /// Delayed conversions (DESIGN.md 6.2): also run part+fresh with CVR labels joined on time: a
+        /// click reaches CVR training when its conversion arrives (positive) or when this attribution
+        /// window closes without one (negative). Null: no joined run. Needs a log with conversion times.
+        /// </summary>
+        public TimeSpan? AttributionWindow { get; init; }
+
         /// <summary>Samples per scoring call (and per training batch sent).</summary>
         public int Chunk { get; init; } = 500;
     }
@@ -97,7 +104,7 @@ public static class RealtimeExperiment
         using (var model = new InProcessParameterStore(schema))
         {
             await new StreamingTrainer(schema, model, new TrainerOptions { Strategy = Strategy.All, Window = options.Window }).ReplayAsync(baseSamples, ct);
-            foreach (var s in options.Strategies)
+            foreach (var s in options.AttributionWindow is null ? options.Strategies : options.Strategies.Append(JoinedName))
             {
                 await ModelCheckpoint.SaveAsync(store, model, warmupEnd, baseSamples.Count, "all", ct, ModelName(s));
             }
@@ -110,19 +117,29 @@ public static class RealtimeExperiment
         foreach (var strategy in options.Strategies)
         {
             log($"{strategy}: replaying {replay.Count:N0} samples from {replay[0].Time.ToUtc():u}");
-            runs.Add(await RunOneAsync(client, cluster, schema, strategy, replay, task, options, progress, ct));
+            runs.Add(await RunOneAsync(client, cluster, schema, strategy, replay, task, options, null, progress, ct));
+        }
+        if (options.AttributionWindow is { } window)
+        {
+            if (!replay.Any(s => s.ConversionTime > 0)) throw new ArgumentException("--attribution-window: the log has no conversion times (the schema's conversion label names no time column)");
+            log($"{JoinedName}: replaying with CVR labels joined on time (attribution window {Durations.Format(window)})");
+            runs.Add(await RunOneAsync(client, cluster, schema, JoinedName, replay, task, options, window, progress, ct));
         }
         return new Result(task == TaskKind.Ctr ? "ctr" : "cvr", warmupEnd, last, baseSamples.Count, replay.Count, options, runs);
     }
+
+    /// <summary>The run of part+fresh with delayed conversions joined on time.</summary>
+    public const string JoinedName = "part+fresh+join";
 
     public static string ModelName(string strategy) => "rt-" + strategy.Replace("+", "", StringComparison.Ordinal);
 
     private static DateTime ToUtc(this long ticks) => new(ticks, DateTimeKind.Utc);
 
-    private static async Task<Run> RunOneAsync(FreshetClient client, LocalCluster cluster, FeatureSchema schema, string strategy, List<Sample> replay, TaskKind task, Options options, Action<Progress>? progress, CancellationToken ct)
+    private static async Task<Run> RunOneAsync(FreshetClient client, LocalCluster cluster, FeatureSchema schema, string name, List<Sample> replay, TaskKind task, Options options, TimeSpan? join, Action<Progress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var model = ModelName(strategy);
+        var model = ModelName(name);
+        var strategy = join is null ? name : "part+fresh";
         var spec = new DeploymentSpec
         {
             Model = model, SchemaJson = schema.Json, Shards = options.Shards, PublishInterval = options.PublishInterval, Clock = ClockKind.Manual, RestoreLatest = true,
@@ -158,6 +175,7 @@ public static class RealtimeExperiment
         var windowStart = long.MinValue;
         var windowScores = new List<float>();
         var windowLabels = new List<float>();
+        var pending = new PriorityQueue<Sample, long>();
 
         for (var i = 0; i < replay.Count;)
         {
@@ -229,12 +247,33 @@ public static class RealtimeExperiment
             }
             if (trains)
             {
-                await publisher.PublishAsync(chunk, end: false, cancellationToken: ct);
-                sent += chunk.Count;
-                if (strategy == "promotion") sentToB += chunk.Count;
+                List<Sample> toTrain;
+                if (join is { } window)
+                {
+                    // CTR samples train at once; a click waits for its conversion or for the window to close.
+                    toTrain = [];
+                    foreach (var s in chunk)
+                    {
+                        if (s.Task != TaskKind.Cvr) { toTrain.Add(s); continue; }
+                        var converted = s.ConversionTime > 0 && s.ConversionTime - s.Time <= window.Ticks;
+                        pending.Enqueue(converted ? s : Relabel(s, 0f), converted ? s.ConversionTime : s.Time + window.Ticks);
+                    }
+                    var now = chunk[^1].Time;
+                    while (pending.TryPeek(out _, out var due) && due <= now) toTrain.Add(pending.Dequeue());
+                }
+                else
+                {
+                    toTrain = chunk;
+                }
+                if (toTrain.Count > 0)
+                {
+                    await publisher.PublishAsync(toTrain, end: false, cancellationToken: ct);
+                    sent += toTrain.Count;
+                    if (strategy == "promotion") sentToB += toTrain.Count;
+                }
             }
             i = end;
-            progress?.Invoke(new Progress(strategy, i, replay.Count, WindowAuc(windowScores, windowLabels), publishes + fullCheckpoints, expected?.Version, expected?.Sequence));
+            progress?.Invoke(new Progress(name, i, replay.Count, WindowAuc(windowScores, windowLabels), publishes + fullCheckpoints, expected?.Version, expected?.Sequence));
         }
         var freshness = new List<double>();
         if (trains)
@@ -247,9 +286,14 @@ public static class RealtimeExperiment
         var windows = scores.GroupBy(s => s.Time - s.Time % options.Window.Ticks).OrderBy(g => g.Key)
             .Select(g => new WindowPoint(g.Key.ToUtc(), g.Count(), (long)g.Sum(x => x.Label), WindowAuc([.. g.Select(x => x.Score)], [.. g.Select(x => x.Label)]))).ToList();
         var defined = windows.Where(w => w.Auc is not null).ToList();
-        return new Run(strategy, windows, defined.Count == 0 ? null : defined.Average(w => w.Auc!.Value),
+        return new Run(name, windows, defined.Count == 0 ? null : defined.Average(w => w.Auc!.Value),
             WindowAuc([.. scores.Select(s => s.Score)], [.. scores.Select(s => s.Label)]), null, publishes, fullCheckpoints, deltaBytes, freshness, clock.Elapsed.TotalSeconds, events.Distinct().ToList());
     }
+
+    private static Sample Relabel(Sample s, float label) => new()
+    {
+        Task = s.Task, Time = s.Time, Label = label, Ids = s.Ids, Bags = s.Bags, Numerics = s.Numerics, Group = s.Group, TrueProbability = s.TrueProbability, ConversionTime = s.ConversionTime,
+    };
 
     private static double? WindowAuc(IReadOnlyList<float> scores, IReadOnlyList<float> labels)
     {

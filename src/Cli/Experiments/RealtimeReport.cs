@@ -51,6 +51,11 @@ public static class RealtimeReport
         b.AppendLine("```");
         b.AppendLine();
         b.AppendLine(Table(r));
+        if (r.Runs.FirstOrDefault(x => x.Strategy == RealtimeExperiment.JoinedName) is { } j)
+        {
+            b.AppendLine($"Delayed conversions: `{RealtimeExperiment.JoinedName}` is part+fresh with CVR labels joined on time (a click reaches training when its conversion arrives, or as a negative when the {(r.Options.AttributionWindow is { } w ? Durations.Format(w) : "")} attribution window closes); `part+fresh` uses the naive immediate label (every click trained at once with its eventual label, which a live system cannot know yet). Mean windowed AUC joined {F(j.MeanAuc)} vs naive {F(r.Runs.FirstOrDefault(x => x.Strategy == "part+fresh")?.MeanAuc)}.");
+            b.AppendLine();
+        }
         foreach (var c in charts) b.AppendLine($"![{Path.GetFileNameWithoutExtension(c)}]({Path.GetFileName(c)})").AppendLine();
         b.AppendLine("Windowed AUC per strategy:");
         b.AppendLine();
@@ -98,8 +103,18 @@ public static class RealtimeReport
                 })]),
             };
         }
+        var joined = r.Runs.FirstOrDefault(x => x.Strategy == RealtimeExperiment.JoinedName);
+        var naive = r.Runs.FirstOrDefault(x => x.Strategy == "part+fresh");
         return new JsonObject
         {
+            ["delayedJoin"] = joined is null ? null : new JsonObject
+            {
+                ["attributionWindow"] = r.Options.AttributionWindow is { } w ? Durations.Format(w) : null,
+                ["joinedMeanAuc"] = JsonResult.Metric(joined.MeanAuc),
+                ["joinedAuc"] = JsonResult.Metric(joined.Auc),
+                ["naiveMeanAuc"] = JsonResult.Metric(naive?.MeanAuc),
+                ["naiveAuc"] = JsonResult.Metric(naive?.Auc),
+            },
             ["command"] = command,
             ["suite"] = "realtime",
             ["schema"] = s.Name,
