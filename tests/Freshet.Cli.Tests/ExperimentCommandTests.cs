@@ -1,0 +1,147 @@
+namespace Freshet.Cli.Tests;
+
+/// <summary>The experiments on the real logs, the demo, and the errors they give before any training.</summary>
+public class ExperimentCommandTests
+{
+    private static string TempFolder() => Path.Combine(Path.GetTempPath(), "freshet-exp-" + Guid.NewGuid().ToString("N"));
+
+    [RealDataFact]
+    public async Task Offline_on_mind_reports_each_strategy_with_gains_over_base()
+    {
+        var dir = TempFolder();
+        try
+        {
+            var r = await CliRunner.RunAsync("experiment", "--suite", "offline", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--max-windows", "2", "--out", dir, "--json");
+            Assert.True(r.ExitCode == 0, r.Error);
+            var strategies = r.Json["strategies"]!.AsObject();
+            Assert.Equal(["base", "mlp", "part", "part+fresh", "all"], strategies.Select(kv => kv.Key));
+            foreach (var (name, s) in strategies)
+            {
+                Assert.NotNull(s!["ctrAuc"]);
+                Assert.NotNull(s["groupAuc"]);
+                Assert.NotNull(s["gainVsBase"]);
+                Assert.InRange((double)s["ctrAuc"]!, 0.55, 0.9);
+            }
+            Assert.Equal(0.0, (double)strategies["base"]!["gainVsBase"]!);
+            Assert.Equal(2, r.Json["windows"]!.AsArray().Count);
+            Assert.True(File.Exists(Path.Combine(dir, "report.md")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [RealDataFact]
+    public async Task Realtime_on_mind_scores_through_serving_and_reports_windows_per_strategy()
+    {
+        var dir = TempFolder();
+        try
+        {
+            var r = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--strategies", "base,part+fresh", "--interval", "2h", "--out", dir, "--json");
+            Assert.True(r.ExitCode == 0, r.Error);
+            var strategies = r.Json["strategies"]!.AsObject();
+            foreach (var name in new[] { "base", "part+fresh" })
+            {
+                var s = strategies[name]!;
+                Assert.NotNull(s["meanAuc"]);
+                var windows = s["windows"]!.AsArray();
+                Assert.True(windows.Count > 24);
+                Assert.NotNull(windows[0]!["time"]);
+                Assert.NotNull(windows[0]!["auc"]);
+            }
+            Assert.Equal(0, (int)strategies["base"]!["publishes"]!);
+            Assert.True((int)strategies["part+fresh"]!["publishes"]! > 10);
+            Assert.True(File.Exists(Path.Combine(dir, "report.md")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [RealDataFact]
+    public async Task TalkingData_reports_cvr_offline_and_the_delayed_join_next_to_the_naive_label()
+    {
+        var dir = TempFolder();
+        try
+        {
+            var offline = await CliRunner.RunAsync("experiment", "--suite", "offline", "--schema", TestData.Schema("talkingdata.json"), "--data", TestData.TalkingData, "--out", dir, "--json");
+            Assert.True(offline.ExitCode == 0, offline.Error);
+            Assert.Equal("cvrAuc", (string)offline.Json["primaryMetric"]!);
+            Assert.NotNull(offline.Json["strategies"]!["part"]!["cvrAuc"]);
+            Assert.Null(offline.Json["strategies"]!["part"]!["ctrAuc"]);
+
+            var realtime = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("talkingdata.json"), "--data", TestData.TalkingData,
+                "--strategies", "base,part+fresh", "--attribution-window", "12h", "--out", dir, "--json");
+            Assert.True(realtime.ExitCode == 0, realtime.Error);
+            Assert.Equal("cvr", (string)realtime.Json["task"]!);
+            var join = realtime.Json["delayedJoin"]!;
+            Assert.Equal("12h", (string)join["attributionWindow"]!);
+            Assert.NotNull(join["joinedMeanAuc"]);
+            Assert.NotNull(join["naiveMeanAuc"]);
+            Assert.NotNull(realtime.Json["strategies"]!["part+fresh+join"]);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Demo_runs_the_synthetic_stream_through_the_system_and_writes_a_report()
+    {
+        var dir = TempFolder();
+        try
+        {
+            var r = await CliRunner.RunAsync("demo", "--samples", "150000", "--warmup", "6h", "--strategies", "base,part,promotion", "--every", "4h", "--out", dir, "--json");
+            Assert.True(r.ExitCode == 0, r.Error);
+            Assert.Equal("demo", (string)r.Json["command"]!);
+            var strategies = r.Json["strategies"]!.AsObject();
+            Assert.Equal(["base", "part", "promotion"], strategies.Select(kv => kv.Key));
+            Assert.True((double)strategies["part"]!["meanAuc"]! > (double)strategies["base"]!["meanAuc"]!);
+            Assert.True((int)strategies["promotion"]!["fullCheckpoints"]! >= 1);
+            var report = (string)r.Json["report"]!;
+            Assert.True(File.Exists(report));
+            Assert.Contains("| promotion |", File.ReadAllText(report));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [RealDataFact]
+    public async Task Bad_input_is_refused_before_any_training()
+    {
+        var dir = TempFolder();
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var log = Path.Combine(dir, "clicks.csv");
+            await File.WriteAllLinesAsync(log, ["..ip,app,device,os,click_time,attributed_time,is_attributed", "1,2,3,4,2017-11-07 09:30:38,,0"]);
+            var columns = await CliRunner.RunAsync("experiment", "--suite", "offline", "--schema", TestData.Schema("talkingdata.json"), "--data", log);
+            Assert.Equal(2, columns.ExitCode);
+            Assert.Contains("channel", columns.Error);
+
+            var period = await CliRunner.RunAsync("experiment", "--suite", "offline", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--period", "3d");
+            Assert.Equal(2, period.ExitCode);
+            Assert.Contains("--period 3d: the log spans", period.Error);
+            Assert.Contains("needs three", period.Error);
+
+            var strategy = await CliRunner.RunAsync("experiment", "--suite", "offline", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--strategies", "base,everything");
+            Assert.Equal(2, strategy.ExitCode);
+            Assert.Contains("'everything' is not a strategy", strategy.Error);
+            var realtime = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind, "--strategies", "base,weekly");
+            Assert.Equal(2, realtime.ExitCode);
+            Assert.Contains("'weekly' is not a real-time strategy", realtime.Error);
+            var suite = await CliRunner.RunAsync("experiment", "--suite", "batch", "--schema", TestData.Schema("mind.json"), "--data", TestData.Mind);
+            Assert.Equal(2, suite.ExitCode);
+            Assert.Contains("'batch' is not a suite", suite.Error);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
