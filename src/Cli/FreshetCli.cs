@@ -45,6 +45,7 @@ public static class FreshetCli
         root.Subcommands.Add(ReplayCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
         root.Subcommands.Add(ExperimentCommand.Build(cli));
+        root.Subcommands.Add(ResultsCommand.Build(cli));
         foreach (var c in AdminCommands.Build(cli)) root.Subcommands.Add(c);
         return root;
     }

@@ -51,36 +51,46 @@ public static class ExperimentCommand
             var list = ParseStrategies(p.GetValue(strategies) ?? "base,mlp,part,part+fresh,all");
             var per = Durations.Parse(p.GetValue(period)!, "--period");
             if (per <= TimeSpan.Zero) throw new ArgumentException("--period: must be positive");
-            var s = SchemaLoader.Load(p.GetValue(schema)!);
-            var d = p.GetValue(data)!;
-            var reader = SampleReader.Open(s, d); // a log without the schema's columns fails here, before any training
-            var limit = p.GetValue(samples) ?? (d == SampleReader.SyntheticData ? 600_000 : null);
-            await cli.Error.WriteLineAsync($"experiment: reading {d}");
-            var periods = OfflineExperiment.SplitPeriods(reader.Read(limit, ct), per);
-            OfflineExperiment.Validate(periods, per);
-            torch.set_num_threads(Environment.ProcessorCount);
-            var folder = p.GetValue(output) ?? Path.Combine("experiments", $"offline-{s.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-            Directory.CreateDirectory(folder);
-            var scratch = Path.Combine(Path.GetTempPath(), "freshet-experiment-" + Guid.NewGuid().ToString("N"));
-            OfflineExperiment.Result result;
-            try
-            {
-                result = await OfflineExperiment.RunAsync(s, periods, new OfflineExperiment.Options { Period = per, Strategies = list, MaxWindows = p.GetValue(windows) }, scratch,
-                    m => cli.Error.WriteLine($"experiment: {m}"), ct);
-            }
-            finally
-            {
-                if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
-            }
-            var command = "freshet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-            var report = Path.Combine(folder, "report.md");
-            await File.WriteAllTextAsync(report, OfflineReport(result, s, d, command), ct);
+            var (result, s, report) = await RunOfflineAsync(cli, p.GetValue(schema)!, p.GetValue(data)!, p.GetValue(samples), per, list, p.GetValue(windows), p.GetValue(output), CommandLine(), ct);
             await cli.Out.WriteLineAsync(SummaryTable(result));
             await cli.Out.WriteLineAsync($"report: {report}");
-            if (p.GetValue(json)) JsonResult.Write(cli.Out, OfflineJson(result, s, d, report));
+            if (p.GetValue(json)) JsonResult.Write(cli.Out, OfflineJson(result, s, p.GetValue(data)!, report));
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>This process's command line, as the reports quote it.</summary>
+    public static string CommandLine() => "freshet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+
+    /// <summary>Runs the offline suite and writes its report and chart into <paramref name="output"/> (or a new folder under experiments/).</summary>
+    public static async Task<(OfflineExperiment.Result Result, FeatureSchema Schema, string Report)> RunOfflineAsync(
+        CliContext cli, string schemaPath, string data, long? samples, TimeSpan per, IReadOnlyList<Strategy> list, int? maxWindows, string? output, string command, CancellationToken ct)
+    {
+        var s = SchemaLoader.Load(schemaPath);
+        var reader = SampleReader.Open(s, data); // a log without the schema's columns fails here, before any training
+        var limit = samples ?? (data == SampleReader.SyntheticData ? 600_000 : null);
+        await cli.Error.WriteLineAsync($"experiment: reading {data}");
+        var periods = OfflineExperiment.SplitPeriods(reader.Read(limit, ct), per);
+        OfflineExperiment.Validate(periods, per);
+        torch.set_num_threads(Environment.ProcessorCount);
+        var folder = output ?? Path.Combine("experiments", $"offline-{s.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        Directory.CreateDirectory(folder);
+        var scratch = Path.Combine(Path.GetTempPath(), "freshet-experiment-" + Guid.NewGuid().ToString("N"));
+        OfflineExperiment.Result result;
+        try
+        {
+            result = await OfflineExperiment.RunAsync(s, periods, new OfflineExperiment.Options { Period = per, Strategies = list, MaxWindows = maxWindows }, scratch,
+                m => cli.Error.WriteLine($"experiment: {m}"), ct);
+        }
+        finally
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        }
+        var report = Path.Combine(folder, "report.md");
+        var charts = Charts.Offline(result, folder);
+        await File.WriteAllTextAsync(report, OfflineReport(result, s, data, command) + string.Concat(charts.Select(c => $"\n![{Path.GetFileNameWithoutExtension(c)}]({Path.GetFileName(c)})\n")), ct);
+        return (result, s, report);
     }
 
     public static RealtimeExperiment.Options RealtimeOptions(string? strategies, string interval, string window, string? warmup, string every, string? t1, string? t2, string? t3)
@@ -104,6 +114,17 @@ public static class ExperimentCommand
     /// <summary>Runs the real-time experiment and writes its report (shared by <c>experiment --suite realtime</c> and <c>demo</c>).</summary>
     public static async Task<int> RunRealtimeAsync(CliContext cli, string schemaPath, string data, long? samples, RealtimeExperiment.Options options, string? output, string name, bool json, CancellationToken ct, FeatureSchema? schema = null)
     {
+        var (result, s, report) = await RunRealtimeCoreAsync(cli, schemaPath, data, samples, options, output, name, CommandLine(), ct, schema);
+        await cli.Out.WriteLineAsync(RealtimeReport.Table(result));
+        await cli.Out.WriteLineAsync($"report: {report}");
+        if (json) JsonResult.Write(cli.Out, RealtimeReport.Json(result, s, data, report, name == "demo" ? "demo" : "experiment"));
+        return 0;
+    }
+
+    /// <summary>Runs the real-time suite and writes its report and charts into <paramref name="output"/> (or a new folder under experiments/).</summary>
+    public static async Task<(RealtimeExperiment.Result Result, FeatureSchema Schema, string Report)> RunRealtimeCoreAsync(
+        CliContext cli, string schemaPath, string data, long? samples, RealtimeExperiment.Options options, string? output, string name, string command, CancellationToken ct, FeatureSchema? schema = null)
+    {
         var s = schema ?? SchemaLoader.Load(schemaPath);
         var reader = SampleReader.Open(s, data); // a log without the schema's columns fails here, before any training
         var limit = samples ?? (data == SampleReader.SyntheticData ? 240_000 : null);
@@ -125,16 +146,12 @@ public static class ExperimentCommand
             bar.Report(doneBefore + pr.Done, $"{pr.Strategy}: {pr.Done:N0}/{pr.Total:N0}, window AUC {(pr.CurrentAuc is { } a ? a.ToString("F3", CultureInfo.InvariantCulture) : "-")}, {pr.Publishes} publishes, serving {pr.Version?.ToString(CultureInfo.InvariantCulture) ?? "base"}.{pr.Sequence ?? 0}");
         }, ct);
         bar.Done();
-        var command = "freshet " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
         var charts = Charts.Realtime(result, folder);
         var report = Path.Combine(folder, "report.md");
         await File.WriteAllTextAsync(report, RealtimeReport.Markdown(result, s, data, command, charts), ct);
         var checkpoints = Path.Combine(folder, "checkpoints");
         if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
-        await cli.Out.WriteLineAsync(RealtimeReport.Table(result));
-        await cli.Out.WriteLineAsync($"report: {report}");
-        if (json) JsonResult.Write(cli.Out, RealtimeReport.Json(result, s, data, report, name == "demo" ? "demo" : "experiment"));
-        return 0;
+        return (result, s, report);
     }
 
     public static IReadOnlyList<Strategy> ParseStrategies(string text)
@@ -152,7 +169,7 @@ public static class ExperimentCommand
 
     private static string F(double? v, string format = "F4") => v is { } x && double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
 
-    private static string SummaryTable(OfflineExperiment.Result r)
+    public static string SummaryTable(OfflineExperiment.Result r)
     {
         var b = new StringBuilder();
         b.AppendLine($"mean over {r.Windows.Count} window(s), period {Durations.Format(r.Period)}; gains on {r.PrimaryMetric}");
