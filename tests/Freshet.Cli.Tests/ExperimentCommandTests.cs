@@ -111,6 +111,28 @@ public class ExperimentCommandTests
         }
     }
 
+    [Fact]
+    public async Task The_seeds_timeline_starts_updates_at_T1_makes_a_full_update_at_T2_and_stops_at_T3()
+    {
+        var dir = TempFolder();
+        try
+        {
+            var r = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--samples", "160000",
+                "--warmup", "6h", "--strategies", "base,part", "--updates-start", "3h", "--full-update-at", "8h", "--updates-stop", "12h", "--out", dir, "--json");
+            Assert.True(r.ExitCode == 0, r.Error);
+            var part = r.Json["strategies"]!["part"]!;
+            // Hourly publish times 3h..11h after the start: eight deltas and, at 8h, the full update instead of a delta.
+            Assert.Equal(1, (int)part["fullCheckpoints"]!);
+            Assert.Equal(8, (int)part["publishes"]!);
+            var report = File.ReadAllText((string)r.Json["report"]!);
+            Assert.Contains("updates start at 3h, a full update at 8h, updates stop at 12h", report);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
     [RealDataFact]
     public async Task Bad_input_is_refused_before_any_training()
     {
