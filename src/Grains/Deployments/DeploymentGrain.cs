@@ -126,10 +126,7 @@ public sealed partial class DeploymentGrain(
             }
             else if (now >= state.State.NextPublish)
             {
-                var published = await Main(spec).PublishAsync();
-                state.State.ServingVersion = published.BaseVersion;
-                state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(Published(now, "main", published));
+                events.Add(await PublishDeltaAsync(Main(spec), "main", now, spec));
             }
         }
         else
@@ -147,10 +144,7 @@ public sealed partial class DeploymentGrain(
             }
             else if (now >= state.State.NextPublish)
             {
-                var published = await Promotion(spec).PublishAsync();
-                state.State.ServingVersion = published.BaseVersion;
-                state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(Published(now, "b", published));
+                events.Add(await PublishDeltaAsync(Promotion(spec), "b", now, spec));
             }
         }
         foreach (var e in events) Record(e);
@@ -231,6 +225,15 @@ public sealed partial class DeploymentGrain(
                 : (await Main(spec).GetStatusAsync()).Trainers.Select(t => t.EventTime).Max();
             if (now is { } t && (state.State.Now is null || t > state.State.Now)) await TickAsync(t);
         }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
+    }
+
+    /// <summary>A delta of <paramref name="job"/>'s changes on the version serving holds; the next one is due an interval later.</summary>
+    private async Task<DeploymentEvent> PublishDeltaAsync(ITrainingOrchestratorGrain job, string label, DateTime now, DeploymentSpec spec)
+    {
+        var published = await job.PublishAsync();
+        state.State.ServingVersion = published.BaseVersion;
+        state.State.NextPublish = now + spec.PublishInterval;
+        return Published(now, label, published);
     }
 
     private DeploymentEvent Published(DateTime now, string job, PublishResult p) => new()
