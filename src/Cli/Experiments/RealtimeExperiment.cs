@@ -67,7 +67,7 @@ public static class RealtimeExperiment
     public sealed record Result(string Task, DateTime WarmupEnd, DateTime ReplayEnd, long BaseSamples, long ReplaySamples, Options Options, IReadOnlyList<Run> Runs);
 
     /// <summary>Progress of a run: strategy, samples replayed of the total, the current window's AUC so far, publishes.</summary>
-    public sealed record Progress(string Strategy, long Done, long Total, double? CurrentAuc, int Publishes, long? Version, long? Sequence);
+    public sealed record Progress(string Strategy, long Done, long Total, double? CurrentAuc, int Publishes, long? Version, long? Sequence, TimeSpan WeightsAge);
 
     public static void Validate(Options options)
     {
@@ -273,7 +273,7 @@ public static class RealtimeExperiment
                 }
             }
             i = end;
-            progress?.Invoke(new Progress(name, i, replay.Count, WindowAuc(windowScores, windowLabels), publishes + fullCheckpoints, expected?.Version, expected?.Sequence));
+            progress?.Invoke(new Progress(name, i, replay.Count, WindowAuc(windowScores, windowLabels), publishes + fullCheckpoints, predictions[0].ModelVersion, predictions[0].DeltaSequence, predictions[0].WeightsAge));
         }
         var freshness = new List<double>();
         if (trains)
