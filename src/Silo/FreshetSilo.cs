@@ -6,6 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Freshet.Silo;
 
@@ -30,8 +33,10 @@ public static class FreshetSilo
             throw new OptionsValidationException(SiloOptions.Section, typeof(SiloOptions), validation.Failures);
         }
         builder.Services.AddSingleton(Options.Create(options));
+        AddTelemetry(builder, options);
         builder.UseOrleans(silo =>
         {
+            silo.AddActivityPropagation();
             silo.Configure<ClusterOptions>(c =>
             {
                 c.ClusterId = options.ClusterId;
@@ -52,5 +57,30 @@ public static class FreshetSilo
             }
         });
         return builder;
+    }
+
+    /// <summary>
+    /// OpenTelemetry for the <c>Freshet.*</c> meters and sources and Orleans' own: exported over OTLP when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, to the console when <see cref="SiloOptions.ConsoleTelemetry"/>;
+    /// with neither, nothing is collected beyond the meters themselves.
+    /// </summary>
+    private static void AddTelemetry(HostApplicationBuilder builder, SiloOptions options)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        if (!otlp && !options.ConsoleTelemetry) return;
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("freshet-silo", serviceInstanceId: $"{Environment.MachineName}:{options.SiloPort}"))
+            .WithMetrics(m =>
+            {
+                m.AddMeter([.. Model.Telemetry.FreshetMetrics.MeterNames, "Microsoft.Orleans"]);
+                if (otlp) m.AddOtlpExporter();
+                if (options.ConsoleTelemetry) m.AddConsoleExporter();
+            })
+            .WithTracing(t =>
+            {
+                t.AddSource("Freshet.*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application");
+                if (otlp) t.AddOtlpExporter();
+                if (options.ConsoleTelemetry) t.AddConsoleExporter();
+            });
     }
 }

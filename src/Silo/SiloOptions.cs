@@ -42,6 +42,9 @@ public sealed class SiloOptions
     /// <summary>Local profile: the silo port of the first silo of a localhost cluster of several silos (null: this silo is the first).</summary>
     public int? PrimarySiloPort { get; set; }
 
+    /// <summary>Also write metrics and traces to the console (OTLP export is on whenever <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).</summary>
+    public bool ConsoleTelemetry { get; set; }
+
     /// <summary>Local profile: keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
     public string? StateDirectory { get; set; }
 }

@@ -52,6 +52,18 @@ public class SiloHostTests
     }
 
     [Fact]
+    public void Telemetry_exports_only_when_asked()
+    {
+        using var quiet = FreshetSilo.CreateBuilder([]).Build();
+        Assert.Null(quiet.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        using var console = FreshetSilo.CreateBuilder([], o => o.ConsoleTelemetry = true).Build();
+        Assert.NotNull(console.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        Assert.NotNull(console.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
+        using var otlp = FreshetSilo.CreateBuilder(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317"]).Build();
+        Assert.NotNull(otlp.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+    }
+
+    [Fact]
     public void A_bad_setting_fails_the_start_naming_its_key()
     {
         var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>

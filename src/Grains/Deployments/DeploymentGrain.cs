@@ -245,6 +245,7 @@ public sealed partial class DeploymentGrain(
 
     private void Record(DeploymentEvent e)
     {
+        Freshet.Model.Telemetry.FreshetMetrics.Transitions.Add(1, new KeyValuePair<string, object?>("kind", e.Kind), new KeyValuePair<string, object?>("model", Model));
         using (var activity = FreshetTelemetry.Deployments.StartActivity("freshet.deployment." + e.Kind))
         {
             activity?.SetTag("freshet.model", Model);

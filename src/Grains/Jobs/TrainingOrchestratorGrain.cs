@@ -173,6 +173,10 @@ public sealed partial class TrainingOrchestratorGrain(
                 Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = snapshot,
             });
         }
+        var served = new KeyValuePair<string, object?>("model", spec.Served);
+        Model.Telemetry.FreshetMetrics.PublishBytes.Add(encoded.Length, served);
+        Model.Telemetry.FreshetMetrics.PublishRows.Add(parts.Sum(p => (long)p.ChangingRows + p.FreshRows), served);
+        Model.Telemetry.FreshetMetrics.BarrierPause.Record(pauseMs, served, new("action", "publish"));
         state.State.PublishSequence = delta.Sequence;
         state.State.LastPublishUtc = snapshot;
         await state.WriteStateAsync();
@@ -265,6 +269,10 @@ public sealed partial class TrainingOrchestratorGrain(
                 await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version);
             }
             var pauseMs = (clock.Elapsed - paused).TotalMilliseconds;
+            var model = new KeyValuePair<string, object?>("model", spec.Model);
+            Model.Telemetry.FreshetMetrics.BarrierPause.Record(pauseMs, model, new("action", "checkpoint"));
+            Model.Telemetry.FreshetMetrics.CheckpointDuration.Record(clock.Elapsed.TotalMilliseconds, model);
+            Model.Telemetry.FreshetMetrics.CheckpointBytes.Add(manifest.Files.Sum(f => f.Bytes), model);
             state.State.LastCheckpoint = version;
             state.State.LastCheckpointTime = DateTime.UtcNow;
             state.State.LastBarrierPauseMs = pauseMs;

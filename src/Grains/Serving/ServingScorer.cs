@@ -42,7 +42,7 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
             throw new ScoringRequestException($"model '{model}': the sample batch does not decode ({e.Message})");
         }
         var now = DateTime.UtcNow;
-        var (results, version, sequence, weights) = replica.Score(decoded);
+        var (results, version, sequence, weights) = ScoreTimed(replica, decoded, model);
         var age = now - weights;
         return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, ModelVersion = version, DeltaSequence = sequence, WeightsAge = age })];
     }
@@ -86,9 +86,19 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
         {
             throw new ScoringRequestException($"model '{request.Model}': {e.Message}");
         }
-        var (results, version, sequence, weights) = replica.Score(samples);
+        var (results, version, sequence, weights) = ScoreTimed(replica, samples, request.Model);
         var age = now - weights;
         return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, ModelVersion = version, DeltaSequence = sequence, WeightsAge = age })];
+    }
+
+    private static (Model.Serving.ScoreResult[] Results, long Version, long Sequence, DateTime WeightsUtc) ScoreTimed(Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = replica.Score(rows);
+        var tag = new KeyValuePair<string, object?>("model", model);
+        Model.Telemetry.FreshetMetrics.ScoreDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
+        Model.Telemetry.FreshetMetrics.RowsScored.Add(rows.Count, tag);
+        return result;
     }
 
     /// <summary>The active silos with the serving role, in address order.</summary>

@@ -45,6 +45,19 @@ public sealed class ClusterParameterStore : IParameterStore
 
     public async ValueTask PullRowsAsync(RowBatch batch, CancellationToken cancellationToken = default)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await PullRowsCoreAsync(batch, cancellationToken);
+        }
+        finally
+        {
+            Model.Telemetry.FreshetMetrics.PullDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private async ValueTask PullRowsCoreAsync(RowBatch batch, CancellationToken cancellationToken)
+    {
         var shards = _shards.Length;
         var tablePositions = Split(batch.Tables.Select(t => (t.Ids, t.Count)).ToList(), shards);
         var ratePositions = Split(batch.Rates.Select(r => (r.Ids, r.Count)).ToList(), shards);
@@ -103,6 +116,19 @@ public sealed class ClusterParameterStore : IParameterStore
     }
 
     public async ValueTask PushRowGradientsAsync(RowBatch batch, CancellationToken cancellationToken = default)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await PushRowGradientsCoreAsync(batch, cancellationToken);
+        }
+        finally
+        {
+            Model.Telemetry.FreshetMetrics.PushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private async ValueTask PushRowGradientsCoreAsync(RowBatch batch, CancellationToken cancellationToken)
     {
         var shards = _shards.Length;
         var training = batch.Tables.Where(t => t.Train).ToList();

@@ -25,8 +25,23 @@ public sealed class TaskEvaluation(TaskKind task, TimeSpan window)
 
     public int Count => _scores.Count;
 
+    private long _windowKey = long.MinValue;
+    private int _windowStart;
+
     public void Add(float score, float label, float baseline, float oracle, long time, ulong? group)
     {
+        var key = Window > TimeSpan.Zero ? time - time % Window.Ticks : 0;
+        if (key > _windowKey)
+        {
+            // A window closed: its AUC goes to the Freshet.Training meter.
+            if (_windowKey != long.MinValue && Count - _windowStart > 1)
+            {
+                var auc = Auc.Compute(CollectionsMarshal.AsSpan(_scores)[_windowStart..], CollectionsMarshal.AsSpan(_labels)[_windowStart..]);
+                if (double.IsFinite(auc)) Telemetry.FreshetMetrics.WindowAuc.Record(auc, new KeyValuePair<string, object?>("task", Task == TaskKind.Ctr ? "ctr" : "cvr"));
+            }
+            _windowKey = key;
+            _windowStart = Count;
+        }
         _scores.Add(score);
         _labels.Add(label);
         _baseline.Add(baseline);

@@ -128,7 +128,9 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
             Interlocked.Increment(ref _applied);
             lock (_freshness)
             {
-                _freshness.Enqueue((DateTime.UtcNow - delta.SnapshotUtc).TotalMilliseconds);
+                var freshness = (DateTime.UtcNow - delta.SnapshotUtc).TotalMilliseconds;
+                _freshness.Enqueue(freshness);
+                Telemetry.FreshetMetrics.Freshness.Record(freshness, new KeyValuePair<string, object?>("model", Model));
                 while (_freshness.Count > 1000) _freshness.Dequeue();
             }
             return DeltaOutcome.Applied;

@@ -195,6 +195,7 @@ public sealed class StreamingTrainer
         if (_scores.Length < n) _scores = new float[n];
         float trainedLoss;
         await Gate.EnterStepAsync(cancellationToken);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             _step.StepNumber = Gate.Steps + 1;
@@ -204,6 +205,9 @@ public sealed class StreamingTrainer
         {
             Gate.ExitStep();
         }
+        var taskTag = new KeyValuePair<string, object?>("task", task == TaskKind.Ctr ? "ctr" : "cvr");
+        Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag);
+        Telemetry.FreshetMetrics.SamplesTrained.Add(n, taskTag);
 
         // The batch was scored before its update; the baseline likewise scores before counting it.
         for (var i = 0; i < n; i++)
