@@ -18,5 +18,10 @@ if [ -z "${FRESHET_AZURITE:-}" ] && [ ! -x "$azurite" ]; then
   npm install --prefix .tools/azurite --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null
 fi
 export FRESHET_REQUIRE_AZURITE=1
+# The Bicep CLI (its NuGet package) for the infrastructure tests.
+dotnet restore build/bicep/bicep.proj --nologo -v quiet
+FRESHET_BICEP="$(dotnet msbuild build/bicep/bicep.proj -getProperty:NuGetPackageRoot -nologo)azure.bicep.commandline.linux-x64/0.49.2/tools/bicep"
+chmod +x "$FRESHET_BICEP" 2>/dev/null || true
+export FRESHET_BICEP
 dotnet build Orleans.sln -c Release --nologo -v quiet
 dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
