@@ -44,6 +44,21 @@ public static class FreshetSilo
             });
             switch (options.Profile)
             {
+                case "azure":
+                    silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                    silo.AddFreshetAzure(new AzureSettings
+                    {
+                        BlobEndpoint = new Uri(options.BlobEndpoint!),
+                        TableEndpoint = new Uri(options.TableEndpoint!),
+                        EventHubsNamespace = options.EventHubsNamespace!,
+                        StreamsHub = options.StreamsHub,
+                        Credential = new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions
+                        {
+                            ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+                            WorkloadIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+                        }),
+                    }, SiloRoles.Parse(options.Roles));
+                    break;
                 case "azurite":
                     silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
                     silo.AddFreshetAzureStorage(new AzureStorageSettings { ConnectionString = options.StorageConnectionString ?? AzuriteConnectionString }, SiloRoles.Parse(options.Roles));

@@ -42,6 +42,21 @@ public sealed class SiloOptions
     /// <summary>Local profile: the silo port of the first silo of a localhost cluster of several silos (null: this silo is the first).</summary>
     public int? PrimarySiloPort { get; set; }
 
+    /// <summary>Azure profile: the storage account's blob endpoint (deployment output <c>blobEndpoint</c>).</summary>
+    public string? BlobEndpoint { get; set; }
+
+    /// <summary>Azure profile: the storage account's table endpoint (deployment output <c>tableEndpoint</c>).</summary>
+    public string? TableEndpoint { get; set; }
+
+    /// <summary>Azure profile: the fully qualified Event Hubs namespace (deployment output <c>eventHubsNamespace</c>).</summary>
+    public string? EventHubsNamespace { get; set; }
+
+    /// <summary>Azure profile: the Event Hub behind the Orleans streams.</summary>
+    public string StreamsHub { get; set; } = "weights";
+
+    /// <summary>Azure profile: client id of the user-assigned managed identity (deployment output <c>identityClientId</c>); empty uses the environment's default credential.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
     /// <summary>Also write metrics and traces to the console (OTLP export is on whenever <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).</summary>
     public bool ConsoleTelemetry { get; set; }
 

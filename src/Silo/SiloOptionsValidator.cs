@@ -5,7 +5,7 @@ namespace Freshet.Silo;
 /// <summary>Fails the start with a message that names the configuration key and what it must be.</summary>
 public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
 {
-    private static readonly string[] Profiles = ["local", "azurite"];
+    private static readonly string[] Profiles = ["local", "azurite", "azure"];
 
     public ValidateOptionsResult Validate(string? name, SiloOptions o)
     {
@@ -30,6 +30,34 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (o.Profile == "local" && string.IsNullOrWhiteSpace(o.CheckpointDirectory)) errors.Add($"{SiloOptions.Section}:CheckpointDirectory: the local profile needs a folder for checkpoints");
         if (o.Profile == "azurite" && !System.Net.IPAddress.TryParse(o.AdvertisedAddress, out _)) errors.Add($"{SiloOptions.Section}:AdvertisedAddress: '{o.AdvertisedAddress}' is not an IP address");
         if (o.Profile == "azurite" && o.StorageConnectionString is { } cs && !cs.Contains('=', StringComparison.Ordinal)) errors.Add($"{SiloOptions.Section}:StorageConnectionString: not a connection string (expected key=value pairs, e.g. UseDevelopmentStorage=true)");
+        if (o.Profile == "azure")
+        {
+            if (!System.Net.IPAddress.TryParse(o.AdvertisedAddress, out _)) errors.Add($"{SiloOptions.Section}:AdvertisedAddress: '{o.AdvertisedAddress}' is not an IP address (on AKS, the pod IP)");
+            Endpoint(o.BlobEndpoint, "BlobEndpoint", "https://ACCOUNT.blob.core.windows.net/", "blobEndpoint", errors);
+            Endpoint(o.TableEndpoint, "TableEndpoint", "https://ACCOUNT.table.core.windows.net/", "tableEndpoint", errors);
+            if (string.IsNullOrWhiteSpace(o.EventHubsNamespace))
+            {
+                errors.Add($"{SiloOptions.Section}:EventHubsNamespace: the azure profile needs the fully qualified Event Hubs namespace, e.g. NAME.servicebus.windows.net (deployment output eventHubsNamespace)");
+            }
+            else if (Uri.CheckHostName(o.EventHubsNamespace) != UriHostNameType.Dns || !o.EventHubsNamespace.Contains('.', StringComparison.Ordinal))
+            {
+                errors.Add($"{SiloOptions.Section}:EventHubsNamespace: '{o.EventHubsNamespace}' is not a host name; give the fully qualified namespace, e.g. NAME.servicebus.windows.net");
+            }
+            if (string.IsNullOrWhiteSpace(o.StreamsHub)) errors.Add($"{SiloOptions.Section}:StreamsHub: must name the Event Hub behind the streams");
+            if (!string.IsNullOrWhiteSpace(o.StorageConnectionString)) errors.Add($"{SiloOptions.Section}:StorageConnectionString: the azure profile uses endpoints and a managed identity, no connection strings (keys); remove it");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Endpoint(string? value, string key, string example, string output, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{SiloOptions.Section}:{key}: the azure profile needs it, e.g. {example} (deployment output {output})");
+        }
+        else if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+        {
+            errors.Add($"{SiloOptions.Section}:{key}: '{value}' is not an https URI, e.g. {example}");
+        }
     }
 }

@@ -119,6 +119,9 @@ public class ServingCommandTests
         var nobody = await CliRunner.RunAsync("status", "--model", "m", "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(2, nobody.ExitCode);
         Assert.Contains("cannot reach the cluster", nobody.Error);
+        var azure = await CliRunner.RunAsync("silo", "--profile", "azure");
+        Assert.Equal(2, azure.ExitCode);
+        Assert.Contains("Freshet:Silo:BlobEndpoint: the azure profile needs it", azure.Error);
         var interval = await CliRunner.RunAsync("bench", "freshness", "--interval", "soon");
         Assert.Equal(2, interval.ExitCode);
         Assert.Contains("--interval: 'soon' is not a duration", interval.Error);

@@ -52,6 +52,28 @@ public class SiloHostTests
     }
 
     [Fact]
+    public void The_azure_profile_fails_at_start_naming_each_missing_or_bad_endpoint()
+    {
+        var missing = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder(["--Freshet:Silo:Profile=azure", "--Freshet:Silo:BlobEndpoint=https://acct.blob.core.windows.net/"]));
+        Assert.DoesNotContain(missing.Failures, f => f.Contains("BlobEndpoint", StringComparison.Ordinal));
+        Assert.Contains(missing.Failures, f => f.StartsWith("Freshet:Silo:TableEndpoint: the azure profile needs it", StringComparison.Ordinal));
+        Assert.Contains(missing.Failures, f => f.StartsWith("Freshet:Silo:EventHubsNamespace: the azure profile needs", StringComparison.Ordinal));
+
+        var bad = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
+        {
+            o.Profile = "azure";
+            o.BlobEndpoint = "http://acct.blob.core.windows.net/";
+            o.TableEndpoint = "https://acct.table.core.windows.net/";
+            o.EventHubsNamespace = "not a host";
+            o.StorageConnectionString = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=secret";
+        }));
+        Assert.Contains(bad.Failures, f => f.StartsWith("Freshet:Silo:BlobEndpoint: 'http://acct.blob.core.windows.net/' is not an https URI", StringComparison.Ordinal));
+        Assert.Contains(bad.Failures, f => f.StartsWith("Freshet:Silo:EventHubsNamespace: 'not a host' is not a host name", StringComparison.Ordinal));
+        Assert.Contains(bad.Failures, f => f.StartsWith("Freshet:Silo:StorageConnectionString: the azure profile uses endpoints and a managed identity", StringComparison.Ordinal));
+        Assert.DoesNotContain(bad.Failures, f => f.Contains("secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Telemetry_exports_only_when_asked()
     {
         using var quiet = FreshetSilo.CreateBuilder([]).Build();

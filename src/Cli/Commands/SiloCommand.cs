@@ -10,7 +10,7 @@ public static class SiloCommand
 {
     public static Command Build(CliContext cli)
     {
-        var profile = new Option<string>("--profile") { Description = "local: localhost clustering, memory streams, checkpoints in a folder", DefaultValueFactory = _ => "local" };
+        var profile = new Option<string>("--profile") { Description = "local: localhost clustering, memory streams, checkpoints in a folder; azurite: Azure Storage by connection string (the emulator); azure: storage and Event Hubs by endpoint with a managed identity (Freshet:Silo:BlobEndpoint, TableEndpoint, EventHubsNamespace)", DefaultValueFactory = _ => "local" };
         var siloPort = new Option<int?>("--silo-port") { Description = "Silo-to-silo port (default 11111)" };
         var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (default 30000)" };
         var checkpoints = new Option<string?>("--checkpoints") { Description = "Folder of full checkpoints (local profile; default ./checkpoints)" };

@@ -68,6 +68,32 @@ public static class FreshetSiloBuilderExtensions
         return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(settings.ConnectionString, settings.CheckpointContainer)), roles);
     }
 
+    /// <summary>
+    /// The azure profile's providers: the same services as the azurite profile's, reached by endpoint URI
+    /// with a token credential (managed identity; no keys), and Orleans streams on an Event Hub.
+    /// </summary>
+    public static ISiloBuilder AddFreshetAzure(this ISiloBuilder silo, AzureSettings azure, SiloRoles? roles = null)
+    {
+        var settings = new AzureStorageSettings { Credential = azure.Credential, BlobEndpoint = azure.BlobEndpoint };
+        silo.UseAzureStorageClustering(o =>
+        {
+            o.TableServiceClient = new TableServiceClient(azure.TableEndpoint, azure.Credential);
+            o.TableName = settings.ClusteringTable;
+        });
+        silo.AddFreshetAzureGrainState(settings);
+        silo.AddEventHubStreams(FreshetNames.StreamProvider, c =>
+        {
+            c.ConfigureEventHub(ob => ob.Configure(o => o.ConfigureEventHubConnection(azure.EventHubsNamespace, azure.StreamsHub, azure.ConsumerGroup, azure.Credential)));
+            c.UseAzureTableCheckpointer(ob => ob.Configure(o =>
+            {
+                o.TableServiceClient = new TableServiceClient(azure.TableEndpoint, azure.Credential);
+                o.TableName = "freshetcheckpoints";
+                o.PersistInterval = TimeSpan.FromSeconds(10);
+            }));
+        });
+        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobServiceClient(azure.BlobEndpoint, azure.Credential).GetBlobContainerClient(settings.CheckpointContainer)), roles);
+    }
+
     /// <summary>Grain state (jobs, the changing and dense tiers, stream subscriptions) in Azure Blob storage, with Orleans's binary serializer.</summary>
     public static ISiloBuilder AddFreshetAzureGrainState(this ISiloBuilder silo, AzureStorageSettings settings)
     {
@@ -75,7 +101,9 @@ public static class FreshetSiloBuilderExtensions
         {
             silo.AddAzureBlobGrainStorage(name, (OptionsBuilder<AzureBlobStorageOptions> ob) => ob.Configure<IServiceProvider>((o, sp) =>
             {
-                o.BlobServiceClient = new BlobServiceClient(settings.ConnectionString);
+                o.BlobServiceClient = settings.Credential is { } credential && settings.BlobEndpoint is { } endpoint
+                    ? new BlobServiceClient(endpoint, credential)
+                    : new BlobServiceClient(settings.ConnectionString);
                 o.ContainerName = settings.StateContainer;
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>());
             }));
