@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Freshet.Grains.Placement;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -56,6 +57,7 @@ public static class FreshetSiloBuilderExtensions
             o.TableName = settings.ClusteringTable;
         });
         silo.AddFreshetAzureGrainState(settings);
+        silo.Services.AddSingleton(WeightChunking.AzureQueue);
         silo.AddAzureQueueStreams(FreshetNames.StreamProvider, c =>
         {
             c.ConfigureAzureQueue(ob => ob.Configure(o =>
@@ -124,6 +126,7 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddSingleton(checkpoints);
         roles ??= SiloRoles.Both;
         silo.Services.AddSingleton(roles);
+        silo.Services.TryAddSingleton(WeightChunking.Large);
         silo.Services.AddSingleton<ServingRegistry>();
         silo.Services.AddSingleton<ServingScorer>();
         // Roles travel as silo metadata: training grains are placed on training silos, scoring finds serving silos.

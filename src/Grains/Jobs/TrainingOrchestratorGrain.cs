@@ -29,6 +29,7 @@ namespace Freshet.Grains.Jobs;
 public sealed partial class TrainingOrchestratorGrain(
     IGrainFactory grains,
     ICheckpointStore checkpoints,
+    Hosting.WeightChunking chunking,
     [PersistentState("job", FreshetNames.GrainStorage)] IPersistentState<OrchestratorState> state,
     ILogger<TrainingOrchestratorGrain> logger) : Grain, ITrainingOrchestratorGrain
 {
@@ -163,7 +164,7 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             await file.WriteAsync(encoded);
         }
-        var chunks = WeightDelta.Chunk(encoded);
+        var chunks = WeightDelta.Chunk(encoded, chunking.MaxChunkBytes);
         var stream = WeightsStream(spec.Served);
         for (var i = 0; i < chunks.Count; i++)
         {

@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Freshet.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace Freshet.Integration.Tests;
+
+/// <summary>
+/// A real cluster of silo processes on loopback with the azurite profile (one training, two serving),
+/// driven and scored by separate command-line processes; a serving silo is killed and replaced.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper output) : IDisposable
+{
+    private readonly string _cluster = "ms-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ConcurrentBag<Process> _processes = [];
+    private static string Cli => Path.Combine(TestData.RepositoryRoot, "src", "Cli", "bin", "Release", "net10.0", "freshet.dll");
+
+    private ProcessStartInfo Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestData.RepositoryRoot };
+        start.ArgumentList.Add(Cli);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["Freshet__Silo__StorageConnectionString"] = azurite.ConnectionString;
+        start.Environment["Freshet__Silo__ClusterId"] = _cluster;
+        start.Environment["Freshet__Client__Profile"] = "azurite";
+        start.Environment["Freshet__Client__StorageConnectionString"] = azurite.ConnectionString;
+        start.Environment["Freshet__Client__ClusterId"] = _cluster;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        return start;
+    }
+
+    private Process Silo(string roles)
+    {
+        var p = Process.Start(Start("silo", "--profile", "azurite", "--roles", roles, "--silo-port", FreePort().ToString(), "--gateway-port", FreePort().ToString()))!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _processes.Add(p);
+        return p;
+    }
+
+    private async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
+    {
+        using var p = Process.Start(Start(args))!;
+        _processes.Add(p);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.WaitForExitAsync(timeout.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private static JsonNode Json(string stdout) => JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+
+    [AzuriteFact]
+    public async Task Three_silo_processes_serve_a_client_process_and_a_replaced_serving_silo_catches_up()
+    {
+        Assert.True(File.Exists(Cli), $"{Cli} is missing: build the solution first (./test.sh does)");
+        Silo("training");
+        var serving1 = Silo("serving");
+        Silo("serving");
+
+        // A client in this process only watches (membership, replica status); the work goes through freshet processes.
+        var b = Host.CreateApplicationBuilder();
+        b.Logging.SetMinimumLevel(LogLevel.Warning);
+        b.AddFreshetClient(o =>
+        {
+            o.Profile = "azurite";
+            o.StorageConnectionString = azurite.ConnectionString;
+            o.ClusterId = _cluster;
+            o.ConnectTimeout = TimeSpan.FromMinutes(1);
+        });
+        using var host = b.Build();
+        await host.StartAsync();
+        var watch = host.Services.GetRequiredService<FreshetClient>();
+        await WaitAsync(async () => (await watch.GetSilosAsync()).Count == 3, "three silos are active", TimeSpan.FromMinutes(2));
+
+        const string model = "multi";
+        var schema = Path.Combine(TestData.RepositoryRoot, "schemas", "synthetic.json");
+        var start = await RunAsync("start", "--profile", "azurite", "--model", model, "--schema", schema, "--publish-interval", "1s", "--shards", "2", "--json");
+        Assert.True(start.Code == 0, start.Error);
+        var replay = await RunAsync("replay", "--job", $"{model}-main", "--schema", schema, "--data", "synthetic", "--samples", "20000", "--no-end");
+        Assert.True(replay.Code == 0, replay.Error);
+
+        ModelStatus status = null!;
+        // Deltas 3 and on reach the replicas on the weights stream (Azure queues), not only from the store at load.
+        await WaitAsync(async () => (status = await watch.GetStatusAsync(model)).Replicas.Count(r => r.DeltaSequence >= 3 && r.Applied >= 2) == 2, "both serving silos apply streamed deltas", TimeSpan.FromMinutes(2));
+        Assert.Equal(2, status.Silos.Count(s => s.Roles?.Serving == true));
+        Assert.DoesNotContain(status.Silos, s => s.Roles?.Training == true && s.Replica is not null);
+
+        const string row = "user=u1,item=i1,category=c3,device=d1,price=12.5";
+        var scored = await RunAsync("score", "--profile", "azurite", "--model", model, "--row", row, "--json");
+        Assert.True(scored.Code == 0, scored.Error);
+        var prediction = Json(scored.Out)["predictions"]![0]!;
+        Assert.True((long)prediction["deltaSequence"]! >= 1);
+
+        // A serving silo dies: scoring goes on from the other one.
+        serving1.Kill(entireProcessTree: true);
+        await serving1.WaitForExitAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var after = await RunAsync("score", "--profile", "azurite", "--model", model, "--row", row, "--json");
+            Assert.True(after.Code == 0, after.Error);
+        }
+
+        // A replacement joins, loads the checkpoint and the retained deltas, and serves the version the other serves.
+        var clock = Stopwatch.StartNew();
+        var replacement = Silo("serving");
+        var survivors = status.Silos.Where(s => s.Roles?.Serving == true).Select(s => s.Silo).ToHashSet();
+        await WaitAsync(async () =>
+        {
+            var polled = Stopwatch.StartNew();
+            status = await watch.GetStatusAsync(model);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1}s ({polled.ElapsedMilliseconds} ms): " + string.Join("; ", status.Silos.Select(s => $"{s.Silo} {(s.Roles?.Serving == true ? "serving" : "training")} {s.Replica?.ModelVersion}.{s.Replica?.DeltaSequence} {s.Error}")));
+            var fresh = status.Silos.FirstOrDefault(s => s.Roles?.Serving == true && !survivors.Contains(s.Silo) && s.Replica is not null);
+            var other = status.Replicas.Where(r => fresh is null || r.Silo != fresh.Silo).Select(r => r.ModelVersion).FirstOrDefault();
+            return fresh?.Replica is { } r && r.ModelVersion == other && r.DeltaSequence >= 3;
+        }, "the replacement serves the same version", TimeSpan.FromMinutes(2));
+        output.WriteLine($"replacement serving silo: {clock.Elapsed.TotalSeconds:F1} s from process start to serving (checkpoint + retained deltas)");
+        var stop = await RunAsync("stop", "--profile", "azurite", "--model", model);
+        Assert.True(stop.Code == 0, stop.Error);
+        await host.StopAsync();
+        Assert.False(replacement.HasExited);
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Exception e) when (e is Orleans.Runtime.SiloUnavailableException or TimeoutException or Orleans.Runtime.OrleansMessageRejectionException)
+            {
+                // the cluster is still forming or a silo just went away: ask again
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            await Task.Delay(200);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        // Every process this test started, by its id.
+        foreach (var p in _processes)
+        {
+            try
+            {
+                if (!p.HasExited) p.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // never started or already reaped
+            }
+            p.Dispose();
+        }
+    }
+}
