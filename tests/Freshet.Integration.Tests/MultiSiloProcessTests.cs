@@ -138,7 +138,7 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
             {
                 if (await condition()) return;
             }
-            catch (Exception e) when (e is Orleans.Runtime.SiloUnavailableException or TimeoutException or Orleans.Runtime.OrleansMessageRejectionException)
+            catch (Exception e) when (e is Orleans.Runtime.OrleansException or TimeoutException)
             {
                 // the cluster is still forming or a silo just went away: ask again
             }
