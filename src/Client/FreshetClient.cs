@@ -12,6 +12,7 @@ namespace Freshet.Client;
 /// </summary>
 public sealed class FreshetClient(IClusterClient cluster)
 {
+
     /// <summary>The Orleans client underneath, for producers (e.g. publishing samples).</summary>
     public IClusterClient Cluster => cluster;
 
@@ -48,8 +49,44 @@ public sealed class FreshetClient(IClusterClient cluster)
                 if (value is null) throw new ScoringRequestException($"model '{model}': row {r}: field '{field}' has no value (leave the field out for a missing value)");
             }
         }
-        return await cluster.GetGrain<IScoringGrain>(0).ScoreAsync(new ScoreRequest { Model = model, Rows = rows });
+        var request = new ScoreRequest { Model = model, Rows = rows };
+        return await RetryAsync(() => cluster.GetGrain<IScoringGrain>(0).ScoreAsync(request));
     }
+
+    /// <summary>
+    /// How long a scoring call keeps trying while the cluster changes (default 30 s). A silo that dies
+    /// stays in the membership until the others declare it dead (a few missed probes); until then a call
+    /// routed through it fails and is sent again. Zero: no retry.
+    /// </summary>
+    public TimeSpan ScoringRetryLimit { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The retry policy of scoring calls: a call that failed because a silo or gateway went away (its
+    /// process died, the cluster is changing) is sent again with a growing pause (0.2 s doubling up to 2 s)
+    /// until <see cref="ScoringRetryLimit"/> has passed; request errors (<see cref="ScoringRequestException"/>)
+    /// are never retried.
+    /// </summary>
+    private async Task<T> RetryAsync<T>(Func<Task<T>> call)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (IsTransient(e) && started.Elapsed + pause < ScoringRetryLimit)
+            {
+                await Task.Delay(pause);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    /// <summary>Failures of the cluster's plumbing (a silo or gateway gone), not of the request.</summary>
+    private static bool IsTransient(Exception e) =>
+        e is SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException;
 
     /// <inheritdoc cref="ScoreAsync(string, IReadOnlyList{ScoreRow})"/>
     public Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IEnumerable<IReadOnlyDictionary<string, string>> rows) =>
@@ -60,7 +97,7 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// replays and experiments that read a log through the same featurizer as training.
     /// </summary>
     public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples) =>
-        cluster.GetGrain<IScoringGrain>(0).ScoreSamplesAsync(model, samples);
+        RetryAsync(() => cluster.GetGrain<IScoringGrain>(0).ScoreSamplesAsync(model, samples));
 
     /// <summary>Runs every schedule of a deployment on a manual clock that is due at <paramref name="now"/> (replays drive their own time).</summary>
     public Task<IReadOnlyList<DeploymentEvent>> TickAsync(string model, DateTime now) => Deployment(model).TickAsync(now);

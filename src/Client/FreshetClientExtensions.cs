@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans;
 using Orleans.Hosting;
 
 namespace Freshet.Client;
@@ -63,7 +64,7 @@ public static class FreshetClientExtensions
                 return true;
             });
         });
-        builder.Services.AddSingleton<FreshetClient>();
+        builder.Services.AddSingleton(sp => new FreshetClient(sp.GetRequiredService<IClusterClient>()) { ScoringRetryLimit = options.ScoringRetryLimit });
         return builder;
     }
 }

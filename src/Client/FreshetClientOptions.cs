@@ -19,5 +19,8 @@ public sealed class FreshetClientOptions
     /// <summary>How long to keep trying to reach a gateway at start before giving up.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long a scoring call keeps retrying while a silo or gateway it went through is going away.</summary>
+    public TimeSpan ScoringRetryLimit { get; set; } = TimeSpan.FromSeconds(30);
+
     public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
 }

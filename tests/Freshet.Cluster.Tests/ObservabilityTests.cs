@@ -27,7 +27,7 @@ public class ObservabilityTests
             // Other tests run in this process: count only this model's measurements where an instrument names a model.
             foreach (var t in tags)
             {
-                if (t.Key == "model" && (string?)t.Value is { } m && m != model && m != $"{model}-b") return;
+                if (t.Key == "model" && (string?)t.Value != model && (string?)t.Value != $"{model}-b") return;
             }
             values.AddOrUpdate(instrument.Name, value, (_, v) => v + value);
             counts.AddOrUpdate(instrument.Name, 1, (_, c) => c + 1);

@@ -105,8 +105,10 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         await serving1.WaitForExitAsync();
         for (var i = 0; i < 3; i++)
         {
+            var timed = Stopwatch.StartNew();
             var after = await RunAsync("score", "--profile", "azurite", "--model", model, "--row", row, "--json");
             Assert.True(after.Code == 0, after.Error);
+            output.WriteLine($"score {i + 1} after the kill: {timed.Elapsed.TotalSeconds:F1} s (process start, connect, retries while the dead silo is still listed)");
         }
 
         // A replacement joins, loads the checkpoint and the retained deltas, and serves the version the other serves.

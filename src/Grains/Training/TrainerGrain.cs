@@ -128,7 +128,7 @@ public sealed partial class TrainerGrain(
         _cvr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
         _store?.Dispose();
         _store = new ClusterParameterStore(grains, schema, spec.Model, job, Key, spec.Shards, soleTrainer: spec.Trainers == 1);
-        _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Strategy = strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window });
+        _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Strategy = strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window, Model = spec.Model });
         // Step numbers go on from where this trainer left off, so a checkpoint's step counters stay monotonic.
         var dense = await grains.GetGrain<IDenseGrain>(spec.Model).GetStatusAsync();
         var shards = await Task.WhenAll(Enumerable.Range(0, spec.Shards).Select(s => grains.GetGrain<IEmbeddingShardGrain>($"{spec.Model}/{s}").GetStatusAsync()));

@@ -206,8 +206,9 @@ public sealed class StreamingTrainer
             Gate.ExitStep();
         }
         var taskTag = new KeyValuePair<string, object?>("task", task == TaskKind.Ctr ? "ctr" : "cvr");
-        Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag);
-        Telemetry.FreshetMetrics.SamplesTrained.Add(n, taskTag);
+        var modelTag = new KeyValuePair<string, object?>("model", _options.Model);
+        Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag, modelTag);
+        Telemetry.FreshetMetrics.SamplesTrained.Add(n, taskTag, modelTag);
 
         // The batch was scored before its update; the baseline likewise scores before counting it.
         for (var i = 0; i < n; i++)

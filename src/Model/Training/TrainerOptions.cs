@@ -5,6 +5,9 @@ public sealed class TrainerOptions
 {
     public Strategy Strategy { get; set; } = Strategy.All;
 
+    /// <summary>The model trained, as the <c>model</c> tag of the trainer's metrics (null: untagged).</summary>
+    public string? Model { get; set; }
+
     /// <summary>Samples per CTR step; null takes the schema's <c>model.batchSize</c>.</summary>
     public int? BatchSize { get; set; }
 
