@@ -28,8 +28,13 @@ public static class FreshetClientExtensions
         {
             throw new ArgumentException($"{FreshetClientOptions.Section}:Profile: '{options.Profile}' is not a profile; use local or azurite");
         }
+        var tls = options.TlsCertificate is { Length: > 0 } path
+            ? (Certificate: FreshetTls.Load(path, options.TlsCertificateKey, options.TlsCertificatePassword, $"{FreshetClientOptions.Section}:TlsCertificate"),
+               Trusted: FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{FreshetClientOptions.Section}:TlsTrustedThumbprints"))
+            : default;
         builder.UseOrleansClient(client =>
         {
+            if (tls.Certificate is { } certificate) client.UseTls(certificate, o => FreshetTls.Configure(o, certificate, tls.Trusted));
             if (options.Profile == "azurite")
             {
                 var cs = options.StorageConnectionString;

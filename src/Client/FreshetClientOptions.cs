@@ -22,5 +22,17 @@ public sealed class FreshetClientOptions
     /// <summary>How long a scoring call keeps retrying while a silo or gateway it went through is going away.</summary>
     public TimeSpan ScoringRetryLimit { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>TLS to the gateways (mutual): this client's certificate, a .pfx/.p12 or PEM file with its private key; empty: plain TCP.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/> when it is not in the same file.</summary>
+    public string? TlsCertificateKey { get; set; }
+
+    /// <summary>The password of a .pfx/.p12 <see cref="TlsCertificate"/> (give it by environment variable, never in a file).</summary>
+    public string? TlsCertificatePassword { get; set; }
+
+    /// <summary>Silo certificates trusted besides this client's own (thumbprints, SHA-1 or SHA-256, comma-separated).</summary>
+    public string? TlsTrustedThumbprints { get; set; }
+
     public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
 }

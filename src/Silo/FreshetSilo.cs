@@ -37,6 +37,12 @@ public static class FreshetSilo
         builder.UseOrleans(silo =>
         {
             silo.AddActivityPropagation();
+            if (!string.IsNullOrWhiteSpace(options.TlsCertificate))
+            {
+                var certificate = Client.FreshetTls.Load(options.TlsCertificate, options.TlsCertificateKey, options.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
+                var trusted = Client.FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints");
+                silo.UseTls(certificate, o => Client.FreshetTls.Configure(o, certificate, trusted));
+            }
             silo.Configure<ClusterOptions>(c =>
             {
                 c.ClusterId = options.ClusterId;

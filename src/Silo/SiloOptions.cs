@@ -60,6 +60,22 @@ public sealed class SiloOptions
     /// <summary>Also write metrics and traces to the console (OTLP export is on whenever <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).</summary>
     public bool ConsoleTelemetry { get; set; }
 
+    /// <summary>
+    /// TLS between silos and from clients (mutual): this silo's certificate, a .pfx/.p12 or PEM file with its
+    /// private key; empty: plain TCP. Peers and clients must present a pinned certificate: the same one, or one
+    /// in <see cref="TlsTrustedThumbprints"/>.
+    /// </summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/> when it is not in the same file.</summary>
+    public string? TlsCertificateKey { get; set; }
+
+    /// <summary>The password of a .pfx/.p12 <see cref="TlsCertificate"/> (by environment variable, <c>Freshet__Silo__TlsCertificatePassword</c>).</summary>
+    public string? TlsCertificatePassword { get; set; }
+
+    /// <summary>Certificates trusted besides this silo's own: clients' and, during a rotation, the next one (thumbprints, comma-separated).</summary>
+    public string? TlsTrustedThumbprints { get; set; }
+
     /// <summary>Local profile: keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
     public string? StateDirectory { get; set; }
 }

@@ -46,6 +46,25 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
             if (string.IsNullOrWhiteSpace(o.StreamsHub)) errors.Add($"{SiloOptions.Section}:StreamsHub: must name the Event Hub behind the streams");
             if (!string.IsNullOrWhiteSpace(o.StorageConnectionString)) errors.Add($"{SiloOptions.Section}:StorageConnectionString: the azure profile uses endpoints and a managed identity, no connection strings (keys); remove it");
         }
+        if (!string.IsNullOrWhiteSpace(o.TlsCertificate))
+        {
+            try
+            {
+                using var _ = Client.FreshetTls.Load(o.TlsCertificate, o.TlsCertificateKey, o.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+        try
+        {
+            Client.FreshetTls.ParseThumbprints(o.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints");
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
