@@ -107,3 +107,5 @@ output tableEndpoint string = storage.outputs.tableEndpoint
 output eventHubsNamespace string = eventHubs.outputs.fullyQualifiedNamespace
 output registryLoginServer string = registry.outputs.loginServer
 output aksName string = aks.outputs.name
+// Not a secret: ingestion is by the identity (local auth is off); the silos take it as APPLICATIONINSIGHTS_CONNECTION_STRING.
+output appInsightsConnectionString string = monitoring.outputs.connectionString

@@ -1,3 +1,4 @@
+using Freshet.Admin;
 using Freshet.Deployments;
 using Freshet.Jobs;
 using Freshet.Serving;
@@ -33,22 +34,7 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// a value of the wrong type, more than <see cref="ScoreRequest.MaxRows"/> rows (the message names the row and field).</exception>
     public async Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IReadOnlyList<ScoreRow> rows)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        if (string.IsNullOrWhiteSpace(model)) throw new ScoringRequestException("model: name the model to score with");
-        if (rows.Count == 0) throw new ScoringRequestException($"model '{model}': no rows to score");
-        if (rows.Count > ScoreRequest.MaxRows)
-        {
-            throw new ScoringRequestException($"model '{model}': {rows.Count} rows in one call; at most {ScoreRequest.MaxRows} are scored per call: split the batch");
-        }
-        for (var r = 0; r < rows.Count; r++)
-        {
-            if (rows[r]?.Values is null) throw new ScoringRequestException($"model '{model}': row {r} is empty");
-            foreach (var (field, value) in rows[r].Values)
-            {
-                if (string.IsNullOrEmpty(field)) throw new ScoringRequestException($"model '{model}': row {r} has a field without a name");
-                if (value is null) throw new ScoringRequestException($"model '{model}': row {r}: field '{field}' has no value (leave the field out for a missing value)");
-            }
-        }
+        ScoreRequest.Validate(model, rows);
         var request = new ScoreRequest { Model = model, Rows = rows };
         return await RetryAsync(() => cluster.GetGrain<IScoringGrain>(0).ScoreAsync(request));
     }
@@ -120,15 +106,55 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// <summary>Creates and starts a bare training job (no deployment schedules; publish and checkpoint through its orchestrator).</summary>
     public async Task<JobStatus> StartJobAsync(string job, JobSpec spec)
     {
-        var orchestrator = cluster.GetGrain<ITrainingOrchestratorGrain>(job);
+        var orchestrator = Job(job);
         var status = await orchestrator.GetStatusAsync();
         if (status.State is JobState.None or JobState.Stopped or JobState.Failed or JobState.Completed) await orchestrator.CreateAsync(spec);
         return await orchestrator.StartAsync();
     }
 
-    public Task<JobStatus> StopJobAsync(string job) => cluster.GetGrain<ITrainingOrchestratorGrain>(job).StopAsync();
+    public Task<JobStatus> StopJobAsync(string job) => Job(job).StopAsync();
 
-    public Task<JobStatus> GetJobStatusAsync(string job) => cluster.GetGrain<ITrainingOrchestratorGrain>(job).GetStatusAsync();
+    public Task<JobStatus> GetJobStatusAsync(string job) => Job(job).GetStatusAsync();
+
+    /// <summary>
+    /// A job's calls: those that change it go through a silo's admin front door (<see cref="IAdminGrain"/>),
+    /// its status straight to its grain.
+    /// </summary>
+    public ITrainingOrchestratorGrain Job(string job)
+    {
+        if (string.IsNullOrWhiteSpace(job)) throw new ArgumentException("job: name the job");
+        return new FrontDoorJob(this, job);
+    }
+
+    /// <summary>A model's deployment: calls that change it go through a silo's admin front door, its status straight to its grain.</summary>
+    public IDeploymentGrain Deployment(string model)
+    {
+        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model: name the model");
+        return new FrontDoorDeployment(this, model);
+    }
+
+    /// <summary>Front doors tried (each on the gateway its key maps to) before an admin call is given up as refused.</summary>
+    public int AdminDoors { get; init; } = 16;
+
+    /// <summary>
+    /// Sends an admin call through a silo's front door. A silo that does not take admin calls refuses, and the
+    /// call goes to another front door key, which the client maps to another gateway; when every door tried
+    /// refused, the last refusal is thrown (connect to a training silo's gateway).
+    /// </summary>
+    internal async Task<T> AdminAsync<T>(Func<IAdminGrain, Task<T>> call)
+    {
+        for (var key = 0; ; key++)
+        {
+            try
+            {
+                return await call(cluster.GetGrain<IAdminGrain>(key));
+            }
+            catch (AdminCallsDisabledException) when (key + 1 < AdminDoors)
+            {
+                // that gateway's silo does not take admin calls: another key goes through another gateway
+            }
+        }
+    }
 
     /// <summary>
     /// A model's status: its mode, the version serving follows, the last publish, the jobs, the
@@ -160,12 +186,6 @@ public sealed class FreshetClient(IClusterClient cluster)
             }
         }));
         return new ModelStatus(model, deployment, silos);
-    }
-
-    private IDeploymentGrain Deployment(string model)
-    {
-        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model: name the model");
-        return cluster.GetGrain<IDeploymentGrain>(model);
     }
 }
 

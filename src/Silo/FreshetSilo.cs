@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Serving;
 using Microsoft.Extensions.Configuration;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Azure.Monitor.OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -18,13 +20,16 @@ public static class FreshetSilo
     /// <summary>The storage emulator on its standard loopback ports: the azurite profile's default, and only its.</summary>
     public const string AzuriteConnectionString = "UseDevelopmentStorage=true";
 
+    /// <summary>Where the azure profile finds its Application Insights resource (the deployment output <c>appInsightsConnectionString</c>).</summary>
+    public const string ApplicationInsightsVariable = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
     /// <summary>
     /// A host running one silo. Options are read from <c>Freshet:Silo</c> and validated before the
     /// silo starts: a bad value stops the start with a message naming its key.
     /// </summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args, Action<SiloOptions>? configure = null)
+    public static WebApplicationBuilder CreateBuilder(string[] args, Action<SiloOptions>? configure = null)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        var builder = WebApplication.CreateBuilder(args);
         var options = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         configure?.Invoke(options);
         var validation = new SiloOptionsValidator().Validate(null, options);
@@ -34,9 +39,12 @@ public static class FreshetSilo
         }
         builder.Services.AddSingleton(Options.Create(options));
         AddTelemetry(builder, options);
+        SiloHttp.Add(builder, options);
         builder.UseOrleans(silo =>
         {
             silo.AddActivityPropagation();
+            silo.Services.AddSingleton(new Grains.Admin.AdminPolicy(options.AdminCalls));
+            if (options.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
             if (!string.IsNullOrWhiteSpace(options.TlsCertificate))
             {
                 var certificate = Client.FreshetTls.Load(options.TlsCertificate, options.TlsCertificateKey, options.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
@@ -58,11 +66,7 @@ public static class FreshetSilo
                         TableEndpoint = new Uri(options.TableEndpoint!),
                         EventHubsNamespace = options.EventHubsNamespace!,
                         StreamsHub = options.StreamsHub,
-                        Credential = new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions
-                        {
-                            ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
-                            WorkloadIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
-                        }),
+                        Credential = AzureCredential(options),
                     }, SiloRoles.Parse(options.Roles));
                     break;
                 case "azurite":
@@ -80,15 +84,25 @@ public static class FreshetSilo
         return builder;
     }
 
+    /// <summary>The azure profile's credential: the silos' managed identity (workload identity on AKS), else the environment's default.</summary>
+    private static Azure.Identity.DefaultAzureCredential AzureCredential(SiloOptions options) => new(new Azure.Identity.DefaultAzureCredentialOptions
+    {
+        ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+        WorkloadIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+    });
+
     /// <summary>
     /// OpenTelemetry for the <c>Freshet.*</c> meters and sources and Orleans' own: exported over OTLP when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, to the console when <see cref="SiloOptions.ConsoleTelemetry"/>;
     /// with neither, nothing is collected beyond the meters themselves.
     /// </summary>
-    private static void AddTelemetry(HostApplicationBuilder builder, SiloOptions options)
+    private static void AddTelemetry(WebApplicationBuilder builder, SiloOptions options)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        if (!otlp && !options.ConsoleTelemetry) return;
+        // Azure Monitor (Application Insights) in the azure profile, by the identity: the connection string only names the resource.
+        var insights = options.Profile == "azure" ? builder.Configuration[ApplicationInsightsVariable] ?? Environment.GetEnvironmentVariable(ApplicationInsightsVariable) : null;
+        var azureMonitor = !string.IsNullOrWhiteSpace(insights);
+        if (!otlp && !options.ConsoleTelemetry && !azureMonitor) return;
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("freshet-silo", serviceInstanceId: $"{Environment.MachineName}:{options.SiloPort}"))
             .WithMetrics(m =>
@@ -96,12 +110,14 @@ public static class FreshetSilo
                 m.AddMeter([.. Model.Telemetry.FreshetMetrics.MeterNames, "Microsoft.Orleans"]);
                 if (otlp) m.AddOtlpExporter();
                 if (options.ConsoleTelemetry) m.AddConsoleExporter();
+                if (azureMonitor) m.AddAzureMonitorMetricExporter(o => o.ConnectionString = insights, AzureCredential(options));
             })
             .WithTracing(t =>
             {
                 t.AddSource("Freshet.*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application");
                 if (otlp) t.AddOtlpExporter();
                 if (options.ConsoleTelemetry) t.AddConsoleExporter();
+                if (azureMonitor) t.AddAzureMonitorTraceExporter(o => o.ConnectionString = insights, AzureCredential(options));
             });
     }
 }

@@ -76,6 +76,22 @@ public sealed class SiloOptions
     /// <summary>Certificates trusted besides this silo's own: clients' and, during a rotation, the next one (thumbprints, comma-separated).</summary>
     public string? TlsTrustedThumbprints { get; set; }
 
+    /// <summary>
+    /// Whether clients may send admin calls (start, stop, mode, checkpoint, rollback, jobs) through this
+    /// silo's gateway; turn it off on serving-only silos that face scoring traffic. Status stays readable.
+    /// </summary>
+    public bool AdminCalls { get; set; } = true;
+
+    /// <summary>
+    /// Port of the silo's HTTP endpoints: <c>/health/startup</c>, <c>/health/ready</c>, <c>/health/live</c>
+    /// (liveness touches no storage) and, with <see cref="Dashboard"/>, <c>/dashboard</c>. Loopback only
+    /// except in the azure profile. Null: no HTTP server.
+    /// </summary>
+    public int? HttpPort { get; set; }
+
+    /// <summary>The Orleans Dashboard at <c>/dashboard</c> on <see cref="HttpPort"/>.</summary>
+    public bool Dashboard { get; set; }
+
     /// <summary>Local profile: keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
     public string? StateDirectory { get; set; }
 }

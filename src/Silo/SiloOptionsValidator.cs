@@ -25,6 +25,12 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (o.SiloPort is < 1 or > 65535) errors.Add($"{SiloOptions.Section}:SiloPort: {o.SiloPort} is not a TCP port (1..65535)");
         if (o.GatewayPort is < 1 or > 65535) errors.Add($"{SiloOptions.Section}:GatewayPort: {o.GatewayPort} is not a TCP port (1..65535)");
         if (o.SiloPort == o.GatewayPort) errors.Add($"{SiloOptions.Section}:GatewayPort: must differ from SiloPort ({o.SiloPort})");
+        if (o.HttpPort is { } http)
+        {
+            if (http is < 1 or > 65535) errors.Add($"{SiloOptions.Section}:HttpPort: {http} is not a TCP port (1..65535)");
+            else if (http == o.SiloPort || http == o.GatewayPort) errors.Add($"{SiloOptions.Section}:HttpPort: must differ from SiloPort and GatewayPort ({o.SiloPort}, {o.GatewayPort})");
+        }
+        if (o.Dashboard && o.HttpPort is null) errors.Add($"{SiloOptions.Section}:Dashboard: the dashboard is served on the HTTP port; set {SiloOptions.Section}:HttpPort too");
         if (string.IsNullOrWhiteSpace(o.ClusterId)) errors.Add($"{SiloOptions.Section}:ClusterId: must not be empty");
         if (string.IsNullOrWhiteSpace(o.ServiceId)) errors.Add($"{SiloOptions.Section}:ServiceId: must not be empty");
         if (o.Profile == "local" && string.IsNullOrWhiteSpace(o.CheckpointDirectory)) errors.Add($"{SiloOptions.Section}:CheckpointDirectory: the local profile needs a folder for checkpoints");

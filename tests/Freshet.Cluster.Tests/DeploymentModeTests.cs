@@ -29,7 +29,7 @@ public class DeploymentModeTests
         public ClusterHarness H { get; } = h;
         public FeatureSchema Schema { get; } = schema;
         public string Model { get; } = model;
-        public IDeploymentGrain Deployment => H.Client.GetGrain<IDeploymentGrain>(Model);
+        public IDeploymentGrain Deployment => new Freshet.Client.FreshetClient(H.Client).Deployment(Model);
         public DeploymentSpec Spec => new() { Model = Model, SchemaJson = Schema.Json, Shards = 2, PublishInterval = TimeSpan.FromMinutes(1), PromotionEvery = TimeSpan.FromHours(2), DailyCheckpointAt = TimeSpan.FromHours(2), Clock = ClockKind.Manual };
         public ITrainingOrchestratorGrain A => H.Job(Spec.MainJob);
         public ITrainingOrchestratorGrain B => H.Job(Spec.PromotionJob);

@@ -33,7 +33,7 @@ public class FailoverTests
         var doomed = h.Cluster.Silos[1];
         var shards = Enumerable.Range(0, Shards).Select(s => h.Client.GetGrain<IEmbeddingShardGrain>($"{Model}/{s}")).ToList();
         foreach (var s in shards) await MoveAsync(h, s, doomed.SiloAddress);
-        await MoveAsync(h, job, primary);
+        await MoveAsync(h, h.Client.GetGrain<ITrainingOrchestratorGrain>(JobName), primary);
         await MoveAsync(h, h.Client.GetGrain<ITrainerGrain>($"{JobName}/0"), primary);
         await MoveAsync(h, h.Client.GetGrain<IDenseGrain>(Model), primary);
 

@@ -38,7 +38,7 @@ public class ObservabilityTests
 
         await using var h = await ClusterHarness.StartAsync();
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
-        var deployment = h.Client.GetGrain<IDeploymentGrain>(model);
+        var deployment = new Freshet.Client.FreshetClient(h.Client).Deployment(model);
         var spec = new DeploymentSpec { Model = model, SchemaJson = schema.Json, Shards = 2, Clock = ClockKind.Manual, PublishInterval = TimeSpan.FromMinutes(1) };
         await deployment.StartAsync(spec);
         var t0 = new DateTime(2026, 11, 2, 0, 0, 0, DateTimeKind.Utc);

@@ -22,14 +22,19 @@ public class AzuriteProfileTests(Azurite azurite)
         return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private IHost Silo(string clusterId) => Quiet(FreshetSilo.CreateBuilder([], o =>
+    private IHost Silo(string clusterId)
     {
-        o.Profile = "azurite";
-        o.StorageConnectionString = azurite.ConnectionString;
-        o.ClusterId = clusterId;
-        o.SiloPort = FreePort();
-        o.GatewayPort = FreePort();
-    })).Build();
+        var b = FreshetSilo.CreateBuilder([], o =>
+        {
+            o.Profile = "azurite";
+            o.StorageConnectionString = azurite.ConnectionString;
+            o.ClusterId = clusterId;
+            o.SiloPort = FreePort();
+            o.GatewayPort = FreePort();
+        });
+        b.Logging.SetMinimumLevel(LogLevel.Warning);
+        return b.Build();
+    }
 
     private IHost Client(string clusterId)
     {
@@ -62,7 +67,7 @@ public class AzuriteProfileTests(Azurite azurite)
         Assert.Single(await client.Services.GetRequiredService<FreshetClient>().GetSilosAsync());
 
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
-        var job = cluster.GetGrain<ITrainingOrchestratorGrain>("azurite-job");
+        var job = new Freshet.Client.FreshetClient(cluster).Job("azurite-job");
         await job.CreateAsync(new JobSpec { Model = "azmodel", SchemaJson = schema.Json, Shards = 2, PersistInterval = TimeSpan.FromSeconds(1) });
         await job.StartAsync();
         var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(6000).ToList();

@@ -93,4 +93,26 @@ public class InfraTests
         Assert.Contains(pools, p => (string)p!["name"]! == "training");
         Assert.Contains(pools, p => (string)p!["name"]! == "serving" && (bool)p["enableAutoScaling"]!);
     }
+
+    [Fact]
+    public void The_kubernetes_manifests_use_settings_the_silo_has_and_the_probes_it_serves()
+    {
+        var yaml = File.ReadAllText(Path.Combine(TestData.RepositoryRoot, "infra", "k8s", "freshet.yaml"));
+        var settings = System.Text.RegularExpressions.Regex.Matches(yaml, @"Freshet__Silo__(\w+)").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.NotEmpty(settings);
+        var known = typeof(Freshet.Silo.SiloOptions).GetProperties().Select(p => p.Name).ToHashSet();
+        Assert.All(settings, s => Assert.True(known.Contains(s), $"infra/k8s/freshet.yaml sets Freshet__Silo__{s}, which SiloOptions does not have"));
+        foreach (var needed in new[] { "Profile", "Roles", "AdvertisedAddress", "BlobEndpoint", "TableEndpoint", "EventHubsNamespace", "ManagedIdentityClientId", "HttpPort", "AdminCalls" })
+        {
+            Assert.Contains(needed, settings);
+        }
+        foreach (var probe in new[] { Freshet.Silo.SiloHttp.Startup, Freshet.Silo.SiloHttp.Ready, Freshet.Silo.SiloHttp.Live })
+        {
+            Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(yaml, $"path: {probe},").Count);
+        }
+        Assert.Contains(Freshet.Silo.FreshetSilo.ApplicationInsightsVariable, yaml);
+        // The training silos take admin calls, the serving ones do not.
+        Assert.Matches(@"Roles, value: training \}\s+- \{ name: Freshet__Silo__AdminCalls, value: ""true""", yaml);
+        Assert.Matches(@"Roles, value: serving \}\s+#[^\n]*\n\s+- \{ name: Freshet__Silo__AdminCalls, value: ""false""", yaml);
+    }
 }

@@ -83,6 +83,16 @@ public class SiloHostTests
         Assert.NotNull(console.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
         using var otlp = FreshetSilo.CreateBuilder(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317"]).Build();
         Assert.NotNull(otlp.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+
+        // Azure Monitor: in the azure profile when the Application Insights resource is named; the local profile ignores it.
+        const string insights = "--APPLICATIONINSIGHTS_CONNECTION_STRING=InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/";
+        using var local = FreshetSilo.CreateBuilder([insights]).Build();
+        Assert.Null(local.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        using var azure = FreshetSilo.CreateBuilder([insights, "--Freshet:Silo:Profile=azure", "--Freshet:Silo:BlobEndpoint=https://acct.blob.core.windows.net/",
+            "--Freshet:Silo:TableEndpoint=https://acct.table.core.windows.net/", "--Freshet:Silo:EventHubsNamespace=ns.servicebus.windows.net"]).Build();
+        // (with neither OTLP nor the console asked for, a provider here is the Azure Monitor exporter's)
+        Assert.NotNull(azure.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        Assert.NotNull(azure.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
     }
 
     [Fact]

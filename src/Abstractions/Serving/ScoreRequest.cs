@@ -3,8 +3,49 @@ namespace Freshet.Serving;
 [GenerateSerializer, Immutable, Alias("Freshet.Serving.ScoreRequest")]
 public sealed record ScoreRequest
 {
+    /// <summary>Rows scored in one call.</summary>
     public const int MaxRows = 1000;
+
+    /// <summary>Fields in one row.</summary>
+    public const int MaxFields = 256;
+
+    /// <summary>Characters of one value.</summary>
+    public const int MaxValueLength = 1024;
+
+    /// <summary>Characters of a model or field name.</summary>
+    public const int MaxNameLength = 128;
 
     [Id(0)] public string Model { get; init; } = "";
     [Id(1)] public IReadOnlyList<ScoreRow> Rows { get; init; } = [];
+
+    /// <summary>
+    /// The limits every scoring call is held to, by the client before sending and by the silo on arrival
+    /// (a caller may not use the client): throws <see cref="ScoringRequestException"/> naming the row, the
+    /// field and the limit.
+    /// </summary>
+    public static void Validate(string? model, IReadOnlyList<ScoreRow>? rows)
+    {
+        if (string.IsNullOrWhiteSpace(model)) throw new ScoringRequestException("model: name the model to score with");
+        if (model.Length > MaxNameLength) throw new ScoringRequestException($"model: the name has {model.Length} characters; at most {MaxNameLength}");
+        if (rows is null || rows.Count == 0) throw new ScoringRequestException($"model '{model}': no rows to score");
+        if (rows.Count > MaxRows)
+        {
+            throw new ScoringRequestException($"model '{model}': {rows.Count} rows in one call; at most {MaxRows} are scored per call: split the batch");
+        }
+        for (var r = 0; r < rows.Count; r++)
+        {
+            if (rows[r]?.Values is not { } values) throw new ScoringRequestException($"model '{model}': row {r} is empty");
+            if (values.Count > MaxFields) throw new ScoringRequestException($"model '{model}': row {r} has {values.Count} fields; at most {MaxFields}");
+            foreach (var (field, value) in values)
+            {
+                if (string.IsNullOrEmpty(field)) throw new ScoringRequestException($"model '{model}': row {r} has a field without a name");
+                if (field.Length > MaxNameLength) throw new ScoringRequestException($"model '{model}': row {r}: a field name has {field.Length} characters; at most {MaxNameLength}");
+                if (value is null) throw new ScoringRequestException($"model '{model}': row {r}: field '{field}' has no value (leave the field out for a missing value)");
+                if (value.Length > MaxValueLength)
+                {
+                    throw new ScoringRequestException($"model '{model}': row {r}: field '{field}' has a value of {value.Length} characters; at most {MaxValueLength}");
+                }
+            }
+        }
+    }
 }

@@ -40,7 +40,7 @@ public static class ClusterTraining
     public static async Task<Result> RunAsync(IClusterClient client, FeatureSchema schema, IEnumerable<Sample> samples, Options options, Action<long>? progress, CancellationToken cancellationToken)
     {
         var jobName = $"train-{schema.Name}-{Guid.NewGuid():N}"[..Math.Min(48, schema.Name.Length + 15)];
-        var job = client.GetGrain<ITrainingOrchestratorGrain>(jobName);
+        var job = new Client.FreshetClient(client).Job(jobName);
         var spec = new JobSpec
         {
             Model = schema.Name,

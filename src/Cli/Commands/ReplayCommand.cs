@@ -53,7 +53,7 @@ public static class ReplayCommand
             using var host = builder.Build();
             await host.StartAsync(ct);
             var client = host.Services.GetRequiredService<IClusterClient>();
-            var orchestrator = client.GetGrain<ITrainingOrchestratorGrain>(jobName);
+            var orchestrator = host.Services.GetRequiredService<FreshetClient>().Job(jobName);
             var status = await orchestrator.GetStatusAsync();
             if (status.State == JobState.None)
             {

@@ -108,13 +108,5 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
             .Select(m => m.SiloAddress)
             .OrderBy(s => s.ToParsableString(), StringComparer.Ordinal)];
 
-    private static void Validate(ScoreRequest request)
-    {
-        if (string.IsNullOrEmpty(request.Model)) throw new ScoringRequestException("the request names no model");
-        if (request.Rows.Count == 0) throw new ScoringRequestException($"model '{request.Model}': the request has no rows");
-        if (request.Rows.Count > ScoreRequest.MaxRows)
-        {
-            throw new ScoringRequestException($"model '{request.Model}': the request has {request.Rows.Count} rows; at most {ScoreRequest.MaxRows} are scored per call: split the batch");
-        }
-    }
+    private static void Validate(ScoreRequest request) => ScoreRequest.Validate(request.Model, request.Rows);
 }

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Sockets;
+using Freshet.Admin;
+using Freshet.Client;
+using Freshet.Deployments;
+using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Freshet.Silo.Tests;
+
+/// <summary>Admin calls refused on a silo that does not take them, and the limits of scoring and admin calls, on two real silos.</summary>
+public sealed class AdminAndLimitsTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "freshet-admin-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _clusterId = "admin-" + Guid.NewGuid().ToString("N")[..8];
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private IHost Silo(string roles, bool admin, int siloPort, int gatewayPort, int? primary) =>
+        FreshetSilo.CreateBuilder([], o =>
+        {
+            o.SiloPort = siloPort;
+            o.GatewayPort = gatewayPort;
+            o.PrimarySiloPort = primary;
+            o.ClusterId = _clusterId;
+            o.Roles = roles;
+            o.AdminCalls = admin;
+            o.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
+        }).Build();
+
+    private IHost Client(int gatewayPort)
+    {
+        var b = Host.CreateApplicationBuilder();
+        b.Logging.SetMinimumLevel(LogLevel.Critical);
+        b.AddFreshetClient(o =>
+        {
+            o.GatewayPort = gatewayPort;
+            o.ClusterId = _clusterId;
+        });
+        return b.Build();
+    }
+
+    [Fact]
+    public async Task A_serving_silo_without_admin_calls_refuses_them_and_every_call_is_held_to_its_limits()
+    {
+        int trainingPort = FreePort(), trainingGateway = FreePort(), servingPort = FreePort(), servingGateway = FreePort();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var training = Silo("training", admin: true, trainingPort, trainingGateway, null);
+        await training.StartAsync(timeout.Token);
+        using var serving = Silo("serving", admin: false, servingPort, servingGateway, trainingPort);
+        await serving.StartAsync(timeout.Token);
+
+        using (var host = Client(servingGateway))
+        {
+            await host.StartAsync(timeout.Token);
+            var client = host.Services.GetRequiredService<FreshetClient>();
+            // Through the serving silo's gateway: admin refused, naming the setting; status still readable.
+            var refused = await Assert.ThrowsAsync<AdminCallsDisabledException>(() => client.StopAsync("shop"));
+            Assert.Contains("does not take admin calls (Freshet:Silo:AdminCalls=false", refused.Message, StringComparison.Ordinal);
+            Assert.Equal("shop", (await client.Deployment("shop").GetStatusAsync()).Model);
+            // Straight to the grain, around the front door: refused too.
+            var direct = await Assert.ThrowsAsync<AdminCallsDisabledException>(() => client.Cluster.GetGrain<IDeploymentGrain>("shop").StopAsync());
+            Assert.Contains("admin calls from clients go through a silo's admin front door", direct.Message, StringComparison.Ordinal);
+
+            // Scoring limits, checked by the client and again by the silo for callers that skip the client.
+            var longValue = new ScoreRow { Values = new Dictionary<string, string> { ["user"] = new string('u', ScoreRequest.MaxValueLength + 1) } };
+            var e = await Assert.ThrowsAsync<ScoringRequestException>(() => client.ScoreAsync("shop", [longValue]));
+            Assert.Equal($"model 'shop': row 0: field 'user' has a value of {ScoreRequest.MaxValueLength + 1} characters; at most {ScoreRequest.MaxValueLength}", e.Message);
+            var wide = new ScoreRow { Values = Enumerable.Range(0, ScoreRequest.MaxFields + 1).ToDictionary(i => $"f{i}", _ => "x") };
+            var server = await Assert.ThrowsAsync<ScoringRequestException>(() => client.Cluster.GetGrain<IScoringGrain>(0).ScoreAsync(new ScoreRequest { Model = "shop", Rows = [wide] }));
+            Assert.Equal($"model 'shop': row 0 has {ScoreRequest.MaxFields + 1} fields; at most {ScoreRequest.MaxFields}", server.Message);
+            await host.StopAsync(timeout.Token);
+        }
+
+        using (var host = Client(trainingGateway))
+        {
+            await host.StartAsync(timeout.Token);
+            var client = host.Services.GetRequiredService<FreshetClient>();
+            // Through the training silo's gateway admin calls are taken, and held to their limits.
+            // (the deployment answers itself: it was never started)
+            var answered = await Assert.ThrowsAsync<Freshet.Jobs.JobRequestException>(() => client.StopAsync("shop"));
+            Assert.Equal("deployment 'shop' is not started; start it first", answered.Message);
+            var badName = await Assert.ThrowsAsync<ArgumentException>(() => client.StopJobAsync("shop/../etc"));
+            Assert.Equal("job 'shop/../etc': the character '/' is not allowed; use letters, digits, '-', '_' and '.'", badName.Message);
+            await host.StopAsync(timeout.Token);
+        }
+
+        await serving.StopAsync(timeout.Token);
+        await training.StopAsync(timeout.Token);
+    }
+}
