@@ -134,7 +134,7 @@ public sealed class FreshetClient(IClusterClient cluster)
     }
 
     /// <summary>Front doors tried (each on the gateway its key maps to) before an admin call is given up as refused.</summary>
-    public int AdminDoors { get; init; } = 16;
+    public int AdminDoors { get; init; } = 32;
 
     /// <summary>
     /// Sends an admin call through a silo's front door. A silo that does not take admin calls refuses, and the

@@ -34,9 +34,9 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         return start;
     }
 
-    private Process Silo(string roles)
+    private Process Silo(string roles, params string[] more)
     {
-        var p = Process.Start(Start("silo", "--profile", "azurite", "--roles", roles, "--silo-port", FreePort().ToString(), "--gateway-port", FreePort().ToString()))!;
+        var p = Process.Start(Start(["silo", "--profile", "azurite", "--roles", roles, "--silo-port", FreePort().ToString(), "--gateway-port", FreePort().ToString(), .. more]))!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };
         p.BeginOutputReadLine();
@@ -62,9 +62,11 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
     public async Task Three_silo_processes_serve_a_client_process_and_a_replaced_serving_silo_catches_up()
     {
         Assert.True(File.Exists(Cli), $"{Cli} is missing: build the solution first (./test.sh does)");
+        // Serving silos take no admin calls: the freshet processes' admin calls find the training silo's gateway.
+        var http = FreePort();
         Silo("training");
-        var serving1 = Silo("serving");
-        Silo("serving");
+        var serving1 = Silo("serving", "--no-admin");
+        Silo("serving", "--no-admin", "--http-port", http.ToString());
 
         // A client in this process only watches (membership, replica status); the work goes through freshet processes.
         var b = Host.CreateApplicationBuilder();
@@ -80,6 +82,10 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         await host.StartAsync();
         var watch = host.Services.GetRequiredService<FreshetClient>();
         await WaitAsync(async () => (await watch.GetSilosAsync()).Count == 3, "three silos are active", TimeSpan.FromMinutes(2));
+        using (var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") })
+        {
+            Assert.Equal("Healthy", await probe.GetStringAsync("/health/ready"));
+        }
 
         const string model = "multi";
         var schema = Path.Combine(TestData.RepositoryRoot, "schemas", "synthetic.json");

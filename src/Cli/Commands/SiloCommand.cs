@@ -17,7 +17,10 @@ public static class SiloCommand
         var state = new Option<string?>("--state") { Description = "Keep grain state in this folder so jobs survive a restart (local profile; default: in memory)" };
         var roles = new Option<string?>("--roles") { Description = "What this silo does: training, serving or training,serving (default both)" };
         var primary = new Option<int?>("--primary-port") { Description = "Local profile, second and later silos: the first silo's --silo-port" };
-        var cmd = new Command("silo", "Run a Freshet silo until stopped") { profile, siloPort, gatewayPort, checkpoints, state, roles, primary };
+        var http = new Option<int?>("--http-port") { Description = "Serve /health/startup, /health/ready, /health/live (and the dashboard) on this port" };
+        var dashboard = new Option<bool>("--dashboard") { Description = "The Orleans Dashboard at /dashboard on --http-port" };
+        var noAdmin = new Option<bool>("--no-admin") { Description = "Refuse admin calls through this silo's gateway (serving-only silos facing scoring traffic)" };
+        var cmd = new Command("silo", "Run a Freshet silo until stopped") { profile, siloPort, gatewayPort, checkpoints, state, roles, primary, http, dashboard, noAdmin };
         cmd.SetAction(async (p, ct) =>
         {
             var builder = FreshetSilo.CreateBuilder([], o =>
@@ -29,6 +32,9 @@ public static class SiloCommand
                 if (p.GetValue(state) is { } s) o.StateDirectory = s;
                 if (p.GetValue(roles) is { } r) o.Roles = r;
                 if (p.GetValue(primary) is { } pp) o.PrimarySiloPort = pp;
+                if (p.GetValue(http) is { } hp) o.HttpPort = hp;
+                if (p.GetValue(dashboard)) o.Dashboard = true;
+                if (p.GetValue(noAdmin)) o.AdminCalls = false;
             });
             using var host = builder.Build();
             await cli.Error.WriteLineAsync($"freshet silo: profile {p.GetValue(profile)}; stop with Ctrl+C");
