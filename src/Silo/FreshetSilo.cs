@@ -52,6 +52,9 @@ public static class FreshetSilo
                         TableEndpoint = new Uri(options.TableEndpoint!),
                         EventHubsNamespace = options.EventHubsNamespace!,
                         StreamsHub = options.StreamsHub,
+                        CtrSamplesHub = options.CtrSamplesHub,
+                        CvrSamplesHub = options.CvrSamplesHub,
+                        SampleJobs = new Dictionary<string, int>(options.SampleJobs, StringComparer.Ordinal),
                         Credential = new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions
                         {
                             ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
