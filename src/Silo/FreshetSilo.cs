@@ -66,6 +66,9 @@ public static class FreshetSilo
                         TableEndpoint = new Uri(options.TableEndpoint!),
                         EventHubsNamespace = options.EventHubsNamespace!,
                         StreamsHub = options.StreamsHub,
+                        CtrSamplesHub = options.CtrSamplesHub,
+                        CvrSamplesHub = options.CvrSamplesHub,
+                        SampleJobs = new Dictionary<string, int>(options.SampleJobs, StringComparer.Ordinal),
                         Credential = AzureCredential(options),
                     }, SiloRoles.Parse(options.Roles));
                     break;

@@ -54,6 +54,18 @@ public sealed class SiloOptions
     /// <summary>Azure profile: the Event Hub behind the Orleans streams.</summary>
     public string StreamsHub { get; set; } = "weights";
 
+    /// <summary>Azure profile: the Event Hub plain JSON producers send CTR samples to (docs/PRODUCERS.md).</summary>
+    public string CtrSamplesHub { get; set; } = "ctr-samples";
+
+    /// <summary>Azure profile: the Event Hub plain JSON producers send CVR samples to.</summary>
+    public string CvrSamplesHub { get; set; } = "cvr-samples";
+
+    /// <summary>
+    /// Azure profile: the jobs plain JSON producers feed, each with its trainer count (<c>Freshet:Silo:SampleJobs:shop-main=4</c>);
+    /// an event for a job not listed is skipped and logged.
+    /// </summary>
+    public Dictionary<string, int> SampleJobs { get; set; } = [];
+
     /// <summary>Azure profile: client id of the user-assigned managed identity (deployment output <c>identityClientId</c>); empty uses the environment's default credential.</summary>
     public string? ManagedIdentityClientId { get; set; }
 

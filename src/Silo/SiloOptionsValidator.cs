@@ -50,6 +50,16 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
                 errors.Add($"{SiloOptions.Section}:EventHubsNamespace: '{o.EventHubsNamespace}' is not a host name; give the fully qualified namespace, e.g. NAME.servicebus.windows.net");
             }
             if (string.IsNullOrWhiteSpace(o.StreamsHub)) errors.Add($"{SiloOptions.Section}:StreamsHub: must name the Event Hub behind the streams");
+            SamplesHub(o.CtrSamplesHub, "CtrSamplesHub", "ctr-samples", o, errors);
+            SamplesHub(o.CvrSamplesHub, "CvrSamplesHub", "cvr-samples", o, errors);
+            if (!string.IsNullOrWhiteSpace(o.CtrSamplesHub) && o.CtrSamplesHub == o.CvrSamplesHub)
+            {
+                errors.Add($"{SiloOptions.Section}:CvrSamplesHub: '{o.CvrSamplesHub}' is also CtrSamplesHub; the hub says an event's task, so CTR and CVR samples need a hub each");
+            }
+            foreach (var (job, trainers) in o.SampleJobs)
+            {
+                if (trainers < 1) errors.Add($"{SiloOptions.Section}:SampleJobs:{job}: {trainers} is not a trainer count; give the job's number of trainers (1 or more)");
+            }
             if (!string.IsNullOrWhiteSpace(o.StorageConnectionString)) errors.Add($"{SiloOptions.Section}:StorageConnectionString: the azure profile uses endpoints and a managed identity, no connection strings (keys); remove it");
         }
         if (!string.IsNullOrWhiteSpace(o.TlsCertificate))
@@ -72,6 +82,18 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
             errors.Add(e.Message);
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void SamplesHub(string value, string key, string example, SiloOptions o, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{SiloOptions.Section}:{key}: must name the Event Hub plain JSON producers send samples to, e.g. {example}");
+        }
+        else if (value == o.StreamsHub)
+        {
+            errors.Add($"{SiloOptions.Section}:{key}: '{value}' is also StreamsHub; Orleans-framed streams and plain JSON samples cannot share a hub (each hub has one data adapter)");
+        }
     }
 
     private static void Endpoint(string? value, string key, string example, string output, List<string> errors)

@@ -113,4 +113,41 @@ public class SiloHostTests
         var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder(["--Freshet:Silo:SiloPort=0"]));
         Assert.Contains(e.Failures, f => f.Contains("Freshet:Silo:SiloPort: 0", StringComparison.Ordinal));
     }
+
+    private static readonly string[] Azure =
+    [
+        "--Freshet:Silo:Profile=azure", "--Freshet:Silo:BlobEndpoint=https://acct.blob.core.windows.net/",
+        "--Freshet:Silo:TableEndpoint=https://acct.table.core.windows.net/", "--Freshet:Silo:EventHubsNamespace=evhns-freshet.servicebus.windows.net",
+    ];
+
+    [Fact]
+    public void The_azure_profile_binds_the_samples_hubs_and_jobs_and_trainers_read_samples_from_the_hubs_providers()
+    {
+        using var azure = FreshetSilo.CreateBuilder([.. Azure, "--Freshet:Silo:SampleJobs:shop-main=4", "--Freshet:Silo:CvrSamplesHub=conversions"]).Build();
+        var o = azure.Services.GetRequiredService<IOptions<SiloOptions>>().Value;
+        Assert.Equal("ctr-samples", o.CtrSamplesHub);
+        Assert.Equal("conversions", o.CvrSamplesHub);
+        Assert.Equal(4, o.SampleJobs["shop-main"]);
+        Assert.Equal(Grains.Streaming.SampleStreamProviders.EventHubs, azure.Services.GetRequiredService<Grains.Streaming.SampleStreamProviders>());
+
+        using var local = FreshetSilo.CreateBuilder([]).Build();
+        var providers = local.Services.GetRequiredService<Grains.Streaming.SampleStreamProviders>();
+        Assert.Equal([FreshetNames.StreamProvider], providers.For("ctr"));
+        Assert.Equal([FreshetNames.StreamProvider], providers.For("cvr"));
+    }
+
+    [Fact]
+    public void Bad_samples_hub_settings_fail_the_start_naming_their_keys()
+    {
+        var same = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([.. Azure, "--Freshet:Silo:CvrSamplesHub=ctr-samples", "--Freshet:Silo:SampleJobs:shop-main=0"]));
+        Assert.Contains(same.Failures, f => f.StartsWith("Freshet:Silo:CvrSamplesHub: 'ctr-samples' is also CtrSamplesHub", StringComparison.Ordinal));
+        Assert.Contains(same.Failures, f => f.StartsWith("Freshet:Silo:SampleJobs:shop-main: 0 is not a trainer count", StringComparison.Ordinal));
+
+        var shared = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([.. Azure, "--Freshet:Silo:CtrSamplesHub=weights", "--Freshet:Silo:CvrSamplesHub="]));
+        Assert.Contains(shared.Failures, f => f.StartsWith("Freshet:Silo:CtrSamplesHub: 'weights' is also StreamsHub", StringComparison.Ordinal));
+        Assert.Contains(shared.Failures, f => f.StartsWith("Freshet:Silo:CvrSamplesHub: must name the Event Hub", StringComparison.Ordinal));
+
+        // The local profile has no samples hubs: their settings are not checked there.
+        using var local = FreshetSilo.CreateBuilder(["--Freshet:Silo:CtrSamplesHub="]).Build();
+    }
 }

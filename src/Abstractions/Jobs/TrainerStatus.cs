@@ -21,4 +21,7 @@ public sealed record TrainerStatus
 
     /// <summary>Grain calls the trainer made per step, on average (pulls, pushes, dense).</summary>
     [Id(9)] public double GrainCallsPerStep { get; init; }
+
+    /// <summary>Plain JSON rows the trainer skipped because the job's schema refused them (unknown field, not a number).</summary>
+    [Id(10)] public long SamplesRejected { get; init; }
 }

@@ -1,6 +1,10 @@
 namespace Freshet.Samples;
 
-/// <summary>Samples on a <c>samples</c> stream, encoded as bytes; an end marker closes the stream for its trainer.</summary>
+/// <summary>
+/// Samples on a <c>samples</c> stream: featurized and encoded as bytes (<see cref="Payload"/>, from
+/// <c>freshet replay</c>), or raw rows a producer sent as plain JSON (<see cref="Rows"/>, featurized by the
+/// trainer); an end marker closes the stream for its trainer.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Freshet.Samples.SampleBatch")]
 public sealed record SampleBatch
 {
@@ -9,4 +13,10 @@ public sealed record SampleBatch
 
     /// <summary>No more samples will come on this stream.</summary>
     [Id(2)] public bool EndOfStream { get; init; }
+
+    /// <summary>Raw rows (plain JSON producers); <see cref="Count"/> counts them.</summary>
+    [Id(3)] public RawSample[] Rows { get; init; } = [];
+
+    /// <summary>Where the rows came from (hub, partition, sequence number, offset), for logs of bad rows.</summary>
+    [Id(4)] public string? Origin { get; init; }
 }

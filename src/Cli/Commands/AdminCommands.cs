@@ -175,7 +175,7 @@ public static class AdminCommands
                 await cli.Out.WriteLineAsync($"model {s.Model}: {(d.Spec is null ? "not started" : d.Mode.ToString().ToLowerInvariant() + " mode")}; serving version {d.ServingVersion?.ToString(CultureInfo.InvariantCulture) ?? "-"}; last publish {s.LastPublishUtc?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
                 foreach (var job in new[] { d.Main, d.Promotion }.OfType<JobStatus>())
                 {
-                    await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained, deltas on {job.PublishBase?.ToString(CultureInfo.InvariantCulture) ?? "-"} up to {job.PublishSequence}");
+                    await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, deltas on {job.PublishBase?.ToString(CultureInfo.InvariantCulture) ?? "-"} up to {job.PublishSequence}");
                 }
                 foreach (var silo in s.Silos)
                 {

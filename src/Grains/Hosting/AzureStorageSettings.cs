@@ -36,5 +36,13 @@ public sealed record AzureSettings
 
     public string ConsumerGroup { get; init; } = "freshet";
 
+    /// <summary>The Event Hubs plain JSON producers send CTR and CVR samples to (docs/PRODUCERS.md).</summary>
+    public string CtrSamplesHub { get; init; } = "ctr-samples";
+
+    public string CvrSamplesHub { get; init; } = "cvr-samples";
+
+    /// <summary>Jobs fed from the samples hubs, with their trainer counts (the rule that picks an event's trainer needs them).</summary>
+    public IReadOnlyDictionary<string, int> SampleJobs { get; init; } = new Dictionary<string, int>();
+
     public required Azure.Core.TokenCredential Credential { get; init; }
 }

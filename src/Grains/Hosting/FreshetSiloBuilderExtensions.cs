@@ -8,6 +8,8 @@ using Azure.Storage.Queues;
 using Freshet.Grains.Checkpoints;
 using Freshet.Grains.Persistence;
 using Freshet.Grains.Serving;
+using Freshet.Grains.Streaming;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Freshet.Model.Checkpoints;
 using Orleans.Serialization;
@@ -72,7 +74,8 @@ public static class FreshetSiloBuilderExtensions
 
     /// <summary>
     /// The azure profile's providers: the same services as the azurite profile's, reached by endpoint URI
-    /// with a token credential (managed identity; no keys), and Orleans streams on an Event Hub.
+    /// with a token credential (managed identity; no keys), Orleans streams on an Event Hub, and one more
+    /// Event Hubs stream provider per samples hub whose plain JSON events <see cref="JsonSampleDataAdapter"/> maps to sample streams.
     /// </summary>
     public static ISiloBuilder AddFreshetAzure(this ISiloBuilder silo, AzureSettings azure, SiloRoles? roles = null)
     {
@@ -83,17 +86,30 @@ public static class FreshetSiloBuilderExtensions
             o.TableName = settings.ClusteringTable;
         });
         silo.AddFreshetAzureGrainState(settings);
-        silo.AddEventHubStreams(FreshetNames.StreamProvider, c =>
+        silo.AddEventHubStreams(FreshetNames.StreamProvider, c => ConfigureEventHub(c, azure, azure.StreamsHub));
+        // Plain JSON producers' hubs: one provider per hub, so the hub says the task; the adapter maps events to sample streams.
+        var routing = new SampleRouting(azure.SampleJobs);
+        foreach (var (provider, hub, task) in new[] { (SampleStreamProviders.CtrSamples, azure.CtrSamplesHub, SampleTasks.Ctr), (SampleStreamProviders.CvrSamples, azure.CvrSamplesHub, SampleTasks.Cvr) })
         {
-            c.ConfigureEventHub(ob => ob.Configure(o => o.ConfigureEventHubConnection(azure.EventHubsNamespace, azure.StreamsHub, azure.ConsumerGroup, azure.Credential)));
-            c.UseAzureTableCheckpointer(ob => ob.Configure(o =>
+            silo.AddEventHubStreams(provider, c =>
             {
-                o.TableServiceClient = new TableServiceClient(azure.TableEndpoint, azure.Credential);
-                o.TableName = "freshetcheckpoints";
-                o.PersistInterval = TimeSpan.FromSeconds(10);
-            }));
-        });
+                ConfigureEventHub(c, azure, hub);
+                c.UseDataAdapter((sp, _) => new JsonSampleDataAdapter(sp.GetRequiredService<Serializer>(), hub, task, routing, sp.GetRequiredService<ILogger<JsonSampleDataAdapter>>()));
+            });
+        }
+        silo.Services.AddSingleton(SampleStreamProviders.EventHubs);
         return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobServiceClient(azure.BlobEndpoint, azure.Credential).GetBlobContainerClient(settings.CheckpointContainer)), roles);
+    }
+
+    private static void ConfigureEventHub(ISiloEventHubStreamConfigurator c, AzureSettings azure, string hub)
+    {
+        c.ConfigureEventHub(ob => ob.Configure(o => o.ConfigureEventHubConnection(azure.EventHubsNamespace, hub, azure.ConsumerGroup, azure.Credential)));
+        c.UseAzureTableCheckpointer(ob => ob.Configure(o =>
+        {
+            o.TableServiceClient = new TableServiceClient(azure.TableEndpoint, azure.Credential);
+            o.TableName = "freshetcheckpoints";
+            o.PersistInterval = TimeSpan.FromSeconds(10);
+        }));
     }
 
     /// <summary>Grain state (jobs, the changing and dense tiers, stream subscriptions) in Azure Blob storage, with Orleans's binary serializer.</summary>
@@ -127,6 +143,7 @@ public static class FreshetSiloBuilderExtensions
         roles ??= SiloRoles.Both;
         silo.Services.AddSingleton(roles);
         silo.Services.TryAddSingleton(WeightChunking.Large);
+        silo.Services.TryAddSingleton(SampleStreamProviders.Default);
         silo.Services.AddSingleton<ServingRegistry>();
         silo.Services.AddSingleton<ServingScorer>();
         // Admin calls from clients come through a silo's front door, which a silo may close (serving-only silos).

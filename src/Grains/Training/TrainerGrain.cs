@@ -1,8 +1,11 @@
 using Freshet.Grains.Placement;
 using System.Threading.Channels;
 using Freshet.Jobs;
+using Freshet.Grains.Streaming;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
+using Freshet.Model.Serving;
+using Freshet.Model.Telemetry;
 using Freshet.Model.Training;
 using Freshet.Parameters;
 using Freshet.Samples;
@@ -21,6 +24,7 @@ namespace Freshet.Grains.Training;
 [TrainingSilo]
 public sealed partial class TrainerGrain(
     IGrainFactory grains,
+    SampleStreamProviders sampleProviders,
     [PersistentState("trainer", FreshetNames.GrainStorage)] IPersistentState<TrainerState> state,
     ILogger<TrainerGrain> logger) : Grain, ITrainerGrain
 {
@@ -33,6 +37,8 @@ public sealed partial class TrainerGrain(
     private TrainingReport? _report;
     private long _received;
     private string? _error;
+    private RequestFeaturizer? _raw;
+    private long _rejected;
     private JobState _state = JobState.Created;
     private readonly List<StreamSubscriptionHandle<SampleBatch>> _subscriptions = [];
 
@@ -96,6 +102,7 @@ public sealed partial class TrainerGrain(
         Error = _error,
         EventTime = _trainer?.EventTime is { } t ? new DateTime(t, DateTimeKind.Utc) : null,
         GrainCallsPerStep = _store?.CallsPerStep ?? 0,
+        SamplesRejected = Interlocked.Read(ref _rejected),
     });
 
     public async Task<string> GetReportJsonAsync()
@@ -137,10 +144,17 @@ public sealed partial class TrainerGrain(
         _error = null;
         _state = JobState.Running;
 
-        var provider = this.GetStreamProvider(FreshetNames.StreamProvider);
+        _raw = new RequestFeaturizer(schema);
         var source = string.IsNullOrEmpty(spec.SampleStreams) ? job : spec.SampleStreams;
-        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(source, partition))), _ctr);
-        await SubscribeAsync(provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(source, partition))), _cvr);
+        // Replayed (featurized) samples come on the main provider; plain JSON producers' on the samples hubs' providers (azure profile).
+        foreach (var name in sampleProviders.For(SampleTasks.Ctr))
+        {
+            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(source, partition))), _ctr, TaskKind.Ctr);
+        }
+        foreach (var name in sampleProviders.For(SampleTasks.Cvr))
+        {
+            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(source, partition))), _cvr, TaskKind.Cvr);
+        }
 
         _stop = new CancellationTokenSource();
         var trainer = _trainer;
@@ -168,11 +182,15 @@ public sealed partial class TrainerGrain(
         }, CancellationToken.None);
     }
 
-    private async Task SubscribeAsync(IAsyncStream<SampleBatch> stream, Channel<Sample> channel)
+    private async Task SubscribeAsync(IAsyncStream<SampleBatch> stream, Channel<Sample> channel, TaskKind task)
     {
         Task OnNext(SampleBatch batch, StreamSequenceToken? token)
         {
-            if (batch.Count > 0)
+            if (batch.Rows.Length > 0)
+            {
+                Interlocked.Add(ref _received, Featurize(batch, task, channel.Writer));
+            }
+            else if (batch.Count > 0)
             {
                 foreach (var s in SampleCodec.Decode(batch.Payload)) channel.Writer.TryWrite(s);
                 Interlocked.Add(ref _received, batch.Count);
@@ -190,6 +208,34 @@ public sealed partial class TrainerGrain(
         foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
     }
 
+    /// <summary>
+    /// Raw rows (plain JSON producers) featurized with this job's schema; a row the schema refuses (an unknown
+    /// field, a number that is not one) is skipped, counted and logged with where it came from, never failing the job.
+    /// </summary>
+    private int Featurize(SampleBatch batch, TaskKind task, ChannelWriter<Sample> writer)
+    {
+        var good = 0;
+        foreach (var row in batch.Rows)
+        {
+            Sample sample;
+            try
+            {
+                sample = _raw!.FeaturizeRow(row.Fields, row.Index, task, new DateTime(row.Time, DateTimeKind.Utc), row.Label);
+            }
+            catch (ArgumentException e)
+            {
+                var n = Interlocked.Increment(ref _rejected);
+                FreshetMetrics.SamplesRejected.Add(1, new KeyValuePair<string, object?>("hub", "trainer"), new KeyValuePair<string, object?>("reason", "schema"));
+                // The first bad rows in full, then one in a thousand: a producer out of step with the schema must not flood the log.
+                if (n <= 100 || n % 1000 == 0) LogBadRow(logger, Key, batch.Origin ?? "?", row.Index, n, e.Message);
+                continue;
+            }
+            writer.TryWrite(sample);
+            good++;
+        }
+        return good;
+    }
+
     internal static (string Job, int Partition) ParseKey(string key)
     {
         var cut = key.LastIndexOf('/');
@@ -202,6 +248,9 @@ public sealed partial class TrainerGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trainer {Trainer} finished its streams: {Samples} samples in {Steps} steps")]
     private static partial void LogCompleted(ILogger logger, string trainer, long samples, long steps);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer {Trainer} skipped a plain JSON sample ({Origin}, row {Row}; {Rejected} skipped so far): {Problem}; fix the producer's fields to match the job's schema")]
+    private static partial void LogBadRow(ILogger logger, string trainer, string origin, int row, long rejected, string problem);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Trainer {Trainer} failed")]
     private static partial void LogFailed(ILogger logger, Exception error, string trainer);

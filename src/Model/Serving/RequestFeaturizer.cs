@@ -25,54 +25,60 @@ public sealed class RequestFeaturizer(FeatureSchema schema)
         if (rows.Count == 0) throw new ArgumentException("the request has no rows");
         if (rows.Count > maxRows) throw new ArgumentException($"the request has {rows.Count} rows; at most {maxRows} are scored per call: split the batch");
         var samples = new List<Sample>(rows.Count);
-        for (var r = 0; r < rows.Count; r++)
-        {
-            var row = rows[r];
-            foreach (var key in row.Keys)
-            {
-                if (!_fields.Contains(key))
-                {
-                    throw new ArgumentException($"row {r}: field '{key}' is not in model '{Schema.Name}' (fields: {string.Join(", ", _fields.Order(StringComparer.Ordinal))})");
-                }
-            }
-            var ids = new ulong[_layout.IdFields.Count];
-            for (var i = 0; i < ids.Length; i++)
-            {
-                var f = _layout.IdFields[i].Field;
-                ids[i] = f.Derive switch
-                {
-                    TimeDerivation.HourOfDay => IdHasher.Hash(now.Hour.ToString(CultureInfo.InvariantCulture)),
-                    TimeDerivation.DayOfWeek => IdHasher.Hash(now.DayOfWeek.ToString()),
-                    _ => IdHasher.Hash(row.GetValueOrDefault(f.Name) ?? ""),
-                };
-            }
-            var bags = new ulong[_layout.BagFields.Count][];
-            for (var i = 0; i < bags.Length; i++)
-            {
-                var f = _layout.BagFields[i].Field;
-                var parts = (row.GetValueOrDefault(f.Name) ?? "").Split(f.Separator ?? " ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var skip = Math.Max(0, parts.Length - (f.MaxLength ?? FeatureLayout.DefaultMaxLength));
-                bags[i] = [.. parts.Skip(skip).Select(p => IdHasher.Hash(p))];
-            }
-            var numerics = new float[_layout.NumericFields.Count];
-            for (var i = 0; i < numerics.Length; i++)
-            {
-                var f = _layout.NumericFields[i].Field;
-                var text = row.GetValueOrDefault(f.Name) ?? "";
-                double x = 0;
-                if (text.Length > 0 && (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out x) || !double.IsFinite(x)))
-                {
-                    throw new ArgumentException($"row {r}: field '{f.Name}': '{text}' is not a number");
-                }
-                numerics[i] = f.Transform switch
-                {
-                    NumericTransform.Log1p => (float)(Math.Sign(x) * Math.Log(1 + Math.Abs(x))),
-                    NumericTransform.Standardize => throw new ArgumentException($"field '{f.Name}' is standardized with statistics of the training stream, which serving does not have yet; use transform none or log1p for a served model"),
-                    _ => (float)x,
-                };
-            }
-            samples.Add(new Sample { Task = TaskKind.Ctr, Time = now.Ticks, Label = 0, Ids = ids, Bags = bags, Numerics = numerics });
-        }
+        for (var r = 0; r < rows.Count; r++) samples.Add(FeaturizeRow(rows[r], r, TaskKind.Ctr, now, 0));
         return samples;
+    }
+
+    /// <summary>
+    /// One row (field name to value, as text) as a sample of <paramref name="task"/> at <paramref name="now"/>
+    /// with <paramref name="label"/>: a scoring request's row, or a raw row a producer sent on a samples hub.
+    /// An unknown field or a number that is not one throws <see cref="ArgumentException"/> naming row <paramref name="r"/> and the field.
+    /// </summary>
+    public Sample FeaturizeRow(IReadOnlyDictionary<string, string> row, int r, TaskKind task, DateTime now, float label)
+    {
+        foreach (var key in row.Keys)
+        {
+            if (!_fields.Contains(key))
+            {
+                throw new ArgumentException($"row {r}: field '{key}' is not in model '{Schema.Name}' (fields: {string.Join(", ", _fields.Order(StringComparer.Ordinal))})");
+            }
+        }
+        var ids = new ulong[_layout.IdFields.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var f = _layout.IdFields[i].Field;
+            ids[i] = f.Derive switch
+            {
+                TimeDerivation.HourOfDay => IdHasher.Hash(now.Hour.ToString(CultureInfo.InvariantCulture)),
+                TimeDerivation.DayOfWeek => IdHasher.Hash(now.DayOfWeek.ToString()),
+                _ => IdHasher.Hash(row.GetValueOrDefault(f.Name) ?? ""),
+            };
+        }
+        var bags = new ulong[_layout.BagFields.Count][];
+        for (var i = 0; i < bags.Length; i++)
+        {
+            var f = _layout.BagFields[i].Field;
+            var parts = (row.GetValueOrDefault(f.Name) ?? "").Split(f.Separator ?? " ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var skip = Math.Max(0, parts.Length - (f.MaxLength ?? FeatureLayout.DefaultMaxLength));
+            bags[i] = [.. parts.Skip(skip).Select(p => IdHasher.Hash(p))];
+        }
+        var numerics = new float[_layout.NumericFields.Count];
+        for (var i = 0; i < numerics.Length; i++)
+        {
+            var f = _layout.NumericFields[i].Field;
+            var text = row.GetValueOrDefault(f.Name) ?? "";
+            double x = 0;
+            if (text.Length > 0 && (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out x) || !double.IsFinite(x)))
+            {
+                throw new ArgumentException($"row {r}: field '{f.Name}': '{text}' is not a number");
+            }
+            numerics[i] = f.Transform switch
+            {
+                NumericTransform.Log1p => (float)(Math.Sign(x) * Math.Log(1 + Math.Abs(x))),
+                NumericTransform.Standardize => throw new ArgumentException($"field '{f.Name}' is standardized with statistics of the training stream, which serving does not have yet; use transform none or log1p for a served model"),
+                _ => (float)x,
+            };
+        }
+        return new Sample { Task = task, Time = now.Ticks, Label = label, Ids = ids, Bags = bags, Numerics = numerics };
     }
 }

@@ -16,6 +16,8 @@ public static class FreshetMetrics
     /// <summary>Samples trained on, per task (<c>task</c> = ctr | cvr); samples/s is its rate.</summary>
     public static readonly Counter<long> SamplesTrained = Training.CreateCounter<long>("freshet.training.samples", "{sample}", "Samples a trainer took: scored, then trained on (a lone sample is scored only: batch-norm needs two)");
 
+    public static readonly Counter<long> SamplesRejected = Training.CreateCounter<long>("freshet.training.samples.rejected", "{row}", "Plain JSON sample rows skipped (by the samples hub adapter or the trainer), by hub and reason");
+
     public static readonly Histogram<double> StepDuration = Training.CreateHistogram<double>("freshet.training.step.duration", "ms", "Training step time (pull, compute, push)");
     public static readonly Histogram<double> PullDuration = Training.CreateHistogram<double>("freshet.training.pull.duration", "ms", "Row pull time from the shard grains, per step");
     public static readonly Histogram<double> PushDuration = Training.CreateHistogram<double>("freshet.training.push.duration", "ms", "Gradient push time to the shard grains, per step");

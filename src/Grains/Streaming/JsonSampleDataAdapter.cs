@@ -1,0 +1,111 @@
+using Azure.Messaging.EventHubs;
+using Freshet.Model.Telemetry;
+using Freshet.Samples;
+using Microsoft.Extensions.Logging;
+using Orleans.Providers.Streams.Common;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Streaming.EventHubs;
+using Orleans.Streams;
+
+namespace Freshet.Grains.Streaming;
+
+/// <summary>
+/// Maps a samples hub's plain JSON events (<see cref="JsonSampleFormat"/>, no Orleans framing) to the sample
+/// streams: each event to <c>samples/{job}/{partition}/{task}</c> as one <see cref="SampleBatch"/> of raw rows,
+/// which the trainer featurizes with its job's schema. A bad row is skipped and logged with the hub, partition,
+/// sequence number, offset, row and property; an event with no routable row goes to a stream no one reads
+/// (namespace <see cref="RejectedNamespace"/>), so nothing here throws and the partition's pulling agent never stalls.
+/// </summary>
+public sealed partial class JsonSampleDataAdapter(Serializer serializer, string hub, string hubTask, SampleRouting routing, ILogger<JsonSampleDataAdapter> logger)
+    : EventHubDataAdapter(serializer)
+{
+    /// <summary>Stream namespace of events that could not be routed (key: the hub): never subscribed, so dropped.</summary>
+    public const string RejectedNamespace = "samples-rejected";
+
+    private readonly Serializer _serializer = serializer;
+
+    // The receiver asks for the position, then the cached message, of each event in turn on one thread: read it once.
+    [ThreadStatic] private static (EventData Data, SampleEvent Event)? _last;
+
+    public string Hub { get; } = hub;
+
+    public string HubTask { get; } = SampleTasks.IsTask(hubTask) ? hubTask : throw new ArgumentException($"hub task '{hubTask}' is not ctr or cvr", nameof(hubTask));
+
+    /// <summary>Reads an event as the format says (no logging: see <see cref="GetStreamPosition"/>).</summary>
+    public SampleEvent Read(EventData data)
+    {
+        if (_last is { } last && ReferenceEquals(last.Data, data)) return last.Event;
+        var e = JsonSampleFormat.Read(data.EventBody.ToMemory().Span, HubTask, data.PartitionKey, data.SequenceNumber, routing);
+        _last = (data, e);
+        return e;
+    }
+
+    public override StreamId GetStreamIdentity(EventData queueMessage)
+    {
+        var e = Read(queueMessage);
+        return e.Routed ? e.StreamId : StreamId.Create(RejectedNamespace, Hub);
+    }
+
+    /// <summary>Called once per received event, with the hub partition: where skipped rows are logged and counted.</summary>
+    public override StreamPosition GetStreamPosition(string partition, EventData queueMessage)
+    {
+        var e = Read(queueMessage);
+        foreach (var r in e.Rejected)
+        {
+            FreshetMetrics.SamplesRejected.Add(1, new KeyValuePair<string, object?>("hub", Hub), new KeyValuePair<string, object?>("reason", r.Reason));
+            LogRejected(logger, Hub, partition, queueMessage.SequenceNumber, queueMessage.OffsetString, r.Row, r.Field ?? "-", r.Message);
+        }
+        return base.GetStreamPosition(partition, queueMessage);
+    }
+
+    /// <summary>Caches the event as an Orleans-framed <see cref="SampleBatch"/> of its good rows (with the event's offset and partition key, as the default adapter keeps them).</summary>
+    public override CachedMessage FromQueueMessage(StreamPosition streamPosition, EventData queueMessage, DateTime dequeueTime, Func<int, ArraySegment<byte>> getSegment)
+    {
+        var e = Read(queueMessage);
+        var batch = new SampleBatch
+        {
+            Rows = [.. e.Rows],
+            Count = e.Rows.Count,
+            Origin = $"hub {Hub} sequence {queueMessage.SequenceNumber} offset {queueMessage.OffsetString}",
+        };
+        var framed = EventHubBatchContainer.ToEventData(_serializer, streamPosition.StreamId, [batch], null);
+        var cached = EventHubsModelFactory.EventData(framed.EventBody, partitionKey: queueMessage.PartitionKey, sequenceNumber: queueMessage.SequenceNumber,
+            offsetString: queueMessage.OffsetString, enqueuedTime: queueMessage.EnqueuedTime);
+        return base.FromQueueMessage(streamPosition, cached, dequeueTime, getSegment);
+    }
+
+    /// <summary>The producing side: a stream's raw-row batches as the same plain JSON a producer sends, so a round trip is exact.</summary>
+    public override EventData ToQueueMessage<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext)
+    {
+        if (token is not null) throw new ArgumentException("Event Hubs streams take no sequence token", nameof(token));
+        var (job, partition, task) = ParseStreamKey(streamId);
+        var rows = new List<RawSample>();
+        foreach (var item in events)
+        {
+            if (item is not SampleBatch batch) throw new ArgumentException($"the {Hub} hub carries plain JSON samples (SampleBatch rows), not {item?.GetType().Name ?? "null"}");
+            if (batch.Payload.Length > 0 || batch.EndOfStream)
+            {
+                throw new ArgumentException($"the {Hub} hub carries plain JSON rows only; featurized batches and end markers (freshet replay) go on the '{FreshetNames.StreamProvider}' stream provider");
+            }
+            rows.AddRange(batch.Rows);
+        }
+        return new EventData(JsonSampleFormat.Write(job, partition, task, rows));
+    }
+
+    /// <summary><c>samples/{job}/{partition}/{task}</c> back into its parts.</summary>
+    public static (string Job, int Partition, string Task) ParseStreamKey(StreamId streamId)
+    {
+        var key = streamId.GetKeyAsString();
+        var cut = key.LastIndexOf('/');
+        var mid = cut > 0 ? key.LastIndexOf('/', cut - 1) : -1;
+        if (streamId.GetNamespace() != FreshetNames.SamplesNamespace || mid <= 0 || !int.TryParse(key.AsSpan(mid + 1, cut - mid - 1), out var partition) || !SampleTasks.IsTask(key[(cut + 1)..]))
+        {
+            throw new ArgumentException($"stream '{streamId}' is not a sample stream ({FreshetNames.SamplesNamespace}/{{job}}/{{partition}}/ctr|cvr)");
+        }
+        return (key[..mid], partition, key[(cut + 1)..]);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a plain JSON sample: hub {Hub} partition {Partition} sequence {SequenceNumber} offset {Offset} row {Row} property {Field}: {Problem}")]
+    private static partial void LogRejected(ILogger logger, string hub, string partition, long sequenceNumber, string offset, int row, string field, string problem);
+}
