@@ -41,7 +41,8 @@ public class ServingCommandTests
                 status = await CliRunner.RunAsync("status", "--model", "cli", "--gateway-port", g, "--json");
                 Assert.True(status.ExitCode == 0, status.Error);
             }
-            while ((status.Json["silos"]![0]!["deltaSequence"]?.GetValue<long>() ?? 0) < 1 && DateTime.UtcNow < deadline);
+            // The replica may apply a delta a moment before the orchestrator records its publish: wait for both.
+            while (((status.Json["silos"]![0]!["deltaSequence"]?.GetValue<long>() ?? 0) < 1 || status.Json["lastPublishUtc"] is null) && DateTime.UtcNow < deadline);
             var silos = status.Json["silos"]!.AsArray();
             Assert.Single(silos);
             Assert.True(silos[0]!["serving"]!.GetValue<bool>());

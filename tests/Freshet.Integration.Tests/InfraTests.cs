@@ -98,7 +98,7 @@ public class InfraTests
     public void The_kubernetes_manifests_use_settings_the_silo_has_and_the_probes_it_serves()
     {
         var yaml = File.ReadAllText(Path.Combine(TestData.RepositoryRoot, "infra", "k8s", "freshet.yaml"));
-        var settings = System.Text.RegularExpressions.Regex.Matches(yaml, @"Freshet__Silo__(\w+)").Select(m => m.Groups[1].Value).ToHashSet();
+        var settings = System.Text.RegularExpressions.Regex.Matches(yaml, @"Freshet__Silo__([A-Za-z0-9]+)").Select(m => m.Groups[1].Value).ToHashSet();
         Assert.NotEmpty(settings);
         var known = typeof(Freshet.Silo.SiloOptions).GetProperties().Select(p => p.Name).ToHashSet();
         Assert.All(settings, s => Assert.True(known.Contains(s), $"infra/k8s/freshet.yaml sets Freshet__Silo__{s}, which SiloOptions does not have"));
