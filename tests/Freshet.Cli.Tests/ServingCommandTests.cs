@@ -13,10 +13,10 @@ public class ServingCommandTests
     public async Task Start_replay_score_status_mode_checkpoint_and_rollback_through_the_command_line()
     {
         var dir = Path.Combine(Path.GetTempPath(), "freshet-cli-serving-" + Guid.NewGuid().ToString("N"));
-        var gateway = FreePort();
+        var gateway = TestPorts.Free();
         var builder = FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = FreePort();
+            o.SiloPort = TestPorts.Free();
             o.GatewayPort = gateway;
             o.CheckpointDirectory = dir;
         });
@@ -117,7 +117,7 @@ public class ServingCommandTests
         var pair = await CliRunner.RunAsync("score", "--model", "m", "--row", "user");
         Assert.Equal(2, pair.ExitCode);
         Assert.Contains("'user' is not field=value", pair.Error);
-        var nobody = await CliRunner.RunAsync("status", "--model", "m", "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var nobody = await CliRunner.RunAsync("status", "--model", "m", "--gateway-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(2, nobody.ExitCode);
         Assert.Contains("cannot reach the cluster", nobody.Error);
         var azure = await CliRunner.RunAsync("silo", "--profile", "azure");
@@ -126,12 +126,5 @@ public class ServingCommandTests
         var interval = await CliRunner.RunAsync("bench", "freshness", "--interval", "soon");
         Assert.Equal(2, interval.ExitCode);
         Assert.Contains("--interval: 'soon' is not a duration", interval.Error);
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

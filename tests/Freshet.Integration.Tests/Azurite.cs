@@ -14,11 +14,11 @@ public sealed class Azurite : IAsyncLifetime
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private Process? _process;
 
-    public int BlobPort { get; } = FreePort();
+    public int BlobPort { get; } = TestPorts.Free();
 
-    public int QueuePort { get; } = FreePort();
+    public int QueuePort { get; } = TestPorts.Free();
 
-    public int TablePort { get; } = FreePort();
+    public int TablePort { get; } = TestPorts.Free();
 
     /// <summary>The emulator's well-known development account on this instance's ports.</summary>
     public string ConnectionString =>
@@ -102,13 +102,6 @@ public sealed class Azurite : IAsyncLifetime
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
 

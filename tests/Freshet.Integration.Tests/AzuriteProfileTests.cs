@@ -15,13 +15,6 @@ namespace Freshet.Integration.Tests;
 [Collection(AzuriteCollection.Name)]
 public class AzuriteProfileTests(Azurite azurite)
 {
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     private IHost Silo(string clusterId)
     {
         var b = FreshetSilo.CreateBuilder([], o =>
@@ -29,8 +22,8 @@ public class AzuriteProfileTests(Azurite azurite)
             o.Profile = "azurite";
             o.StorageConnectionString = azurite.ConnectionString;
             o.ClusterId = clusterId;
-            o.SiloPort = FreePort();
-            o.GatewayPort = FreePort();
+            o.SiloPort = TestPorts.Free();
+            o.GatewayPort = TestPorts.Free();
         });
         b.Logging.SetMinimumLevel(LogLevel.Warning);
         return b.Build();

@@ -36,7 +36,7 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
 
     private Process Silo(string roles, params string[] more)
     {
-        var p = Process.Start(Start(["silo", "--profile", "azurite", "--roles", roles, "--silo-port", FreePort().ToString(), "--gateway-port", FreePort().ToString(), .. more]))!;
+        var p = Process.Start(Start(["silo", "--profile", "azurite", "--roles", roles, "--silo-port", TestPorts.Free().ToString(), "--gateway-port", TestPorts.Free().ToString(), .. more]))!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };
         p.BeginOutputReadLine();
@@ -63,7 +63,7 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
     {
         Assert.True(File.Exists(Cli), $"{Cli} is missing: build the solution first (./test.sh does)");
         // Serving silos take no admin calls: the freshet processes' admin calls find the training silo's gateway.
-        var http = FreePort();
+        var http = TestPorts.Free();
         Silo("training");
         var serving1 = Silo("serving", "--no-admin");
         Silo("serving", "--no-admin", "--http-port", http.ToString());
@@ -153,13 +153,6 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
             if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
             await Task.Delay(200);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public void Dispose()

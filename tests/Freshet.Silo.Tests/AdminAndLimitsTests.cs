@@ -21,13 +21,6 @@ public sealed class AdminAndLimitsTests : IDisposable
         if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     private IHost Silo(string roles, bool admin, int siloPort, int gatewayPort, int? primary) =>
         FreshetSilo.CreateBuilder([], o =>
         {
@@ -55,7 +48,7 @@ public sealed class AdminAndLimitsTests : IDisposable
     [Fact]
     public async Task A_serving_silo_without_admin_calls_refuses_them_and_every_call_is_held_to_its_limits()
     {
-        int trainingPort = FreePort(), trainingGateway = FreePort(), servingPort = FreePort(), servingGateway = FreePort();
+        int trainingPort = TestPorts.Free(), trainingGateway = TestPorts.Free(), servingPort = TestPorts.Free(), servingGateway = TestPorts.Free();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         using var training = Silo("training", admin: true, trainingPort, trainingGateway, null);
         await training.StartAsync(timeout.Token);

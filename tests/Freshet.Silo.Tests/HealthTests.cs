@@ -7,22 +7,15 @@ namespace Freshet.Silo.Tests;
 
 public class HealthTests
 {
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task A_silo_answers_its_health_probes_and_serves_the_dashboard_by_option()
     {
-        var http = FreePort();
+        var http = TestPorts.Free();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         using var silo = FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = FreePort();
-            o.GatewayPort = FreePort();
+            o.SiloPort = TestPorts.Free();
+            o.GatewayPort = TestPorts.Free();
             o.ClusterId = "health-" + Guid.NewGuid().ToString("N")[..8];
             o.HttpPort = http;
             o.Dashboard = true;
@@ -46,11 +39,11 @@ public class HealthTests
     [Fact]
     public async Task Without_a_port_there_is_no_http_server_and_a_dashboard_without_one_is_refused()
     {
-        var gateway = FreePort();
+        var gateway = TestPorts.Free();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         using var silo = FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = FreePort();
+            o.SiloPort = TestPorts.Free();
             o.GatewayPort = gateway;
             o.ClusterId = "nohttp-" + Guid.NewGuid().ToString("N")[..8];
         }).Build();

@@ -10,18 +10,11 @@ namespace Freshet.Silo.Tests;
 
 public class SiloHostTests
 {
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task A_local_silo_starts_a_client_connects_and_both_stop_cleanly()
     {
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
+        var siloPort = TestPorts.Free();
+        var gatewayPort = TestPorts.Free();
         var clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
         using var silo = FreshetSilo.CreateBuilder([], o =>
         {

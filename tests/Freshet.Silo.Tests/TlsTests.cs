@@ -38,13 +38,6 @@ public sealed class TlsTests : IDisposable
         return (path, X509CertificateLoader.LoadPkcs12FromFile(path, "throwaway"));
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     private IHost Silo(string roles, int siloPort, int gatewayPort, int? primary, string certificate) =>
         FreshetSilo.CreateBuilder([], o =>
         {
@@ -78,7 +71,7 @@ public sealed class TlsTests : IDisposable
     {
         var cluster = Throwaway("freshet-cluster");
         var stranger = Throwaway("freshet-stranger");
-        int trainingPort = FreePort(), trainingGateway = FreePort(), servingPort = FreePort(), servingGateway = FreePort();
+        int trainingPort = TestPorts.Free(), trainingGateway = TestPorts.Free(), servingPort = TestPorts.Free(), servingGateway = TestPorts.Free();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         using var training = Silo("training", trainingPort, trainingGateway, null, cluster.Path);
         await training.StartAsync(timeout.Token);
