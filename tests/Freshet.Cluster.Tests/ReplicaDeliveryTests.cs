@@ -46,7 +46,7 @@ public class ReplicaDeliveryTests
             Dense = template.Dense,
         };
         float Row() => replica.Inspect(m => { var r = new float[dim]; m.Tables[2].TryGetRow(id, r); return r[0]; });
-        var grain = h.Client.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey(model, h.Cluster.Silos[0].SiloAddress));
+        var grain = h.Grains.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey(model, h.Cluster.Silos[0].SiloAddress));
         async Task Deliver(WeightDelta d, int chunkBytes = WeightDelta.MaxChunkBytes, int[]? order = null)
         {
             var chunks = WeightDelta.Chunk(d.Encode(), chunkBytes);
@@ -61,8 +61,7 @@ public class ReplicaDeliveryTests
         // Missing: 3 and 4 are only in the store; 5 arrives first. The replica fills 3 and 4 from the store, then applies 5.
         foreach (var s in new long[] { 3, 4 })
         {
-            await using var f = await h.Checkpoints.OpenWriteAsync(model, baseVersion, WeightDelta.FileName(s));
-            await f.WriteAsync(Delta(s, baseVersion).Encode());
+            await h.Checkpoints.WriteAtomicAsync(model, baseVersion, WeightDelta.FileName(s), Delta(s, baseVersion).Encode());
         }
         await Deliver(Delta(5, baseVersion));
         Assert.Equal(5, replica.Sequence);

@@ -33,6 +33,30 @@ public class BlobCheckpointStoreTests(Azurite azurite)
     }
 
     [AzuriteFact]
+    public async Task Retained_deltas_are_uploaded_whole_and_a_damaged_one_is_named_and_models_are_listed()
+    {
+        var store = Store(out var container);
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        using var model = new InProcessParameterStore(schema);
+        var version = (await ModelCheckpoint.SaveAsync(store, model, null, 0, "all", modelName: "blobm")).Version;
+        await ModelCheckpoint.SaveAsync(store, model, null, 0, "all", modelName: "other");
+        Assert.Equal(["blobm", "other"], await store.ListModelsAsync());
+
+        var delta = new Freshet.Model.Serving.WeightDelta { Model = "blobm", BaseVersion = version, Sequence = 1, SnapshotUtc = DateTime.UtcNow };
+        await store.WriteAtomicAsync("blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), delta.Encode());
+        Assert.Equal([Freshet.Model.Serving.WeightDelta.FileName(1)], await store.ListFilesAsync("blobm", version, Freshet.Model.Serving.WeightDelta.FilePrefix));
+        var read = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(store, "blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None);
+        Assert.Equal(1, read.Sequence);
+
+        var blob = container.GetBlobClient($"blobm/{version:D10}/{Freshet.Model.Serving.WeightDelta.FileName(1)}");
+        var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
+        await blob.UploadAsync(BinaryData.FromBytes(bytes[..^8]), overwrite: true);
+        var e = await Assert.ThrowsAsync<CheckpointException>(() => Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(store, "blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None));
+        Assert.Contains($"blobm/{version:D10}/delta-0000000001.bin", e.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+    }
+
+    [AzuriteFact]
     public async Task A_model_round_trips_through_blob_checkpoints_and_a_corrupt_blob_is_named()
     {
         var store = Store(out var container);

@@ -18,4 +18,7 @@ public sealed record ReplicaStatus
 
     /// <summary>Per applied delta: milliseconds from the snapshot under the barrier to applied here (the latest few hundred).</summary>
     [Id(11)] public IReadOnlyList<double> FreshnessMs { get; init; } = [];
+
+    /// <summary>The last delta this replica could not apply and why (the file or message named); null while all is well.</summary>
+    [Id(12)] public string? Error { get; init; }
 }

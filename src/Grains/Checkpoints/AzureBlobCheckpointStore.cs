@@ -19,6 +19,18 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
 
     public string Location => container.Uri.ToString();
 
+    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        var models = new List<string>();
+        await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, cancellationToken))
+        {
+            if (item.IsPrefix) models.Add(item.Prefix.TrimEnd('/'));
+        }
+        models.Sort(StringComparer.Ordinal);
+        return models;
+    }
+
     public async Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default)
     {
         await EnsureContainerAsync(cancellationToken);
@@ -58,6 +70,14 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     {
         await EnsureContainerAsync(cancellationToken);
         return await container.GetBlobClient(Name(model, version, name)).OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken);
+    }
+
+    public async Task WriteAtomicAsync(string model, long version, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        // One upload: its blocks stay uncommitted until the block list is put, so readers never see part of it
+        // (OpenWriteAsync, by contrast, makes an empty blob first).
+        await container.GetBlobClient(Name(model, version, name)).UploadAsync(BinaryData.FromBytes(content), overwrite: true, cancellationToken);
     }
 
     public async Task<Stream> OpenReadAsync(string model, long version, string name, CancellationToken cancellationToken = default)

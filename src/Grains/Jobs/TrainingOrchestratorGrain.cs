@@ -156,14 +156,12 @@ public sealed partial class TrainingOrchestratorGrain(
             SnapshotUtc = snapshot,
             EventTime = statuses.Select(s => s.EventTime).Max(),
             Tables = MergeByTable(tables),
-            Rates = MergeByTable(rates),
+            Rates = [.. rates.GroupBy(r => r.Table).Select(g => Model.Statistics.RateTable.MergeParts([.. g]))],
             Dense = [.. dense.Select(d => new DenseTowerWeights(d.Task == "ctr" ? TaskKind.Ctr : TaskKind.Cvr, Bytes.ToArray<float>(d.Parameters), d.Buffers))],
         };
         var encoded = delta.Encode();
-        await using (var file = await checkpoints.OpenWriteAsync(spec.Served, baseVersion, WeightDelta.FileName(delta.Sequence)))
-        {
-            await file.WriteAsync(encoded);
-        }
+        // Retained whole or not at all: a replica loading this base meanwhile never reads half of it.
+        await checkpoints.WriteAtomicAsync(spec.Served, baseVersion, WeightDelta.FileName(delta.Sequence), encoded);
         var chunks = WeightDelta.Chunk(encoded, chunking.MaxChunkBytes);
         var stream = WeightsStream(spec.Served);
         for (var i = 0; i < chunks.Count; i++)

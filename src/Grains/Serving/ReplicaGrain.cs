@@ -66,7 +66,19 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
                 parts[message.Chunk] = message.Payload;
                 if (parts.Any(p => p is null)) return;
                 _chunks.Remove(key);
-                await OfferAsync(replica, WeightDelta.Decode([.. parts.SelectMany(p => p!)]));
+                WeightDelta delta;
+                try
+                {
+                    delta = WeightDelta.Decode([.. parts.SelectMany(p => p!)], $"delta {message.Model} {message.BaseVersion}.{message.Sequence} from the weights stream");
+                }
+                catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+                {
+                    // Not applied; the next delta finds a gap and reads this one from the store instead.
+                    replica.ReportError(e.Message);
+                    LogBadDelta(logger, _model, e.Message);
+                    return;
+                }
+                await OfferAsync(replica, delta);
                 break;
         }
     }
@@ -91,6 +103,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         Refused = replica.Refused,
         Gaps = replica.Gaps,
         FreshnessMs = replica.FreshnessMs,
+        Error = replica.LastError,
     };
 
     private async Task OfferAsync(ServingReplica replica, WeightDelta delta)
@@ -104,18 +117,26 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         if (outcome == DeltaOutcome.Gap)
         {
             // Fill the gap from the deltas retained beside the base checkpoint, in order; if one is not
-            // there, reload the base with everything retained (it has this delta's predecessors).
+            // there, reload the base with everything retained (it has this delta's predecessors). A retained
+            // delta that fails its check is not applied: the replica serves what it has and names the file.
             var store = registry.Store;
+            var retained = await store.ListFilesAsync(delta.Model, delta.BaseVersion, WeightDelta.FilePrefix);
             for (var s = replica.Sequence + 1; s < delta.Sequence; s++)
             {
+                if (!retained.Contains(WeightDelta.FileName(s)))
+                {
+                    await LoadAsync(replica, delta.BaseVersion);
+                    break;
+                }
                 WeightDelta missing;
                 try
                 {
                     missing = await ServingReplica.ReadDeltaAsync(store, delta.Model, delta.BaseVersion, WeightDelta.FileName(s), CancellationToken.None);
                 }
-                catch (Model.Checkpoints.CheckpointException)
+                catch (Model.Checkpoints.CheckpointException e)
                 {
-                    await LoadAsync(replica, delta.BaseVersion);
+                    replica.ReportError(e.Message);
+                    LogBadDelta(logger, _model, e.Message);
                     break;
                 }
                 replica.Offer(missing);
@@ -134,6 +155,9 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} caught up a gap before delta {Version}.{Sequence}: {Outcome}")]
     private static partial void LogCaughtUp(ILogger logger, string model, long version, long sequence, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replica of {Model} did not apply a delta: {Error}")]
+    private static partial void LogBadDelta(ILogger logger, string model, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} refused delta {Version}.{Sequence}: serving follows base {Target}")]
     private static partial void LogRefused(ILogger logger, string model, long version, long sequence, long? target);

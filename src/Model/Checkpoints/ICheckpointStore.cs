@@ -10,6 +10,9 @@ public interface ICheckpointStore
     /// <summary>Where the store is, for messages.</summary>
     string Location { get; }
 
+    /// <summary>Names of the models that have anything in the store (a version started or complete), sorted.</summary>
+    Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Versions of <paramref name="model"/> that have a manifest, ascending.</summary>
     Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default);
 
@@ -17,6 +20,12 @@ public interface ICheckpointStore
     Task<long> NextVersionAsync(string model, CancellationToken cancellationToken = default);
 
     Task<Stream> OpenWriteAsync(string model, long version, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes a whole file that readers see complete or not at all (a retained delta, which no manifest
+    /// guards): a temporary name renamed into place, or one blob upload.
+    /// </summary>
+    Task WriteAtomicAsync(string model, long version, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
     /// <summary>Opens a file for reading; a missing file is a <see cref="CheckpointException"/> naming it.</summary>
     Task<Stream> OpenReadAsync(string model, long version, string name, CancellationToken cancellationToken = default);

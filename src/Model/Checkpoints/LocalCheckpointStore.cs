@@ -14,6 +14,11 @@ public sealed class LocalCheckpointStore : ICheckpointStore
 
     public string Location => Root;
 
+    public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>>(Directory.Exists(Root)
+            ? [.. Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : []);
+
     public Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<long>>([.. AllVersions(model).Where(v => File.Exists(Path.Combine(VersionPath(model, v), CheckpointManifest.FileName)))]);
 
@@ -29,6 +34,27 @@ public sealed class LocalCheckpointStore : ICheckpointStore
         var dir = VersionPath(model, version);
         Directory.CreateDirectory(dir);
         return Task.FromResult<Stream>(new FileStream(Path.Combine(dir, name), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20));
+    }
+
+    public async Task WriteAtomicAsync(string model, long version, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        var dir = VersionPath(model, version);
+        Directory.CreateDirectory(dir);
+        // A unique temporary name (listings skip *.tmp), flushed to disk before the rename makes it visible.
+        var temp = Path.Combine(dir, $"{name}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await file.WriteAsync(content, cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, Path.Combine(dir, name), overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
     }
 
     public Task<Stream> OpenReadAsync(string model, long version, string name, CancellationToken cancellationToken = default)

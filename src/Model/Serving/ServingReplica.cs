@@ -56,9 +56,17 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
     }
 
     /// <summary>
+    /// The last problem met with the weights offered (a retained delta that failed its check), naming the
+    /// file; null while all is well. The replica keeps serving what it had.
+    /// </summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>
     /// Loads checkpoint <paramref name="version"/> and the deltas retained beside it (in order, up to the
     /// first missing one) into a new model, then switches to it. Scoring goes on against the old model
-    /// until the switch. A bad checkpoint throws and leaves the replica as it was.
+    /// until the switch. A bad checkpoint throws and leaves the replica as it was; a bad retained delta
+    /// stops the load there (the checkpoint and the deltas before it are served) and is named in
+    /// <see cref="LastError"/>.
     /// </summary>
     public async Task LoadAsync(ICheckpointStore store, long version, CancellationToken cancellationToken = default)
     {
@@ -68,10 +76,25 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
             var manifest = await ModelCheckpoint.LoadAsync(store, fresh, version, cancellationToken, Model);
             var sequence = 0L;
             var weights = manifest.CreatedUtc;
+            string? error = null;
             foreach (var name in await store.ListFilesAsync(Model, version, WeightDelta.FilePrefix, cancellationToken))
             {
-                var delta = await ReadDeltaAsync(store, Model, version, name, cancellationToken);
-                if (delta.Sequence != sequence + 1) break;
+                if (name != WeightDelta.FileName(sequence + 1)) break;
+                WeightDelta delta;
+                try
+                {
+                    delta = await ReadDeltaAsync(store, Model, version, name, cancellationToken);
+                }
+                catch (CheckpointException e)
+                {
+                    error = e.Message;
+                    break;
+                }
+                if (delta.Sequence != sequence + 1 || delta.BaseVersion != version || delta.Model != Model)
+                {
+                    error = $"{CheckpointManifest.VersionFolder(Model, version)}/{name} holds delta {delta.Model} {delta.BaseVersion}.{delta.Sequence}, not {Model} {version}.{sequence + 1}; the deltas after it are not applied";
+                    break;
+                }
                 ApplyTo(fresh, delta);
                 sequence = delta.Sequence;
                 weights = delta.SnapshotUtc;
@@ -86,6 +109,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
                 Sequence = sequence;
                 WeightsUtc = weights;
                 TargetVersion ??= version;
+                LastError = error;
             }
             finally
             {
@@ -177,12 +201,27 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
         }
     }
 
+    /// <summary>Records a problem with weights offered to this replica (see <see cref="LastError"/>).</summary>
+    public void ReportError(string error) => LastError = error;
+
+    /// <summary>
+    /// Reads a retained delta and checks it (length and SHA-256 in its trailer); a missing or bad file is a
+    /// <see cref="CheckpointException"/> naming it.
+    /// </summary>
     public static async Task<WeightDelta> ReadDeltaAsync(ICheckpointStore store, string model, long version, string name, CancellationToken cancellationToken)
     {
+        var where = $"retained delta {CheckpointManifest.VersionFolder(model, version)}/{name} in {store.Location}";
         await using var s = await store.OpenReadAsync(model, version, name, cancellationToken);
         using var ms = new MemoryStream();
         await s.CopyToAsync(ms, cancellationToken);
-        return WeightDelta.Decode(ms.ToArray(), $"{CheckpointManifest.VersionFolder(model, version)}/{name}");
+        try
+        {
+            return WeightDelta.Decode(ms.ToArray(), where);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException)
+        {
+            throw new CheckpointException(e is InvalidDataException ? e.Message : $"{where}: {e.Message}", e);
+        }
     }
 
     private static void ApplyTo(InProcessParameterStore model, WeightDelta delta)

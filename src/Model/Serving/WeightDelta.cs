@@ -15,7 +15,11 @@ namespace Freshet.Model.Serving;
 public sealed class WeightDelta
 {
     private static readonly byte[] Magic = "FRSHDLTA"u8.ToArray();
-    private const ushort FormatVersion = 1;
+    private static readonly byte[] EndMagic = "FRSHDEND"u8.ToArray();
+    private const ushort FormatVersion = 2;
+
+    /// <summary>Bytes after the body: its length (int64), its SHA-256, and the end magic.</summary>
+    private const int TrailerBytes = sizeof(long) + 32 + 8;
 
     /// <summary>Most bytes of one chunk (an Event Hubs event is at most 1 MB).</summary>
     public const int MaxChunkBytes = 900 * 1024;
@@ -71,12 +75,48 @@ public sealed class WeightDelta
                 w.Write(d.Buffers);
             }
         }
+        // The trailer lets a reader tell a whole delta from a truncated or damaged one (a retained file, reassembled chunks).
+        var bodyLength = ms.Length;
+        var digest = System.Security.Cryptography.SHA256.HashData(ms.GetBuffer().AsSpan(0, (int)bodyLength));
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(bodyLength);
+            w.Write(digest);
+            w.Write(EndMagic);
+        }
         return ms.ToArray();
+    }
+
+    /// <summary>Checks the trailer: the length and SHA-256 of the body; throws naming <paramref name="where"/> when they do not hold.</summary>
+    public static void Verify(ReadOnlySpan<byte> data, string where)
+    {
+        if (data.Length < Magic.Length || !data[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new InvalidDataException($"{where}: not a Freshet weight delta (bad magic)");
+        }
+        if (data.Length < Magic.Length + TrailerBytes || !data[^EndMagic.Length..].SequenceEqual(EndMagic))
+        {
+            throw new InvalidDataException($"{where}: truncated ({data.Length} bytes and no end marker): the delta was cut short; it is not applied");
+        }
+        var declared = BitConverter.ToInt64(data[^TrailerBytes..]);
+        var body = data.Length - TrailerBytes;
+        if (declared != body)
+        {
+            throw new InvalidDataException($"{where}: the body has {body} bytes, the trailer says {declared}: the delta is damaged; it is not applied");
+        }
+        var expected = data.Slice(body + sizeof(long), 32);
+        Span<byte> actual = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(data[..body], actual);
+        if (!actual.SequenceEqual(expected))
+        {
+            throw new InvalidDataException($"{where}: fails its SHA-256 check (expected {Convert.ToHexStringLower(expected)}, found {Convert.ToHexStringLower(actual)}): the delta is corrupt; it is not applied");
+        }
     }
 
     public static WeightDelta Decode(byte[] data, string where = "weight delta")
     {
-        using var ms = new MemoryStream(data);
+        Verify(data, where);
+        using var ms = new MemoryStream(data, 0, data.Length - TrailerBytes);
         string model;
         long baseVersion, sequence, snapshot, eventTicks;
         int tables, rates, dense;
