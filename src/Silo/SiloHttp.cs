@@ -37,7 +37,8 @@ public static class SiloHttp
             // Liveness is the process answering at all: it touches no storage and no other silo, so a storage
             // outage never makes the orchestrator kill every silo at once.
             .AddCheck("process", () => HealthCheckResult.Healthy("the silo process answers"), tags: ["live"])
-            .AddCheck<SiloActiveCheck>("silo", tags: ["startup", "ready"]);
+            .AddCheck<SiloActiveCheck>("silo", tags: ["startup", "ready"])
+            .AddCheck<ServingReadyCheck>("serving", tags: ["ready"]);
         builder.Services.AddSingleton<IStartupFilter>(new Endpoints(options.Dashboard));
     }
 
@@ -68,6 +69,25 @@ public static class SiloHttp
             return Task.FromResult(status == SiloStatus.Active
                 ? HealthCheckResult.Healthy($"silo {silo.SiloAddress} is active")
                 : HealthCheckResult.Unhealthy($"silo {silo.SiloAddress} is {status}"));
+        }
+    }
+
+    /// <summary>
+    /// Ready to serve: a serving silo has loaded the replica of every model serving follows (a model whose
+    /// checkpoint is bad makes it degraded, still ready: every silo would refuse it alike).
+    /// </summary>
+    private sealed class ServingReadyCheck(Grains.Serving.ServingRegistry registry) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (!registry.Warm)
+            {
+                return Task.FromResult(HealthCheckResult.Unhealthy("loading the serving replicas" + (registry.WarmUpProblem is { } p ? ": " + p : "")));
+            }
+            var errors = registry.WarmUpErrors;
+            return Task.FromResult(errors.Count == 0
+                ? HealthCheckResult.Healthy(registry.Roles.Serving ? "the serving replicas are loaded" : "not a serving silo")
+                : HealthCheckResult.Degraded(string.Join("; ", errors.Select(e => $"model '{e.Key}' is not served: {e.Value}"))));
         }
     }
 

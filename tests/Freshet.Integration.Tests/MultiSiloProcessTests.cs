@@ -82,9 +82,25 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         await host.StartAsync();
         var watch = host.Services.GetRequiredService<FreshetClient>();
         await WaitAsync(async () => (await watch.GetSilosAsync()).Count == 3, "three silos are active", TimeSpan.FromMinutes(2));
-        using (var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") })
+        // Its HTTP server starts with the host, and readiness waits for its replicas: poll until it answers ready.
+        using (var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(10) })
         {
-            Assert.Equal("Healthy", await probe.GetStringAsync("/health/ready"));
+            var ready = "";
+            await WaitAsync(async () =>
+            {
+                try
+                {
+                    using var response = await probe.GetAsync("/health/ready");
+                    ready = await response.Content.ReadAsStringAsync();
+                    return response.IsSuccessStatusCode;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    ready = e.Message; // not listening yet, or not answering within the probe's timeout
+                    return false;
+                }
+            }, "the serving silo's readiness probe answers", TimeSpan.FromMinutes(1));
+            Assert.Equal("Healthy", ready);
         }
 
         const string model = "multi";

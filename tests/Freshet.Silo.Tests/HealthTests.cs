@@ -2,6 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Freshet.Grains.Serving;
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Schema;
+using Freshet.Model.Training;
 
 namespace Freshet.Silo.Tests;
 
@@ -23,6 +27,7 @@ public class HealthTests
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
 
         await silo.StartAsync(timeout.Token);
+        await WaitReadyAsync(client, timeout.Token);
         foreach (var probe in new[] { "/health/startup", "/health/ready", "/health/live" })
         {
             var answer = await client.GetAsync(probe, timeout.Token);
@@ -58,5 +63,70 @@ public class HealthTests
         Assert.Contains(e.Failures, f => f.StartsWith("Freshet:Silo:Dashboard: the dashboard is served on the HTTP port; set Freshet:Silo:HttpPort too", StringComparison.Ordinal));
         var same = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.HttpPort = o.GatewayPort));
         Assert.Contains(same.Failures, f => f.StartsWith("Freshet:Silo:HttpPort: must differ from SiloPort and GatewayPort", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_serving_silo_reports_ready_only_once_the_replicas_it_follows_are_loaded()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "freshet-ready-" + Guid.NewGuid().ToString("N"));
+        var checkpoints = Path.Combine(folder, "checkpoints");
+        var state = Path.Combine(folder, "state");
+        var cluster = "ready-" + Guid.NewGuid().ToString("N")[..8];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            // A model with a checkpoint that serving follows (its version announced), as a job leaves it.
+            var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+            CheckpointManifest manifest;
+            using (var model = new InProcessParameterStore(schema))
+            {
+                manifest = await ModelCheckpoint.SaveAsync(new LocalCheckpointStore(checkpoints), model, null, 0, "all", timeout.Token, "ready");
+            }
+            using (var first = FreshetSilo.CreateBuilder([], o => Local(o, cluster, checkpoints, state)).Build())
+            {
+                await first.StartAsync(timeout.Token);
+                await first.Services.GetRequiredService<IGrainFactory>().GetGrain<IServingVersionGrain>("ready").SetAsync(manifest.Version);
+                await first.StopAsync(timeout.Token);
+            }
+
+            // A serving silo starting on that store: when its probe first says ready, the replica is in memory.
+            var http = TestPorts.Free();
+            using var silo = FreshetSilo.CreateBuilder([], o =>
+            {
+                Local(o, cluster, checkpoints, state);
+                o.HttpPort = http;
+            }).Build();
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
+            await silo.StartAsync(timeout.Token);
+            await WaitReadyAsync(client, timeout.Token);
+            var replica = silo.Services.GetRequiredService<ServingRegistry>().TryGet("ready");
+            Assert.NotNull(replica);
+            Assert.Equal(manifest.Version, replica.Version);
+            await silo.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static void Local(SiloOptions o, string cluster, string checkpoints, string state)
+    {
+        o.SiloPort = TestPorts.Free();
+        o.GatewayPort = TestPorts.Free();
+        o.ClusterId = cluster;
+        o.CheckpointDirectory = checkpoints;
+        o.StateDirectory = state;
+    }
+
+    /// <summary>Polls the readiness probe until it answers 200, or the deadline passes.</summary>
+    private static async Task WaitReadyAsync(HttpClient client, CancellationToken deadline)
+    {
+        while (true)
+        {
+            using var answer = await client.GetAsync("/health/ready", deadline);
+            if (answer.StatusCode == HttpStatusCode.OK) return;
+            await Task.Delay(20, deadline);
+        }
     }
 }

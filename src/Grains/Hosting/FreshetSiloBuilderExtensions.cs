@@ -145,10 +145,12 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.TryAddSingleton(WeightChunking.Large);
         silo.Services.TryAddSingleton(SampleStreamProviders.Default);
         silo.Services.AddSingleton<ServingRegistry>();
+        silo.Services.AddSingleton<ServingWarmUp>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ServingWarmUp>());
         silo.Services.AddSingleton<ServingScorer>();
-        // Admin calls from clients come through a silo's front door, which a silo may close (serving-only silos).
+        // Clients reach the cluster only through its front doors; the admin door a silo may close (serving-only silos).
         silo.Services.TryAddSingleton(new Admin.AdminPolicy(Enabled: true));
-        silo.AddIncomingGrainCallFilter<Admin.AdminCallFilter>();
+        silo.AddIncomingGrainCallFilter<Admin.ClientCallFilter>();
         // Roles travel as silo metadata: training grains are placed on training silos, scoring finds serving silos.
         silo.UseSiloMetadata(new Dictionary<string, string> { [RoleMetadata.Key] = roles.ToString() });
 #pragma warning disable ORLEANSEXP004

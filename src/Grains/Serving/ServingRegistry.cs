@@ -16,6 +16,63 @@ namespace Freshet.Grains.Serving;
 public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains, ILocalSiloDetails silo, SiloRoles roles) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<ServingReplica>>> _replicas = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _warm = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, string> _warmErrors = new(StringComparer.Ordinal);
+    private volatile string? _warmProblem;
+
+    /// <summary>
+    /// Done once this silo has loaded the replica of every model serving follows (see <see cref="WarmUpAsync"/>);
+    /// a silo without the serving role is warm from the start.
+    /// </summary>
+    public bool Warm => _warm.Task.IsCompleted;
+
+    /// <summary>Why the warm-up has not finished (the store could not be listed), or null.</summary>
+    public string? WarmUpProblem => _warmProblem;
+
+    /// <summary>Models whose replica could not be loaded at warm-up, with the reason (their checkpoint is bad).</summary>
+    public IReadOnlyDictionary<string, string> WarmUpErrors => _warmErrors;
+
+    /// <summary>
+    /// Loads, before the silo reports ready, the replica of every model in the store that serving follows
+    /// (one with a version announced), so the first scoring call after a start is served from memory.
+    /// Listing the store is tried again every <paramref name="retry"/> until it answers; a model whose
+    /// checkpoint cannot be loaded is recorded in <see cref="WarmUpErrors"/> and does not hold the others up.
+    /// </summary>
+    public async Task WarmUpAsync(TimeSpan retry, CancellationToken cancellationToken)
+    {
+        if (!Roles.Serving)
+        {
+            _warm.TrySetResult();
+            return;
+        }
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var model in await store.ListModelsAsync(cancellationToken))
+                {
+                    if (await grains.GetGrain<IServingVersionGrain>(model).GetAsync() is null) continue;
+                    try
+                    {
+                        await GetAsync(model);
+                        _warmErrors.TryRemove(model, out _);
+                    }
+                    catch (Exception e) when (e is ScoringRequestException or CheckpointException or InvalidDataException or SchemaException or IOException)
+                    {
+                        _warmErrors[model] = e.Message;
+                    }
+                }
+                _warmProblem = null;
+                _warm.TrySetResult();
+                return;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                _warmProblem = $"listing the models in {store.Location} failed: {e.Message}";
+                await Task.Delay(retry, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
 
     public SiloRoles Roles { get; } = roles;
 
