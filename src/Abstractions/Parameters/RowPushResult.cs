@@ -8,4 +8,7 @@ public sealed record RowPushResult
 
     /// <summary>Row updates refused because the job's frozen tier is locked.</summary>
     [Id(1)] public int DroppedFrozen { get; init; }
+
+    /// <summary>The shard's part of every rate's totals after the push (float64, 2 per rate field in layout order).</summary>
+    [Id(2)] public byte[] RateTotals { get; init; } = [];
 }

@@ -105,11 +105,11 @@ public sealed partial class EmbeddingShardGrain(
         foreach (var r in request.Rates)
         {
             var ids = Bytes.As<ulong>(r.Ids);
-            var dest = new float[ids.Length * 2];
-            rows.RateFeatures(r.Index, ids, dest);
-            rates.Add(Bytes.Of<float>(dest));
+            var dest = new double[ids.Length * 2];
+            rows.RateCounts(r.Index, ids, dest);
+            rates.Add(Bytes.Of<double>(dest));
         }
-        return Task.FromResult(new RowPullResult { Rows = tableRows, RateFeatures = rates });
+        return Task.FromResult(new RowPullResult { Rows = tableRows, RateCounts = rates, RateTotals = Bytes.Of<double>(rows.RateTotals()) });
     }
 
     public Task<RowPushResult> PushAsync(RowPush request)
@@ -118,7 +118,7 @@ public sealed partial class EmbeddingShardGrain(
         if (request.Step <= rows.Steps.GetValueOrDefault(request.Trainer))
         {
             // A retried push (the first try reached us, its answer did not): applied already.
-            return Task.FromResult(new RowPushResult());
+            return Task.FromResult(new RowPushResult { RateTotals = Bytes.Of<double>(rows.RateTotals()) });
         }
         int applied = 0, dropped = 0;
         foreach (var t in request.Tables)
@@ -134,7 +134,7 @@ public sealed partial class EmbeddingShardGrain(
         rows.RecordStep(request.Trainer, request.Step);
         rows.ExpireIfDue(request.Now);
         _dirty = true;
-        return Task.FromResult(new RowPushResult { Applied = applied, DroppedFrozen = dropped });
+        return Task.FromResult(new RowPushResult { Applied = applied, DroppedFrozen = dropped, RateTotals = Bytes.Of<double>(rows.RateTotals()) });
     }
 
     public async Task SetFrozenLockAsync(string job, bool locked)

@@ -1,6 +1,7 @@
 using Freshet.Model.Cluster;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
+using Freshet.Model.Statistics;
 using Freshet.Model.Towers;
 using Freshet.Model.Training;
 using Freshet.Parameters;
@@ -23,6 +24,9 @@ public sealed class ClusterParameterStore : IParameterStore
     private long _ctrVersion = -1;
     private long _cvrVersion = -1;
     private long _calls;
+
+    /// <summary>Each shard's part of every rate's totals, as its last answer to this trainer gave them.</summary>
+    private readonly double[][] _rateTotals;
     private long _steps;
 
     public ClusterParameterStore(IGrainFactory grains, FeatureSchema schema, string model, string job, string trainer, int shards, bool soleTrainer)
@@ -33,6 +37,7 @@ public sealed class ClusterParameterStore : IParameterStore
         Layout = FeatureLayout.From(schema);
         ComputeModel = new EsmmModel(Layout, schema.Model);
         _shards = [.. Enumerable.Range(0, shards).Select(s => grains.GetGrain<IEmbeddingShardGrain>($"{model}/{s}"))];
+        _rateTotals = [.. Enumerable.Range(0, shards).Select(_ => new double[2 * Layout.RateFields.Count])];
         _dense = grains.GetGrain<IDenseGrain>(model);
     }
 
@@ -92,6 +97,7 @@ public sealed class ClusterParameterStore : IParameterStore
         }
         Interlocked.Add(ref _calls, calls.Count);
         await Task.WhenAll(calls.Select(c => c.Call));
+        foreach (var (s, call) in calls) KeepTotals(s, call.Result.RateTotals);
         foreach (var (s, call) in calls)
         {
             var result = call.Result;
@@ -109,10 +115,33 @@ public sealed class ClusterParameterStore : IParameterStore
             {
                 var pos = ratePositions[r][s];
                 if (pos.Count == 0) continue;
-                var features = Bytes.As<float>(result.RateFeatures[k++]);
-                for (var i = 0; i < pos.Count; i++) features.Slice(2 * i, 2).CopyTo(batch.Rates[r].Features.AsSpan(2 * pos[i], 2));
+                var rb = batch.Rates[r];
+                var counts = Bytes.As<double>(result.RateCounts[k++]);
+                var (totalPositives, totalSamples) = Totals(rb.Rate);
+                var prior = Layout.RateFields[rb.Rate].Prior;
+                for (var i = 0; i < pos.Count; i++)
+                {
+                    RateTable.Features(counts[2 * i], counts[2 * i + 1], totalPositives, totalSamples, prior, rb.Features.AsSpan(2 * pos[i], 2));
+                }
             }
         }
+    }
+
+    private void KeepTotals(int shard, byte[] totals)
+    {
+        if (totals.Length == _rateTotals[shard].Length * sizeof(double)) Bytes.As<double>(totals).CopyTo(_rateTotals[shard]);
+    }
+
+    /// <summary>A rate's totals over every shard: the global rate its prior smooths toward.</summary>
+    private (double Positives, double Samples) Totals(int rate)
+    {
+        double positives = 0, samples = 0;
+        foreach (var t in _rateTotals)
+        {
+            positives += t[2 * rate];
+            samples += t[2 * rate + 1];
+        }
+        return (positives, samples);
     }
 
     public async ValueTask PushRowGradientsAsync(RowBatch batch, CancellationToken cancellationToken = default)
@@ -135,7 +164,7 @@ public sealed class ClusterParameterStore : IParameterStore
         var counting = batch.Rates.Where(r => r.Train).ToList();
         var tablePositions = Split(training.Select(t => (t.Ids, t.Count)).ToList(), shards);
         var ratePositions = Split(counting.Select(r => (r.Ids, r.Count)).ToList(), shards);
-        var calls = new List<Task<RowPushResult>>();
+        var calls = new List<(int Shard, Task<RowPushResult> Call)>();
         for (var s = 0; s < shards; s++)
         {
             var tables = new List<TableGradients>();
@@ -165,10 +194,11 @@ public sealed class ClusterParameterStore : IParameterStore
             if (tables.Count == 0 && rates.Count == 0) continue;
             var shard = _shards[s];
             var request = new RowPush { Job = _job, Trainer = _trainer, Step = batch.Step, Now = batch.Now, Tables = tables, Rates = rates };
-            calls.Add(Retry.CallAsync(() => shard.PushAsync(request), cancellationToken));
+            calls.Add((s, Retry.CallAsync(() => shard.PushAsync(request), cancellationToken)));
         }
         Interlocked.Add(ref _calls, calls.Count);
-        await Task.WhenAll(calls);
+        await Task.WhenAll(calls.Select(c => c.Call));
+        foreach (var (s, call) in calls) KeepTotals(s, call.Result.RateTotals);
     }
 
     public async ValueTask PullDenseAsync(CancellationToken cancellationToken = default)

@@ -73,14 +73,36 @@ public sealed class ShardRows
         return (ids.Length, 0);
     }
 
-    public void RateFeatures(int rate, ReadOnlySpan<ulong> ids, Span<float> features)
+    /// <summary>
+    /// The counts (positives, samples) of <paramref name="ids"/> in a rate. The model's input is computed from
+    /// them by the trainer with the totals of every shard (<see cref="RateTotals"/>), so a rate's prior is the
+    /// global rate whatever the shard count, as in one process and on serving.
+    /// </summary>
+    public void RateCounts(int rate, ReadOnlySpan<ulong> ids, Span<double> counts)
     {
-        for (var i = 0; i < ids.Length; i++) Rates[rate].Features(ids[i], features.Slice(2 * i, 2));
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var (p, n) = Rates[rate].CountsOf(ids[i]);
+            counts[2 * i] = p;
+            counts[2 * i + 1] = n;
+        }
+    }
+
+    /// <summary>This shard's part of every rate's totals: positives and samples per rate, in layout order.</summary>
+    public double[] RateTotals()
+    {
+        var totals = new double[2 * Rates.Count];
+        for (var r = 0; r < Rates.Count; r++) (totals[2 * r], totals[2 * r + 1]) = Rates[r].Totals;
+        return totals;
     }
 
     public void AddRateCounts(int rate, ReadOnlySpan<ulong> ids, ReadOnlySpan<double> positives, ReadOnlySpan<double> samples, long now)
     {
-        for (var i = 0; i < ids.Length; i++) Rates[rate].Add(ids[i], positives[i], samples[i], now);
+        // Ids without a sample of the rate's task in the batch add nothing (and get no row), as in one process.
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (samples[i] > 0) Rates[rate].Add(ids[i], positives[i], samples[i], now);
+        }
     }
 
     public void RecordStep(string trainer, long step)
@@ -123,12 +145,9 @@ public sealed class ShardRows
             tables.Add(t.Export(take));
             fresh += take.Length;
         }
+        // Every rate, changed rows or not: its totals are this shard's part of the global totals serving sums.
         var rates = new List<TableSnapshot>();
-        foreach (var r in Rates)
-        {
-            var changed = r.TakeChanged();
-            if (changed.Length > 0) rates.Add(r.Export(changed));
-        }
+        foreach (var r in Rates) rates.Add(r.Export(r.TakeChanged()));
         return (tables, rates, changing, fresh, pending);
     }
 
@@ -240,7 +259,11 @@ public sealed class ShardRows
                 foreach (var p in parts) table.Import(p, Owns, replace: false);
             }
             var rate = Rates.FirstOrDefault(r => r.Name == name);
-            if (rate is not null) rate.Import(parts.Count == 1 ? FilterRate(parts[0]) : MergeRates(parts));
+            if (rate is not null)
+            {
+                var sameSplit = files.Where(f => f.Kind == "stats" && f.Table == name).All(f => f.Shards == Shards);
+                rate.Import(MergeRates(parts, keepTotals: sameSplit || Shard == 0));
+            }
         }
         BaseVersion = reader.Manifest.Version;
         MarkBase();
@@ -265,10 +288,12 @@ public sealed class ShardRows
         Rates.FirstOrDefault(r => r.Name == snap.Table)?.Import(snap);
     }
 
-    private TableSnapshot FilterRate(TableSnapshot s) => MergeRates([s]);
-
-    /// <summary>Rate rows of this shard from one or more files; the totals are summed.</summary>
-    private TableSnapshot MergeRates(List<TableSnapshot> parts)
+    /// <summary>
+    /// Rate rows of this shard from one or more files. Totals are summed over the parts read: a checkpoint of
+    /// the same shard count gives each shard its own part; one re-split from another count gives all of it to
+    /// shard 0 (<paramref name="keepTotals"/>) and none to the others, so the shards' parts still add up to the whole.
+    /// </summary>
+    private TableSnapshot MergeRates(List<TableSnapshot> parts, bool keepTotals)
     {
         var ids = new List<ulong>();
         var weights = new List<float>();
@@ -292,8 +317,8 @@ public sealed class ShardRows
             }
         }
         ids.Add(RateTable.TotalsId);
-        weights.Add(totalPositives);
-        weights.Add(totalSamples);
+        weights.Add(keepTotals ? totalPositives : 0);
+        weights.Add(keepTotals ? totalSamples : 0);
         seen.Add(0);
         return new TableSnapshot(parts.Count > 0 ? parts[0].Table : "", 2, 0, SparseOptimizerKind.Adagrad, [.. ids], [.. weights], [], [.. seen], new int[ids.Count]);
     }

@@ -26,16 +26,73 @@ public sealed class RateTable(RateSlot slot)
     /// <summary>Memory per row: key, the counts, last-seen time and the hash map entry.</summary>
     public static int BytesPerRow => sizeof(ulong) + 2 * sizeof(double) + sizeof(long) + 24;
 
-    /// <summary>The two model inputs for an id: log-odds of its smoothed rate, and log(1 + samples).</summary>
+    /// <summary>The positives and samples counted in this table in all (rows evicted since included).</summary>
+    public (double Positives, double Samples) Totals => (_positives, _samples);
+
+    /// <summary>The two model inputs for an id, with this table's totals as the prior's global rate.</summary>
     public void Features(ulong id, Span<float> destination)
     {
-        var global = (_positives + 0.5) / (_samples + 1);
         var c = _rows.GetValueOrDefault(id);
-        var prior = Slot.Prior;
-        var rate = (c.Positives + prior * global) / (c.Samples + prior);
+        Features(c.Positives, c.Samples, _positives, _samples, Slot.Prior, destination);
+    }
+
+    /// <summary>An id's counts (zeros when it has no row).</summary>
+    public (double Positives, double Samples) CountsOf(ulong id)
+    {
+        var c = _rows.GetValueOrDefault(id);
+        return (c.Positives, c.Samples);
+    }
+
+    /// <summary>
+    /// The two model inputs for an id's counts: log-odds of its rate smoothed toward the global rate
+    /// (<paramref name="totalPositives"/> / <paramref name="totalSamples"/>, over every shard), and log(1 + samples).
+    /// </summary>
+    public static void Features(double positives, double samples, double totalPositives, double totalSamples, double prior, Span<float> destination)
+    {
+        var global = (totalPositives + 0.5) / (totalSamples + 1);
+        var rate = (positives + prior * global) / (samples + prior);
         rate = Math.Clamp(rate, 1e-6, 1 - 1e-6);
         destination[0] = (float)Math.Log(rate / (1 - rate));
-        destination[1] = (float)Math.Log(1 + c.Samples);
+        destination[1] = (float)Math.Log(1 + samples);
+    }
+
+    /// <summary>
+    /// One snapshot of a rate from its shards' parts (each ending with that shard's totals): every part's
+    /// rows, ordered by id, then the totals of all parts summed, so the whole equals one table counting it all.
+    /// </summary>
+    public static TableSnapshot MergeParts(IReadOnlyList<TableSnapshot> parts)
+    {
+        var rows = new List<(ulong Id, float Positives, float Samples, long LastSeen)>();
+        double positives = 0, samples = 0;
+        foreach (var p in parts)
+        {
+            for (var i = 0; i < p.Ids.Length; i++)
+            {
+                if (i == p.Ids.Length - 1 && p.Ids[i] == TotalsId)
+                {
+                    positives += p.Weights[2 * i];
+                    samples += p.Weights[2 * i + 1];
+                    continue;
+                }
+                rows.Add((p.Ids[i], p.Weights[2 * i], p.Weights[2 * i + 1], p.LastSeen[i]));
+            }
+        }
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        var n = rows.Count;
+        var ids = new ulong[n + 1];
+        var weights = new float[2 * (n + 1)];
+        var seen = new long[n + 1];
+        for (var i = 0; i < n; i++)
+        {
+            ids[i] = rows[i].Id;
+            weights[2 * i] = rows[i].Positives;
+            weights[2 * i + 1] = rows[i].Samples;
+            seen[i] = rows[i].LastSeen;
+        }
+        ids[n] = TotalsId;
+        weights[2 * n] = (float)positives;
+        weights[2 * n + 1] = (float)samples;
+        return new TableSnapshot(parts.Count > 0 ? parts[0].Table : "", 2, 0, SparseOptimizerKind.Adagrad, ids, weights, [], seen, new int[n + 1]);
     }
 
     public void Add(ulong id, double positives, double samples, long now)
