@@ -34,7 +34,11 @@ public static class FreshetClientExtensions
             : default;
         builder.UseOrleansClient(client =>
         {
-            if (tls.Certificate is { } certificate) client.UseTls(certificate, o => FreshetTls.Configure(o, certificate, tls.Trusted));
+            if (tls.Certificate is { } certificate)
+            {
+                client.UseTls(certificate, o => FreshetTls.Configure(o, certificate, tls.Trusted));
+                client.AddOutgoingGrainCallFilter(new AdminProofFilter(certificate, TimeProvider.System));
+            }
             if (options.Profile == "azurite")
             {
                 var cs = options.StorageConnectionString;

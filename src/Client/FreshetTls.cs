@@ -73,6 +73,10 @@ public static class FreshetTls
         options.OnAuthenticateAsClient = (_, ssl) => ssl.TargetHost = string.IsNullOrEmpty(host) ? "freshet" : host;
     }
 
+    /// <summary>The certificate's SHA-1 and SHA-256 thumbprints, normalized as <see cref="ParseThumbprints"/> gives them.</summary>
+    public static IReadOnlySet<string> ThumbprintsOf(X509Certificate2 certificate) =>
+        new HashSet<string>(StringComparer.Ordinal) { Normalize(certificate.Thumbprint), Normalize(certificate.GetCertHashString(HashAlgorithmName.SHA256)) };
+
     /// <summary>A remote certificate is good when it is pinned (name and chain errors of a self-signed certificate are then not held against it).</summary>
     public static bool Accept(X509Certificate2? remote, IReadOnlySet<string> pinned)
     {

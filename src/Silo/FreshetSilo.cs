@@ -43,13 +43,20 @@ public static class FreshetSilo
         builder.UseOrleans(silo =>
         {
             silo.AddActivityPropagation();
-            silo.Services.AddSingleton(new Grains.Admin.AdminPolicy(options.AdminCalls));
             if (options.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
             if (!string.IsNullOrWhiteSpace(options.TlsCertificate))
             {
                 var certificate = Client.FreshetTls.Load(options.TlsCertificate, options.TlsCertificateKey, options.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
-                var trusted = Client.FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints");
+                var admins = Client.FreshetTls.ParseThumbprints(options.AdminCertificates, $"{SiloOptions.Section}:AdminCertificates");
+                if (admins.Count == 0) admins = Client.FreshetTls.ThumbprintsOf(certificate);
+                var trusted = new HashSet<string>(Client.FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints"), StringComparer.Ordinal);
+                trusted.UnionWith(admins);
                 silo.UseTls(certificate, o => Client.FreshetTls.Configure(o, certificate, trusted));
+                silo.Services.AddSingleton(new Grains.Admin.AdminPolicy(options.AdminCalls, admins));
+            }
+            else
+            {
+                silo.Services.AddSingleton(new Grains.Admin.AdminPolicy(options.AdminCalls));
             }
             silo.Configure<ClusterOptions>(c =>
             {

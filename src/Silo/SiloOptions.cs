@@ -89,6 +89,13 @@ public sealed class SiloOptions
     public string? TlsTrustedThumbprints { get; set; }
 
     /// <summary>
+    /// With TLS on, the certificates whose holders may make admin calls (thumbprints, comma-separated; they
+    /// are trusted to connect too). Empty: this silo's own certificate only. Any other trusted client
+    /// certificate may score and read status, nothing more.
+    /// </summary>
+    public string? AdminCertificates { get; set; }
+
+    /// <summary>
     /// Whether clients may send admin calls (start, stop, mode, checkpoint, rollback, jobs) through this
     /// silo's gateway; turn it off on serving-only silos that face scoring traffic. Status stays readable.
     /// </summary>

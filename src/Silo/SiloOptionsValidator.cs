@@ -81,6 +81,18 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         {
             errors.Add(e.Message);
         }
+        try
+        {
+            var admins = Client.FreshetTls.ParseThumbprints(o.AdminCertificates, $"{SiloOptions.Section}:AdminCertificates");
+            if (admins.Count > 0 && string.IsNullOrWhiteSpace(o.TlsCertificate))
+            {
+                errors.Add($"{SiloOptions.Section}:AdminCertificates: admin certificates are checked on TLS connections; set {SiloOptions.Section}:TlsCertificate too, or remove them");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -78,8 +78,8 @@ public class CheckpointBarrierTests
         var third = h.Job("restore-d");
         await third.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 5, RestoreVersion = v3.Version });
         await third.StartAsync();
-        var rows = await Task.WhenAll(Enumerable.Range(0, 5).Select(s => h.Client.GetGrain<Freshet.Parameters.IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));
-        var original = await Task.WhenAll(Enumerable.Range(0, 2).Select(s => h.Client.GetGrain<Freshet.Parameters.IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));
+        var rows = await Task.WhenAll(Enumerable.Range(0, 5).Select(s => h.Grains.GetGrain<Freshet.Parameters.IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));
+        var original = await Task.WhenAll(Enumerable.Range(0, 2).Select(s => h.Grains.GetGrain<Freshet.Parameters.IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));
         Assert.All(rows, r => Assert.Equal(v3.Version, r.LoadedVersion));
         Assert.True(rows.Sum(r => r.Rows["item"]) > 0);
     }

@@ -3,6 +3,7 @@ using Freshet.Grains.Serving;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Orleans.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace Freshet.Cluster.Tests;
@@ -19,6 +20,12 @@ public sealed class ClusterHarness : IAsyncDisposable
     public InProcessTestCluster Cluster { get; }
 
     public IClusterClient Client => Cluster.Client;
+
+    /// <summary>
+    /// Grains as the first silo's own code reaches them (its hosted client): for tests that inspect or drive
+    /// grains a client may not call (shards, the dense tier, replicas). A client goes through the front doors.
+    /// </summary>
+    public IGrainFactory Grains => Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
 
     public string CheckpointFolder { get; }
 

@@ -26,7 +26,7 @@ public class ClusterTrainingTests
         Assert.Equal(20_000, published);
         var status = await WaitCompletedAsync(job);
         Assert.Equal(JobState.Completed, status.State);
-        var report = TrainingReportJson.Deserialize(await h.Client.GetGrain<ITrainerGrain>($"job-{model}/0").GetReportJsonAsync());
+        var report = TrainingReportJson.Deserialize(await h.Grains.GetGrain<ITrainerGrain>($"job-{model}/0").GetReportJsonAsync());
         Assert.Equal(20_000, report.Samples);
         Assert.True(report.Ctr.Auc > 0.6, $"cluster CTR AUC {report.Ctr.Auc}");
         Assert.InRange(status.Trainers[0].GrainCallsPerStep, 2, 8);

@@ -214,7 +214,7 @@ public class DeploymentModeTests
 
         // A delta built on the newer base (a late message of the abandoned line) is refused by the replica.
         var refusedBefore = f.Replica.Refused;
-        var replicaGrain = f.H.Client.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey(f.Model, f.H.Cluster.Silos[0].SiloAddress));
+        var replicaGrain = f.H.Grains.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey(f.Model, f.H.Cluster.Silos[0].SiloAddress));
         var late = new Freshet.Model.Serving.WeightDelta { Model = f.Model, BaseVersion = v2, Sequence = 2, SnapshotUtc = DateTime.UtcNow };
         await replicaGrain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = f.Model, BaseVersion = v2, Sequence = 2, Chunk = 0, Chunks = 1, Payload = late.Encode(), SnapshotUtc = late.SnapshotUtc });
         Assert.Equal(refusedBefore + 1, f.Replica.Refused);
@@ -231,8 +231,8 @@ public class DeploymentModeTests
     /// <summary>Model B's weights equal Model A's after B restored A's checkpoint (no samples in flight): dense towers, batch-norm statistics, and embedding rows of every tier.</summary>
     private static async Task AssertSameWeightsAsync(Fixture f, string a, string b)
     {
-        var denseA = await f.H.Client.GetGrain<IDenseGrain>(a).PullAsync(-1, -1);
-        var denseB = await f.H.Client.GetGrain<IDenseGrain>(b).PullAsync(-1, -1);
+        var denseA = await f.H.Grains.GetGrain<IDenseGrain>(a).PullAsync(-1, -1);
+        var denseB = await f.H.Grains.GetGrain<IDenseGrain>(b).PullAsync(-1, -1);
         Assert.Equal(denseA.Count, denseB.Count);
         for (var i = 0; i < denseA.Count; i++)
         {
@@ -246,8 +246,8 @@ public class DeploymentModeTests
             foreach (var id in ids)
             {
                 var pull = new RowPull { Tables = [new TableIds { Index = table, Ids = BitConverter.GetBytes(id), Occurrences = new byte[4] }] };
-                var rowA = await f.H.Client.GetGrain<IEmbeddingShardGrain>($"{a}/{ShardRouter.ShardOf(id, 2)}").PullAsync(pull);
-                var rowB = await f.H.Client.GetGrain<IEmbeddingShardGrain>($"{b}/{ShardRouter.ShardOf(id, 2)}").PullAsync(pull);
+                var rowA = await f.H.Grains.GetGrain<IEmbeddingShardGrain>($"{a}/{ShardRouter.ShardOf(id, 2)}").PullAsync(pull);
+                var rowB = await f.H.Grains.GetGrain<IEmbeddingShardGrain>($"{b}/{ShardRouter.ShardOf(id, 2)}").PullAsync(pull);
                 Assert.Equal(MemoryMarshal.Cast<byte, float>(rowA.Rows[0]).ToArray(), MemoryMarshal.Cast<byte, float>(rowB.Rows[0]).ToArray());
             }
         }

@@ -31,11 +31,11 @@ public class FailoverTests
         // Shards on the second silo, everything else on the first.
         var primary = h.Cluster.Silos[0].SiloAddress;
         var doomed = h.Cluster.Silos[1];
-        var shards = Enumerable.Range(0, Shards).Select(s => h.Client.GetGrain<IEmbeddingShardGrain>($"{Model}/{s}")).ToList();
+        var shards = Enumerable.Range(0, Shards).Select(s => h.Grains.GetGrain<IEmbeddingShardGrain>($"{Model}/{s}")).ToList();
         foreach (var s in shards) await MoveAsync(h, s, doomed.SiloAddress);
-        await MoveAsync(h, h.Client.GetGrain<ITrainingOrchestratorGrain>(JobName), primary);
-        await MoveAsync(h, h.Client.GetGrain<ITrainerGrain>($"{JobName}/0"), primary);
-        await MoveAsync(h, h.Client.GetGrain<IDenseGrain>(Model), primary);
+        await MoveAsync(h, h.Grains.GetGrain<ITrainingOrchestratorGrain>(JobName), primary);
+        await MoveAsync(h, h.Grains.GetGrain<ITrainerGrain>($"{JobName}/0"), primary);
+        await MoveAsync(h, h.Grains.GetGrain<IDenseGrain>(Model), primary);
 
         var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(36_000).ToList();
         var publisher = new SamplePublisher(h.Client, JobName, 1);
@@ -113,7 +113,7 @@ public class FailoverTests
         foreach (var group in ids.Select((id, i) => (id, i)).GroupBy(x => ShardRouter.ShardOf(x.id, Shards)))
         {
             var list = group.ToList();
-            var shard = h.Client.GetGrain<IEmbeddingShardGrain>($"{Model}/{group.Key}");
+            var shard = h.Grains.GetGrain<IEmbeddingShardGrain>($"{Model}/{group.Key}");
             var request = new RowPull { Tables = [new TableIds { Index = table, Ids = MemoryMarshal.AsBytes(list.Select(x => x.id).ToArray().AsSpan()).ToArray(), Occurrences = new byte[list.Count * 4] }] };
             RowPullResult? pulled = null;
             var deadline = DateTime.UtcNow.AddMinutes(2);

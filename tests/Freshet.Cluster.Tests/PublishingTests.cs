@@ -50,13 +50,13 @@ public class PublishingTests
         var categories = samples.Select(s => s.Ids[2]).Distinct().ToArray();
         foreach (var id in categories)
         {
-            var shard = h.Client.GetGrain<IEmbeddingShardGrain>($"{model}/{Freshet.Model.Cluster.ShardRouter.ShardOf(id, 2)}");
+            var shard = h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{Freshet.Model.Cluster.ShardRouter.ShardOf(id, 2)}");
             var pulled = await shard.PullAsync(new RowPull { Tables = [new TableIds { Index = 2, Ids = BitConverter.GetBytes(id), Occurrences = new byte[4] }] });
             var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(pulled.Rows[0]).ToArray();
             var actual = replica.Inspect(m => { var row = new float[8]; m.Tables[2].TryGetRow(id, row); return row; });
             Assert.Equal(expected, actual);
         }
-        var dense = await h.Client.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
+        var dense = await h.Grains.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
         foreach (var tower in dense)
         {
             var served = replica.Inspect(m => (TowerCodec.ReadParameters(tower.Task == "ctr" ? m.ComputeModel.Ctr : m.ComputeModel.Cvr), TowerCodec.ReadBuffers(tower.Task == "ctr" ? m.ComputeModel.Ctr : m.ComputeModel.Cvr)));

@@ -47,7 +47,7 @@ public class RawSampleTrainingTests
         var trainer = Assert.Single(status.Trainers);
         Assert.Equal(2, trainer.SamplesRejected);
         Assert.Equal(6000, trainer.SamplesReceived);
-        var report = TrainingReportJson.Deserialize(await h.Client.GetGrain<ITrainerGrain>($"job-{model}/0").GetReportJsonAsync());
+        var report = TrainingReportJson.Deserialize(await h.Grains.GetGrain<ITrainerGrain>($"job-{model}/0").GetReportJsonAsync());
         Assert.Equal(6000, report.Samples);
         Assert.True(report.Ctr.Auc > 0.7, $"CTR AUC {report.Ctr.Auc} on raw rows");
     }

@@ -118,7 +118,7 @@ public class ServingSwapTests
         float[] Served(ulong id) => replica.Inspect(m => { var r = new float[16]; m.Tables[1].TryGetRow(id, r); return r; });
         async Task<float[]> Trained(ulong id)
         {
-            var shard = h.Client.GetGrain<IEmbeddingShardGrain>($"{model}/{Freshet.Model.Cluster.ShardRouter.ShardOf(id, 2)}");
+            var shard = h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{Freshet.Model.Cluster.ShardRouter.ShardOf(id, 2)}");
             var r = await shard.PullAsync(new RowPull { Tables = [new TableIds { Index = 1, Ids = BitConverter.GetBytes(id), Occurrences = new byte[4] }] });
             return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(r.Rows[0]).ToArray();
         }

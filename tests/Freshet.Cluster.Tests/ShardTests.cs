@@ -14,7 +14,7 @@ public class ShardTests
     private static async Task<(IEmbeddingShardGrain Shard, FeatureSchema Schema)> ShardAsync(ClusterHarness h, string model, TimeSpan? persist = null)
     {
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
-        var shard = h.Client.GetGrain<IEmbeddingShardGrain>($"{model}/0");
+        var shard = h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/0");
         await shard.ConfigureAsync(new ShardConfig { Model = model, SchemaJson = schema.Json, Shard = 0, Shards = 1, PersistInterval = persist ?? TimeSpan.FromMinutes(10) });
         return (shard, schema);
     }

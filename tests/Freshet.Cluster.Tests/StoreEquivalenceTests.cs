@@ -20,15 +20,17 @@ public class StoreEquivalenceTests
         await using var h = await ClusterHarness.StartAsync();
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestData.Schema("synthetic.json")))!;
         json["model"]!["hidden"] = new System.Text.Json.Nodes.JsonArray(32, 16);
+        // A rate field too: its counts are spread over the shards, its prior is the rate over all of them.
+        json["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{ "name": "category_ctr", "kind": "rate", "of": "category", "label": "click" }"""));
         var schema = SchemaLoader.Parse(json.ToJsonString());
         const string model = "equivalence";
         const int shards = 3;
         var config = new ShardConfig { Model = model, SchemaJson = schema.Json, Shards = shards };
-        for (var s = 0; s < shards; s++) await h.Client.GetGrain<IEmbeddingShardGrain>($"{model}/{s}").ConfigureAsync(config with { Shard = s });
-        await h.Client.GetGrain<IDenseGrain>(model).ConfigureAsync(config);
+        for (var s = 0; s < shards; s++) await h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{s}").ConfigureAsync(config with { Shard = s });
+        await h.Grains.GetGrain<IDenseGrain>(model).ConfigureAsync(config);
 
         using var local = new InProcessParameterStore(schema);
-        using var cluster = new ClusterParameterStore(h.Client, schema, model, "job", "job/0", shards, soleTrainer: true);
+        using var cluster = new ClusterParameterStore(h.Grains, schema, model, "job", "job/0", shards, soleTrainer: true);
         var localStep = new TrainingStep(local, Strategy.All);
         var clusterStep = new TrainingStep(cluster, Strategy.All);
         var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(6000).ToList();
@@ -51,7 +53,7 @@ public class StoreEquivalenceTests
         foreach (var g in byShard)
         {
             var list = g.ToList();
-            var result = await h.Client.GetGrain<IEmbeddingShardGrain>($"{model}/{g.Key}").PullAsync(new RowPull
+            var result = await h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{g.Key}").PullAsync(new RowPull
             {
                 Tables = [new TableIds { Index = 1, Ids = System.Runtime.InteropServices.MemoryMarshal.AsBytes(list.Select(x => x.id).ToArray().AsSpan()).ToArray(), Occurrences = new byte[list.Count * 4] }],
             });
@@ -66,7 +68,7 @@ public class StoreEquivalenceTests
         Assert.Equal(await local.CountRowsAsync(), await cluster.CountRowsAsync());
 
         // Dense: both towers' weights and batch-norm statistics.
-        var dense = await h.Client.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
+        var dense = await h.Grains.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
         foreach (var tower in dense)
         {
             var t = tower.Task == "ctr" ? local.ComputeModel.Ctr : local.ComputeModel.Cvr;

@@ -3,6 +3,10 @@ using System.Net.Sockets;
 using Freshet.Admin;
 using Freshet.Client;
 using Freshet.Deployments;
+using Freshet.Grains.Serving;
+using Freshet.Jobs;
+using Freshet.Parameters;
+using Orleans.Runtime;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -64,8 +68,34 @@ public sealed class AdminAndLimitsTests : IDisposable
             Assert.Contains("does not take admin calls (Freshet:Silo:AdminCalls=false", refused.Message, StringComparison.Ordinal);
             Assert.Equal("shop", (await client.Deployment("shop").GetStatusAsync()).Model);
             // Straight to the grain, around the front door: refused too.
-            var direct = await Assert.ThrowsAsync<AdminCallsDisabledException>(() => client.Cluster.GetGrain<IDeploymentGrain>("shop").StopAsync());
-            Assert.Contains("admin calls from clients go through a silo's admin front door", direct.Message, StringComparison.Ordinal);
+            var direct = await Assert.ThrowsAsync<ClientCallRefusedException>(() => client.Cluster.GetGrain<IDeploymentGrain>("shop").StopAsync());
+            Assert.StartsWith("IDeploymentGrain.StopAsync on 'shop' is not open to clients: score through the scoring front door", direct.Message, StringComparison.Ordinal);
+
+            // Every Freshet grain but the front doors and status reads refuses a client, naming the doors to use.
+            var servingSilo = serving.Services.GetRequiredService<Orleans.Runtime.ILocalSiloDetails>().SiloAddress;
+            var holes = new (string Method, Func<Task> Call)[]
+            {
+                ("IEmbeddingShardGrain.PushAsync", () => client.Cluster.GetGrain<IEmbeddingShardGrain>("shop/0").PushAsync(new RowPush { Job = "shop-main", Trainer = "t", Step = 1 })),
+                ("IEmbeddingShardGrain.LoadCheckpointAsync", () => client.Cluster.GetGrain<IEmbeddingShardGrain>("shop/0").LoadCheckpointAsync(1)),
+                ("IDenseGrain.PushAsync", () => client.Cluster.GetGrain<IDenseGrain>("shop").PushAsync(new DensePush { Trainer = "t", Step = 1, Task = "ctr" })),
+                ("ITrainerGrain.StopAsync", () => client.Cluster.GetGrain<ITrainerGrain>("shop-main/0").StopAsync()),
+                ("ITrainingOrchestratorGrain.PublishAsync", () => client.Cluster.GetGrain<ITrainingOrchestratorGrain>("shop-main").PublishAsync()),
+                ("IReplicaGrain.DeliverAsync", () => client.Cluster.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey("shop", servingSilo)).DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = "shop", BaseVersion = 7 })),
+                ("IServingVersionGrain.SetAsync", () => client.Cluster.GetGrain<IServingVersionGrain>("shop").SetAsync(7)),
+            };
+            foreach (var (method, call) in holes)
+            {
+                var hole = await Assert.ThrowsAsync<ClientCallRefusedException>(call);
+                Assert.StartsWith($"{method} on '", hole.Message, StringComparison.Ordinal);
+                Assert.Contains("is not open to clients: score through the scoring front door (IScoringGrain, FreshetClient.ScoreAsync)", hole.Message, StringComparison.Ordinal);
+            }
+            // Orleans's management grain: reads are open, the rest is admin (this silo takes no admin calls).
+            Assert.Equal(2, (await client.GetSilosAsync()).Count);
+            await Assert.ThrowsAsync<AdminCallsDisabledException>(() => client.Cluster.GetGrain<IManagementGrain>(0).ForceGarbageCollection([]));
+            // The silo goes on answering: status, and scoring (nothing is served yet, and it says so).
+            Assert.Equal("shop", (await client.Deployment("shop").GetStatusAsync()).Model);
+            var unserved = await Assert.ThrowsAsync<ScoringRequestException>(() => client.ScoreAsync("shop", [new ScoreRow { Values = new Dictionary<string, string> { ["user"] = "u1" } }]));
+            Assert.Contains("model 'shop' has no checkpoint", unserved.Message, StringComparison.Ordinal);
 
             // Scoring limits, checked by the client and again by the silo for callers that skip the client.
             var longValue = new ScoreRow { Values = new Dictionary<string, string> { ["user"] = new string('u', ScoreRequest.MaxValueLength + 1) } };

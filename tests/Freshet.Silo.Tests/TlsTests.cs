@@ -38,9 +38,10 @@ public sealed class TlsTests : IDisposable
         return (path, X509CertificateLoader.LoadPkcs12FromFile(path, "throwaway"));
     }
 
-    private IHost Silo(string roles, int siloPort, int gatewayPort, int? primary, string certificate) =>
+    private IHost Silo(string roles, int siloPort, int gatewayPort, int? primary, string certificate, Action<SiloOptions>? more = null) =>
         FreshetSilo.CreateBuilder([], o =>
         {
+            more?.Invoke(o);
             o.SiloPort = siloPort;
             o.GatewayPort = gatewayPort;
             o.PrimarySiloPort = primary;
@@ -51,7 +52,7 @@ public sealed class TlsTests : IDisposable
             o.TlsCertificatePassword = "throwaway";
         }).Build();
 
-    private IHost Client(int gatewayPort, string? certificate)
+    private IHost Client(int gatewayPort, string? certificate, string? trusted = null)
     {
         var b = Host.CreateApplicationBuilder();
         b.Logging.SetMinimumLevel(LogLevel.Critical);
@@ -61,6 +62,7 @@ public sealed class TlsTests : IDisposable
             o.ClusterId = _clusterId;
             o.TlsCertificate = certificate;
             o.TlsCertificatePassword = "throwaway";
+            o.TlsTrustedThumbprints = trusted;
             o.ConnectTimeout = TimeSpan.FromSeconds(3);
         });
         return b.Build();
@@ -119,6 +121,93 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task With_TLS_admin_calls_take_an_admin_certificate_and_a_scoring_certificate_only_scores_and_reads()
+    {
+        var cluster = Throwaway("freshet-cluster");
+        var scorer = Throwaway("freshet-scorer");
+        var operatorCertificate = Throwaway("freshet-operator");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        int port = TestPorts.Free(), gateway = TestPorts.Free();
+        // The scorer's certificate is trusted to connect; only the operator's is listed as admin.
+        using var silo = Silo("training,serving", port, gateway, null, cluster.Path, o =>
+        {
+            o.TlsTrustedThumbprints = scorer.Certificate.Thumbprint;
+            o.AdminCertificates = operatorCertificate.Certificate.GetCertHashString(HashAlgorithmName.SHA256);
+        });
+        await silo.StartAsync(timeout.Token);
+
+        using (var host = Client(gateway, scorer.Path, cluster.Certificate.Thumbprint))
+        {
+            await host.StartAsync(timeout.Token);
+            var client = host.Services.GetRequiredService<FreshetClient>();
+            // It scores (the request reaches the scoring door, which answers that nothing is served) and reads status.
+            var unserved = await Assert.ThrowsAsync<ScoringRequestException>(() => client.ScoreAsync("shop", [new ScoreRow { Values = new Dictionary<string, string> { ["user"] = "u1" } }]));
+            Assert.Contains("model 'shop' has no checkpoint", unserved.Message, StringComparison.Ordinal);
+            Assert.Equal("shop", (await client.Deployment("shop").GetStatusAsync()).Model);
+            Assert.NotEmpty(await client.GetSilosAsync());
+            // It cannot start, stop, roll back or change a mode: each refusal says why and which certificate it takes.
+            var spec = new Freshet.Deployments.DeploymentSpec { Model = "shop", SchemaJson = File.ReadAllText(TestData.Schema("synthetic.json")) };
+            foreach (var call in new Func<Task>[]
+            {
+                () => client.StartAsync(spec),
+                () => client.StopAsync("shop"),
+                () => client.RollbackAsync("shop", 1),
+                () => client.SetModeAsync("shop", Freshet.Deployments.Mode.Promotion),
+                () => client.StopJobAsync("shop-main"),
+            })
+            {
+                var refused = await Assert.ThrowsAsync<Freshet.Admin.ClientCallRefusedException>(call);
+                Assert.Contains("CN=freshet-scorer", refused.Message, StringComparison.Ordinal);
+                Assert.Contains("may score and read status but is not an admin certificate; admin calls take a certificate listed in Freshet:Silo:AdminCertificates", refused.Message, StringComparison.Ordinal);
+            }
+            // The silo goes on serving this client.
+            await Assert.ThrowsAsync<ScoringRequestException>(() => client.ScoreAsync("shop", [new ScoreRow { Values = new Dictionary<string, string> { ["user"] = "u1" } }]));
+            await host.StopAsync(timeout.Token);
+        }
+
+        using (var host = Client(gateway, operatorCertificate.Path, cluster.Certificate.Thumbprint))
+        {
+            await host.StartAsync(timeout.Token);
+            var client = host.Services.GetRequiredService<FreshetClient>();
+            // The admin certificate's call is taken: the deployment itself answers (it was never started).
+            var answered = await Assert.ThrowsAsync<Freshet.Jobs.JobRequestException>(() => client.StopAsync("shop"));
+            Assert.Equal("deployment 'shop' is not started; start it first", answered.Message);
+            await host.StopAsync(timeout.Token);
+        }
+
+        // An Orleans client built by hand, on the admin certificate's TLS connection but without the SDK's proof: refused.
+        var b = Host.CreateApplicationBuilder();
+        b.Logging.SetMinimumLevel(LogLevel.Critical);
+        b.UseOrleansClient(c =>
+        {
+            c.UseLocalhostClustering(gateway, FreshetNames.DefaultServiceId, _clusterId);
+            c.UseTls(operatorCertificate.Certificate, o => FreshetTls.Configure(o, operatorCertificate.Certificate, FreshetTls.ThumbprintsOf(cluster.Certificate)));
+        });
+        using (var raw = b.Build())
+        {
+            await raw.StartAsync(timeout.Token);
+            var orleans = raw.Services.GetRequiredService<Orleans.IClusterClient>();
+            var bare = await Assert.ThrowsAsync<Freshet.Admin.ClientCallRefusedException>(() => orleans.GetGrain<Freshet.Admin.IAdminGrain>(0).StopDeploymentAsync("shop"));
+            Assert.StartsWith("IAdminGrain.StopDeploymentAsync: admin calls on this cluster take an admin certificate, and this call came without one", bare.Message, StringComparison.Ordinal);
+            await raw.StopAsync(timeout.Token);
+        }
+        await silo.StopAsync(timeout.Token);
+    }
+
+    [Fact]
+    public void An_admin_proof_holds_only_for_its_call_and_time()
+    {
+        var holder = Throwaway("freshet-operator");
+        var now = new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
+        var proof = Freshet.Admin.AdminProof.Create(holder.Certificate, "admin/0", "IAdminGrain.StopDeploymentAsync", now);
+        Assert.Equal(holder.Certificate.Thumbprint, Freshet.Admin.AdminProof.Verify(proof, "admin/0", "IAdminGrain.StopDeploymentAsync", now.AddMinutes(1)).Thumbprint);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "admin/0", "IAdminGrain.RollbackDeploymentAsync", now)).Message, StringComparison.Ordinal);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "admin/1", "IAdminGrain.StopDeploymentAsync", now)).Message, StringComparison.Ordinal);
+        Assert.Contains("check the clocks", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "admin/0", "IAdminGrain.StopDeploymentAsync", now.AddMinutes(6))).Message, StringComparison.Ordinal);
+        Assert.Contains("malformed", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify("v1.x", "admin/0", "IAdminGrain.StopDeploymentAsync", now)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_or_bad_certificate_fails_the_start_naming_the_key()
     {
         var missing = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.TlsCertificate = Path.Combine(_folder, "none.pfx")));
@@ -133,6 +222,8 @@ public sealed class TlsTests : IDisposable
         }));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsCertificate: ", StringComparison.Ordinal) && f.Contains("password", StringComparison.Ordinal));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsTrustedThumbprints: 'not-a-thumbprint' is not a certificate thumbprint", StringComparison.Ordinal));
+        var adminWithoutTls = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.AdminCertificates = cluster.Certificate.Thumbprint));
+        Assert.Contains(adminWithoutTls.Failures, f => f.StartsWith("Freshet:Silo:AdminCertificates: admin certificates are checked on TLS connections", StringComparison.Ordinal));
 
         var client = Host.CreateApplicationBuilder();
         var e = Assert.Throws<ArgumentException>(() => client.AddFreshetClient(o => o.TlsCertificate = Path.Combine(_folder, "none.pfx")));

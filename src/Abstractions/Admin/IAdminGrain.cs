@@ -9,6 +9,7 @@ namespace Freshet.Admin;
 /// with admin calls disabled (serving-only silos facing scoring traffic) refuses them with
 /// <see cref="AdminCallsDisabledException"/>. Reads (status) need no front door.
 /// </summary>
+[ClientCallable(ClientAccess.Admin)]
 [Alias("Freshet.Admin.IAdminGrain")]
 public interface IAdminGrain : IGrainWithIntegerKey
 {

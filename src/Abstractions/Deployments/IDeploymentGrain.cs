@@ -1,3 +1,4 @@
+using Freshet.Admin;
 using Orleans.Concurrency;
 
 namespace Freshet.Deployments;
@@ -25,5 +26,5 @@ public interface IDeploymentGrain : IGrainWithStringKey
 
     [Alias("Stop")] Task<DeploymentStatus> StopAsync();
 
-    [AlwaysInterleave, Alias("GetStatus")] Task<DeploymentStatus> GetStatusAsync();
+    [ClientCallable(ClientAccess.Read), AlwaysInterleave, Alias("GetStatus")] Task<DeploymentStatus> GetStatusAsync();
 }

@@ -1,3 +1,4 @@
+using Freshet.Admin;
 using Orleans.Concurrency;
 
 namespace Freshet.Jobs;
@@ -19,8 +20,8 @@ public interface ITrainerGrain : IGrainWithStringKey
 
     [Alias("Stop")] Task StopAsync();
 
-    [AlwaysInterleave, Alias("GetStatus")] Task<TrainerStatus> GetStatusAsync();
+    [ClientCallable(ClientAccess.Read), AlwaysInterleave, Alias("GetStatus")] Task<TrainerStatus> GetStatusAsync();
 
     /// <summary>The progressive-validation report so far (JSON of the in-process trainer's report).</summary>
-    [Alias("GetReport")] Task<string> GetReportJsonAsync();
+    [ClientCallable(ClientAccess.Read), Alias("GetReport")] Task<string> GetReportJsonAsync();
 }

@@ -1,3 +1,4 @@
+using Freshet.Admin;
 using Orleans.Concurrency;
 
 namespace Freshet.Jobs;
@@ -38,5 +39,5 @@ public interface ITrainingOrchestratorGrain : IGrainWithStringKey
     /// <summary>Puts serving back on an older checkpoint of the served model and restarts the job from it; deltas on any other base are refused.</summary>
     [Alias("Rollback")] Task<JobStatus> RollbackAsync(long version);
 
-    [AlwaysInterleave, Alias("GetStatus")] Task<JobStatus> GetStatusAsync();
+    [ClientCallable(ClientAccess.Read), AlwaysInterleave, Alias("GetStatus")] Task<JobStatus> GetStatusAsync();
 }

@@ -1,3 +1,4 @@
+using Freshet.Admin;
 using Freshet.Checkpoints;
 
 namespace Freshet.Parameters;
@@ -25,5 +26,5 @@ public interface IDenseGrain : IGrainWithStringKey
 
     [Alias("Persist")] Task PersistAsync();
 
-    [Alias("GetStatus")] Task<DenseStatus> GetStatusAsync();
+    [ClientCallable(ClientAccess.Read), Alias("GetStatus")] Task<DenseStatus> GetStatusAsync();
 }

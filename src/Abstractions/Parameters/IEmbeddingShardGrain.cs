@@ -1,3 +1,4 @@
+using Freshet.Admin;
 using Freshet.Checkpoints;
 
 namespace Freshet.Parameters;
@@ -37,5 +38,5 @@ public interface IEmbeddingShardGrain : IGrainWithStringKey
     /// <summary>Writes the changing tier to grain state now.</summary>
     [Alias("Persist")] Task PersistAsync();
 
-    [Alias("GetStatus")] Task<ShardStatus> GetStatusAsync();
+    [ClientCallable(ClientAccess.Read), Alias("GetStatus")] Task<ShardStatus> GetStatusAsync();
 }

@@ -1,3 +1,4 @@
+using Freshet.Admin;
 namespace Freshet.Serving;
 
 /// <summary>
@@ -12,5 +13,5 @@ public interface IReplicaGrain : IGrainWithStringKey
 
     [Alias("Deliver")] Task DeliverAsync(WeightMessage message);
 
-    [Alias("GetStatus")] Task<ReplicaStatus> GetStatusAsync();
+    [ClientCallable(ClientAccess.Read), Alias("GetStatus")] Task<ReplicaStatus> GetStatusAsync();
 }

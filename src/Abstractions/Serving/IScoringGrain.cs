@@ -1,8 +1,10 @@
+using Freshet.Admin;
 using Orleans.Concurrency;
 
 namespace Freshet.Serving;
 
 /// <summary>Scores rows from the serving replica of the silo it runs on; scoring never crosses silos.</summary>
+[ClientCallable(ClientAccess.Score)]
 [Alias("Freshet.Serving.IScoringGrain")]
 public interface IScoringGrain : IGrainWithIntegerKey
 {

@@ -1,3 +1,4 @@
+using Freshet.Admin;
 namespace Freshet.Serving;
 
 /// <summary>
@@ -7,14 +8,14 @@ namespace Freshet.Serving;
 [Alias("Freshet.Serving.IServingSiloGrain")]
 public interface IServingSiloGrain : IGrainWithStringKey
 {
-    [Alias("GetRoles")] Task<SiloRoleInfo> GetRolesAsync();
+    [ClientCallable(ClientAccess.Read), Alias("GetRoles")] Task<SiloRoleInfo> GetRolesAsync();
 
-    [Alias("Score")] Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request);
+    [ClientCallable(ClientAccess.Score), Alias("Score")] Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request);
 
-    [Alias("ScoreSamples")] Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples);
+    [ClientCallable(ClientAccess.Score), Alias("ScoreSamples")] Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples);
 
     /// <summary>This silo's replica of the model, loading it if it was not (null on a silo without the serving role).</summary>
-    [Alias("GetReplica")] Task<ReplicaStatus?> GetReplicaAsync(string model);
+    [ClientCallable(ClientAccess.Read), Alias("GetReplica")] Task<ReplicaStatus?> GetReplicaAsync(string model);
 }
 
 [GenerateSerializer, Immutable, Alias("Freshet.Serving.SiloRoleInfo")]

@@ -1,8 +1,18 @@
 namespace Freshet.Grains.Admin;
 
-/// <summary>Whether this silo's admin front door takes calls (<c>Freshet:Silo:AdminCalls</c>).</summary>
-public sealed record AdminPolicy(bool Enabled)
+/// <summary>
+/// Whether this silo's admin front door takes calls (<c>Freshet:Silo:AdminCalls</c>), and, with TLS on, the
+/// thumbprints of the certificates whose holders may make them (<c>Freshet:Silo:AdminCertificates</c>,
+/// SHA-1 or SHA-256, upper-case hex); null when TLS is off.
+/// </summary>
+public sealed record AdminPolicy(bool Enabled, IReadOnlySet<string>? AdminCertificates = null)
 {
+    /// <summary>Whether <paramref name="certificate"/> is one of <see cref="AdminCertificates"/>.</summary>
+    public bool IsAdmin(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
+        AdminCertificates is { } admins
+        && (admins.Contains(certificate.Thumbprint.ToUpperInvariant())
+            || admins.Contains(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256).ToUpperInvariant()));
+
     /// <summary>Names and ids the admin calls take: jobs and models name folders and blobs.</summary>
     public const int MaxNameLength = 128;
 
