@@ -85,6 +85,46 @@ public class PublishingTests
         }
     }
 
+    [Fact]
+    public async Task A_publish_that_retained_its_delta_but_failed_before_recording_it_never_has_its_number_reused()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "seq";
+        var job = h.Job("seq-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
+        await job.StartAsync();
+        await new SamplePublisher(h.Client, "seq-job", 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3000), end: false);
+        await WaitTrainedAsync(job, 3000);
+        await job.PauseAsync();
+        var first = await job.PublishAsync();
+        Assert.Equal(1, first.Sequence);
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
+        await WaitAsync(() => registry.TryGet(model)?.Sequence == 1, "the replica applies delta 1");
+        var replica = registry.TryGet(model)!;
+
+        // What a publish leaves when it fails after retaining delta 2 and before recording it: the file, and a job that says 1.
+        var template = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(h.Checkpoints, model, first.BaseVersion, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None);
+        var lost = new Freshet.Model.Serving.WeightDelta
+        {
+            Model = model, BaseVersion = first.BaseVersion, Sequence = 2, SnapshotUtc = DateTime.UtcNow, EventTime = template.EventTime,
+            Tables = template.Tables, Rates = template.Rates, Dense = template.Dense,
+        }.Encode();
+        await h.Checkpoints.WriteAtomicAsync(model, first.BaseVersion, Freshet.Model.Serving.WeightDelta.FileName(2), lost);
+        Assert.Equal(1, (await job.GetStatusAsync()).PublishSequence);
+
+        // The next publish takes 3; the replica fills 2 from the store (as retained) and applies 3.
+        var gaps = replica.Gaps;
+        var next = await job.PublishAsync();
+        Assert.Equal(3, next.Sequence);
+        Assert.Equal(3, (await job.GetStatusAsync()).PublishSequence);
+        await WaitAsync(() => replica.Sequence == 3, "the replica applies delta 3");
+        Assert.Equal(gaps + 1, replica.Gaps);
+        var path = Path.Combine(h.Checkpoints.VersionPath(model, first.BaseVersion), Freshet.Model.Serving.WeightDelta.FileName(2));
+        Assert.Equal(lost, await File.ReadAllBytesAsync(path));
+    }
+
     internal static async Task WaitTrainedAsync(ITrainingOrchestratorGrain job, long samples)
     {
         await WaitAsync(async () => (await job.GetStatusAsync()).Trainers.Sum(t => t.SamplesTrained) >= samples, $"{samples} samples trained");

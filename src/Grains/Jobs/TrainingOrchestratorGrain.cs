@@ -123,6 +123,10 @@ public sealed partial class TrainingOrchestratorGrain(
             await CheckpointCoreAsync(announce: true);
         }
         var baseVersion = state.State.PublishBase!.Value;
+        // The next number is above every delta retained on the base, not only above the last one recorded: a
+        // publish that wrote its delta and failed before recording it must not have its number reused for other content.
+        var retained = await checkpoints.ListFilesAsync(spec.Served, baseVersion, WeightDelta.FilePrefix);
+        var sequence = Math.Max(state.State.PublishSequence, retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max()) + 1;
         var trainers = Trainers(spec);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(trainers.Select(t => t.PauseAsync()));
@@ -152,7 +156,7 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             Model = spec.Served,
             BaseVersion = baseVersion,
-            Sequence = state.State.PublishSequence + 1,
+            Sequence = sequence,
             SnapshotUtc = snapshot,
             EventTime = statuses.Select(s => s.EventTime).Max(),
             Tables = MergeByTable(tables),
@@ -162,6 +166,10 @@ public sealed partial class TrainingOrchestratorGrain(
         var encoded = delta.Encode();
         // Retained whole or not at all: a replica loading this base meanwhile never reads half of it.
         await checkpoints.WriteAtomicAsync(spec.Served, baseVersion, WeightDelta.FileName(delta.Sequence), encoded);
+        // Recorded before it is sent: a send that fails leaves a gap replicas fill from the retained file, never a reused number.
+        state.State.PublishSequence = delta.Sequence;
+        state.State.LastPublishUtc = snapshot;
+        await state.WriteStateAsync();
         var chunks = WeightDelta.Chunk(encoded, chunking.MaxChunkBytes);
         var stream = WeightsStream(spec.Served);
         for (var i = 0; i < chunks.Count; i++)
@@ -176,9 +184,6 @@ public sealed partial class TrainingOrchestratorGrain(
         Model.Telemetry.FreshetMetrics.PublishBytes.Add(encoded.Length, served);
         Model.Telemetry.FreshetMetrics.PublishRows.Add(parts.Sum(p => (long)p.ChangingRows + p.FreshRows), served);
         Model.Telemetry.FreshetMetrics.BarrierPause.Record(pauseMs, served, new("action", "publish"));
-        state.State.PublishSequence = delta.Sequence;
-        state.State.LastPublishUtc = snapshot;
-        await state.WriteStateAsync();
         return new PublishResult
         {
             Model = spec.Served, BaseVersion = baseVersion, Sequence = delta.Sequence, Bytes = encoded.Length, Chunks = chunks.Count,
