@@ -125,6 +125,59 @@ public class PublishingTests
         Assert.Equal(lost, await File.ReadAllBytesAsync(path));
     }
 
+    [Fact]
+    public async Task Rows_evicted_on_the_trainer_are_removed_from_serving_by_the_next_delta()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestData.Schema("synthetic.json")))!;
+        foreach (var field in json["fields"]!.AsArray())
+        {
+            // Items: a small row cap (per shard: half of it); users: expiry within the stream's hours.
+            if ((string?)field!["name"] == "item") field["maxRows"] = 400;
+            if ((string?)field!["name"] == "user") field["expireAfter"] = "2h";
+        }
+        var schema = SchemaLoader.Parse(json.ToJsonString());
+        const string model = "evict";
+        var job = h.Job("evict-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 2, FreshRowBudget = 1_000_000 });
+        await job.StartAsync();
+        var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(40_000).ToList(); // about 6 hours of event time
+        var publisher = new SamplePublisher(h.Client, "evict-job", 1);
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        var trained = 0;
+        foreach (var chunk in samples.Chunk(10_000))
+        {
+            await job.ResumeAsync();
+            await publisher.PublishAsync(chunk, end: false);
+            trained += chunk.Length;
+            await WaitTrainedAsync(job, trained);
+            await job.PauseAsync();
+            var published = await job.PublishAsync();
+            await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
+            await WaitAsync(() => registry.TryGet(model) is { } r && r.Version == published.BaseVersion && r.Sequence == published.Sequence, $"the replica applies delta {published.Sequence}");
+
+            // After each publish the replica holds as many rows per table as the shards do.
+            var shardRows = await Task.WhenAll(Enumerable.Range(0, 2).Select(s => h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));
+            var replica = registry.TryGet(model)!;
+            foreach (var (table, index) in new[] { ("user", 0), ("item", 1), ("category", 2) })
+            {
+                Assert.Equal(shardRows.Sum(st => st.Rows[table]), replica.Inspect(m => (long)m.Tables[index].Count));
+            }
+        }
+        var evicted = (await Task.WhenAll(Enumerable.Range(0, 2).Select(s => h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()))).Sum(st => st.Rows["item"]);
+        Assert.True(evicted <= 400, $"the trainer holds {evicted} item rows, over its cap of 400");
+
+        // And the same rows: a checkpoint of the trainers now has exactly the replica's ids in every table.
+        var now = await job.CheckpointAsync();
+        using var trainers = new InProcessParameterStore(schema);
+        await ModelCheckpoint.LoadAsync(h.Checkpoints, trainers, now.Version, modelName: model);
+        var served = registry.TryGet(model)!;
+        for (var t = 0; t < trainers.Tables.Count; t++)
+        {
+            Assert.Equal(trainers.Tables[t].Export().Ids, served.Inspect(m => m.Tables[t].Export().Ids));
+        }
+    }
+
     internal static async Task WaitTrainedAsync(ITrainingOrchestratorGrain job, long samples)
     {
         await WaitAsync(async () => (await job.GetStatusAsync()).Trainers.Sum(t => t.SamplesTrained) >= samples, $"{samples} samples trained");

@@ -149,20 +149,9 @@ public sealed partial class TrainingOrchestratorGrain(
         }
         var pauseMs = (clock.Elapsed - paused).TotalMilliseconds;
 
-        var tables = new List<TableSnapshot>();
-        var rates = new List<TableSnapshot>();
-        foreach (var part in parts) ShardDeltaCodec.Read(part.Payload, tables, rates);
-        var delta = new WeightDelta
-        {
-            Model = spec.Served,
-            BaseVersion = baseVersion,
-            Sequence = sequence,
-            SnapshotUtc = snapshot,
-            EventTime = statuses.Select(s => s.EventTime).Max(),
-            Tables = MergeByTable(tables),
-            Rates = [.. rates.GroupBy(r => r.Table).Select(g => Model.Statistics.RateTable.MergeParts([.. g]))],
-            Dense = [.. dense.Select(d => new DenseTowerWeights(d.Task == "ctr" ? TaskKind.Ctr : TaskKind.Cvr, Bytes.ToArray<float>(d.Parameters), d.Buffers))],
-        };
+        var delta = WeightDelta.Assemble(spec.Served, baseVersion, sequence, snapshot, statuses.Select(s => s.EventTime).Max(),
+            [.. parts.Select(p => Model.Cluster.ShardDeltaPart.Decode(p.Payload, p.ChangingRows, p.FreshRows, p.FreshPending))],
+            [.. dense.Select(d => new DenseTowerWeights(d.Task == "ctr" ? TaskKind.Ctr : TaskKind.Cvr, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
         var encoded = delta.Encode();
         // Retained whole or not at all: a replica loading this base meanwhile never reads half of it.
         await checkpoints.WriteAtomicAsync(spec.Served, baseVersion, WeightDelta.FileName(delta.Sequence), encoded);
@@ -239,11 +228,6 @@ public sealed partial class TrainingOrchestratorGrain(
 
     private IAsyncStream<WeightMessage> WeightsStream(string served) =>
         this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, served));
-
-    /// <summary>One snapshot per table: the shards' parts of a table, concatenated.</summary>
-    private static List<TableSnapshot> MergeByTable(List<TableSnapshot> parts) =>
-        [.. parts.GroupBy(p => p.Table).Select(g => g.Count() == 1 ? g.First() : new TableSnapshot(g.Key, g.First().Dim, 0, g.First().Optimizer,
-            [.. g.SelectMany(p => p.Ids)], [.. g.SelectMany(p => p.Weights)], [], [.. g.SelectMany(p => p.LastSeen)], [.. g.SelectMany(p => p.Steps)]))];
 
     private async Task<CheckpointResult> CheckpointCoreAsync(bool announce)
     {

@@ -166,8 +166,8 @@ public sealed partial class EmbeddingShardGrain(
 
     public Task<ShardDelta> TakeDeltaAsync(int freshBudget)
     {
-        var (tables, rates, changing, fresh, pending) = Rows().TakeDelta(freshBudget);
-        return Task.FromResult(new ShardDelta { Payload = Jobs.ShardDeltaCodec.Write(tables, rates), ChangingRows = changing, FreshRows = fresh, FreshPending = pending });
+        var part = Rows().TakeDelta(freshBudget);
+        return Task.FromResult(new ShardDelta { Payload = part.Encode(), ChangingRows = part.ChangingRows, FreshRows = part.FreshRows, FreshPending = part.FreshPending });
     }
 
     public async Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version)

@@ -30,8 +30,9 @@ public sealed class ShardRows
         Shard = shard;
         Shards = shards;
         Layout = FeatureLayout.From(schema);
-        Tables = [.. Layout.Tables.Select(t => new EmbeddingTable(PerShard(t, shards), schema.Model))];
-        Rates = [.. Layout.RateFields.Select(r => new RateTable(r with { MaxRows = r.MaxRows is { } m ? Math.Max(1, m / shards) : null }))];
+        // Serving follows a shard through deltas, which carry its evictions too.
+        Tables = [.. Layout.Tables.Select(t => new EmbeddingTable(PerShard(t, shards), schema.Model) { TrackRemovals = true })];
+        Rates = [.. Layout.RateFields.Select(r => new RateTable(r with { MaxRows = r.MaxRows is { } m ? Math.Max(1, m / shards) : null }) { TrackRemovals = true })];
     }
 
     public FeatureSchema Schema { get; }
@@ -118,16 +119,20 @@ public sealed class ShardRows
 
     /// <summary>
     /// Takes this shard's part of a delta: every changing-tier row and rate count changed since the last
-    /// take, and up to <paramref name="freshBudget"/> changed frozen rows whose ids are new since the base
-    /// checkpoint (the rest stay pending for the next take; established frozen rows wait for a checkpoint).
+    /// take, each rate's totals, the rows evicted since, and up to <paramref name="freshBudget"/> changed frozen
+    /// rows whose ids are new since the base checkpoint (the rest stay pending for the next take; established
+    /// frozen rows wait for a checkpoint).
     /// </summary>
-    public (List<TableSnapshot> Tables, List<TableSnapshot> Rates, int Changing, int Fresh, int Pending) TakeDelta(int freshBudget)
+    public ShardDeltaPart TakeDelta(int freshBudget)
     {
         var tables = new List<TableSnapshot>();
+        var removed = new List<RemovedRows>();
         int changing = 0, fresh = 0, pending = 0;
         var budget = Math.Max(0, freshBudget);
         foreach (var t in Tables)
         {
+            var gone = t.TakeRemoved();
+            if (gone.Length > 0) removed.Add(new RemovedRows(t.Name, gone));
             var changed = t.TakeChanged();
             if (t.Tier == Tier.Changing)
             {
@@ -147,8 +152,13 @@ public sealed class ShardRows
         }
         // Every rate, changed rows or not: its totals are this shard's part of the global totals serving sums.
         var rates = new List<TableSnapshot>();
-        foreach (var r in Rates) rates.Add(r.Export(r.TakeChanged()));
-        return (tables, rates, changing, fresh, pending);
+        foreach (var r in Rates)
+        {
+            var gone = r.TakeRemoved();
+            if (gone.Length > 0) removed.Add(new RemovedRows(r.Name, gone));
+            rates.Add(r.Export(r.TakeChanged()));
+        }
+        return new ShardDeltaPart(tables, rates, removed, changing, fresh, pending);
     }
 
     /// <summary>Evicts expired rows at most once an hour of event time; returns how many went.</summary>
@@ -274,7 +284,7 @@ public sealed class ShardRows
     private void MarkBase()
     {
         foreach (var t in Tables) t.MarkBase();
-        foreach (var r in Rates) r.TakeChanged();
+        foreach (var r in Rates) r.MarkBase();
     }
 
     private void Apply(TableSnapshot snap, bool replace)

@@ -19,6 +19,7 @@ public sealed class EmbeddingTable
     private readonly CountMinSketch? _admission;
     private readonly HashSet<ulong> _changed = [];
     private readonly HashSet<ulong> _created = [];
+    private readonly HashSet<ulong> _removed = [];
     private ulong[] _keys = new ulong[InitialCapacity];
     private float[] _weights;
     private float[] _state;
@@ -82,11 +83,43 @@ public sealed class EmbeddingTable
 
     public bool CreatedSinceBaseContains(ulong id) => _created.Contains(id);
 
-    /// <summary>Starts a new base (a full checkpoint was written or loaded): no row is new, none changed.</summary>
+    /// <summary>Starts a new base (a full checkpoint was written or loaded): no row is new, changed or removed.</summary>
     public void MarkBase()
     {
         _created.Clear();
         _changed.Clear();
+        _removed.Clear();
+    }
+
+    /// <summary>
+    /// Whether rows evicted (expiry, row cap) are remembered for <see cref="TakeRemoved"/>, so deltas can remove
+    /// them from serving too. On for the tables of a cluster shard, whose deltas serving follows; off in a
+    /// single process, which ships no deltas (the set would only grow).
+    /// </summary>
+    public bool TrackRemovals { get; set; }
+
+    /// <summary>Ids evicted since the last call that have no row now (a delta's removals), sorted; starts a new period.</summary>
+    public ulong[] TakeRemoved()
+    {
+        var ids = _removed.Where(id => !_slots.ContainsKey(id)).ToArray();
+        _removed.Clear();
+        Array.Sort(ids);
+        return ids;
+    }
+
+    /// <summary>Removes the rows of <paramref name="ids"/> that exist (a delta's removals, applied by serving); returns how many.</summary>
+    public int Delete(ReadOnlySpan<ulong> ids)
+    {
+        var n = 0;
+        foreach (var id in ids)
+        {
+            if (_slots.ContainsKey(id))
+            {
+                Remove(id);
+                n++;
+            }
+        }
+        return n;
     }
 
     /// <summary>Returns ids to the changed set (a delta that could not take them all).</summary>
@@ -218,6 +251,7 @@ public sealed class EmbeddingTable
             _free.Clear();
             _changed.Clear();
             _created.Clear();
+            _removed.Clear();
             _highWater = 0;
         }
         var hasState = snap.StateWidth == StateWidth && snap.Optimizer == Optimizer.Kind;
@@ -318,6 +352,7 @@ public sealed class EmbeddingTable
         {
             _changed.Remove(id);
             _created.Remove(id);
+            if (TrackRemovals) _removed.Add(id);
             _free.Push(slot);
             Evicted++;
         }

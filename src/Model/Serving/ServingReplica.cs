@@ -226,6 +226,12 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
 
     private static void ApplyTo(InProcessParameterStore model, WeightDelta delta)
     {
+        // Removals first: a row evicted and then created again within one period is in both, and stays.
+        foreach (var r in delta.Removed)
+        {
+            if (model.Tables.FirstOrDefault(x => x.Name == r.Table) is { } table) table.Delete(r.Ids);
+            else model.Rates.FirstOrDefault(x => x.Name == r.Table)?.Delete(r.Ids);
+        }
         foreach (var t in delta.Tables)
         {
             var table = model.Tables.FirstOrDefault(x => x.Name == t.Table)

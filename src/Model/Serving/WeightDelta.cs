@@ -9,7 +9,7 @@ namespace Freshet.Model.Serving;
 /// <summary>
 /// What one publish ships to serving (DESIGN.md section 4): the changing-tier rows changed since the
 /// previous publish, fresh frozen-tier rows (ids new since the base checkpoint, under a budget), the
-/// rate statistics that moved, and both dense towers with their batch-norm statistics, taken under
+/// rate statistics that moved, the rows evicted since the previous publish, and both dense towers with their batch-norm statistics, taken under
 /// the sync-send barrier. <see cref="Sequence"/> counts publishes on <see cref="BaseVersion"/> from 1.
 /// </summary>
 public sealed class WeightDelta
@@ -44,6 +44,32 @@ public sealed class WeightDelta
 
     public IReadOnlyList<DenseTowerWeights> Dense { get; init; } = [];
 
+    /// <summary>Rows of tables and rates evicted on the trainer since the previous publish: serving removes them too.</summary>
+    public IReadOnlyList<RemovedRows> Removed { get; init; } = [];
+
+    /// <summary>
+    /// A delta from the shards' parts (taken under one barrier) and the dense towers: each table's rows from
+    /// every shard in one snapshot, each rate's counts with the totals of all shards summed
+    /// (<see cref="Statistics.RateTable.MergeParts"/>), and every shard's removals.
+    /// </summary>
+    public static WeightDelta Assemble(string model, long baseVersion, long sequence, DateTime snapshotUtc, DateTime? eventTime, IReadOnlyList<Cluster.ShardDeltaPart> parts, IReadOnlyList<DenseTowerWeights> dense) => new()
+    {
+        Model = model,
+        BaseVersion = baseVersion,
+        Sequence = sequence,
+        SnapshotUtc = snapshotUtc,
+        EventTime = eventTime,
+        Tables = [.. parts.SelectMany(p => p.Tables).GroupBy(t => t.Table).Select(g => Concatenate([.. g]))],
+        Rates = [.. parts.SelectMany(p => p.Rates).GroupBy(r => r.Table).Select(g => Statistics.RateTable.MergeParts([.. g]))],
+        Removed = [.. parts.SelectMany(p => p.Removed).GroupBy(r => r.Table).Select(g => new RemovedRows(g.Key, [.. g.SelectMany(r => r.Ids).Order()]))],
+        Dense = dense,
+    };
+
+    /// <summary>One snapshot of a table from its shards' parts (disjoint ids), weights only.</summary>
+    private static TableSnapshot Concatenate(IReadOnlyList<TableSnapshot> parts) => parts.Count == 1 ? parts[0] : new TableSnapshot(
+        parts[0].Table, parts[0].Dim, 0, parts[0].Optimizer,
+        [.. parts.SelectMany(p => p.Ids)], [.. parts.SelectMany(p => p.Weights)], [], [.. parts.SelectMany(p => p.LastSeen)], [.. parts.SelectMany(p => p.Steps)]);
+
     public long Rows => Tables.Sum(t => (long)t.Ids.Length);
 
     public byte[] Encode()
@@ -61,6 +87,7 @@ public sealed class WeightDelta
             w.Write(Tables.Count);
             w.Write(Rates.Count);
             w.Write(Dense.Count);
+            w.Write(Removed.Count);
         }
         foreach (var t in Tables) ShardFile.Write(ms, t, 0, 1, withState: false);
         foreach (var r in Rates) ShardFile.Write(ms, r, 0, 1, withState: false);
@@ -74,6 +101,7 @@ public sealed class WeightDelta
                 w.Write(d.Buffers.Length);
                 w.Write(d.Buffers);
             }
+            foreach (var r in Removed) Cluster.ShardDeltaPart.WriteRemoved(w, r);
         }
         // The trailer lets a reader tell a whole delta from a truncated or damaged one (a retained file, reassembled chunks).
         var bodyLength = ms.Length;
@@ -119,7 +147,7 @@ public sealed class WeightDelta
         using var ms = new MemoryStream(data, 0, data.Length - TrailerBytes);
         string model;
         long baseVersion, sequence, snapshot, eventTicks;
-        int tables, rates, dense;
+        int tables, rates, dense, removed;
         using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
         {
             if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{where}: not a Freshet weight delta (bad magic)");
@@ -133,12 +161,14 @@ public sealed class WeightDelta
             tables = r.ReadInt32();
             rates = r.ReadInt32();
             dense = r.ReadInt32();
+            removed = r.ReadInt32();
         }
         var tableList = new List<TableSnapshot>(tables);
         for (var i = 0; i < tables; i++) tableList.Add(ShardFile.Read(ms, where).Snapshot);
         var rateList = new List<TableSnapshot>(rates);
         for (var i = 0; i < rates; i++) rateList.Add(ShardFile.Read(ms, where).Snapshot);
         var denseList = new List<DenseTowerWeights>(dense);
+        var removedList = new List<RemovedRows>(removed);
         using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
         {
             for (var i = 0; i < dense; i++)
@@ -149,6 +179,7 @@ public sealed class WeightDelta
                 var buffers = r.ReadBytes(r.ReadInt32());
                 denseList.Add(new DenseTowerWeights(task, parameters, buffers));
             }
+            for (var i = 0; i < removed; i++) removedList.Add(Cluster.ShardDeltaPart.ReadRemoved(r));
         }
         return new WeightDelta
         {
@@ -160,6 +191,7 @@ public sealed class WeightDelta
             Tables = tableList,
             Rates = rateList,
             Dense = denseList,
+            Removed = removedList,
         };
     }
 

@@ -12,6 +12,7 @@ public sealed class RateTable(RateSlot slot)
 {
     private readonly Dictionary<ulong, Counts> _rows = [];
     private readonly HashSet<ulong> _changed = [];
+    private readonly HashSet<ulong> _removed = [];
     private double _positives;
     private double _samples;
 
@@ -116,6 +117,31 @@ public sealed class RateTable(RateSlot slot)
         return ids;
     }
 
+    /// <summary>Whether evicted rows are remembered for <see cref="TakeRemoved"/> (see <see cref="Embeddings.EmbeddingTable.TrackRemovals"/>).</summary>
+    public bool TrackRemovals { get; set; }
+
+    /// <summary>Ids evicted since the last call that have no row now, sorted; starts a new period.</summary>
+    public ulong[] TakeRemoved()
+    {
+        var ids = _removed.Where(id => !_rows.ContainsKey(id)).ToArray();
+        _removed.Clear();
+        Array.Sort(ids);
+        return ids;
+    }
+
+    /// <summary>A new base: nothing changed or removed relative to it.</summary>
+    public void MarkBase()
+    {
+        _changed.Clear();
+        _removed.Clear();
+    }
+
+    /// <summary>Removes the rows of <paramref name="ids"/> (a delta's removals, applied by serving); the totals keep their counts.</summary>
+    public void Delete(ReadOnlySpan<ulong> ids)
+    {
+        foreach (var id in ids) _rows.Remove(id);
+    }
+
     /// <summary>The counts of <paramref name="ids"/> that exist, with the totals last (a delta's part of this rate).</summary>
     public TableSnapshot Export(ulong[] ids) => ExportOf([.. ids.Where(_rows.ContainsKey).Order()]);
 
@@ -143,6 +169,7 @@ public sealed class RateTable(RateSlot slot)
         {
             _rows.Remove(id);
             _changed.Remove(id);
+            if (TrackRemovals) _removed.Add(id);
         }
         Evicted += victims.Count;
         return victims.Count;
@@ -180,6 +207,8 @@ public sealed class RateTable(RateSlot slot)
     public void Import(TableSnapshot snap)
     {
         _rows.Clear();
+        _changed.Clear();
+        _removed.Clear();
         _positives = 0;
         _samples = 0;
         for (var i = 0; i < snap.Ids.Length; i++)
@@ -202,6 +231,8 @@ public sealed class RateTable(RateSlot slot)
         foreach (var id in _rows.OrderBy(kv => kv.Value.LastSeen).Take(count).Select(kv => kv.Key).ToList())
         {
             _rows.Remove(id);
+            _changed.Remove(id);
+            if (TrackRemovals) _removed.Add(id);
             Evicted++;
         }
     }
