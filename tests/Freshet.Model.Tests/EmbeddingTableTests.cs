@@ -90,6 +90,43 @@ public class EmbeddingTableTests
     }
 
     [Fact]
+    public void Admission_forgets_ids_seen_once_on_a_long_high_cardinality_stream()
+    {
+        const long cap = 100_000;
+        var t = Table(minCount: 2, maxRows: cap);
+        var row = new float[3];
+        var start = new DateTime(2026, 3, 2, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        // Ten times the cap in distinct ids, each once, over a few hours of event time.
+        const int n = 10 * (int)cap;
+        for (var i = 0; i < n; i++) t.Pull([(ulong)i + 1], [1], row, create: true, now: start + i * TimeSpan.TicksPerMillisecond * 10);
+        Assert.True(t.Count < cap / 100, $"{t.Count} of {n} ids seen once were admitted");
+        // Ids seen the minimum count are admitted all the same.
+        var now = start + n * TimeSpan.TicksPerMillisecond * 10;
+        for (var i = 0; i < 1000; i++)
+        {
+            var id = (ulong)(n + 1 + i);
+            t.Pull([id], [1], row, create: true, now: now);
+            t.Pull([id], [1], row, create: true, now: now);
+            Assert.True(t.Contains(id), $"id {id} seen twice is not admitted");
+        }
+    }
+
+    [Fact]
+    public void Admission_counts_occurrences_within_about_a_period_of_event_time()
+    {
+        var t = Table(minCount: 2, expire: TimeSpan.FromHours(1));
+        var row = new float[3];
+        var start = new DateTime(2026, 3, 2, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        t.Pull([5UL], [1], row, create: true, now: start);
+        t.Pull([6UL], [1], row, create: true, now: start);
+        // Seen again within the period (the expiry): admitted; seen again two periods later: counted afresh.
+        t.Pull([5UL], [1], row, create: true, now: start + TimeSpan.FromMinutes(50).Ticks);
+        Assert.True(t.Contains(5UL));
+        t.Pull([6UL], [1], row, create: true, now: start + TimeSpan.FromHours(3).Ticks);
+        Assert.False(t.Contains(6UL));
+    }
+
+    [Fact]
     public void Admission_filter_creates_a_row_only_at_the_minimum_count()
     {
         var t = Table(minCount: 3);

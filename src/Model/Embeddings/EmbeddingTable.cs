@@ -16,7 +16,7 @@ public sealed class EmbeddingTable
     private readonly Stack<int> _free = new();
     private readonly ulong _salt;
     private readonly float _initScale;
-    private readonly CountMinSketch? _admission;
+    private readonly AdmissionFilter? _admission;
     private readonly HashSet<ulong> _changed = [];
     private readonly HashSet<ulong> _created = [];
     private readonly HashSet<ulong> _removed = [];
@@ -39,7 +39,7 @@ public sealed class EmbeddingTable
         _initScale = model.InitScale;
         if (spec.MinCount > 1)
         {
-            _admission = new CountMinSketch();
+            _admission = new AdmissionFilter(spec.MinCount, spec.ExpireAfter ?? TimeSpan.FromDays(1), widthBits: AdmissionFilter.WidthBitsFor(spec.MaxRows));
         }
     }
 
@@ -157,7 +157,7 @@ public sealed class EmbeddingTable
             var dest = destination.Slice(i * d, d);
             if (!_slots.TryGetValue(ids[i], out var slot))
             {
-                if (!create || !Admit(ids[i], occurrences.IsEmpty ? 1 : occurrences[i]))
+                if (!create || !Admit(ids[i], occurrences.IsEmpty ? 1 : occurrences[i], now))
                 {
                     dest.Clear();
                     continue;
@@ -286,10 +286,10 @@ public sealed class EmbeddingTable
         }
     }
 
-    private bool Admit(ulong id, int occurrences)
+    private bool Admit(ulong id, int occurrences, long now)
     {
         if (_admission is null) return true;
-        if (_admission.Add(id, occurrences) >= Spec.MinCount) return true;
+        if (_admission.Admit(id, occurrences, now)) return true;
         NotAdmitted += occurrences;
         return false;
     }
