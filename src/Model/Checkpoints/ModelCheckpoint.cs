@@ -80,52 +80,9 @@ public static class ModelCheckpoint
         }
         foreach (var r in model.Rates)
         {
-            r.Import(statistics.TryGetValue(r.Name, out var stats) ? MergeStatistics(r.Name, stats) : new TableSnapshot(r.Name, 2, 0, default, [], [], [], [], []));
+            r.Import(statistics.TryGetValue(r.Name, out var stats) ? (stats.Count == 1 ? stats[0] : Statistics.RateTable.MergeParts(stats)) : new TableSnapshot(r.Name, 2, 0, default, [], [], [], [], []));
         }
         return reader.Manifest;
-    }
-
-    /// <summary>
-    /// One rate table from its shards' files: every shard's rows (ids are disjoint across shards), and
-    /// the totals (the last row of each file) summed, since each shard counted its own samples.
-    /// </summary>
-    private static TableSnapshot MergeStatistics(string name, List<TableSnapshot> parts)
-    {
-        if (parts.Count == 1) return parts[0];
-        var rows = new List<(ulong Id, float Positives, float Samples, long LastSeen)>();
-        double positives = 0, samples = 0;
-        long lastSeen = 0;
-        foreach (var p in parts)
-        {
-            for (var i = 0; i < p.Ids.Length; i++)
-            {
-                if (i == p.Ids.Length - 1 && p.Ids[i] == Statistics.RateTable.TotalsId)
-                {
-                    positives += p.Weights[2 * i];
-                    samples += p.Weights[2 * i + 1];
-                    lastSeen = Math.Max(lastSeen, p.LastSeen[i]);
-                    continue;
-                }
-                rows.Add((p.Ids[i], p.Weights[2 * i], p.Weights[2 * i + 1], p.LastSeen[i]));
-            }
-        }
-        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
-        var n = rows.Count;
-        var ids = new ulong[n + 1];
-        var weights = new float[2 * (n + 1)];
-        var seen = new long[n + 1];
-        for (var i = 0; i < n; i++)
-        {
-            ids[i] = rows[i].Id;
-            weights[2 * i] = rows[i].Positives;
-            weights[2 * i + 1] = rows[i].Samples;
-            seen[i] = rows[i].LastSeen;
-        }
-        ids[n] = Statistics.RateTable.TotalsId;
-        weights[2 * n] = (float)positives;
-        weights[2 * n + 1] = (float)samples;
-        seen[n] = lastSeen;
-        return new TableSnapshot(name, 2, 0, parts[0].Optimizer, ids, weights, [], seen, new int[n + 1]);
     }
 
     private static TableSnapshot Empty(EmbeddingTable t) => new(t.Name, t.Dim, t.StateWidth, t.Optimizer.Kind, [], [], [], [], []);

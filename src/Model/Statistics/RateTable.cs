@@ -65,6 +65,7 @@ public sealed class RateTable(RateSlot slot)
     {
         var rows = new List<(ulong Id, float Positives, float Samples, long LastSeen)>();
         double positives = 0, samples = 0;
+        long lastSeen = 0;
         foreach (var p in parts)
         {
             for (var i = 0; i < p.Ids.Length; i++)
@@ -73,6 +74,7 @@ public sealed class RateTable(RateSlot slot)
                 {
                     positives += p.Weights[2 * i];
                     samples += p.Weights[2 * i + 1];
+                    lastSeen = Math.Max(lastSeen, p.LastSeen[i]);
                     continue;
                 }
                 rows.Add((p.Ids[i], p.Weights[2 * i], p.Weights[2 * i + 1], p.LastSeen[i]));
@@ -93,6 +95,7 @@ public sealed class RateTable(RateSlot slot)
         ids[n] = TotalsId;
         weights[2 * n] = (float)positives;
         weights[2 * n + 1] = (float)samples;
+        seen[n] = lastSeen;
         return new TableSnapshot(parts.Count > 0 ? parts[0].Table : "", 2, 0, SparseOptimizerKind.Adagrad, ids, weights, [], seen, new int[n + 1]);
     }
 
