@@ -112,7 +112,8 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
 
         ModelStatus status = null!;
         // Deltas 3 and on reach the replicas on the weights stream (Azure queues), not only from the store at load.
-        await WaitAsync(async () => (status = await watch.GetStatusAsync(model)).Replicas.Count(r => r.DeltaSequence >= 3 && r.Applied >= 2) == 2, "both serving silos apply streamed deltas", TimeSpan.FromMinutes(2));
+        await WaitAsync(async () => (status = await watch.GetStatusAsync(model)).Replicas.Count(r => r.DeltaSequence >= 3 && r.Applied >= 2) == 2, "both serving silos apply streamed deltas", TimeSpan.FromMinutes(2),
+            () => Describe(status));
         Assert.Equal(2, status.Silos.Count(s => s.Roles?.Serving == true));
         Assert.DoesNotContain(status.Silos, s => s.Roles?.Training == true && s.Replica is not null);
 
@@ -153,7 +154,13 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         Assert.False(replacement.HasExited);
     }
 
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan limit)
+    /// <summary>What the cluster looked like when a wait gave up: each silo's roles and replica.</summary>
+    private static string Describe(ModelStatus? status) => status is null ? "no status read" : string.Join("; ", status.Silos.Select(s =>
+        $"{s.Silo} {(s.Roles?.Serving == true ? "serving" : "training")} " +
+        (s.Replica is { } r ? $"v{r.ModelVersion}.{r.DeltaSequence} target {r.TargetVersion} applied {r.Applied} gaps {r.Gaps} refused {r.Refused} duplicates {r.Duplicates} error {r.Error}" : $"no replica {s.Error}")))
+        + $"; last publish {status.LastPublishUtc:O}, main job {status.Deployment.Main?.PublishBase}.{status.Deployment.Main?.PublishSequence}";
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan limit, Func<string>? describe = null)
     {
         var deadline = DateTime.UtcNow + limit;
         while (true)
@@ -166,7 +173,7 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
             {
                 // the cluster is still forming or a silo just went away: ask again
             }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what + (describe is null ? "" : ": " + describe()));
             await Task.Delay(200);
         }
     }

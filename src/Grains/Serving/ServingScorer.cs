@@ -68,7 +68,9 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
                 last = e; // that silo is going away: the next one answers
             }
         }
-        throw new ScoringRequestException($"every serving silo failed to answer: {last?.Message}");
+        // Every one is going away or unreachable for now (a dead silo still listed, a directory partition it held):
+        // a failure of the cluster, not of the request, so the caller's retry policy applies.
+        throw new SiloUnavailableException($"every serving silo failed to answer ({silos.Count} tried): {last?.Message}");
     }
 
     public async Task<IReadOnlyList<Prediction>> ScoreLocalAsync(ScoreRequest request)
