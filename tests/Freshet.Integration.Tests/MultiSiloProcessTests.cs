@@ -34,11 +34,21 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         return start;
     }
 
+    private readonly ConcurrentQueue<string> _siloLog = new();
+
     private Process Silo(string roles, params string[] more)
     {
         var p = Process.Start(Start(["silo", "--profile", "azurite", "--roles", roles, "--silo-port", TestPorts.Free().ToString(), "--gateway-port", TestPorts.Free().ToString(), .. more]))!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
+        // Warnings and errors of every silo, shown when the test fails (the last few hundred lines).
+        var name = $"{roles} silo {p.Id}";
+        void Keep(string? line)
+        {
+            if (line is null) return;
+            _siloLog.Enqueue($"[{name}] {line}");
+            while (_siloLog.Count > 400) _siloLog.TryDequeue(out _);
+        }
+        p.OutputDataReceived += (_, e) => Keep(e.Data);
+        p.ErrorDataReceived += (_, e) => Keep(e.Data);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         _processes.Add(p);
@@ -180,6 +190,7 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
 
     public void Dispose()
     {
+        foreach (var line in _siloLog) output.WriteLine(line);
         // Every process this test started, by its id.
         foreach (var p in _processes)
         {
