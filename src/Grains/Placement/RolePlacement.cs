@@ -47,7 +47,7 @@ public sealed class SiloKeyPlacement : PlacementStrategy
     public static readonly SiloKeyPlacement Instance = new();
 }
 
-internal sealed class SiloKeyPlacementDirector : IPlacementDirector
+internal sealed partial class SiloKeyPlacementDirector(IClusterMembershipService membership, Microsoft.Extensions.Logging.ILogger<SiloKeyPlacementDirector> logger) : IPlacementDirector
 {
     public static string SiloOf(string key) => key[(key.LastIndexOf('/') + 1)..];
 
@@ -57,8 +57,16 @@ internal sealed class SiloKeyPlacementDirector : IPlacementDirector
         var wanted = SiloAddress.FromParsableString(SiloOf(key));
         var compatible = context.GetCompatibleSilos(target);
         if (compatible.Contains(wanted)) return Task.FromResult(wanted);
+        // Every silo runs every grain type: a silo this one knows is active takes its grains even before its
+        // manifest has reached this silo (a silo that just joined would otherwise be skipped meanwhile).
+        var status = membership.CurrentSnapshot.GetSiloStatus(wanted);
+        if (status == SiloStatus.Active) return Task.FromResult(wanted);
+        LogElsewhere(logger, key, status.ToString(), string.Join(", ", compatible.Select(s => s.ToParsableString())));
         // The silo is gone (a stream subscription or a caller still names it): the grain activates here,
         // sees it is not on its silo, and retires (see ReplicaGrain and ServingSiloGrain).
         return Task.FromResult(compatible.Contains(context.LocalSilo) ? context.LocalSilo : compatible[Random.Shared.Next(compatible.Length)]);
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Grain {Key} names a silo that is {Status} here; placed elsewhere to retire (compatible silos: {Compatible})")]
+    private static partial void LogElsewhere(Microsoft.Extensions.Logging.ILogger logger, string key, string status, string compatible);
 }

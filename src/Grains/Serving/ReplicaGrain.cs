@@ -27,7 +27,13 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         var cut = key.IndexOf('/', StringComparison.Ordinal);
         _model = key[..cut];
         _mine = key[(cut + 1)..] == silo.SiloAddress.ToParsableString();
-        if (!_mine)
+        if (_mine)
+        {
+            // Reactivated (after a collection, or woken by a delivery): take up the subscription it had, or
+            // the deliveries meant for this silo would find no handler.
+            await ResumeAsync(subscribeIfNone: false);
+        }
+        else
         {
             // A replica grain of a silo that is gone, woken here by its old subscription: not ours to keep.
             var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
@@ -39,8 +45,14 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     public async Task StartAsync()
     {
         if (!_mine || _subscription is not null) return;
+        await ResumeAsync(subscribeIfNone: true);
+    }
+
+    private async Task ResumeAsync(bool subscribeIfNone)
+    {
         var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
         var handles = await stream.GetAllSubscriptionHandles();
+        if (handles.Count == 0 && !subscribeIfNone) return;
         _subscription = handles.Count == 0
             ? await stream.SubscribeAsync((m, _) => DeliverAsync(m))
             : await handles[0].ResumeAsync((m, _) => DeliverAsync(m));
