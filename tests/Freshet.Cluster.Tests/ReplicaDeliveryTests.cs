@@ -89,6 +89,47 @@ public class ReplicaDeliveryTests
     }
 
     [Fact]
+    public async Task A_replica_the_stream_stops_feeding_catches_up_from_the_store_within_two_watch_periods()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "watch";
+        var job = h.Job("watch-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
+        await job.StartAsync();
+        await new SamplePublisher(h.Client, "watch-job", 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3000), end: false);
+        await PublishingTests.WaitTrainedAsync(job, 3000);
+        await job.PauseAsync();
+        var published = await job.PublishAsync();
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
+        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Sequence == 1, "delta 1 applied");
+        var replica = registry.TryGet(model)!;
+
+        // Deltas retained but never sent (as when a stream stalls): the replica finds and applies them itself.
+        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.BaseVersion, WeightDelta.FileName(1), CancellationToken.None);
+        foreach (var s in new long[] { 2, 3 })
+        {
+            var delta = new WeightDelta { Model = model, BaseVersion = published.BaseVersion, Sequence = s, SnapshotUtc = DateTime.UtcNow, Tables = template.Tables, Dense = template.Dense };
+            await h.Checkpoints.WriteAtomicAsync(model, published.BaseVersion, WeightDelta.FileName(s), delta.Encode());
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await PublishingTests.WaitAsync(() => replica.Sequence == 3, "the replica applies the retained deltas 2 and 3");
+        Assert.True(clock.Elapsed < ReplicaGrain.WatchPeriod * 4, $"caught up after {clock.Elapsed}");
+
+        // A checkpoint serving should hold, announced where the replica never heard of it: it switches.
+        var checkpoint = await job.CheckpointAsync();
+        await h.Grains.GetGrain<IServingVersionGrain>(model).SetAsync(checkpoint.Version);
+        await PublishingTests.WaitAsync(() => replica.Version == checkpoint.Version && replica.TargetVersion == checkpoint.Version, "the replica loads the announced checkpoint");
+
+        // And it keeps listening: the job's next delta on that checkpoint comes on the stream as usual.
+        await job.RestoreAsync(checkpoint.Version, model);
+        var next = await job.PublishAsync();
+        Assert.Equal(checkpoint.Version, next.BaseVersion);
+        await PublishingTests.WaitAsync(() => replica.Sequence == next.Sequence, "the next delta arrives");
+    }
+
+    [Fact]
     public void A_replica_orders_deltas_on_its_own()
     {
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));

@@ -18,8 +18,13 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 {
     private readonly Dictionary<(long Base, long Sequence), byte[]?[]> _chunks = [];
     private StreamSubscriptionHandle<WeightMessage>? _subscription;
+    private IGrainTimer? _watch;
+    private (long Version, long Sequence)? _behindAt;
     private string _model = "";
     private bool _mine;
+
+    /// <summary>How often the replica compares itself with the store (see <see cref="WatchAsync"/>).</summary>
+    public static readonly TimeSpan WatchPeriod = TimeSpan.FromSeconds(5);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -57,6 +62,60 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
             ? await stream.SubscribeAsync((m, _) => DeliverAsync(m))
             : await handles[0].ResumeAsync((m, _) => DeliverAsync(m));
         foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
+        _watch ??= this.RegisterGrainTimer(WatchAsync, new GrainTimerCreationOptions(WatchPeriod, WatchPeriod) { Interleave = false, KeepAlive = true });
+    }
+
+    /// <summary>
+    /// The stream's safety net. A stream can stop delivering to a subscriber and say nothing (a queue cache that
+    /// dropped the messages its cursor pointed at stalls that queue for good), and a checkpoint announcement can be
+    /// lost with it. Every <see cref="WatchPeriod"/> the replica compares itself with what serving should hold: the
+    /// version announced (<see cref="IServingVersionGrain"/>) and the deltas retained on it. Behind on two checks in
+    /// a row with no progress between them, it catches up from the store and renews its subscription.
+    /// </summary>
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        if (registry.TryGet(_model) is not { } replica || replica.TargetVersion is not { } target) return;
+        var announced = await GrainFactory.GetGrain<IServingVersionGrain>(_model).GetAsync() ?? target;
+        var retained = await registry.Store.ListFilesAsync(_model, announced, WeightDelta.FilePrefix, cancellationToken);
+        var newest = retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max();
+        var at = (replica.Version ?? 0, replica.Sequence);
+        if (announced == replica.Version && newest <= replica.Sequence)
+        {
+            _behindAt = null;
+            return;
+        }
+        if (_behindAt != at)
+        {
+            _behindAt = at; // behind now, maybe only by what is in flight: look again next time
+            return;
+        }
+        LogStalled(logger, _model, at.Item1, at.Item2, announced, newest);
+        replica.TargetVersion = announced;
+        if (replica.Version != announced)
+        {
+            await LoadAsync(replica, announced);
+        }
+        else
+        {
+            foreach (var name in retained.Where(n => WeightDelta.SequenceOf(n) > replica.Sequence))
+            {
+                try
+                {
+                    if (replica.Offer(await ServingReplica.ReadDeltaAsync(registry.Store, _model, announced, name, cancellationToken)) != DeltaOutcome.Applied) break;
+                }
+                catch (Model.Checkpoints.CheckpointException e)
+                {
+                    replica.ReportError(e.Message);
+                    LogBadDelta(logger, _model, e.Message);
+                    break;
+                }
+            }
+        }
+        _behindAt = null;
+        // A fresh subscription: the stalled one's cursor goes with the old handle.
+        var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
+        foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
+        _subscription = await stream.SubscribeAsync((m, _) => DeliverAsync(m));
     }
 
     public async Task DeliverAsync(WeightMessage message)
@@ -167,6 +226,9 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} caught up a gap before delta {Version}.{Sequence}: {Outcome}")]
     private static partial void LogCaughtUp(ILogger logger, string model, long version, long sequence, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} at {Version}.{Sequence} got nothing from the weights stream while serving holds version {Announced} with deltas to {Newest}: caught up from the store and subscribed again")]
+    private static partial void LogStalled(ILogger logger, string model, long version, long sequence, long announced, long newest);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Replica of {Model} did not apply a delta: {Error}")]
     private static partial void LogBadDelta(ILogger logger, string model, string error);
