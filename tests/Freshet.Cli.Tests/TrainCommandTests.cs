@@ -3,7 +3,8 @@ namespace Freshet.Cli.Tests;
 public class TrainCommandTests
 {
     private static readonly string[] RequiredFields =
-        ["samples", "ctrAuc", "ctrLogLoss", "ctrBaselineAuc", "cvrAuc", "cvrBaselineAuc", "ctrOracleAuc", "cvrOracleAuc", "groupAuc", "samplesPerSecond", "badRows", "rows"];
+        ["samples", "ctrAuc", "ctrLogLoss", "ctrBaselineAuc", "cvrAuc", "cvrBaselineAuc", "ctrOracleAuc", "cvrOracleAuc", "groupAuc", "samplesPerSecond", "badRows", "rows",
+         "ctrBaselines", "cvrBaselines", "ctrBestBaselineAuc", "cvrBestBaselineAuc"];
 
     [Fact]
     public async Task Train_json_prints_one_object_on_the_last_line_with_the_contract_fields()
@@ -19,6 +20,11 @@ public class TrainCommandTests
         Assert.Equal(0, (long)j["badRows"]!);
         Assert.True((long)j["rows"]!["user"]! > 0);
         Assert.Contains("synthetic: 5,000 samples", r.Out); // the readable summary comes first
+        // Every id field's counter and their mean; the best of them, also in the summary next to the model.
+        var baselines = j["ctrBaselines"]!.AsObject();
+        Assert.Equal(["user", "item", "category", "device", "mean"], baselines.Select(kv => kv.Key));
+        Assert.Equal(baselines.Select(kv => (double)kv.Value!).Max(), (double)j["ctrBestBaselineAuc"]!);
+        Assert.Contains("counters (running rate per field): user ", r.Out);
     }
 
     [Fact]

@@ -106,7 +106,8 @@ public static class ClusterTraining
             var n = list.Sum(p => p.Samples);
             double? Mean(Func<TaskReport, double?> f) => list.Any(p => f(p) is not null) ? list.Where(p => f(p) is not null).Sum(p => f(p)!.Value * p.Samples) / Math.Max(1, list.Where(p => f(p) is not null).Sum(p => p.Samples)) : null;
             return new TaskReport(list[0].Task, n, list.Sum(p => p.Positives), Mean(p => p.Auc), Mean(p => p.LogLoss), Mean(p => p.BaselineAuc), Mean(p => p.BaselineLogLoss),
-                Mean(p => p.OracleAuc), Mean(p => p.GroupAuc), list.Sum(p => p.Groups), []);
+                Mean(p => p.OracleAuc), Mean(p => p.GroupAuc), list.Sum(p => p.Groups), [],
+                list[0].Baselines?.Keys.ToDictionary(k => k, k => Mean(p => p.Baselines?.GetValueOrDefault(k))));
         }
         return new TrainingReport(reports.Sum(r => r.Samples), reports.Sum(r => r.Steps), reports.Max(r => r.Seconds),
             MergeTask(reports.Select(r => r.Ctr)), MergeTask(reports.Select(r => r.Cvr)),

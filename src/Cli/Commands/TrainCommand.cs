@@ -53,11 +53,15 @@ public static class TrainCommand
             ["ctrBaselineAuc"] = JsonResult.Metric(report.Ctr.BaselineAuc),
             ["ctrBaselineLogLoss"] = JsonResult.Metric(report.Ctr.BaselineLogLoss),
             ["ctrOracleAuc"] = JsonResult.Metric(report.Ctr.OracleAuc),
+            ["ctrBaselines"] = Baselines(report.Ctr),
+            ["ctrBestBaselineAuc"] = JsonResult.Metric(report.Ctr.BestBaselineAuc),
             ["cvrAuc"] = JsonResult.Metric(report.Cvr.Auc),
             ["cvrLogLoss"] = JsonResult.Metric(report.Cvr.LogLoss),
             ["cvrBaselineAuc"] = JsonResult.Metric(report.Cvr.BaselineAuc),
             ["cvrBaselineLogLoss"] = JsonResult.Metric(report.Cvr.BaselineLogLoss),
             ["cvrOracleAuc"] = JsonResult.Metric(report.Cvr.OracleAuc),
+            ["cvrBaselines"] = Baselines(report.Cvr),
+            ["cvrBestBaselineAuc"] = JsonResult.Metric(report.Cvr.BestBaselineAuc),
             ["groupAuc"] = JsonResult.Metric(report.Ctr.GroupAuc ?? report.Cvr.GroupAuc),
             ["groups"] = report.Ctr.Groups + report.Cvr.Groups,
             ["ctrPositives"] = report.Ctr.Positives,
@@ -161,6 +165,10 @@ public static class TrainCommand
         }
     }
 
+    /// <summary>Every counting baseline's AUC by name (each id field's running rate, and <c>mean</c>).</summary>
+    internal static JsonObject Baselines(Freshet.Model.Metrics.TaskReport task) =>
+        new(task.Baselines?.Select(kv => KeyValuePair.Create(kv.Key, JsonResult.Metric(kv.Value))) ?? []);
+
     private static JsonArray Windows(TrainingReport report)
     {
         var windows = new JsonArray();
@@ -191,11 +199,17 @@ public static class TrainCommand
         var where = outcome.Cluster is { } c ? $" on a local cluster ({c["shards"]} shards, {c["trainers"]} trainer(s))" : "";
         await o.WriteLineAsync($"{schema.Name}: {r.Samples:N0} samples ({r.Ctr.Samples:N0} CTR, {r.Cvr.Samples:N0} CVR){where} in {r.Seconds:F1} s, {r.SamplesPerSecond:N0} samples/s, {r.Steps:N0} steps");
         await o.WriteLineAsync($"  event time {r.FirstEventTime:yyyy-MM-dd HH:mm} .. {r.LastEventTime:yyyy-MM-dd HH:mm} UTC");
-        await o.WriteLineAsync("  task  samples     positives  AUC     baseline  oracle  log-loss  group AUC");
+        await o.WriteLineAsync("  task  samples     positives  AUC     best counter        oracle  log-loss  group AUC");
         foreach (var t in new[] { r.Ctr, r.Cvr })
         {
             if (t.Samples == 0) continue;
-            await o.WriteLineAsync($"  {t.Task.ToString().ToUpperInvariant(),-4}  {t.Samples,10:N0}  {t.Positives,9:N0}  {F(t.Auc),-6}  {F(t.BaselineAuc),-8}  {F(t.OracleAuc),-6}  {F(t.LogLoss),-8}  {F(t.GroupAuc)}");
+            var best = t.Baselines?.Where(kv => kv.Value is not null).OrderByDescending(kv => kv.Value).Select(kv => kv.Key).FirstOrDefault();
+            var counter = $"{F(t.BestBaselineAuc)} ({best ?? "named"})";
+            await o.WriteLineAsync($"  {t.Task.ToString().ToUpperInvariant(),-4}  {t.Samples,10:N0}  {t.Positives,9:N0}  {F(t.Auc),-6}  {counter,-18}  {F(t.OracleAuc),-6}  {F(t.LogLoss),-8}  {F(t.GroupAuc)}");
+            if (t.Baselines is { Count: > 0 } all)
+            {
+                await o.WriteLineAsync($"        counters (running rate per field): " + string.Join(", ", all.Select(kv => $"{kv.Key} {F(kv.Value)}")));
+            }
         }
         var tiers = FeatureLayout.From(schema).Tables.ToDictionary(t => t.Name, t => t.Tier.ToString().ToLowerInvariant());
         await o.WriteLineAsync("  rows: " + string.Join(", ", outcome.Rows.Select(kv => $"{kv.Key} {kv.Value:N0}{(tiers.TryGetValue(kv.Key, out var tier) ? $" ({tier})" : "")}")));

@@ -8,8 +8,9 @@ namespace Freshet.Model.Metrics;
 /// trained on), label, the baseline's score, the true probability where known, event time and group.
 /// Reports AUC, log-loss and group AUC overall and per event-time window.
 /// </summary>
-public sealed class TaskEvaluation(TaskKind task, TimeSpan window)
+public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList<string>? baselineNames = null)
 {
+    private readonly List<float>[] _baselines = [.. (baselineNames ?? []).Select(_ => new List<float>())];
     private readonly List<float> _scores = [];
     private readonly List<float> _labels = [];
     private readonly List<float> _baseline = [];
@@ -27,6 +28,16 @@ public sealed class TaskEvaluation(TaskKind task, TimeSpan window)
 
     private long _windowKey = long.MinValue;
     private int _windowStart;
+
+    /// <summary>Names of the further counting baselines scored with each sample (<see cref="Add(float, float, float, float, long, ulong?, ReadOnlySpan{float})"/>).</summary>
+    public IReadOnlyList<string> BaselineNames { get; } = baselineNames ?? [];
+
+    /// <summary>Adds a sample with the scores of the further baselines, in <see cref="BaselineNames"/> order.</summary>
+    public void Add(float score, float label, float baseline, float oracle, long time, ulong? group, ReadOnlySpan<float> baselines)
+    {
+        for (var i = 0; i < _baselines.Length; i++) _baselines[i].Add(baselines[i]);
+        Add(score, label, baseline, oracle, time, group);
+    }
 
     public void Add(float score, float label, float baseline, float oracle, long time, ulong? group)
     {
@@ -86,7 +97,19 @@ public sealed class TaskEvaluation(TaskKind task, TimeSpan window)
             _hasOracle && Count > 0 ? Nullable(Auc.Compute(oracle, labels)) : null,
             groupAuc,
             groups,
-            Windows());
+            Windows(),
+            BaselinesReport());
+    }
+
+    private Dictionary<string, double?>? BaselinesReport()
+    {
+        if (BaselineNames.Count == 0 || _baselines[0].Count != Count) return null;
+        var result = new Dictionary<string, double?>(StringComparer.Ordinal);
+        for (var i = 0; i < BaselineNames.Count; i++)
+        {
+            result[BaselineNames[i]] = Nullable(Auc.Compute(CollectionsMarshal.AsSpan(_baselines[i]), CollectionsMarshal.AsSpan(_labels)));
+        }
+        return result;
     }
 
     private List<WindowReport> Windows()

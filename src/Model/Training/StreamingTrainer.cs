@@ -41,8 +41,8 @@ public sealed class StreamingTrainer
         _batchSize = options.BatchSize ?? schema.Model.BatchSize;
         _cvrBatchSize = options.CvrBatchSize ?? schema.Model.CvrBatchSize ?? _batchSize;
         _step = new TrainingStep(store, options.Strategy);
-        _ctr = new TaskState(TaskKind.Ctr, options.Window, BaselineIndex(schema, store.Layout, conversion: false));
-        _cvr = new TaskState(TaskKind.Cvr, options.Window, BaselineIndex(schema, store.Layout, conversion: true));
+        _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false));
+        _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true));
     }
 
     /// <summary>Called after every step (on the trainer's thread).</summary>
@@ -210,19 +210,29 @@ public sealed class StreamingTrainer
         Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag, modelTag);
         Telemetry.FreshetMetrics.SamplesTrained.Add(n, taskTag, modelTag);
 
-        // The batch was scored before its update; the baseline likewise scores before counting it.
+        // The batch was scored before its update; the baselines likewise score before counting it.
+        var fields = state.Fields.Length;
+        Span<float> baselines = stackalloc float[fields + 1];
         for (var i = 0; i < n; i++)
         {
             var s = buffer[i];
-            var key = state.BaselineField >= 0 ? s.Ids[state.BaselineField] : 0UL;
-            state.Evaluation.Add(_scores[i], s.Label, state.Baseline.Score(key), s.TrueProbability, s.Time, s.Group);
+            float mean = 0;
+            for (var f = 0; f < fields; f++)
+            {
+                baselines[f] = state.Fields[f].Score(s.Ids[f]);
+                mean += baselines[f];
+            }
+            baselines[fields] = fields == 0 ? state.Global.Score(0) : mean / fields;
+            var named = state.BaselineField >= 0 ? baselines[state.BaselineField] : state.Global.Score(0);
+            state.Evaluation.Add(_scores[i], s.Label, named, s.TrueProbability, s.Time, s.Group, baselines);
             _firstTime = Math.Min(_firstTime, s.Time);
             _lastTime = Math.Max(_lastTime, s.Time);
         }
         for (var i = 0; i < n; i++)
         {
             var s = buffer[i];
-            state.Baseline.Update(state.BaselineField >= 0 ? s.Ids[state.BaselineField] : 0UL, s.Label);
+            for (var f = 0; f < fields; f++) state.Fields[f].Update(s.Ids[f], s.Label);
+            state.Global.Update(0, s.Label);
         }
         buffer.Clear();
         Interlocked.Add(ref _samples, n);
@@ -245,12 +255,22 @@ public sealed class StreamingTrainer
         return -1;
     }
 
-    private sealed class TaskState(TaskKind task, TimeSpan window, int baselineField)
+    /// <summary>
+    /// One task's evaluation and what users run today, scored on the same samples at the same granularity (counts
+    /// updated after each step): every id field's running smoothed rate, their mean, and the schema's named one.
+    /// </summary>
+    private sealed class TaskState(TaskKind task, TimeSpan window, FeatureLayout layout, int baselineField)
     {
-        public TaskEvaluation Evaluation { get; } = new(task, window);
+        public TaskEvaluation Evaluation { get; } = new(task, window, [.. layout.IdFields.Select(f => f.Field.Name), MeanBaseline]);
 
-        public PopularityBaseline Baseline { get; } = new();
+        public PopularityBaseline[] Fields { get; } = [.. layout.IdFields.Select(_ => new PopularityBaseline())];
+
+        /// <summary>The global rate so far (the named baseline of a schema with no id field).</summary>
+        public PopularityBaseline Global { get; } = new();
 
         public int BaselineField { get; } = baselineField;
     }
+
+    /// <summary>The name under which the mean of the id fields' rates is reported.</summary>
+    public const string MeanBaseline = "mean";
 }
