@@ -28,7 +28,7 @@ public class CheckpointStatisticsTests
 
         using var model = new InProcessParameterStore(schema);
         await ModelCheckpoint.LoadAsync(h.Checkpoints, model, checkpoint.Version, modelName: "stats");
-        var rate = model.Rates.Single();
+        var rate = model.Rates.Single(r => r.Name == "category_ctr");
         var ctr = samples.Where(s => s.Task == TaskKind.Ctr).ToList();
         var categories = ctr.Select(s => s.Ids[2]).Distinct().Count();
         Assert.True(categories > 3);

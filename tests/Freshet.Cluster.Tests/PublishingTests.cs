@@ -46,16 +46,25 @@ public class PublishingTests
         await WaitAsync(() => registry.TryGet(model)?.Sequence == 2, "the replica applies delta 2");
         var replica = registry.TryGet(model)!;
 
-        // Changing rows, dense weights and batch-norm statistics equal the trainer's side, bit for bit.
+        // Changing rows (the category embeddings and the stacking head's category biases), dense weights and
+        // batch-norm statistics equal the trainer's side, bit for bit.
+        var layout = FeatureLayout.From(schema);
         var categories = samples.Select(s => s.Ids[2]).Distinct().ToArray();
-        foreach (var id in categories)
+        foreach (var table in new[] { "category", "category.bias" })
         {
-            var shard = h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{Freshet.Model.Cluster.ShardRouter.ShardOf(id, 2)}");
-            var pulled = await shard.PullAsync(new RowPull { Tables = [new TableIds { Index = 2, Ids = BitConverter.GetBytes(id), Occurrences = new byte[4] }] });
-            var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(pulled.Rows[0]).ToArray();
-            var actual = replica.Inspect(m => { var row = new float[8]; m.Tables[2].TryGetRow(id, row); return row; });
-            Assert.Equal(expected, actual);
+            var index = layout.TableIndex(table);
+            var dim = layout.Tables[index].Dim;
+            foreach (var id in categories)
+            {
+                var shard = h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{Freshet.Model.Cluster.ShardRouter.ShardOf(id, 2)}");
+                var pulled = await shard.PullAsync(new RowPull { Tables = [new TableIds { Index = index, Ids = BitConverter.GetBytes(id), Occurrences = new byte[4] }] });
+                var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(pulled.Rows[0]).ToArray();
+                var actual = replica.Inspect(m => { var row = new float[dim]; Assert.True(m.Tables[index].TryGetRow(id, row)); return row; });
+                Assert.Equal(expected, actual);
+                if (table == "category.bias") Assert.NotEqual([0f, 0f], actual); // trained, not the zeros a bias starts at
+            }
         }
+        Assert.True(layout.Stacking);
         var dense = await h.Grains.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
         foreach (var tower in dense)
         {
@@ -72,6 +81,15 @@ public class PublishingTests
         var now = await job.CheckpointAsync();
         using var local = new InProcessParameterStore(schema);
         await ModelCheckpoint.LoadAsync(h.Checkpoints, local, now.Version, modelName: model);
+        // The running rates the stacking head reads (one per id field and label): the replica's equal the trainers'.
+        Assert.NotEmpty(local.Rates);
+        for (var r = 0; r < local.Rates.Count; r++)
+        {
+            var expected = local.Rates[r].Export();
+            var served = replica.Inspect(m => m.Rates[r].Export());
+            Assert.Equal(expected.Ids, served.Ids);
+            Assert.Equal(expected.Weights, served.Weights);
+        }
         var featurized = new Freshet.Model.Serving.RequestFeaturizer(schema).Featurize([.. rows.Select(r => r.Values)], DateTime.UtcNow, 10);
         var ctr = new float[2];
         var cvr = new float[2];

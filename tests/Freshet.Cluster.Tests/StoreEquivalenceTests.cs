@@ -19,7 +19,7 @@ public class StoreEquivalenceTests
     {
         await using var h = await ClusterHarness.StartAsync();
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestData.Schema("synthetic.json")))!;
-        json["model"]!["hidden"] = new System.Text.Json.Nodes.JsonArray(32, 16);
+        json["model"] = new System.Text.Json.Nodes.JsonObject { ["hidden"] = new System.Text.Json.Nodes.JsonArray(32, 16) };
         // A rate field too: its counts are spread over the shards, its prior is the rate over all of them.
         json["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{ "name": "category_ctr", "kind": "rate", "of": "category", "label": "click" }"""));
         var schema = SchemaLoader.Parse(json.ToJsonString());

@@ -61,7 +61,9 @@ public class GradientEquivalenceTests
         }
         long IndexOf(int table, ulong id) => Array.IndexOf(rows.Tables[table].Ids, id, 0, rows.Tables[table].Count);
 
-        var parts = new List<Tensor>();
+        // The input, column block by column block at the layout's offsets: the schema's fields, then the stacking
+        // head's running rates (values the step pulled: no gradient) and per-id biases (rows of their tables).
+        var parts = new List<(int Offset, Tensor Block)>();
         var idSlot = 0;
         var bagSlot = 0;
         foreach (var f in schema.Fields)
@@ -70,7 +72,7 @@ public class GradientEquivalenceTests
             {
                 var slot = layout.IdFields[idSlot];
                 var k = idSlot++;
-                parts.Add(embeddings[slot.TableIndex].call(tensor(batch.Select(s => IndexOf(slot.TableIndex, s.Ids[k])).ToArray())));
+                parts.Add((slot.Offset, embeddings[slot.TableIndex].call(tensor(batch.Select(s => IndexOf(slot.TableIndex, s.Ids[k])).ToArray()))));
             }
             else if (f.Kind == Schema.FieldKind.Ids)
             {
@@ -79,14 +81,30 @@ public class GradientEquivalenceTests
                 var pooled = batch.Select(s => s.Bags[k].Length == 0
                     ? zeros(slot.Width)
                     : embeddings[slot.TableIndex].call(tensor(s.Bags[k].Select(id => IndexOf(slot.TableIndex, id)).ToArray())).mean([0L])).ToArray();
-                parts.Add(stack(pooled));
+                parts.Add((slot.Offset, stack(pooled)));
             }
             else
             {
-                parts.Add(tensor(batch.Select(s => s.Numerics[0]).ToArray()).unsqueeze(1));
+                parts.Add((layout.NumericFields[0].Offset, tensor(batch.Select(s => s.Numerics[0]).ToArray()).unsqueeze(1)));
             }
         }
-        var x = cat(parts, 1);
+        Assert.True(layout.Stacking);
+        for (var r = 0; r < layout.RateFields.Count; r++)
+        {
+            var rate = rows.Rates[r];
+            var values = batch.SelectMany(s =>
+            {
+                var at = Array.IndexOf(rate.Ids, s.Ids[layout.RateFields[r].IdField], 0, rate.Count);
+                return rate.Features[(2 * at)..(2 * at + 2)];
+            }).ToArray();
+            parts.Add((layout.RateFields[r].Offset, tensor(values, [batch.Count, 2])));
+        }
+        foreach (var b in layout.BiasFields)
+        {
+            parts.Add((b.Offset, embeddings[b.TableIndex].call(tensor(batch.Select(s => IndexOf(b.TableIndex, s.Ids[b.IdField])).ToArray()))));
+        }
+        var x = cat([.. parts.OrderBy(p => p.Offset).Select(p => p.Block)], 1);
+        Assert.Equal(layout.InputDim, (int)x.shape[1]);
         var tower = reference.TowerOf(task);
         tower.train();
         var loss = nn.functional.binary_cross_entropy_with_logits(tower.call(x), tensor(batch.Select(s => s.Label).ToArray()));

@@ -36,7 +36,7 @@ public sealed class EmbeddingTable
         _weights = new float[InitialCapacity * Dim];
         _state = new float[InitialCapacity * StateWidth];
         _salt = IdHasher.TableSalt(spec.Name);
-        _initScale = model.InitScale;
+        _initScale = spec.InitScale ?? model.InitScale;
         if (spec.MinCount > 1)
         {
             _admission = new AdmissionFilter(spec.MinCount, spec.ExpireAfter ?? TimeSpan.FromDays(1), widthBits: AdmissionFilter.WidthBitsFor(spec.MaxRows));

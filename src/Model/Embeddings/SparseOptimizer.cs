@@ -26,7 +26,7 @@ public abstract class SparseOptimizer
     public static SparseOptimizer Create(SparseOptimizerKind kind, float learningRate, ModelSpec m) => kind switch
     {
         SparseOptimizerKind.Adagrad => new AdagradOptimizer(learningRate, m.AdagradInitialAccumulator),
-        SparseOptimizerKind.Ftrl => new FtrlOptimizer(m.FtrlAlpha, m.FtrlBeta, m.FtrlL1, m.FtrlL2),
+        SparseOptimizerKind.Ftrl => new FtrlOptimizer(learningRate, m.FtrlBeta, m.FtrlL1, m.FtrlL2),
         SparseOptimizerKind.Adam => new AdamOptimizer(learningRate, m.AdamBeta1, m.AdamBeta2),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown sparse optimizer"),
     };

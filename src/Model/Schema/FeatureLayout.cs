@@ -9,15 +9,36 @@ public sealed class FeatureLayout
     public const int DefaultDim = 16;
     public const int DefaultMaxLength = 50;
 
-    private FeatureLayout(List<TableSpec> tables, List<FieldSlot> ids, List<FieldSlot> bags, List<FieldSlot> numerics, List<RateSlot> rates, int inputDim)
+    private FeatureLayout(List<TableSpec> tables, List<FieldSlot> ids, List<FieldSlot> bags, List<FieldSlot> numerics, List<RateSlot> rates, List<BiasSlot> biases, int deepDim, int inputDim, bool stacking)
     {
         RateFields = rates;
         Tables = tables;
         IdFields = ids;
         BagFields = bags;
         NumericFields = numerics;
+        BiasFields = biases;
+        DeepDim = deepDim;
         InputDim = inputDim;
+        Stacking = stacking;
     }
+
+    /// <summary>Whether each task's head stacks fast terms on the deep tower (<see cref="ModelSpec.Stacking"/>).</summary>
+    public bool Stacking { get; }
+
+    /// <summary>
+    /// The stacking head's per-id biases, one per id field (tables <c>{field}.bias</c> in the field's tier);
+    /// their columns follow the deep input.
+    /// </summary>
+    public IReadOnlyList<BiasSlot> BiasFields { get; }
+
+    /// <summary>Columns of the input the deep tower reads: every schema field's. The stacking head's own columns come after.</summary>
+    public int DeepDim { get; }
+
+    /// <summary>The input columns the stacking head of <paramref name="task"/> weighs: each of its rates' log-odds against the global rate.</summary>
+    public int[] StackRateColumns(Data.TaskKind task) => Stacking ? [.. RateFields.Where(r => r.Task == task).Select(r => r.Offset)] : [];
+
+    /// <summary>The input columns the stacking head of <paramref name="task"/> adds as they are: its per-id biases.</summary>
+    public int[] StackBiasColumns(Data.TaskKind task) => [.. BiasFields.Select(b => b.Column(task))];
 
     public IReadOnlyList<TableSpec> Tables { get; }
 
@@ -78,13 +99,39 @@ public sealed class FeatureLayout
                     owner.ExpireAfter is null ? null : Durations.Parse(owner.ExpireAfter, $"field '{owner.Name}' expireAfter"),
                     owner.MaxRows,
                     owner.Optimizer ?? m.SparseOptimizer,
-                    owner.LearningRate ?? m.SparseLearningRate));
+                    owner.LearningRate ?? ((owner.Optimizer ?? m.SparseOptimizer) == SparseOptimizerKind.Ftrl ? m.FtrlAlpha : m.SparseLearningRate)));
                 t = tables.Count - 1;
             }
             var slot = new FieldSlot(f, t, offset, dim);
             (f.Kind == FieldKind.Id ? ids : bags).Add(slot);
             offset += dim;
         }
-        return new FeatureLayout(tables, ids, bags, numerics, rates, offset);
+        var deepDim = offset;
+        var biases = new List<BiasSlot>();
+        if (m.Stacking)
+        {
+            // The stacking head's own inputs, after the deep ones: a running rate of every id field for every label
+            // the schema has (unless the schema counts it already), and a per-id bias per id field.
+            var idFields = schema.Fields.Where(x => x.Kind == FieldKind.Id).ToList();
+            var labels = new List<(string Label, Data.TaskKind Task)>();
+            if (schema.Labels.Click is not null) labels.Add(("click", Data.TaskKind.Ctr));
+            if (schema.Labels.Conversion is not null) labels.Add(("conversion", Data.TaskKind.Cvr));
+            for (var i = 0; i < idFields.Count; i++)
+            {
+                var f = idFields[i];
+                var table = tables[ids[i].TableIndex];
+                foreach (var (label, task) in labels)
+                {
+                    if (rates.Any(r => r.IdField == i && r.Task == task)) continue;
+                    var name = $"{f.Name}.rate.{(task == Data.TaskKind.Ctr ? "ctr" : "cvr")}";
+                    rates.Add(new RateSlot(new FieldSpec { Name = name, Kind = FieldKind.Rate, Of = f.Name, Label = label }, i, task, offset, 10, table.MaxRows, table.ExpireAfter));
+                    offset += RateSlot.Width;
+                }
+                tables.Add(new TableSpec($"{f.Name}.bias", BiasSlot.Width, table.Tier, table.MinCount, table.ExpireAfter, table.MaxRows, SparseOptimizerKind.Ftrl, m.StackingLearningRate, InitScale: 0));
+                biases.Add(new BiasSlot(i, tables.Count - 1, offset));
+                offset += BiasSlot.Width;
+            }
+        }
+        return new FeatureLayout(tables, ids, bags, numerics, rates, biases, deepDim, offset, m.Stacking);
     }
 }

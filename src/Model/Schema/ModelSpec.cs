@@ -4,16 +4,21 @@ namespace Freshet.Model.Schema;
 public sealed class ModelSpec
 {
     /// <summary>Hidden layer widths of each tower (each followed by batch-norm and ReLU).</summary>
-    public List<int> Hidden { get; set; } = [256, 128];
+    public List<int> Hidden { get; set; } = [128, 64];
 
     /// <summary>Samples per step on the CTR stream (and on the CVR stream unless <see cref="CvrBatchSize"/> is set).</summary>
     public int BatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Samples per step on the CVR stream. Clicks are a few percent of impressions, so with one batch
-    /// size the CVR tower would step that much less often; a smaller CVR batch keeps it learning.
+    /// Samples per step on the CVR stream; unset: see <see cref="DefaultCvrBatchSize"/>.
     /// </summary>
     public int? CvrBatchSize { get; set; }
+
+    /// <summary>
+    /// The CVR batch when the schema sets none: a quarter of the CTR batch where a log has both labels (clicks are a
+    /// fraction of impressions, so with one batch size the CVR tower would step that much less often), else the same.
+    /// </summary>
+    public static int DefaultCvrBatchSize(int batchSize, bool bothLabels) => bothLabels ? Math.Max(1, batchSize / 4) : batchSize;
 
     public SparseOptimizerKind SparseOptimizer { get; set; } = SparseOptimizerKind.Adagrad;
 
@@ -36,10 +41,10 @@ public sealed class ModelSpec
 
     public DenseOptimizerKind DenseOptimizer { get; set; } = DenseOptimizerKind.Adam;
 
-    public float DenseLearningRate { get; set; } = 0.005f;
+    public float DenseLearningRate { get; set; } = 0.002f;
 
     /// <summary>New rows start uniform in [-initScale, initScale], from a seed derived from the table and id.</summary>
-    public float InitScale { get; set; } = 0.01f;
+    public float InitScale { get; set; } = 0.05f;
 
     /// <summary>
     /// Weight of each batch in batch-norm's running statistics. Higher than PyTorch's 0.1: scoring
@@ -48,4 +53,14 @@ public sealed class ModelSpec
     public double BatchNormMomentum { get; set; } = 0.3;
 
     public int Seed { get; set; } = 42;
+
+    /// <summary>
+    /// The online stacking head on each task (DESIGN.md section 6.6): the deep tower's logit plus fast terms, the
+    /// running rate of every id field (log-odds against the global rate, weighted) and a per-id bias per id field
+    /// learned by FTRL at <see cref="StackingLearningRate"/>. Its weights live in the tiers like every other.
+    /// </summary>
+    public bool Stacking { get; set; } = true;
+
+    /// <summary>FTRL's alpha for the stacking head's per-id biases.</summary>
+    public float StackingLearningRate { get; set; } = 0.05f;
 }

@@ -45,15 +45,15 @@ public sealed class RateTable(RateSlot slot)
     }
 
     /// <summary>
-    /// The two model inputs for an id's counts: log-odds of its rate smoothed toward the global rate
-    /// (<paramref name="totalPositives"/> / <paramref name="totalSamples"/>, over every shard), and log(1 + samples).
+    /// The two model inputs for an id's counts: the log-odds of its rate smoothed toward the global rate
+    /// (<paramref name="totalPositives"/> / <paramref name="totalSamples"/>, over every shard), less the global
+    /// rate's (so an id with no history gives 0 and the input says how far the id is from everyone), and log(1 + samples).
     /// </summary>
     public static void Features(double positives, double samples, double totalPositives, double totalSamples, double prior, Span<float> destination)
     {
-        var global = (totalPositives + 0.5) / (totalSamples + 1);
-        var rate = (positives + prior * global) / (samples + prior);
-        rate = Math.Clamp(rate, 1e-6, 1 - 1e-6);
-        destination[0] = (float)Math.Log(rate / (1 - rate));
+        var global = Math.Clamp((totalPositives + 0.5) / (totalSamples + 1), 1e-6, 1 - 1e-6);
+        var rate = Math.Clamp((positives + prior * global) / (samples + prior), 1e-6, 1 - 1e-6);
+        destination[0] = (float)(Math.Log(rate / (1 - rate)) - Math.Log(global / (1 - global)));
         destination[1] = (float)Math.Log(1 + samples);
     }
 

@@ -19,9 +19,19 @@ public sealed class Tower : Module<Tensor, Tensor>
     private readonly Sequential body;
     private readonly Linear wide;
     private readonly Linear output;
+    private readonly Linear? stack;
+    private readonly int _deepDim;
+    private readonly long[] _rateColumns;
+    private readonly long[] _biasColumns;
 
-    public Tower(string name, int inputDim, IReadOnlyList<int> hidden, double batchNormMomentum) : base(name)
+    /// <param name="inputDim">Columns the deep part reads (the first of the input).</param>
+    /// <param name="rateColumns">The stacking head's weighted inputs (running rates' log-odds against the global rate); empty: none.</param>
+    /// <param name="biasColumns">The stacking head's per-id biases, added as they are; empty: none.</param>
+    public Tower(string name, int inputDim, IReadOnlyList<int> hidden, double batchNormMomentum, int[]? rateColumns = null, int[]? biasColumns = null) : base(name)
     {
+        _deepDim = inputDim;
+        _rateColumns = [.. (rateColumns ?? []).Select(c => (long)c)];
+        _biasColumns = [.. (biasColumns ?? []).Select(c => (long)c)];
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         var width = inputDim;
         for (var i = 0; i < hidden.Count; i++)
@@ -35,6 +45,14 @@ public sealed class Tower : Module<Tensor, Tensor>
         layers.Add(("out", output));
         body = Sequential(layers);
         wide = Linear(inputDim, 1, hasBias: false);
+        if (_rateColumns.Length > 0)
+        {
+            // Starts as the mean of the rates' log-odds (what a counter would say), then learns each one's weight.
+            stack = Linear(_rateColumns.Length, 1, hasBias: false);
+            using var _ = no_grad();
+            using var mean = (1.0 / _rateColumns.Length).ToScalar();
+            stack.weight!.fill_(mean);
+        }
         RegisterComponents();
     }
 
@@ -52,8 +70,26 @@ public sealed class Tower : Module<Tensor, Tensor>
         output.bias!.fill_(logOdds);
     }
 
-    /// <summary>Logits, one per row of <paramref name="input"/> ([batch]).</summary>
-    public override Tensor forward(Tensor input) => body.call(input).add(wide.call(input), One).squeeze(-1);
+    /// <summary>
+    /// Logits, one per row of <paramref name="input"/> ([batch]): the deep part over the first columns, plus the
+    /// stacking head's weighted rates and per-id biases when the tower has them.
+    /// </summary>
+    public override Tensor forward(Tensor input)
+    {
+        var deep = input.shape[1] == _deepDim ? input : input.narrow(1, 0, _deepDim);
+        var logit = body.call(deep).add(wide.call(deep), One);
+        if (stack is not null)
+        {
+            using var columns = tensor(_rateColumns);
+            logit = logit.add(stack.call(input.index_select(1, columns)), One);
+        }
+        if (_biasColumns.Length > 0)
+        {
+            using var columns = tensor(_biasColumns);
+            logit = logit.add(input.index_select(1, columns).sum(1, keepdim: true), One);
+        }
+        return logit.squeeze(-1);
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -61,6 +97,7 @@ public sealed class Tower : Module<Tensor, Tensor>
         {
             body.Dispose();
             wide.Dispose();
+            stack?.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -39,7 +39,7 @@ public sealed class StreamingTrainer
         _store = store;
         _options = options;
         _batchSize = options.BatchSize ?? schema.Model.BatchSize;
-        _cvrBatchSize = options.CvrBatchSize ?? schema.Model.CvrBatchSize ?? _batchSize;
+        _cvrBatchSize = options.CvrBatchSize ?? schema.Model.CvrBatchSize ?? ModelSpec.DefaultCvrBatchSize(_batchSize, schema.HasClicks && schema.HasConversions);
         _step = new TrainingStep(store, options.Strategy);
         _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false));
         _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true));

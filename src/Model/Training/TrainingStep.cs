@@ -25,6 +25,7 @@ public sealed class TrainingStep
     private int[] _idSlots = [];   // [sample * idFields + field] -> distinct-id index in the field's table
     private int[][] _bagSlots = []; // [sample * bagFields + field] -> distinct-id indexes
     private int[] _rateSlots = [];  // [sample * rateFields + rate] -> distinct-id index in the rate's batch
+    private int[] _biasSlots = [];  // [sample * biasFields + bias] -> distinct-id index in the bias's table
     private float[] _input = [];
     private float[] _inputGrad = [];
 
@@ -105,7 +106,9 @@ public sealed class TrainingStep
         if (_rateSlots.Length < n * rateFields.Count) _rateSlots = new int[n * rateFields.Count];
         var idFields = _layout.IdFields;
         var bagFields = _layout.BagFields;
+        var biasFields = _layout.BiasFields;
         if (_idSlots.Length < n * idFields.Count) _idSlots = new int[n * idFields.Count];
+        if (_biasSlots.Length < n * biasFields.Count) _biasSlots = new int[n * biasFields.Count];
         if (_bagSlots.Length < n * bagFields.Count) _bagSlots = new int[n * bagFields.Count][];
         for (var s = 0; s < n; s++)
         {
@@ -125,6 +128,10 @@ public sealed class TrainingStep
                     _bagSlots[s * bagFields.Count + f] = slots;
                 }
                 for (var k = 0; k < bag.Length; k++) slots[k] = Intern(bagFields[f].TableIndex, bag[k]);
+            }
+            for (var b = 0; b < biasFields.Count; b++)
+            {
+                _biasSlots[s * biasFields.Count + b] = Intern(biasFields[b].TableIndex, sample.Ids[biasFields[b].IdField]);
             }
             for (var r = 0; r < rateFields.Count; r++)
             {
@@ -179,6 +186,13 @@ public sealed class TrainingStep
                     var src = tb.Rows.AsSpan(item * tb.Dim, tb.Dim);
                     for (var k = 0; k < dest.Length; k++) dest[k] += src[k] * scale;
                 }
+            }
+            var biasFields = _layout.BiasFields;
+            for (var b = 0; b < biasFields.Count; b++)
+            {
+                var slot = biasFields[b];
+                var tb = _tables[slot.TableIndex];
+                tb.Rows.AsSpan(_biasSlots[s * biasFields.Count + b] * tb.Dim, tb.Dim).CopyTo(row.Slice(slot.Offset, BiasSlot.Width));
             }
             var values = batch[s].Numerics;
             for (var f = 0; f < numerics.Count; f++) row[numerics[f].Offset] = values[f];
@@ -280,6 +294,14 @@ public sealed class TrainingStep
                 if (items.Length == 0) continue;
                 var scale = perSample / items.Length;
                 foreach (var item in items) Add(tb.Gradients.AsSpan(item * tb.Dim, tb.Dim), g.Slice(slot.Offset, slot.Width), scale);
+            }
+            var biasFields = _layout.BiasFields;
+            for (var b = 0; b < biasFields.Count; b++)
+            {
+                var slot = biasFields[b];
+                var tb = _tables[slot.TableIndex];
+                if (!tb.Train) continue;
+                Add(tb.Gradients.AsSpan(_biasSlots[s * biasFields.Count + b] * tb.Dim, tb.Dim), g.Slice(slot.Offset, BiasSlot.Width), perSample);
             }
         }
     }
