@@ -89,15 +89,12 @@ public class GradientEquivalenceTests
             }
         }
         Assert.True(layout.Stacking);
-        for (var r = 0; r < layout.RateFields.Count; r++)
+        var input = step.LastInput.ToArray();
+        foreach (var rate in layout.RateFields)
         {
-            var rate = rows.Rates[r];
-            var values = batch.SelectMany(s =>
-            {
-                var at = Array.IndexOf(rate.Ids, s.Ids[layout.RateFields[r].IdField], 0, rate.Count);
-                return rate.Features[(2 * at)..(2 * at + 2)];
-            }).ToArray();
-            parts.Add((layout.RateFields[r].Offset, tensor(values, [batch.Count, 2])));
+            // The rates' inputs as the step computed them for each sample (constants here: no gradient).
+            var values = Enumerable.Range(0, batch.Count).SelectMany(s => input[(s * layout.InputDim + rate.Offset)..(s * layout.InputDim + rate.Offset + 2)]).ToArray();
+            parts.Add((rate.Offset, tensor(values, [batch.Count, 2])));
         }
         foreach (var b in layout.BiasFields)
         {

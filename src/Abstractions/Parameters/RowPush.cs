@@ -10,4 +10,7 @@ public sealed record RowPush
     [Id(3)] public long Now { get; init; }
     [Id(4)] public IReadOnlyList<TableGradients> Tables { get; init; } = [];
     [Id(5)] public IReadOnlyList<RateCounts> Rates { get; init; } = [];
+
+    /// <summary>No sample this trainer scores from now on is older (UTC ticks): its rate events before it may settle.</summary>
+    [Id(6)] public long Watermark { get; init; } = long.MaxValue;
 }

@@ -102,14 +102,18 @@ public sealed partial class EmbeddingShardGrain(
             tableRows.Add(Bytes.Of<float>(dest));
         }
         var rates = new List<byte[]>(request.Rates.Count);
+        var pendings = new List<byte[]>(request.Rates.Count);
+        var pending = new List<(int Position, long Time, double Positives, double Samples)>();
         foreach (var r in request.Rates)
         {
             var ids = Bytes.As<ulong>(r.Ids);
             var dest = new double[ids.Length * 2];
-            rows.RateCounts(r.Index, ids, dest);
+            pending.Clear();
+            rows.RateCounts(r.Index, ids, dest, pending);
             rates.Add(Bytes.Of<double>(dest));
+            pendings.Add(Freshet.Model.Cluster.RateEventCodec.Write(pending));
         }
-        return Task.FromResult(new RowPullResult { Rows = tableRows, RateCounts = rates, RateTotals = Bytes.Of<double>(rows.RateTotals()) });
+        return Task.FromResult(new RowPullResult { Rows = tableRows, RateCounts = rates, RatePending = pendings, RateTotals = Bytes.Of<double>(rows.RateTotals()) });
     }
 
     public Task<RowPushResult> PushAsync(RowPush request)
@@ -129,8 +133,9 @@ public sealed partial class EmbeddingShardGrain(
         }
         foreach (var r in request.Rates)
         {
-            rows.AddRateCounts(r.Index, Bytes.As<ulong>(r.Ids), Bytes.As<double>(r.Positives), Bytes.As<double>(r.Samples), request.Now);
+            rows.AddRateEvents(r.Index, Bytes.As<ulong>(r.Ids), Bytes.As<long>(r.Times), Bytes.As<double>(r.Positives), Bytes.As<double>(r.Samples));
         }
+        rows.Settle(request.Trainer, request.Watermark);
         rows.RecordStep(request.Trainer, request.Step);
         rows.ExpireIfDue(request.Now);
         _dirty = true;

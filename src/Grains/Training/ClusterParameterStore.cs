@@ -116,15 +116,20 @@ public sealed class ClusterParameterStore : IParameterStore
                 var pos = ratePositions[r][s];
                 if (pos.Count == 0) continue;
                 var rb = batch.Rates[r];
-                var counts = Bytes.As<double>(result.RateCounts[k++]);
-                var (totalPositives, totalSamples) = Totals(rb.Rate);
-                var prior = Layout.RateFields[rb.Rate].Prior;
+                var counts = Bytes.As<double>(result.RateCounts[k]);
                 for (var i = 0; i < pos.Count; i++)
                 {
-                    RateTable.Features(counts[2 * i], counts[2 * i + 1], totalPositives, totalSamples, prior, rb.Features.AsSpan(2 * pos[i], 2));
+                    rb.Settled[2 * pos[i]] = counts[2 * i];
+                    rb.Settled[2 * pos[i] + 1] = counts[2 * i + 1];
                 }
+                if (k < result.RatePending.Count)
+                {
+                    RateEventCodec.Read(result.RatePending[k], (at, time, positives, samples) => rb.Pending.Add((pos[at], time, positives, samples)));
+                }
+                k++;
             }
         }
+        foreach (var rb in batch.Rates) (rb.TotalPositives, rb.TotalSamples) = Totals(rb.Rate);
     }
 
     private void KeepTotals(int shard, byte[] totals)
@@ -163,7 +168,9 @@ public sealed class ClusterParameterStore : IParameterStore
         var training = batch.Tables.Where(t => t.Train).ToList();
         var counting = batch.Rates.Where(r => r.Train).ToList();
         var tablePositions = Split(training.Select(t => (t.Ids, t.Count)).ToList(), shards);
-        var ratePositions = Split(counting.Select(r => (r.Ids, r.Count)).ToList(), shards);
+        // A rate's events go to the shard of their key.
+        var eventKeys = counting.Select(r => (r.Events.Select(e => r.Ids[e.Slot]).ToArray(), r.Events.Count)).ToList();
+        var ratePositions = Split(eventKeys, shards);
         var calls = new List<(int Shard, Task<RowPushResult> Call)>();
         for (var s = 0; s < shards; s++)
         {
@@ -186,14 +193,15 @@ public sealed class ClusterParameterStore : IParameterStore
                 rates.Add(new RateCounts
                 {
                     Index = rb.Rate,
-                    Ids = Bytes.Of<ulong>([.. pos.Select(i => rb.Ids[i])]),
-                    Positives = Bytes.Of<double>([.. pos.Select(i => rb.Positives[i])]),
-                    Samples = Bytes.Of<double>([.. pos.Select(i => rb.Samples[i])]),
+                    Ids = Bytes.Of<ulong>([.. pos.Select(i => rb.Ids[rb.Events[i].Slot])]),
+                    Times = Bytes.Of<long>([.. pos.Select(i => rb.Events[i].Time)]),
+                    Positives = Bytes.Of<double>([.. pos.Select(i => rb.Events[i].Positives)]),
+                    Samples = Bytes.Of<double>([.. pos.Select(i => rb.Events[i].Samples)]),
                 });
             }
             if (tables.Count == 0 && rates.Count == 0) continue;
             var shard = _shards[s];
-            var request = new RowPush { Job = _job, Trainer = _trainer, Step = batch.Step, Now = batch.Now, Tables = tables, Rates = rates };
+            var request = new RowPush { Job = _job, Trainer = _trainer, Step = batch.Step, Now = batch.Now, Tables = tables, Rates = rates, Watermark = batch.Watermark };
             calls.Add((s, Retry.CallAsync(() => shard.PushAsync(request), cancellationToken)));
         }
         Interlocked.Add(ref _calls, calls.Count);

@@ -25,6 +25,8 @@ public static class ModelCheckpoint
         }
         foreach (var rate in model.Rates)
         {
+            // A checkpoint holds settled counts only: the model saved settles too, so it and any model loaded from it agree.
+            rate.Settle(long.MaxValue);
             var snap = rate.Export();
             await writer.AddFileAsync(StatisticsFileName(rate.Name, 0), "stats", s => ShardFile.Write(s, snap, 0, 1, withState: false), rate.Name, 0, 1, snap.Ids.Length, cancellationToken);
         }

@@ -18,6 +18,7 @@ public sealed class ShardRows
     private readonly Dictionary<string, long> _steps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _dropped = new(StringComparer.Ordinal);
     private readonly HashSet<string> _locked = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _watermarks = new(StringComparer.Ordinal);
     private long _lastExpiry = long.MinValue;
 
     public ShardRows(FeatureSchema schema, int shard, int shards)
@@ -75,21 +76,21 @@ public sealed class ShardRows
     }
 
     /// <summary>
-    /// The counts (positives, samples) of <paramref name="ids"/> in a rate. The model's input is computed from
-    /// them by the trainer with the totals of every shard (<see cref="RateTotals"/>), so a rate's prior is the
-    /// global rate whatever the shard count, as in one process and on serving.
+    /// The settled counts (positives, samples) of <paramref name="ids"/> in a rate, and their events not settled yet
+    /// (position in <paramref name="ids"/>, time, positives, samples). The model's input is computed from them by the
+    /// trainer, per sample, with the settled totals of every shard (<see cref="RateTotals"/>).
     /// </summary>
-    public void RateCounts(int rate, ReadOnlySpan<ulong> ids, Span<double> counts)
+    public void RateCounts(int rate, ReadOnlySpan<ulong> ids, Span<double> settled, List<(int Position, long Time, double Positives, double Samples)> pending)
     {
+        var table = Rates[rate];
         for (var i = 0; i < ids.Length; i++)
         {
-            var (p, n) = Rates[rate].CountsOf(ids[i]);
-            counts[2 * i] = p;
-            counts[2 * i + 1] = n;
+            (settled[2 * i], settled[2 * i + 1]) = table.SettledOf(ids[i]);
+            foreach (var e in table.PendingOf(ids[i])) pending.Add((i, e.Time, e.Positives, e.Samples));
         }
     }
 
-    /// <summary>This shard's part of every rate's totals: positives and samples per rate, in layout order.</summary>
+    /// <summary>This shard's part of every rate's settled totals: positives and samples per rate, in layout order.</summary>
     public double[] RateTotals()
     {
         var totals = new double[2 * Rates.Count];
@@ -97,13 +98,22 @@ public sealed class ShardRows
         return totals;
     }
 
-    public void AddRateCounts(int rate, ReadOnlySpan<ulong> ids, ReadOnlySpan<double> positives, ReadOnlySpan<double> samples, long now)
+    /// <summary>Counts a step's events of a rate, each from its own time.</summary>
+    public void AddRateEvents(int rate, ReadOnlySpan<ulong> ids, ReadOnlySpan<long> times, ReadOnlySpan<double> positives, ReadOnlySpan<double> samples)
     {
-        // Ids without a sample of the rate's task in the batch add nothing (and get no row), as in one process.
-        for (var i = 0; i < ids.Length; i++)
-        {
-            if (samples[i] > 0) Rates[rate].Add(ids[i], positives[i], samples[i], now);
-        }
+        for (var i = 0; i < ids.Length; i++) Rates[rate].Add(ids[i], positives[i], samples[i], times[i]);
+    }
+
+    /// <summary>
+    /// Records how far a trainer has scored (<paramref name="watermark"/>) and settles every rate's events before the
+    /// lowest watermark of the trainers that push here (a trainer a day behind the others no longer holds them back).
+    /// </summary>
+    public void Settle(string trainer, long watermark)
+    {
+        _watermarks[trainer] = watermark;
+        var newest = _watermarks.Values.Max();
+        var low = _watermarks.Values.Where(w => w >= newest - TimeSpan.TicksPerDay || newest == long.MaxValue).Min();
+        foreach (var r in Rates) r.Settle(low);
     }
 
     public void RecordStep(string trainer, long step)
@@ -229,6 +239,9 @@ public sealed class ShardRows
         }
         foreach (var r in Rates)
         {
+            // A checkpoint holds settled counts only (taken under the barrier): this shard settles too, so it and every
+            // model loaded from the checkpoint agree.
+            r.Settle(long.MaxValue);
             var snap = r.Export();
             var f = await CheckpointWriter.WriteFileAsync(store, model, version, ModelCheckpoint.StatisticsFileName(r.Name, Shard), "stats", s => ShardFile.Write(s, snap, Shard, Shards, withState: false), cancellationToken);
             files.Add(f with { Table = r.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });

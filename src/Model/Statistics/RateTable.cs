@@ -4,45 +4,74 @@ using Freshet.Model.Schema;
 namespace Freshet.Model.Statistics;
 
 /// <summary>
-/// Label counts per id for one rate field: positives and samples per id, and in total. Read before
-/// a batch is trained, counted after, so a sample's feature never includes its own label. Bounded
-/// like an embedding table: rows expire when not seen, and the least recently seen go past the cap.
+/// Label counts per id for one rate field: positives and samples per id, and in total. Counts are events in
+/// event time: a sample counts from its own time, a delayed label's positive from the time it arrived. Recent
+/// events stay pending, with their times, until the trainers have scored every sample before them (the
+/// watermark, <see cref="Settle"/>); a sample's input then counts exactly the events strictly before it, even
+/// events trained ahead of it on the other task's stream. Bounded like an embedding table: rows expire when not
+/// seen, and the least recently seen go past the cap.
 /// </summary>
 public sealed class RateTable(RateSlot slot)
 {
     private readonly Dictionary<ulong, Counts> _rows = [];
+    private readonly Dictionary<ulong, List<RateEvent>> _pending = [];
+    private readonly PriorityQueue<ulong, long> _queue = new();
     private readonly HashSet<ulong> _changed = [];
     private readonly HashSet<ulong> _removed = [];
     private double _positives;
     private double _samples;
+    private double _pendingPositives;
+    private double _pendingSamples;
 
     public RateSlot Slot { get; } = slot;
 
     public string Name => Slot.Field.Name;
 
-    public int Count => _rows.Count;
+    /// <summary>Ids counted: settled or pending.</summary>
+    public int Count => _rows.Count + _pending.Keys.Count(id => !_rows.ContainsKey(id));
+
+    /// <summary>Events not settled yet.</summary>
+    public int PendingEvents => _pending.Values.Sum(l => l.Count);
 
     public long Evicted { get; private set; }
 
     /// <summary>Memory per row: key, the counts, last-seen time and the hash map entry.</summary>
     public static int BytesPerRow => sizeof(ulong) + 2 * sizeof(double) + sizeof(long) + 24;
 
-    /// <summary>The positives and samples counted in this table in all (rows evicted since included).</summary>
+    /// <summary>The positives and samples settled in this table in all (rows evicted since included): the prior's global rate.</summary>
     public (double Positives, double Samples) Totals => (_positives, _samples);
 
-    /// <summary>The two model inputs for an id, with this table's totals as the prior's global rate.</summary>
+    /// <summary>The two model inputs for an id counting every event so far, settled or pending (what serving holds).</summary>
     public void Features(ulong id, Span<float> destination)
     {
-        var c = _rows.GetValueOrDefault(id);
-        Features(c.Positives, c.Samples, _positives, _samples, Slot.Prior, destination);
+        var (p, n) = CountsOf(id);
+        Features(p, n, _positives, _samples, Slot.Prior, destination);
     }
 
-    /// <summary>An id's counts (zeros when it has no row).</summary>
-    public (double Positives, double Samples) CountsOf(ulong id)
+    /// <summary>An id's settled counts (zeros when it has none).</summary>
+    public (double Positives, double Samples) SettledOf(ulong id)
     {
         var c = _rows.GetValueOrDefault(id);
         return (c.Positives, c.Samples);
     }
+
+    /// <summary>An id's events not settled yet (in the order added).</summary>
+    public IReadOnlyList<RateEvent> PendingOf(ulong id) => _pending.TryGetValue(id, out var list) ? list : [];
+
+    /// <summary>An id's counts with every event, settled or pending.</summary>
+    public (double Positives, double Samples) CountsOf(ulong id)
+    {
+        var (p, n) = SettledOf(id);
+        foreach (var e in PendingOf(id))
+        {
+            p += e.Positives;
+            n += e.Samples;
+        }
+        return (p, n);
+    }
+
+    /// <summary>An event of a rate: <paramref name="Positives"/> and <paramref name="Samples"/> counted from <paramref name="Time"/> (UTC ticks) on.</summary>
+    public readonly record struct RateEvent(long Time, double Positives, double Samples);
 
     /// <summary>
     /// The two model inputs for an id's counts: the log-odds of its rate smoothed toward the global rate
@@ -99,16 +128,60 @@ public sealed class RateTable(RateSlot slot)
         return new TableSnapshot(parts.Count > 0 ? parts[0].Table : "", 2, 0, SparseOptimizerKind.Adagrad, ids, weights, [], seen, new int[n + 1]);
     }
 
-    public void Add(ulong id, double positives, double samples, long now)
+    /// <summary>Counts an event, pending until <see cref="Settle"/> passes its time.</summary>
+    public void Add(ulong id, double positives, double samples, long time)
     {
-        if (!_rows.TryGetValue(id, out var c) && Slot.MaxRows is { } cap && _rows.Count >= cap)
+        if (!_pending.TryGetValue(id, out var list))
         {
-            EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
+            if (!_rows.ContainsKey(id) && Slot.MaxRows is { } cap && Count >= cap)
+            {
+                EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
+            }
+            _pending[id] = list = [];
         }
-        _rows[id] = new Counts(c.Positives + positives, c.Samples + samples, Math.Max(c.LastSeen, now));
+        list.Add(new RateEvent(time, positives, samples));
+        _queue.Enqueue(id, time);
         _changed.Add(id);
-        _positives += positives;
-        _samples += samples;
+        _pendingPositives += positives;
+        _pendingSamples += samples;
+    }
+
+    /// <summary>
+    /// Settles every event before <paramref name="watermark"/> (UTC ticks): no sample scored from now on is
+    /// older, so its input can no longer need to leave them out.
+    /// </summary>
+    public void Settle(long watermark)
+    {
+        while (_queue.TryPeek(out var id, out var time) && time < watermark)
+        {
+            _queue.Dequeue();
+            if (!_pending.TryGetValue(id, out var list)) continue; // settled with an earlier entry of the same id
+            var c = _rows.GetValueOrDefault(id);
+            double p = c.Positives, n = c.Samples;
+            var seen = c.LastSeen;
+            var kept = 0;
+            for (var i = 0; i < list.Count; i++)
+            {
+                var e = list[i];
+                if (e.Time < watermark)
+                {
+                    p += e.Positives;
+                    n += e.Samples;
+                    seen = Math.Max(seen, e.Time);
+                    _positives += e.Positives;
+                    _samples += e.Samples;
+                    _pendingPositives -= e.Positives;
+                    _pendingSamples -= e.Samples;
+                }
+                else
+                {
+                    list[kept++] = e;
+                }
+            }
+            list.RemoveRange(kept, list.Count - kept);
+            if (list.Count == 0) _pending.Remove(id);
+            _rows[id] = new Counts(p, n, seen);
+        }
     }
 
     /// <summary>Ids whose counts changed since the last call, sorted; starts a new period.</summary>
@@ -126,7 +199,7 @@ public sealed class RateTable(RateSlot slot)
     /// <summary>Ids evicted since the last call that have no row now, sorted; starts a new period.</summary>
     public ulong[] TakeRemoved()
     {
-        var ids = _removed.Where(id => !_rows.ContainsKey(id)).ToArray();
+        var ids = _removed.Where(id => !Has(id)).ToArray();
         _removed.Clear();
         Array.Sort(ids);
         return ids;
@@ -142,13 +215,17 @@ public sealed class RateTable(RateSlot slot)
     /// <summary>Removes the rows of <paramref name="ids"/> (a delta's removals, applied by serving); the totals keep their counts.</summary>
     public void Delete(ReadOnlySpan<ulong> ids)
     {
-        foreach (var id in ids) _rows.Remove(id);
+        foreach (var id in ids)
+        {
+            _rows.Remove(id);
+            DropPending(id);
+        }
     }
 
-    /// <summary>The counts of <paramref name="ids"/> that exist, with the totals last (a delta's part of this rate).</summary>
-    public TableSnapshot Export(ulong[] ids) => ExportOf([.. ids.Where(_rows.ContainsKey).Order()]);
+    /// <summary>The counts of <paramref name="ids"/> that exist, every event included, with the totals last (a delta's part of this rate).</summary>
+    public TableSnapshot Export(ulong[] ids) => ExportOf([.. ids.Where(Has).Order()]);
 
-    /// <summary>Sets the counts of the snapshot's ids (and the totals, when it carries them), keeping the others.</summary>
+    /// <summary>Sets the counts of the snapshot's ids (and the totals, when it carries them), keeping the others; all of it settled.</summary>
     public void Merge(TableSnapshot snap)
     {
         for (var i = 0; i < snap.Ids.Length; i++)
@@ -157,8 +234,11 @@ public sealed class RateTable(RateSlot slot)
             {
                 _positives = snap.Weights[2 * i];
                 _samples = snap.Weights[2 * i + 1];
+                _pendingPositives = 0;
+                _pendingSamples = 0;
                 continue;
             }
+            DropPending(snap.Ids[i]);
             _rows[snap.Ids[i]] = new Counts(snap.Weights[2 * i], snap.Weights[2 * i + 1], snap.LastSeen[i]);
         }
     }
@@ -167,7 +247,7 @@ public sealed class RateTable(RateSlot slot)
     {
         if (Slot.ExpireAfter is not { } after) return 0;
         var cutoff = now - after.Ticks;
-        var victims = _rows.Where(kv => kv.Value.LastSeen < cutoff).Select(kv => kv.Key).ToList();
+        var victims = _rows.Where(kv => kv.Value.LastSeen < cutoff && !_pending.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
         foreach (var id in victims)
         {
             _rows.Remove(id);
@@ -178,13 +258,18 @@ public sealed class RateTable(RateSlot slot)
         return victims.Count;
     }
 
-    /// <summary>The counts as a two-column table (positives, samples) ordered by id, with the totals last under <see cref="TotalsId"/>.</summary>
+    /// <summary>
+    /// The counts as a two-column table (positives, samples) ordered by id, every event included (pending ones as if
+    /// settled: a checkpoint or a replica holds all that was counted), with the totals last under <see cref="TotalsId"/>.
+    /// </summary>
     public TableSnapshot Export()
     {
-        var ids = _rows.Keys.ToArray();
+        var ids = _rows.Keys.Union(_pending.Keys).ToArray();
         Array.Sort(ids);
         return ExportOf(ids);
     }
+
+    private bool Has(ulong id) => _rows.ContainsKey(id) || _pending.ContainsKey(id);
 
     private TableSnapshot ExportOf(ulong[] ids)
     {
@@ -195,25 +280,29 @@ public sealed class RateTable(RateSlot slot)
         var allIds = new ulong[n + 1];
         for (var i = 0; i < n; i++)
         {
-            var c = _rows[ids[i]];
+            var (p, c) = CountsOf(ids[i]);
             allIds[i] = ids[i];
-            weights[2 * i] = (float)c.Positives;
-            weights[2 * i + 1] = (float)c.Samples;
-            lastSeen[i] = c.LastSeen;
+            weights[2 * i] = (float)p;
+            weights[2 * i + 1] = (float)c;
+            lastSeen[i] = PendingOf(ids[i]).Select(e => e.Time).Append(_rows.GetValueOrDefault(ids[i]).LastSeen).Max();
         }
         allIds[n] = TotalsId;
-        weights[2 * n] = (float)_positives;
-        weights[2 * n + 1] = (float)_samples;
+        weights[2 * n] = (float)(_positives + _pendingPositives);
+        weights[2 * n + 1] = (float)(_samples + _pendingSamples);
         return new TableSnapshot(Name, 2, 0, SparseOptimizerKind.Adagrad, allIds, weights, [], lastSeen, new int[n + 1]);
     }
 
     public void Import(TableSnapshot snap)
     {
         _rows.Clear();
+        _pending.Clear();
+        _queue.Clear();
         _changed.Clear();
         _removed.Clear();
         _positives = 0;
         _samples = 0;
+        _pendingPositives = 0;
+        _pendingSamples = 0;
         for (var i = 0; i < snap.Ids.Length; i++)
         {
             if (i == snap.Ids.Length - 1 && snap.Ids[i] == TotalsId)
@@ -229,9 +318,19 @@ public sealed class RateTable(RateSlot slot)
     /// <summary>Id under which an exported table stores its totals (last, after the sorted ids).</summary>
     public const ulong TotalsId = ulong.MaxValue;
 
+    private void DropPending(ulong id)
+    {
+        if (!_pending.Remove(id, out var list)) return;
+        foreach (var e in list)
+        {
+            _pendingPositives -= e.Positives;
+            _pendingSamples -= e.Samples;
+        }
+    }
+
     private void EvictLeastRecentlySeen(int count)
     {
-        foreach (var id in _rows.OrderBy(kv => kv.Value.LastSeen).Take(count).Select(kv => kv.Key).ToList())
+        foreach (var id in _rows.Where(kv => !_pending.ContainsKey(kv.Key)).OrderBy(kv => kv.Value.LastSeen).Take(count).Select(kv => kv.Key).ToList())
         {
             _rows.Remove(id);
             _changed.Remove(id);

@@ -56,7 +56,12 @@ public sealed class InProcessParameterStore : IParameterStore
         foreach (var r in batch.Rates)
         {
             var table = Rates[r.Rate];
-            for (var i = 0; i < r.Count; i++) table.Features(r.Ids[i], r.Features.AsSpan(2 * i, 2));
+            for (var i = 0; i < r.Count; i++)
+            {
+                (r.Settled[2 * i], r.Settled[2 * i + 1]) = table.SettledOf(r.Ids[i]);
+                foreach (var e in table.PendingOf(r.Ids[i])) r.Pending.Add((i, e.Time, e.Positives, e.Samples));
+            }
+            (r.TotalPositives, r.TotalSamples) = table.Totals;
         }
         return ValueTask.CompletedTask;
     }
@@ -69,12 +74,12 @@ public sealed class InProcessParameterStore : IParameterStore
         }
         foreach (var r in batch.Rates)
         {
-            if (!r.Train) continue;
             var table = Rates[r.Rate];
-            for (var i = 0; i < r.Count; i++)
+            if (r.Train)
             {
-                if (r.Samples[i] > 0) table.Add(r.Ids[i], r.Positives[i], r.Samples[i], batch.Now);
+                foreach (var e in r.Events) table.Add(r.Ids[e.Slot], e.Positives, e.Samples, e.Time);
             }
+            table.Settle(batch.Watermark);
         }
         return ValueTask.CompletedTask;
     }

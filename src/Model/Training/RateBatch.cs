@@ -1,8 +1,9 @@
 namespace Freshet.Model.Training;
 
 /// <summary>
-/// One rate field's part of a step: the distinct ids of the counted field, the two input values
-/// pulled per id, and after training the batch's label counts per id to add.
+/// One rate field's part of a step. The store's pull fills, for the distinct keys of the batch, their settled
+/// counts and their pending events (with times), and the rate's settled totals; the step computes each sample's
+/// input from them (see <see cref="TrainingStep"/>) and fills the events this batch adds, which the push counts.
 /// </summary>
 public sealed class RateBatch(int rate)
 {
@@ -15,16 +16,28 @@ public sealed class RateBatch(int rate)
 
     public ulong[] Ids { get; private set; } = new ulong[256];
 
-    /// <summary>Count x 2 input values, filled by the store's pull.</summary>
-    public float[] Features { get; private set; } = new float[512];
+    /// <summary>Count x 2 settled counts (positives, samples) per key, filled by the store's pull.</summary>
+    public double[] Settled { get; private set; } = new double[512];
 
-    /// <summary>Positives per id in this batch (of the rate's task), filled before the push.</summary>
-    public double[] Positives { get; private set; } = new double[256];
+    /// <summary>Events of the batch's keys not settled yet, filled by the store's pull: key slot, time, positives, samples.</summary>
+    public List<(int Slot, long Time, double Positives, double Samples)> Pending { get; } = [];
 
-    /// <summary>Samples per id in this batch (of the rate's task), filled before the push.</summary>
-    public double[] Samples { get; private set; } = new double[256];
+    /// <summary>The rate's settled totals over every shard (the prior's global rate), filled by the store's pull.</summary>
+    public double TotalPositives { get; set; }
 
-    public void Clear() => Count = 0;
+    public double TotalSamples { get; set; }
+
+    /// <summary>The events this batch counts (key slot, time, positives, samples), filled before the push.</summary>
+    public List<(int Slot, long Time, double Positives, double Samples)> Events { get; } = [];
+
+    public void Clear()
+    {
+        Count = 0;
+        Pending.Clear();
+        Events.Clear();
+        TotalPositives = 0;
+        TotalSamples = 0;
+    }
 
     public int Add(ulong id)
     {
@@ -32,13 +45,11 @@ public sealed class RateBatch(int rate)
         {
             var n = Ids.Length * 2;
             var ids = Ids; Array.Resize(ref ids, n); Ids = ids;
-            var f = Features; Array.Resize(ref f, n * 2); Features = f;
-            var p = Positives; Array.Resize(ref p, n); Positives = p;
-            var s = Samples; Array.Resize(ref s, n); Samples = s;
+            var c = Settled; Array.Resize(ref c, n * 2); Settled = c;
         }
         Ids[Count] = id;
-        Positives[Count] = 0;
-        Samples[Count] = 0;
+        Settled[2 * Count] = 0;
+        Settled[2 * Count + 1] = 0;
         return Count++;
     }
 }

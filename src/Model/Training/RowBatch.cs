@@ -12,4 +12,10 @@ public sealed class RowBatch(IReadOnlyList<TableBatch> tables, IReadOnlyList<Rat
 
     /// <summary>The trainer's number for this step (1, 2, ...), recorded beside the weights it changes.</summary>
     public long Step { get; set; }
+
+    /// <summary>
+    /// No sample the trainer scores after this step is older (UTC ticks): rate events before it can be settled.
+    /// A step run on its own (no stream around it) settles everything.
+    /// </summary>
+    public long Watermark { get; set; } = long.MaxValue;
 }

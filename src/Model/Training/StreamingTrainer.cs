@@ -66,33 +66,53 @@ public sealed class StreamingTrainer
     /// <summary>Latest event time trained on (UTC ticks), or null before the first step.</summary>
     public long? EventTime => _lastTime == long.MinValue ? null : _lastTime;
 
-    /// <summary>Replays samples in order through the two streams and trains until they are used up.</summary>
+    /// <summary>
+    /// Replays samples in order and trains until they are used up. Samples go to their task's batch in the order
+    /// given, and a batch is trained as soon as it is full (the other task never waits for it); what is left at the
+    /// end is trained oldest first. Reading overlaps training, and a replay of the same samples trains the same
+    /// batches in the same order every time.
+    /// </summary>
     public async Task<TrainingReport> ReplayAsync(IEnumerable<Sample> samples, CancellationToken cancellationToken = default)
     {
         var capacity = Math.Max(1, _options.BufferedBatches) * Math.Max(_batchSize, _cvrBatchSize);
-        var ctr = Channel.CreateBounded<Sample>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
-        var cvr = Channel.CreateBounded<Sample>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<Sample>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pump = Task.Run(async () =>
         {
             Exception? error = null;
             try
             {
-                foreach (var s in samples)
-                {
-                    await (s.Task == TaskKind.Ctr ? ctr.Writer : cvr.Writer).WriteAsync(s, stop.Token);
-                }
+                foreach (var s in samples) await channel.Writer.WriteAsync(s, stop.Token);
             }
             catch (Exception e)
             {
                 error = e;
             }
-            ctr.Writer.TryComplete(error);
-            cvr.Writer.TryComplete(error);
+            channel.Writer.TryComplete(error);
         }, CancellationToken.None);
         try
         {
-            return await RunAsync(ctr.Reader, cvr.Reader, stop.Token);
+            _clock.Restart();
+            var ctr = new List<Sample>(_batchSize);
+            var cvr = new List<Sample>(_cvrBatchSize);
+            var reader = channel.Reader;
+            while (await reader.WaitToReadAsync(stop.Token))
+            {
+                while (reader.TryRead(out var s))
+                {
+                    var (mine, other, size) = s.Task == TaskKind.Ctr ? (ctr, cvr, _batchSize) : (cvr, ctr, _cvrBatchSize);
+                    mine.Add(s);
+                    if (mine.Count >= size) await StepAsync(mine, other, stop.Token);
+                }
+            }
+            await RethrowIfFaulted(reader.Completion);
+            while (ctr.Count > 0 || cvr.Count > 0)
+            {
+                var older = ctr.Count == 0 ? cvr : cvr.Count == 0 ? ctr : ctr[0].Time <= cvr[0].Time ? ctr : cvr;
+                await StepAsync(older, older == ctr ? cvr : ctr, stop.Token);
+            }
+            _clock.Stop();
+            return CurrentReport();
         }
         finally
         {
@@ -131,7 +151,7 @@ public sealed class StreamingTrainer
             else if (cvrDone && cvrBuffer.Count > 0) pick = cvrBuffer;
             if (pick is not null)
             {
-                await StepAsync(pick, cancellationToken);
+                await StepAsync(pick, pick == ctrBuffer ? cvrBuffer : ctrBuffer, cancellationToken);
                 partialSince = null;
                 continue;
             }
@@ -152,7 +172,7 @@ public sealed class StreamingTrainer
                 {
                     var older = ctrBuffer.Count == 0 ? cvrBuffer : cvrBuffer.Count == 0 ? ctrBuffer
                         : ctrBuffer[0].Time <= cvrBuffer[0].Time ? ctrBuffer : cvrBuffer;
-                    await StepAsync(older, cancellationToken);
+                    await StepAsync(older, older == ctrBuffer ? cvrBuffer : ctrBuffer, cancellationToken);
                     partialSince = null;
                     continue;
                 }
@@ -187,11 +207,19 @@ public sealed class StreamingTrainer
         if (completion.IsFaulted) await completion; // surfaces the reader's error (e.g. a bad row under 'fail')
     }
 
-    private async Task StepAsync(List<Sample> buffer, CancellationToken cancellationToken)
+    private async Task StepAsync(List<Sample> buffer, List<Sample> other, CancellationToken cancellationToken)
     {
         var task = buffer[0].Task;
         var state = task == TaskKind.Ctr ? _ctr : _cvr;
+        var otherState = task == TaskKind.Ctr ? _cvr : _ctr;
         var n = buffer.Count;
+        // Each stream is in event-time order: no sample scored after this step is older than the newest of this
+        // batch, nor than the other stream's oldest waiting (or, with none waiting, the newest it trained).
+        var newest = long.MinValue;
+        foreach (var s in buffer) newest = Math.Max(newest, s.Time);
+        state.Newest = Math.Max(state.Newest, newest);
+        var otherBound = other.Count > 0 ? other.Min(s => s.Time) : otherState.Newest == long.MinValue ? long.MaxValue : otherState.Newest;
+        _step.Watermark = Math.Min(newest, otherBound);
         if (_scores.Length < n) _scores = new float[n];
         float trainedLoss;
         await Gate.EnterStepAsync(cancellationToken);
@@ -205,6 +233,7 @@ public sealed class StreamingTrainer
         {
             Gate.ExitStep();
         }
+        _options.Inspect?.Invoke(buffer, _step.LastInput.ToArray());
         var taskTag = new KeyValuePair<string, object?>("task", task == TaskKind.Ctr ? "ctr" : "cvr");
         var modelTag = new KeyValuePair<string, object?>("model", _options.Model);
         Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag, modelTag);
@@ -269,6 +298,9 @@ public sealed class StreamingTrainer
         public PopularityBaseline Global { get; } = new();
 
         public int BaselineField { get; } = baselineField;
+
+        /// <summary>The newest event time trained on this task's stream (UTC ticks).</summary>
+        public long Newest { get; set; } = long.MinValue;
     }
 
     /// <summary>The name under which the mean of the id fields' rates is reported.</summary>

@@ -11,7 +11,7 @@ public sealed class TrainerOptions
     /// <summary>Samples per CTR step; null takes the schema's <c>model.batchSize</c>.</summary>
     public int? BatchSize { get; set; }
 
-    /// <summary>Samples per CVR step; null takes the schema's <c>model.cvrBatchSize</c>, else the CTR batch size.</summary>
+    /// <summary>Samples per CVR step; null takes the schema's <c>model.cvrBatchSize</c>, else <see cref="Schema.ModelSpec.DefaultCvrBatchSize"/>.</summary>
     public int? CvrBatchSize { get; set; }
 
     /// <summary>Longest a partial batch waits (wall time) for more samples of its task on a live stream.</summary>
@@ -25,4 +25,7 @@ public sealed class TrainerOptions
 
     /// <summary>Samples buffered per task between the reader and the trainer, in batches.</summary>
     public int BufferedBatches { get; set; } = 4;
+
+    /// <summary>Called after each step with its batch and the model input rows it was scored on (batch x input width), on the trainer's thread: for inspection and tests.</summary>
+    public Action<IReadOnlyList<Data.Sample>, ReadOnlyMemory<float>>? Inspect { get; set; }
 }

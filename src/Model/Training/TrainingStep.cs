@@ -28,6 +28,11 @@ public sealed class TrainingStep
     private int[] _biasSlots = [];  // [sample * biasFields + bias] -> distinct-id index in the bias's table
     private float[] _input = [];
     private float[] _inputGrad = [];
+    private float[] _rateInputs = [];  // [(sample * rateFields + rate) * 2 ..] -> the sample's two inputs of that rate
+    private int[] _order = [];
+    private long[] _times = [];
+    private readonly List<(int Slot, long Time, double Positives, double Samples)> _events = [];
+    private double[] _running = [];
 
     public TrainingStep(IParameterStore store, Strategy strategy)
     {
@@ -46,6 +51,14 @@ public sealed class TrainingStep
     /// <summary>The number the next training step carries to the store (see <see cref="RowBatch.Step"/>).</summary>
     public long StepNumber { get; set; } = 1;
 
+    /// <summary>The time no sample scored after this step is older than (see <see cref="RowBatch.Watermark"/>); set by the trainer around it.</summary>
+    public long Watermark { get; set; } = long.MaxValue;
+
+    /// <summary>The last batch's model input rows (batch x input width), for inspection and tests.</summary>
+    public ReadOnlySpan<float> LastInput => _input.AsSpan(0, _lastCount * _layout.InputDim);
+
+    private int _lastCount;
+
     /// <summary>The last step's distinct ids and gradients per table (for tests and inspection).</summary>
     public RowBatch LastRows => _rows;
 
@@ -59,9 +72,12 @@ public sealed class TrainingStep
         var n = batch.Count;
         train &= Strategy != Strategy.Base && n > 1; // batch-norm needs two samples to train on
         Collect(batch, train);
+        _rows.Watermark = Watermark;
         await _store.PullRowsAsync(_rows, cancellationToken);
         await _store.PullDenseAsync(cancellationToken);
+        RateInputs(batch, task, train);
         Gather(batch);
+        _lastCount = n;
         var loss = Compute(batch, task, train, scores);
         if (!train)
         {
@@ -73,7 +89,6 @@ public sealed class TrainingStep
         await _store.PushDenseAsync(task, positives / n, StepNumber, cancellationToken);
         var rowsTrain = _tables.Any(t => t.Train);
         if (rowsTrain) Scatter(batch);
-        if (_rates.Any(r => r.Train)) CountLabels(batch, task);
         if (rowsTrain || _rates.Any(r => r.Train))
         {
             await _store.PushRowGradientsAsync(_rows, cancellationToken);
@@ -199,8 +214,7 @@ public sealed class TrainingStep
             var rateFields = _layout.RateFields;
             for (var r = 0; r < rateFields.Count; r++)
             {
-                var slot = _rateSlots[s * rateFields.Count + r];
-                _rates[r].Features.AsSpan(2 * slot, RateSlot.Width).CopyTo(row.Slice(rateFields[r].Offset, RateSlot.Width));
+                _rateInputs.AsSpan((s * rateFields.Count + r) * RateSlot.Width, RateSlot.Width).CopyTo(row.Slice(rateFields[r].Offset, RateSlot.Width));
             }
         }
     }
@@ -245,18 +259,71 @@ public sealed class TrainingStep
         return loss.item<float>();
     }
 
-    /// <summary>Counts the batch's labels per id for each rate that counts this task's labels.</summary>
-    private void CountLabels(IReadOnlyList<Sample> batch, TaskKind task)
+    /// <summary>
+    /// Each sample's inputs of each rate, per event: its key's settled counts, plus every known event of that key
+    /// strictly before the sample's time (events still pending in the store, and, when training, the earlier samples
+    /// of this very batch). Samples at the same time never see each other's labels, and a delayed label's positive
+    /// counts only from when it arrived. When training, the batch's own events are listed for the push.
+    /// </summary>
+    private void RateInputs(IReadOnlyList<Sample> batch, TaskKind task, bool train)
     {
         var rateFields = _layout.RateFields;
-        for (var r = 0; r < _rates.Length; r++)
+        var rates = rateFields.Count;
+        if (rates == 0) return;
+        var n = batch.Count;
+        if (_rateInputs.Length < n * rates * RateSlot.Width) _rateInputs = new float[n * rates * RateSlot.Width];
+        if (_order.Length < n)
         {
-            if (!_rates[r].Train || rateFields[r].Task != task) continue;
-            for (var s = 0; s < batch.Count; s++)
+            _order = new int[n];
+            _times = new long[n];
+        }
+        for (var s = 0; s < n; s++)
+        {
+            _order[s] = s;
+            _times[s] = batch[s].Time;
+        }
+        Array.Sort(_times, _order, 0, n);
+        for (var r = 0; r < rates; r++)
+        {
+            var rb = _rates[r];
+            if (rb.Train && rateFields[r].Task == task)
             {
-                var slot = _rateSlots[s * rateFields.Count + r];
-                _rates[r].Positives[slot] += batch[s].Label;
-                _rates[r].Samples[slot] += 1;
+                for (var s = 0; s < n; s++)
+                {
+                    var sample = batch[s];
+                    var slot = _rateSlots[s * rates + r];
+                    var labelTime = sample.ConversionTime > sample.Time ? sample.ConversionTime : sample.Time;
+                    if (labelTime == sample.Time || sample.Label == 0)
+                    {
+                        rb.Events.Add((slot, sample.Time, sample.Label, 1));
+                    }
+                    else
+                    {
+                        rb.Events.Add((slot, sample.Time, 0, 1));
+                        rb.Events.Add((slot, labelTime, sample.Label, 0));
+                    }
+                }
+            }
+            _events.Clear();
+            _events.AddRange(rb.Pending);
+            _events.AddRange(rb.Events);
+            _events.Sort((a, b) => a.Time.CompareTo(b.Time));
+            if (_running.Length < rb.Count * 2) _running = new double[rb.Count * 2];
+            rb.Settled.AsSpan(0, rb.Count * 2).CopyTo(_running);
+            var e = 0;
+            var prior = rateFields[r].Prior;
+            for (var k = 0; k < n; k++)
+            {
+                var s = _order[k];
+                var time = _times[k];
+                for (; e < _events.Count && _events[e].Time < time; e++)
+                {
+                    _running[2 * _events[e].Slot] += _events[e].Positives;
+                    _running[2 * _events[e].Slot + 1] += _events[e].Samples;
+                }
+                var slot = _rateSlots[s * rates + r];
+                Statistics.RateTable.Features(_running[2 * slot], _running[2 * slot + 1], rb.TotalPositives, rb.TotalSamples, prior,
+                    _rateInputs.AsSpan((s * rates + r) * RateSlot.Width, RateSlot.Width));
             }
         }
     }
