@@ -34,6 +34,13 @@ public class AucTests
     }
 
     [Fact]
+    public void A_nan_score_makes_it_undefined_rather_than_looping()
+    {
+        Assert.True(double.IsNaN(Auc.Compute([0.1f, float.NaN, 0.7f], [1, 0, 0])));
+        Assert.True(double.IsNaN(Auc.Compute([float.NaN, float.NaN], [1, 0])));
+    }
+
+    [Fact]
     public void Group_auc_averages_groups_with_both_labels()
     {
         // Group 1: perfect (1.0). Group 2: reversed (0.0). Group 3: positives only, not counted.

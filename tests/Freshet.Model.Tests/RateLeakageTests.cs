@@ -49,7 +49,7 @@ public class RateLeakageTests
         {
             BatchSize = 64,
             CvrBatchSize = 16,
-            Inspect = (batch, rows) =>
+            Inspect = (batch, rows, _) =>
             {
                 var all = rows.ToArray();
                 for (var s = 0; s < batch.Count; s++)

@@ -111,6 +111,7 @@ public static class ClusterTraining
         }
         return new TrainingReport(reports.Sum(r => r.Samples), reports.Sum(r => r.Steps), reports.Max(r => r.Seconds),
             MergeTask(reports.Select(r => r.Ctr)), MergeTask(reports.Select(r => r.Cvr)),
-            reports.Min(r => r.FirstEventTime), reports.Max(r => r.LastEventTime), reports.Sum(r => r.ExpiredRows));
+            reports.Min(r => r.FirstEventTime), reports.Max(r => r.LastEventTime), reports.Sum(r => r.ExpiredRows),
+            reports.All(r => r.Ctcvr is not null) ? MergeTask(reports.Select(r => r.Ctcvr!)) : null);
     }
 }

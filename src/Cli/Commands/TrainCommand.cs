@@ -62,6 +62,7 @@ public static class TrainCommand
             ["cvrOracleAuc"] = JsonResult.Metric(report.Cvr.OracleAuc),
             ["cvrBaselines"] = Baselines(report.Cvr),
             ["cvrBestBaselineAuc"] = JsonResult.Metric(report.Cvr.BestBaselineAuc),
+            ["ctcvrAuc"] = JsonResult.Metric(report.Ctcvr?.Auc),
             ["groupAuc"] = JsonResult.Metric(report.Ctr.GroupAuc ?? report.Cvr.GroupAuc),
             ["groups"] = report.Ctr.Groups + report.Cvr.Groups,
             ["ctrPositives"] = report.Ctr.Positives,
@@ -211,6 +212,7 @@ public static class TrainCommand
                 await o.WriteLineAsync($"        counters (running rate per field): " + string.Join(", ", all.Select(kv => $"{kv.Key} {F(kv.Value)}")));
             }
         }
+        if (r.Ctcvr is { Samples: > 0 } ctcvr) await o.WriteLineAsync($"  CTCVR on impressions (pCTR x pCVR against clicked and converted): AUC {F(ctcvr.Auc)}, {ctcvr.Positives:N0} conversions");
         var tiers = FeatureLayout.From(schema).Tables.ToDictionary(t => t.Name, t => t.Tier.ToString().ToLowerInvariant());
         await o.WriteLineAsync("  rows: " + string.Join(", ", outcome.Rows.Select(kv => $"{kv.Key} {kv.Value:N0}{(tiers.TryGetValue(kv.Key, out var tier) ? $" ({tier})" : "")}")));
         if (reader.BadRows.Count > 0)

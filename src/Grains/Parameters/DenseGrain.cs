@@ -76,7 +76,7 @@ public sealed class DenseGrain(
     {
         var tier = Tier();
         var task = ParseTask(push.Task);
-        if (push.Step <= tier.Steps.GetValueOrDefault(push.Trainer))
+        if (tier.Applied(push.Trainer, task, push.Step))
         {
             return Task.FromResult(State(tier, task)); // a retried push, applied already
         }

@@ -16,6 +16,7 @@ public sealed class DenseTier : IDisposable
 {
     private static readonly byte[] StateMagic = "FRSHDTIR"u8.ToArray();
     private readonly Dictionary<string, long> _steps = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Trainer, TaskKind Task), long> _towerSteps = [];
 
     public DenseTier(FeatureSchema schema)
     {
@@ -40,6 +41,13 @@ public sealed class DenseTier : IDisposable
 
     public long VersionOf(TaskKind task) => task == TaskKind.Ctr ? CtrVersion : CvrVersion;
 
+    /// <summary>
+    /// Whether a trainer's step was applied to a tower already (a retried push). Per tower: one step can push
+    /// both (ESMM trains the CVR tower on impressions too).
+    /// </summary>
+    /// <remarks>After a restart only the trainer's last step overall is known (grain state keeps no more), and it stands for both towers.</remarks>
+    public bool Applied(string trainer, TaskKind task, long step) => step <= _towerSteps.GetValueOrDefault((trainer, task));
+
     /// <summary>One step of a tower with gradients from a trainer, and the batch-norm buffers its forward pass left.</summary>
     public void Apply(TaskKind task, ReadOnlySpan<float> gradients, ReadOnlySpan<byte> buffers, double labelRate, string trainer, long step)
     {
@@ -53,6 +61,7 @@ public sealed class DenseTier : IDisposable
         if (task == TaskKind.Ctr) CtrVersion++;
         else CvrVersion++;
         if (step > _steps.GetValueOrDefault(trainer)) _steps[trainer] = step;
+        if (step > _towerSteps.GetValueOrDefault((trainer, task))) _towerSteps[(trainer, task)] = step;
     }
 
     public (float[] Parameters, byte[] Buffers, long Version) Read(TaskKind task)
@@ -92,8 +101,14 @@ public sealed class DenseTier : IDisposable
             var b = r.ReadInt64();
             BaseVersion = b < 0 ? null : b;
             _steps.Clear();
+            _towerSteps.Clear();
             var n = r.ReadInt32();
             for (var i = 0; i < n; i++) _steps[r.ReadString()] = r.ReadInt64();
+            foreach (var (trainer, step) in _steps)
+            {
+                _towerSteps[(trainer, TaskKind.Ctr)] = step;
+                _towerSteps[(trainer, TaskKind.Cvr)] = step;
+            }
         }
         DenseFile.Apply(DenseFile.Read(ms, "dense state"), Model, Optimizers, "dense state");
     }

@@ -183,15 +183,14 @@ public sealed class RowFeaturizer
         if (_click is not null)
         {
             var click = _click.Read(values);
+            var conversion = _conversion is not null && click > 0 ? ConversionSample(row, values, ids, bags, numerics, group) : null;
             output.Add(new Sample
             {
                 Task = TaskKind.Ctr, Time = row.Time, Label = click, Ids = ids, Bags = bags, Numerics = numerics, Group = group,
                 TrueProbability = Oracle(values, _oracleClick),
+                ConversionLabel = _conversion is null ? float.NaN : conversion?.Label ?? 0,
             });
-            if (_conversion is not null && click > 0)
-            {
-                output.Add(ConversionSample(row, values, ids, bags, numerics, group));
-            }
+            if (conversion is not null) output.Add(conversion);
         }
         else if (_conversion is not null)
         {

@@ -28,4 +28,11 @@ public sealed class Sample
 
     /// <summary>When the conversion happened (UTC ticks), for CVR positives whose log records it; 0 otherwise.</summary>
     public long ConversionTime { get; init; }
+
+    /// <summary>
+    /// On an impression (a CTR sample) of a log with both labels: 1 when it was clicked and converted, else 0 (the
+    /// label of pCTCVR, ESMM's objective on the whole impression space). NaN where the log has no conversions. Used to
+    /// score pCTCVR, never to train (a conversion is known only later than its impression).
+    /// </summary>
+    public float ConversionLabel { get; init; } = float.NaN;
 }

@@ -9,7 +9,7 @@ namespace Freshet.Model.Data;
 /// </summary>
 public static class SampleCodec
 {
-    private const int Magic = 0x31534652; // "RFS1"
+    private const int Magic = 0x32534652; // "RFS2": with the conversion label of impressions
 
     public static byte[] Encode(IReadOnlyList<Sample> samples)
     {
@@ -22,7 +22,7 @@ public static class SampleCodec
         {
             foreach (var bag in s.Bags) bagTotal += bag.Length;
         }
-        using var ms = new MemoryStream(64 + n * (1 + 8 + 4 + 8 * k + 4 * b + 4 * m + 1 + 8 + 4 + 8) + bagTotal * 8);
+        using var ms = new MemoryStream(64 + n * (1 + 8 + 4 + 8 * k + 4 * b + 4 * m + 1 + 8 + 4 + 8 + 4) + bagTotal * 8);
         using var w = new BinaryWriter(ms);
         w.Write(Magic);
         w.Write(n);
@@ -41,6 +41,7 @@ public static class SampleCodec
         var groups = new ulong[n];
         var truth = new float[n];
         var conversions = new long[n];
+        var conversionLabels = new float[n];
         var at = 0;
         for (var i = 0; i < n; i++)
         {
@@ -64,6 +65,7 @@ public static class SampleCodec
             groups[i] = s.Group ?? 0;
             truth[i] = s.TrueProbability;
             conversions[i] = s.ConversionTime;
+            conversionLabels[i] = s.ConversionLabel;
         }
         w.Write(tasks);
         w.Write(MemoryMarshal.AsBytes(times.AsSpan()));
@@ -76,6 +78,7 @@ public static class SampleCodec
         w.Write(MemoryMarshal.AsBytes(groups.AsSpan()));
         w.Write(MemoryMarshal.AsBytes(truth.AsSpan()));
         w.Write(MemoryMarshal.AsBytes(conversions.AsSpan()));
+        w.Write(MemoryMarshal.AsBytes(conversionLabels.AsSpan()));
         w.Flush();
         return ms.ToArray();
     }
@@ -97,6 +100,7 @@ public static class SampleCodec
         var groups = r.Block<ulong>(n);
         var truth = r.Block<float>(n);
         var conversions = r.Block<long>(n);
+        var conversionLabels = r.Block<float>(n);
         var result = new List<Sample>(n);
         var at = 0;
         for (var i = 0; i < n; i++)
@@ -119,6 +123,7 @@ public static class SampleCodec
                 Group = hasGroup[i] != 0 ? groups[i] : null,
                 TrueProbability = truth[i],
                 ConversionTime = conversions[i],
+                ConversionLabel = conversionLabels[i],
             });
         }
         return result;

@@ -3,7 +3,7 @@ namespace Freshet.Model.Metrics;
 /// <summary>Exact ROC AUC: the probability that a random positive scores above a random negative, ties counting one half.</summary>
 public static class Auc
 {
-    /// <summary>AUC of <paramref name="scores"/> against 0/1 <paramref name="labels"/>; NaN when either class is absent.</summary>
+    /// <summary>AUC of <paramref name="scores"/> against 0/1 <paramref name="labels"/>; NaN when either class is absent or a score is NaN.</summary>
     public static double Compute(ReadOnlySpan<float> scores, ReadOnlySpan<float> labels)
     {
         var n = scores.Length;
@@ -11,6 +11,10 @@ public static class Auc
         var order = new int[n];
         for (var i = 0; i < n; i++) order[i] = i;
         var keys = scores.ToArray();
+        foreach (var k in keys)
+        {
+            if (float.IsNaN(k)) return double.NaN; // no order to rank by (and NaN equals nothing, so a run would never end)
+        }
         Array.Sort(keys, order);
         double positives = 0, negatives = 0, area = 0;
         var i0 = 0;

@@ -9,8 +9,10 @@ public sealed class FeatureLayout
     public const int DefaultDim = 16;
     public const int DefaultMaxLength = 50;
 
-    private FeatureLayout(List<TableSpec> tables, List<FieldSlot> ids, List<FieldSlot> bags, List<FieldSlot> numerics, List<RateSlot> rates, List<BiasSlot> biases, int deepDim, int inputDim, bool stacking)
+    private FeatureLayout(List<TableSpec> tables, List<FieldSlot> ids, List<FieldSlot> bags, List<FieldSlot> numerics, List<RateSlot> rates, List<BiasSlot> biases, int deepDim, int inputDim, bool stacking, bool bothLabels, bool esmm)
     {
+        BothLabels = bothLabels;
+        Esmm = esmm;
         RateFields = rates;
         Tables = tables;
         IdFields = ids;
@@ -21,6 +23,12 @@ public sealed class FeatureLayout
         InputDim = inputDim;
         Stacking = stacking;
     }
+
+    /// <summary>Whether the log has clicks and conversions: impressions then carry both labels, and pCTCVR is scored on them.</summary>
+    public bool BothLabels { get; }
+
+    /// <summary>Whether the CVR tower also learns through pCTCVR on impressions (<see cref="ModelSpec.CvrLoss"/> esmm, both labels).</summary>
+    public bool Esmm { get; }
 
     /// <summary>Whether each task's head stacks fast terms on the deep tower (<see cref="ModelSpec.Stacking"/>).</summary>
     public bool Stacking { get; }
@@ -132,6 +140,7 @@ public sealed class FeatureLayout
                 offset += BiasSlot.Width;
             }
         }
-        return new FeatureLayout(tables, ids, bags, numerics, rates, biases, deepDim, offset, m.Stacking);
+        var both = schema.Labels.Click is not null && schema.Labels.Conversion is not null;
+        return new FeatureLayout(tables, ids, bags, numerics, rates, biases, deepDim, offset, m.Stacking, both, both && m.CvrLoss == CvrLoss.Esmm);
     }
 }

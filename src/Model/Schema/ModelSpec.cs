@@ -63,4 +63,11 @@ public sealed class ModelSpec
 
     /// <summary>FTRL's alpha for the stacking head's per-id biases.</summary>
     public float StackingLearningRate { get; set; } = 0.05f;
+
+    /// <summary>
+    /// What the CVR tower learns from where a log has both labels: <c>clicks</c> (the conversion of each click, the
+    /// default: it won on the synthetic stream) or <c>esmm</c> (ESMM's objective, Ma et al. 2018: pCTR on impressions
+    /// plus pCTCVR = pCTR x pCVR against click-and-conversion on every impression, so both towers learn from both).
+    /// </summary>
+    public CvrLoss CvrLoss { get; set; } = CvrLoss.Clicks;
 }

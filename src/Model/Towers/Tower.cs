@@ -64,6 +64,7 @@ public sealed class Tower : Module<Tensor, Tensor>
     /// </summary>
     public void InitializeOutputBias(double rate)
     {
+        if (double.IsNaN(rate)) return; // no rate known: keep the bias
         var p = Math.Clamp(rate, 1e-4, 1 - 1e-4);
         using var _ = no_grad();
         using var logOdds = Math.Log(p / (1 - p)).ToScalar(); // disposed after the call, so alive during it

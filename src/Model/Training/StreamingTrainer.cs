@@ -30,6 +30,8 @@ public sealed class StreamingTrainer
     private long _firstTime = long.MaxValue;
     private long _lastTime = long.MinValue;
     private float[] _scores = [];
+    private float[] _ctcvrScores = [];
+    private readonly TaskEvaluation? _ctcvr;
     private readonly Stopwatch _clock = new();
 
     public StreamingTrainer(FeatureSchema schema, IParameterStore store, TrainerOptions options, StepGate? gate = null)
@@ -43,6 +45,7 @@ public sealed class StreamingTrainer
         _step = new TrainingStep(store, options.Strategy);
         _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false));
         _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true));
+        if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window);
     }
 
     /// <summary>Called after every step (on the trainer's thread).</summary>
@@ -195,7 +198,8 @@ public sealed class StreamingTrainer
         _cvr.Evaluation.Report(),
         _firstTime == long.MaxValue ? null : new DateTime(_firstTime, DateTimeKind.Utc),
         _lastTime == long.MinValue ? null : new DateTime(_lastTime, DateTimeKind.Utc),
-        _expired);
+        _expired,
+        _ctcvr?.Report());
 
     private static void Fill(ChannelReader<Sample> reader, List<Sample> buffer, int batchSize)
     {
@@ -220,20 +224,24 @@ public sealed class StreamingTrainer
         state.Newest = Math.Max(state.Newest, newest);
         var otherBound = other.Count > 0 ? other.Min(s => s.Time) : otherState.Newest == long.MinValue ? long.MaxValue : otherState.Newest;
         _step.Watermark = Math.Min(newest, otherBound);
-        if (_scores.Length < n) _scores = new float[n];
+        if (_scores.Length < n)
+        {
+            _scores = new float[n];
+            _ctcvrScores = new float[n];
+        }
         float trainedLoss;
         await Gate.EnterStepAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         try
         {
             _step.StepNumber = Gate.Steps + 1;
-            trainedLoss = await _step.RunAsync(buffer, task, true, _scores, cancellationToken);
+            trainedLoss = await _step.RunAsync(buffer, task, true, _scores, cancellationToken, task == TaskKind.Ctr && _ctcvr is not null ? _ctcvrScores : null);
         }
         finally
         {
             Gate.ExitStep();
         }
-        _options.Inspect?.Invoke(buffer, _step.LastInput.ToArray());
+        _options.Inspect?.Invoke(buffer, _step.LastInput.ToArray(), _scores.AsSpan(0, n).ToArray());
         var taskTag = new KeyValuePair<string, object?>("task", task == TaskKind.Ctr ? "ctr" : "cvr");
         var modelTag = new KeyValuePair<string, object?>("model", _options.Model);
         Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag, modelTag);
@@ -254,6 +262,10 @@ public sealed class StreamingTrainer
             baselines[fields] = fields == 0 ? state.Global.Score(0) : mean / fields;
             var named = state.BaselineField >= 0 ? baselines[state.BaselineField] : state.Global.Score(0);
             state.Evaluation.Add(_scores[i], s.Label, named, s.TrueProbability, s.Time, s.Group, baselines);
+            if (task == TaskKind.Ctr && _ctcvr is not null && !float.IsNaN(s.ConversionLabel))
+            {
+                _ctcvr.Add(_ctcvrScores[i], s.ConversionLabel, float.NaN, float.NaN, s.Time, s.Group);
+            }
             _firstTime = Math.Min(_firstTime, s.Time);
             _lastTime = Math.Max(_lastTime, s.Time);
         }

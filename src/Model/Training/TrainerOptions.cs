@@ -26,6 +26,9 @@ public sealed class TrainerOptions
     /// <summary>Samples buffered per task between the reader and the trainer, in batches.</summary>
     public int BufferedBatches { get; set; } = 4;
 
-    /// <summary>Called after each step with its batch and the model input rows it was scored on (batch x input width), on the trainer's thread: for inspection and tests.</summary>
-    public Action<IReadOnlyList<Data.Sample>, ReadOnlyMemory<float>>? Inspect { get; set; }
+    /// <summary>
+    /// Called after each step with its batch, the model input rows it was scored on (batch x input width) and the
+    /// scores it got before the update, on the trainer's thread: for inspection and tests.
+    /// </summary>
+    public Action<IReadOnlyList<Data.Sample>, ReadOnlyMemory<float>, ReadOnlyMemory<float>>? Inspect { get; set; }
 }

@@ -2,7 +2,7 @@ using Freshet.Model.Metrics;
 
 namespace Freshet.Model.Training;
 
-/// <summary>What a streaming run did and how well it predicted, per task.</summary>
+/// <summary>What a streaming run did and how well it predicted, per task; <see cref="Ctcvr"/>: pCTCVR on impressions, where a log has both labels.</summary>
 public sealed record TrainingReport(
     long Samples,
     long Steps,
@@ -11,7 +11,8 @@ public sealed record TrainingReport(
     TaskReport Cvr,
     DateTime? FirstEventTime,
     DateTime? LastEventTime,
-    long ExpiredRows)
+    long ExpiredRows,
+    TaskReport? Ctcvr = null)
 {
     public double SamplesPerSecond => Seconds > 0 ? Samples / Seconds : 0;
 }

@@ -58,6 +58,8 @@ public sealed class TrainingStep
     public ReadOnlySpan<float> LastInput => _input.AsSpan(0, _lastCount * _layout.InputDim);
 
     private int _lastCount;
+    private bool _ctrTrained;
+    private bool _cvrTrained;
 
     /// <summary>The last step's distinct ids and gradients per table (for tests and inspection).</summary>
     public RowBatch LastRows => _rows;
@@ -67,7 +69,8 @@ public sealed class TrainingStep
     /// weights into <paramref name="scores"/>, then, when <paramref name="train"/>, updates the
     /// tiers the strategy trains. Returns the training loss (NaN when not trained).
     /// </summary>
-    public async ValueTask<float> RunAsync(IReadOnlyList<Sample> batch, TaskKind task, bool train, float[] scores, CancellationToken cancellationToken = default)
+    /// <param name="ctcvrScores">For a CTR batch of a log with both labels: receives pCTCVR = pCTR x pCVR of each impression.</param>
+    public async ValueTask<float> RunAsync(IReadOnlyList<Sample> batch, TaskKind task, bool train, float[] scores, CancellationToken cancellationToken = default, float[]? ctcvrScores = null)
     {
         var n = batch.Count;
         train &= Strategy != Strategy.Base && n > 1; // batch-norm needs two samples to train on
@@ -78,7 +81,10 @@ public sealed class TrainingStep
         RateInputs(batch, task, train);
         Gather(batch);
         _lastCount = n;
-        var loss = Compute(batch, task, train, scores);
+        // ESMM: the other task's tower learns through pCTCVR too, once it has taken a step of its own here.
+        var partner = task == TaskKind.Ctr ? TaskKind.Cvr : TaskKind.Ctr;
+        var esmm = train && _layout.Esmm && (task == TaskKind.Ctr ? _cvrTrained : _ctrTrained);
+        var loss = Compute(batch, task, train, scores, esmm ? partner : null, ctcvrScores);
         if (!train)
         {
             return float.NaN;
@@ -87,6 +93,10 @@ public sealed class TrainingStep
         for (var i = 0; i < n; i++) positives += batch[i].Label;
         _rows.Step = StepNumber;
         await _store.PushDenseAsync(task, positives / n, StepNumber, cancellationToken);
+        // The partner was trained before, so the label rate (which only sets a tower's first output bias) is not read.
+        if (esmm) await _store.PushDenseAsync(partner, double.NaN, StepNumber, cancellationToken);
+        if (task == TaskKind.Ctr) _ctrTrained = true;
+        else _cvrTrained = true;
         var rowsTrain = _tables.Any(t => t.Train);
         if (rowsTrain) Scatter(batch);
         if (rowsTrain || _rates.Any(r => r.Train))
@@ -219,7 +229,7 @@ public sealed class TrainingStep
         }
     }
 
-    private float Compute(IReadOnlyList<Sample> batch, TaskKind task, bool train, float[] scores)
+    private float Compute(IReadOnlyList<Sample> batch, TaskKind task, bool train, float[] scores, TaskKind? esmmPartner, float[]? ctcvrScores)
     {
         var n = batch.Count;
         var width = _layout.InputDim;
@@ -235,6 +245,11 @@ public sealed class TrainingStep
             tower.eval();
             var p = sigmoid(tower.call(x));
             p.data<float>().CopyTo(scores.AsSpan(0, n));
+            if (ctcvrScores is not null && task == TaskKind.Ctr && _layout.BothLabels)
+            {
+                model.Cvr.eval();
+                (p * sigmoid(model.Cvr.call(x))).data<float>().CopyTo(ctcvrScores.AsSpan(0, n));
+            }
         }
         if (!train)
         {
@@ -248,7 +263,26 @@ public sealed class TrainingStep
         if (trainsRows) x.requires_grad_(true);
         tower.train();
         tower.zero_grad();
-        var loss = nn.functional.binary_cross_entropy_with_logits(tower.call(x), y);
+        var logits = tower.call(x);
+        Tensor loss;
+        if (esmmPartner is not { } other)
+        {
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, y);
+        }
+        else
+        {
+            // ESMM's objective, L_ctr + L_ctcvr over impressions, with pCTCVR = pCTR x pCVR, each term applied when
+            // its label is known: an unclicked impression's (neither click nor conversion) on its CTR step, a clicked
+            // one's (converted or not) on its click's CVR step. Log-likelihoods are taken in log space for stability.
+            var partner = model.TowerOf(other);
+            partner.train();
+            partner.zero_grad();
+            var logP = nn.functional.logsigmoid(logits) + nn.functional.logsigmoid(partner.call(x));
+            var logNotP = log(-expm1(logP.clamp_max(-1e-6f)));
+            loss = task == TaskKind.Ctr
+                ? nn.functional.binary_cross_entropy_with_logits(logits, y) - ((1 - y) * logNotP).mean()
+                : -(y * logP + (1 - y) * logNotP).mean();
+        }
         loss.backward();
         if (trainsRows)
         {
@@ -256,6 +290,7 @@ public sealed class TrainingStep
             x.grad!.data<float>().CopyTo(_inputGrad.AsSpan(0, n * width));
         }
         tower.eval();
+        if (esmmPartner is { } done) model.TowerOf(done).eval();
         return loss.item<float>();
     }
 
