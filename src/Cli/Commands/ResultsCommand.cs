@@ -76,6 +76,58 @@ public static class ResultsCommand
                 summary[name] = new JsonObject(r.Summaries.Select(x => KeyValuePair.Create(x.Strategy.Name(), (JsonNode?)JsonResult.Metric(x.Gain))));
             }
 
+            // The model against what users run today: every id field's running rate and their mean, on the same samples.
+            var quality = new JsonObject();
+            md.AppendLine("## The model against the counters");
+            md.AppendLine();
+            md.AppendLine("Progressive AUC of `freshet train` (every sample scored before it is trained on) next to the best counting baseline on the same samples: each id field's running smoothed rate, and their mean, counts updated after each step. Defaults throughout; each row changes one setting. The oracle is the simulator's true probability.");
+            md.AppendLine();
+            md.AppendLine("| log | setting | task | model AUC | best counter | model - best | oracle fraction | ctcvr AUC |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|");
+            async Task Train(string log, string schemaFile, string data, string setting, JsonObject? model)
+            {
+                var schemaJson = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(schemaDir, schemaFile), ct))!.AsObject();
+                if (model is not null) schemaJson["model"] = model;
+                var temp = Path.Combine(Path.GetTempPath(), $"freshet-results-{Guid.NewGuid():N}.json");
+                await File.WriteAllTextAsync(temp, schemaJson.ToJsonString(), ct);
+                var captured = new StringWriter();
+                try
+                {
+                    await TrainCommand.RunAsync(new TrainArgs { Schema = temp, Data = data, Json = true }, new CliContext(captured, TextWriter.Null, false), ct);
+                }
+                finally
+                {
+                    File.Delete(temp);
+                }
+                var j = JsonNode.Parse(captured.ToString().TrimEnd().Split('\n')[^1])!.AsObject();
+                var row = new JsonObject();
+                foreach (var task in new[] { "ctr", "cvr" })
+                {
+                    if (j[task + "Auc"] is not { } aucNode) continue;
+                    var auc = aucNode.GetValue<double>();
+                    var best = j[task + "BestBaselineAuc"]?.GetValue<double>();
+                    var which = j[task + "Baselines"] is JsonObject all && best is { } b
+                        ? all.Where(kv => kv.Value is not null && Math.Abs(kv.Value.GetValue<double>() - b) < 1e-12).Select(kv => kv.Key).FirstOrDefault() : null;
+                    var oracle = j[task + "OracleAuc"]?.GetValue<double>();
+                    var fraction = oracle is { } o ? (auc - 0.5) / (o - 0.5) : (double?)null;
+                    var ctcvr = task == "ctr" ? j["ctcvrAuc"]?.GetValue<double>() : null;
+                    md.AppendLine($"| {log} | {setting} | {task} | {F(auc)} | {F(best)}{(which is null ? "" : $" ({which})")} | {(best is { } bb ? (auc - bb).ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture) : "-")} | {(fraction is { } f ? f.ToString("F3", CultureInfo.InvariantCulture) : "-")} | {F(ctcvr)} |");
+                    row[task + "Auc"] = auc;
+                    row[task + "BestBaselineAuc"] = best;
+                }
+                quality[$"{log}/{setting}"] = row;
+            }
+            foreach (var (log, file, data) in new[] { ("synthetic", "synthetic.json", "synthetic"), ("MIND", "mind.json", mind), ("TalkingData", "talkingdata.json", talking) })
+            {
+                await Train(log, file, data, "defaults", null);
+                await Train(log, file, data, "no stacking", new JsonObject { ["stacking"] = false });
+                if (log == "synthetic") await Train(log, file, data, "cvrLoss esmm", new JsonObject { ["cvrLoss"] = "esmm" });
+            }
+            md.AppendLine();
+            md.AppendLine($"The same rows by command: `freshet train --schema schemas/<log>.json --data <folder or synthetic> --json`, with a `model` section for the changed setting (`\"stacking\": false`, `\"cvrLoss\": \"esmm\"`).");
+            md.AppendLine();
+            summary["quality"] = quality;
+
             await Realtime("Synthetic stream, real time, with the promotion window (the demo)", "synthetic.json", "synthetic", 300_000,
                 new RealtimeExperiment.Options { Warmup = TimeSpan.FromHours(12), PromotionEvery = TimeSpan.FromHours(6) }, "synthetic-realtime",
                 "freshet demo");
