@@ -164,7 +164,7 @@ public sealed class DelimitedRowSource : IRowSource
         {
             if (names[k] == c.Name) return k;
         }
-        throw new SchemaException($"{schemaKey}: column '{c.Name}' is not in {where} (columns: {string.Join(", ", names)})");
+        throw new SchemaException($"{schemaKey}: column '{c.Name}' is not in {where} (columns: {string.Join(", ", names)}){c.NotFoundHint(names)}");
     }
 
     private static string Escape(string d) => d.Replace("\t", "\\t", StringComparison.Ordinal);

@@ -234,7 +234,7 @@ public sealed class RowFeaturizer
         {
             var i = _names.IndexOf(c.Name);
             if (i >= 0) return i;
-            throw new SchemaException($"{key}: column '{c.Name}' is not in {where} (columns: {string.Join(", ", _names.Where(n => n.Length > 0))})");
+            throw new SchemaException($"{key}: column '{c.Name}' is not in {where} (columns: {string.Join(", ", _names.Where(n => n.Length > 0))}){c.NotFoundHint(_names)}");
         }
         return DelimitedRowSource.ResolveColumn(_names, reference, key, where);
     }

@@ -112,12 +112,12 @@ public sealed class SampleReader
         foreach (var r in new[] { s.Labels.Click, s.Labels.Conversion })
         {
             if (r is null) continue;
-            set.Add(r.Column);
-            if (r.DelayColumn is not null) set.Add(r.DelayColumn);
+            set.Add(ColumnRef.Parse(r.Column).Name);
+            if (r.DelayColumn is not null) set.Add(ColumnRef.Parse(r.DelayColumn).Name);
         }
-        if (s.Group is not null) set.Add(s.Group);
-        if (s.Oracle?.Click is { } oc) set.Add(oc);
-        if (s.Oracle?.Conversion is { } ov) set.Add(ov);
+        if (s.Group is not null) set.Add(ColumnRef.Parse(s.Group).Name);
+        if (s.Oracle?.Click is { } oc) set.Add(ColumnRef.Parse(oc).Name);
+        if (s.Oracle?.Conversion is { } ov) set.Add(ColumnRef.Parse(ov).Name);
         return set;
     }
 }

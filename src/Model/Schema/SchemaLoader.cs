@@ -159,8 +159,7 @@ public static partial class SchemaLoader
                 ValidateRate(s, f, at, p);
                 continue;
             }
-            if (derive == TimeDerivation.None && string.IsNullOrEmpty(f.Column)) p.Add($"{at}.column: missing; name the source column (\"column\": \"name\" or \"name:type\" or \"#index\")");
-            if (f.ColumnRef is { Type: { } t } && !ColumnRef.Types.Contains(t)) p.Add($"{at}.column: type '{t}' is not a column type; use token, string, int, long or float");
+            if (derive == TimeDerivation.None && string.IsNullOrEmpty(f.Column)) p.Add($"{at}.column: missing; name the source column (\"column\": \"name\" or \"name:type\" or \"#index\"; {ColumnRef.ColonRule})");
             switch (f.Kind)
             {
                 case FieldKind.Id or FieldKind.Ids:
