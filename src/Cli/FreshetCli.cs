@@ -46,6 +46,7 @@ public static class FreshetCli
         root.Subcommands.Add(BenchCommand.Build(cli));
         root.Subcommands.Add(ExperimentCommand.Build(cli));
         root.Subcommands.Add(ResultsCommand.Build(cli));
+        root.Subcommands.Add(SchemaCommand.Build(cli));
         foreach (var c in AdminCommands.Build(cli)) root.Subcommands.Add(c);
         return root;
     }
