@@ -293,7 +293,7 @@ public static partial class SchemaLoader
     }
 
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
-    private static partial Regex ModelNamePattern();
+    internal static partial Regex ModelNamePattern();
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex FieldNamePattern();

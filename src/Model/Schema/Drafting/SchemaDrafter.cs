@@ -120,7 +120,7 @@ public static partial class SchemaDrafter
                 ["labelColumn"] = e.LabelColumn,
                 ["countColumn"] = e.CountColumn,
             };
-            why.Add($"explode: '{profiles[e.Index].Name}' lists items with a label suffix ('{Truncate(list.Items[0])}'): one sample per item, the item in '{e.ItemColumn}', its label in '{e.LabelColumn}', the list's length in '{e.CountColumn}'");
+            why.Add($"explode: '{profiles[e.Index].Name}' lists items with a label suffix ('{DelimitedRowSource.Truncate(list.Items[0])}'): one sample per item, the item in '{e.ItemColumn}', its label in '{e.LabelColumn}', the list's length in '{e.CountColumn}'");
             var item = new ColumnProfile(e.ItemColumn, e.ItemColumn, items);
             var itemField = IdField(Unique("item"), item, "the exploded item", unit: "items");
             slots.Add(itemField);
@@ -417,7 +417,7 @@ public static partial class SchemaDrafter
                 parsed = CountParsed(p, f, out _, out _);
                 if (parsed * 2 < p.NonEmpty)
                 {
-                    throw new SchemaException($"--time-format: \"{f}\" reads only {parsed:N0} of the {p.NonEmpty:N0} values of column '{p.Name}' (e.g. '{Truncate(p.Example)}')");
+                    throw new SchemaException($"--time-format: \"{f}\" reads only {parsed:N0} of the {p.NonEmpty:N0} values of column '{p.Name}' (e.g. '{DelimitedRowSource.Truncate(p.Example)}')");
                 }
             }
             else if (DetectTimeFormat(p) is { } detected)
@@ -426,7 +426,7 @@ public static partial class SchemaDrafter
             }
             else
             {
-                throw new SchemaException($"--time: column '{p.Name}' holds no times in a format tried here (e.g. '{Truncate(p.Example)}'); pass --time-format with a .NET date format string (e.g. \"yyyy-MM-dd HH:mm:ss\") or unix-seconds, unix-millis, iso8601");
+                throw new SchemaException($"--time: column '{p.Name}' holds no times in a format tried here (e.g. '{DelimitedRowSource.Truncate(p.Example)}'); pass --time-format with a .NET date format string (e.g. \"yyyy-MM-dd HH:mm:ss\") or unix-seconds, unix-millis, iso8601");
             }
             CountParsed(p, format, out var first, out var last);
             roles[j] = TimeRole;
@@ -605,7 +605,7 @@ public static partial class SchemaDrafter
             default:
                 if (!p.IsNumeric)
                 {
-                    throw new ArgumentException($"--label '{r}': column '{p.Name}' holds text (e.g. '{Truncate(p.NonEmptyValues.FirstOrDefault(v => !IsNumber(v)) ?? p.Example)}'); '{r.Operator}' compares numbers, use == for a value");
+                    throw new ArgumentException($"--label '{r}': column '{p.Name}' holds text (e.g. '{DelimitedRowSource.Truncate(p.NonEmptyValues.FirstOrDefault(v => !IsNumber(v)) ?? p.Example)}'); '{r.Operator}' compares numbers, use == for a value");
                 }
                 var x = double.Parse(r.Value, NumberStyles.Float, CultureInfo.InvariantCulture);
                 if (r.Operator == ">")
@@ -622,7 +622,7 @@ public static partial class SchemaDrafter
                 break;
         }
         var notes = new StringBuilder($"{text}: {positives:N0} positives in {rows:N0} samples ({Pct((double)positives / Math.Max(1, rows), 2)}); {source}");
-        if (positives == 0) notes.Append("; no positive in the rows read: check the value (the file's most frequent is '" + Truncate(p.Example) + "')");
+        if (positives == 0) notes.Append("; no positive in the rows read: check the value (the file's most frequent is '" + DelimitedRowSource.Truncate(p.Example) + "')");
         if (p.Empty > 0) notes.Append($"; {p.Empty:N0} rows have no value: the reader will skip them as bad rows");
         return new DraftLabel(r.Task, column, rule, positives, rows, notes.ToString());
     }
@@ -667,7 +667,7 @@ public static partial class SchemaDrafter
     {
         const string SlotHarm = "a model trained on a stream sees one slot at a time, learns that slot's effect and serves the next slot with it (time features are refused)";
         if (p.NonEmpty == 0) return $"empty in all {rows:N0} rows";
-        if (p.Distinct == 1) return $"constant ('{Truncate(p.Example)}' in every {(p.Empty > 0 ? "non-empty " : "")}row): it tells no sample from another";
+        if (p.Distinct == 1) return $"constant ('{DelimitedRowSource.Truncate(p.Example)}' in every {(p.Empty > 0 ? "non-empty " : "")}row): it tells no sample from another";
         if (HasWord(p.Name, SlotWords)) return $"named like a time slot ('{p.Name}'): {SlotHarm}";
         if (times is not null && DerivedFromTime(p, times) is { } derived) return $"the {derived.What} of the event time in {Pct(derived.Share)} of rows: a time slot; {SlotHarm}";
         if (ClickNames.Contains(p.Name.ToLowerInvariant()) || ConversionNames.Contains(p.Name.ToLowerInvariant()))
@@ -680,11 +680,11 @@ public static partial class SchemaDrafter
         }
         if (list is { LabelSeparator: { } sep })
         {
-            return $"a list whose items carry a label after '{sep}' ('{Truncate(list.Items[0])}'): as a feature it would leak the labels (pass --label click={p.Name}==1 to make its items the samples)";
+            return $"a list whose items carry a label after '{sep}' ('{DelimitedRowSource.Truncate(list.Items[0])}'): as a feature it would leak the labels (pass --label click={p.Name}==1 to make its items the samples)";
         }
         if (list is { IdLike: false })
         {
-            return $"free text (words {SeparatedBy(list.Separator)}, e.g. '{Truncate(p.Example)}'): not proposed (an 'ids' field with that separator would make a bag of its words)";
+            return $"free text (words {SeparatedBy(list.Separator)}, e.g. '{DelimitedRowSource.Truncate(p.Example)}'): not proposed (an 'ids' field with that separator would make a bag of its words)";
         }
         if (p.IsNumeric && p.AscendingShare >= 0.99 && p.Distinct >= 0.5 * p.NonEmpty && p.NonEmpty >= 50)
         {
@@ -900,7 +900,7 @@ public static partial class SchemaDrafter
     {
         if (o.Name is { } given)
         {
-            if (!ModelName().IsMatch(given)) throw new ArgumentException($"--name: '{given}' must be 1-64 characters of a-z, 0-9, '-' or '_' (it names the model and its checkpoint folder)");
+            if (!SchemaLoader.ModelNamePattern().IsMatch(given)) throw new ArgumentException($"--name: '{given}' must be 1-64 characters of a-z, 0-9, '-' or '_' (it names the model and its checkpoint folder)");
             return given;
         }
         var stem = Regex.Replace(Path.GetFileNameWithoutExtension(file).ToLowerInvariant(), "[^a-z0-9_-]+", "-").Trim('-', '_');
@@ -955,11 +955,6 @@ public static partial class SchemaDrafter
     private static string SeparatedBy(string s) => s == " " ? "separated by spaces" : $"separated by '{Show(s)}'";
 
     private static string Pct(double share, int digits = 0) => (share * 100).ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) + "%";
-
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "...";
-
-    [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
-    private static partial Regex ModelName();
 
     [GeneratedRegex("[0-9]+")]
     private static partial Regex DigitRuns();
