@@ -85,6 +85,30 @@ public class EsmmTests
         for (var i = 0; i < batch.Count; i++) Assert.Equal(ctr[i] * cvr[i], ctcvr[i], 1e-6f);
     }
 
+    [Fact]
+    public async Task Pctcvr_windows_are_metered_under_their_own_tag_not_as_ctr()
+    {
+        var tags = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "freshet.training.window.auc") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, t, _) =>
+        {
+            foreach (var tag in t)
+            {
+                if (tag.Key == "task") tags.Add((string)tag.Value!);
+            }
+        });
+        listener.Start();
+        var schema = Synthetic("clicks");
+        using var store = new InProcessParameterStore(schema);
+        var report = await new StreamingTrainer(schema, store, new TrainerOptions { Window = TimeSpan.FromMinutes(10) }).ReplayAsync(Stream(6000));
+        Assert.NotNull(report.Ctcvr?.Auc);
+        Assert.Contains("ctcvr", tags);
+    }
+
     /// <summary>
     /// Progressive validation stays honest under ESMM: flipping the conversion of click k (its CVR sample's label and
     /// its impression's pCTCVR label) changes no score taken at or before the step that scored k.

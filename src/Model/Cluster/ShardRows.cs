@@ -80,15 +80,8 @@ public sealed class ShardRows
     /// (position in <paramref name="ids"/>, time, positives, samples). The model's input is computed from them by the
     /// trainer, per sample, with the settled totals of every shard (<see cref="RateTotals"/>).
     /// </summary>
-    public void RateCounts(int rate, ReadOnlySpan<ulong> ids, Span<double> settled, List<(int Position, long Time, double Positives, double Samples)> pending)
-    {
-        var table = Rates[rate];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            (settled[2 * i], settled[2 * i + 1]) = table.SettledOf(ids[i]);
-            foreach (var e in table.PendingOf(ids[i])) pending.Add((i, e.Time, e.Positives, e.Samples));
-        }
-    }
+    public void RateCounts(int rate, ReadOnlySpan<ulong> ids, Span<double> settled, List<(int Position, long Time, double Positives, double Samples)> pending) =>
+        Rates[rate].Read(ids, settled, pending);
 
     /// <summary>This shard's part of every rate's settled totals: positives and samples per rate, in layout order.</summary>
     public double[] RateTotals()

@@ -6,10 +6,12 @@ namespace Freshet.Model.Metrics;
 /// <summary>
 /// Progressive-validation record of one task: every sample's score (taken before the sample was
 /// trained on), label, the baseline's score, the true probability where known, event time and group.
-/// Reports AUC, log-loss and group AUC overall and per event-time window.
+/// Reports AUC, log-loss and group AUC overall and per event-time window. <paramref name="metric"/> tags the
+/// windowed AUC meter (default the task's name; pCTCVR on impressions is scored as a CTR-shaped task under "ctcvr").
 /// </summary>
-public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList<string>? baselineNames = null)
+public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList<string>? baselineNames = null, string? metric = null)
 {
+    private readonly KeyValuePair<string, object?> _metricTag = new("task", metric ?? (task == TaskKind.Ctr ? "ctr" : "cvr"));
     private readonly List<float>[] _baselines = [.. (baselineNames ?? []).Select(_ => new List<float>())];
     private readonly List<float> _scores = [];
     private readonly List<float> _labels = [];
@@ -48,7 +50,7 @@ public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList
             if (_windowKey != long.MinValue && Count - _windowStart > 1)
             {
                 var auc = Auc.Compute(CollectionsMarshal.AsSpan(_scores)[_windowStart..], CollectionsMarshal.AsSpan(_labels)[_windowStart..]);
-                if (double.IsFinite(auc)) Telemetry.FreshetMetrics.WindowAuc.Record(auc, new KeyValuePair<string, object?>("task", Task == TaskKind.Ctr ? "ctr" : "cvr"));
+                if (double.IsFinite(auc)) Telemetry.FreshetMetrics.WindowAuc.Record(auc, _metricTag);
             }
             _windowKey = key;
             _windowStart = Count;

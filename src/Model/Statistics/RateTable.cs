@@ -55,6 +55,20 @@ public sealed class RateTable(RateSlot slot)
         return (c.Positives, c.Samples);
     }
 
+    /// <summary>
+    /// What a step reads of <paramref name="ids"/>: each one's settled counts into <paramref name="settled"/>
+    /// (positives, samples per id) and its events not settled yet into <paramref name="pending"/>, by position in
+    /// <paramref name="ids"/>.
+    /// </summary>
+    public void Read(ReadOnlySpan<ulong> ids, Span<double> settled, List<(int Position, long Time, double Positives, double Samples)> pending)
+    {
+        for (var i = 0; i < ids.Length; i++)
+        {
+            (settled[2 * i], settled[2 * i + 1]) = SettledOf(ids[i]);
+            foreach (var e in PendingOf(ids[i])) pending.Add((i, e.Time, e.Positives, e.Samples));
+        }
+    }
+
     /// <summary>An id's events not settled yet (in the order added).</summary>
     public IReadOnlyList<RateEvent> PendingOf(ulong id) => _pending.TryGetValue(id, out var list) ? list : [];
 

@@ -56,11 +56,7 @@ public sealed class InProcessParameterStore : IParameterStore
         foreach (var r in batch.Rates)
         {
             var table = Rates[r.Rate];
-            for (var i = 0; i < r.Count; i++)
-            {
-                (r.Settled[2 * i], r.Settled[2 * i + 1]) = table.SettledOf(r.Ids[i]);
-                foreach (var e in table.PendingOf(r.Ids[i])) r.Pending.Add((i, e.Time, e.Positives, e.Samples));
-            }
+            table.Read(r.Ids.AsSpan(0, r.Count), r.Settled.AsSpan(0, 2 * r.Count), r.Pending);
             (r.TotalPositives, r.TotalSamples) = table.Totals;
         }
         return ValueTask.CompletedTask;

@@ -45,7 +45,7 @@ public sealed class StreamingTrainer
         _step = new TrainingStep(store, options.Strategy);
         _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false));
         _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true));
-        if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window);
+        if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window, metric: "ctcvr");
     }
 
     /// <summary>Called after every step (on the trainer's thread).</summary>
