@@ -80,10 +80,10 @@ public static class ResultsCommand
             var quality = new JsonObject();
             md.AppendLine("## The model against the counters");
             md.AppendLine();
-            md.AppendLine("Progressive AUC of `freshet train` (every sample scored before it is trained on) next to the best counting baseline on the same samples: each id field's running smoothed rate, and their mean, counts updated after each step. Defaults throughout; each row changes one setting. The oracle is the simulator's true probability.");
+            md.AppendLine("Progressive AUC of `freshet train` (every sample scored before it is trained on) next to the best counting baseline on the same samples: each id field's running smoothed rate, and their mean, counts updated after each step. Defaults throughout; each row changes one setting. The oracle is the simulator's true probability; a fraction is (AUC - 0.5) / (oracle AUC - 0.5). The informed learner (`ctrCeilingAuc` / `cvrCeilingAuc`) is told every effect the simulator shares across users and items and learns only each user's and item's own, as Bayesian posteriors under the simulator's true priors: an optimistic ceiling for a model on the same samples.");
             md.AppendLine();
-            md.AppendLine("| log | setting | task | model AUC | best counter | model - best | oracle fraction | ctcvr AUC |");
-            md.AppendLine("|---|---|---|---|---|---|---|---|");
+            md.AppendLine("| log | setting | task | model AUC | best counter | model - best | oracle fraction | informed learner fraction | ctcvr AUC |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|---|");
             async Task Train(string log, string schemaFile, string data, string setting, JsonObject? model)
             {
                 var schemaJson = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(schemaDir, schemaFile), ct))!.AsObject();
@@ -110,10 +110,13 @@ public static class ResultsCommand
                         ? all.Where(kv => kv.Value is not null && Math.Abs(kv.Value.GetValue<double>() - b) < 1e-12).Select(kv => kv.Key).FirstOrDefault() : null;
                     var oracle = j[task + "OracleAuc"]?.GetValue<double>();
                     var fraction = oracle is { } o ? (auc - 0.5) / (o - 0.5) : (double?)null;
+                    var ceiling = j[task + "CeilingAuc"]?.GetValue<double>();
+                    var ceilingFraction = oracle is { } o2 && ceiling is { } c ? (c - 0.5) / (o2 - 0.5) : (double?)null;
                     var ctcvr = task == "ctr" ? j["ctcvrAuc"]?.GetValue<double>() : null;
-                    md.AppendLine($"| {log} | {setting} | {task} | {F(auc)} | {F(best)}{(which is null ? "" : $" ({which})")} | {(best is { } bb ? (auc - bb).ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture) : "-")} | {(fraction is { } f ? f.ToString("F3", CultureInfo.InvariantCulture) : "-")} | {F(ctcvr)} |");
+                    md.AppendLine($"| {log} | {setting} | {task} | {F(auc)} | {F(best)}{(which is null ? "" : $" ({which})")} | {(best is { } bb ? (auc - bb).ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture) : "-")} | {(fraction is { } f ? f.ToString("F3", CultureInfo.InvariantCulture) : "-")} | {(ceilingFraction is { } cf ? cf.ToString("F3", CultureInfo.InvariantCulture) : "-")} | {F(ctcvr)} |");
                     row[task + "Auc"] = auc;
                     row[task + "BestBaselineAuc"] = best;
+                    if (ceiling is not null) row[task + "CeilingAuc"] = ceiling;
                 }
                 quality[$"{log}/{setting}"] = row;
             }

@@ -6,6 +6,7 @@ using Freshet.Model.Data;
 using Freshet.Model.Embeddings;
 using Freshet.Model.Schema;
 using Freshet.Model.Statistics;
+using Freshet.Model.Synthetic;
 using Freshet.Model.Training;
 using TorchSharp;
 
@@ -36,6 +37,10 @@ public static class TrainCommand
             var other => throw new ArgumentException($"--cluster: '{other}' is not a cluster this command can start; use 'local' (a silo in this process)"),
         };
         progress.Done();
+        // On the synthetic stream, the informed learner on the same samples says how much of the oracle is learnable.
+        var ceiling = args.Data == SampleReader.SyntheticData && limit is { } n && args.Restore is null
+            ? SyntheticCeiling.Run(schema.Source.Synthetic ?? new SyntheticOptions(), n, cancellationToken)
+            : null;
 
         var report = outcome.Report;
         var layout = FeatureLayout.From(schema);
@@ -55,6 +60,7 @@ public static class TrainCommand
             ["ctrOracleAuc"] = JsonResult.Metric(report.Ctr.OracleAuc),
             ["ctrBaselines"] = Baselines(report.Ctr),
             ["ctrBestBaselineAuc"] = JsonResult.Metric(report.Ctr.BestBaselineAuc),
+            ["ctrCeilingAuc"] = JsonResult.Metric(ceiling?.CtrAuc),
             ["cvrAuc"] = JsonResult.Metric(report.Cvr.Auc),
             ["cvrLogLoss"] = JsonResult.Metric(report.Cvr.LogLoss),
             ["cvrBaselineAuc"] = JsonResult.Metric(report.Cvr.BaselineAuc),
@@ -62,6 +68,7 @@ public static class TrainCommand
             ["cvrOracleAuc"] = JsonResult.Metric(report.Cvr.OracleAuc),
             ["cvrBaselines"] = Baselines(report.Cvr),
             ["cvrBestBaselineAuc"] = JsonResult.Metric(report.Cvr.BestBaselineAuc),
+            ["cvrCeilingAuc"] = JsonResult.Metric(ceiling?.CvrAuc),
             ["ctcvrAuc"] = JsonResult.Metric(report.Ctcvr?.Auc),
             ["groupAuc"] = JsonResult.Metric(report.Ctr.GroupAuc ?? report.Cvr.GroupAuc),
             ["groups"] = report.Ctr.Groups + report.Cvr.Groups,
@@ -88,7 +95,7 @@ public static class TrainCommand
         };
         if (outcome.Cluster is not null) result["cluster"] = outcome.Cluster;
 
-        await WriteSummaryAsync(cli.Out, schema, reader, report, outcome);
+        await WriteSummaryAsync(cli.Out, schema, reader, report, outcome, ceiling);
         if (args.Json)
         {
             JsonResult.Write(cli.Out, result);
@@ -194,7 +201,7 @@ public static class TrainCommand
         return windows;
     }
 
-    private static async Task WriteSummaryAsync(TextWriter o, FeatureSchema schema, SampleReader reader, TrainingReport r, Outcome outcome)
+    private static async Task WriteSummaryAsync(TextWriter o, FeatureSchema schema, SampleReader reader, TrainingReport r, Outcome outcome, SyntheticCeilingResult? ceiling)
     {
         static string F(double? x) => x is { } v ? v.ToString("F4") : "-";
         var where = outcome.Cluster is { } c ? $" on a local cluster ({c["shards"]} shards, {c["trainers"]} trainer(s))" : "";
@@ -213,6 +220,12 @@ public static class TrainCommand
             }
         }
         if (r.Ctcvr is { Samples: > 0 } ctcvr) await o.WriteLineAsync($"  CTCVR on impressions (pCTR x pCVR against clicked and converted): AUC {F(ctcvr.Auc)}, {ctcvr.Positives:N0} conversions");
+        if (ceiling is not null)
+        {
+            static string Share(double auc, double oracle) => SyntheticCeilingResult.Fraction(auc, oracle).ToString("F3");
+            await o.WriteLineAsync($"  share of the oracle's lift over chance: model CTR {Share(r.Ctr.Auc ?? double.NaN, r.Ctr.OracleAuc ?? double.NaN)}, CVR {Share(r.Cvr.Auc ?? double.NaN, r.Cvr.OracleAuc ?? double.NaN)}; "
+                + $"informed learner (told every shared effect, learning each user's and item's own) CTR {Share(ceiling.CtrAuc, ceiling.CtrOracleAuc)} (AUC {F(ceiling.CtrAuc)}), CVR {Share(ceiling.CvrAuc, ceiling.CvrOracleAuc)} (AUC {F(ceiling.CvrAuc)})");
+        }
         var tiers = FeatureLayout.From(schema).Tables.ToDictionary(t => t.Name, t => t.Tier.ToString().ToLowerInvariant());
         await o.WriteLineAsync("  rows: " + string.Join(", ", outcome.Rows.Select(kv => $"{kv.Key} {kv.Value:N0}{(tiers.TryGetValue(kv.Key, out var tier) ? $" ({tier})" : "")}")));
         if (reader.BadRows.Count > 0)

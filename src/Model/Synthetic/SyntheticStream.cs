@@ -19,9 +19,12 @@ public sealed class SyntheticStream : IRowSource
     private const double CtrBias = -2.6;
     private const double CvrBias = -2.2;
     private const double AgingPerHalfLife = 0.3;
-    private const double TasteScale = 0.42;
-    private const double ItemBiasScale = 0.7;
-    private const double UserBiasScale = 0.5;
+    internal const double TasteScale = 0.42;
+    internal const double ItemBiasScale = 0.7;
+    internal const double UserBiasScale = 0.5;
+    internal const double ItemCvrScale = 0.6;
+    internal const double ItemTasteWeight = 0.6;
+    internal const double UserCvrWeight = 0.5;
     private readonly SyntheticOptions _o;
     private readonly long _start;
     private readonly TimeSpan _halfLife;
@@ -63,7 +66,11 @@ public sealed class SyntheticStream : IRowSource
 
     public long StartTicks => _start;
 
-    public IEnumerable<RawRow> Read(BadRows bad, CancellationToken cancellationToken = default)
+    public IEnumerable<RawRow> Read(BadRows bad, CancellationToken cancellationToken = default) =>
+        Generate(cancellationToken).Select(g => g.Row);
+
+    /// <summary>The rows with what made them: the hidden effects behind each row's true CTR and CVR.</summary>
+    internal IEnumerable<(RawRow Row, SyntheticTruth Truth)> Generate(CancellationToken cancellationToken = default)
     {
         var world = new World(_o, _start);
         var rng = new Random(_o.Seed ^ 0x5EED);
@@ -98,12 +105,13 @@ public sealed class SyntheticStream : IRowSource
             var promoted = now >= _promotionStart && now < _promotionEnd && world.Promoted[c];
             // Items lose appeal as they age (news goes stale): an item's CTR drifts down over its life.
             var ageInHalfLives = Math.Min(4.0, world.AgeOf(i, now) / (double)_halfLife.Ticks);
-            var ctrLogit = CtrBias + world.UserBias[u] + world.ItemBias[i] + world.CategoryCtr[c] + world.DeviceCtr[d]
-                + Dot(world.UserLatent[u], world.CategoryLatent[c]) + 0.6 * Dot(world.UserLatent[u], world.ItemLatent[i])
-                - AgingPerHalfLife * ageInHalfLives
+            // Shared effects (the same for every user and item) apart from each user's and item's own.
+            var ctrShared = CtrBias + world.CategoryCtr[c] + world.DeviceCtr[d] - AgingPerHalfLife * ageInHalfLives
                 + (promoted ? _o.PromotionCtrBoost : 0);
-            var cvrLogit = CvrBias + 0.5 * world.UserBias[u] + world.ItemCvr[i] + world.CategoryCvr[c]
-                - 0.4 * (Math.Log(world.ItemPrice[i]) - 3.0) + (promoted ? _o.PromotionCvrBoost : 0);
+            var ctrLogit = ctrShared + world.UserBias[u] + world.ItemBias[i]
+                + Dot(world.UserLatent[u], world.CategoryLatent[c]) + ItemTasteWeight * Dot(world.UserLatent[u], world.ItemLatent[i]);
+            var cvrShared = CvrBias + world.CategoryCvr[c] - 0.4 * (Math.Log(world.ItemPrice[i]) - 3.0) + (promoted ? _o.PromotionCvrBoost : 0);
+            var cvrLogit = cvrShared + UserCvrWeight * world.UserBias[u] + world.ItemCvr[i];
             var ctr = Sigmoid(ctrLogit);
             var cvr = Sigmoid(cvrLogit);
             var click = rng.NextDouble() < ctr;
@@ -114,7 +122,7 @@ public sealed class SyntheticStream : IRowSource
                 var delay = _delayMedian.Ticks * Math.Exp(1.2 * Normal(rng));
                 conversionTime = ToMillis(now + (long)delay).ToString(inv);
             }
-            yield return new RawRow(Description, line, now,
+            var row = new RawRow(Description, line, now,
             [
                 ToMillis(now).ToString(inv),
                 "u" + world.UserId[u].ToString(inv),
@@ -128,6 +136,7 @@ public sealed class SyntheticStream : IRowSource
                 ctr.ToString("R", inv),
                 cvr.ToString("R", inv),
             ]);
+            yield return (row, new SyntheticTruth(u, i, ctrShared, cvrShared, world.CategoryLatent[c], world.ItemLatent[i], ctr, cvr, click, conversion));
         }
     }
 
@@ -220,7 +229,7 @@ public sealed class SyntheticStream : IRowSource
             _itemBaseWeight.Add(Math.Pow(rank, -_o.ItemZipf));
             _itemBirth.Add(birth);
             ItemBias.Add(ItemBiasScale * Normal(_rng));
-            ItemCvr.Add(0.6 * Normal(_rng));
+            ItemCvr.Add(ItemCvrScale * Normal(_rng));
             ItemLatent.Add(Gaussians(_o.LatentDim, TasteScale));
             ItemCategory.Add(Sample(_categoryCdf, _rng));
             ItemPrice.Add(Math.Exp(3.0 + 0.8 * Normal(_rng)));
@@ -287,3 +296,19 @@ public sealed class SyntheticStream : IRowSource
         }
     }
 }
+
+/// <summary>
+/// What made one synthetic row: the user's and item's indexes, the shared part of each logit (everything but
+/// the user's and item's own effects), the latent vectors the user's taste meets, the true rates and the labels.
+/// </summary>
+internal readonly record struct SyntheticTruth(
+    int User,
+    int Item,
+    double CtrShared,
+    double CvrShared,
+    double[] CategoryLatent,
+    double[] ItemLatent,
+    double TrueCtr,
+    double TrueCvr,
+    bool Click,
+    bool Conversion);
