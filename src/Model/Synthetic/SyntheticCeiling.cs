@@ -36,12 +36,8 @@ public static class SyntheticCeiling
         var users = new UserPosterior[options.Users];
         var itemCtr = new List<Scalar>();
         var itemCvr = new List<Scalar>();
-        var ctrScores = new List<float>();
-        var ctrOracle = new List<float>();
-        var ctrLabels = new List<float>();
-        var cvrScores = new List<float>();
-        var cvrOracle = new List<float>();
-        var cvrLabels = new List<float>();
+        var ctr = new Scores();
+        var cvr = new Scores();
         var x = new double[Dim];
         var cvrX = new double[Dim];
         cvrX[0] = SyntheticStream.UserCvrWeight;
@@ -58,33 +54,45 @@ public static class SyntheticCeiling
             }
             x[0] = 1;
             for (var k = 0; k < Taste; k++) x[k + 1] = t.CategoryLatent[k] + SyntheticStream.ItemTasteWeight * t.ItemLatent[k];
-
-            var logit = t.CtrShared + user.Mean(x) + itemCtr[t.Item].Mean;
-            var p = Sigmoid(logit);
-            ctrScores.Add((float)logit);
-            ctrOracle.Add((float)t.TrueCtr);
-            ctrLabels.Add(t.Click ? 1 : 0);
-            var y = t.Click ? 1.0 : 0.0;
-            user.Update(x, p, y);
-            itemCtr[t.Item] = itemCtr[t.Item].Update(p, y);
-
-            if (!t.Click || taken++ >= samples) continue;
-            var cvrLogit = t.CvrShared + user.Mean(cvrX) + itemCvr[t.Item].Mean;
-            var q = Sigmoid(cvrLogit);
-            cvrScores.Add((float)cvrLogit);
-            cvrOracle.Add((float)t.TrueCvr);
-            cvrLabels.Add(t.Conversion ? 1 : 0);
-            var z = t.Conversion ? 1.0 : 0.0;
-            user.Update(cvrX, q, z);
-            itemCvr[t.Item] = itemCvr[t.Item].Update(q, z);
+            itemCtr[t.Item] = Step(user, x, itemCtr[t.Item], t.CtrShared, t.TrueCtr, t.Click, ctr);
+            if (t.Click && taken++ < samples)
+            {
+                itemCvr[t.Item] = Step(user, cvrX, itemCvr[t.Item], t.CvrShared, t.TrueCvr, t.Conversion, cvr);
+            }
         }
-        return new SyntheticCeilingResult(
-            ctrLabels.Count,
-            cvrLabels.Count,
-            Auc.Compute(ctrScores.ToArray(), ctrLabels.ToArray()),
-            Auc.Compute(ctrOracle.ToArray(), ctrLabels.ToArray()),
-            Auc.Compute(cvrScores.ToArray(), cvrLabels.ToArray()),
-            Auc.Compute(cvrOracle.ToArray(), cvrLabels.ToArray()));
+        return new SyntheticCeilingResult(ctr.Count, cvr.Count, ctr.ModelAuc(), ctr.OracleAuc(), cvr.ModelAuc(), cvr.OracleAuc());
+    }
+
+    /// <summary>Scores one sample before learning from it, then updates the user's and the item's posteriors; returns the item's.</summary>
+    private static Scalar Step(UserPosterior user, double[] x, Scalar item, double shared, double truth, bool label, Scores scores)
+    {
+        var logit = shared + user.Mean(x) + item.Mean;
+        scores.Add(logit, truth, label);
+        var p = Sigmoid(logit);
+        var y = label ? 1.0 : 0.0;
+        user.Update(x, p, y);
+        return item.Update(p, y);
+    }
+
+    /// <summary>One task's progressive scores, the oracle's, and the labels.</summary>
+    private sealed class Scores
+    {
+        private readonly List<float> _model = [];
+        private readonly List<float> _oracle = [];
+        private readonly List<float> _labels = [];
+
+        public long Count => _labels.Count;
+
+        public void Add(double logit, double truth, bool label)
+        {
+            _model.Add((float)logit);
+            _oracle.Add((float)truth);
+            _labels.Add(label ? 1 : 0);
+        }
+
+        public double ModelAuc() => Auc.Compute(_model.ToArray(), _labels.ToArray());
+
+        public double OracleAuc() => Auc.Compute(_oracle.ToArray(), _labels.ToArray());
     }
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
