@@ -127,27 +127,20 @@ public sealed partial class TrainingOrchestratorGrain(
         // publish that wrote its delta and failed before recording it must not have its number reused for other content.
         var retained = await checkpoints.ListFilesAsync(spec.Served, baseVersion, WeightDelta.FilePrefix);
         var sequence = Math.Max(state.State.PublishSequence, retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max()) + 1;
-        var trainers = Trainers(spec);
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(trainers.Select(t => t.PauseAsync()));
-        var paused = clock.Elapsed;
         ShardDelta[] parts;
         IReadOnlyList<DenseTowerState> dense;
         TrainerStatus[] statuses;
         DateTime snapshot;
-        try
+        var barrier = await HoldTrainersAsync(spec);
+        await using (barrier)
         {
             snapshot = DateTime.UtcNow;
             var budget = Math.Max(0, spec.FreshRowBudget) / Math.Max(1, spec.Shards);
             parts = await Task.WhenAll(Shards(spec).Select(s => s.TakeDeltaAsync(budget)));
             dense = await Dense(spec).PullAsync(-1, -1);
-            statuses = await Task.WhenAll(trainers.Select(t => t.GetStatusAsync()));
+            statuses = await Task.WhenAll(Trainers(spec).Select(t => t.GetStatusAsync()));
         }
-        finally
-        {
-            if (state.State.State != JobState.Paused) await Task.WhenAll(trainers.Select(t => t.ResumeAsync()));
-        }
-        var pauseMs = (clock.Elapsed - paused).TotalMilliseconds;
+        var pauseMs = barrier.Held.TotalMilliseconds;
 
         var delta = WeightDelta.Assemble(spec.Served, baseVersion, sequence, snapshot, statuses.Select(s => s.EventTime).Max(),
             [.. parts.Select(p => Model.Cluster.ShardDeltaPart.Decode(p.Payload, p.ChangingRows, p.FreshRows, p.FreshPending))],
@@ -184,9 +177,7 @@ public sealed partial class TrainingOrchestratorGrain(
     public async Task<JobStatus> RestoreAsync(long version, string fromModel)
     {
         var spec = Spec();
-        var trainers = Trainers(spec);
-        await Task.WhenAll(trainers.Select(t => t.PauseAsync()));
-        try
+        await using (await HoldTrainersAsync(spec))
         {
             await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
             if (fromModel == spec.Served)
@@ -196,10 +187,6 @@ public sealed partial class TrainingOrchestratorGrain(
             }
             await state.WriteStateAsync();
             LogRestored(logger, Job, fromModel, version);
-        }
-        finally
-        {
-            if (state.State.State != JobState.Paused) await Task.WhenAll(trainers.Select(t => t.ResumeAsync()));
         }
         return await GetStatusAsync();
     }
@@ -235,10 +222,9 @@ public sealed partial class TrainingOrchestratorGrain(
         var trainers = Trainers(spec);
         var keys = Enumerable.Range(0, spec.Trainers).Select(p => SampleStreams.TrainerKey(Job, p)).ToList();
         var clock = Stopwatch.StartNew();
-        var steps = await Task.WhenAll(trainers.Select(t => t.PauseAsync()));
-        var paused = clock.Elapsed;
-        try
+        await using (var barrier = await HoldTrainersAsync(spec))
         {
+            var steps = barrier.Steps;
             var version = await checkpoints.NextVersionAsync(spec.Model);
             var shardFiles = await Task.WhenAll(Shards(spec).Select(s => s.WriteCheckpointAsync(version)));
             var denseFile = await Dense(spec).WriteCheckpointAsync(version);
@@ -256,7 +242,7 @@ public sealed partial class TrainingOrchestratorGrain(
                 state.State.PublishSequence = 0;
                 await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version);
             }
-            var pauseMs = (clock.Elapsed - paused).TotalMilliseconds;
+            var pauseMs = barrier.Held.TotalMilliseconds;
             var model = new KeyValuePair<string, object?>("model", spec.Model);
             Model.Telemetry.FreshetMetrics.BarrierPause.Record(pauseMs, model, new("action", "checkpoint"));
             Model.Telemetry.FreshetMetrics.CheckpointDuration.Record(clock.Elapsed.TotalMilliseconds, model);
@@ -268,14 +254,11 @@ public sealed partial class TrainingOrchestratorGrain(
             LogCheckpoint(logger, Job, spec.Model, version, pauseMs);
             return new CheckpointResult { Model = spec.Model, Version = version, Steps = stepMap, BarrierPauseMs = pauseMs, Bytes = manifest.Files.Sum(f => f.Bytes) };
         }
-        finally
-        {
-            if (state.State.State != JobState.Paused)
-            {
-                await Task.WhenAll(trainers.Select(t => t.ResumeAsync()));
-            }
-        }
     }
+
+    /// <summary>Holds the job's trainers at a step boundary; released on dispose, left paused if an operator paused the job meanwhile.</summary>
+    private Task<TrainerBarrier> HoldTrainersAsync(JobSpec spec) =>
+        TrainerBarrier.HoldAsync(Trainers(spec), () => state.State.State != JobState.Paused);
 
     public async Task<JobStatus> GetStatusAsync()
     {
