@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Serving;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -24,12 +25,30 @@ public static class FreshetSilo
     public const string ApplicationInsightsVariable = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
     /// <summary>
+    /// Default log levels: Freshet's own events (jobs, publishes, checkpoints, swaps, refusals) at
+    /// information; the libraries' routine chatter (Orleans' start-up and stream agents, Polly's
+    /// "Resilience pipeline executed", ASP.NET Core's requests) only from warning. Override any
+    /// of them the usual way, e.g. <c>Logging__LogLevel__Orleans=Information</c>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> QuietLibraries = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Orleans"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
+        ["Logging:LogLevel:Azure"] = "Warning",
+        ["Logging:LogLevel:Microsoft"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+    };
+
+    /// <summary>
     /// A host running one silo. Options are read from <c>Freshet:Silo</c> and validated before the
     /// silo starts: a bad value stops the start with a message naming its key.
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(string[] args, Action<SiloOptions>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // Beneath every other source, so appsettings, environment and command line still override them.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLibraries });
         var options = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         configure?.Invoke(options);
         var validation = new SiloOptionsValidator().Validate(null, options);

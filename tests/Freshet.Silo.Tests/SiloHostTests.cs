@@ -4,6 +4,7 @@ using Freshet.Client;
 using Freshet.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Freshet.Silo.Tests;
@@ -42,6 +43,27 @@ public class SiloHostTests
         await client.StopAsync(timeout.Token);
         await silo.StopAsync(timeout.Token);
         Assert.False(timeout.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void Freshets_events_log_by_default_the_libraries_chatter_only_from_warning_and_configuration_overrides_it()
+    {
+        static ILoggerFactory Loggers(string[] args)
+        {
+            var builder = FreshetSilo.CreateBuilder(args);
+            return builder.Services.BuildServiceProvider().GetRequiredService<ILoggerFactory>();
+        }
+
+        var quiet = Loggers([]);
+        Assert.True(quiet.CreateLogger("Freshet.Grains.Jobs.TrainingOrchestratorGrain").IsEnabled(LogLevel.Information));
+        Assert.True(quiet.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Information));
+        Assert.False(quiet.CreateLogger("Polly").IsEnabled(LogLevel.Information));
+        Assert.False(quiet.CreateLogger("Orleans.Streams.PersistentStreamPullingManager.freshet").IsEnabled(LogLevel.Information));
+        Assert.True(quiet.CreateLogger("Orleans.Runtime.Watchdog").IsEnabled(LogLevel.Warning));
+
+        var chatty = Loggers(["--Logging:LogLevel:Orleans=Information"]);
+        Assert.True(chatty.CreateLogger("Orleans.Runtime.Silo").IsEnabled(LogLevel.Information));
+        Assert.False(chatty.CreateLogger("Polly").IsEnabled(LogLevel.Information));
     }
 
     [Fact]
