@@ -27,7 +27,7 @@ internal sealed class FrontDoorJob(FreshetClient client, string job) : ITraining
 
     public Task<JobStatus> RollbackAsync(long version) => client.AdminAsync(d => d.RollbackJobAsync(job, version));
 
-    public Task<JobStatus> GetStatusAsync() => client.Cluster.GetGrain<ITrainingOrchestratorGrain>(job).GetStatusAsync();
+    public Task<JobStatus> GetStatusAsync() => client.Cluster.Job(job).GetStatusAsync();
 }
 
 /// <summary>A deployment's admin calls through a silo's admin front door (<see cref="FreshetClient.Deployment"/>); reads go to its grain.</summary>

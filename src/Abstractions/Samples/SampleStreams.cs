@@ -6,9 +6,7 @@ namespace Freshet.Samples;
 /// </summary>
 public static class SampleStreams
 {
-    public static string CtrKey(string job, int partition) => $"{job}/{partition}/ctr";
+    public static string CtrKey(string job, int partition) => $"{new TrainerKey(job, partition)}/ctr";
 
-    public static string CvrKey(string job, int partition) => $"{job}/{partition}/cvr";
-
-    public static string TrainerKey(string job, int partition) => $"{job}/{partition}";
+    public static string CvrKey(string job, int partition) => $"{new TrainerKey(job, partition)}/cvr";
 }

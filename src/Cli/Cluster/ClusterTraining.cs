@@ -80,11 +80,11 @@ public static class ClusterTraining
         var reports = new List<TrainingReport>();
         for (var p = 0; p < options.Trainers; p++)
         {
-            reports.Add(TrainingReportJson.Deserialize(await client.GetGrain<ITrainerGrain>($"{jobName}/{p}").GetReportJsonAsync()));
+            reports.Add(TrainingReportJson.Deserialize(await client.Trainer(jobName, p).GetReportJsonAsync()));
         }
         var final = options.CheckpointAtEnd ? await job.CheckpointAsync() : null;
         var rows = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var st in await Task.WhenAll(Enumerable.Range(0, options.Shards).Select(s => client.GetGrain<IEmbeddingShardGrain>($"{spec.Model}/{s}").GetStatusAsync())))
+        foreach (var st in await Task.WhenAll(client.Shards(spec.Model, options.Shards).Select(s => s.GetStatusAsync())))
         {
             foreach (var (t, n) in st.Rows) rows[t] = rows.GetValueOrDefault(t) + n;
         }

@@ -76,7 +76,7 @@ public static class ReplayCommand
                     await Task.Delay(50, ct);
                 }
                 while (status.State is not (JobState.Completed or JobState.Failed or JobState.Stopped) && status.Trainers.Sum(t => t.SamplesTrained) < published);
-                report = TrainingReportJson.Deserialize(await client.GetGrain<ITrainerGrain>($"{jobName}/0").GetReportJsonAsync());
+                report = TrainingReportJson.Deserialize(await client.Trainer(jobName, 0).GetReportJsonAsync());
             }
             progress.Done();
             await cli.Out.WriteLineAsync($"published {published:N0} samples of {d} to job {jobName} in {publishSeconds:F1} s; job {status.State.ToString().ToLowerInvariant()}, {status.Trainers.Sum(t => t.SamplesTrained):N0} trained");

@@ -21,7 +21,7 @@ public sealed class AdminGrain(AdminPolicy policy, ServingRegistry registry) : G
     {
         Check();
         AdminPolicy.CheckName(job, "job");
-        return call(GrainFactory.GetGrain<ITrainingOrchestratorGrain>(job));
+        return call(GrainFactory.Job(job));
     }
 
     private void Check()

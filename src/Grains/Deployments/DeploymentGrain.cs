@@ -269,9 +269,9 @@ public sealed partial class DeploymentGrain(
 
     private DeploymentSpec Spec() => state.State.Spec ?? throw new JobRequestException($"deployment '{Model}' is not started; start it first");
 
-    private ITrainingOrchestratorGrain Main(DeploymentSpec spec) => grains.GetGrain<ITrainingOrchestratorGrain>(spec.MainJob);
+    private ITrainingOrchestratorGrain Main(DeploymentSpec spec) => grains.Job(spec.MainJob);
 
-    private ITrainingOrchestratorGrain Promotion(DeploymentSpec spec) => grains.GetGrain<ITrainingOrchestratorGrain>(spec.PromotionJob);
+    private ITrainingOrchestratorGrain Promotion(DeploymentSpec spec) => grains.Job(spec.PromotionJob);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Model}: {Kind} by {Job}; serving version {Version}, delta {Sequence}: {Detail}")]
     private static partial void LogEvent(ILogger logger, string model, string kind, string job, long? version, long? sequence, string detail);

@@ -220,7 +220,7 @@ public sealed partial class TrainingOrchestratorGrain(
     {
         var spec = Spec();
         var trainers = Trainers(spec);
-        var keys = Enumerable.Range(0, spec.Trainers).Select(p => SampleStreams.TrainerKey(Job, p)).ToList();
+        var keys = Enumerable.Range(0, spec.Trainers).Select(p => new TrainerKey(Job, p).ToString()).ToList();
         var clock = Stopwatch.StartNew();
         await using (var barrier = await HoldTrainersAsync(spec))
         {
@@ -286,12 +286,12 @@ public sealed partial class TrainingOrchestratorGrain(
     private JobSpec Spec() => state.State.Spec ?? throw new JobRequestException($"job '{Job}' does not exist; create it first");
 
     private IEnumerable<IEmbeddingShardGrain> Shards(JobSpec spec) =>
-        Enumerable.Range(0, spec.Shards).Select(s => grains.GetGrain<IEmbeddingShardGrain>($"{spec.Model}/{s}"));
+        grains.Shards(spec.Model, spec.Shards);
 
-    private IDenseGrain Dense(JobSpec spec) => grains.GetGrain<IDenseGrain>(spec.Model);
+    private IDenseGrain Dense(JobSpec spec) => grains.Dense(spec.Model);
 
     private List<ITrainerGrain> Trainers(JobSpec spec) =>
-        [.. Enumerable.Range(0, spec.Trainers).Select(p => grains.GetGrain<ITrainerGrain>(SampleStreams.TrainerKey(Job, p)))];
+        [.. grains.Trainers(Job, spec.Trainers)];
 
     private static FeatureSchema Validate(JobSpec spec)
     {

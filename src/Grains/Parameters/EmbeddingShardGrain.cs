@@ -33,7 +33,7 @@ public sealed partial class EmbeddingShardGrain(
     private DateTime? _lastPersisted;
     private readonly DateTime _activated = DateTime.UtcNow;
 
-    private string Model => this.GetPrimaryKeyString().Split('/')[0];
+    private string Model => ShardKey.Parse(this.GetPrimaryKeyString()).Model;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {

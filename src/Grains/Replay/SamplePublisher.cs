@@ -43,7 +43,7 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             streams[p, 0] = _streams.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(job, p)));
             streams[p, 1] = _streams.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(job, p)));
         }
-        var trainers = Enumerable.Range(0, partitions).Select(p => client.GetGrain<ITrainerGrain>(SampleStreams.TrainerKey(job, p))).ToArray();
+        var trainers = client.Trainers(job, partitions).ToArray();
         var buffers = new List<Sample>[partitions, 2];
         for (var p = 0; p < partitions; p++)
         {

@@ -98,12 +98,12 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
     {
         var key = streamId.GetKeyAsString();
         var cut = key.LastIndexOf('/');
-        var mid = cut > 0 ? key.LastIndexOf('/', cut - 1) : -1;
-        if (streamId.GetNamespace() != FreshetNames.SamplesNamespace || mid <= 0 || !int.TryParse(key.AsSpan(mid + 1, cut - mid - 1), out var partition) || !SampleTasks.IsTask(key[(cut + 1)..]))
+        if (streamId.GetNamespace() != FreshetNames.SamplesNamespace || cut <= 0 || !SampleTasks.IsTask(key[(cut + 1)..])
+            || !GrainKeys.TrySplit(key[..cut], out var job, out var partition))
         {
             throw new ArgumentException($"stream '{streamId}' is not a sample stream ({FreshetNames.SamplesNamespace}/{{job}}/{{partition}}/ctr|cvr)");
         }
-        return (key[..mid], partition, key[(cut + 1)..]);
+        return (job, partition, key[(cut + 1)..]);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a plain JSON sample: hub {Hub} partition {Partition} sequence {SequenceNumber} offset {Offset} row {Row} property {Field}: {Problem}")]

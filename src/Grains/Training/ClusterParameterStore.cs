@@ -36,9 +36,9 @@ public sealed class ClusterParameterStore : IParameterStore
         _soleTrainer = soleTrainer;
         Layout = FeatureLayout.From(schema);
         ComputeModel = new EsmmModel(Layout, schema.Model);
-        _shards = [.. Enumerable.Range(0, shards).Select(s => grains.GetGrain<IEmbeddingShardGrain>($"{model}/{s}"))];
+        _shards = [.. grains.Shards(model, shards)];
         _rateTotals = [.. Enumerable.Range(0, shards).Select(_ => new double[2 * Layout.RateFields.Count])];
-        _dense = grains.GetGrain<IDenseGrain>(model);
+        _dense = grains.Dense(model);
     }
 
     public FeatureLayout Layout { get; }

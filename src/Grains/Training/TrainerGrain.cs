@@ -126,7 +126,7 @@ public sealed partial class TrainerGrain(
     {
         if (_loop is { IsCompleted: false }) return;
         var schema = SchemaLoader.Parse(spec.SchemaJson, $"job '{spec.Model}'");
-        var (job, partition) = ParseKey(Key);
+        var (job, partition) = TrainerKey.Parse(Key);
         if (!StrategyExtensions.TryParse(spec.Strategy, out var strategy))
         {
             throw new JobRequestException($"strategy '{spec.Strategy}' is not one of base, mlp, part, all");
@@ -137,8 +137,8 @@ public sealed partial class TrainerGrain(
         _store = new ClusterParameterStore(grains, schema, spec.Model, job, Key, spec.Shards, soleTrainer: spec.Trainers == 1);
         _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Strategy = strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window, Model = spec.Model });
         // Step numbers go on from where this trainer left off, so a checkpoint's step counters stay monotonic.
-        var dense = await grains.GetGrain<IDenseGrain>(spec.Model).GetStatusAsync();
-        var shards = await Task.WhenAll(Enumerable.Range(0, spec.Shards).Select(s => grains.GetGrain<IEmbeddingShardGrain>($"{spec.Model}/{s}").GetStatusAsync()));
+        var dense = await grains.Dense(spec.Model).GetStatusAsync();
+        var shards = await Task.WhenAll(Enumerable.Range(0, spec.Shards).Select(s => grains.Shard(spec.Model, s).GetStatusAsync()));
         _trainer.Gate.StartAt(shards.Select(s => s.Steps.GetValueOrDefault(Key)).Append(dense.Steps.GetValueOrDefault(Key)).Max());
         _report = null;
         _error = null;
@@ -234,16 +234,6 @@ public sealed partial class TrainerGrain(
             good++;
         }
         return good;
-    }
-
-    internal static (string Job, int Partition) ParseKey(string key)
-    {
-        var cut = key.LastIndexOf('/');
-        if (cut <= 0 || !int.TryParse(key.AsSpan(cut + 1), out var partition))
-        {
-            throw new ArgumentException($"trainer key '{key}' is not '{{job}}/{{partition}}'");
-        }
-        return (key[..cut], partition);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trainer {Trainer} finished its streams: {Samples} samples in {Steps} steps")]

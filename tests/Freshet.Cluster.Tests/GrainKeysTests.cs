@@ -1,0 +1,31 @@
+using Freshet.Grains.Streaming;
+using Freshet.Samples;
+using Orleans.Runtime;
+
+namespace Freshet.Cluster.Tests;
+
+public class GrainKeysTests
+{
+    [Theory]
+    [InlineData("ctr-model", 0)]
+    [InlineData("team/ctr-model", 12)] // a name may hold '/': the index is after the last one
+    public void Keys_parse_back_into_what_built_them(string name, int index)
+    {
+        Assert.Equal(new ShardKey(name, index), ShardKey.Parse(new ShardKey(name, index).ToString()));
+        Assert.Equal(new TrainerKey(name, index), TrainerKey.Parse(new TrainerKey(name, index).ToString()));
+        var stream = StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(name, index));
+        Assert.Equal((name, index, "cvr"), JsonSampleDataAdapter.ParseStreamKey(stream));
+    }
+
+    [Theory]
+    [InlineData("model")]
+    [InlineData("/3")]
+    [InlineData("model/")]
+    [InlineData("model/-1")]
+    [InlineData("model/x")]
+    public void A_key_that_is_not_name_slash_index_is_refused_with_its_form(string key)
+    {
+        Assert.Contains("is not '{model}/{shard}'", Assert.Throws<ArgumentException>(() => ShardKey.Parse(key)).Message);
+        Assert.Contains("is not '{job}/{partition}'", Assert.Throws<ArgumentException>(() => TrainerKey.Parse(key)).Message);
+    }
+}
