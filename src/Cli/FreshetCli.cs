@@ -1,3 +1,4 @@
+using Freshet.Jobs;
 using System.CommandLine;
 using Freshet.Cli.Commands;
 using Freshet.Cli.Output;
@@ -88,8 +89,7 @@ public static class FreshetCli
             if (p.GetValue(samples) is < 1) throw new ArgumentException("--samples: must be at least 1");
             if (p.GetValue(batch) is < 1) throw new ArgumentException("--batch-size: must be at least 1");
             if (p.GetValue(threads) is < 1) throw new ArgumentException("--threads: must be at least 1");
-            if (p.GetValue(shards) is < 1 or > 4096) throw new ArgumentException("--shards: use 1..4096");
-            if (p.GetValue(trainers) is < 1 or > 1024) throw new ArgumentException("--trainers: use 1..1024");
+            if ((JobSpecRules.Shards(p.GetValue(shards)) ?? JobSpecRules.Trainers(p.GetValue(trainers))) is { } layout) throw new ArgumentException("--" + layout);
             return await TrainCommand.RunAsync(new TrainArgs
             {
                 Schema = p.GetValue(schema)!,

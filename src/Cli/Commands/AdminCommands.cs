@@ -81,7 +81,11 @@ public static class AdminCommands
         cmd.SetAction(async (p, ct) =>
         {
             var s = SchemaLoader.Load(p.GetValue(schema)!);
-            if (!StrategyExtensions.TryParse(p.GetValue(strategy)!, out var st)) throw new ArgumentException($"--strategy: '{p.GetValue(strategy)}' is not a strategy; use all, part, mlp or base");
+            if ((JobSpecRules.Strategy(p.GetValue(strategy)!) ?? JobSpecRules.Shards(p.GetValue(shards)) ?? JobSpecRules.Trainers(p.GetValue(trainers))) is { } problem)
+            {
+                throw new ArgumentException("--" + problem);
+            }
+            StrategyExtensions.TryParse(p.GetValue(strategy)!, out var st);
             if (!TimeSpan.TryParseExact(p.GetValue(dailyAt), @"hh\:mm", CultureInfo.InvariantCulture, out var at)) throw new ArgumentException($"--daily-at: '{p.GetValue(dailyAt)}' is not a time of day; write HH:mm, e.g. 02:00");
             var clockKind = p.GetValue(clock) switch
             {

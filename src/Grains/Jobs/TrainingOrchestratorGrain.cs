@@ -304,21 +304,10 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             throw new JobRequestException(e.Message);
         }
-        if (!StrategyExtensions.TryParse(spec.Strategy, out var strategy))
+        if (JobSpecRules.Problems(spec) is { Count: > 0 } problems)
         {
-            throw new JobRequestException($"strategy '{spec.Strategy}' is not a strategy; use base, mlp, part or all");
+            throw new JobRequestException(string.Join("; ", problems));
         }
-        if (strategy == Strategy.PartFresh)
-        {
-            throw new JobRequestException("strategy 'part+fresh' is for in-process runs; a cluster job gets it with strategy all, whose deltas carry the changing and dense tiers and the fresh frozen rows (established frozen rows move only with checkpoints)");
-        }
-        if (spec.Shards is < 1 or > 4096) throw new JobRequestException($"shards: {spec.Shards} is out of range; use 1..4096");
-        if (spec.Trainers is < 1 or > 1024) throw new JobRequestException($"trainers: {spec.Trainers} is out of range; use 1..1024");
-        if (!string.IsNullOrEmpty(spec.Model) && !System.Text.RegularExpressions.Regex.IsMatch(spec.Model, "^[a-z0-9_-]{1,64}$"))
-        {
-            throw new JobRequestException($"model: '{spec.Model}' must be 1-64 characters of a-z, 0-9, '-' or '_'");
-        }
-        if (spec.KeepCheckpoints < 1) throw new JobRequestException("keepCheckpoints: keep at least 1");
         return schema;
     }
 
