@@ -1,6 +1,8 @@
 using System.Globalization;
 using Freshet.Jobs;
 using Freshet.Parameters;
+using Freshet.Serving;
+using Orleans.Runtime;
 
 namespace Freshet;
 
@@ -26,6 +28,28 @@ public readonly record struct TrainerKey(string Job, int Partition)
             : throw new ArgumentException($"trainer key '{key}' is not '{{job}}/{{partition}}'", nameof(key));
 }
 
+/// <summary>The key of a model's replica on one serving silo: <c>{model}/{silo}</c>; the grain is placed on that silo.</summary>
+public readonly record struct ReplicaKey(string Model, SiloAddress Silo)
+{
+    public override string ToString() => $"{Model}/{Silo.ToParsableString()}";
+
+    public static ReplicaKey Parse(string key)
+    {
+        var cut = key.LastIndexOf('/');
+        if (cut > 0)
+        {
+            try
+            {
+                return new ReplicaKey(key[..cut], SiloAddress.FromParsableString(key[(cut + 1)..]));
+            }
+            catch (FormatException)
+            {
+            }
+        }
+        throw new ArgumentException($"replica key '{key}' is not '{{model}}/{{silo address}}'", nameof(key));
+    }
+}
+
 /// <summary>
 /// Freshet's keyed grains by what they are (<c>grains.Shard(model, 2)</c>, <c>grains.Trainer(job, 0)</c>),
 /// so a key is built in one place and parses back with <see cref="ShardKey.Parse"/> / <see cref="TrainerKey.Parse"/>.
@@ -37,6 +61,9 @@ public static class GrainKeys
 
     public static IReadOnlyList<IEmbeddingShardGrain> Shards(this IGrainFactory grains, string model, int count) =>
         [.. Enumerable.Range(0, count).Select(s => grains.Shard(model, s))];
+
+    public static IReplicaGrain Replica(this IGrainFactory grains, string model, SiloAddress silo) =>
+        grains.GetGrain<IReplicaGrain>(new ReplicaKey(model, silo).ToString());
 
     /// <summary>A model's dense tier, keyed by the model.</summary>
     public static IDenseGrain Dense(this IGrainFactory grains, string model) => grains.GetGrain<IDenseGrain>(model);

@@ -17,6 +17,16 @@ public class GrainKeysTests
         Assert.Equal((name, index, "cvr"), JsonSampleDataAdapter.ParseStreamKey(stream));
     }
 
+    [Fact]
+    public void A_replica_key_names_its_model_and_silo_and_a_bad_one_is_refused()
+    {
+        var silo = SiloAddress.New(System.Net.IPAddress.Loopback, 11111, 42);
+        var key = new ReplicaKey("team/shop", silo);
+        Assert.Equal(key, ReplicaKey.Parse(key.ToString()));
+        Assert.Contains("is not '{model}/{silo address}'", Assert.Throws<ArgumentException>(() => ReplicaKey.Parse("shop/not-a-silo")).Message);
+        Assert.Contains("is not '{model}/{silo address}'", Assert.Throws<ArgumentException>(() => ReplicaKey.Parse("shop")).Message);
+    }
+
     [Theory]
     [InlineData("model")]
     [InlineData("/3")]

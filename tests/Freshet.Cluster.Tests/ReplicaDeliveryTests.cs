@@ -46,7 +46,7 @@ public class ReplicaDeliveryTests
             Dense = template.Dense,
         };
         float Row() => replica.Inspect(m => { var r = new float[dim]; m.Tables[2].TryGetRow(id, r); return r[0]; });
-        var grain = h.Grains.GetGrain<IReplicaGrain>(ServingRegistry.ReplicaKey(model, h.Cluster.Silos[0].SiloAddress));
+        var grain = h.Grains.Replica(model, h.Cluster.Silos[0].SiloAddress);
         async Task Deliver(WeightDelta d, int chunkBytes = WeightDelta.MaxChunkBytes, int[]? order = null)
         {
             var chunks = WeightDelta.Chunk(d.Encode(), chunkBytes);

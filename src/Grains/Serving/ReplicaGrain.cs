@@ -28,10 +28,9 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var key = this.GetPrimaryKeyString();
-        var cut = key.IndexOf('/', StringComparison.Ordinal);
-        _model = key[..cut];
-        _mine = key[(cut + 1)..] == silo.SiloAddress.ToParsableString();
+        var key = ReplicaKey.Parse(this.GetPrimaryKeyString());
+        _model = key.Model;
+        _mine = key.Silo.Equals(silo.SiloAddress);
         if (_mine)
         {
             // Reactivated (after a collection, or woken by a delivery): take up the subscription it had, or

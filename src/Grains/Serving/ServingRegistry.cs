@@ -80,8 +80,6 @@ public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains
 
     public ICheckpointStore Store => store;
 
-    public static string ReplicaKey(string model, SiloAddress silo) => $"{model}/{silo.ToParsableString()}";
-
     public ServingReplica? TryGet(string model) =>
         _replicas.TryGetValue(model, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : null;
 
@@ -114,7 +112,7 @@ public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains
         var schema = await ReadSchemaAsync(model, target);
         var replica = new ServingReplica(schema, model) { TargetVersion = target };
         await Task.Run(() => replica.LoadAsync(store, target));
-        await grains.GetGrain<IReplicaGrain>(ReplicaKey(model, silo.SiloAddress)).StartAsync();
+        await grains.Replica(model, silo.SiloAddress).StartAsync();
         return replica;
     }
 
