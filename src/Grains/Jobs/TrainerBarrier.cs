@@ -16,6 +16,7 @@ public sealed class TrainerBarrier : IAsyncDisposable
     private readonly Func<bool> _resumeOnRelease;
     private readonly Stopwatch _clock;
     private bool _released;
+    private TimeSpan _heldFor;
 
     private TrainerBarrier(IReadOnlyList<ITrainerGrain> trainers, Func<bool> resumeOnRelease, Stopwatch clock, long[] steps)
     {
@@ -34,8 +35,6 @@ public sealed class TrainerBarrier : IAsyncDisposable
 
     /// <summary>How long the trainers were held after all had stopped: until release, or until now while held.</summary>
     public TimeSpan Held => (_released ? _heldFor : _clock.Elapsed) - Reached;
-
-    private TimeSpan _heldFor;
 
     /// <summary>
     /// Holds every trainer at its next step boundary. <paramref name="resumeOnRelease"/> is asked at release

@@ -138,7 +138,7 @@ public sealed partial class TrainerGrain(
         _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Strategy = strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window, Model = spec.Model });
         // Step numbers go on from where this trainer left off, so a checkpoint's step counters stay monotonic.
         var dense = await grains.Dense(spec.Model).GetStatusAsync();
-        var shards = await Task.WhenAll(Enumerable.Range(0, spec.Shards).Select(s => grains.Shard(spec.Model, s).GetStatusAsync()));
+        var shards = await Task.WhenAll(grains.Shards(spec.Model, spec.Shards).Select(s => s.GetStatusAsync()));
         _trainer.Gate.StartAt(shards.Select(s => s.Steps.GetValueOrDefault(Key)).Append(dense.Steps.GetValueOrDefault(Key)).Max());
         _report = null;
         _error = null;
