@@ -75,7 +75,7 @@ public static class FreshetCli
         };
         cmd.SetAction(async (p, ct) =>
         {
-            if (!StrategyExtensions.TryParse(p.GetValue(strategy)!, out var s))
+            if (!TrainingPlan.TryParse(p.GetValue(strategy)!, out var s))
             {
                 throw new ArgumentException($"--strategy: '{p.GetValue(strategy)}' is not a strategy; use all, part+fresh, part, mlp or base");
             }
@@ -95,7 +95,7 @@ public static class FreshetCli
                 Schema = p.GetValue(schema)!,
                 Data = p.GetValue(data)!,
                 Samples = p.GetValue(samples),
-                Strategy = s,
+                Plan = s,
                 BatchSize = p.GetValue(batch),
                 Window = Durations.Parse(p.GetValue(window)!, "--window"),
                 BadRows = policy,

@@ -1,3 +1,4 @@
+using Freshet.Model.Training;
 using Freshet.Jobs;
 
 namespace Freshet.Cluster.Tests;
@@ -13,8 +14,8 @@ public class BadInputTests
         var job = h.Job("bad");
         var schema = await Assert.ThrowsAsync<JobRequestException>(() => job.CreateAsync(new JobSpec { SchemaJson = Schema.Replace("\"frozen\"", "\"icy\"", StringComparison.Ordinal) }));
         Assert.Contains("'icy' is not accepted here; use one of: frozen, changing, dense", schema.Message);
-        var strategy = await Assert.ThrowsAsync<JobRequestException>(() => job.CreateAsync(new JobSpec { SchemaJson = Schema, Strategy = "most" }));
-        Assert.Contains("strategy 'most' is not a strategy; use base, mlp, part or all", strategy.Message);
+        var strategy = await Assert.ThrowsAsync<JobRequestException>(() => job.CreateAsync(new JobSpec { SchemaJson = Schema, Strategy = (Strategy)42 }));
+        Assert.Contains("strategy: 42 is not a strategy; use base, mlp, part or all", strategy.Message);
         var version = await Assert.ThrowsAsync<JobRequestException>(() => job.CreateAsync(new JobSpec { SchemaJson = Schema, RestoreVersion = 42 }));
         Assert.Contains("checkpoint version 42 of model 'synthetic' does not exist", version.Message);
         var notCreated = await Assert.ThrowsAsync<JobRequestException>(() => h.Job("never").StartAsync());

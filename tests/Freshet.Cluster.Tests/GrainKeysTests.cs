@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using Freshet.Grains.Streaming;
 using Freshet.Samples;
 using Orleans.Runtime;
@@ -13,8 +14,8 @@ public class GrainKeysTests
     {
         Assert.Equal(new ShardKey(name, index), ShardKey.Parse(new ShardKey(name, index).ToString()));
         Assert.Equal(new TrainerKey(name, index), TrainerKey.Parse(new TrainerKey(name, index).ToString()));
-        var stream = StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(name, index));
-        Assert.Equal((name, index, "cvr"), JsonSampleDataAdapter.ParseStreamKey(stream));
+        var stream = SampleStreams.Id(name, index, TaskKind.Cvr);
+        Assert.Equal((name, index, TaskKind.Cvr), JsonSampleDataAdapter.ParseStreamKey(stream));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using System.Text;
 using Azure.Messaging.EventHubs;
 using Freshet.Grains.Hosting;
@@ -21,7 +22,7 @@ public class JsonSampleDataAdapterTests
 
     private static readonly SampleRouting Routing = new(new Dictionary<string, int> { ["shop-main"] = 4, ["shop-b"] = 1 });
 
-    private static (JsonSampleDataAdapter Adapter, ListLogger Log) Adapter(string hub = "ctr-samples", string task = "ctr")
+    private static (JsonSampleDataAdapter Adapter, ListLogger Log) Adapter(string hub = "ctr-samples", TaskKind task = TaskKind.Ctr)
     {
         var log = new ListLogger();
         return (new JsonSampleDataAdapter(Serializer, hub, task, Routing, log), log);
@@ -45,7 +46,7 @@ public class JsonSampleDataAdapterTests
     {
         var (adapter, log) = Adapter();
         // A CVR stream through the CTR hub's adapter: the task travels in the JSON, not only in the hub.
-        var stream = StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey("shop-main", 2));
+        var stream = SampleStreams.Id("shop-main", 2, TaskKind.Cvr);
         RawSample[] rows =
         [
             new() { Time = new DateTime(2026, 11, 28, 10, 0, 0, DateTimeKind.Utc).Ticks + 1234567, Label = 1, Fields = new() { ["user"] = "u1", ["item"] = "i9", ["price"] = "12.5" } },
@@ -74,7 +75,7 @@ public class JsonSampleDataAdapterTests
     [Fact]
     public void A_producers_array_event_routes_by_its_partition_key_and_takes_the_hubs_task()
     {
-        var (adapter, log) = Adapter(hub: "cvr-samples", task: "cvr");
+        var (adapter, log) = Adapter(hub: "cvr-samples", task: TaskKind.Cvr);
         var json = """
             [{"job":"shop-main","time":"2026-11-28T10:00:00Z","label":1,"fields":{"user":"u7","item":"i9","price":12.5,"promo":true,"unused":null}},
              {"job":"shop-main","time":1795860001,"label":false,"fields":{"user":"u7","item":"i3"}}]
@@ -82,7 +83,7 @@ public class JsonSampleDataAdapterTests
         var (stream, batch, _) = Receive(adapter, Received(Encoding.UTF8.GetBytes(json), partitionKey: "user-7"));
 
         var partition = (int)(IdHasher.Hash("user-7") % 4);
-        Assert.Equal(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey("shop-main", partition)), stream);
+        Assert.Equal(SampleStreams.Id("shop-main", partition, TaskKind.Cvr), stream);
         Assert.Equal(2, batch.Rows.Length);
         Assert.Equal(new DateTime(2026, 11, 28, 10, 0, 0, DateTimeKind.Utc).Ticks, batch.Rows[0].Time);
         Assert.Equal(DateTime.UnixEpoch.AddSeconds(1795860001).Ticks, batch.Rows[1].Time);
@@ -93,9 +94,9 @@ public class JsonSampleDataAdapterTests
         Assert.Empty(log.Entries);
 
         // Without a partition key, events take turns by sequence number; an explicit partition wins.
-        Assert.Equal(SampleStreams.CvrKey("shop-main", 7 % 4), Receive(adapter, Received(Encoding.UTF8.GetBytes(json), sequence: 7)).Stream.GetKeyAsString());
+        Assert.Equal(SampleStreams.Key("shop-main", 7 % 4, TaskKind.Cvr), Receive(adapter, Received(Encoding.UTF8.GetBytes(json), sequence: 7)).Stream.GetKeyAsString());
         var pinned = """{"job":"shop-main","partition":1,"task":"ctr","time":"2026-11-28T10:00:00+01:00","label":0,"fields":{}}""";
-        Assert.Equal(SampleStreams.CtrKey("shop-main", 1), Receive(adapter, Received(Encoding.UTF8.GetBytes(pinned), partitionKey: "user-7")).Stream.GetKeyAsString());
+        Assert.Equal(SampleStreams.Key("shop-main", 1, TaskKind.Ctr), Receive(adapter, Received(Encoding.UTF8.GetBytes(pinned), partitionKey: "user-7")).Stream.GetKeyAsString());
     }
 
     [Fact]
@@ -114,7 +115,7 @@ public class JsonSampleDataAdapterTests
             """;
         var (stream, batch, _) = Receive(adapter, Received(Encoding.UTF8.GetBytes(json), sequence: 77, offset: "9100"), partition: "5");
 
-        Assert.Equal(SampleStreams.CtrKey("shop-main", 0), stream.GetKeyAsString());
+        Assert.Equal(SampleStreams.Key("shop-main", 0, TaskKind.Ctr), stream.GetKeyAsString());
         Assert.Equal(["u1"], batch.Rows.Select(r => r.Fields["user"]));
         Assert.Equal(7, log.Entries.Count);
         Assert.All(log.Entries, e => Assert.Contains("hub ctr-samples partition 5 sequence 77 offset 9100", e, StringComparison.Ordinal));
@@ -144,7 +145,7 @@ public class JsonSampleDataAdapterTests
     public void Featurized_batches_and_end_markers_are_refused_on_a_json_hub_with_the_provider_to_use()
     {
         var (adapter, _) = Adapter();
-        var stream = StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey("shop-main", 0));
+        var stream = SampleStreams.Id("shop-main", 0, TaskKind.Ctr);
         var e = Assert.Throws<ArgumentException>(() => adapter.ToQueueMessage(stream, [new SampleBatch { Payload = [1, 2, 3], Count = 1 }], null, null));
         Assert.Contains($"'{FreshetNames.StreamProvider}' stream provider", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => adapter.ToQueueMessage(StreamId.Create(FreshetNames.WeightsNamespace, "m"), [new SampleBatch()], null, null));

@@ -68,7 +68,7 @@ public class PublishingTests
         var dense = await h.Grains.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
         foreach (var tower in dense)
         {
-            var served = replica.Inspect(m => (TowerCodec.ReadParameters(tower.Task == "ctr" ? m.ComputeModel.Ctr : m.ComputeModel.Cvr), TowerCodec.ReadBuffers(tower.Task == "ctr" ? m.ComputeModel.Ctr : m.ComputeModel.Cvr)));
+            var served = replica.Inspect(m => (TowerCodec.ReadParameters(m.ComputeModel.TowerOf(tower.Task)), TowerCodec.ReadBuffers(m.ComputeModel.TowerOf(tower.Task))));
             Assert.Equal(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tower.Parameters).ToArray(), served.Item1);
             Assert.Equal(tower.Buffers, served.Item2);
         }

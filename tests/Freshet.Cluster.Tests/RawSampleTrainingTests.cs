@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using Freshet.Jobs;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
@@ -36,8 +37,8 @@ public class RawSampleTrainingTests
         rows.Insert(20, new RawSample { Time = start, Label = 1, Fields = new() { ["price"] = "cheap" }, Index = 20 });
 
         var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
-        var ctr = provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey("job-" + model, 0)));
-        var cvr = provider.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey("job-" + model, 0)));
+        var ctr = provider.GetStream<SampleBatch>(SampleStreams.Id("job-" + model, 0, TaskKind.Ctr));
+        var cvr = provider.GetStream<SampleBatch>(SampleStreams.Id("job-" + model, 0, TaskKind.Cvr));
         foreach (var chunk in rows.Chunk(100)) await ctr.OnNextAsync(new SampleBatch { Rows = chunk, Count = chunk.Length, Origin = "test" });
         await ctr.OnNextAsync(new SampleBatch { EndOfStream = true });
         await cvr.OnNextAsync(new SampleBatch { EndOfStream = true });

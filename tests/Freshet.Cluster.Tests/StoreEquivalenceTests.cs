@@ -73,7 +73,7 @@ public class StoreEquivalenceTests
         var dense = await h.Grains.GetGrain<IDenseGrain>(model).PullAsync(-1, -1);
         foreach (var tower in dense)
         {
-            var t = tower.Task == "ctr" ? local.ComputeModel.Ctr : local.ComputeModel.Cvr;
+            var t = local.ComputeModel.TowerOf(tower.Task);
             var expected = TowerCodec.ReadParameters(t);
             var actual = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tower.Parameters).ToArray();
             Assert.Equal(expected.Length, actual.Length);

@@ -74,7 +74,7 @@ public class BlobCheckpointStoreTests(Azurite azurite)
             for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-6f);
 
             // Corrupt one blob of version 2: the load names it; version 1 still loads.
-            var blob = container.GetBlobClient($"synthetic/{v2.Version:D10}/{ModelCheckpoint.ShardFileName("item", 0)}");
+            var blob = container.GetBlobClient($"synthetic/{v2.Version:D10}/{CheckpointFiles.Shard("item", 0)}");
             var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
             bytes[bytes.Length / 3] ^= 0xFF;
             await blob.UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);
@@ -108,7 +108,7 @@ public class BlobCheckpointStoreTests(Azurite azurite)
             var deleted = await CheckpointWriter.PruneAsync(store, "synthetic", keep: 2);
             Assert.Single(deleted);
             Assert.Equal(2, (await store.ListVersionsAsync("synthetic")).Count);
-            Assert.False(await container.GetBlobClient($"synthetic/{deleted[0]:D10}/{ModelCheckpoint.DenseFileName}").ExistsAsync());
+            Assert.False(await container.GetBlobClient($"synthetic/{deleted[0]:D10}/{CheckpointFiles.Dense}").ExistsAsync());
         }
     }
 }

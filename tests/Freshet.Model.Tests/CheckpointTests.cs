@@ -79,7 +79,7 @@ public class CheckpointTests
             var store = new LocalCheckpointStore(dir.Path);
             await ModelCheckpoint.SaveAsync(store, trained, null, 3000, "all");
             await ModelCheckpoint.SaveAsync(store, trained, null, 3000, "all");
-            var shard = Path.Combine(store.VersionPath("synthetic", 2), ModelCheckpoint.ShardFileName("item", 0));
+            var shard = Path.Combine(store.VersionPath("synthetic", 2), CheckpointFiles.Shard("item", 0));
             var bytes = File.ReadAllBytes(shard);
             bytes[bytes.Length / 2] ^= 0x5A;
             File.WriteAllBytes(shard, bytes);
@@ -109,7 +109,7 @@ public class CheckpointTests
         {
             var store = new LocalCheckpointStore(dir.Path);
             await ModelCheckpoint.SaveAsync(store, trained, null, 2000, "all");
-            var dense = Path.Combine(store.VersionPath("synthetic", 1), ModelCheckpoint.DenseFileName);
+            var dense = Path.Combine(store.VersionPath("synthetic", 1), CheckpointFiles.Dense);
             var bytes = File.ReadAllBytes(dense);
             File.WriteAllBytes(dense, bytes[..^10]);
             using var target = new InProcessParameterStore(schema);

@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using System.Net;
 using System.Net.Sockets;
 using Freshet.Admin;
@@ -77,7 +78,7 @@ public sealed class AdminAndLimitsTests : IDisposable
             {
                 ("IEmbeddingShardGrain.PushAsync", () => client.Cluster.GetGrain<IEmbeddingShardGrain>("shop/0").PushAsync(new RowPush { Job = "shop-main", Trainer = "t", Step = 1 })),
                 ("IEmbeddingShardGrain.LoadCheckpointAsync", () => client.Cluster.GetGrain<IEmbeddingShardGrain>("shop/0").LoadCheckpointAsync(1)),
-                ("IDenseGrain.PushAsync", () => client.Cluster.GetGrain<IDenseGrain>("shop").PushAsync(new DensePush { Trainer = "t", Step = 1, Task = "ctr" })),
+                ("IDenseGrain.PushAsync", () => client.Cluster.GetGrain<IDenseGrain>("shop").PushAsync(new DensePush { Trainer = "t", Step = 1, Task = TaskKind.Ctr })),
                 ("ITrainerGrain.StopAsync", () => client.Cluster.GetGrain<ITrainerGrain>("shop-main/0").StopAsync()),
                 ("ITrainingOrchestratorGrain.PublishAsync", () => client.Cluster.GetGrain<ITrainingOrchestratorGrain>("shop-main").PublishAsync()),
                 ("IReplicaGrain.DeliverAsync", () => client.Cluster.Replica("shop", servingSilo).DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = "shop", BaseVersion = 7 })),

@@ -147,8 +147,8 @@ public class SiloHostTests
 
         using var local = FreshetSilo.CreateBuilder([]).Build();
         var providers = local.Services.GetRequiredService<Grains.Streaming.SampleStreamProviders>();
-        Assert.Equal([FreshetNames.StreamProvider], providers.For("ctr"));
-        Assert.Equal([FreshetNames.StreamProvider], providers.For("cvr"));
+        Assert.Equal([FreshetNames.StreamProvider], providers.For(Freshet.Model.Data.TaskKind.Ctr));
+        Assert.Equal([FreshetNames.StreamProvider], providers.For(Freshet.Model.Data.TaskKind.Cvr));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Freshet.Model.Training;
+
 namespace Freshet.Deployments;
 
 /// <summary>A served model and how it is trained and published.</summary>
@@ -7,7 +9,7 @@ public sealed record DeploymentSpec
     /// <summary>The served model (what clients score); also the model of the main job's weights and checkpoints.</summary>
     [Id(0)] public string Model { get; init; } = "";
     [Id(1)] public string SchemaJson { get; init; } = "";
-    [Id(2)] public string Strategy { get; init; } = "all";
+    [Id(2)] public Strategy Strategy { get; init; } = Strategy.All;
     [Id(3)] public int Shards { get; init; } = 4;
     [Id(4)] public int Trainers { get; init; } = 1;
     [Id(5)] public TimeSpan PublishInterval { get; init; } = TimeSpan.FromSeconds(60);

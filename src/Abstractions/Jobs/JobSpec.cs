@@ -1,3 +1,5 @@
+using Freshet.Model.Training;
+
 namespace Freshet.Jobs;
 
 /// <summary>What a training job is: its model, schema, strategy and layout in the cluster.</summary>
@@ -10,8 +12,8 @@ public sealed record JobSpec
     /// <summary>The feature schema, as JSON.</summary>
     [Id(1)] public string SchemaJson { get; init; } = "";
 
-    /// <summary><c>base</c>, <c>mlp</c>, <c>part</c> or <c>all</c>.</summary>
-    [Id(2)] public string Strategy { get; init; } = "all";
+    /// <summary>Which tiers the trainers train; fresh frozen rows ride the deltas under <see cref="FreshRowBudget"/> whatever it is.</summary>
+    [Id(2)] public Strategy Strategy { get; init; } = Strategy.All;
 
     /// <summary>Embedding shard grains the rows are spread over.</summary>
     [Id(3)] public int Shards { get; init; } = 4;

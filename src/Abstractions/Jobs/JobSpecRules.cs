@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Freshet.Model.Training;
 
 namespace Freshet.Jobs;
 
@@ -13,17 +14,18 @@ public static partial class JobSpecRules
 
     public const int MaxTrainers = 1024;
 
-    /// <summary>The strategies a cluster job takes.</summary>
-    public static readonly IReadOnlyList<string> Strategies = ["base", "mlp", "part", "all"];
-
-    public static string? Strategy(string strategy)
+    /// <summary>Parses a job's strategy as typed (base, mlp, part, all); the problem, or null.</summary>
+    public static string? Strategy(string text, out Strategy strategy)
     {
-        if (string.Equals(strategy, "part+fresh", StringComparison.OrdinalIgnoreCase))
-        {
-            return "strategy 'part+fresh' is for in-process runs; a cluster job gets it with strategy all, whose deltas carry the changing and dense tiers and the fresh frozen rows (established frozen rows move only with checkpoints)";
-        }
-        return Strategies.Contains(strategy, StringComparer.OrdinalIgnoreCase) ? null : $"strategy '{strategy}' is not a strategy; use {string.Join(", ", Strategies.Take(Strategies.Count - 1))} or {Strategies[^1]}";
+        if (StrategyExtensions.TryParse(text, out strategy)) return null;
+        return string.Equals(text, "part+fresh", StringComparison.OrdinalIgnoreCase)
+            ? "strategy 'part+fresh' is part with fresh rows: a cluster job gets it with strategy all (or part), whose deltas carry the changing and dense tiers and the fresh frozen rows up to --fresh-row-budget (established frozen rows move only with checkpoints)"
+            : $"strategy '{text}' is not a strategy; use {StrategyExtensions.Names}";
     }
+
+    public static string? Strategy(Strategy strategy) => Enum.IsDefined(strategy) ? null : $"strategy: {(int)strategy} is not a strategy; use {StrategyExtensions.Names}";
+
+    public static string? FreshRowBudget(int budget) => budget < 0 ? $"freshRowBudget: {budget}; use 0 (no fresh rows in deltas) or more" : null;
 
     public static string? Shards(int shards) => shards is < 1 or > MaxShards ? $"shards: {shards} is out of range; use 1..{MaxShards}" : null;
 
@@ -37,7 +39,7 @@ public static partial class JobSpecRules
 
     /// <summary>Every problem of the spec, in field order; empty when it is good.</summary>
     public static IReadOnlyList<string> Problems(JobSpec spec) =>
-        [.. new[] { Model(spec.Model), Strategy(spec.Strategy), Shards(spec.Shards), Trainers(spec.Trainers), KeepCheckpoints(spec.KeepCheckpoints) }.OfType<string>()];
+        [.. new[] { Model(spec.Model), Strategy(spec.Strategy), Shards(spec.Shards), Trainers(spec.Trainers), KeepCheckpoints(spec.KeepCheckpoints), FreshRowBudget(spec.FreshRowBudget) }.OfType<string>()];
 
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
     private static partial Regex ModelName();

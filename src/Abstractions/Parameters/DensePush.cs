@@ -1,3 +1,5 @@
+using Freshet.Model.Data;
+
 namespace Freshet.Parameters;
 
 /// <summary>One tower's gradients (float32, parameter order) and the batch-norm buffers after the step's forward pass.</summary>
@@ -6,7 +8,7 @@ public sealed record DensePush
 {
     [Id(0)] public string Trainer { get; init; } = "";
     [Id(1)] public long Step { get; init; }
-    [Id(2)] public string Task { get; init; } = "";
+    [Id(2)] public TaskKind Task { get; init; }
     [Id(3)] public byte[] Gradients { get; init; } = [];
     [Id(4)] public byte[] Buffers { get; init; } = [];
 

@@ -1,12 +1,25 @@
+using Freshet.Model.Data;
+using Orleans.Runtime;
+
 namespace Freshet.Samples;
 
 /// <summary>
-/// Keys of a job's sample streams in namespace <c>samples</c>: <c>{job}/{partition}/ctr</c> and
+/// A job's sample streams in namespace <c>samples</c>: <c>{job}/{partition}/ctr</c> and
 /// <c>{job}/{partition}/cvr</c>, consumed by trainer <c>{job}/{partition}</c>.
 /// </summary>
 public static class SampleStreams
 {
-    public static string CtrKey(string job, int partition) => $"{new TrainerKey(job, partition)}/ctr";
+    public static string Key(string job, int partition, TaskKind task) => $"{new TrainerKey(job, partition)}/{task.Name()}";
 
-    public static string CvrKey(string job, int partition) => $"{new TrainerKey(job, partition)}/cvr";
+    public static StreamId Id(string job, int partition, TaskKind task) => StreamId.Create(FreshetNames.SamplesNamespace, Key(job, partition, task));
+
+    /// <summary><c>samples/{job}/{partition}/{task}</c> back into its parts; false for any other stream.</summary>
+    public static bool TryParse(StreamId stream, out string job, out int partition, out TaskKind task)
+    {
+        (job, partition, task) = ("", 0, TaskKind.Ctr);
+        var key = stream.GetKeyAsString();
+        var cut = key.LastIndexOf('/');
+        return stream.GetNamespace() == FreshetNames.SamplesNamespace && cut > 0 && TaskKinds.TryParse(key[(cut + 1)..], out task)
+            && GrainKeys.TrySplit(key[..cut], out job, out partition);
+    }
 }

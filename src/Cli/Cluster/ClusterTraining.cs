@@ -45,7 +45,7 @@ public static class ClusterTraining
         {
             Model = schema.Name,
             SchemaJson = schema.Json,
-            Strategy = options.Strategy.Name(),
+            Strategy = options.Strategy,
             Shards = options.Shards,
             Trainers = options.Trainers,
             Window = options.Window,

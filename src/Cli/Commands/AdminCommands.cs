@@ -81,11 +81,10 @@ public static class AdminCommands
         cmd.SetAction(async (p, ct) =>
         {
             var s = SchemaLoader.Load(p.GetValue(schema)!);
-            if ((JobSpecRules.Strategy(p.GetValue(strategy)!) ?? JobSpecRules.Shards(p.GetValue(shards)) ?? JobSpecRules.Trainers(p.GetValue(trainers))) is { } problem)
+            if ((JobSpecRules.Strategy(p.GetValue(strategy)!, out var st) ?? JobSpecRules.Shards(p.GetValue(shards)) ?? JobSpecRules.Trainers(p.GetValue(trainers))) is { } problem)
             {
                 throw new ArgumentException("--" + problem);
             }
-            StrategyExtensions.TryParse(p.GetValue(strategy)!, out var st);
             if (!TimeSpan.TryParseExact(p.GetValue(dailyAt), @"hh\:mm", CultureInfo.InvariantCulture, out var at)) throw new ArgumentException($"--daily-at: '{p.GetValue(dailyAt)}' is not a time of day; write HH:mm, e.g. 02:00");
             var clockKind = p.GetValue(clock) switch
             {
@@ -95,7 +94,7 @@ public static class AdminCommands
             };
             var spec = new DeploymentSpec
             {
-                Model = p.GetValue(c.Model)!, SchemaJson = s.Json, Strategy = st.Name(), Shards = p.GetValue(shards), Trainers = p.GetValue(trainers),
+                Model = p.GetValue(c.Model)!, SchemaJson = s.Json, Strategy = st, Shards = p.GetValue(shards), Trainers = p.GetValue(trainers),
                 PublishInterval = Durations.Parse(p.GetValue(interval)!, "--publish-interval"), DailyCheckpointAt = at,
                 PromotionEvery = Durations.Parse(p.GetValue(every)!, "--every"), Clock = clockKind, RestoreLatest = p.GetValue(restore),
             };

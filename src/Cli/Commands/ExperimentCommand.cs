@@ -65,7 +65,7 @@ public static class ExperimentCommand
 
     /// <summary>Runs the offline suite and writes its report and chart into <paramref name="output"/> (or a new folder under experiments/).</summary>
     public static async Task<(OfflineExperiment.Result Result, FeatureSchema Schema, string Report)> RunOfflineAsync(
-        CliContext cli, string schemaPath, string data, long? samples, TimeSpan per, IReadOnlyList<Strategy> list, int? maxWindows, string? output, string command, CancellationToken ct)
+        CliContext cli, string schemaPath, string data, long? samples, TimeSpan per, IReadOnlyList<TrainingPlan> list, int? maxWindows, string? output, string command, CancellationToken ct)
     {
         var s = SchemaLoader.Load(schemaPath);
         var reader = SampleReader.Open(s, data); // a log without the schema's columns fails here, before any training
@@ -154,17 +154,17 @@ public static class ExperimentCommand
         return (result, s, report);
     }
 
-    public static IReadOnlyList<Strategy> ParseStrategies(string text)
+    public static IReadOnlyList<TrainingPlan> ParseStrategies(string text)
     {
-        var result = new List<Strategy>();
+        var result = new List<TrainingPlan>();
         foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!StrategyExtensions.TryParse(name, out var st)) throw new ArgumentException($"--strategies: '{name}' is not a strategy; use base, mlp, part, part+fresh or all");
+            if (!TrainingPlan.TryParse(name, out var st)) throw new ArgumentException($"--strategies: '{name}' is not a strategy; use base, mlp, part, part+fresh or all");
             if (!result.Contains(st)) result.Add(st);
         }
         if (result.Count == 0) throw new ArgumentException("--strategies: name at least one strategy");
         if (!result.Contains(Strategy.Base)) result.Insert(0, Strategy.Base); // gains are measured against base
-        return [.. StrategyExtensions.Ordered.Where(result.Contains)];
+        return [.. TrainingPlan.Ordered.Where(result.Contains)];
     }
 
     private static string F(double? v, string format = "F4") => v is { } x && double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
@@ -177,7 +177,7 @@ public static class ExperimentCommand
         b.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var x in r.Summaries)
         {
-            b.AppendLine($"| {x.Strategy.Name()} | {F(x.CtrAuc)} | {F(x.CvrAuc)} | {F(x.GroupAuc)} | {F(x.CtrLogLoss)} | {F(x.Gain, "+0.0000;-0.0000;0.0000")} | {F(x.RelativeGain * 100, "+0.00;-0.00;0.00")}% | {F(x.ShareOfAll * 100, "F0")}% |");
+            b.AppendLine($"| {x.Plan.Name} | {F(x.CtrAuc)} | {F(x.CvrAuc)} | {F(x.GroupAuc)} | {F(x.CtrLogLoss)} | {F(x.Gain, "+0.0000;-0.0000;0.0000")} | {F(x.RelativeGain * 100, "+0.00;-0.00;0.00")}% | {F(x.ShareOfAll * 100, "F0")}% |");
         }
         return b.ToString();
     }
@@ -196,11 +196,11 @@ public static class ExperimentCommand
         b.AppendLine(SummaryTable(r));
         b.AppendLine("Per window:");
         b.AppendLine();
-        b.AppendLine("| window | train | update | evaluate (samples) | " + string.Join(" | ", r.Summaries.Select(x => x.Strategy.Name())) + " |");
+        b.AppendLine("| window | train | update | evaluate (samples) | " + string.Join(" | ", r.Summaries.Select(x => x.Plan.Name)) + " |");
         b.AppendLine("|---|---|---|---|" + string.Concat(r.Summaries.Select(_ => "---|")));
         foreach (var w in r.Windows)
         {
-            var cells = r.Summaries.Select(x => w.Results.FirstOrDefault(q => q.Strategy == x.Strategy) is { } q ? F(r.PrimaryMetric == "ctrAuc" ? q.CtrAuc : q.CvrAuc) : "-");
+            var cells = r.Summaries.Select(x => w.Results.FirstOrDefault(q => q.Plan == x.Plan) is { } q ? F(r.PrimaryMetric == "ctrAuc" ? q.CtrAuc : q.CvrAuc) : "-");
             b.AppendLine($"| {w.Index} | {w.TrainStart:yyyy-MM-dd HH:mm} ({w.TrainSamples:N0}) | {w.UpdateStart:yyyy-MM-dd HH:mm} ({w.UpdateSamples:N0}) | {w.EvalStart:yyyy-MM-dd HH:mm} ({w.EvalSamples:N0}) | {string.Join(" | ", cells)} |");
         }
         return b.ToString();
@@ -220,7 +220,7 @@ public static class ExperimentCommand
             m["gainVsBase"] = JsonResult.Metric(x.Gain);
             m["relativeGainVsBase"] = JsonResult.Metric(x.RelativeGain);
             m["shareOfAllGain"] = JsonResult.Metric(x.ShareOfAll);
-            strategies[x.Strategy.Name()] = m;
+            strategies[x.Plan.Name] = m;
         }
         return new JsonObject
         {
@@ -239,7 +239,7 @@ public static class ExperimentCommand
                 ["evalStart"] = w.EvalStart.ToString("O", CultureInfo.InvariantCulture),
                 ["evalEnd"] = w.EvalEnd.ToString("O", CultureInfo.InvariantCulture),
                 ["trainSamples"] = w.TrainSamples, ["updateSamples"] = w.UpdateSamples, ["evalSamples"] = w.EvalSamples,
-                ["results"] = new JsonObject(w.Results.Select(q => KeyValuePair.Create(q.Strategy.Name(), (JsonNode?)Metrics(q.CtrAuc, q.CvrAuc, q.GroupAuc, q.CtrLogLoss, q.CvrLogLoss)))),
+                ["results"] = new JsonObject(w.Results.Select(q => KeyValuePair.Create(q.Plan.Name, (JsonNode?)Metrics(q.CtrAuc, q.CvrAuc, q.GroupAuc, q.CtrLogLoss, q.CvrLogLoss)))),
             })]),
             ["report"] = report,
         };

@@ -41,7 +41,7 @@ public static class ReplayCommand
             var d = p.GetValue(data)!;
             var reader = SampleReader.Open(s, d);
             var limit = p.GetValue(samples) ?? (d == SampleReader.SyntheticData ? 300_000 : null);
-            if (!StrategyExtensions.TryParse(p.GetValue(strategy)!, out var st)) throw new ArgumentException($"--strategy: '{p.GetValue(strategy)}' is not a strategy; use all, part, mlp or base");
+            if (JobSpecRules.Strategy(p.GetValue(strategy)!, out var st) is { } problem) throw new ArgumentException("--" + problem);
             if (p.GetValue(speed) is <= 0) throw new ArgumentException("--speed: must be positive");
             var jobName = p.GetValue(job) ?? s.Name;
 
@@ -57,7 +57,7 @@ public static class ReplayCommand
             var status = await orchestrator.GetStatusAsync();
             if (status.State == JobState.None)
             {
-                status = await orchestrator.CreateAsync(new JobSpec { SchemaJson = s.Json, Strategy = st.Name(), Shards = p.GetValue(shards), Trainers = p.GetValue(trainers) });
+                status = await orchestrator.CreateAsync(new JobSpec { SchemaJson = s.Json, Strategy = st, Shards = p.GetValue(shards), Trainers = p.GetValue(trainers) });
             }
             if (status.State is JobState.Created or JobState.Stopped) status = await orchestrator.StartAsync();
             var partitions = status.Spec!.Trainers;

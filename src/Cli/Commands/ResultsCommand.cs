@@ -64,16 +64,16 @@ public static class ResultsCommand
             async Task Offline(string title, string schemaFile, string log, string name, string command)
             {
                 var dir = Path.Combine(resultsDir, name);
-                var (r, _, _) = await ExperimentCommand.RunOfflineAsync(cli, Path.Combine(schemaDir, schemaFile), log, null, TimeSpan.FromDays(1), StrategyExtensions.Ordered, null, dir, command, ct);
+                var (r, _, _) = await ExperimentCommand.RunOfflineAsync(cli, Path.Combine(schemaDir, schemaFile), log, null, TimeSpan.FromDays(1), TrainingPlan.Ordered, null, dir, command, ct);
                 md.AppendLine($"## {title}");
                 md.AppendLine();
                 md.AppendLine("```sh").AppendLine(command).AppendLine("```").AppendLine();
                 md.AppendLine(ExperimentCommand.SummaryTable(r));
-                md.AppendLine(Order(r.Summaries.Select(x => (x.Strategy.Name(), r.PrimaryMetric == "ctrAuc" ? x.CtrAuc : x.CvrAuc)).ToList(), ["all", "part+fresh", "part", "mlp", "base"]));
+                md.AppendLine(Order(r.Summaries.Select(x => (x.Plan.Name, r.PrimaryMetric == "ctrAuc" ? x.CtrAuc : x.CvrAuc)).ToList(), ["all", "part+fresh", "part", "mlp", "base"]));
                 md.AppendLine();
                 foreach (var png in Directory.GetFiles(dir, "*.png").Order()) md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}](results/{name}/{Path.GetFileName(png)})").AppendLine();
                 md.AppendLine($"Per-window numbers: [results/{name}/report.md](results/{name}/report.md)").AppendLine();
-                summary[name] = new JsonObject(r.Summaries.Select(x => KeyValuePair.Create(x.Strategy.Name(), (JsonNode?)JsonResult.Metric(x.Gain))));
+                summary[name] = new JsonObject(r.Summaries.Select(x => KeyValuePair.Create(x.Plan.Name, (JsonNode?)JsonResult.Metric(x.Gain))));
             }
 
             // The model against what users run today: every id field's running rate and their mean, on the same samples.

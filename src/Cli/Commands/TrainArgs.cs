@@ -15,7 +15,7 @@ public sealed record TrainArgs
     /// <summary>Samples to train on (CTR and CVR together); all of a log, 300,000 of the synthetic stream by default.</summary>
     public long? Samples { get; init; }
 
-    public Strategy Strategy { get; init; } = Strategy.All;
+    public TrainingPlan Plan { get; init; } = Strategy.All;
 
     public int? BatchSize { get; init; }
 

@@ -1,3 +1,4 @@
+using Freshet.Jobs;
 using System.Text.Json.Nodes;
 using Freshet.Cli.Cluster;
 using Freshet.Cli.Output;
@@ -49,7 +50,7 @@ public static class TrainCommand
             ["command"] = "train",
             ["schema"] = schema.Name,
             ["data"] = args.Data,
-            ["strategy"] = args.Strategy.Name(),
+            ["strategy"] = args.Plan.Name,
             ["samples"] = report.Samples,
             ["ctrSamples"] = report.Ctr.Samples,
             ["cvrSamples"] = report.Cvr.Samples,
@@ -112,8 +113,8 @@ public static class TrainCommand
             restored = await ModelCheckpoint.LoadAsync(new LocalCheckpointStore(args.Restore), store, args.RestoreVersion, cancellationToken);
             if (!args.Json) await cli.Out.WriteLineAsync($"restored {schema.Name} version {restored.Version} ({restored.Samples:N0} samples) from {args.Restore}");
         }
-        store.StartFrom(args.Strategy);
-        var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Strategy = args.Strategy, BatchSize = args.BatchSize, Window = args.Window });
+        store.StartFrom(args.Plan);
+        var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Plan = args.Plan, BatchSize = args.BatchSize, Window = args.Window });
         trainer.StepCompleted += step =>
         {
             var auc = trainer.CtrEvaluation.Count > 0 ? trainer.CtrEvaluation.RecentAuc(20_000) : trainer.CvrEvaluation.RecentAuc(20_000);
@@ -125,7 +126,7 @@ public static class TrainCommand
         if (args.Checkpoint is not null)
         {
             var saved = await ModelCheckpoint.SaveAsync(new LocalCheckpointStore(args.Checkpoint), store, report.LastEventTime,
-                (restored?.Samples ?? 0) + report.Samples, args.Strategy.Name(), cancellationToken);
+                (restored?.Samples ?? 0) + report.Samples, args.Plan.Name, cancellationToken);
             checkpoint = new JsonObject { ["store"] = Path.GetFullPath(args.Checkpoint), ["model"] = saved.Model, ["version"] = saved.Version };
         }
         return new Outcome(report, rows, restored?.Version, checkpoint, null);
@@ -134,6 +135,7 @@ public static class TrainCommand
     private static async Task<Outcome> LocalClusterAsync(TrainArgs args, FeatureSchema schema, SampleReader reader, long? limit, ProgressBar progress, CancellationToken cancellationToken)
     {
         if (args.BatchSize is not null) throw new ArgumentException("--batch-size: a cluster job takes its batch size from the schema (model.batchSize)");
+        if (JobSpecRules.Strategy(args.Plan.Name, out var strategy) is { } problem) throw new ArgumentException("--" + problem);
         var temporary = args.Checkpoint is null && args.Restore is null;
         var folder = args.Checkpoint ?? args.Restore ?? Path.Combine(Path.GetTempPath(), "freshet-train-" + Guid.NewGuid().ToString("N"));
         try
@@ -143,7 +145,7 @@ public static class TrainCommand
             {
                 Shards = args.Shards,
                 Trainers = args.Trainers,
-                Strategy = args.Strategy,
+                Strategy = strategy,
                 Window = args.Window,
                 RestoreLatest = args.Restore is not null && args.RestoreVersion is null,
                 RestoreVersion = args.Restore is null ? null : args.RestoreVersion,

@@ -56,7 +56,7 @@ public static class Charts
         if (summaries.Count == 0) return [];
         var plot = new Plot();
         plot.Add.Bars(summaries.Select(s => s.Gain!.Value).ToArray());
-        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, summaries.Count).Select(i => (double)i).ToArray(), summaries.Select(s => s.Strategy.Name()).ToArray());
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, summaries.Count).Select(i => (double)i).ToArray(), summaries.Select(s => s.Plan.Name).ToArray());
         plot.Title($"Next-period gain over base ({result.PrimaryMetric}, mean of {result.Windows.Count} window(s))");
         plot.YLabel("AUC - AUC(base)");
         return [Save(plot, folder, "offline-gains.png")];

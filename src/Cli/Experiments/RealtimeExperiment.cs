@@ -103,7 +103,7 @@ public static class RealtimeExperiment
         log($"base model: training on {baseSamples.Count:N0} samples up to {warmupEnd:u}");
         using (var model = new InProcessParameterStore(schema))
         {
-            await new StreamingTrainer(schema, model, new TrainerOptions { Strategy = Strategy.All, Window = options.Window }).ReplayAsync(baseSamples, ct);
+            await new StreamingTrainer(schema, model, new TrainerOptions { Plan = Strategy.All, Window = options.Window }).ReplayAsync(baseSamples, ct);
             foreach (var s in options.AttributionWindow is null ? options.Strategies : options.Strategies.Append(JoinedName))
             {
                 await ModelCheckpoint.SaveAsync(store, model, warmupEnd, baseSamples.Count, "all", ct, ModelName(s));
@@ -125,7 +125,7 @@ public static class RealtimeExperiment
             log($"{JoinedName}: replaying with CVR labels joined on time (attribution window {Durations.Format(window)})");
             runs.Add(await RunOneAsync(client, cluster, schema, JoinedName, replay, task, options, window, progress, ct));
         }
-        return new Result(task == TaskKind.Ctr ? "ctr" : "cvr", warmupEnd, last, baseSamples.Count, replay.Count, options, runs);
+        return new Result(task.Name(), warmupEnd, last, baseSamples.Count, replay.Count, options, runs);
     }
 
     /// <summary>The run of part+fresh with delayed conversions joined on time.</summary>
@@ -143,7 +143,7 @@ public static class RealtimeExperiment
         var spec = new DeploymentSpec
         {
             Model = model, SchemaJson = schema.Json, Shards = options.Shards, PublishInterval = options.PublishInterval, Clock = ClockKind.Manual, RestoreLatest = true,
-            Strategy = strategy == "part" ? "part" : "all", FreshRowBudget = strategy == "part" ? 0 : 10_000, PromotionEvery = options.PromotionEvery,
+            Strategy = strategy == "part" ? Strategy.Part : Strategy.All, FreshRowBudget = strategy == "part" ? 0 : 10_000, PromotionEvery = options.PromotionEvery,
             DailyCheckpoints = false, // the strategies ship what they name; full updates are the scenario's (T2) and promotion's
             // The replay waits for the trainer at each publish time: a partial batch must not sit for a second.
             MaxBatchWait = TimeSpan.FromMilliseconds(20),

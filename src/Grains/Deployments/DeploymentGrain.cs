@@ -77,7 +77,7 @@ public sealed partial class DeploymentGrain(
             {
                 await b.CreateAsync(new JobSpec
                 {
-                    Model = spec.PromotionModel, ServedModel = spec.Model, SchemaJson = spec.SchemaJson, Strategy = "part", LockFrozen = true,
+                    Model = spec.PromotionModel, ServedModel = spec.Model, SchemaJson = spec.SchemaJson, Strategy = Freshet.Model.Training.Strategy.Part, LockFrozen = true,
                     Shards = spec.Shards, Trainers = spec.Trainers, PersistInterval = spec.PersistInterval, FreshRowBudget = 0, SampleStreams = spec.MainJob,
                     MaxBatchWait = spec.MaxBatchWait,
                 });

@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Freshet.Grains.Placement;
 using Orleans.Placement;
@@ -89,7 +90,7 @@ public static class FreshetSiloBuilderExtensions
         silo.AddEventHubStreams(FreshetNames.StreamProvider, c => ConfigureEventHub(c, azure, azure.StreamsHub));
         // Plain JSON producers' hubs: one provider per hub, so the hub says the task; the adapter maps events to sample streams.
         var routing = new SampleRouting(azure.SampleJobs);
-        foreach (var (provider, hub, task) in new[] { (SampleStreamProviders.CtrSamples, azure.CtrSamplesHub, SampleTasks.Ctr), (SampleStreamProviders.CvrSamples, azure.CvrSamplesHub, SampleTasks.Cvr) })
+        foreach (var (provider, hub, task) in new[] { (SampleStreamProviders.CtrSamples, azure.CtrSamplesHub, TaskKind.Ctr), (SampleStreamProviders.CvrSamples, azure.CvrSamplesHub, TaskKind.Cvr) })
         {
             silo.AddEventHubStreams(provider, c =>
             {

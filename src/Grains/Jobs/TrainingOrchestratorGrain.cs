@@ -57,7 +57,7 @@ public sealed partial class TrainingOrchestratorGrain(
         }
         state.State = new OrchestratorState { Spec = spec, State = JobState.Created };
         await state.WriteStateAsync();
-        LogCreated(logger, Job, state.State.Spec.Model, spec.Strategy, spec.Shards, spec.Trainers);
+        LogCreated(logger, Job, state.State.Spec.Model, spec.Strategy.Name(), spec.Shards, spec.Trainers);
         return await GetStatusAsync();
     }
 
@@ -144,7 +144,7 @@ public sealed partial class TrainingOrchestratorGrain(
 
         var delta = WeightDelta.Assemble(spec.Served, baseVersion, sequence, snapshot, statuses.Select(s => s.EventTime).Max(),
             [.. parts.Select(p => Model.Cluster.ShardDeltaPart.Decode(p.Payload, p.ChangingRows, p.FreshRows, p.FreshPending))],
-            [.. dense.Select(d => new DenseTowerWeights(d.Task == "ctr" ? TaskKind.Ctr : TaskKind.Cvr, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
+            [.. dense.Select(d => new DenseTowerWeights(d.Task, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
         var encoded = delta.Encode();
         // Retained whole or not at all: a replica loading this base meanwhile never reads half of it.
         await checkpoints.WriteAtomicAsync(spec.Served, baseVersion, WeightDelta.FileName(delta.Sequence), encoded);
@@ -229,11 +229,11 @@ public sealed partial class TrainingOrchestratorGrain(
             var shardFiles = await Task.WhenAll(Shards(spec).Select(s => s.WriteCheckpointAsync(version)));
             var denseFile = await Dense(spec).WriteCheckpointAsync(version);
             var writer = CheckpointWriter.ForVersion(checkpoints, spec.Model, version);
-            await writer.AddFileAsync(ModelCheckpoint.SchemaFileName, "schema", s => s.Write(Encoding.UTF8.GetBytes(spec.SchemaJson)));
+            await writer.AddFileAsync(CheckpointFiles.Schema, "schema", s => s.Write(Encoding.UTF8.GetBytes(spec.SchemaJson)));
             foreach (var f in shardFiles.SelectMany(f => f).Append(denseFile)) writer.AddWritten(f.FromWire());
             var statuses = await Task.WhenAll(trainers.Select(t => t.GetStatusAsync()));
             var stepMap = keys.Zip(steps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
-            var manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy, stepMap);
+            var manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy.Name(), stepMap);
             await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints);
             if (announce)
             {

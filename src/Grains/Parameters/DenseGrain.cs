@@ -75,7 +75,7 @@ public sealed class DenseGrain(
     public Task<DenseTowerState> PushAsync(DensePush push)
     {
         var tier = Tier();
-        var task = ParseTask(push.Task);
+        var task = push.Task;
         if (tier.Applied(push.Trainer, task, push.Step))
         {
             return Task.FromResult(State(tier, task)); // a retried push, applied already
@@ -119,15 +119,8 @@ public sealed class DenseGrain(
     private static DenseTowerState State(DenseTier tier, TaskKind task)
     {
         var (parameters, buffers, version) = tier.Read(task);
-        return new DenseTowerState { Task = task == TaskKind.Ctr ? "ctr" : "cvr", Version = version, Parameters = Bytes.Of<float>(parameters), Buffers = buffers };
+        return new DenseTowerState { Task = task, Version = version, Parameters = Bytes.Of<float>(parameters), Buffers = buffers };
     }
-
-    internal static TaskKind ParseTask(string task) => task switch
-    {
-        "ctr" => TaskKind.Ctr,
-        "cvr" => TaskKind.Cvr,
-        _ => throw new ArgumentException($"'{task}' is not a task; use ctr or cvr"),
-    };
 
     private void StartTimer() => _timer = PersistTimer.Start(this, _timer, _config!.PersistInterval, () => _dirty, PersistAsync);
 }

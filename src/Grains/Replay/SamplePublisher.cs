@@ -40,8 +40,8 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
         var streams = new IAsyncStream<SampleBatch>[partitions, 2];
         for (var p = 0; p < partitions; p++)
         {
-            streams[p, 0] = _streams.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(job, p)));
-            streams[p, 1] = _streams.GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(job, p)));
+            streams[p, 0] = _streams.GetStream<SampleBatch>(SampleStreams.Id(job, p, TaskKind.Ctr));
+            streams[p, 1] = _streams.GetStream<SampleBatch>(SampleStreams.Id(job, p, TaskKind.Cvr));
         }
         var trainers = client.Trainers(job, partitions).ToArray();
         var buffers = new List<Sample>[partitions, 2];

@@ -118,9 +118,9 @@ public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains
 
     private async Task<FeatureSchema> ReadSchemaAsync(string model, long version)
     {
-        await using var s = await store.OpenReadAsync(model, version, ModelCheckpoint.SchemaFileName);
+        await using var s = await store.OpenReadAsync(model, version, CheckpointFiles.Schema);
         using var reader = new StreamReader(s, Encoding.UTF8);
-        return SchemaLoader.Parse(await reader.ReadToEndAsync(), $"{CheckpointManifest.VersionFolder(model, version)}/{ModelCheckpoint.SchemaFileName}");
+        return SchemaLoader.Parse(await reader.ReadToEndAsync(), $"{CheckpointManifest.VersionFolder(model, version)}/{CheckpointFiles.Schema}");
     }
 
     public void Dispose()

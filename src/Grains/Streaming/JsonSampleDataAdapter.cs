@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using Azure.Messaging.EventHubs;
 using Freshet.Model.Telemetry;
 using Freshet.Samples;
@@ -17,7 +18,7 @@ namespace Freshet.Grains.Streaming;
 /// sequence number, offset, row and property; an event with no routable row goes to a stream no one reads
 /// (namespace <see cref="RejectedNamespace"/>), so nothing here throws and the partition's pulling agent never stalls.
 /// </summary>
-public sealed partial class JsonSampleDataAdapter(Serializer serializer, string hub, string hubTask, SampleRouting routing, ILogger<JsonSampleDataAdapter> logger)
+public sealed partial class JsonSampleDataAdapter(Serializer serializer, string hub, TaskKind hubTask, SampleRouting routing, ILogger<JsonSampleDataAdapter> logger)
     : EventHubDataAdapter(serializer)
 {
     /// <summary>Stream namespace of events that could not be routed (key: the hub): never subscribed, so dropped.</summary>
@@ -30,7 +31,7 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
 
     public string Hub { get; } = hub;
 
-    public string HubTask { get; } = SampleTasks.IsTask(hubTask) ? hubTask : throw new ArgumentException($"hub task '{hubTask}' is not ctr or cvr", nameof(hubTask));
+    public TaskKind HubTask { get; } = hubTask;
 
     /// <summary>Reads an event as the format says (no logging: see <see cref="GetStreamPosition"/>).</summary>
     public SampleEvent Read(EventData data)
@@ -94,17 +95,10 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
     }
 
     /// <summary><c>samples/{job}/{partition}/{task}</c> back into its parts.</summary>
-    public static (string Job, int Partition, string Task) ParseStreamKey(StreamId streamId)
-    {
-        var key = streamId.GetKeyAsString();
-        var cut = key.LastIndexOf('/');
-        if (streamId.GetNamespace() != FreshetNames.SamplesNamespace || cut <= 0 || !SampleTasks.IsTask(key[(cut + 1)..])
-            || !GrainKeys.TrySplit(key[..cut], out var job, out var partition))
-        {
-            throw new ArgumentException($"stream '{streamId}' is not a sample stream ({FreshetNames.SamplesNamespace}/{{job}}/{{partition}}/ctr|cvr)");
-        }
-        return (job, partition, key[(cut + 1)..]);
-    }
+    public static (string Job, int Partition, TaskKind Task) ParseStreamKey(StreamId streamId) =>
+        SampleStreams.TryParse(streamId, out var job, out var partition, out var task)
+            ? (job, partition, task)
+            : throw new ArgumentException($"stream '{streamId}' is not a sample stream ({FreshetNames.SamplesNamespace}/{{job}}/{{partition}}/ctr|cvr)");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped a plain JSON sample: hub {Hub} partition {Partition} sequence {SequenceNumber} offset {Offset} row {Row} property {Field}: {Problem}")]
     private static partial void LogRejected(ILogger logger, string hub, string partition, long sequenceNumber, string offset, int row, string field, string problem);

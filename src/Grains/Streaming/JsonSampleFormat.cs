@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using System.Globalization;
 using System.Text.Json;
 using Freshet.Samples;
@@ -16,7 +17,7 @@ public static class JsonSampleFormat
     private static readonly string[] Properties = ["job", "time", "label", "fields", "task", "partition"];
 
     /// <summary>Reads one event's body. <paramref name="hubTask"/> is the task of the hub it arrived on.</summary>
-    public static SampleEvent Read(ReadOnlySpan<byte> body, string hubTask, string? partitionKey, long sequenceNumber, SampleRouting routing)
+    public static SampleEvent Read(ReadOnlySpan<byte> body, TaskKind hubTask, string? partitionKey, long sequenceNumber, SampleRouting routing)
     {
         JsonDocument doc;
         try
@@ -55,11 +56,11 @@ public static class JsonSampleFormat
                 }
                 if (job is null)
                 {
-                    (job, task, partition) = (rowJob!, rowTask!, rowPartition);
+                    (job, task, partition) = (rowJob!, rowTask, rowPartition);
                 }
                 else if (rowJob != job || rowTask != task || rowPartition != partition)
                 {
-                    rejected.Add(new SampleRejection(i, "route", "job", $"row {i} goes to job '{rowJob}' task {rowTask} partition {rowPartition}, but this event's first row to job '{job}' task {task} partition {partition}: one event feeds one trainer stream; send rows of another job, task or partition as their own event"));
+                    rejected.Add(new SampleRejection(i, "route", "job", $"row {i} goes to job '{rowJob}' task {rowTask.Name()} partition {rowPartition}, but this event's first row to job '{job}' task {task.Name()} partition {partition}: one event feeds one trainer stream; send rows of another job, task or partition as their own event"));
                     continue;
                 }
                 rows.Add(row.Sample!);
@@ -69,7 +70,7 @@ public static class JsonSampleFormat
     }
 
     /// <summary>Writes rows of one stream as the plain JSON format (an array), with job, partition and task explicit.</summary>
-    public static byte[] Write(string job, int partition, string task, IEnumerable<RawSample> rows)
+    public static byte[] Write(string job, int partition, TaskKind task, IEnumerable<RawSample> rows)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -79,7 +80,7 @@ public static class JsonSampleFormat
             {
                 w.WriteStartObject();
                 w.WriteString("job", job);
-                w.WriteString("task", task);
+                w.WriteString("task", task.Name());
                 w.WriteNumber("partition", partition);
                 w.WriteString("time", new DateTime(r.Time, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture));
                 w.WriteNumber("label", r.Label);
@@ -93,14 +94,14 @@ public static class JsonSampleFormat
         return ms.ToArray();
     }
 
-    private static SampleEvent Refused(string reason, string message) => new(null, 0, "", [], [new SampleRejection(-1, reason, null, message)], 0);
+    private static SampleEvent Refused(string reason, string message) => new(null, 0, TaskKind.Ctr, [], [new SampleRejection(-1, reason, null, message)], 0);
 
     private readonly record struct RowResult(RawSample? Sample, SampleRejection? Error);
 
-    private static RowResult ReadRow(JsonElement e, int i, string hubTask, string? partitionKey, long sequenceNumber, SampleRouting routing, out string? job, out string? task, out int partition)
+    private static RowResult ReadRow(JsonElement e, int i, TaskKind hubTask, string? partitionKey, long sequenceNumber, SampleRouting routing, out string? job, out TaskKind task, out int partition)
     {
         job = null;
-        task = null;
+        task = hubTask;
         partition = 0;
         RowResult Bad(string reason, string? field, string message) => new(null, new SampleRejection(i, reason, field, $"row {i}: {message}"));
 
@@ -123,11 +124,10 @@ public static class JsonSampleFormat
         task = hubTask;
         if (e.TryGetProperty("task", out var t))
         {
-            if (t.ValueKind != JsonValueKind.String || !SampleTasks.IsTask(t.GetString()))
+            if (t.ValueKind != JsonValueKind.String || !TaskKinds.TryParse(t.GetString(), out task))
             {
-                return Bad("task", "task", $"\"task\" is {Describe(t)}; use \"ctr\" (impressions labelled by click) or \"cvr\" (clicks labelled by conversion), or leave it out to use the hub's task ({hubTask})");
+                return Bad("task", "task", $"\"task\" is {Describe(t)}; use \"ctr\" (impressions labelled by click) or \"cvr\" (clicks labelled by conversion), or leave it out to use the hub's task ({hubTask.Name()})");
             }
-            task = t.GetString()!;
         }
 
         if (e.TryGetProperty("partition", out var p2))

@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using Freshet.Samples;
 
 namespace Freshet.Grains.Streaming;
@@ -7,12 +8,10 @@ namespace Freshet.Grains.Streaming;
 /// task), the rows that were good, and the rows (or the whole event) that were skipped and why.
 /// <see cref="Job"/> is null when no row could be routed: the event goes nowhere.
 /// </summary>
-public sealed record SampleEvent(string? Job, int Partition, string Task, IReadOnlyList<RawSample> Rows, IReadOnlyList<SampleRejection> Rejected, int RowCount)
+public sealed record SampleEvent(string? Job, int Partition, TaskKind Task, IReadOnlyList<RawSample> Rows, IReadOnlyList<SampleRejection> Rejected, int RowCount)
 {
     public bool Routed => Job is not null;
 
     /// <summary>The Orleans stream of the rows: <c>samples/{job}/{partition}/{task}</c>.</summary>
-    public Orleans.Runtime.StreamId StreamId => Task == SampleTasks.Cvr
-        ? Orleans.Runtime.StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(Job!, Partition))
-        : Orleans.Runtime.StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(Job!, Partition));
+    public Orleans.Runtime.StreamId StreamId => SampleStreams.Id(Job!, Partition, Task);
 }

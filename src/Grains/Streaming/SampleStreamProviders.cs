@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 namespace Freshet.Grains.Streaming;
 
 /// <summary>
@@ -15,9 +16,9 @@ public sealed record SampleStreamProviders(string Ctr, string Cvr)
     public static readonly SampleStreamProviders EventHubs = new(CtrSamples, CvrSamples);
 
     /// <summary>Providers to subscribe to for one task: the main provider, then the task's own when it has one.</summary>
-    public IReadOnlyList<string> For(string task)
+    public IReadOnlyList<string> For(TaskKind task)
     {
-        var own = task == SampleTasks.Cvr ? Cvr : Ctr;
+        var own = task == TaskKind.Cvr ? Cvr : Ctr;
         return own == FreshetNames.StreamProvider ? [FreshetNames.StreamProvider] : [FreshetNames.StreamProvider, own];
     }
 }

@@ -224,7 +224,7 @@ public sealed class ClusterParameterStore : IParameterStore
         {
             Trainer = _trainer,
             Step = step,
-            Task = task == TaskKind.Ctr ? "ctr" : "cvr",
+            Task = task,
             Gradients = Bytes.Of<float>(TowerCodec.ReadGradients(tower)),
             Buffers = TowerCodec.ReadBuffers(tower),
             LabelRate = labelRate,
@@ -253,7 +253,7 @@ public sealed class ClusterParameterStore : IParameterStore
 
     private void Apply(DenseTowerState state)
     {
-        var task = state.Task == "ctr" ? TaskKind.Ctr : TaskKind.Cvr;
+        var task = state.Task;
         var tower = ComputeModel.TowerOf(task);
         TowerCodec.WriteParameters(tower, Bytes.As<float>(state.Parameters));
         TowerCodec.WriteBuffers(tower, state.Buffers);

@@ -127,15 +127,12 @@ public sealed partial class TrainerGrain(
         if (_loop is { IsCompleted: false }) return;
         var schema = SchemaLoader.Parse(spec.SchemaJson, $"job '{spec.Model}'");
         var (job, partition) = TrainerKey.Parse(Key);
-        if (!StrategyExtensions.TryParse(spec.Strategy, out var strategy))
-        {
-            throw new JobRequestException($"strategy '{spec.Strategy}' is not one of base, mlp, part, all");
-        }
+        if (JobSpecRules.Strategy(spec.Strategy) is { } problem) throw new JobRequestException(problem);
         _ctr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
         _cvr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
         _store?.Dispose();
         _store = new ClusterParameterStore(grains, schema, spec.Model, job, Key, spec.Shards, soleTrainer: spec.Trainers == 1);
-        _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Strategy = strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window, Model = spec.Model });
+        _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Plan = spec.Strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window, Model = spec.Model });
         // Step numbers go on from where this trainer left off, so a checkpoint's step counters stay monotonic.
         var dense = await grains.Dense(spec.Model).GetStatusAsync();
         var shards = await Task.WhenAll(grains.Shards(spec.Model, spec.Shards).Select(s => s.GetStatusAsync()));
@@ -147,13 +144,13 @@ public sealed partial class TrainerGrain(
         _raw = new RequestFeaturizer(schema);
         var source = string.IsNullOrEmpty(spec.SampleStreams) ? job : spec.SampleStreams;
         // Replayed (featurized) samples come on the main provider; plain JSON producers' on the samples hubs' providers (azure profile).
-        foreach (var name in sampleProviders.For(SampleTasks.Ctr))
+        foreach (var name in sampleProviders.For(TaskKind.Ctr))
         {
-            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CtrKey(source, partition))), _ctr, TaskKind.Ctr);
+            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(SampleStreams.Id(source, partition, TaskKind.Ctr)), _ctr, TaskKind.Ctr);
         }
-        foreach (var name in sampleProviders.For(SampleTasks.Cvr))
+        foreach (var name in sampleProviders.For(TaskKind.Cvr))
         {
-            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(StreamId.Create(FreshetNames.SamplesNamespace, SampleStreams.CvrKey(source, partition))), _cvr, TaskKind.Cvr);
+            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(SampleStreams.Id(source, partition, TaskKind.Cvr)), _cvr, TaskKind.Cvr);
         }
 
         _stop = new CancellationTokenSource();

@@ -7,30 +7,23 @@ namespace Freshet.Model.Checkpoints;
 /// <summary>Full checkpoints of an in-process model: every table (one shard each), the dense tier, and the schema.</summary>
 public static class ModelCheckpoint
 {
-    public const string DenseFileName = "dense.bin";
-    public const string SchemaFileName = "schema.json";
-
-    public static string ShardFileName(string table, int shard) => $"{table}.{shard:D4}.shard";
-
-    public static string StatisticsFileName(string rate, int shard) => $"{rate}.{shard:D4}.stats";
-
     public static async Task<CheckpointManifest> SaveAsync(ICheckpointStore store, InProcessParameterStore model, DateTime? eventTime, long samples, string? strategy, CancellationToken cancellationToken = default, string? modelName = null)
     {
         var writer = await CheckpointWriter.BeginAsync(store, modelName ?? model.Schema.Name, cancellationToken);
-        await writer.AddFileAsync(SchemaFileName, "schema", s => s.Write(Encoding.UTF8.GetBytes(model.Schema.Json)), cancellationToken: cancellationToken);
+        await writer.AddFileAsync(CheckpointFiles.Schema, "schema", s => s.Write(Encoding.UTF8.GetBytes(model.Schema.Json)), cancellationToken: cancellationToken);
         foreach (var table in model.Tables)
         {
             var snap = table.Export();
-            await writer.AddFileAsync(ShardFileName(table.Name, 0), "shard", s => ShardFile.Write(s, snap, 0, 1), table.Name, 0, 1, snap.Ids.Length, cancellationToken);
+            await writer.AddFileAsync(CheckpointFiles.Shard(table.Name, 0), "shard", s => ShardFile.Write(s, snap, 0, 1), table.Name, 0, 1, snap.Ids.Length, cancellationToken);
         }
         foreach (var rate in model.Rates)
         {
             // A checkpoint holds settled counts only: the model saved settles too, so it and any model loaded from it agree.
             rate.Settle(long.MaxValue);
             var snap = rate.Export();
-            await writer.AddFileAsync(StatisticsFileName(rate.Name, 0), "stats", s => ShardFile.Write(s, snap, 0, 1, withState: false), rate.Name, 0, 1, snap.Ids.Length, cancellationToken);
+            await writer.AddFileAsync(CheckpointFiles.Statistics(rate.Name, 0), "stats", s => ShardFile.Write(s, snap, 0, 1, withState: false), rate.Name, 0, 1, snap.Ids.Length, cancellationToken);
         }
-        await writer.AddFileAsync(DenseFileName, "dense", s => DenseFile.Write(s, model.ComputeModel, model.Optimizers), cancellationToken: cancellationToken);
+        await writer.AddFileAsync(CheckpointFiles.Dense, "dense", s => DenseFile.Write(s, model.ComputeModel, model.Optimizers), cancellationToken: cancellationToken);
         return await writer.CommitAsync(eventTime, samples, strategy, cancellationToken: cancellationToken);
     }
 
@@ -66,7 +59,7 @@ public static class ModelCheckpoint
         }
         if (dense is null)
         {
-            throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)} has no {DenseFileName}");
+            throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)} has no {CheckpointFiles.Dense}");
         }
         foreach (var t in model.Tables)
         {
@@ -75,7 +68,7 @@ public static class ModelCheckpoint
                 throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)}: table '{t.Name}' has dim {parts[0].Dim}, the schema says {t.Dim}");
             }
         }
-        DenseFile.Apply(dense, model.ComputeModel, model.Optimizers, $"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)}: file '{DenseFileName}'");
+        DenseFile.Apply(dense, model.ComputeModel, model.Optimizers, $"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)}: file '{CheckpointFiles.Dense}'");
         foreach (var t in model.Tables)
         {
             t.Import(snapshots.TryGetValue(t.Name, out var parts) ? Merge(parts) : Empty(t));

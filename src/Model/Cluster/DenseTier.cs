@@ -115,7 +115,7 @@ public sealed class DenseTier : IDisposable
 
     public async Task<ManifestFile> WriteCheckpointAsync(ICheckpointStore store, string model, long version, CancellationToken cancellationToken = default)
     {
-        var f = await CheckpointWriter.WriteFileAsync(store, model, version, ModelCheckpoint.DenseFileName, "dense", s => DenseFile.Write(s, Model, Optimizers), cancellationToken);
+        var f = await CheckpointWriter.WriteFileAsync(store, model, version, CheckpointFiles.Dense, "dense", s => DenseFile.Write(s, Model, Optimizers), cancellationToken);
         BaseVersion = version;
         return f with { Steps = new Dictionary<string, long>(_steps, StringComparer.Ordinal) };
     }
@@ -125,7 +125,7 @@ public sealed class DenseTier : IDisposable
     {
         var reader = await CheckpointReader.OpenAsync(store, model, version, cancellationToken, verify: false);
         var file = reader.Manifest.Files.FirstOrDefault(f => f.Kind == "dense")
-            ?? throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(model, reader.Manifest.Version)} has no {ModelCheckpoint.DenseFileName}");
+            ?? throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(model, reader.Manifest.Version)} has no {CheckpointFiles.Dense}");
         await reader.VerifyAsync([file], cancellationToken);
         DenseFile.Content content;
         await using (var s = await reader.OpenAsync(file, cancellationToken))

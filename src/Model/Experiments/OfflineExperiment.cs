@@ -16,7 +16,7 @@ public static class OfflineExperiment
     {
         public TimeSpan Period { get; init; } = TimeSpan.FromDays(1);
 
-        public IReadOnlyList<Strategy> Strategies { get; init; } = StrategyExtensions.Ordered;
+        public IReadOnlyList<TrainingPlan> Strategies { get; init; } = TrainingPlan.Ordered;
 
         /// <summary>At most this many windows (the latest ones); null: every window the log has.</summary>
         public int? MaxWindows { get; init; }
@@ -25,12 +25,12 @@ public static class OfflineExperiment
     }
 
     /// <summary>One strategy's evaluation on one window's T+2.</summary>
-    public sealed record StrategyResult(Strategy Strategy, double? CtrAuc, double? CtrLogLoss, double? CvrAuc, double? CvrLogLoss, double? GroupAuc, long Samples);
+    public sealed record StrategyResult(TrainingPlan Plan, double? CtrAuc, double? CtrLogLoss, double? CvrAuc, double? CvrLogLoss, double? GroupAuc, long Samples);
 
     public sealed record Window(int Index, DateTime TrainStart, DateTime UpdateStart, DateTime EvalStart, DateTime EvalEnd, long TrainSamples, long UpdateSamples, long EvalSamples, IReadOnlyList<StrategyResult> Results);
 
     /// <summary>A strategy over every window: mean metrics, and its gain over base on the primary metric.</summary>
-    public sealed record Summary(Strategy Strategy, double? CtrAuc, double? CvrAuc, double? GroupAuc, double? CtrLogLoss, double? CvrLogLoss, double? Gain, double? RelativeGain, double? ShareOfAll);
+    public sealed record Summary(TrainingPlan Plan, double? CtrAuc, double? CvrAuc, double? GroupAuc, double? CtrLogLoss, double? CvrLogLoss, double? Gain, double? RelativeGain, double? ShareOfAll);
 
     /// <param name="PrimaryMetric"><c>ctrAuc</c> where the log has clicks, else <c>cvrAuc</c>: the metric gains are measured on.</param>
     public sealed record Result(string PrimaryMetric, TimeSpan Period, IReadOnlyList<Window> Windows, IReadOnlyList<Summary> Summaries);
@@ -77,22 +77,22 @@ public static class OfflineExperiment
             using (var baseModel = new InProcessParameterStore(schema))
             {
                 baseModel.StartFrom(Strategy.All);
-                await new StreamingTrainer(schema, baseModel, new TrainerOptions { Strategy = Strategy.All, Window = options.MetricWindow }).ReplayAsync(periods[t], cancellationToken);
+                await new StreamingTrainer(schema, baseModel, new TrainerOptions { Plan = Strategy.All, Window = options.MetricWindow }).ReplayAsync(periods[t], cancellationToken);
                 await ModelCheckpoint.SaveAsync(store, baseModel, new DateTime(periods[t][^1].Time, DateTimeKind.Utc), periods[t].Count, "all", cancellationToken);
             }
             var results = new List<StrategyResult>();
             foreach (var strategy in options.Strategies)
             {
-                progress?.Invoke($"window {t}: {strategy.Name()}: update on period {t + 1} ({periods[t + 1].Count:N0}), evaluate on period {t + 2} ({periods[t + 2].Count:N0})");
+                progress?.Invoke($"window {t}: {strategy.Name}: update on period {t + 1} ({periods[t + 1].Count:N0}), evaluate on period {t + 2} ({periods[t + 2].Count:N0})");
                 using var model = new InProcessParameterStore(schema);
                 await ModelCheckpoint.LoadAsync(store, model, cancellationToken: cancellationToken);
                 model.StartFrom(strategy);
-                if (strategy != Strategy.Base)
+                if (strategy.Strategy != Strategy.Base)
                 {
-                    await new StreamingTrainer(schema, model, new TrainerOptions { Strategy = strategy, Window = options.MetricWindow }).ReplayAsync(periods[t + 1], cancellationToken);
+                    await new StreamingTrainer(schema, model, new TrainerOptions { Plan = strategy, Window = options.MetricWindow }).ReplayAsync(periods[t + 1], cancellationToken);
                 }
                 model.StartFrom(Strategy.Base);
-                var eval = await new StreamingTrainer(schema, model, new TrainerOptions { Strategy = Strategy.Base, Window = options.MetricWindow, ExpireEvery = TimeSpan.Zero })
+                var eval = await new StreamingTrainer(schema, model, new TrainerOptions { Plan = Strategy.Base, Window = options.MetricWindow, ExpireEvery = TimeSpan.Zero })
                     .ReplayAsync(periods[t + 2], cancellationToken);
                 results.Add(new StrategyResult(strategy, eval.Ctr.Auc, eval.Ctr.LogLoss, eval.Cvr.Auc, eval.Cvr.LogLoss, eval.Ctr.GroupAuc ?? eval.Cvr.GroupAuc, eval.Samples));
             }
@@ -105,14 +105,14 @@ public static class OfflineExperiment
 
     private static DateTime Start(List<Sample> period) => new(period[0].Time, DateTimeKind.Utc);
 
-    private static List<Summary> Summarize(List<Window> windows, IReadOnlyList<Strategy> strategies, string primary)
+    private static List<Summary> Summarize(List<Window> windows, IReadOnlyList<TrainingPlan> strategies, string primary)
     {
-        double? Mean(Strategy s, Func<StrategyResult, double?> metric)
+        double? Mean(TrainingPlan s, Func<StrategyResult, double?> metric)
         {
-            var values = windows.Select(w => w.Results.FirstOrDefault(r => r.Strategy == s)).OfType<StrategyResult>().Select(metric).OfType<double>().ToList();
+            var values = windows.Select(w => w.Results.FirstOrDefault(r => r.Plan == s)).OfType<StrategyResult>().Select(metric).OfType<double>().ToList();
             return values.Count == 0 ? null : values.Average();
         }
-        double? Primary(Strategy s) => primary == "ctrAuc" ? Mean(s, r => r.CtrAuc) : Mean(s, r => r.CvrAuc);
+        double? Primary(TrainingPlan s) => primary == "ctrAuc" ? Mean(s, r => r.CtrAuc) : Mean(s, r => r.CvrAuc);
         var baseValue = Primary(Strategy.Base);
         var allGain = Primary(Strategy.All) - baseValue;
         return [.. strategies.Select(s =>

@@ -36,14 +36,14 @@ public sealed class InProcessParameterStore : IParameterStore
 
     /// <summary>
     /// Makes the current weights the base (no row is new) and sets the tables up for
-    /// <paramref name="strategy"/>: under part+fresh a frozen table trains only rows created from now on.
+    /// <paramref name="plan"/>: with fresh rows (part+fresh) a frozen table trains only rows created from now on.
     /// </summary>
-    public void StartFrom(Strategy strategy)
+    public void StartFrom(TrainingPlan plan)
     {
         foreach (var t in Tables)
         {
             t.MarkBase();
-            t.FreshOnly = strategy == Strategy.PartFresh && t.Tier == Tier.Frozen;
+            t.FreshOnly = plan.FreshOnly(t.Tier);
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class StreamingTrainer
         _options = options;
         _batchSize = options.BatchSize ?? schema.Model.BatchSize;
         _cvrBatchSize = options.CvrBatchSize ?? schema.Model.CvrBatchSize ?? ModelSpec.DefaultCvrBatchSize(_batchSize, schema.HasClicks && schema.HasConversions);
-        _step = new TrainingStep(store, options.Strategy);
+        _step = new TrainingStep(store, options.Plan);
         _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false));
         _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true));
         if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window, metric: "ctcvr");
@@ -242,7 +242,7 @@ public sealed class StreamingTrainer
             Gate.ExitStep();
         }
         _options.Inspect?.Invoke(buffer, _step.LastInput.ToArray(), _scores.AsSpan(0, n).ToArray());
-        var taskTag = new KeyValuePair<string, object?>("task", task == TaskKind.Ctr ? "ctr" : "cvr");
+        var taskTag = new KeyValuePair<string, object?>("task", task.Name());
         var modelTag = new KeyValuePair<string, object?>("model", _options.Model);
         Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag, modelTag);
         Telemetry.FreshetMetrics.SamplesTrained.Add(n, taskTag, modelTag);

@@ -34,11 +34,11 @@ public sealed class TrainingStep
     private readonly List<(int Slot, long Time, double Positives, double Samples)> _events = [];
     private double[] _running = [];
 
-    public TrainingStep(IParameterStore store, Strategy strategy)
+    public TrainingStep(IParameterStore store, TrainingPlan plan)
     {
         _store = store;
         _layout = store.Layout;
-        Strategy = strategy;
+        Plan = plan;
         _tables = [.. _layout.Tables.Select((t, i) => new TableBatch(i, t.Dim))];
         _index = [.. _layout.Tables.Select(_ => new Dictionary<ulong, int>())];
         _rates = [.. _layout.RateFields.Select((_, i) => new RateBatch(i))];
@@ -46,7 +46,7 @@ public sealed class TrainingStep
         _rows = new RowBatch(_tables, _rates);
     }
 
-    public Strategy Strategy { get; set; }
+    public TrainingPlan Plan { get; set; }
 
     /// <summary>The number the next training step carries to the store (see <see cref="RowBatch.Step"/>).</summary>
     public long StepNumber { get; set; } = 1;
@@ -73,7 +73,7 @@ public sealed class TrainingStep
     public async ValueTask<float> RunAsync(IReadOnlyList<Sample> batch, TaskKind task, bool train, float[] scores, CancellationToken cancellationToken = default, float[]? ctcvrScores = null)
     {
         var n = batch.Count;
-        train &= Strategy != Strategy.Base && n > 1; // batch-norm needs two samples to train on
+        train &= Plan.Strategy != Strategy.Base && n > 1; // batch-norm needs two samples to train on
         Collect(batch, train);
         _rows.Watermark = Watermark;
         await _store.PullRowsAsync(_rows, cancellationToken);
@@ -118,14 +118,14 @@ public sealed class TrainingStep
         for (var t = 0; t < _tables.Length; t++)
         {
             _tables[t].Clear();
-            _tables[t].Train = train && Strategy.Trains(_layout.Tables[t].Tier);
+            _tables[t].Train = train && Plan.Trains(_layout.Tables[t].Tier);
             _index[t].Clear();
         }
         var rateFields = _layout.RateFields;
         for (var r = 0; r < _rates.Length; r++)
         {
             _rates[r].Clear();
-            _rates[r].Train = train && Strategy.Trains(Tier.Changing);
+            _rates[r].Train = train && Plan.Trains(Tier.Changing);
             _rateIndex[r].Clear();
         }
         if (_rateSlots.Length < n * rateFields.Count) _rateSlots = new int[n * rateFields.Count];

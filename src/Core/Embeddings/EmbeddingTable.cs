@@ -173,7 +173,7 @@ public sealed class EmbeddingTable
     }
 
     /// <summary>Applies one optimizer step per id with its summed gradient (ids.Length x Dim); ids without a row are skipped.</summary>
-    /// <summary>Train only rows created since the last <see cref="MarkBase"/> (the part+fresh strategy's frozen tier).</summary>
+    /// <summary>Train only rows created since the last <see cref="MarkBase"/> (the frozen tier under part+fresh: part with fresh rows).</summary>
     public bool FreshOnly { get; set; }
 
     public void ApplyGradients(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> gradients)

@@ -3,7 +3,8 @@ namespace Freshet.Model.Training;
 /// <summary>Settings of the streaming trainer.</summary>
 public sealed class TrainerOptions
 {
-    public Strategy Strategy { get; set; } = Strategy.All;
+    /// <summary>What the trainer updates.</summary>
+    public TrainingPlan Plan { get; set; } = Strategy.All;
 
     /// <summary>The model trained, as the <c>model</c> tag of the trainer's metrics (null: untagged).</summary>
     public string? Model { get; set; }

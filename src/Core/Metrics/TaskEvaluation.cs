@@ -11,7 +11,7 @@ namespace Freshet.Model.Metrics;
 /// </summary>
 public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList<string>? baselineNames = null, string? metric = null)
 {
-    private readonly KeyValuePair<string, object?> _metricTag = new("task", metric ?? (task == TaskKind.Ctr ? "ctr" : "cvr"));
+    private readonly KeyValuePair<string, object?> _metricTag = new("task", metric ?? task.Name());
     private readonly List<float>[] _baselines = [.. (baselineNames ?? []).Select(_ => new List<float>())];
     private readonly List<float> _scores = [];
     private readonly List<float> _labels = [];

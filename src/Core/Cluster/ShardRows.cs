@@ -227,7 +227,7 @@ public sealed class ShardRows
         foreach (var t in Tables)
         {
             var snap = t.Export();
-            var f = await CheckpointWriter.WriteFileAsync(store, model, version, ModelCheckpoint.ShardFileName(t.Name, Shard), "shard", s => ShardFile.Write(s, snap, Shard, Shards), cancellationToken);
+            var f = await CheckpointWriter.WriteFileAsync(store, model, version, CheckpointFiles.Shard(t.Name, Shard), "shard", s => ShardFile.Write(s, snap, Shard, Shards), cancellationToken);
             files.Add(f with { Table = t.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });
         }
         foreach (var r in Rates)
@@ -236,7 +236,7 @@ public sealed class ShardRows
             // model loaded from the checkpoint agree.
             r.Settle(long.MaxValue);
             var snap = r.Export();
-            var f = await CheckpointWriter.WriteFileAsync(store, model, version, ModelCheckpoint.StatisticsFileName(r.Name, Shard), "stats", s => ShardFile.Write(s, snap, Shard, Shards, withState: false), cancellationToken);
+            var f = await CheckpointWriter.WriteFileAsync(store, model, version, CheckpointFiles.Statistics(r.Name, Shard), "stats", s => ShardFile.Write(s, snap, Shard, Shards, withState: false), cancellationToken);
             files.Add(f with { Table = r.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });
         }
         BaseVersion = version;

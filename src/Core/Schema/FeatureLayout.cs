@@ -131,7 +131,7 @@ public sealed class FeatureLayout
                 foreach (var (label, task) in labels)
                 {
                     if (rates.Any(r => r.IdField == i && r.Task == task)) continue;
-                    var name = $"{f.Name}.rate.{(task == Data.TaskKind.Ctr ? "ctr" : "cvr")}";
+                    var name = $"{f.Name}.rate.{Data.TaskKinds.Name(task)}";
                     rates.Add(new RateSlot(new FieldSpec { Name = name, Kind = FieldKind.Rate, Of = f.Name, Label = label }, i, task, offset, 10, table.MaxRows, table.ExpireAfter));
                     offset += RateSlot.Width;
                 }
