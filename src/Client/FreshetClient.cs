@@ -26,9 +26,8 @@ public sealed class FreshetClient(IClusterClient cluster)
 
     /// <summary>
     /// Scores rows (field name to value as text, as the model's schema names them) with the weights a
-    /// serving silo holds now. Each prediction says which weights made it: <see cref="Prediction.ModelVersion"/>
-    /// (the full checkpoint), <see cref="Prediction.DeltaSequence"/> (the last delta applied on it) and
-    /// <see cref="Prediction.WeightsAge"/>.
+    /// serving silo holds now. Each prediction says which weights made it: <see cref="Prediction.Weights"/>
+    /// (the full checkpoint and the last delta applied on it) and <see cref="Prediction.WeightsAge"/>.
     /// </summary>
     /// <exception cref="ScoringRequestException">The request cannot be served as asked: an unknown field,
     /// a value of the wrong type, more than <see cref="ScoreRequest.MaxRows"/> rows (the message names the row and field).</exception>

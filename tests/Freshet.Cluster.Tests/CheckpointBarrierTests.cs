@@ -80,7 +80,7 @@ public class CheckpointBarrierTests
         await third.StartAsync();
         var rows = await Task.WhenAll(Enumerable.Range(0, 5).Select(s => h.Grains.GetGrain<Freshet.Parameters.IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));
         var original = await Task.WhenAll(Enumerable.Range(0, 2).Select(s => h.Grains.GetGrain<Freshet.Parameters.IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));
-        Assert.All(rows, r => Assert.Equal(v3.Version, r.LoadedVersion));
+        Assert.All(rows, r => Assert.Equal(v3.Version, r.LoadedCheckpoint));
         Assert.True(rows.Sum(r => r.Rows["item"]) > 0);
     }
 }

@@ -50,7 +50,7 @@ public class DeploymentModeTests
             await H.Client.GetGrain<IScoringGrain>(0).ScoreAsync(new ScoreRequest { Model = Model, Rows = [Row("u1", "i1"), Row("u-new", "i-new")] });
 
         public Task WaitServingAsync(long version, long sequence) =>
-            PublishingTests.WaitAsync(() => Registry.TryGet(Model) is { } r && r.Version == version && r.Sequence == sequence, $"serving holds {version}.{sequence}");
+            PublishingTests.WaitAsync(() => Registry.TryGet(Model) is { } r && r.Weights == new WeightsVersion(version, sequence), $"serving holds {new WeightsVersion(version, sequence)}");
 
         public ValueTask DisposeAsync() => H.DisposeAsync();
     }
@@ -80,22 +80,22 @@ public class DeploymentModeTests
         // Daily mode first: the main job publishes (its first publish writes the base checkpoint).
         var events = await f.Deployment.TickAsync(T0.AddMinutes(1));
         var first = Assert.Single(events);
-        Assert.Equal(("publish", "main", 1L), (first.Kind, first.Job, first.Sequence));
-        var v1 = first.ServingVersion!.Value;
+        Assert.Equal(("publish", "main", 1L), (first.Kind, first.Job, first.Weights?.Delta));
+        var v1 = first.Weights!.Value.Checkpoint;
         await f.ScoreAsync();
         await f.WaitServingAsync(v1, 1);
 
         // Promotion starts at T: A checkpoints, serving switches to it, B restores the same checkpoint.
         var promotion = await f.Deployment.SetModeAsync(Mode.Promotion, TimeSpan.FromHours(2));
         Assert.Equal(Mode.Promotion, promotion.Mode);
-        var v2 = promotion.ServingVersion!.Value;
+        var v2 = promotion.ServingCheckpoint!.Value;
         Assert.True(v2 > v1);
         Assert.Equal("promotion-start", promotion.Events[^1].Kind);
         await f.WaitServingAsync(v2, 0);
         var b = await f.B.GetStatusAsync();
         Assert.Equal(JobState.Running, b.State);
         Assert.True(b.Spec!.LockFrozen);
-        Assert.Equal((v2, 0L), (b.PublishBase, b.PublishSequence));
+        Assert.Equal(new WeightsVersion(v2), b.Published);
         await AssertSameWeightsAsync(f, f.Model, f.Spec.PromotionModel);
 
         // Both train on the same samples; at each interval B publishes on A's checkpoint and A publishes nothing.
@@ -104,13 +104,13 @@ public class DeploymentModeTests
         for (var minute = 2; minute <= 3; minute++)
         {
             var publish = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(minute)));
-            Assert.Equal(("publish", "b", v2, (long)minute - 1), (publish.Kind, publish.Job, publish.ServingVersion, publish.Sequence));
+            Assert.Equal(("publish", "b", new WeightsVersion(v2, minute - 1)), (publish.Kind, publish.Job, publish.Weights));
         }
         await f.WaitServingAsync(v2, 2);
         var after = await f.ScoreAsync();
-        Assert.All(after, p => Assert.Equal((v2, 2L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.All(after, p => Assert.Equal(new WeightsVersion(v2, 2L), p.Weights));
         Assert.NotEqual(before[0].Ctr, after[0].Ctr);
-        Assert.Equal((v2, 0L), ((await f.A.GetStatusAsync()).PublishBase, (await f.A.GetStatusAsync()).PublishSequence));
+        Assert.Equal(new WeightsVersion(v2), (await f.A.GetStatusAsync()).Published);
         Assert.Empty(await f.Deployment.TickAsync(T0.AddMinutes(3).AddSeconds(30))); // nothing is due between intervals
 
         // N hours after T: A checkpoints, B pauses publishing, serving switches to A's checkpoint, B restores it.
@@ -119,30 +119,30 @@ public class DeploymentModeTests
         Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(-1))); // B's last publish on v2
         var change = Assert.Single(await f.Deployment.TickAsync(switchAt));
         Assert.Equal(("promotion-switch", "main"), (change.Kind, change.Job));
-        var v3 = change.ServingVersion!.Value;
+        var v3 = change.Weights!.Value.Checkpoint;
         Assert.True(v3 > v2);
         await f.WaitServingAsync(v3, 0);
         b = await f.B.GetStatusAsync();
-        Assert.Equal((v3, 0L), (b.PublishBase, b.PublishSequence));
+        Assert.Equal(new WeightsVersion(v3), b.Published);
         await AssertSameWeightsAsync(f, f.Model, f.Spec.PromotionModel);
         var switched = await f.ScoreAsync();
-        Assert.All(switched, p => Assert.Equal((v3, 0L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.All(switched, p => Assert.Equal(new WeightsVersion(v3, 0L), p.Weights));
 
         // B resumes publishing, now on A's new checkpoint.
         await f.FeedAsync(4_000, f.A, f.B);
         var resumed = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(1)));
-        Assert.Equal(("publish", "b", v3, 1L), (resumed.Kind, resumed.Job, resumed.ServingVersion, resumed.Sequence));
+        Assert.Equal(("publish", "b", new WeightsVersion(v3, 1)), (resumed.Kind, resumed.Job, resumed.Weights));
         await f.WaitServingAsync(v3, 1);
 
         // Back to daily: B stops, the main job publishes on the version serving holds.
         var daily = await f.Deployment.SetModeAsync(Mode.Daily);
         Assert.Equal(Mode.Daily, daily.Mode);
         Assert.Equal(JobState.Stopped, (await f.B.GetStatusAsync()).State);
-        var v4 = daily.ServingVersion!.Value; // A's own checkpoint: B's deltas on v3 are not A's line
+        var v4 = daily.ServingCheckpoint!.Value; // A's own checkpoint: B's deltas on v3 are not A's line
         Assert.True(v4 > v3);
         await f.WaitServingAsync(v4, 0);
         var mainAgain = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(2)));
-        Assert.Equal(("publish", "main", v4, 1L), (mainAgain.Kind, mainAgain.Job, mainAgain.ServingVersion, mainAgain.Sequence));
+        Assert.Equal(("publish", "main", new WeightsVersion(v4, 1)), (mainAgain.Kind, mainAgain.Job, mainAgain.Weights));
         var kinds = (await f.Deployment.GetStatusAsync()).Events.Select(e => e.Kind).ToList();
         Assert.Equal(["start", "publish", "promotion-start", "publish", "publish", "publish", "promotion-switch", "publish", "daily-start", "publish"], kinds);
 
@@ -162,23 +162,23 @@ public class DeploymentModeTests
         Assert.Equal(T0.AddHours(2), (await f.Deployment.GetStatusAsync()).NextCheckpoint);
         await f.FeedAsync(8_000, f.A);
         var publish = Assert.Single(await f.Deployment.TickAsync(start.AddMinutes(1)));
-        var v1 = publish.ServingVersion!.Value;
+        var v1 = publish.Weights!.Value.Checkpoint;
         await f.ScoreAsync();
         await f.WaitServingAsync(v1, 1);
 
         await f.FeedAsync(8_000, f.A);
         var swap = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2)));
         Assert.Equal("daily-checkpoint", swap.Kind);
-        var v2 = swap.ServingVersion!.Value;
+        var v2 = swap.Weights!.Value.Checkpoint;
         Assert.True(v2 > v1);
         await f.WaitServingAsync(v2, 0);
-        Assert.All(await f.ScoreAsync(), p => Assert.Equal((v2, 0L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.All(await f.ScoreAsync(), p => Assert.Equal(new WeightsVersion(v2, 0L), p.Weights));
         Assert.Equal(T0.AddDays(1).AddHours(2), (await f.Deployment.GetStatusAsync()).NextCheckpoint);
 
         // Deltas carry on, on the new base.
         await f.FeedAsync(4_000, f.A);
         var next = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2).AddMinutes(1)));
-        Assert.Equal(("publish", v2, 1L), (next.Kind, next.ServingVersion, next.Sequence));
+        Assert.Equal(("publish", new WeightsVersion(v2, 1)), (next.Kind, next.Weights));
         await f.WaitServingAsync(v2, 1);
     }
 
@@ -189,41 +189,41 @@ public class DeploymentModeTests
         await f.Deployment.StartAsync(f.Spec);
         await f.Deployment.TickAsync(T0);
         await f.FeedAsync(8_000, f.A);
-        var v1 = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(1))).ServingVersion!.Value;
+        var v1 = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(1))).Weights!.Value.Checkpoint;
         await f.ScoreAsync();
         await f.WaitServingAsync(v1, 1);
 
         await f.FeedAsync(8_000, f.A);
-        var v2 = (await f.Deployment.CheckpointAsync()).ServingVersion!.Value;
+        var v2 = (await f.Deployment.CheckpointAsync()).ServingCheckpoint!.Value;
         await f.FeedAsync(4_000, f.A);
         var published = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(2)));
-        Assert.Equal((v2, 1L), (published.ServingVersion, published.Sequence));
+        Assert.Equal(new WeightsVersion(v2, 1), published.Weights);
         await f.WaitServingAsync(v2, 1);
         var onV2 = await f.ScoreAsync();
 
         var rolled = await f.Deployment.RollbackAsync(v1);
-        Assert.Equal(v1, rolled.ServingVersion);
+        Assert.Equal(v1, rolled.ServingCheckpoint);
         Assert.Equal("rollback", rolled.Events[^1].Kind);
         // Serving is back on the checkpoint itself (v1's deltas belonged to the abandoned line), and scores like it did then.
         await f.WaitServingAsync(v1, 0);
         var back = await f.ScoreAsync();
-        Assert.All(back, p => Assert.Equal((v1, 0L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.All(back, p => Assert.Equal(new WeightsVersion(v1, 0L), p.Weights));
         Assert.NotEqual(onV2[0].Ctr, back[0].Ctr);
         var main = await f.A.GetStatusAsync();
-        Assert.Equal((v1, 0L, JobState.Running), (main.PublishBase, main.PublishSequence, main.State));
+        Assert.Equal((new WeightsVersion(v1), JobState.Running), (main.Published, main.State));
 
         // A delta built on the newer base (a late message of the abandoned line) is refused by the replica.
         var refusedBefore = f.Replica.Refused;
         var replicaGrain = f.H.Grains.Replica(f.Model, f.H.Cluster.Silos[0].SiloAddress);
-        var late = new Freshet.Model.Serving.WeightDelta { Model = f.Model, BaseVersion = v2, Sequence = 2, SnapshotUtc = DateTime.UtcNow };
-        await replicaGrain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = f.Model, BaseVersion = v2, Sequence = 2, Chunk = 0, Chunks = 1, Payload = late.Encode(), SnapshotUtc = late.SnapshotUtc });
+        var late = new Freshet.Model.Serving.WeightDelta { Model = f.Model, Version = new WeightsVersion(v2, 2), SnapshotUtc = DateTime.UtcNow };
+        await replicaGrain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = f.Model, Weights = new WeightsVersion(v2, 2), Chunk = 0, Chunks = 1, Payload = late.Encode(), SnapshotUtc = late.SnapshotUtc });
         Assert.Equal(refusedBefore + 1, f.Replica.Refused);
-        Assert.Equal((v1, 0L), (f.Replica.Version, f.Replica.Sequence));
+        Assert.Equal(new WeightsVersion(v1), f.Replica.Weights);
 
         // The job trains on from v1 and its deltas are served on it.
         await f.FeedAsync(4_000, f.A);
         var afterRollback = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(3)));
-        Assert.Equal((v1, 1L), (afterRollback.ServingVersion, afterRollback.Sequence));
+        Assert.Equal(new WeightsVersion(v1, 1), afterRollback.Weights);
         await f.WaitServingAsync(v1, 1);
         await Assert.ThrowsAsync<JobRequestException>(() => f.Deployment.RollbackAsync(v2 + 100));
     }

@@ -74,7 +74,7 @@ public class FailoverTests
         Assert.Equal(expected, frozenAfter);
         Assert.NotEqual(frozenBefore, frozenAfter);
         var statuses = await Task.WhenAll(shards.Select(s => s.GetStatusAsync()));
-        Assert.All(statuses, s => Assert.Equal(checkpoint.Version, s.LoadedVersion));
+        Assert.All(statuses, s => Assert.Equal(checkpoint.Version, s.LoadedCheckpoint));
 
         // Training goes on to the end of the stream.
         await publisher.PublishAsync(samples.Skip(24_000));

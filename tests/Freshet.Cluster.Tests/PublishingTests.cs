@@ -1,3 +1,4 @@
+using Freshet.Model.Serving;
 using Freshet.Grains.Replay;
 using Freshet.Grains.Serving;
 using Freshet.Jobs;
@@ -30,20 +31,20 @@ public class PublishingTests
         var publisher = new SamplePublisher(h.Client, "pub-job", 1);
         await publisher.PublishAsync(samples.Take(10_000), end: false);
         var first = await job.PublishAsync(); // writes and announces the base checkpoint, then delta 1
-        Assert.Equal(1, first.Sequence);
+        Assert.Equal(1, first.Weights.Delta);
         var scoring = h.Client.GetGrain<IScoringGrain>(0);
         var rows = new List<ScoreRow> { Row("u-new-1", "i-new-1", "c3", "d1", "12.5"), Row("u-new-2", "i-new-2", "c7", "d4", "80") };
         var before = await scoring.ScoreAsync(new ScoreRequest { Model = model, Rows = rows });
-        Assert.All(before, p => Assert.Equal(first.BaseVersion, p.ModelVersion));
+        Assert.All(before, p => Assert.Equal(first.Weights.Checkpoint, p.Weights.Checkpoint));
 
         await publisher.PublishAsync(samples.Skip(10_000), end: false);
         await WaitTrainedAsync(job, 20_000);
         await job.PauseAsync();
         var second = await job.PublishAsync();
-        Assert.Equal(2, second.Sequence);
+        Assert.Equal(2, second.Weights.Delta);
         Assert.True(second.ChangingRows > 0);
         var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
-        await WaitAsync(() => registry.TryGet(model)?.Sequence == 2, "the replica applies delta 2");
+        await WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 2, "the replica applies delta 2");
         var replica = registry.TryGet(model)!;
 
         // Changing rows (the category embeddings and the stacking head's category biases), dense weights and
@@ -76,7 +77,7 @@ public class PublishingTests
         // Predictions: the same as the in-process model holding the same weights (a checkpoint taken now,
         // scored on rows whose frozen ids the model has never seen, so only shipped tiers matter).
         var after = await scoring.ScoreAsync(new ScoreRequest { Model = model, Rows = rows });
-        Assert.All(after, p => Assert.Equal((second.BaseVersion, 2L), (p.ModelVersion, p.DeltaSequence)));
+        Assert.All(after, p => Assert.Equal(new WeightsVersion(second.Weights.Checkpoint, 2L), p.Weights));
         Assert.NotEqual(before[0].Ctr, after[0].Ctr);
         var now = await job.CheckpointAsync();
         using var local = new InProcessParameterStore(schema);
@@ -116,30 +117,30 @@ public class PublishingTests
         await WaitTrainedAsync(job, 3000);
         await job.PauseAsync();
         var first = await job.PublishAsync();
-        Assert.Equal(1, first.Sequence);
+        Assert.Equal(1, first.Weights.Delta);
         var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
         await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
-        await WaitAsync(() => registry.TryGet(model)?.Sequence == 1, "the replica applies delta 1");
+        await WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 1, "the replica applies delta 1");
         var replica = registry.TryGet(model)!;
 
         // What a publish leaves when it fails after retaining delta 2 and before recording it: the file, and a job that says 1.
-        var template = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(h.Checkpoints, model, first.BaseVersion, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None);
+        var template = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(h.Checkpoints, model, first.Weights.Checkpoint, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None);
         var lost = new Freshet.Model.Serving.WeightDelta
         {
-            Model = model, BaseVersion = first.BaseVersion, Sequence = 2, SnapshotUtc = DateTime.UtcNow, EventTime = template.EventTime,
+            Model = model, Version = first.Weights with { Delta = 2 }, SnapshotUtc = DateTime.UtcNow, EventTime = template.EventTime,
             Tables = template.Tables, Rates = template.Rates, Dense = template.Dense,
         }.Encode();
-        await h.Checkpoints.WriteAtomicAsync(model, first.BaseVersion, Freshet.Model.Serving.WeightDelta.FileName(2), lost);
-        Assert.Equal(1, (await job.GetStatusAsync()).PublishSequence);
+        await h.Checkpoints.WriteAtomicAsync(model, first.Weights.Checkpoint, Freshet.Model.Serving.WeightDelta.FileName(2), lost);
+        Assert.Equal(1, (await job.GetStatusAsync()).Published?.Delta);
 
         // The next publish takes 3; the replica fills 2 from the store (as retained) and applies 3.
         var gaps = replica.Gaps;
         var next = await job.PublishAsync();
-        Assert.Equal(3, next.Sequence);
-        Assert.Equal(3, (await job.GetStatusAsync()).PublishSequence);
-        await WaitAsync(() => replica.Sequence == 3, "the replica applies delta 3");
+        Assert.Equal(3, next.Weights.Delta);
+        Assert.Equal(3, (await job.GetStatusAsync()).Published?.Delta);
+        await WaitAsync(() => replica.Weights?.Delta == 3, "the replica applies delta 3");
         Assert.Equal(gaps + 1, replica.Gaps);
-        var path = Path.Combine(h.Checkpoints.VersionPath(model, first.BaseVersion), Freshet.Model.Serving.WeightDelta.FileName(2));
+        var path = Path.Combine(h.Checkpoints.VersionPath(model, first.Weights.Checkpoint), Freshet.Model.Serving.WeightDelta.FileName(2));
         Assert.Equal(lost, await File.ReadAllBytesAsync(path));
     }
 
@@ -172,7 +173,7 @@ public class PublishingTests
             await job.PauseAsync();
             var published = await job.PublishAsync();
             await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
-            await WaitAsync(() => registry.TryGet(model) is { } r && r.Version == published.BaseVersion && r.Sequence == published.Sequence, $"the replica applies delta {published.Sequence}");
+            await WaitAsync(() => registry.TryGet(model) is { } r && r.Weights == published.Weights, $"the replica applies delta {published.Weights.Delta}");
 
             // After each publish the replica holds as many rows per table as the shards do.
             var shardRows = await Task.WhenAll(Enumerable.Range(0, 2).Select(s => h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/{s}").GetStatusAsync()));

@@ -31,9 +31,9 @@ public class ReplicaDeliveryTests
         // Delta 1 may reach the replica twice (from the store as it loads, and on the stream); delta 2, sent on the
         // stream after it, says both copies are in: from here on every counter is the test's own doing.
         await job.PublishAsync();
-        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Sequence == 2, "delta 2 applied");
+        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 2, "delta 2 applied");
         var replica = registry.TryGet(model)!;
-        var baseVersion = published.BaseVersion;
+        var baseVersion = published.Weights.Checkpoint;
         var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, baseVersion, WeightDelta.FileName(1), CancellationToken.None);
         var id = Freshet.Model.Hashing.IdHasher.Hash("c1");
         var dim = schema.Fields.Single(f => f.Name == "category").Dim!.Value;
@@ -41,7 +41,7 @@ public class ReplicaDeliveryTests
         // Delta k sets one category row to k everywhere: the row's value tells which delta was applied last.
         WeightDelta Delta(long seq, long onBase) => new()
         {
-            Model = model, BaseVersion = onBase, Sequence = seq, SnapshotUtc = DateTime.UtcNow,
+            Model = model, Version = new WeightsVersion(onBase, seq), SnapshotUtc = DateTime.UtcNow,
             Tables = [new TableSnapshot("category", dim, 0, SparseOptimizerKind.Adagrad, [id], Enumerable.Repeat((float)seq, dim).ToArray(), [], [0], [0])],
             Dense = template.Dense,
         };
@@ -52,7 +52,7 @@ public class ReplicaDeliveryTests
             var chunks = WeightDelta.Chunk(d.Encode(), chunkBytes);
             foreach (var i in order ?? [.. Enumerable.Range(0, chunks.Count)])
             {
-                await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, BaseVersion = d.BaseVersion, Sequence = d.Sequence, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = d.SnapshotUtc });
+                await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = d.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = d.SnapshotUtc });
             }
         }
 
@@ -64,7 +64,7 @@ public class ReplicaDeliveryTests
             await h.Checkpoints.WriteAtomicAsync(model, baseVersion, WeightDelta.FileName(s), Delta(s, baseVersion).Encode());
         }
         await Deliver(Delta(5, baseVersion));
-        Assert.Equal(5, replica.Sequence);
+        Assert.Equal(5, replica.Weights?.Delta);
         Assert.Equal(5f, Row());
         Assert.Equal(gaps0 + 1, replica.Gaps);
 
@@ -78,12 +78,12 @@ public class ReplicaDeliveryTests
         var chunkCount = WeightDelta.Chunk(Delta(6, baseVersion).Encode(), 1000).Count;
         Assert.True(chunkCount >= 3);
         await Deliver(Delta(6, baseVersion), 1000, [.. Enumerable.Range(0, chunkCount).Reverse()]);
-        Assert.Equal(6, replica.Sequence);
+        Assert.Equal(6, replica.Weights?.Delta);
         Assert.Equal(6f, Row());
 
         // A delta on another base than the one serving follows is refused.
         await Deliver(Delta(7, baseVersion + 99));
-        Assert.Equal(6, replica.Sequence);
+        Assert.Equal(6, replica.Weights?.Delta);
         Assert.Equal(refused0 + 1, replica.Refused);
         Assert.Equal(6f, Row());
     }
@@ -103,40 +103,40 @@ public class ReplicaDeliveryTests
         var published = await job.PublishAsync();
         var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
         await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
-        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Sequence == 1, "delta 1 applied");
+        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 1, "delta 1 applied");
         var replica = registry.TryGet(model)!;
 
         // Deltas retained but never sent (as when a stream stalls): the replica finds and applies them itself.
-        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.BaseVersion, WeightDelta.FileName(1), CancellationToken.None);
+        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.Weights.Checkpoint, WeightDelta.FileName(1), CancellationToken.None);
         foreach (var s in new long[] { 2, 3 })
         {
-            var delta = new WeightDelta { Model = model, BaseVersion = published.BaseVersion, Sequence = s, SnapshotUtc = DateTime.UtcNow, Tables = template.Tables, Dense = template.Dense };
-            await h.Checkpoints.WriteAtomicAsync(model, published.BaseVersion, WeightDelta.FileName(s), delta.Encode());
+            var delta = new WeightDelta { Model = model, Version = published.Weights with { Delta = s }, SnapshotUtc = DateTime.UtcNow, Tables = template.Tables, Dense = template.Dense };
+            await h.Checkpoints.WriteAtomicAsync(model, published.Weights.Checkpoint, WeightDelta.FileName(s), delta.Encode());
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await PublishingTests.WaitAsync(() => replica.Sequence == 3, "the replica applies the retained deltas 2 and 3");
+        await PublishingTests.WaitAsync(() => replica.Weights?.Delta == 3, "the replica applies the retained deltas 2 and 3");
         Assert.True(clock.Elapsed < ReplicaGrain.WatchPeriod * 4, $"caught up after {clock.Elapsed}");
 
         // A checkpoint serving should hold, announced where the replica never heard of it: it switches.
         var checkpoint = await job.CheckpointAsync();
         await h.Grains.GetGrain<IServingVersionGrain>(model).SetAsync(checkpoint.Version);
-        await PublishingTests.WaitAsync(() => replica.Version == checkpoint.Version && replica.TargetVersion == checkpoint.Version, "the replica loads the announced checkpoint");
+        await PublishingTests.WaitAsync(() => replica.Weights?.Checkpoint == checkpoint.Version && replica.TargetCheckpoint == checkpoint.Version, "the replica loads the announced checkpoint");
 
         // And it keeps listening: the job's next delta on that checkpoint comes on the stream as usual.
         await job.RestoreAsync(checkpoint.Version, model);
         var next = await job.PublishAsync();
-        Assert.Equal(checkpoint.Version, next.BaseVersion);
-        await PublishingTests.WaitAsync(() => replica.Sequence == next.Sequence, "the next delta arrives");
+        Assert.Equal(checkpoint.Version, next.Weights.Checkpoint);
+        await PublishingTests.WaitAsync(() => replica.Weights == next.Weights, "the next delta arrives");
     }
 
     [Fact]
     public void A_replica_orders_deltas_on_its_own()
     {
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
-        using var replica = new ServingReplica(schema, "m") { TargetVersion = 1 };
-        var delta = new WeightDelta { Model = "m", BaseVersion = 1, Sequence = 1, SnapshotUtc = DateTime.UtcNow };
+        using var replica = new ServingReplica(schema, "m") { TargetCheckpoint = 1 };
+        var delta = new WeightDelta { Model = "m", Version = new WeightsVersion(1, 1), SnapshotUtc = DateTime.UtcNow };
         Assert.Equal(DeltaOutcome.NeedsBase, replica.Offer(delta)); // no checkpoint loaded yet
-        Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "m", BaseVersion = 2, Sequence = 1, SnapshotUtc = DateTime.UtcNow }));
-        Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "other", BaseVersion = 1, Sequence = 1, SnapshotUtc = DateTime.UtcNow }));
+        Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "m", Version = new WeightsVersion(2, 1), SnapshotUtc = DateTime.UtcNow }));
+        Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "other", Version = new WeightsVersion(1, 1), SnapshotUtc = DateTime.UtcNow }));
     }
 }

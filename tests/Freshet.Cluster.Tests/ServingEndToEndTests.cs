@@ -1,3 +1,4 @@
+using Freshet.Model.Serving;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Grains.Replay;
@@ -40,7 +41,7 @@ public class ServingEndToEndTests
 
         // The first publish writes the base checkpoint; the serving silo's replica follows the deltas.
         ModelStatus status = null!;
-        await PublishingTests.WaitAsync(async () => (status = await client.GetStatusAsync(model)).Replicas.Any(r => r.DeltaSequence >= 1), "the serving silo applies a delta");
+        await PublishingTests.WaitAsync(async () => (status = await client.GetStatusAsync(model)).Replicas.Any(r => r.Weights?.Delta >= 1), "the serving silo applies a delta");
         var before = await client.ScoreAsync(model, Rows());
         Assert.Equal(2, before.Count);
         Assert.All(before, p => Assert.True(p.Ctr is > 0 and < 1 && p.Cvr is > 0 and < 1));
@@ -58,10 +59,10 @@ public class ServingEndToEndTests
 
         // More training, the next publishes: the same rows score differently, on a later delta of the same checkpoint.
         await publisher.PublishAsync(samples.Skip(10_000), end: false);
-        var beforeSequence = before[0].DeltaSequence;
+        var beforeSequence = before[0].Weights.Delta;
         IReadOnlyList<Prediction> after = before;
-        await PublishingTests.WaitAsync(async () => (after = await client.ScoreAsync(model, Rows()))[0].DeltaSequence >= beforeSequence + 2, "two more deltas are served");
-        Assert.All(after, p => Assert.Equal(before[0].ModelVersion, p.ModelVersion));
+        await PublishingTests.WaitAsync(async () => (after = await client.ScoreAsync(model, Rows()))[0].Weights.Delta >= beforeSequence + 2, "two more deltas are served");
+        Assert.All(after, p => Assert.Equal(before[0].Weights.Checkpoint, p.Weights.Checkpoint));
         Assert.NotEqual(before[0].Ctr, after[0].Ctr);
         Assert.NotEqual(before[1].Ctr, after[1].Ctr);
 
@@ -71,13 +72,13 @@ public class ServingEndToEndTests
 
         // A checkpoint now: serving switches to the new version, predictions follow it.
         var checkpoint = await client.CheckpointAsync(model);
-        Assert.True(checkpoint.ServingVersion > before[0].ModelVersion);
-        await PublishingTests.WaitAsync(async () => (await client.ScoreAsync(model, Rows()))[0].ModelVersion == checkpoint.ServingVersion, "serving holds the new checkpoint");
+        Assert.True(checkpoint.ServingCheckpoint > before[0].Weights.Checkpoint);
+        await PublishingTests.WaitAsync(async () => (await client.ScoreAsync(model, Rows()))[0].Weights.Checkpoint == checkpoint.ServingCheckpoint, "serving holds the new checkpoint");
         status = await client.GetStatusAsync(model);
         Assert.Equal(Mode.Daily, status.Deployment.Mode);
         Assert.NotNull(status.LastPublishUtc);
         var replica = Assert.Single(status.Replicas);
-        Assert.Equal(checkpoint.ServingVersion, replica.ModelVersion);
+        Assert.Equal(checkpoint.ServingCheckpoint, replica.Weights?.Checkpoint);
         Assert.NotEmpty(replica.FreshnessMs);
 
         // Bad rows get an error naming the row and the field.

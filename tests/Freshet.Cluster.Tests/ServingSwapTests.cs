@@ -46,7 +46,7 @@ public class ServingSwapTests
         await PublishingTests.WaitTrainedAsync(job, 8000);
         var v1 = await job.PublishCheckpointAsync();
         var scoring = h.Client.GetGrain<IScoringGrain>(0);
-        await PublishingTests.WaitAsync(async () => (await scoring.GetReplicaAsync(model)).ModelVersion == v1.Version, "v1 served");
+        await PublishingTests.WaitAsync(async () => (await scoring.GetReplicaAsync(model)).Weights?.Checkpoint == v1.Version, "v1 served");
         await publisher.PublishAsync(samples.Skip(8000), end: false);
         await PublishingTests.WaitTrainedAsync(job, 16_000);
 
@@ -61,7 +61,7 @@ public class ServingSwapTests
             }
         });
         var v2 = await job.PublishCheckpointAsync();
-        await PublishingTests.WaitAsync(async () => (await scoring.GetReplicaAsync(model)).ModelVersion == v2.Version, "v2 served");
+        await PublishingTests.WaitAsync(async () => (await scoring.GetReplicaAsync(model)).Weights?.Checkpoint == v2.Version, "v2 served");
         await Task.Delay(200);
         await stop.CancelAsync();
         await loop; // a failed score would throw here
@@ -72,12 +72,12 @@ public class ServingSwapTests
             [v2.Version] = await ExpectedAsync(h, schema, model, v2.Version),
         };
         Assert.NotEqual(expected[v1.Version], expected[v2.Version]);
-        Assert.Contains(seen, p => p[0].ModelVersion == v1.Version);
-        Assert.Contains(seen, p => p[0].ModelVersion == v2.Version);
+        Assert.Contains(seen, p => p[0].Weights.Checkpoint == v1.Version);
+        Assert.Contains(seen, p => p[0].Weights.Checkpoint == v2.Version);
         foreach (var batch in seen)
         {
-            Assert.All(batch, p => Assert.Equal(batch[0].ModelVersion, p.ModelVersion)); // one model per call
-            for (var i = 0; i < batch.Count; i++) Assert.Equal(expected[batch[i].ModelVersion][i], batch[i].Ctr); // and wholly that model
+            Assert.All(batch, p => Assert.Equal(batch[0].Weights, p.Weights)); // one model per call
+            for (var i = 0; i < batch.Count; i++) Assert.Equal(expected[batch[i].Weights.Checkpoint][i], batch[i].Ctr); // and wholly that model
         }
     }
 
@@ -113,7 +113,7 @@ public class ServingSwapTests
         Assert.True(delta.FreshRows > 0);
 
         var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
-        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Sequence == delta.Sequence, "the delta applied");
+        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights == delta.Weights, "the delta applied");
         var replica = registry.TryGet(model)!;
         float[] Served(ulong id) => replica.Inspect(m => { var r = new float[16]; m.Tables[1].TryGetRow(id, r); return r; });
         async Task<float[]> Trained(ulong id)

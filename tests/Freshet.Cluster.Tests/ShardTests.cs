@@ -107,7 +107,7 @@ public class ShardTests
         Assert.Equal(latest.Changing, back.Changing);        // persisted on deactivation
         Assert.Equal(checkpointed.Frozen, back.Frozen);      // from checkpoint 1, not the later push
         Assert.NotEqual(latest.Frozen, back.Frozen);
-        Assert.Equal(1, (await shard.GetStatusAsync()).LoadedVersion);
+        Assert.Equal(1, (await shard.GetStatusAsync()).LoadedCheckpoint);
     }
 
     [Fact]

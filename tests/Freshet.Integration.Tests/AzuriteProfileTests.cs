@@ -91,7 +91,7 @@ public class AzuriteProfileTests(Azurite azurite)
         var after = await shard.GetStatusAsync();
         Assert.True(after.ActivatedUtc > before.ActivatedUtc, "the shard was deactivated and came back");
         Assert.Equal(before.Rows, after.Rows);
-        Assert.Equal(checkpoint.Version, after.LoadedVersion);
+        Assert.Equal(checkpoint.Version, after.LoadedCheckpoint);
 
         await client.StopAsync(timeout.Token);
         await silo.StopAsync(timeout.Token);

@@ -1,3 +1,4 @@
+using Freshet.Model.Serving;
 using Azure.Storage.Blobs;
 using Freshet.Grains.Checkpoints;
 using Freshet.Model.Checkpoints;
@@ -42,11 +43,11 @@ public class BlobCheckpointStoreTests(Azurite azurite)
         await ModelCheckpoint.SaveAsync(store, model, null, 0, "all", modelName: "other");
         Assert.Equal(["blobm", "other"], await store.ListModelsAsync());
 
-        var delta = new Freshet.Model.Serving.WeightDelta { Model = "blobm", BaseVersion = version, Sequence = 1, SnapshotUtc = DateTime.UtcNow };
+        var delta = new Freshet.Model.Serving.WeightDelta { Model = "blobm", Version = new WeightsVersion(version, 1), SnapshotUtc = DateTime.UtcNow };
         await store.WriteAtomicAsync("blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), delta.Encode());
         Assert.Equal([Freshet.Model.Serving.WeightDelta.FileName(1)], await store.ListFilesAsync("blobm", version, Freshet.Model.Serving.WeightDelta.FilePrefix));
         var read = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(store, "blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None);
-        Assert.Equal(1, read.Sequence);
+        Assert.Equal(new WeightsVersion(version, 1), read.Version);
 
         var blob = container.GetBlobClient($"blobm/{version:D10}/{Freshet.Model.Serving.WeightDelta.FileName(1)}");
         var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();

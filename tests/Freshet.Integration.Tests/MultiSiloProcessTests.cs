@@ -122,7 +122,7 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
 
         ModelStatus status = null!;
         // Deltas 3 and on reach the replicas on the weights stream (Azure queues), not only from the store at load.
-        await WaitAsync(async () => (status = await watch.GetStatusAsync(model)).Replicas.Count(r => r.DeltaSequence >= 3 && r.Applied >= 2) == 2, "both serving silos apply streamed deltas", TimeSpan.FromMinutes(2),
+        await WaitAsync(async () => (status = await watch.GetStatusAsync(model)).Replicas.Count(r => r.Weights?.Delta >= 3 && r.Applied >= 2) == 2, "both serving silos apply streamed deltas", TimeSpan.FromMinutes(2),
             () => Describe(status));
         Assert.Equal(2, status.Silos.Count(s => s.Roles?.Serving == true));
         Assert.DoesNotContain(status.Silos, s => s.Roles?.Training == true && s.Replica is not null);
@@ -152,10 +152,10 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         {
             var polled = Stopwatch.StartNew();
             status = await watch.GetStatusAsync(model);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1}s ({polled.ElapsedMilliseconds} ms): " + string.Join("; ", status.Silos.Select(s => $"{s.Silo} {(s.Roles?.Serving == true ? "serving" : "training")} {s.Replica?.ModelVersion}.{s.Replica?.DeltaSequence} {s.Error}")));
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1}s ({polled.ElapsedMilliseconds} ms): " + string.Join("; ", status.Silos.Select(s => $"{s.Silo} {(s.Roles?.Serving == true ? "serving" : "training")} {s.Replica?.Weights} {s.Error}")));
             var fresh = status.Silos.FirstOrDefault(s => s.Roles?.Serving == true && !survivors.Contains(s.Silo) && s.Replica is not null);
-            var other = status.Replicas.Where(r => fresh is null || r.Silo != fresh.Silo).Select(r => r.ModelVersion).FirstOrDefault();
-            return fresh?.Replica is { } r && r.ModelVersion == other && r.DeltaSequence >= 3;
+            var other = status.Replicas.Where(r => fresh is null || r.Silo != fresh.Silo).Select(r => r.Weights?.Checkpoint).FirstOrDefault();
+            return fresh?.Replica is { } r && r.Weights?.Checkpoint == other && r.Weights?.Delta >= 3;
         }, "the replacement serves the same version", TimeSpan.FromMinutes(2));
         output.WriteLine($"replacement serving silo: {clock.Elapsed.TotalSeconds:F1} s from process start to serving (checkpoint + retained deltas)");
         var stop = await RunAsync("stop", "--profile", "azurite", "--model", model);
@@ -167,8 +167,8 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
     /// <summary>What the cluster looked like when a wait gave up: each silo's roles and replica.</summary>
     private static string Describe(ModelStatus? status) => status is null ? "no status read" : string.Join("; ", status.Silos.Select(s =>
         $"{s.Silo} {(s.Roles?.Serving == true ? "serving" : "training")} " +
-        (s.Replica is { } r ? $"v{r.ModelVersion}.{r.DeltaSequence} target {r.TargetVersion} applied {r.Applied} gaps {r.Gaps} refused {r.Refused} duplicates {r.Duplicates} error {r.Error}" : $"no replica {s.Error}")))
-        + $"; last publish {status.LastPublishUtc:O}, main job {status.Deployment.Main?.PublishBase}.{status.Deployment.Main?.PublishSequence}";
+        (s.Replica is { } r ? $"{r.Weights} target {r.TargetCheckpoint} applied {r.Applied} gaps {r.Gaps} refused {r.Refused} duplicates {r.Duplicates} error {r.Error}" : $"no replica {s.Error}")))
+        + $"; last publish {status.LastPublishUtc:O}, main job published {status.Deployment.Main?.Published}";
 
     private static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan limit, Func<string>? describe = null)
     {

@@ -27,7 +27,7 @@ public sealed class RetainedDeltaTests : IDisposable
         Array.Sort(ids);
         return new WeightDelta
         {
-            Model = "m", BaseVersion = version, Sequence = sequence, SnapshotUtc = DateTime.UtcNow,
+            Model = "m", Version = new WeightsVersion(version, sequence), SnapshotUtc = DateTime.UtcNow,
             Tables = [new TableSnapshot("category", dim, 0, SparseOptimizerKind.Adagrad, ids, Enumerable.Repeat((float)sequence, ids.Length * dim).ToArray(), [], new long[ids.Length], new int[ids.Length])],
         };
     }
@@ -54,7 +54,7 @@ public sealed class RetainedDeltaTests : IDisposable
                 foreach (var name in await store.ListFilesAsync("m", version, WeightDelta.FilePrefix))
                 {
                     var delta = await ServingReplica.ReadDeltaAsync(store, "m", version, name, CancellationToken.None);
-                    Assert.Equal(name, WeightDelta.FileName(delta.Sequence));
+                    Assert.Equal(name, WeightDelta.FileName(delta.Version.Delta));
                     reads++;
                 }
             }
@@ -82,7 +82,7 @@ public sealed class RetainedDeltaTests : IDisposable
 
         using var replica = new ServingReplica(_schema, "m");
         await replica.LoadAsync(store, version);
-        Assert.Equal((version, 1L), (replica.Version, replica.Sequence));
+        Assert.Equal(new WeightsVersion(version, 1), replica.Weights);
         var row = replica.Inspect(m => { var r = new float[8]; m.Tables[2].TryGetRow(Hashing.IdHasher.Hash("c1"), r); return r[0]; });
         Assert.Equal(1f, row);
         Assert.NotNull(replica.LastError);

@@ -1,3 +1,4 @@
+using Freshet.Model.Serving;
 using Freshet.Model.Data;
 using System.Net;
 using System.Net.Sockets;
@@ -81,7 +82,7 @@ public sealed class AdminAndLimitsTests : IDisposable
                 ("IDenseGrain.PushAsync", () => client.Cluster.GetGrain<IDenseGrain>("shop").PushAsync(new DensePush { Trainer = "t", Step = 1, Task = TaskKind.Ctr })),
                 ("ITrainerGrain.StopAsync", () => client.Cluster.GetGrain<ITrainerGrain>("shop-main/0").StopAsync()),
                 ("ITrainingOrchestratorGrain.PublishAsync", () => client.Cluster.GetGrain<ITrainingOrchestratorGrain>("shop-main").PublishAsync()),
-                ("IReplicaGrain.DeliverAsync", () => client.Cluster.Replica("shop", servingSilo).DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = "shop", BaseVersion = 7 })),
+                ("IReplicaGrain.DeliverAsync", () => client.Cluster.Replica("shop", servingSilo).DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = "shop", Weights = new WeightsVersion(7) })),
                 ("IServingVersionGrain.SetAsync", () => client.Cluster.GetGrain<IServingVersionGrain>("shop").SetAsync(7)),
             };
             foreach (var (method, call) in holes)

@@ -101,7 +101,7 @@ public class HealthTests
             await WaitReadyAsync(client, timeout.Token);
             var replica = silo.Services.GetRequiredService<ServingRegistry>().TryGet("ready");
             Assert.NotNull(replica);
-            Assert.Equal(manifest.Version, replica.Version);
+            Assert.Equal(manifest.Version, replica.Weights?.Checkpoint);
             await silo.StopAsync(timeout.Token);
         }
         finally

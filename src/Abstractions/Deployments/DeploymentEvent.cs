@@ -1,3 +1,5 @@
+using Freshet.Model.Serving;
+
 namespace Freshet.Deployments;
 
 /// <summary>A transition or action of a deployment, with the versions involved.</summary>
@@ -12,11 +14,8 @@ public sealed record DeploymentEvent
     /// <summary>The job that acted (<c>main</c> is Model A in promotion mode, <c>b</c> is Model B).</summary>
     [Id(2)] public string Job { get; init; } = "";
 
-    /// <summary>The checkpoint version serving follows after the event.</summary>
-    [Id(3)] public long? ServingVersion { get; init; }
-
-    /// <summary>For a publish, the delta's sequence on that version.</summary>
-    [Id(4)] public long? Sequence { get; init; }
+    /// <summary>The weights serving follows after the event: the checkpoint, and for a publish the delta on it.</summary>
+    [Id(3)] public WeightsVersion? Weights { get; init; }
 
     [Id(5)] public string Detail { get; init; } = "";
 

@@ -9,8 +9,8 @@ public sealed record DeploymentStatus
     [Id(1)] public Mode Mode { get; init; }
     [Id(2)] public DeploymentSpec? Spec { get; init; }
 
-    /// <summary>The checkpoint version serving follows.</summary>
-    [Id(3)] public long? ServingVersion { get; init; }
+    /// <summary>The checkpoint serving follows.</summary>
+    [Id(3)] public long? ServingCheckpoint { get; init; }
     [Id(4)] public DateTime? Now { get; init; }
     [Id(5)] public DateTime? NextPublish { get; init; }
     [Id(6)] public DateTime? NextCheckpoint { get; init; }

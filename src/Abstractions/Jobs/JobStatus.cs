@@ -1,3 +1,5 @@
+using Freshet.Model.Serving;
+
 namespace Freshet.Jobs;
 
 /// <summary>A job as its orchestrator sees it.</summary>
@@ -13,8 +15,7 @@ public sealed record JobStatus
     [Id(6)] public IReadOnlyList<TrainerStatus> Trainers { get; init; } = [];
     [Id(7)] public string? Error { get; init; }
 
-    /// <summary>The checkpoint this job's deltas are built on, and the last delta's sequence and time.</summary>
-    [Id(8)] public long? PublishBase { get; init; }
-    [Id(9)] public long PublishSequence { get; init; }
+    /// <summary>The last delta this job published (its base checkpoint and sequence; delta 0: none yet on that base), and its time.</summary>
+    [Id(8)] public WeightsVersion? Published { get; init; }
     [Id(10)] public DateTime? LastPublishUtc { get; init; }
 }

@@ -1,3 +1,5 @@
+using Freshet.Model.Serving;
+
 namespace Freshet.Jobs;
 
 /// <summary>One publish: a delta snapshotted under the sync-send barrier and sent on the weights stream.</summary>
@@ -5,8 +7,8 @@ namespace Freshet.Jobs;
 public sealed record PublishResult
 {
     [Id(0)] public string Model { get; init; } = "";
-    [Id(1)] public long BaseVersion { get; init; }
-    [Id(2)] public long Sequence { get; init; }
+    /// <summary>The delta published: its base checkpoint and sequence.</summary>
+    [Id(1)] public WeightsVersion Weights { get; init; }
     [Id(3)] public long Bytes { get; init; }
     [Id(4)] public int Chunks { get; init; }
     [Id(5)] public long ChangingRows { get; init; }

@@ -10,5 +10,5 @@ public sealed record DenseStatus
     /// <summary>The last step of each trainer applied here.</summary>
     [Id(3)] public IReadOnlyDictionary<string, long> Steps { get; init; } = new Dictionary<string, long>();
 
-    [Id(4)] public long? LoadedVersion { get; init; }
+    [Id(4)] public long? LoadedCheckpoint { get; init; }
 }

@@ -14,7 +14,7 @@ public sealed record ShardStatus
     [Id(4)] public IReadOnlyDictionary<string, long> Steps { get; init; } = new Dictionary<string, long>();
 
     /// <summary>The checkpoint version the frozen tier was loaded from, if any.</summary>
-    [Id(5)] public long? LoadedVersion { get; init; }
+    [Id(5)] public long? LoadedCheckpoint { get; init; }
 
     [Id(6)] public DateTime? LastPersisted { get; init; }
 

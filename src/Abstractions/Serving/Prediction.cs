@@ -1,3 +1,5 @@
+using Freshet.Model.Serving;
+
 namespace Freshet.Serving;
 
 /// <summary>A row's predictions and the weights that made them.</summary>
@@ -10,11 +12,8 @@ public sealed record Prediction
     /// <summary>pCTCVR = pCTR x pCVR.</summary>
     [Id(2)] public float Ctcvr { get; init; }
 
-    /// <summary>The full checkpoint the weights start from.</summary>
-    [Id(3)] public long ModelVersion { get; init; }
-
-    /// <summary>The last delta applied on it (0: the checkpoint alone).</summary>
-    [Id(4)] public long DeltaSequence { get; init; }
+    /// <summary>The weights that made the prediction: the full checkpoint they start from and the last delta applied on it.</summary>
+    [Id(3)] public WeightsVersion Weights { get; init; }
 
     /// <summary>How old the weights are: now minus the snapshot time of the last delta (or the checkpoint).</summary>
     [Id(5)] public TimeSpan WeightsAge { get; init; }

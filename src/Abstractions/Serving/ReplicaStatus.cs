@@ -1,3 +1,5 @@
+using Freshet.Model.Serving;
+
 namespace Freshet.Serving;
 
 /// <summary>One serving silo's replica of a model: what it serves and how fresh it is.</summary>
@@ -6,9 +8,11 @@ public sealed record ReplicaStatus
 {
     [Id(0)] public string Silo { get; init; } = "";
     [Id(1)] public string Model { get; init; } = "";
-    [Id(2)] public long? ModelVersion { get; init; }
-    [Id(3)] public long DeltaSequence { get; init; }
-    [Id(4)] public long? TargetVersion { get; init; }
+    /// <summary>The weights served; null before the first checkpoint loads.</summary>
+    [Id(2)] public WeightsVersion? Weights { get; init; }
+
+    /// <summary>The checkpoint this replica is loading or waiting for, when it is not the one served.</summary>
+    [Id(4)] public long? TargetCheckpoint { get; init; }
     [Id(5)] public DateTime WeightsUtc { get; init; }
     [Id(6)] public TimeSpan WeightsAge { get; init; }
     [Id(7)] public long Applied { get; init; }

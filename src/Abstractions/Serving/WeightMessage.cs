@@ -1,3 +1,5 @@
+using Freshet.Model.Serving;
+
 namespace Freshet.Serving;
 
 /// <summary>A message on the <c>weights</c> stream of a model: a delta chunk, or a checkpoint / rollback announcement.</summary>
@@ -7,11 +9,8 @@ public sealed record WeightMessage
     [Id(0)] public WeightMessageKind Kind { get; init; }
     [Id(1)] public string Model { get; init; } = "";
 
-    /// <summary>The checkpoint version (the base of a delta, or the version announced).</summary>
-    [Id(2)] public long BaseVersion { get; init; }
-
-    /// <summary>The delta's <c>DeltaSequence</c> on its base (0 for announcements).</summary>
-    [Id(3)] public long Sequence { get; init; }
+    /// <summary>A delta's version (its base checkpoint and sequence), or the checkpoint announced (delta 0).</summary>
+    [Id(2)] public WeightsVersion Weights { get; init; }
 
     [Id(4)] public int Chunk { get; init; }
     [Id(5)] public int Chunks { get; init; } = 1;

@@ -135,7 +135,7 @@ public static class AdminCommands
             using (host)
             {
                 var status = await client.SetModeAsync(p.GetValue(c.Model)!, m, e);
-                await cli.Out.WriteLineAsync($"model {status.Model}: {status.Mode.ToString().ToLowerInvariant()} mode; serving version {status.ServingVersion}; {status.Events.LastOrDefault()?.Detail}");
+                await cli.Out.WriteLineAsync($"model {status.Model}: {status.Mode.ToString().ToLowerInvariant()} mode; serving checkpoint {status.ServingCheckpoint}; {status.Events.LastOrDefault()?.Detail}");
                 if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment("mode", status));
                 await host.StopAsync(ct);
             }
@@ -155,7 +155,7 @@ public static class AdminCommands
             using (host)
             {
                 var status = await client.RollbackAsync(p.GetValue(c.Model)!, p.GetValue(to));
-                await cli.Out.WriteLineAsync($"model {status.Model}: serving back on version {status.ServingVersion}; the main job restarted from it");
+                await cli.Out.WriteLineAsync($"model {status.Model}: serving back on checkpoint {status.ServingCheckpoint}; the main job restarted from it");
                 if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment("rollback", status));
                 await host.StopAsync(ct);
             }
@@ -175,10 +175,10 @@ public static class AdminCommands
             {
                 var s = await client.GetStatusAsync(p.GetValue(c.Model)!);
                 var d = s.Deployment;
-                await cli.Out.WriteLineAsync($"model {s.Model}: {(d.Spec is null ? "not started" : d.Mode.ToString().ToLowerInvariant() + " mode")}; serving version {d.ServingVersion?.ToString(CultureInfo.InvariantCulture) ?? "-"}; last publish {s.LastPublishUtc?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
+                await cli.Out.WriteLineAsync($"model {s.Model}: {(d.Spec is null ? "not started" : d.Mode.ToString().ToLowerInvariant() + " mode")}; serving checkpoint {d.ServingCheckpoint?.ToString(CultureInfo.InvariantCulture) ?? "-"}; last publish {s.LastPublishUtc?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
                 foreach (var job in new[] { d.Main, d.Promotion }.OfType<JobStatus>())
                 {
-                    await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, deltas on {job.PublishBase?.ToString(CultureInfo.InvariantCulture) ?? "-"} up to {job.PublishSequence}");
+                    await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, last delta {job.Published?.ToString() ?? "-"}");
                 }
                 foreach (var silo in s.Silos)
                 {
@@ -186,7 +186,7 @@ public static class AdminCommands
                     var r = silo.Replica;
                     await cli.Out.WriteLineAsync(r is null
                         ? $"  silo {silo.Silo} ({roles}){(silo.Error is null ? "" : ": " + silo.Error)}"
-                        : $"  silo {silo.Silo} ({roles}): version {r.ModelVersion} delta {r.DeltaSequence}, weights {r.WeightsAge.TotalSeconds:F1} s old, {r.Applied} deltas applied ({r.Duplicates} duplicates, {r.Gaps} gaps, {r.Refused} refused)");
+                        : $"  silo {silo.Silo} ({roles}): weights {r.Weights?.ToString() ?? "none"}, {r.WeightsAge.TotalSeconds:F1} s old, {r.Applied} deltas applied ({r.Duplicates} duplicates, {r.Gaps} gaps, {r.Refused} refused)");
                 }
                 if (p.GetValue(c.Json))
                 {
@@ -197,8 +197,9 @@ public static class AdminCommands
                         ["silo"] = x.Silo,
                         ["training"] = x.Roles?.Training,
                         ["serving"] = x.Roles?.Serving,
-                        ["modelVersion"] = x.Replica?.ModelVersion,
-                        ["deltaSequence"] = x.Replica?.DeltaSequence,
+                        ["modelVersion"] = x.Replica?.Weights?.Checkpoint,
+                        ["deltaSequence"] = x.Replica?.Weights?.Delta,
+                        ["weights"] = x.Replica?.Weights?.ToString(),
                         ["weightsAgeMs"] = x.Replica is { } r ? JsonResult.Metric(r.WeightsAge.TotalMilliseconds, 1) : null,
                         ["applied"] = x.Replica?.Applied,
                         ["duplicates"] = x.Replica?.Duplicates,
@@ -243,7 +244,7 @@ public static class AdminCommands
                 for (var i = 0; i < predictions.Count; i++)
                 {
                     var x = predictions[i];
-                    await cli.Out.WriteLineAsync($"row {i}: ctr {x.Ctr:F6} cvr {x.Cvr:F6} ctcvr {x.Ctcvr:F6}  (version {x.ModelVersion} delta {x.DeltaSequence}, weights {x.WeightsAge.TotalSeconds:F1} s old)");
+                    await cli.Out.WriteLineAsync($"row {i}: ctr {x.Ctr:F6} cvr {x.Cvr:F6} ctcvr {x.Ctcvr:F6}  (weights {x.Weights}, {x.WeightsAge.TotalSeconds:F1} s old)");
                 }
                 if (p.GetValue(c.Json))
                 {
@@ -253,7 +254,7 @@ public static class AdminCommands
                         ["model"] = p.GetValue(c.Model),
                         ["predictions"] = new JsonArray([.. predictions.Select(x => (JsonNode)new JsonObject
                         {
-                            ["ctr"] = x.Ctr, ["cvr"] = x.Cvr, ["ctcvr"] = x.Ctcvr, ["modelVersion"] = x.ModelVersion, ["deltaSequence"] = x.DeltaSequence,
+                            ["ctr"] = x.Ctr, ["cvr"] = x.Cvr, ["ctcvr"] = x.Ctcvr, ["modelVersion"] = x.Weights.Checkpoint, ["deltaSequence"] = x.Weights.Delta, ["weights"] = x.Weights.ToString(),
                             ["weightsAgeMs"] = JsonResult.Metric(x.WeightsAge.TotalMilliseconds, 1),
                         })]),
                     });
@@ -276,7 +277,7 @@ public static class AdminCommands
             {
                 var status = await act(client, p.GetValue(c.Model)!, ct);
                 var last = status.Events.LastOrDefault();
-                await cli.Out.WriteLineAsync($"model {status.Model}: {name}: serving version {status.ServingVersion}{(last is null ? "" : "; " + last.Detail)}");
+                await cli.Out.WriteLineAsync($"model {status.Model}: {name}: serving checkpoint {status.ServingCheckpoint}{(last is null ? "" : "; " + last.Detail)}");
                 if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment(name, status));
                 await host.StopAsync(ct);
             }
@@ -289,14 +290,14 @@ public static class AdminCommands
         ["command"] = command,
         ["model"] = d.Model,
         ["mode"] = d.Spec is null ? null : d.Mode.ToString().ToLowerInvariant(),
-        ["servingVersion"] = d.ServingVersion,
+        ["servingVersion"] = d.ServingCheckpoint,
         ["mainJob"] = d.Main?.Job,
         ["mainState"] = d.Main?.State.ToString().ToLowerInvariant(),
         ["promotionJob"] = d.Promotion?.Job,
         ["promotionState"] = d.Promotion?.State.ToString().ToLowerInvariant(),
         ["events"] = new JsonArray([.. d.Events.TakeLast(20).Select(e => (JsonNode)new JsonObject
         {
-            ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind, ["job"] = e.Job, ["servingVersion"] = e.ServingVersion, ["sequence"] = e.Sequence, ["detail"] = e.Detail,
+            ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind, ["job"] = e.Job, ["servingVersion"] = e.Weights?.Checkpoint, ["sequence"] = e.Weights is { Delta: > 0 } w ? w.Delta : null, ["detail"] = e.Detail,
         })]),
     };
 

@@ -143,7 +143,7 @@ public static class ExperimentCommand
                 if (current != "") doneBefore += pr.Total;
                 current = pr.Strategy;
             }
-            bar.Report(doneBefore + pr.Done, $"{pr.Strategy}: {pr.Done:N0}/{pr.Total:N0}, window AUC {(pr.CurrentAuc is { } a ? a.ToString("F3", CultureInfo.InvariantCulture) : "-")}, {pr.Publishes} publishes, serving version {pr.Version?.ToString(CultureInfo.InvariantCulture) ?? "-"} delta {pr.Sequence ?? 0}, weights {pr.WeightsAge.TotalSeconds:F1} s old");
+            bar.Report(doneBefore + pr.Done, $"{pr.Strategy}: {pr.Done:N0}/{pr.Total:N0}, window AUC {(pr.CurrentAuc is { } a ? a.ToString("F3", CultureInfo.InvariantCulture) : "-")}, {pr.Publishes} publishes, serving {pr.Weights?.ToString() ?? "-"}, weights {pr.WeightsAge.TotalSeconds:F1} s old");
         }, ct);
         bar.Done();
         var charts = Charts.Realtime(result, folder);

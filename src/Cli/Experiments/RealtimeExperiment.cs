@@ -1,3 +1,4 @@
+using Freshet.Model.Serving;
 using System.Diagnostics;
 using Freshet.Cli.Cluster;
 using Freshet.Client;
@@ -67,7 +68,7 @@ public static class RealtimeExperiment
     public sealed record Result(string Task, DateTime WarmupEnd, DateTime ReplayEnd, long BaseSamples, long ReplaySamples, Options Options, IReadOnlyList<Run> Runs);
 
     /// <summary>Progress of a run: strategy, samples replayed of the total, the current window's AUC so far, publishes.</summary>
-    public sealed record Progress(string Strategy, long Done, long Total, double? CurrentAuc, int Publishes, long? Version, long? Sequence, TimeSpan WeightsAge);
+    public sealed record Progress(string Strategy, long Done, long Total, double? CurrentAuc, int Publishes, WeightsVersion? Weights, TimeSpan WeightsAge);
 
     public static void Validate(Options options)
     {
@@ -158,7 +159,7 @@ public static class RealtimeExperiment
             if (strategy == "promotion")
             {
                 var s = await client.SetModeAsync(model, Mode.Promotion, options.PromotionEvery);
-                events.Add($"{t0:u} promotion-start: serving version {s.ServingVersion}");
+                events.Add($"{t0:u} promotion-start: serving checkpoint {s.ServingCheckpoint}");
             }
         }
         var publisher = new SamplePublisher(cluster.Client, spec.MainJob, 1);
@@ -166,7 +167,7 @@ public static class RealtimeExperiment
         var updatesTo = options.UpdatesStop is { } stop ? t0 + stop : DateTime.MaxValue;
         DateTime? fullAt = options.FullUpdateAt is { } f ? t0 + f : null;
         var nextTick = t0 + options.PublishInterval;
-        (long Version, long Sequence)? expected = null;
+        WeightsVersion? expected = null;
         long sent = 0;
         long sentToB = 0;
         int publishes = 0, fullCheckpoints = 0;
@@ -190,15 +191,15 @@ public static class RealtimeExperiment
                     if (fullAt is { } at && nextTick >= at)
                     {
                         var c = await client.CheckpointAsync(model);
-                        expected = (c.ServingVersion!.Value, 0);
+                        expected = new WeightsVersion(c.ServingCheckpoint!.Value);
                         fullCheckpoints++;
-                        events.Add($"{nextTick:u} full update: version {c.ServingVersion}");
+                        events.Add($"{nextTick:u} full update: checkpoint {c.ServingCheckpoint}");
                         fullAt = null;
                     }
                     else if (strategy == "all")
                     {
                         var c = await client.CheckpointAsync(model);
-                        expected = (c.ServingVersion!.Value, 0);
+                        expected = new WeightsVersion(c.ServingCheckpoint!.Value);
                         fullCheckpoints++;
                     }
                     else
@@ -207,15 +208,15 @@ public static class RealtimeExperiment
                         {
                             if (e.Kind == "publish")
                             {
-                                expected = (e.ServingVersion!.Value, e.Sequence!.Value);
+                                expected = e.Weights!.Value;
                                 publishes++;
                                 deltaBytes.Add(e.Bytes ?? 0);
                             }
                             else
                             {
-                                expected = (e.ServingVersion!.Value, 0);
+                                expected = new WeightsVersion(e.Weights!.Value.Checkpoint);
                                 fullCheckpoints++;
-                                events.Add($"{nextTick:u} {e.Kind}: version {e.ServingVersion}");
+                                events.Add($"{nextTick:u} {e.Kind}: {e.Weights}");
                             }
                         }
                     }
@@ -273,14 +274,14 @@ public static class RealtimeExperiment
                 }
             }
             i = end;
-            progress?.Invoke(new Progress(name, i, replay.Count, WindowAuc(windowScores, windowLabels), publishes + fullCheckpoints, predictions[0].ModelVersion, predictions[0].DeltaSequence, predictions[0].WeightsAge));
+            progress?.Invoke(new Progress(name, i, replay.Count, WindowAuc(windowScores, windowLabels), publishes + fullCheckpoints, predictions[0].Weights, predictions[0].WeightsAge));
         }
         var freshness = new List<double>();
         if (trains)
         {
             var status = await client.GetStatusAsync(model);
             freshness.AddRange(status.Replicas.SelectMany(r => r.FreshnessMs));
-            foreach (var e in status.Deployment.Events.Where(e => e.Kind is not "publish")) events.Add($"{e.Time:u} {e.Kind} ({e.Job}): version {e.ServingVersion}");
+            foreach (var e in status.Deployment.Events.Where(e => e.Kind is not "publish")) events.Add($"{e.Time:u} {e.Kind} ({e.Job}): {e.Weights}");
             await client.StopAsync(model);
         }
         var windows = scores.GroupBy(s => s.Time - s.Time % options.Window.Ticks).OrderBy(g => g.Key)
@@ -304,16 +305,16 @@ public static class RealtimeExperiment
     }
 
     /// <summary>Scores through serving; when a publish is expected, until serving holds it (it applies deltas asynchronously).</summary>
-    private static async Task<IReadOnlyList<Prediction>> ScoreServedAsync(FreshetClient client, string model, SampleBatch batch, (long Version, long Sequence)? expected, CancellationToken ct)
+    private static async Task<IReadOnlyList<Prediction>> ScoreServedAsync(FreshetClient client, string model, SampleBatch batch, WeightsVersion? expected, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var p = await client.ScoreSamplesAsync(model, batch);
-            if (expected is not { } e || p.Count == 0 || p[0].ModelVersion > e.Version || (p[0].ModelVersion == e.Version && p[0].DeltaSequence >= e.Sequence)) return p;
+            if (expected is not { } e || p.Count == 0 || p[0].Weights >= e) return p;
             if (deadline.Elapsed > TimeSpan.FromSeconds(60))
             {
-                throw new TimeoutException($"serving of '{model}' did not reach version {e.Version} delta {e.Sequence} in 60 s (it holds {p[0].ModelVersion}.{p[0].DeltaSequence})");
+                throw new TimeoutException($"serving of '{model}' did not reach weights {e} in 60 s (it holds {p[0].Weights})");
             }
             await Task.Delay(5, ct);
         }

@@ -26,7 +26,7 @@ public sealed record CheckpointManifest
 
     public required string Model { get; init; }
 
-    /// <summary>The monotonic <c>ModelVersion</c>.</summary>
+    /// <summary>The checkpoint version: monotonic per model; <see cref="Serving.WeightsVersion.Checkpoint"/> names it.</summary>
     public required long Version { get; init; }
 
     public required DateTime CreatedUtc { get; init; }

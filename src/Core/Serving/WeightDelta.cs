@@ -10,7 +10,7 @@ namespace Freshet.Model.Serving;
 /// What one publish ships to serving (DESIGN.md section 4): the changing-tier rows changed since the
 /// previous publish, fresh frozen-tier rows (ids new since the base checkpoint, under a budget), the
 /// rate statistics that moved, the rows evicted since the previous publish, and both dense towers with their batch-norm statistics, taken under
-/// the sync-send barrier. <see cref="Sequence"/> counts publishes on <see cref="BaseVersion"/> from 1.
+/// the sync-send barrier. Its <see cref="Version"/> is its base checkpoint and its sequence on it, counted from 1.
 /// </summary>
 public sealed class WeightDelta
 {
@@ -26,9 +26,8 @@ public sealed class WeightDelta
 
     public required string Model { get; init; }
 
-    public required long BaseVersion { get; init; }
-
-    public required long Sequence { get; init; }
+    /// <summary>The base checkpoint and this delta's sequence on it (from 1).</summary>
+    public required WeightsVersion Version { get; init; }
 
     /// <summary>When the snapshot was taken under the barrier (UTC wall clock): the age of these weights starts here.</summary>
     public required DateTime SnapshotUtc { get; init; }
@@ -52,11 +51,10 @@ public sealed class WeightDelta
     /// every shard in one snapshot, each rate's counts with the totals of all shards summed
     /// (<see cref="Statistics.RateTable.MergeParts"/>), and every shard's removals.
     /// </summary>
-    public static WeightDelta Assemble(string model, long baseVersion, long sequence, DateTime snapshotUtc, DateTime? eventTime, IReadOnlyList<Cluster.ShardDeltaPart> parts, IReadOnlyList<DenseTowerWeights> dense) => new()
+    public static WeightDelta Assemble(string model, WeightsVersion version, DateTime snapshotUtc, DateTime? eventTime, IReadOnlyList<Cluster.ShardDeltaPart> parts, IReadOnlyList<DenseTowerWeights> dense) => new()
     {
         Model = model,
-        BaseVersion = baseVersion,
-        Sequence = sequence,
+        Version = version,
         SnapshotUtc = snapshotUtc,
         EventTime = eventTime,
         Tables = [.. parts.SelectMany(p => p.Tables).GroupBy(t => t.Table).Select(g => Concatenate([.. g]))],
@@ -80,8 +78,8 @@ public sealed class WeightDelta
             w.Write(Magic);
             w.Write(FormatVersion);
             w.Write(Model);
-            w.Write(BaseVersion);
-            w.Write(Sequence);
+            w.Write(Version.Checkpoint);
+            w.Write(Version.Delta);
             w.Write(SnapshotUtc.Ticks);
             w.Write(EventTime?.Ticks ?? -1);
             w.Write(Tables.Count);
@@ -184,8 +182,7 @@ public sealed class WeightDelta
         return new WeightDelta
         {
             Model = model,
-            BaseVersion = baseVersion,
-            Sequence = sequence,
+            Version = new WeightsVersion(baseVersion, sequence),
             SnapshotUtc = new DateTime(snapshot, DateTimeKind.Utc),
             EventTime = eventTicks < 0 ? null : new DateTime(eventTicks, DateTimeKind.Utc),
             Tables = tableList,

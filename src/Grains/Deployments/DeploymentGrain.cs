@@ -1,3 +1,4 @@
+using Freshet.Model.Serving;
 using Freshet.Grains.Placement;
 using Freshet.Deployments;
 using Freshet.Jobs;
@@ -49,7 +50,7 @@ public sealed partial class DeploymentGrain(
             });
         }
         await main.StartAsync();
-        state.State = new DeploymentState { Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingVersion = state.State.ServingVersion };
+        state.State = new DeploymentState { Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingCheckpoint = state.State.ServingCheckpoint };
         Record(new DeploymentEvent { Time = Now(), Kind = "start", Job = "main", Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
         await state.WriteStateAsync();
         StartClock();
@@ -85,10 +86,10 @@ public sealed partial class DeploymentGrain(
             await b.StartAsync();
             await b.RestoreAsync(checkpoint.Version, spec.Model);
             state.State.Mode = Mode.Promotion;
-            state.State.ServingVersion = checkpoint.Version;
+            state.State.ServingCheckpoint = checkpoint.Version;
             state.State.NextSwitch = now + state.State.PromotionEvery;
             state.State.NextPublish = now + spec.PublishInterval;
-            Record(new DeploymentEvent { Time = now, Kind = "promotion-start", Job = "main", ServingVersion = checkpoint.Version, Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
+            Record(new DeploymentEvent { Time = now, Kind = "promotion-start", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
         }
         else if (state.State.Mode == Mode.Promotion)
         {
@@ -97,10 +98,10 @@ public sealed partial class DeploymentGrain(
             await Promotion(spec).StopAsync();
             var checkpoint = await Main(spec).PublishCheckpointAsync();
             state.State.Mode = Mode.Daily;
-            state.State.ServingVersion = checkpoint.Version;
+            state.State.ServingCheckpoint = checkpoint.Version;
             state.State.NextPublish = now + spec.PublishInterval;
             state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
-            Record(new DeploymentEvent { Time = now, Kind = "daily-start", Job = "main", ServingVersion = checkpoint.Version, Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
+            Record(new DeploymentEvent { Time = now, Kind = "daily-start", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
         }
         await state.WriteStateAsync();
         return await GetStatusAsync();
@@ -119,10 +120,10 @@ public sealed partial class DeploymentGrain(
             if (spec.DailyCheckpoints && now >= state.State.NextCheckpoint)
             {
                 var checkpoint = await Main(spec).PublishCheckpointAsync();
-                state.State.ServingVersion = checkpoint.Version;
+                state.State.ServingCheckpoint = checkpoint.Version;
                 state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
                 state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = "daily-checkpoint", Job = "main", ServingVersion = checkpoint.Version, Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
+                events.Add(new DeploymentEvent { Time = now, Kind = "daily-checkpoint", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
             }
             else if (now >= state.State.NextPublish)
             {
@@ -137,10 +138,10 @@ public sealed partial class DeploymentGrain(
                 // B's publishing pauses for the switch: nothing is published in this tick but A's checkpoint.
                 var checkpoint = await Main(spec).PublishCheckpointAsync();
                 await Promotion(spec).RestoreAsync(checkpoint.Version, spec.Model);
-                state.State.ServingVersion = checkpoint.Version;
+                state.State.ServingCheckpoint = checkpoint.Version;
                 state.State.NextSwitch = now + state.State.PromotionEvery;
                 state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = "promotion-switch", Job = "main", ServingVersion = checkpoint.Version, Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
+                events.Add(new DeploymentEvent { Time = now, Kind = "promotion-switch", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
             }
             else if (now >= state.State.NextPublish)
             {
@@ -158,8 +159,8 @@ public sealed partial class DeploymentGrain(
         var now = Now();
         var checkpoint = await Main(spec).PublishCheckpointAsync();
         if (state.State.Mode == Mode.Promotion) await Promotion(spec).RestoreAsync(checkpoint.Version, spec.Model);
-        state.State.ServingVersion = checkpoint.Version;
-        Record(new DeploymentEvent { Time = now, Kind = "checkpoint", Job = "main", ServingVersion = checkpoint.Version, Detail = $"full checkpoint {checkpoint.Version} on request; serving swaps to it" });
+        state.State.ServingCheckpoint = checkpoint.Version;
+        Record(new DeploymentEvent { Time = now, Kind = "checkpoint", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version} on request; serving swaps to it" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -173,9 +174,9 @@ public sealed partial class DeploymentGrain(
         }
         await Main(spec).RollbackAsync(version);
         var now = Now();
-        state.State.ServingVersion = version;
+        state.State.ServingCheckpoint = version;
         state.State.NextPublish = now + spec.PublishInterval;
-        Record(new DeploymentEvent { Time = now, Kind = "rollback", Job = "main", ServingVersion = version, Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
+        Record(new DeploymentEvent { Time = now, Kind = "rollback", Job = "main", Weights = new WeightsVersion(version), Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -188,7 +189,7 @@ public sealed partial class DeploymentGrain(
         state.State.Running = false;
         _timer?.Dispose();
         _timer = null;
-        Record(new DeploymentEvent { Time = Now(), Kind = "stop", Job = "main", ServingVersion = state.State.ServingVersion });
+        Record(new DeploymentEvent { Time = Now(), Kind = "stop", Job = "main", Weights = state.State.ServingCheckpoint is { } serving ? new WeightsVersion(serving) : null });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -201,7 +202,7 @@ public sealed partial class DeploymentGrain(
             Model = Model,
             Mode = state.State.Mode,
             Spec = spec,
-            ServingVersion = state.State.ServingVersion,
+            ServingCheckpoint = state.State.ServingCheckpoint,
             Now = state.State.Now,
             NextPublish = state.State.NextPublish,
             NextCheckpoint = state.State.Mode == Mode.Daily ? state.State.NextCheckpoint : state.State.NextSwitch,
@@ -231,16 +232,16 @@ public sealed partial class DeploymentGrain(
     private async Task<DeploymentEvent> PublishDeltaAsync(ITrainingOrchestratorGrain job, string label, DateTime now, DeploymentSpec spec)
     {
         var published = await job.PublishAsync();
-        state.State.ServingVersion = published.BaseVersion;
+        state.State.ServingCheckpoint = published.Weights.Checkpoint;
         state.State.NextPublish = now + spec.PublishInterval;
         return Published(now, label, published);
     }
 
     private DeploymentEvent Published(DateTime now, string job, PublishResult p) => new()
     {
-        Time = now, Kind = "publish", Job = job, ServingVersion = p.BaseVersion, Sequence = p.Sequence,
+        Time = now, Kind = "publish", Job = job, Weights = p.Weights,
         Bytes = p.Bytes, Rows = p.ChangingRows + p.FreshRows, BarrierPauseMs = p.BarrierPauseMs, SendMs = p.SendMs,
-        Detail = $"delta {p.BaseVersion}.{p.Sequence}: {p.ChangingRows} changing rows, {p.FreshRows} fresh rows, {p.Bytes} bytes in {p.Chunks} chunk(s); barrier {p.BarrierPauseMs:F1} ms",
+        Detail = $"delta {p.Weights}: {p.ChangingRows} changing rows, {p.FreshRows} fresh rows, {p.Bytes} bytes in {p.Chunks} chunk(s); barrier {p.BarrierPauseMs:F1} ms",
     };
 
     private void Record(DeploymentEvent e)
@@ -250,13 +251,14 @@ public sealed partial class DeploymentGrain(
         {
             activity?.SetTag("freshet.model", Model);
             activity?.SetTag("freshet.job", e.Job);
-            activity?.SetTag("freshet.serving_version", e.ServingVersion);
-            activity?.SetTag("freshet.delta_sequence", e.Sequence);
+            activity?.SetTag("freshet.serving_version", e.Weights?.Checkpoint);
+            activity?.SetTag("freshet.delta_sequence", e.Weights?.Delta);
+            activity?.SetTag("freshet.weights", e.Weights?.ToString());
             activity?.SetTag("freshet.detail", e.Detail);
         }
         state.State.Events.Add(e);
         if (state.State.Events.Count > EventsKept) state.State.Events.RemoveRange(0, state.State.Events.Count - EventsKept);
-        LogEvent(logger, Model, e.Kind, e.Job, e.ServingVersion, e.Sequence, e.Detail);
+        LogEvent(logger, Model, e.Kind, e.Job, e.Weights?.ToString() ?? "none", e.Detail);
     }
 
     private DateTime Now() => state.State.Now ?? time.GetUtcNow().UtcDateTime;
@@ -273,6 +275,6 @@ public sealed partial class DeploymentGrain(
 
     private ITrainingOrchestratorGrain Promotion(DeploymentSpec spec) => grains.Job(spec.PromotionJob);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Model}: {Kind} by {Job}; serving version {Version}, delta {Sequence}: {Detail}")]
-    private static partial void LogEvent(ILogger logger, string model, string kind, string job, long? version, long? sequence, string detail);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Model}: {Kind} by {Job}; serving {Weights}: {Detail}")]
+    private static partial void LogEvent(ILogger logger, string model, string kind, string job, string weights, string detail);
 }

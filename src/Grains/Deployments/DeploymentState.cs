@@ -13,6 +13,6 @@ public sealed class DeploymentState
     [Id(5)] public DateTime? NextCheckpoint { get; set; }
     [Id(6)] public DateTime? NextSwitch { get; set; }
     [Id(7)] public TimeSpan PromotionEvery { get; set; }
-    [Id(8)] public long? ServingVersion { get; set; }
+    [Id(8)] public long? ServingCheckpoint { get; set; }
     [Id(9)] public List<DeploymentEvent> Events { get; set; } = [];
 }

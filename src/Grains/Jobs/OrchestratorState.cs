@@ -1,3 +1,4 @@
+using Freshet.Model.Serving;
 using Freshet.Jobs;
 
 namespace Freshet.Grains.Jobs;
@@ -12,7 +13,7 @@ public sealed class OrchestratorState
     [Id(3)] public DateTime? LastCheckpointTime { get; set; }
     [Id(4)] public double LastBarrierPauseMs { get; set; }
     [Id(5)] public string? Error { get; set; }
-    [Id(6)] public long? PublishBase { get; set; }
-    [Id(7)] public long PublishSequence { get; set; }
+    /// <summary>The last delta published: its base checkpoint (the one serving was told) and sequence; delta 0 before the first on that base.</summary>
+    [Id(6)] public WeightsVersion? Published { get; set; }
     [Id(8)] public DateTime? LastPublishUtc { get; set; }
 }

@@ -117,16 +117,17 @@ public sealed partial class TrainingOrchestratorGrain(
     public async Task<PublishResult> PublishAsync()
     {
         var spec = Spec();
-        if (state.State.PublishBase is null)
+        if (state.State.Published is null)
         {
             // Deltas need a base serving has: the first publish of a job writes and announces one.
             await CheckpointCoreAsync(announce: true);
         }
-        var baseVersion = state.State.PublishBase!.Value;
+        var published = state.State.Published!.Value;
+        var baseVersion = published.Checkpoint;
         // The next number is above every delta retained on the base, not only above the last one recorded: a
         // publish that wrote its delta and failed before recording it must not have its number reused for other content.
         var retained = await checkpoints.ListFilesAsync(spec.Served, baseVersion, WeightDelta.FilePrefix);
-        var sequence = Math.Max(state.State.PublishSequence, retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max()) + 1;
+        var version = new WeightsVersion(baseVersion, Math.Max(published.Delta, retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max()) + 1);
         ShardDelta[] parts;
         IReadOnlyList<DenseTowerState> dense;
         TrainerStatus[] statuses;
@@ -142,14 +143,14 @@ public sealed partial class TrainingOrchestratorGrain(
         }
         var pauseMs = barrier.Held.TotalMilliseconds;
 
-        var delta = WeightDelta.Assemble(spec.Served, baseVersion, sequence, snapshot, statuses.Select(s => s.EventTime).Max(),
+        var delta = WeightDelta.Assemble(spec.Served, version, snapshot, statuses.Select(s => s.EventTime).Max(),
             [.. parts.Select(p => Model.Cluster.ShardDeltaPart.Decode(p.Payload, p.ChangingRows, p.FreshRows, p.FreshPending))],
             [.. dense.Select(d => new DenseTowerWeights(d.Task, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
         var encoded = delta.Encode();
         // Retained whole or not at all: a replica loading this base meanwhile never reads half of it.
-        await checkpoints.WriteAtomicAsync(spec.Served, baseVersion, WeightDelta.FileName(delta.Sequence), encoded);
+        await checkpoints.WriteAtomicAsync(spec.Served, baseVersion, WeightDelta.FileName(version.Delta), encoded);
         // Recorded before it is sent: a send that fails leaves a gap replicas fill from the retained file, never a reused number.
-        state.State.PublishSequence = delta.Sequence;
+        state.State.Published = version;
         state.State.LastPublishUtc = snapshot;
         await state.WriteStateAsync();
         var chunks = WeightDelta.Chunk(encoded, chunking.MaxChunkBytes);
@@ -158,7 +159,7 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             await stream.OnNextAsync(new WeightMessage
             {
-                Kind = WeightMessageKind.Delta, Model = spec.Served, BaseVersion = baseVersion, Sequence = delta.Sequence,
+                Kind = WeightMessageKind.Delta, Model = spec.Served, Weights = version,
                 Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = snapshot,
             });
         }
@@ -168,7 +169,7 @@ public sealed partial class TrainingOrchestratorGrain(
         Model.Telemetry.FreshetMetrics.BarrierPause.Record(pauseMs, served, new("action", "publish"));
         return new PublishResult
         {
-            Model = spec.Served, BaseVersion = baseVersion, Sequence = delta.Sequence, Bytes = encoded.Length, Chunks = chunks.Count,
+            Model = spec.Served, Weights = version, Bytes = encoded.Length, Chunks = chunks.Count,
             ChangingRows = parts.Sum(p => (long)p.ChangingRows), FreshRows = parts.Sum(p => (long)p.FreshRows), FreshPending = parts.Sum(p => (long)p.FreshPending),
             SnapshotUtc = snapshot, BarrierPauseMs = pauseMs, SendMs = (DateTime.UtcNow - snapshot).TotalMilliseconds,
         };
@@ -182,8 +183,7 @@ public sealed partial class TrainingOrchestratorGrain(
             await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
             if (fromModel == spec.Served)
             {
-                state.State.PublishBase = version;
-                state.State.PublishSequence = 0;
+                state.State.Published = new WeightsVersion(version);
             }
             await state.WriteStateAsync();
             LogRestored(logger, Job, fromModel, version);
@@ -210,7 +210,7 @@ public sealed partial class TrainingOrchestratorGrain(
     private async Task AnnounceAsync(string served, WeightMessageKind kind, long version)
     {
         await grains.GetGrain<IServingVersionGrain>(served).SetAsync(version);
-        await WeightsStream(served).OnNextAsync(new WeightMessage { Kind = kind, Model = served, BaseVersion = version, SnapshotUtc = DateTime.UtcNow });
+        await WeightsStream(served).OnNextAsync(new WeightMessage { Kind = kind, Model = served, Weights = new WeightsVersion(version), SnapshotUtc = DateTime.UtcNow });
     }
 
     private IAsyncStream<WeightMessage> WeightsStream(string served) =>
@@ -238,8 +238,7 @@ public sealed partial class TrainingOrchestratorGrain(
             if (announce)
             {
                 // Serving switches to this version; this job's deltas build on it from now on.
-                state.State.PublishBase = version;
-                state.State.PublishSequence = 0;
+                state.State.Published = new WeightsVersion(version);
                 await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version);
             }
             var pauseMs = barrier.Held.TotalMilliseconds;
@@ -275,8 +274,7 @@ public sealed partial class TrainingOrchestratorGrain(
             LastCheckpoint = state.State.LastCheckpoint,
             LastCheckpointTime = state.State.LastCheckpointTime,
             LastBarrierPauseMs = state.State.LastBarrierPauseMs,
-            PublishBase = state.State.PublishBase,
-            PublishSequence = state.State.PublishSequence,
+            Published = state.State.Published,
             LastPublishUtc = state.State.LastPublishUtc,
             Trainers = trainers,
             Error = state.State.Error ?? trainers.FirstOrDefault(t => t.Error is not null)?.Error,

@@ -110,7 +110,7 @@ public sealed class DenseGrain(
         CtrVersion = _tier?.CtrVersion ?? 0,
         CvrVersion = _tier?.CvrVersion ?? 0,
         Steps = _tier?.Steps.ToDictionary() ?? [],
-        LoadedVersion = _tier?.BaseVersion,
+        LoadedCheckpoint = _tier?.BaseVersion,
     });
 
     private DenseTier Tier() => _tier ?? throw new InvalidOperationException(

@@ -214,7 +214,7 @@ public sealed partial class EmbeddingShardGrain(
             Rows = rows?.Tables.Select(t => KeyValuePair.Create(t.Name, (long)t.Count)).Concat(rows.Rates.Select(r => KeyValuePair.Create(r.Name, (long)r.Count))).ToDictionary() ?? [],
             DroppedFrozen = rows?.DroppedFrozen.ToDictionary() ?? [],
             Steps = rows?.Steps.ToDictionary() ?? [],
-            LoadedVersion = rows?.BaseVersion,
+            LoadedCheckpoint = rows?.BaseVersion,
             LastPersisted = _lastPersisted,
             LockedJobs = rows?.LockedJobs.ToList() ?? [],
             ActivatedUtc = _activated,

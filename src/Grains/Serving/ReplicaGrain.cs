@@ -16,10 +16,10 @@ namespace Freshet.Grains.Serving;
 [SiloKeyPlacement]
 public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDetails silo, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
-    private readonly Dictionary<(long Base, long Sequence), byte[]?[]> _chunks = [];
+    private readonly Dictionary<WeightsVersion, byte[]?[]> _chunks = [];
     private StreamSubscriptionHandle<WeightMessage>? _subscription;
     private IGrainTimer? _watch;
-    private (long Version, long Sequence)? _behindAt;
+    private WeightsVersion? _behindAt;
     private string _model = "";
     private bool _mine;
 
@@ -73,12 +73,12 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     /// </summary>
     private async Task WatchAsync(CancellationToken cancellationToken)
     {
-        if (registry.TryGet(_model) is not { } replica || replica.TargetVersion is not { } target) return;
+        if (registry.TryGet(_model) is not { } replica || replica.TargetCheckpoint is not { } target) return;
         var announced = await GrainFactory.GetGrain<IServingVersionGrain>(_model).GetAsync() ?? target;
         var retained = await registry.Store.ListFilesAsync(_model, announced, WeightDelta.FilePrefix, cancellationToken);
         var newest = retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max();
-        var at = (replica.Version ?? 0, replica.Sequence);
-        if (announced == replica.Version && newest <= replica.Sequence)
+        var at = replica.Weights ?? new WeightsVersion(0);
+        if (announced == replica.Weights?.Checkpoint && newest <= at.Delta)
         {
             _behindAt = null;
             return;
@@ -88,15 +88,15 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
             _behindAt = at; // behind now, maybe only by what is in flight: look again next time
             return;
         }
-        LogStalled(logger, _model, at.Item1, at.Item2, announced, newest);
-        replica.TargetVersion = announced;
-        if (replica.Version != announced)
+        LogStalled(logger, _model, at, announced, newest);
+        replica.TargetCheckpoint = announced;
+        if (replica.Weights?.Checkpoint != announced)
         {
             await LoadAsync(replica, announced);
         }
         else
         {
-            foreach (var name in retained.Where(n => WeightDelta.SequenceOf(n) > replica.Sequence))
+            foreach (var name in retained.Where(n => WeightDelta.SequenceOf(n) > (replica.Weights?.Delta ?? 0)))
             {
                 try
                 {
@@ -124,13 +124,14 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         switch (message.Kind)
         {
             case WeightMessageKind.Checkpoint or WeightMessageKind.Rollback:
-                replica.TargetVersion = message.BaseVersion;
-                foreach (var stale in _chunks.Keys.Where(k => k.Base != message.BaseVersion).ToList()) _chunks.Remove(stale);
-                if (replica.Version != message.BaseVersion) await LoadAsync(replica, message.BaseVersion);
-                LogSwitched(logger, _model, message.Kind.ToString().ToLowerInvariant(), message.BaseVersion, replica.Sequence);
+                var checkpoint = message.Weights.Checkpoint;
+                replica.TargetCheckpoint = checkpoint;
+                foreach (var stale in _chunks.Keys.Where(k => k.Checkpoint != checkpoint).ToList()) _chunks.Remove(stale);
+                if (replica.Weights?.Checkpoint != checkpoint) await LoadAsync(replica, checkpoint);
+                LogSwitched(logger, _model, message.Kind.ToString().ToLowerInvariant(), replica.Weights ?? message.Weights);
                 break;
             case WeightMessageKind.Delta:
-                var key = (message.BaseVersion, message.Sequence);
+                var key = message.Weights;
                 if (!_chunks.TryGetValue(key, out var parts)) _chunks[key] = parts = new byte[]?[message.Chunks];
                 if (message.Chunk < 0 || message.Chunk >= parts.Length) return;
                 parts[message.Chunk] = message.Payload;
@@ -139,7 +140,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
                 WeightDelta delta;
                 try
                 {
-                    delta = WeightDelta.Decode([.. parts.SelectMany(p => p!)], $"delta {message.Model} {message.BaseVersion}.{message.Sequence} from the weights stream");
+                    delta = WeightDelta.Decode([.. parts.SelectMany(p => p!)], $"delta {message.Model} {message.Weights} from the weights stream");
                 }
                 catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
                 {
@@ -163,9 +164,8 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     {
         Silo = silo,
         Model = replica.Model,
-        ModelVersion = replica.Version,
-        DeltaSequence = replica.Sequence,
-        TargetVersion = replica.TargetVersion,
+        Weights = replica.Weights,
+        TargetCheckpoint = replica.TargetCheckpoint,
         WeightsUtc = replica.WeightsUtc,
         WeightsAge = DateTime.UtcNow - replica.WeightsUtc,
         Applied = replica.Applied,
@@ -181,7 +181,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         var outcome = replica.Offer(delta);
         if (outcome == DeltaOutcome.NeedsBase)
         {
-            await LoadAsync(replica, replica.TargetVersion!.Value);
+            await LoadAsync(replica, replica.TargetCheckpoint!.Value);
             outcome = replica.Offer(delta);
         }
         if (outcome == DeltaOutcome.Gap)
@@ -190,18 +190,19 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
             // there, reload the base with everything retained (it has this delta's predecessors). A retained
             // delta that fails its check is not applied: the replica serves what it has and names the file.
             var store = registry.Store;
-            var retained = await store.ListFilesAsync(delta.Model, delta.BaseVersion, WeightDelta.FilePrefix);
-            for (var s = replica.Sequence + 1; s < delta.Sequence; s++)
+            var checkpoint = delta.Version.Checkpoint;
+            var retained = await store.ListFilesAsync(delta.Model, checkpoint, WeightDelta.FilePrefix);
+            for (var s = (replica.Weights?.Delta ?? 0) + 1; s < delta.Version.Delta; s++)
             {
                 if (!retained.Contains(WeightDelta.FileName(s)))
                 {
-                    await LoadAsync(replica, delta.BaseVersion);
+                    await LoadAsync(replica, checkpoint);
                     break;
                 }
                 WeightDelta missing;
                 try
                 {
-                    missing = await ServingReplica.ReadDeltaAsync(store, delta.Model, delta.BaseVersion, WeightDelta.FileName(s), CancellationToken.None);
+                    missing = await ServingReplica.ReadDeltaAsync(store, delta.Model, checkpoint, WeightDelta.FileName(s), CancellationToken.None);
                 }
                 catch (Model.Checkpoints.CheckpointException e)
                 {
@@ -212,26 +213,26 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
                 replica.Offer(missing);
             }
             outcome = replica.Offer(delta);
-            LogCaughtUp(logger, _model, delta.BaseVersion, delta.Sequence, outcome.ToString());
+            LogCaughtUp(logger, _model, delta.Version, outcome.ToString());
         }
-        if (outcome == DeltaOutcome.Refused) LogRefused(logger, _model, delta.BaseVersion, delta.Sequence, replica.TargetVersion);
+        if (outcome == DeltaOutcome.Refused) LogRefused(logger, _model, delta.Version, replica.TargetCheckpoint);
     }
 
     private Task LoadAsync(ServingReplica replica, long version) =>
         Task.Run(() => replica.LoadAsync(registry.Store, version));
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} on {Kind}: serving version {Version}, delta {Sequence}")]
-    private static partial void LogSwitched(ILogger logger, string model, string kind, long version, long sequence);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} on {Kind}: serving {Weights}")]
+    private static partial void LogSwitched(ILogger logger, string model, string kind, WeightsVersion weights);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} caught up a gap before delta {Version}.{Sequence}: {Outcome}")]
-    private static partial void LogCaughtUp(ILogger logger, string model, long version, long sequence, string outcome);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} caught up a gap before delta {Weights}: {Outcome}")]
+    private static partial void LogCaughtUp(ILogger logger, string model, WeightsVersion weights, string outcome);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} at {Version}.{Sequence} got nothing from the weights stream while serving holds version {Announced} with deltas to {Newest}: caught up from the store and subscribed again")]
-    private static partial void LogStalled(ILogger logger, string model, long version, long sequence, long announced, long newest);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} at {Weights} got nothing from the weights stream while serving holds checkpoint {Announced} with deltas to {Newest}: caught up from the store and subscribed again")]
+    private static partial void LogStalled(ILogger logger, string model, WeightsVersion weights, long announced, long newest);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Replica of {Model} did not apply a delta: {Error}")]
     private static partial void LogBadDelta(ILogger logger, string model, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} refused delta {Version}.{Sequence}: serving follows base {Target}")]
-    private static partial void LogRefused(ILogger logger, string model, long version, long sequence, long? target);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} refused delta {Weights}: serving follows checkpoint {Target}")]
+    private static partial void LogRefused(ILogger logger, string model, WeightsVersion weights, long? target);
 }

@@ -110,7 +110,7 @@ public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains
         }
         var target = await grains.GetGrain<IServingVersionGrain>(model).GetAsync() ?? versions[^1];
         var schema = await ReadSchemaAsync(model, target);
-        var replica = new ServingReplica(schema, model) { TargetVersion = target };
+        var replica = new ServingReplica(schema, model) { TargetCheckpoint = target };
         await Task.Run(() => replica.LoadAsync(store, target));
         await grains.Replica(model, silo.SiloAddress).StartAsync();
         return replica;

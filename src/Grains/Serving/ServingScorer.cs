@@ -42,9 +42,9 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
             throw new ScoringRequestException($"model '{model}': the sample batch does not decode ({e.Message})");
         }
         var now = DateTime.UtcNow;
-        var (results, version, sequence, weights) = ScoreTimed(replica, decoded, model);
+        var (results, version, weights) = ScoreTimed(replica, decoded, model);
         var age = now - weights;
-        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, ModelVersion = version, DeltaSequence = sequence, WeightsAge = age })];
+        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, Weights = version, WeightsAge = age })];
     }
 
     private async Task<IReadOnlyList<Prediction>> ForwardAsync(Func<IServingSiloGrain, Task<IReadOnlyList<Prediction>>> call)
@@ -77,7 +77,7 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
     {
         Validate(request);
         var replica = await registry.GetAsync(request.Model);
-        var featurizer = Featurizers.GetOrAdd((request.Model, replica.Version ?? 0), _ => new RequestFeaturizer(replica.Schema));
+        var featurizer = Featurizers.GetOrAdd((request.Model, replica.Weights?.Checkpoint ?? 0), _ => new RequestFeaturizer(replica.Schema));
         var now = DateTime.UtcNow;
         List<Model.Data.Sample> samples;
         try
@@ -88,12 +88,12 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
         {
             throw new ScoringRequestException($"model '{request.Model}': {e.Message}");
         }
-        var (results, version, sequence, weights) = ScoreTimed(replica, samples, request.Model);
+        var (results, version, weights) = ScoreTimed(replica, samples, request.Model);
         var age = now - weights;
-        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, ModelVersion = version, DeltaSequence = sequence, WeightsAge = age })];
+        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, Weights = version, WeightsAge = age })];
     }
 
-    private static (Model.Serving.ScoreResult[] Results, long Version, long Sequence, DateTime WeightsUtc) ScoreTimed(Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model)
+    private static (Model.Serving.ScoreResult[] Results, Model.Serving.WeightsVersion Weights, DateTime WeightsUtc) ScoreTimed(Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = replica.Score(rows);

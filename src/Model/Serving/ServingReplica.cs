@@ -26,17 +26,14 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
 
     public string Model { get; } = model;
 
-    /// <summary>The checkpoint version loaded; null before the first load.</summary>
-    public long? Version { get; private set; }
-
-    /// <summary>The last delta applied on <see cref="Version"/> (0: the checkpoint alone).</summary>
-    public long Sequence { get; private set; }
+    /// <summary>The weights served: the checkpoint loaded and the last delta applied on it; null before the first load.</summary>
+    public WeightsVersion? Weights { get; private set; }
 
     /// <summary>When the weights in service were snapshotted (the last delta's snapshot, or the checkpoint's creation).</summary>
     public DateTime WeightsUtc { get; private set; }
 
-    /// <summary>The base serving follows: deltas on any other base are refused.</summary>
-    public long? TargetVersion { get; set; }
+    /// <summary>The checkpoint serving follows: deltas on any other base are refused.</summary>
+    public long? TargetCheckpoint { get; set; }
 
     public long Applied => Interlocked.Read(ref _applied);
 
@@ -74,12 +71,12 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
         try
         {
             var manifest = await ModelCheckpoint.LoadAsync(store, fresh, version, cancellationToken, Model);
-            var sequence = 0L;
+            var loaded = new WeightsVersion(version);
             var weights = manifest.CreatedUtc;
             string? error = null;
             foreach (var name in await store.ListFilesAsync(Model, version, WeightDelta.FilePrefix, cancellationToken))
             {
-                if (name != WeightDelta.FileName(sequence + 1)) break;
+                if (name != WeightDelta.FileName(loaded.NextDelta().Delta)) break;
                 WeightDelta delta;
                 try
                 {
@@ -90,13 +87,13 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
                     error = e.Message;
                     break;
                 }
-                if (delta.Sequence != sequence + 1 || delta.BaseVersion != version || delta.Model != Model)
+                if (delta.Version != loaded.NextDelta() || delta.Model != Model)
                 {
-                    error = $"{CheckpointManifest.VersionFolder(Model, version)}/{name} holds delta {delta.Model} {delta.BaseVersion}.{delta.Sequence}, not {Model} {version}.{sequence + 1}; the deltas after it are not applied";
+                    error = $"{CheckpointManifest.VersionFolder(Model, version)}/{name} holds delta {delta.Model} {delta.Version}, not {Model} {loaded.NextDelta()}; the deltas after it are not applied";
                     break;
                 }
                 ApplyTo(fresh, delta);
-                sequence = delta.Sequence;
+                loaded = delta.Version;
                 weights = delta.SnapshotUtc;
             }
             InProcessParameterStore? old;
@@ -105,10 +102,9 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
             {
                 old = _current;
                 _current = fresh;
-                Version = version;
-                Sequence = sequence;
+                Weights = loaded;
                 WeightsUtc = weights;
-                TargetVersion ??= version;
+                TargetCheckpoint ??= version;
                 LastError = error;
             }
             finally
@@ -127,7 +123,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
     /// <summary>Applies <paramref name="delta"/> if it is the next one on the base serving follows; says what it did.</summary>
     public DeltaOutcome Offer(WeightDelta delta)
     {
-        if (delta.Model != Model || delta.BaseVersion != TargetVersion)
+        if (delta.Model != Model || delta.Version.Checkpoint != TargetCheckpoint)
         {
             Interlocked.Increment(ref _refused);
             return DeltaOutcome.Refused;
@@ -135,19 +131,19 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
         _lock.EnterWriteLock();
         try
         {
-            if (_current is null || Version != delta.BaseVersion) return DeltaOutcome.NeedsBase;
-            if (delta.Sequence <= Sequence)
+            if (_current is null || Weights is not { } served || served.Checkpoint != delta.Version.Checkpoint) return DeltaOutcome.NeedsBase;
+            if (delta.Version <= served)
             {
                 Interlocked.Increment(ref _duplicates);
                 return DeltaOutcome.Duplicate;
             }
-            if (delta.Sequence > Sequence + 1)
+            if (delta.Version != served.NextDelta())
             {
                 Interlocked.Increment(ref _gaps);
                 return DeltaOutcome.Gap;
             }
             ApplyTo(_current, delta);
-            Sequence = delta.Sequence;
+            Weights = delta.Version;
             WeightsUtc = delta.SnapshotUtc;
             Interlocked.Increment(ref _applied);
             lock (_freshness)
@@ -165,8 +161,8 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
         }
     }
 
-    /// <summary>Scores rows with both towers; also returns the version, sequence and weights time that produced them.</summary>
-    public (ScoreResult[] Results, long Version, long Sequence, DateTime WeightsUtc) Score(IReadOnlyList<Sample> rows)
+    /// <summary>Scores rows with both towers; also returns the weights' version and time that produced them.</summary>
+    public (ScoreResult[] Results, WeightsVersion Weights, DateTime WeightsUtc) Score(IReadOnlyList<Sample> rows)
     {
         _lock.EnterReadLock();
         try
@@ -179,7 +175,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
             step.ScoreAsync(rows, TaskKind.Cvr, cvr).AsTask().GetAwaiter().GetResult();
             var results = new ScoreResult[rows.Count];
             for (var i = 0; i < rows.Count; i++) results[i] = new ScoreResult(ctr[i], cvr[i], ctr[i] * cvr[i]);
-            return (results, Version!.Value, Sequence, WeightsUtc);
+            return (results, Weights!.Value, WeightsUtc);
         }
         finally
         {
@@ -235,7 +231,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
         foreach (var t in delta.Tables)
         {
             var table = model.Tables.FirstOrDefault(x => x.Name == t.Table)
-                ?? throw new InvalidDataException($"delta {delta.BaseVersion}.{delta.Sequence} names table '{t.Table}', which model '{delta.Model}' does not have");
+                ?? throw new InvalidDataException($"delta {delta.Version} names table '{t.Table}', which model '{delta.Model}' does not have");
             table.Import(t, null, replace: false);
         }
         foreach (var r in delta.Rates)
