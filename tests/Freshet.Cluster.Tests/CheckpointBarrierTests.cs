@@ -1,4 +1,4 @@
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;

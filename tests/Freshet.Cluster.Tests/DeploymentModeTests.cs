@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Freshet.Deployments;
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Grains.Serving;
 using Freshet.Jobs;
 using Freshet.Model.Cluster;

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Cluster;

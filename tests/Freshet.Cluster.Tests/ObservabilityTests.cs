@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Freshet.Deployments;
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Model.Telemetry;

@@ -1,5 +1,5 @@
 using Freshet.Model.Serving;
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Grains.Serving;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;

@@ -1,7 +1,6 @@
 using Freshet.Model.Serving;
 using Freshet.Client;
 using Freshet.Deployments;
-using Freshet.Grains.Replay;
 using Freshet.Grains.Serving;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;

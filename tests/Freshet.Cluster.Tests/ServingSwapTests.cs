@@ -1,4 +1,4 @@
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Grains.Serving;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;

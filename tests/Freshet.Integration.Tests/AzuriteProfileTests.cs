@@ -1,5 +1,4 @@
 using Freshet.Client;
-using Freshet.Grains.Replay;
 using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Freshet.Grains.Replay;
+using Freshet.Client;
 using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Metrics;

@@ -5,7 +5,6 @@ using Freshet.Cli.Cluster;
 using Freshet.Cli.Output;
 using Freshet.Client;
 using Freshet.Deployments;
-using Freshet.Grains.Replay;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 

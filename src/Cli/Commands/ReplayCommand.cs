@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Freshet.Cli.Output;
 using Freshet.Client;
-using Freshet.Grains.Replay;
 using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using Freshet.Cli.Cluster;
 using Freshet.Client;
 using Freshet.Deployments;
-using Freshet.Grains.Replay;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Metrics;

@@ -6,7 +6,7 @@ using Freshet.Samples;
 using Orleans.Runtime;
 using Orleans.Streams;
 
-namespace Freshet.Grains.Replay;
+namespace Freshet.Client;
 
 /// <summary>
 /// Publishes samples, in event-time order, to a job's sample streams: one CTR and one CVR stream per
