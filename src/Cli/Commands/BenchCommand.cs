@@ -1,3 +1,5 @@
+using Freshet.Experiments;
+using Freshet.Silo;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Freshet.Bench;

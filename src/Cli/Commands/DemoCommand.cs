@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Freshet.Cli.Experiments;
+using Freshet.Experiments;
 using Freshet.Cli.Output;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -49,7 +49,7 @@ public static class DemoCommand
                 schemaName = "(embedded synthetic.json)";
             }
             var synthetic = d == SampleReader.SyntheticData;
-            var options = ExperimentCommand.RealtimeOptions(p.GetValue(strategies), p.GetValue(interval)!, "1h", p.GetValue(warmup) ?? (synthetic ? "12h" : null), p.GetValue(every)!, null, null, null);
+            var options = RealtimeSuite.Options(p.GetValue(strategies), p.GetValue(interval)!, "1h", p.GetValue(warmup) ?? (synthetic ? "12h" : null), p.GetValue(every)!, null, null, null);
             await cli.Error.WriteLineAsync($"demo: {(synthetic ? "the synthetic stream (a promotion window 24h to 36h into it)" : d)}; strategies {string.Join(", ", options.Strategies)}; publish every {Durations.Format(options.PublishInterval)} of event time");
             return await ExperimentCommand.RunRealtimeAsync(cli, schemaName, d, p.GetValue(samples) ?? (synthetic ? 300_000 : null), options, p.GetValue(output), "demo", p.GetValue(json), ct, s);
         });

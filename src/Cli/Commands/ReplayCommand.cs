@@ -1,3 +1,4 @@
+using Freshet.Experiments;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;

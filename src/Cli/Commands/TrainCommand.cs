@@ -1,3 +1,5 @@
+using Freshet.Experiments;
+using Freshet.Silo;
 using Freshet.Jobs;
 using System.Text.Json.Nodes;
 using Freshet.Cli.Cluster;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Freshet.Cli.Cluster;
+namespace Freshet.Silo;
 
 /// <summary>Silos in this process (local profile, free ports), for commands that run a job on a local cluster.</summary>
 public sealed class LocalCluster : IAsyncDisposable

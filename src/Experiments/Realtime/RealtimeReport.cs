@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Output;
 using Freshet.Model.Schema;
 
-namespace Freshet.Cli.Experiments;
+namespace Freshet.Experiments;
 
 /// <summary>The real-time experiment's summary table, report and JSON.</summary>
 public static class RealtimeReport

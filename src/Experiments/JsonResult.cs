@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Freshet.Cli.Output;
+namespace Freshet.Experiments;
 
 /// <summary>The one-line JSON result a command prints last with <c>--json</c>; field names are a contract.</summary>
 public static class JsonResult

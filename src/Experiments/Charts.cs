@@ -1,8 +1,7 @@
-using Freshet.Model.Experiments;
 using Freshet.Model.Training;
 using ScottPlot;
 
-namespace Freshet.Cli.Experiments;
+namespace Freshet.Experiments;
 
 /// <summary>The experiments' PNG charts (ScottPlot): windowed AUC over time, gains, freshness and delta sizes.</summary>
 public static class Charts

@@ -1,6 +1,6 @@
 using Freshet.Model.Serving;
 using System.Diagnostics;
-using Freshet.Cli.Cluster;
+using Freshet.Silo;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Model.Checkpoints;
@@ -11,7 +11,7 @@ using Freshet.Model.Training;
 using Freshet.Samples;
 using Freshet.Serving;
 
-namespace Freshet.Cli.Experiments;
+namespace Freshet.Experiments;
 
 /// <summary>
 /// Real-time gains (the seed's second experiment): a base model trained on the log's first span, then

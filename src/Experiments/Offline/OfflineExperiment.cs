@@ -3,7 +3,7 @@ using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
 
-namespace Freshet.Model.Experiments;
+namespace Freshet.Experiments;
 
 /// <summary>
 /// Offline next-period gains (the seed's first experiment): a base model trained on period T, a copy
