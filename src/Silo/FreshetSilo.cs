@@ -136,7 +136,7 @@ public static class FreshetSilo
             .ConfigureResource(r => r.AddService("freshet-silo", serviceInstanceId: $"{Environment.MachineName}:{options.SiloPort}"))
             .WithMetrics(m =>
             {
-                m.AddMeter([.. Model.Telemetry.FreshetMetrics.MeterNames, "Microsoft.Orleans"]);
+                m.AddMeter([.. Model.Telemetry.FreshetInstruments.MeterNames, "Microsoft.Orleans"]);
                 if (otlp) m.AddOtlpExporter();
                 if (options.ConsoleTelemetry) m.AddConsoleExporter();
                 if (azureMonitor) m.AddAzureMonitorMetricExporter(o => o.ConnectionString = insights, AzureCredential(options));

@@ -1,3 +1,4 @@
+using Freshet.Model.Telemetry;
 using Freshet.Model.Data;
 using System.Text;
 using Azure.Messaging.EventHubs;
@@ -25,7 +26,7 @@ public class JsonSampleDataAdapterTests
     private static (JsonSampleDataAdapter Adapter, ListLogger Log) Adapter(string hub = "ctr-samples", TaskKind task = TaskKind.Ctr)
     {
         var log = new ListLogger();
-        return (new JsonSampleDataAdapter(Serializer, hub, task, Routing, log), log);
+        return (new JsonSampleDataAdapter(Serializer, hub, task, Routing, FreshetInstruments.Standalone().Instruments, log), log);
     }
 
     private static EventData Received(byte[] body, string? partitionKey = null, long sequence = 42, string offset = "4200") =>

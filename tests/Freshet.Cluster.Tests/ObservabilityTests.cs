@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Freshet.Deployments;
@@ -17,6 +18,8 @@ public class ObservabilityTests
         const string model = "metered";
         var values = new ConcurrentDictionary<string, double>();
         var counts = new ConcurrentDictionary<string, int>();
+        IMeterFactory? silo = null; // set once the cluster is up: only its silo's meters count
+        var untagged = new ConcurrentBag<string>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -24,11 +27,11 @@ public class ObservabilityTests
         };
         void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            // Other tests run in this process: count only this model's measurements where an instrument names a model.
-            foreach (var t in tags)
-            {
-                if (t.Key == "model" && (string?)t.Value != model && (string?)t.Value != $"{model}-b") return;
-            }
+            // Other tests' silos run in this process: their instruments are their own meter factory's.
+            if (silo is null || !ReferenceEquals(instrument.Meter.Scope, silo)) return;
+            var names = new HashSet<string>();
+            foreach (var t in tags) names.Add(t.Key);
+            if (!names.Contains("model")) untagged.Add(instrument.Name);
             values.AddOrUpdate(instrument.Name, value, (_, v) => v + value);
             counts.AddOrUpdate(instrument.Name, 1, (_, c) => c + 1);
         }
@@ -37,6 +40,7 @@ public class ObservabilityTests
         listener.Start();
 
         await using var h = await ClusterHarness.StartAsync();
+        silo = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<IMeterFactory>();
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
         var deployment = new Freshet.Client.FreshetClient(h.Client).Deployment(model);
         var spec = new DeploymentSpec { Model = model, SchemaJson = schema.Json, Shards = 2, Clock = ClockKind.Manual, PublishInterval = TimeSpan.FromMinutes(1) };
@@ -68,5 +72,6 @@ public class ObservabilityTests
         Assert.Equal(2, values["freshet.serving.rows"]);
         Assert.True(counts["freshet.training.window.auc"] > 0); // 12k synthetic samples span two event-time hours
         Assert.Equal(3, values["freshet.deployment.transitions"]); // start, publish, publish
+        Assert.Empty(untagged); // every measurement names its model
     }
 }

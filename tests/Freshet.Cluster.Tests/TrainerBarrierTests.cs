@@ -17,15 +17,18 @@ public class TrainerBarrierTests
         await Task.WhenAll(trainers.Select(t => t.RunningAsync(10)));
 
         var barrier = await TrainerBarrier.HoldAsync(trainers, () => true);
+        var watched = System.Diagnostics.Stopwatch.StartNew(); // held at least from here until the release starts
         var held = trainers.Select(t => t.Gate.Steps).ToList();
         Assert.Equal(held, barrier.Steps);
         Assert.All(trainers, t => Assert.False(t.InStep));
         await Task.Delay(50, cts.Token); // no step may start while held: the counts stay where they stopped
         Assert.Equal(held, trainers.Select(t => t.Gate.Steps).ToList());
 
+        var watchedFor = watched.Elapsed;
         await barrier.DisposeAsync();
         await Task.WhenAll(trainers.Select((t, i) => t.RunningAsync(held[i] + 10)));
-        Assert.True(barrier.Held >= TimeSpan.FromMilliseconds(50));
+        // Both on the monotonic clock (a timer may fire a little before its nominal 50 ms on that clock).
+        Assert.True(barrier.Held >= watchedFor, $"held {barrier.Held.TotalMilliseconds} ms, watched {watchedFor.TotalMilliseconds} ms");
         foreach (var t in trainers) await t.StopAsync();
     }
 

@@ -89,10 +89,12 @@ public class EsmmTests
     public async Task Pctcvr_windows_are_metered_under_their_own_tag_not_as_ctr()
     {
         var tags = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var (instruments, meters) = Freshet.Model.Telemetry.FreshetInstruments.Standalone();
+        using var _ = meters;
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == "freshet.training.window.auc") l.EnableMeasurementEvents(instrument);
+            if (instrument.Name == "freshet.training.window.auc" && ReferenceEquals(instrument.Meter.Scope, meters)) l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<double>((_, _, t, _) =>
         {
@@ -104,7 +106,7 @@ public class EsmmTests
         listener.Start();
         var schema = Synthetic("clicks");
         using var store = new InProcessParameterStore(schema);
-        var report = await new StreamingTrainer(schema, store, new TrainerOptions { Window = TimeSpan.FromMinutes(10) }).ReplayAsync(Stream(6000));
+        var report = await new StreamingTrainer(schema, store, new TrainerOptions { Window = TimeSpan.FromMinutes(10), Instruments = instruments }).ReplayAsync(Stream(6000));
         Assert.NotNull(report.Ctcvr?.Auc);
         Assert.Contains("ctcvr", tags);
     }

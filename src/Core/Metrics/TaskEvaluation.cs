@@ -6,12 +6,11 @@ namespace Freshet.Model.Metrics;
 /// <summary>
 /// Progressive-validation record of one task: every sample's score (taken before the sample was
 /// trained on), label, the baseline's score, the true probability where known, event time and group.
-/// Reports AUC, log-loss and group AUC overall and per event-time window. <paramref name="metric"/> tags the
-/// windowed AUC meter (default the task's name; pCTCVR on impressions is scored as a CTR-shaped task under "ctcvr").
+/// Reports AUC, log-loss and group AUC overall and per event-time window; <paramref name="windowClosed"/> hears each
+/// closed window's AUC (the trainer meters it).
 /// </summary>
-public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList<string>? baselineNames = null, string? metric = null)
+public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList<string>? baselineNames = null, Action<double>? windowClosed = null)
 {
-    private readonly KeyValuePair<string, object?> _metricTag = new("task", metric ?? task.Name());
     private readonly List<float>[] _baselines = [.. (baselineNames ?? []).Select(_ => new List<float>())];
     private readonly List<float> _scores = [];
     private readonly List<float> _labels = [];
@@ -46,11 +45,11 @@ public sealed class TaskEvaluation(TaskKind task, TimeSpan window, IReadOnlyList
         var key = Window > TimeSpan.Zero ? time - time % Window.Ticks : 0;
         if (key > _windowKey)
         {
-            // A window closed: its AUC goes to the Freshet.Training meter.
+            // A window closed: its AUC goes to whoever listens (the trainer's meter).
             if (_windowKey != long.MinValue && Count - _windowStart > 1)
             {
                 var auc = Auc.Compute(CollectionsMarshal.AsSpan(_scores)[_windowStart..], CollectionsMarshal.AsSpan(_labels)[_windowStart..]);
-                if (double.IsFinite(auc)) Telemetry.FreshetMetrics.WindowAuc.Record(auc, _metricTag);
+                if (double.IsFinite(auc)) windowClosed?.Invoke(auc);
             }
             _windowKey = key;
             _windowStart = Count;

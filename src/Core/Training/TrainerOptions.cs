@@ -9,6 +9,12 @@ public sealed class TrainerOptions
     /// <summary>The model trained, as the <c>model</c> tag of the trainer's metrics (null: untagged).</summary>
     public string? Model { get; set; }
 
+    /// <summary>The job training it, as the <c>job</c> tag (null: untagged).</summary>
+    public string? Job { get; set; }
+
+    /// <summary>Where the trainer's measurements go (step time, samples, windowed AUC); null records none.</summary>
+    public Telemetry.FreshetInstruments? Instruments { get; set; }
+
     /// <summary>Samples per CTR step; null takes the schema's <c>model.batchSize</c>.</summary>
     public int? BatchSize { get; set; }
 

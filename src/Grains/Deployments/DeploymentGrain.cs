@@ -1,3 +1,4 @@
+using Freshet.Model.Telemetry;
 using Freshet.Model.Serving;
 using Freshet.Grains.Placement;
 using Freshet.Deployments;
@@ -19,6 +20,7 @@ public sealed partial class DeploymentGrain(
     IGrainFactory grains,
     TimeProvider time,
     [PersistentState("deployment", FreshetNames.GrainStorage)] IPersistentState<DeploymentState> state,
+    FreshetInstruments instruments,
     ILogger<DeploymentGrain> logger) : Grain, IDeploymentGrain
 {
     private const int EventsKept = 200;
@@ -246,7 +248,8 @@ public sealed partial class DeploymentGrain(
 
     private void Record(DeploymentEvent e)
     {
-        Freshet.Model.Telemetry.FreshetMetrics.Transitions.Add(1, new KeyValuePair<string, object?>("kind", e.Kind), new KeyValuePair<string, object?>("model", Model));
+        var spec = state.State.Spec;
+        instruments.Transitions.Add(1, FreshetTags.Of(Model, spec is null ? null : e.Job == "b" ? spec.PromotionJob : spec.MainJob).With("kind", e.Kind));
         using (var activity = FreshetTelemetry.Deployments.StartActivity("freshet.deployment." + e.Kind))
         {
             activity?.SetTag("freshet.model", Model);

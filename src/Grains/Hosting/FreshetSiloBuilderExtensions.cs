@@ -1,3 +1,4 @@
+using Freshet.Model.Telemetry;
 using Freshet.Model.Data;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Freshet.Grains.Placement;
@@ -95,7 +96,7 @@ public static class FreshetSiloBuilderExtensions
             silo.AddEventHubStreams(provider, c =>
             {
                 ConfigureEventHub(c, azure, hub);
-                c.UseDataAdapter((sp, _) => new JsonSampleDataAdapter(sp.GetRequiredService<Serializer>(), hub, task, routing, sp.GetRequiredService<ILogger<JsonSampleDataAdapter>>()));
+                c.UseDataAdapter((sp, _) => new JsonSampleDataAdapter(sp.GetRequiredService<Serializer>(), hub, task, routing, sp.GetRequiredService<FreshetInstruments>(), sp.GetRequiredService<ILogger<JsonSampleDataAdapter>>()));
             });
         }
         silo.Services.AddSingleton(SampleStreamProviders.EventHubs);
@@ -149,6 +150,9 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddSingleton<ServingWarmUp>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ServingWarmUp>());
         silo.Services.AddSingleton<ServingScorer>();
+        // Instruments from the host's meter factory: this silo's own, exported by the host, told apart by scope in tests.
+        silo.Services.AddMetrics();
+        silo.Services.TryAddSingleton<FreshetInstruments>();
         // Clients reach the cluster only through its front doors; the admin door a silo may close (serving-only silos).
         silo.Services.TryAddSingleton(new Admin.AdminPolicy(Enabled: true));
         silo.AddIncomingGrainCallFilter<Admin.ClientCallFilter>();

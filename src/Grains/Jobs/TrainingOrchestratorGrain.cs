@@ -1,3 +1,4 @@
+using Freshet.Model.Telemetry;
 using Freshet.Grains.Placement;
 using System.Diagnostics;
 using System.Text;
@@ -31,6 +32,7 @@ public sealed partial class TrainingOrchestratorGrain(
     ICheckpointStore checkpoints,
     Hosting.WeightChunking chunking,
     [PersistentState("job", FreshetNames.GrainStorage)] IPersistentState<OrchestratorState> state,
+    FreshetInstruments instruments,
     ILogger<TrainingOrchestratorGrain> logger) : Grain, ITrainingOrchestratorGrain
 {
     private string Job => this.GetPrimaryKeyString();
@@ -163,10 +165,10 @@ public sealed partial class TrainingOrchestratorGrain(
                 Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = snapshot,
             });
         }
-        var served = new KeyValuePair<string, object?>("model", spec.Served);
-        Model.Telemetry.FreshetMetrics.PublishBytes.Add(encoded.Length, served);
-        Model.Telemetry.FreshetMetrics.PublishRows.Add(parts.Sum(p => (long)p.ChangingRows + p.FreshRows), served);
-        Model.Telemetry.FreshetMetrics.BarrierPause.Record(pauseMs, served, new("action", "publish"));
+        var tags = FreshetTags.Of(spec.Served, Job);
+        instruments.PublishBytes.Add(encoded.Length, tags);
+        instruments.PublishRows.Add(parts.Sum(p => (long)p.ChangingRows + p.FreshRows), tags);
+        instruments.BarrierPause.Record(pauseMs, tags.With("action", "publish"));
         return new PublishResult
         {
             Model = spec.Served, Weights = version, Bytes = encoded.Length, Chunks = chunks.Count,
@@ -242,10 +244,10 @@ public sealed partial class TrainingOrchestratorGrain(
                 await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version);
             }
             var pauseMs = barrier.Held.TotalMilliseconds;
-            var model = new KeyValuePair<string, object?>("model", spec.Model);
-            Model.Telemetry.FreshetMetrics.BarrierPause.Record(pauseMs, model, new("action", "checkpoint"));
-            Model.Telemetry.FreshetMetrics.CheckpointDuration.Record(clock.Elapsed.TotalMilliseconds, model);
-            Model.Telemetry.FreshetMetrics.CheckpointBytes.Add(manifest.Files.Sum(f => f.Bytes), model);
+            var tags = FreshetTags.Of(spec.Model, Job);
+            instruments.BarrierPause.Record(pauseMs, tags.With("action", "checkpoint"));
+            instruments.CheckpointDuration.Record(clock.Elapsed.TotalMilliseconds, tags);
+            instruments.CheckpointBytes.Add(manifest.Files.Sum(f => f.Bytes), tags);
             state.State.LastCheckpoint = version;
             state.State.LastCheckpointTime = DateTime.UtcNow;
             state.State.LastBarrierPauseMs = pauseMs;

@@ -13,7 +13,7 @@ namespace Freshet.Grains.Serving;
 /// the version serving follows (the last one announced, else the latest checkpoint) with its retained
 /// deltas, and its <see cref="IReplicaGrain"/> on this silo keeps it on the weights stream.
 /// </summary>
-public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains, ILocalSiloDetails silo, SiloRoles roles) : IDisposable
+public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains, ILocalSiloDetails silo, SiloRoles roles, Model.Telemetry.FreshetInstruments instruments) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<ServingReplica>>> _replicas = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _warm = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -110,7 +110,7 @@ public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains
         }
         var target = await grains.GetGrain<IServingVersionGrain>(model).GetAsync() ?? versions[^1];
         var schema = await ReadSchemaAsync(model, target);
-        var replica = new ServingReplica(schema, model) { TargetCheckpoint = target };
+        var replica = new ServingReplica(schema, model, instruments) { TargetCheckpoint = target };
         await Task.Run(() => replica.LoadAsync(store, target));
         await grains.Replica(model, silo.SiloAddress).StartAsync();
         return replica;

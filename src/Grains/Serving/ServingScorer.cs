@@ -11,7 +11,7 @@ namespace Freshet.Grains.Serving;
 /// Scores a request: from this silo's replica when the silo serves, else on a serving silo of the
 /// cluster (round robin over the active ones, trying the next when one is gone).
 /// </summary>
-public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipService membership, ISiloMetadataCache metadata, IGrainFactory grains)
+public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipService membership, ISiloMetadataCache metadata, IGrainFactory grains, Model.Telemetry.FreshetInstruments instruments)
 {
     private static readonly ConcurrentDictionary<(string Model, long Version), RequestFeaturizer> Featurizers = new();
     private int _next;
@@ -93,13 +93,13 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
         return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, Weights = version, WeightsAge = age })];
     }
 
-    private static (Model.Serving.ScoreResult[] Results, Model.Serving.WeightsVersion Weights, DateTime WeightsUtc) ScoreTimed(Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model)
+    private (Model.Serving.ScoreResult[] Results, Model.Serving.WeightsVersion Weights, DateTime WeightsUtc) ScoreTimed(Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = replica.Score(rows);
         var tag = new KeyValuePair<string, object?>("model", model);
-        Model.Telemetry.FreshetMetrics.ScoreDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
-        Model.Telemetry.FreshetMetrics.RowsScored.Add(rows.Count, tag);
+        instruments.ScoreDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
+        instruments.RowsScored.Add(rows.Count, tag);
         return result;
     }
 

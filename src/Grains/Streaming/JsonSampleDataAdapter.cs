@@ -18,7 +18,7 @@ namespace Freshet.Grains.Streaming;
 /// sequence number, offset, row and property; an event with no routable row goes to a stream no one reads
 /// (namespace <see cref="RejectedNamespace"/>), so nothing here throws and the partition's pulling agent never stalls.
 /// </summary>
-public sealed partial class JsonSampleDataAdapter(Serializer serializer, string hub, TaskKind hubTask, SampleRouting routing, ILogger<JsonSampleDataAdapter> logger)
+public sealed partial class JsonSampleDataAdapter(Serializer serializer, string hub, TaskKind hubTask, SampleRouting routing, FreshetInstruments instruments, ILogger<JsonSampleDataAdapter> logger)
     : EventHubDataAdapter(serializer)
 {
     /// <summary>Stream namespace of events that could not be routed (key: the hub): never subscribed, so dropped.</summary>
@@ -54,7 +54,7 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
         var e = Read(queueMessage);
         foreach (var r in e.Rejected)
         {
-            FreshetMetrics.SamplesRejected.Add(1, new KeyValuePair<string, object?>("hub", Hub), new KeyValuePair<string, object?>("reason", r.Reason));
+            instruments.SamplesRejected.Add(1, FreshetTags.Of(e.Job).With("hub", Hub).With("reason", r.Reason));
             LogRejected(logger, Hub, partition, queueMessage.SequenceNumber, queueMessage.OffsetString, r.Row, r.Field ?? "-", r.Message);
         }
         return base.GetStreamPosition(partition, queueMessage);

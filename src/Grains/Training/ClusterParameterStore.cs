@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Freshet.Model.Telemetry;
 using Freshet.Model.Cluster;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -17,6 +19,8 @@ namespace Freshet.Grains.Training;
 public sealed class ClusterParameterStore : IParameterStore
 {
     private readonly string _job;
+    private readonly FreshetInstruments? _instruments;
+    private readonly TagList _tags;
     private readonly string _trainer;
     private readonly bool _soleTrainer;
     private readonly IEmbeddingShardGrain[] _shards;
@@ -29,8 +33,10 @@ public sealed class ClusterParameterStore : IParameterStore
     private readonly double[][] _rateTotals;
     private long _steps;
 
-    public ClusterParameterStore(IGrainFactory grains, FeatureSchema schema, string model, string job, string trainer, int shards, bool soleTrainer)
+    public ClusterParameterStore(IGrainFactory grains, FeatureSchema schema, string model, string job, string trainer, int shards, bool soleTrainer, FreshetInstruments? instruments = null)
     {
+        _instruments = instruments;
+        _tags = FreshetTags.Of(model, job);
         _job = job;
         _trainer = trainer;
         _soleTrainer = soleTrainer;
@@ -57,7 +63,7 @@ public sealed class ClusterParameterStore : IParameterStore
         }
         finally
         {
-            Model.Telemetry.FreshetMetrics.PullDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _instruments?.PullDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
         }
     }
 
@@ -158,7 +164,7 @@ public sealed class ClusterParameterStore : IParameterStore
         }
         finally
         {
-            Model.Telemetry.FreshetMetrics.PushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _instruments?.PushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
         }
     }
 

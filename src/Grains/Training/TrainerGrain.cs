@@ -26,6 +26,7 @@ public sealed partial class TrainerGrain(
     IGrainFactory grains,
     SampleStreamProviders sampleProviders,
     [PersistentState("trainer", FreshetNames.GrainStorage)] IPersistentState<TrainerState> state,
+    FreshetInstruments instruments,
     ILogger<TrainerGrain> logger) : Grain, ITrainerGrain
 {
     private Channel<Sample>? _ctr;
@@ -38,6 +39,7 @@ public sealed partial class TrainerGrain(
     private long _received;
     private string? _error;
     private RequestFeaturizer? _raw;
+    private System.Diagnostics.TagList _tags;
     private long _rejected;
     private JobState _state = JobState.Created;
     private readonly List<StreamSubscriptionHandle<SampleBatch>> _subscriptions = [];
@@ -131,8 +133,11 @@ public sealed partial class TrainerGrain(
         _ctr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
         _cvr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
         _store?.Dispose();
-        _store = new ClusterParameterStore(grains, schema, spec.Model, job, Key, spec.Shards, soleTrainer: spec.Trainers == 1);
-        _trainer = new StreamingTrainer(schema, _store, new TrainerOptions { Plan = spec.Strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window, Model = spec.Model });
+        _store = new ClusterParameterStore(grains, schema, spec.Model, job, Key, spec.Shards, soleTrainer: spec.Trainers == 1, instruments);
+        _trainer = new StreamingTrainer(schema, _store, new TrainerOptions
+        {
+            Plan = spec.Strategy, MaxBatchWait = spec.MaxBatchWait, Window = spec.Window, Model = spec.Model, Job = job, Instruments = instruments,
+        });
         // Step numbers go on from where this trainer left off, so a checkpoint's step counters stay monotonic.
         var dense = await grains.Dense(spec.Model).GetStatusAsync();
         var shards = await Task.WhenAll(grains.Shards(spec.Model, spec.Shards).Select(s => s.GetStatusAsync()));
@@ -142,6 +147,7 @@ public sealed partial class TrainerGrain(
         _state = JobState.Running;
 
         _raw = new RequestFeaturizer(schema);
+        _tags = FreshetTags.Of(spec.Model, job);
         var source = string.IsNullOrEmpty(spec.SampleStreams) ? job : spec.SampleStreams;
         // Replayed (featurized) samples come on the main provider; plain JSON producers' on the samples hubs' providers (azure profile).
         foreach (var name in sampleProviders.For(TaskKind.Ctr))
@@ -222,7 +228,7 @@ public sealed partial class TrainerGrain(
             catch (ArgumentException e)
             {
                 var n = Interlocked.Increment(ref _rejected);
-                FreshetMetrics.SamplesRejected.Add(1, new KeyValuePair<string, object?>("hub", "trainer"), new KeyValuePair<string, object?>("reason", "schema"));
+                instruments.SamplesRejected.Add(1, _tags.With("hub", "trainer").With("reason", "schema"));
                 // The first bad rows in full, then one in a thousand: a producer out of step with the schema must not flood the log.
                 if (n <= 100 || n % 1000 == 0) LogBadRow(logger, Key, batch.Origin ?? "?", row.Index, n, e.Message);
                 continue;

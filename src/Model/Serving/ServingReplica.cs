@@ -12,7 +12,7 @@ namespace Freshet.Model.Serving;
 /// exclusive lock (a score sees the model before or after it, never half of it); a new checkpoint is
 /// loaded off the scoring path and switched in under the exclusive lock in one reference swap.
 /// </summary>
-public sealed class ServingReplica(FeatureSchema schema, string model) : IDisposable
+public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry.FreshetInstruments? instruments = null) : IDisposable
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private InProcessParameterStore? _current;
@@ -150,7 +150,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model) : IDispos
             {
                 var freshness = (DateTime.UtcNow - delta.SnapshotUtc).TotalMilliseconds;
                 _freshness.Enqueue(freshness);
-                Telemetry.FreshetMetrics.Freshness.Record(freshness, new KeyValuePair<string, object?>("model", Model));
+                instruments?.Freshness.Record(freshness, new KeyValuePair<string, object?>("model", Model));
                 while (_freshness.Count > 1000) _freshness.Dequeue();
             }
             return DeltaOutcome.Applied;

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Freshet.Model.Data;
 using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
+using Freshet.Model.Telemetry;
 
 namespace Freshet.Model.Training;
 
@@ -23,6 +24,8 @@ public sealed class StreamingTrainer
     private readonly int _cvrBatchSize;
     private readonly TaskState _ctr;
     private readonly TaskState _cvr;
+    private readonly TagList _ctrTags;
+    private readonly TagList _cvrTags;
     private long _samples;
     private long _steps;
     private long _expired;
@@ -43,9 +46,12 @@ public sealed class StreamingTrainer
         _batchSize = options.BatchSize ?? schema.Model.BatchSize;
         _cvrBatchSize = options.CvrBatchSize ?? schema.Model.CvrBatchSize ?? ModelSpec.DefaultCvrBatchSize(_batchSize, schema.HasClicks && schema.HasConversions);
         _step = new TrainingStep(store, options.Plan);
-        _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false));
-        _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true));
-        if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window, metric: "ctcvr");
+        _ctrTags = FreshetTags.Of(options.Model, options.Job, TaskKind.Ctr);
+        _cvrTags = FreshetTags.Of(options.Model, options.Job, TaskKind.Cvr);
+        _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false), WindowClosed(_ctrTags));
+        _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true), WindowClosed(_cvrTags));
+        // pCTCVR on impressions is scored as a CTR-shaped task, metered under its own task tag.
+        if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window, windowClosed: WindowClosed(FreshetTags.Of(options.Model, options.Job).With("task", "ctcvr")));
     }
 
     /// <summary>Called after every step (on the trainer's thread).</summary>
@@ -242,10 +248,12 @@ public sealed class StreamingTrainer
             Gate.ExitStep();
         }
         _options.Inspect?.Invoke(buffer, _step.LastInput.ToArray(), _scores.AsSpan(0, n).ToArray());
-        var taskTag = new KeyValuePair<string, object?>("task", task.Name());
-        var modelTag = new KeyValuePair<string, object?>("model", _options.Model);
-        Telemetry.FreshetMetrics.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, taskTag, modelTag);
-        Telemetry.FreshetMetrics.SamplesTrained.Add(n, taskTag, modelTag);
+        if (_options.Instruments is { } instruments)
+        {
+            var tags = task == TaskKind.Ctr ? _ctrTags : _cvrTags;
+            instruments.StepDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            instruments.SamplesTrained.Add(n, tags);
+        }
 
         // The batch was scored before its update; the baselines likewise score before counting it.
         var fields = state.Fields.Length;
@@ -300,9 +308,9 @@ public sealed class StreamingTrainer
     /// One task's evaluation and what users run today, scored on the same samples at the same granularity (counts
     /// updated after each step): every id field's running smoothed rate, their mean, and the schema's named one.
     /// </summary>
-    private sealed class TaskState(TaskKind task, TimeSpan window, FeatureLayout layout, int baselineField)
+    private sealed class TaskState(TaskKind task, TimeSpan window, FeatureLayout layout, int baselineField, Action<double>? windowClosed)
     {
-        public TaskEvaluation Evaluation { get; } = new(task, window, [.. layout.IdFields.Select(f => f.Field.Name), MeanBaseline]);
+        public TaskEvaluation Evaluation { get; } = new(task, window, [.. layout.IdFields.Select(f => f.Field.Name), MeanBaseline], windowClosed);
 
         public PopularityBaseline[] Fields { get; } = [.. layout.IdFields.Select(_ => new PopularityBaseline())];
 
@@ -314,6 +322,9 @@ public sealed class StreamingTrainer
         /// <summary>The newest event time trained on this task's stream (UTC ticks).</summary>
         public long Newest { get; set; } = long.MinValue;
     }
+
+    private Action<double>? WindowClosed(TagList tags) =>
+        _options.Instruments is { } instruments ? auc => instruments.WindowAuc.Record(auc, tags) : null;
 
     /// <summary>The name under which the mean of the id fields' rates is reported.</summary>
     public const string MeanBaseline = "mean";
