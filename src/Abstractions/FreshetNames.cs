@@ -18,6 +18,9 @@ public static class FreshetNames
     /// <summary>Storage the memory stream provider keeps its subscriptions in.</summary>
     public const string PubSubStorage = "PubSubStore";
 
+    /// <summary>The configuration section of a silo's settings (<c>Freshet__Silo__*</c> variables): every options class of the silo binds it.</summary>
+    public const string SiloSection = "Freshet:Silo";
+
     public const string DefaultClusterId = "freshet";
 
     public const string DefaultServiceId = "freshet";

@@ -18,9 +18,6 @@ namespace Freshet.Silo;
 /// <summary>Builds the host of a Freshet silo from configuration (command-line, environment, appsettings).</summary>
 public static class FreshetSilo
 {
-    /// <summary>The storage emulator on its standard loopback ports: the azurite profile's default, and only its.</summary>
-    public const string AzuriteConnectionString = "UseDevelopmentStorage=true";
-
     /// <summary>Where the azure profile finds its Application Insights resource (the deployment output <c>appInsightsConnectionString</c>).</summary>
     public const string ApplicationInsightsVariable = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
@@ -41,112 +38,96 @@ public static class FreshetSilo
     };
 
     /// <summary>
-    /// A host running one silo. Options are read from <c>Freshet:Silo</c> and validated before the
-    /// silo starts: a bad value stops the start with a message naming its key.
+    /// A host running one silo. Its settings are read from <c>Freshet:Silo</c>, one options class per concern
+    /// (<see cref="FreshetSiloOptions"/>), and checked before the silo is composed: a bad value stops the start
+    /// with a message naming its key. <paramref name="configure"/> changes them in code after they are read.
     /// </summary>
-    public static WebApplicationBuilder CreateBuilder(string[] args, Action<SiloOptions>? configure = null)
+    public static WebApplicationBuilder CreateBuilder(string[] args, Action<FreshetSiloOptions>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         // Beneath every other source, so appsettings, environment and command line still override them.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLibraries });
-        var options = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+        var options = FreshetSiloOptions.Bind(builder.Configuration);
         configure?.Invoke(options);
-        var validation = new SiloOptionsValidator().Validate(null, options);
-        if (validation.Failed)
-        {
-            throw new OptionsValidationException(SiloOptions.Section, typeof(SiloOptions), validation.Failures);
-        }
-        builder.Services.AddSingleton(Options.Create(options));
+        options.Validate();
+        options.Register(builder.Services);
+        var silo = options.Silo;
         AddTelemetry(builder, options);
         SiloHttp.Add(builder, options);
-        builder.UseOrleans(silo =>
+        builder.UseOrleans(orleans =>
         {
-            silo.AddActivityPropagation();
-            if (options.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
-            if (!string.IsNullOrWhiteSpace(options.TlsCertificate))
+            orleans.AddActivityPropagation();
+            if (options.Http.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(orleans);
+            var tls = options.Tls;
+            if (tls.Enabled)
             {
-                var certificate = Client.FreshetTls.Load(options.TlsCertificate, options.TlsCertificateKey, options.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
-                var admins = Client.FreshetTls.ParseThumbprints(options.AdminCertificates, $"{SiloOptions.Section}:AdminCertificates");
+                var certificate = Client.FreshetTls.Load(tls.TlsCertificate!, tls.TlsCertificateKey, tls.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
+                var admins = Client.FreshetTls.ParseThumbprints(tls.AdminCertificates, $"{SiloOptions.Section}:AdminCertificates");
                 if (admins.Count == 0) admins = Client.FreshetTls.ThumbprintsOf(certificate);
-                var trusted = new HashSet<string>(Client.FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints"), StringComparer.Ordinal);
+                var trusted = new HashSet<string>(Client.FreshetTls.ParseThumbprints(tls.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints"), StringComparer.Ordinal);
                 trusted.UnionWith(admins);
-                silo.UseTls(certificate, o => Client.FreshetTls.Configure(o, certificate, trusted));
-                silo.Services.AddSingleton(new Grains.Admin.AdminPolicy(options.AdminCalls, admins));
+                orleans.UseTls(certificate, o => Client.FreshetTls.Configure(o, certificate, trusted));
+                orleans.Services.AddSingleton(new Grains.Admin.AdminPolicy(silo.AdminCalls, admins));
             }
             else
             {
-                silo.Services.AddSingleton(new Grains.Admin.AdminPolicy(options.AdminCalls));
+                orleans.Services.AddSingleton(new Grains.Admin.AdminPolicy(silo.AdminCalls));
             }
-            silo.Configure<ClusterOptions>(c =>
+            orleans.Configure<ClusterOptions>(c =>
             {
-                c.ClusterId = options.ClusterId;
-                c.ServiceId = options.ServiceId;
+                c.ClusterId = silo.ClusterId;
+                c.ServiceId = silo.ServiceId;
             });
-            switch (options.Profile)
+            var roles = SiloRoles.Parse(silo.Roles);
+            switch (silo.Profile)
             {
                 case "azure":
-                    silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
-                    silo.AddFreshetAzure(new AzureSettings
-                    {
-                        BlobEndpoint = new Uri(options.BlobEndpoint!),
-                        TableEndpoint = new Uri(options.TableEndpoint!),
-                        EventHubsNamespace = options.EventHubsNamespace!,
-                        StreamsHub = options.StreamsHub,
-                        CtrSamplesHub = options.CtrSamplesHub,
-                        CvrSamplesHub = options.CvrSamplesHub,
-                        SampleJobs = new Dictionary<string, int>(options.SampleJobs, StringComparer.Ordinal),
-                        Credential = AzureCredential(options),
-                    }, SiloRoles.Parse(options.Roles));
+                    orleans.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
+                    orleans.AddFreshetAzure(options.Azure, roles);
                     break;
                 case "azurite":
-                    silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-                    silo.AddFreshetAzureStorage(new AzureStorageSettings { ConnectionString = options.StorageConnectionString ?? AzuriteConnectionString }, SiloRoles.Parse(options.Roles));
+                    orleans.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: false);
+                    orleans.AddFreshetAzureStorage(options.Azurite, roles);
                     break;
                 default:
-                    silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
-                        primarySiloEndpoint: options.PrimarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
-                        serviceId: options.ServiceId, clusterId: options.ClusterId);
-                    silo.AddFreshetLocal(options.CheckpointDirectory, options.StateDirectory, SiloRoles.Parse(options.Roles));
+                    orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort,
+                        primarySiloEndpoint: silo.PrimarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
+                        serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+                    orleans.AddFreshetLocal(options.Local, roles);
                     break;
             }
         });
         return builder;
     }
 
-    /// <summary>The azure profile's credential: the silos' managed identity (workload identity on AKS), else the environment's default.</summary>
-    private static Azure.Identity.DefaultAzureCredential AzureCredential(SiloOptions options) => new(new Azure.Identity.DefaultAzureCredentialOptions
-    {
-        ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
-        WorkloadIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
-    });
-
     /// <summary>
     /// OpenTelemetry for the <c>Freshet.*</c> meters and sources and Orleans' own: exported over OTLP when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, to the console when <see cref="SiloOptions.ConsoleTelemetry"/>;
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, to the console when <see cref="SiloTelemetryOptions.ConsoleTelemetry"/>;
     /// with neither, nothing is collected beyond the meters themselves.
     /// </summary>
-    private static void AddTelemetry(WebApplicationBuilder builder, SiloOptions options)
+    private static void AddTelemetry(WebApplicationBuilder builder, FreshetSiloOptions options)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
         // Azure Monitor (Application Insights) in the azure profile, by the identity: the connection string only names the resource.
-        var insights = options.Profile == "azure" ? builder.Configuration[ApplicationInsightsVariable] ?? Environment.GetEnvironmentVariable(ApplicationInsightsVariable) : null;
+        var insights = options.Silo.Profile == "azure" ? builder.Configuration[ApplicationInsightsVariable] ?? Environment.GetEnvironmentVariable(ApplicationInsightsVariable) : null;
         var azureMonitor = !string.IsNullOrWhiteSpace(insights);
-        if (!otlp && !options.ConsoleTelemetry && !azureMonitor) return;
+        var console = options.Telemetry.ConsoleTelemetry;
+        if (!otlp && !console && !azureMonitor) return;
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("freshet-silo", serviceInstanceId: $"{Environment.MachineName}:{options.SiloPort}"))
+            .ConfigureResource(r => r.AddService("freshet-silo", serviceInstanceId: $"{Environment.MachineName}:{options.Silo.SiloPort}"))
             .WithMetrics(m =>
             {
                 m.AddMeter([.. Model.Telemetry.FreshetInstruments.MeterNames, "Microsoft.Orleans"]);
                 if (otlp) m.AddOtlpExporter();
-                if (options.ConsoleTelemetry) m.AddConsoleExporter();
-                if (azureMonitor) m.AddAzureMonitorMetricExporter(o => o.ConnectionString = insights, AzureCredential(options));
+                if (console) m.AddConsoleExporter();
+                if (azureMonitor) m.AddAzureMonitorMetricExporter(o => o.ConnectionString = insights, options.Azure.Credential());
             })
             .WithTracing(t =>
             {
                 t.AddSource("Freshet.*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application");
                 if (otlp) t.AddOtlpExporter();
-                if (options.ConsoleTelemetry) t.AddConsoleExporter();
-                if (azureMonitor) t.AddAzureMonitorTraceExporter(o => o.ConnectionString = insights, AzureCredential(options));
+                if (console) t.AddConsoleExporter();
+                if (azureMonitor) t.AddAzureMonitorTraceExporter(o => o.ConnectionString = insights, options.Azure.Credential());
             });
     }
 }

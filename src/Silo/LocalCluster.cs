@@ -37,12 +37,12 @@ public sealed class LocalCluster : IAsyncDisposable
                 var siloPort = FreePort();
                 var builder = FreshetSilo.CreateBuilder([], o =>
                 {
-                    o.SiloPort = siloPort;
-                    o.GatewayPort = FreePort();
-                    o.ClusterId = clusterId;
-                    o.CheckpointDirectory = checkpoints;
-                    o.Roles = r;
-                    o.PrimarySiloPort = primary;
+                    o.Silo.SiloPort = siloPort;
+                    o.Silo.GatewayPort = FreePort();
+                    o.Silo.ClusterId = clusterId;
+                    o.Local.CheckpointDirectory = checkpoints;
+                    o.Silo.Roles = r;
+                    o.Silo.PrimarySiloPort = primary;
                 });
                 // Results go to stdout; the silo's own log stays quiet there and speaks on stderr when it must.
                 builder.Logging.ClearProviders();

@@ -11,7 +11,7 @@ using Orleans.Runtime;
 namespace Freshet.Silo;
 
 /// <summary>
-/// The silo's HTTP side (<see cref="SiloOptions.HttpPort"/>): health endpoints for the orchestrator's
+/// The silo's HTTP side (<see cref="SiloHttpOptions.HttpPort"/>): health endpoints for the orchestrator's
 /// probes and, by option, the Orleans Dashboard. Without a port there is no HTTP server at all.
 /// </summary>
 public static class SiloHttp
@@ -21,16 +21,16 @@ public static class SiloHttp
     public const string Live = "/health/live";
     public const string Dashboard = "/dashboard";
 
-    internal static void Add(WebApplicationBuilder builder, SiloOptions options)
+    internal static void Add(WebApplicationBuilder builder, FreshetSiloOptions options)
     {
-        if (options.HttpPort is not { } port)
+        if (options.Http.HttpPort is not { } port)
         {
             builder.Services.AddSingleton<IServer, NoServer>();
             return;
         }
         builder.WebHost.ConfigureKestrel(k =>
         {
-            if (options.Profile == "azure") k.ListenAnyIP(port);
+            if (options.Silo.Profile == "azure") k.ListenAnyIP(port);
             else k.ListenLocalhost(port);
         });
         builder.Services.AddHealthChecks()
@@ -39,7 +39,7 @@ public static class SiloHttp
             .AddCheck("process", () => HealthCheckResult.Healthy("the silo process answers"), tags: ["live"])
             .AddCheck<SiloActiveCheck>("silo", tags: ["startup", "ready"])
             .AddCheck<ServingReadyCheck>("serving", tags: ["ready"]);
-        builder.Services.AddSingleton<IStartupFilter>(new Endpoints(options.Dashboard));
+        builder.Services.AddSingleton<IStartupFilter>(new Endpoints(options.Http.Dashboard));
     }
 
     /// <summary>Maps the endpoints on the app the builder makes (callers only build and run the host).</summary>

@@ -1,81 +1,48 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Freshet.Silo;
 
-/// <summary>Settings of a Freshet silo (configuration section <c>Freshet:Silo</c>, or <c>FRESHET__SILO__*</c> variables).</summary>
+/// <summary>The silo in its cluster: profile, ports, names, roles (section <c>Freshet:Silo</c>, or <c>Freshet__Silo__*</c> variables).</summary>
 public sealed class SiloOptions
 {
-    public const string Section = "Freshet:Silo";
+    public const string Section = FreshetNames.SiloSection;
 
     /// <summary>
-    /// <c>local</c>: localhost clustering, memory (or folder) grain state, memory streams, checkpoints in a folder.
-    /// <c>azurite</c>: Azure Table clustering, Azure Blob grain state and checkpoints, Azure Queue streams,
-    /// against the Azure Storage emulator (or any storage account given by connection string).
+    /// <c>local</c>: localhost clustering, memory (or folder) grain state, memory streams, checkpoints in a folder
+    /// (<see cref="Grains.Hosting.LocalProfileOptions"/>). <c>azurite</c>: Azure Table clustering, Azure Blob grain
+    /// state and checkpoints, Azure Queue streams, by connection string (<see cref="Grains.Hosting.AzuriteProfileOptions"/>).
+    /// <c>azure</c>: the same by endpoint and managed identity, streams on Event Hubs (<see cref="Grains.Hosting.AzureProfileOptions"/>).
     /// </summary>
-    [Required]
     public string Profile { get; set; } = "local";
 
-    [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
 
-    [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
-    [Required, MinLength(1)]
     public string ClusterId { get; set; } = FreshetNames.DefaultClusterId;
 
-    [Required, MinLength(1)]
     public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
-
-    /// <summary>Where the local profile keeps full checkpoints.</summary>
-    public string CheckpointDirectory { get; set; } = "checkpoints";
 
     /// <summary>What this silo does: <c>training</c>, <c>serving</c> or <c>training,serving</c>.</summary>
     public string Roles { get; set; } = "training,serving";
 
-    /// <summary>Advertised address of this silo (azurite profile; default loopback).</summary>
+    /// <summary>Advertised address of this silo (azurite and azure profiles; default loopback).</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
-
-    /// <summary>Storage connection string of the azurite profile (default: the emulator on its standard ports).</summary>
-    public string? StorageConnectionString { get; set; }
 
     /// <summary>Local profile: the silo port of the first silo of a localhost cluster of several silos (null: this silo is the first).</summary>
     public int? PrimarySiloPort { get; set; }
 
-    /// <summary>Azure profile: the storage account's blob endpoint (deployment output <c>blobEndpoint</c>).</summary>
-    public string? BlobEndpoint { get; set; }
-
-    /// <summary>Azure profile: the storage account's table endpoint (deployment output <c>tableEndpoint</c>).</summary>
-    public string? TableEndpoint { get; set; }
-
-    /// <summary>Azure profile: the fully qualified Event Hubs namespace (deployment output <c>eventHubsNamespace</c>).</summary>
-    public string? EventHubsNamespace { get; set; }
-
-    /// <summary>Azure profile: the Event Hub behind the Orleans streams.</summary>
-    public string StreamsHub { get; set; } = "weights";
-
-    /// <summary>Azure profile: the Event Hub plain JSON producers send CTR samples to (docs/PRODUCERS.md).</summary>
-    public string CtrSamplesHub { get; set; } = "ctr-samples";
-
-    /// <summary>Azure profile: the Event Hub plain JSON producers send CVR samples to.</summary>
-    public string CvrSamplesHub { get; set; } = "cvr-samples";
-
     /// <summary>
-    /// Azure profile: the jobs plain JSON producers feed, each with its trainer count (<c>Freshet:Silo:SampleJobs:shop-main=4</c>);
-    /// an event for a job not listed is skipped and logged.
+    /// Whether clients may send admin calls (start, stop, mode, checkpoint, rollback, jobs) through this
+    /// silo's gateway; turn it off on serving-only silos that face scoring traffic. Status stays readable.
     /// </summary>
-    public Dictionary<string, int> SampleJobs { get; set; } = [];
+    public bool AdminCalls { get; set; } = true;
+}
 
-    /// <summary>Azure profile: client id of the user-assigned managed identity (deployment output <c>identityClientId</c>); empty uses the environment's default credential.</summary>
-    public string? ManagedIdentityClientId { get; set; }
-
-    /// <summary>Also write metrics and traces to the console (OTLP export is on whenever <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).</summary>
-    public bool ConsoleTelemetry { get; set; }
-
+/// <summary>TLS between silos and from clients (mutual), and who may make admin calls.</summary>
+public sealed class SiloTlsOptions
+{
     /// <summary>
-    /// TLS between silos and from clients (mutual): this silo's certificate, a .pfx/.p12 or PEM file with its
-    /// private key; empty: plain TCP. Peers and clients must present a pinned certificate: the same one, or one
-    /// in <see cref="TlsTrustedThumbprints"/>.
+    /// This silo's certificate, a .pfx/.p12 or PEM file with its private key; empty: plain TCP. Peers and clients
+    /// must present a pinned certificate: the same one, or one in <see cref="TlsTrustedThumbprints"/>.
     /// </summary>
     public string? TlsCertificate { get; set; }
 
@@ -95,22 +62,25 @@ public sealed class SiloOptions
     /// </summary>
     public string? AdminCertificates { get; set; }
 
-    /// <summary>
-    /// Whether clients may send admin calls (start, stop, mode, checkpoint, rollback, jobs) through this
-    /// silo's gateway; turn it off on serving-only silos that face scoring traffic. Status stays readable.
-    /// </summary>
-    public bool AdminCalls { get; set; } = true;
+    public bool Enabled => !string.IsNullOrWhiteSpace(TlsCertificate);
+}
 
+/// <summary>The silo's HTTP side: health endpoints and the dashboard.</summary>
+public sealed class SiloHttpOptions
+{
     /// <summary>
-    /// Port of the silo's HTTP endpoints: <c>/health/startup</c>, <c>/health/ready</c>, <c>/health/live</c>
-    /// (liveness touches no storage) and, with <see cref="Dashboard"/>, <c>/dashboard</c>. Loopback only
-    /// except in the azure profile. Null: no HTTP server.
+    /// Port of <c>/health/startup</c>, <c>/health/ready</c>, <c>/health/live</c> (liveness touches no storage) and,
+    /// with <see cref="Dashboard"/>, <c>/dashboard</c>. Loopback only except in the azure profile. Null: no HTTP server.
     /// </summary>
     public int? HttpPort { get; set; }
 
     /// <summary>The Orleans Dashboard at <c>/dashboard</c> on <see cref="HttpPort"/>.</summary>
     public bool Dashboard { get; set; }
+}
 
-    /// <summary>Local profile: keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
-    public string? StateDirectory { get; set; }
+/// <summary>Where metrics and traces go besides OTLP (on whenever <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set) and Azure Monitor (azure profile).</summary>
+public sealed class SiloTelemetryOptions
+{
+    /// <summary>Also write metrics and traces to the console.</summary>
+    public bool ConsoleTelemetry { get; set; }
 }

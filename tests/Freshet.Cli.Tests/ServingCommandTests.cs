@@ -16,9 +16,9 @@ public class ServingCommandTests
         var gateway = TestPorts.Free();
         var builder = FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = TestPorts.Free();
-            o.GatewayPort = gateway;
-            o.CheckpointDirectory = dir;
+            o.Silo.SiloPort = TestPorts.Free();
+            o.Silo.GatewayPort = gateway;
+            o.Local.CheckpointDirectory = dir;
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         using var silo = builder.Build();

@@ -38,7 +38,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     {
         var folder = Path.Combine(Path.GetTempPath(), "freshet-cluster-" + Guid.NewGuid().ToString("N"));
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((options, silo) => silo.AddFreshetLocal(Path.Combine(folder, "checkpoints"), durableState ? Path.Combine(folder, "state") : null, roles?.Invoke(options.SiloName)));
+        builder.ConfigureSilo((options, silo) => silo.AddFreshetLocal(new LocalProfileOptions { CheckpointDirectory = Path.Combine(folder, "checkpoints"), StateDirectory = durableState ? Path.Combine(folder, "state") : null }, roles?.Invoke(options.SiloName)));
         builder.ConfigureClient(client => client.AddMemoryStreams(FreshetNames.StreamProvider));
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -18,11 +18,11 @@ public class AzuriteProfileTests(Azurite azurite)
     {
         var b = FreshetSilo.CreateBuilder([], o =>
         {
-            o.Profile = "azurite";
-            o.StorageConnectionString = azurite.ConnectionString;
-            o.ClusterId = clusterId;
-            o.SiloPort = TestPorts.Free();
-            o.GatewayPort = TestPorts.Free();
+            o.Silo.Profile = "azurite";
+            o.Azurite.StorageConnectionString = azurite.ConnectionString;
+            o.Silo.ClusterId = clusterId;
+            o.Silo.SiloPort = TestPorts.Free();
+            o.Silo.GatewayPort = TestPorts.Free();
         });
         b.Logging.SetMinimumLevel(LogLevel.Warning);
         return b.Build();

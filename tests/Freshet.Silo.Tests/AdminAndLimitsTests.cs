@@ -30,13 +30,13 @@ public sealed class AdminAndLimitsTests : IDisposable
     private IHost Silo(string roles, bool admin, int siloPort, int gatewayPort, int? primary) =>
         FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = siloPort;
-            o.GatewayPort = gatewayPort;
-            o.PrimarySiloPort = primary;
-            o.ClusterId = _clusterId;
-            o.Roles = roles;
-            o.AdminCalls = admin;
-            o.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
+            o.Silo.SiloPort = siloPort;
+            o.Silo.GatewayPort = gatewayPort;
+            o.Silo.PrimarySiloPort = primary;
+            o.Silo.ClusterId = _clusterId;
+            o.Silo.Roles = roles;
+            o.Silo.AdminCalls = admin;
+            o.Local.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
         }).Build();
 
     private IHost Client(int gatewayPort)

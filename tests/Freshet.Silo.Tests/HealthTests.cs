@@ -18,11 +18,11 @@ public class HealthTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         using var silo = FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = TestPorts.Free();
-            o.GatewayPort = TestPorts.Free();
-            o.ClusterId = "health-" + Guid.NewGuid().ToString("N")[..8];
-            o.HttpPort = http;
-            o.Dashboard = true;
+            o.Silo.SiloPort = TestPorts.Free();
+            o.Silo.GatewayPort = TestPorts.Free();
+            o.Silo.ClusterId = "health-" + Guid.NewGuid().ToString("N")[..8];
+            o.Http.HttpPort = http;
+            o.Http.Dashboard = true;
         }).Build();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
 
@@ -48,9 +48,9 @@ public class HealthTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         using var silo = FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = TestPorts.Free();
-            o.GatewayPort = gateway;
-            o.ClusterId = "nohttp-" + Guid.NewGuid().ToString("N")[..8];
+            o.Silo.SiloPort = TestPorts.Free();
+            o.Silo.GatewayPort = gateway;
+            o.Silo.ClusterId = "nohttp-" + Guid.NewGuid().ToString("N")[..8];
         }).Build();
         await silo.StartAsync(timeout.Token);
         // No server listens (ASP.NET Core's would list its addresses, by default http://localhost:5000).
@@ -59,9 +59,9 @@ public class HealthTests
         Assert.True(addresses is null || addresses.Addresses.Count == 0, $"{server.GetType().Name} listens on {string.Join(", ", addresses?.Addresses ?? [])}");
         await silo.StopAsync(timeout.Token);
 
-        var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Dashboard = true));
+        var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Http.Dashboard = true));
         Assert.Contains(e.Failures, f => f.StartsWith("Freshet:Silo:Dashboard: the dashboard is served on the HTTP port; set Freshet:Silo:HttpPort too", StringComparison.Ordinal));
-        var same = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.HttpPort = o.GatewayPort));
+        var same = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Http.HttpPort = o.Silo.GatewayPort));
         Assert.Contains(same.Failures, f => f.StartsWith("Freshet:Silo:HttpPort: must differ from SiloPort and GatewayPort", StringComparison.Ordinal));
     }
 
@@ -94,7 +94,7 @@ public class HealthTests
             using var silo = FreshetSilo.CreateBuilder([], o =>
             {
                 Local(o, cluster, checkpoints, state);
-                o.HttpPort = http;
+                o.Http.HttpPort = http;
             }).Build();
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
             await silo.StartAsync(timeout.Token);
@@ -110,13 +110,13 @@ public class HealthTests
         }
     }
 
-    private static void Local(SiloOptions o, string cluster, string checkpoints, string state)
+    private static void Local(FreshetSiloOptions o, string cluster, string checkpoints, string state)
     {
-        o.SiloPort = TestPorts.Free();
-        o.GatewayPort = TestPorts.Free();
-        o.ClusterId = cluster;
-        o.CheckpointDirectory = checkpoints;
-        o.StateDirectory = state;
+        o.Silo.SiloPort = TestPorts.Free();
+        o.Silo.GatewayPort = TestPorts.Free();
+        o.Silo.ClusterId = cluster;
+        o.Local.CheckpointDirectory = checkpoints;
+        o.Local.StateDirectory = state;
     }
 
     /// <summary>Polls the readiness probe until it answers 200, or the deadline passes.</summary>

@@ -19,9 +19,9 @@ public class SiloHostTests
         var clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
         using var silo = FreshetSilo.CreateBuilder([], o =>
         {
-            o.SiloPort = siloPort;
-            o.GatewayPort = gatewayPort;
-            o.ClusterId = clusterId;
+            o.Silo.SiloPort = siloPort;
+            o.Silo.GatewayPort = gatewayPort;
+            o.Silo.ClusterId = clusterId;
         }).Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await silo.StartAsync(timeout.Token);
@@ -76,11 +76,11 @@ public class SiloHostTests
 
         var bad = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
         {
-            o.Profile = "azure";
-            o.BlobEndpoint = "http://acct.blob.core.windows.net/";
-            o.TableEndpoint = "https://acct.table.core.windows.net/";
-            o.EventHubsNamespace = "not a host";
-            o.StorageConnectionString = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=secret";
+            o.Silo.Profile = "azure";
+            o.Azure.BlobEndpoint = "http://acct.blob.core.windows.net/";
+            o.Azure.TableEndpoint = "https://acct.table.core.windows.net/";
+            o.Azure.EventHubsNamespace = "not a host";
+            o.Azurite.StorageConnectionString = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=secret";
         }));
         Assert.Contains(bad.Failures, f => f.StartsWith("Freshet:Silo:BlobEndpoint: 'http://acct.blob.core.windows.net/' is not an https URI", StringComparison.Ordinal));
         Assert.Contains(bad.Failures, f => f.StartsWith("Freshet:Silo:EventHubsNamespace: 'not a host' is not a host name", StringComparison.Ordinal));
@@ -93,7 +93,7 @@ public class SiloHostTests
     {
         using var quiet = FreshetSilo.CreateBuilder([]).Build();
         Assert.Null(quiet.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
-        using var console = FreshetSilo.CreateBuilder([], o => o.ConsoleTelemetry = true).Build();
+        using var console = FreshetSilo.CreateBuilder([], o => o.Telemetry.ConsoleTelemetry = true).Build();
         Assert.NotNull(console.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
         Assert.NotNull(console.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
         using var otlp = FreshetSilo.CreateBuilder(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317"]).Build();
@@ -115,8 +115,8 @@ public class SiloHostTests
     {
         var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
         {
-            o.Profile = "cloud";
-            o.GatewayPort = 70000;
+            o.Silo.Profile = "cloud";
+            o.Silo.GatewayPort = 70000;
         }));
         Assert.Contains(e.Failures, f => f.Contains("Freshet:Silo:Profile: 'cloud' is not a profile", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.Contains("Freshet:Silo:GatewayPort: 70000 is not a TCP port", StringComparison.Ordinal));
@@ -139,7 +139,7 @@ public class SiloHostTests
     public void The_azure_profile_binds_the_samples_hubs_and_jobs_and_trainers_read_samples_from_the_hubs_providers()
     {
         using var azure = FreshetSilo.CreateBuilder([.. Azure, "--Freshet:Silo:SampleJobs:shop-main=4", "--Freshet:Silo:CvrSamplesHub=conversions"]).Build();
-        var o = azure.Services.GetRequiredService<IOptions<SiloOptions>>().Value;
+        var o = azure.Services.GetRequiredService<IOptions<Grains.Hosting.AzureProfileOptions>>().Value;
         Assert.Equal("ctr-samples", o.CtrSamplesHub);
         Assert.Equal("conversions", o.CvrSamplesHub);
         Assert.Equal(4, o.SampleJobs["shop-main"]);

@@ -38,18 +38,18 @@ public sealed class TlsTests : IDisposable
         return (path, X509CertificateLoader.LoadPkcs12FromFile(path, "throwaway"));
     }
 
-    private IHost Silo(string roles, int siloPort, int gatewayPort, int? primary, string certificate, Action<SiloOptions>? more = null) =>
+    private IHost Silo(string roles, int siloPort, int gatewayPort, int? primary, string certificate, Action<FreshetSiloOptions>? more = null) =>
         FreshetSilo.CreateBuilder([], o =>
         {
             more?.Invoke(o);
-            o.SiloPort = siloPort;
-            o.GatewayPort = gatewayPort;
-            o.PrimarySiloPort = primary;
-            o.ClusterId = _clusterId;
-            o.Roles = roles;
-            o.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
-            o.TlsCertificate = certificate;
-            o.TlsCertificatePassword = "throwaway";
+            o.Silo.SiloPort = siloPort;
+            o.Silo.GatewayPort = gatewayPort;
+            o.Silo.PrimarySiloPort = primary;
+            o.Silo.ClusterId = _clusterId;
+            o.Silo.Roles = roles;
+            o.Local.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
+            o.Tls.TlsCertificate = certificate;
+            o.Tls.TlsCertificatePassword = "throwaway";
         }).Build();
 
     private IHost Client(int gatewayPort, string? certificate, string? trusted = null)
@@ -131,8 +131,8 @@ public sealed class TlsTests : IDisposable
         // The scorer's certificate is trusted to connect; only the operator's is listed as admin.
         using var silo = Silo("training,serving", port, gateway, null, cluster.Path, o =>
         {
-            o.TlsTrustedThumbprints = scorer.Certificate.Thumbprint;
-            o.AdminCertificates = operatorCertificate.Certificate.GetCertHashString(HashAlgorithmName.SHA256);
+            o.Tls.TlsTrustedThumbprints = scorer.Certificate.Thumbprint;
+            o.Tls.AdminCertificates = operatorCertificate.Certificate.GetCertHashString(HashAlgorithmName.SHA256);
         });
         await silo.StartAsync(timeout.Token);
 
@@ -210,19 +210,19 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public void A_missing_or_bad_certificate_fails_the_start_naming_the_key()
     {
-        var missing = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.TlsCertificate = Path.Combine(_folder, "none.pfx")));
+        var missing = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.TlsCertificate = Path.Combine(_folder, "none.pfx")));
         Assert.Contains(missing.Failures, f => f.StartsWith("Freshet:Silo:TlsCertificate: '", StringComparison.Ordinal) && f.Contains("does not exist", StringComparison.Ordinal));
 
         var cluster = Throwaway("freshet-cluster");
         var wrongPassword = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
         {
-            o.TlsCertificate = cluster.Path;
-            o.TlsCertificatePassword = "wrong";
-            o.TlsTrustedThumbprints = "not-a-thumbprint";
+            o.Tls.TlsCertificate = cluster.Path;
+            o.Tls.TlsCertificatePassword = "wrong";
+            o.Tls.TlsTrustedThumbprints = "not-a-thumbprint";
         }));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsCertificate: ", StringComparison.Ordinal) && f.Contains("password", StringComparison.Ordinal));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsTrustedThumbprints: 'not-a-thumbprint' is not a certificate thumbprint", StringComparison.Ordinal));
-        var adminWithoutTls = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.AdminCertificates = cluster.Certificate.Thumbprint));
+        var adminWithoutTls = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.AdminCertificates = cluster.Certificate.Thumbprint));
         Assert.Contains(adminWithoutTls.Failures, f => f.StartsWith("Freshet:Silo:AdminCertificates: admin certificates are checked on TLS connections", StringComparison.Ordinal));
 
         var client = Host.CreateApplicationBuilder();

@@ -25,16 +25,16 @@ public static class SiloCommand
         {
             var builder = FreshetSilo.CreateBuilder([], o =>
             {
-                o.Profile = p.GetValue(profile)!;
-                if (p.GetValue(siloPort) is { } sp) o.SiloPort = sp;
-                if (p.GetValue(gatewayPort) is { } gp) o.GatewayPort = gp;
-                if (p.GetValue(checkpoints) is { } c) o.CheckpointDirectory = c;
-                if (p.GetValue(state) is { } s) o.StateDirectory = s;
-                if (p.GetValue(roles) is { } r) o.Roles = r;
-                if (p.GetValue(primary) is { } pp) o.PrimarySiloPort = pp;
-                if (p.GetValue(http) is { } hp) o.HttpPort = hp;
-                if (p.GetValue(dashboard)) o.Dashboard = true;
-                if (p.GetValue(noAdmin)) o.AdminCalls = false;
+                o.Silo.Profile = p.GetValue(profile)!;
+                if (p.GetValue(siloPort) is { } sp) o.Silo.SiloPort = sp;
+                if (p.GetValue(gatewayPort) is { } gp) o.Silo.GatewayPort = gp;
+                if (p.GetValue(checkpoints) is { } c) o.Local.CheckpointDirectory = c;
+                if (p.GetValue(state) is { } s) o.Local.StateDirectory = s;
+                if (p.GetValue(roles) is { } r) o.Silo.Roles = r;
+                if (p.GetValue(primary) is { } pp) o.Silo.PrimarySiloPort = pp;
+                if (p.GetValue(http) is { } hp) o.Http.HttpPort = hp;
+                if (p.GetValue(dashboard)) o.Http.Dashboard = true;
+                if (p.GetValue(noAdmin)) o.Silo.AdminCalls = false;
             });
             using var host = builder.Build();
             await cli.Error.WriteLineAsync($"freshet silo: profile {p.GetValue(profile)}; stop with Ctrl+C");

@@ -29,49 +29,53 @@ public static class FreshetSiloBuilderExtensions
     public static readonly TimeSpan ResponseTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// The local profile's providers: in-memory grain storage (or, with <paramref name="stateDirectory"/>,
+    /// The local profile's providers: in-memory grain storage (or, with <see cref="LocalProfileOptions.StateDirectory"/>,
     /// grain state in files that survive a restart), memory streams, and full checkpoints in
-    /// <paramref name="checkpointDirectory"/>.
+    /// <see cref="LocalProfileOptions.CheckpointDirectory"/>.
     /// </summary>
-    public static ISiloBuilder AddFreshetLocal(this ISiloBuilder silo, string checkpointDirectory, string? stateDirectory = null, SiloRoles? roles = null)
+    public static ISiloBuilder AddFreshetLocal(this ISiloBuilder silo, LocalProfileOptions local, SiloRoles? roles = null)
     {
-        if (stateDirectory is null)
+        silo.Services.AddSingleton(Options.Create(local));
+        if (local.StateDirectory is not { } state)
         {
             silo.AddMemoryGrainStorage(FreshetNames.GrainStorage);
             silo.AddMemoryGrainStorage(FreshetNames.PubSubStorage);
         }
         else
         {
-            silo.AddDirectoryGrainStorage(FreshetNames.GrainStorage, stateDirectory);
-            silo.AddDirectoryGrainStorage(FreshetNames.PubSubStorage, Path.Combine(stateDirectory, "pubsub"));
+            silo.AddDirectoryGrainStorage(FreshetNames.GrainStorage, state);
+            silo.AddDirectoryGrainStorage(FreshetNames.PubSubStorage, Path.Combine(state, "pubsub"));
         }
         silo.AddMemoryStreams(FreshetNames.StreamProvider);
-        return silo.AddFreshetCore(_ => new LocalCheckpointStore(checkpointDirectory), roles);
+        return silo.AddFreshetCore(_ => new LocalCheckpointStore(local.CheckpointDirectory), roles);
     }
 
     /// <summary>
     /// The azurite profile's providers: Azure Table clustering, Azure Blob grain state (Orleans's binary
     /// serializer) and checkpoints, Azure Queue streams; all through one storage connection string.
     /// </summary>
-    public static ISiloBuilder AddFreshetAzureStorage(this ISiloBuilder silo, AzureStorageSettings settings, SiloRoles? roles = null)
+    public static ISiloBuilder AddFreshetAzureStorage(this ISiloBuilder silo, AzuriteProfileOptions azurite, SiloRoles? roles = null)
     {
+        silo.Services.AddSingleton(Options.Create(azurite));
+        var layout = AzureStorageLayout.Default;
+        var connection = azurite.ConnectionString;
         silo.UseAzureStorageClustering(o =>
         {
-            o.TableServiceClient = new TableServiceClient(settings.ConnectionString);
-            o.TableName = settings.ClusteringTable;
+            o.TableServiceClient = new TableServiceClient(connection);
+            o.TableName = layout.ClusteringTable;
         });
-        silo.AddFreshetAzureGrainState(settings);
+        silo.AddFreshetAzureGrainState(() => new BlobServiceClient(connection), layout);
         silo.Services.AddSingleton(WeightChunking.AzureQueue);
         silo.AddAzureQueueStreams(FreshetNames.StreamProvider, c =>
         {
             c.ConfigureAzureQueue(ob => ob.Configure(o =>
             {
-                o.QueueServiceClient = new QueueServiceClient(settings.ConnectionString);
-                o.QueueNames = [.. settings.QueueNames];
+                o.QueueServiceClient = new QueueServiceClient(connection);
+                o.QueueNames = [.. layout.QueueNames];
             }));
             c.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(100)));
         });
-        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(settings.ConnectionString, settings.CheckpointContainer)), roles);
+        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(connection, layout.CheckpointContainer)), roles);
     }
 
     /// <summary>
@@ -79,52 +83,52 @@ public static class FreshetSiloBuilderExtensions
     /// with a token credential (managed identity; no keys), Orleans streams on an Event Hub, and one more
     /// Event Hubs stream provider per samples hub whose plain JSON events <see cref="JsonSampleDataAdapter"/> maps to sample streams.
     /// </summary>
-    public static ISiloBuilder AddFreshetAzure(this ISiloBuilder silo, AzureSettings azure, SiloRoles? roles = null)
+    public static ISiloBuilder AddFreshetAzure(this ISiloBuilder silo, AzureProfileOptions azure, SiloRoles? roles = null)
     {
-        var settings = new AzureStorageSettings { Credential = azure.Credential, BlobEndpoint = azure.BlobEndpoint };
+        silo.Services.AddSingleton(Options.Create(azure));
+        var layout = AzureStorageLayout.Default;
+        var credential = azure.Credential();
         silo.UseAzureStorageClustering(o =>
         {
-            o.TableServiceClient = new TableServiceClient(azure.TableEndpoint, azure.Credential);
-            o.TableName = settings.ClusteringTable;
+            o.TableServiceClient = new TableServiceClient(azure.TableUri, credential);
+            o.TableName = layout.ClusteringTable;
         });
-        silo.AddFreshetAzureGrainState(settings);
-        silo.AddEventHubStreams(FreshetNames.StreamProvider, c => ConfigureEventHub(c, azure, azure.StreamsHub));
+        silo.AddFreshetAzureGrainState(() => new BlobServiceClient(azure.BlobUri, credential), layout);
+        silo.AddEventHubStreams(FreshetNames.StreamProvider, c => ConfigureEventHub(c, azure, credential, azure.StreamsHub));
         // Plain JSON producers' hubs: one provider per hub, so the hub says the task; the adapter maps events to sample streams.
-        var routing = new SampleRouting(azure.SampleJobs);
+        var routing = new SampleRouting(new Dictionary<string, int>(azure.SampleJobs, StringComparer.Ordinal));
         foreach (var (provider, hub, task) in new[] { (SampleStreamProviders.CtrSamples, azure.CtrSamplesHub, TaskKind.Ctr), (SampleStreamProviders.CvrSamples, azure.CvrSamplesHub, TaskKind.Cvr) })
         {
             silo.AddEventHubStreams(provider, c =>
             {
-                ConfigureEventHub(c, azure, hub);
+                ConfigureEventHub(c, azure, credential, hub);
                 c.UseDataAdapter((sp, _) => new JsonSampleDataAdapter(sp.GetRequiredService<Serializer>(), hub, task, routing, sp.GetRequiredService<FreshetInstruments>(), sp.GetRequiredService<ILogger<JsonSampleDataAdapter>>()));
             });
         }
         silo.Services.AddSingleton(SampleStreamProviders.EventHubs);
-        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobServiceClient(azure.BlobEndpoint, azure.Credential).GetBlobContainerClient(settings.CheckpointContainer)), roles);
+        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobServiceClient(azure.BlobUri, credential).GetBlobContainerClient(layout.CheckpointContainer)), roles);
     }
 
-    private static void ConfigureEventHub(ISiloEventHubStreamConfigurator c, AzureSettings azure, string hub)
+    private static void ConfigureEventHub(ISiloEventHubStreamConfigurator c, AzureProfileOptions azure, Azure.Core.TokenCredential credential, string hub)
     {
-        c.ConfigureEventHub(ob => ob.Configure(o => o.ConfigureEventHubConnection(azure.EventHubsNamespace, hub, azure.ConsumerGroup, azure.Credential)));
+        c.ConfigureEventHub(ob => ob.Configure(o => o.ConfigureEventHubConnection(azure.EventHubsNamespace!, hub, azure.ConsumerGroup, credential)));
         c.UseAzureTableCheckpointer(ob => ob.Configure(o =>
         {
-            o.TableServiceClient = new TableServiceClient(azure.TableEndpoint, azure.Credential);
+            o.TableServiceClient = new TableServiceClient(azure.TableUri, credential);
             o.TableName = "freshetcheckpoints";
             o.PersistInterval = TimeSpan.FromSeconds(10);
         }));
     }
 
     /// <summary>Grain state (jobs, the changing and dense tiers, stream subscriptions) in Azure Blob storage, with Orleans's binary serializer.</summary>
-    public static ISiloBuilder AddFreshetAzureGrainState(this ISiloBuilder silo, AzureStorageSettings settings)
+    public static ISiloBuilder AddFreshetAzureGrainState(this ISiloBuilder silo, Func<BlobServiceClient> blobs, AzureStorageLayout layout)
     {
         foreach (var name in new[] { FreshetNames.GrainStorage, FreshetNames.PubSubStorage })
         {
             silo.AddAzureBlobGrainStorage(name, (OptionsBuilder<AzureBlobStorageOptions> ob) => ob.Configure<IServiceProvider>((o, sp) =>
             {
-                o.BlobServiceClient = settings.Credential is { } credential && settings.BlobEndpoint is { } endpoint
-                    ? new BlobServiceClient(endpoint, credential)
-                    : new BlobServiceClient(settings.ConnectionString);
-                o.ContainerName = settings.StateContainer;
+                o.BlobServiceClient = blobs();
+                o.ContainerName = layout.StateContainer;
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>());
             }));
         }

@@ -1,0 +1,87 @@
+namespace Freshet.Grains.Hosting;
+
+/// <summary>The local profile: localhost clustering, memory (or folder) grain state, memory streams, checkpoints in a folder.</summary>
+public sealed class LocalProfileOptions
+{
+    /// <summary>Where full checkpoints go.</summary>
+    public string CheckpointDirectory { get; set; } = "checkpoints";
+
+    /// <summary>Keep grain state in files here (jobs and the changing tier survive a restart); null keeps it in memory.</summary>
+    public string? StateDirectory { get; set; }
+}
+
+/// <summary>
+/// The azurite profile: Azure Table clustering, Azure Blob grain state and checkpoints, Azure Queue streams, against
+/// the storage emulator or any storage account given by connection string.
+/// </summary>
+public sealed class AzuriteProfileOptions
+{
+    /// <summary>The storage emulator on its standard loopback ports: the default, and only this profile's.</summary>
+    public const string Emulator = "UseDevelopmentStorage=true";
+
+    /// <summary>Storage connection string (default: the emulator).</summary>
+    public string? StorageConnectionString { get; set; }
+
+    public string ConnectionString => string.IsNullOrWhiteSpace(StorageConnectionString) ? Emulator : StorageConnectionString;
+}
+
+/// <summary>The azure profile's endpoints (by URI, no keys), its Event Hubs, and the identity the silo reaches them with.</summary>
+public sealed class AzureProfileOptions
+{
+    /// <summary>The storage account's blob endpoint (deployment output <c>blobEndpoint</c>).</summary>
+    public string? BlobEndpoint { get; set; }
+
+    /// <summary>The storage account's table endpoint (deployment output <c>tableEndpoint</c>).</summary>
+    public string? TableEndpoint { get; set; }
+
+    /// <summary>The fully qualified Event Hubs namespace, e.g. <c>evhns-freshet-prod.servicebus.windows.net</c> (deployment output <c>eventHubsNamespace</c>).</summary>
+    public string? EventHubsNamespace { get; set; }
+
+    /// <summary>The Event Hub behind the Orleans streams (samples and weights streams are hashed onto its partitions).</summary>
+    public string StreamsHub { get; set; } = "weights";
+
+    /// <summary>The Event Hub plain JSON producers send CTR samples to (docs/PRODUCERS.md).</summary>
+    public string CtrSamplesHub { get; set; } = "ctr-samples";
+
+    /// <summary>The Event Hub plain JSON producers send CVR samples to.</summary>
+    public string CvrSamplesHub { get; set; } = "cvr-samples";
+
+    public string ConsumerGroup { get; set; } = "freshet";
+
+    /// <summary>
+    /// The jobs plain JSON producers feed, each with its trainer count (<c>Freshet:Silo:SampleJobs:shop-main=4</c>);
+    /// an event for a job not listed is skipped and logged.
+    /// </summary>
+    public Dictionary<string, int> SampleJobs { get; set; } = [];
+
+    /// <summary>Client id of the user-assigned managed identity (deployment output <c>identityClientId</c>); empty uses the environment's default credential.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    public Uri BlobUri => new(BlobEndpoint!);
+
+    public Uri TableUri => new(TableEndpoint!);
+
+    /// <summary>The silos' managed identity (workload identity on AKS), else the environment's default.</summary>
+    public Azure.Core.TokenCredential Credential() => new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions
+    {
+        ManagedIdentityClientId = string.IsNullOrWhiteSpace(ManagedIdentityClientId) ? null : ManagedIdentityClientId,
+        WorkloadIdentityClientId = string.IsNullOrWhiteSpace(ManagedIdentityClientId) ? null : ManagedIdentityClientId,
+    });
+}
+
+/// <summary>Where a silo keeps its cluster in Azure Storage: containers, table and queues (fixed names clients and silos share).</summary>
+public sealed record AzureStorageLayout
+{
+    public string CheckpointContainer { get; init; } = "checkpoints";
+
+    public string StateContainer { get; init; } = "grainstate";
+
+    public string ClusteringTable { get; init; } = FreshetNames.ClusteringTable;
+
+    /// <summary>Azure queues behind the stream provider (a stream is hashed onto one); clients must use the same.</summary>
+    public int Queues { get; init; } = FreshetNames.DefaultQueueCount;
+
+    public IReadOnlyList<string> QueueNames => FreshetNames.QueueNames(Queues);
+
+    public static readonly AzureStorageLayout Default = new();
+}
