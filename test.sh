@@ -24,4 +24,6 @@ FRESHET_BICEP="$(dotnet msbuild build/bicep/bicep.proj -getProperty:NuGetPackage
 chmod +x "$FRESHET_BICEP" 2>/dev/null || true
 export FRESHET_BICEP
 dotnet build Orleans.sln -c Release --nologo -v quiet
-dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
+# A test host that dies (a native crash prints nothing of its own) is named with the test it was running,
+# and leaves a mini dump under TestResults/ to read with dotnet-dump.
+dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-crash --blame-crash-dump-type mini "$@"

@@ -80,7 +80,7 @@ public class DeploymentModeTests
         // Daily mode first: the main job publishes (its first publish writes the base checkpoint).
         var events = await f.Deployment.TickAsync(T0.AddMinutes(1));
         var first = Assert.Single(events);
-        Assert.Equal(("publish", "main", 1L), (first.Kind, first.Job, first.Weights?.Delta));
+        Assert.Equal(("publish", "main", 1L), (first.Kind.Name(), first.Job, first.Weights?.Delta));
         var v1 = first.Weights!.Value.Checkpoint;
         await f.ScoreAsync();
         await f.WaitServingAsync(v1, 1);
@@ -90,7 +90,7 @@ public class DeploymentModeTests
         Assert.Equal(Mode.Promotion, promotion.Mode);
         var v2 = promotion.ServingCheckpoint!.Value;
         Assert.True(v2 > v1);
-        Assert.Equal("promotion-start", promotion.Events[^1].Kind);
+        Assert.Equal("promotion-start", promotion.Events[^1].Kind.Name());
         await f.WaitServingAsync(v2, 0);
         var b = await f.B.GetStatusAsync();
         Assert.Equal(JobState.Running, b.State);
@@ -104,7 +104,7 @@ public class DeploymentModeTests
         for (var minute = 2; minute <= 3; minute++)
         {
             var publish = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(minute)));
-            Assert.Equal(("publish", "b", new WeightsVersion(v2, minute - 1)), (publish.Kind, publish.Job, publish.Weights));
+            Assert.Equal(("publish", "b", new WeightsVersion(v2, minute - 1)), (publish.Kind.Name(), publish.Job, publish.Weights));
         }
         await f.WaitServingAsync(v2, 2);
         var after = await f.ScoreAsync();
@@ -118,7 +118,7 @@ public class DeploymentModeTests
         var switchAt = T0.AddMinutes(1).AddHours(2);
         Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(-1))); // B's last publish on v2
         var change = Assert.Single(await f.Deployment.TickAsync(switchAt));
-        Assert.Equal(("promotion-switch", "main"), (change.Kind, change.Job));
+        Assert.Equal(("promotion-switch", "main"), (change.Kind.Name(), change.Job));
         var v3 = change.Weights!.Value.Checkpoint;
         Assert.True(v3 > v2);
         await f.WaitServingAsync(v3, 0);
@@ -131,7 +131,7 @@ public class DeploymentModeTests
         // B resumes publishing, now on A's new checkpoint.
         await f.FeedAsync(4_000, f.A, f.B);
         var resumed = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(1)));
-        Assert.Equal(("publish", "b", new WeightsVersion(v3, 1)), (resumed.Kind, resumed.Job, resumed.Weights));
+        Assert.Equal(("publish", "b", new WeightsVersion(v3, 1)), (resumed.Kind.Name(), resumed.Job, resumed.Weights));
         await f.WaitServingAsync(v3, 1);
 
         // Back to daily: B stops, the main job publishes on the version serving holds.
@@ -142,8 +142,8 @@ public class DeploymentModeTests
         Assert.True(v4 > v3);
         await f.WaitServingAsync(v4, 0);
         var mainAgain = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(2)));
-        Assert.Equal(("publish", "main", new WeightsVersion(v4, 1)), (mainAgain.Kind, mainAgain.Job, mainAgain.Weights));
-        var kinds = (await f.Deployment.GetStatusAsync()).Events.Select(e => e.Kind).ToList();
+        Assert.Equal(("publish", "main", new WeightsVersion(v4, 1)), (mainAgain.Kind.Name(), mainAgain.Job, mainAgain.Weights));
+        var kinds = (await f.Deployment.GetStatusAsync()).Events.Select(e => e.Kind.Name()).ToList();
         Assert.Equal(["start", "publish", "promotion-start", "publish", "publish", "publish", "promotion-switch", "publish", "daily-start", "publish"], kinds);
 
         // Every transition is traced with the versions involved.
@@ -168,7 +168,7 @@ public class DeploymentModeTests
 
         await f.FeedAsync(8_000, f.A);
         var swap = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2)));
-        Assert.Equal("daily-checkpoint", swap.Kind);
+        Assert.Equal("daily-checkpoint", swap.Kind.Name());
         var v2 = swap.Weights!.Value.Checkpoint;
         Assert.True(v2 > v1);
         await f.WaitServingAsync(v2, 0);
@@ -178,7 +178,7 @@ public class DeploymentModeTests
         // Deltas carry on, on the new base.
         await f.FeedAsync(4_000, f.A);
         var next = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2).AddMinutes(1)));
-        Assert.Equal(("publish", new WeightsVersion(v2, 1)), (next.Kind, next.Weights));
+        Assert.Equal(("publish", new WeightsVersion(v2, 1)), (next.Kind.Name(), next.Weights));
         await f.WaitServingAsync(v2, 1);
     }
 
@@ -203,7 +203,7 @@ public class DeploymentModeTests
 
         var rolled = await f.Deployment.RollbackAsync(v1);
         Assert.Equal(v1, rolled.ServingCheckpoint);
-        Assert.Equal("rollback", rolled.Events[^1].Kind);
+        Assert.Equal("rollback", rolled.Events[^1].Kind.Name());
         // Serving is back on the checkpoint itself (v1's deltas belonged to the abandoned line), and scores like it did then.
         await f.WaitServingAsync(v1, 0);
         var back = await f.ScoreAsync();

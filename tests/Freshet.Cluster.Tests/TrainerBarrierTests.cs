@@ -50,6 +50,22 @@ public class TrainerBarrierTests
     }
 
     [Fact]
+    public async Task A_trainer_whose_pause_call_timed_out_is_not_left_to_stop_later_with_nobody_to_release_it()
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        var trainers = Enumerable.Range(0, 2).Select(_ => new SteppingTrainer(cts.Token)).ToList();
+        await Task.WhenAll(trainers.Select(t => t.RunningAsync(5)));
+        trainers[1].PauseTimesOut = true; // its gate takes the pause, but the call fails as a timed-out call does
+
+        await Assert.ThrowsAsync<BarrierException>(() => TrainerBarrier.HoldAsync(trainers, () => true));
+
+        var now = trainers.Select(t => t.Gate.Steps).ToList();
+        await Task.WhenAll(trainers.Select((t, i) => t.RunningAsync(now[i] + 10))); // both train on
+        Assert.False(trainers[1].Gate.IsPaused);
+        foreach (var t in trainers) await t.StopAsync();
+    }
+
+    [Fact]
     public async Task A_job_paused_by_an_operator_stays_paused_after_the_barrier()
     {
         using var cts = new CancellationTokenSource(Deadline);
@@ -116,7 +132,15 @@ public class TrainerBarrierTests
             }
         }
 
-        public Task<long> PauseAsync() => FailPause ? Task.FromException<long>(new TimeoutException("the trainer's silo did not answer")) : Gate.PauseAsync();
+        public bool PauseTimesOut { get; set; }
+
+        public Task<long> PauseAsync()
+        {
+            if (FailPause) return Task.FromException<long>(new TimeoutException("the trainer's silo did not answer"));
+            if (!PauseTimesOut) return Gate.PauseAsync();
+            _ = Gate.PauseAsync(); // taken by the gate, pending or done; the caller only sees the timeout
+            return Task.FromException<long>(new TimeoutException("the pause call timed out"));
+        }
 
         public Task ResumeAsync()
         {

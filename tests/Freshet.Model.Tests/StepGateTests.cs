@@ -22,6 +22,23 @@ public class StepGateTests
     }
 
     [Fact]
+    public async Task A_resume_while_a_pause_waits_for_its_step_withdraws_the_pause_instead_of_leaving_it_waiting()
+    {
+        var gate = new StepGate();
+        await gate.EnterStepAsync(CancellationToken.None);
+        var pause = gate.PauseAsync(); // waits for the running step
+
+        gate.Resume(); // e.g. a barrier that gave up on this trainer releases it
+        var e = await Assert.ThrowsAsync<OperationCanceledException>(() => pause.WaitAsync(Deadline));
+        Assert.Contains("withdrawn", e.Message);
+        Assert.False(gate.IsPaused);
+
+        gate.ExitStep(); // the step ends running, and the next pause is acknowledged at the next boundary
+        Assert.Equal(1, await gate.PauseAsync().WaitAsync(Deadline));
+        Assert.True(gate.IsPaused);
+    }
+
+    [Fact]
     public async Task A_paused_gate_starts_no_step_until_resumed()
     {
         var gate = new StepGate();

@@ -8,8 +8,7 @@ public sealed record DeploymentEvent
 {
     [Id(0)] public DateTime Time { get; init; }
 
-    /// <summary><c>start</c>, <c>publish</c>, <c>daily-checkpoint</c>, <c>promotion-start</c>, <c>promotion-switch</c>, <c>daily-start</c>, <c>rollback</c>.</summary>
-    [Id(1)] public string Kind { get; init; } = "";
+    [Id(1)] public DeploymentEventKind Kind { get; init; }
 
     /// <summary>The job that acted (<c>main</c> is Model A in promotion mode, <c>b</c> is Model B).</summary>
     [Id(2)] public string Job { get; init; } = "";

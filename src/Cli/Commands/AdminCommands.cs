@@ -298,7 +298,7 @@ public static class AdminCommands
         ["promotionState"] = d.Promotion?.State.ToString().ToLowerInvariant(),
         ["events"] = new JsonArray([.. d.Events.TakeLast(20).Select(e => (JsonNode)new JsonObject
         {
-            ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind, ["job"] = e.Job, ["servingVersion"] = e.Weights?.Checkpoint, ["sequence"] = e.Weights is { Delta: > 0 } w ? w.Delta : null, ["detail"] = e.Detail,
+            ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind.Name(), ["job"] = e.Job, ["servingVersion"] = e.Weights?.Checkpoint, ["sequence"] = e.Weights is { Delta: > 0 } w ? w.Delta : null, ["detail"] = e.Detail,
         })]),
     };
 

@@ -93,7 +93,7 @@ public static class FreshnessBench
                 await client.StopAsync(spec.Model);
 
                 var freshness = replica.FreshnessMs.TakeLast(count).ToArray();
-                var events = status.Deployment.Events.Where(e => e.Kind == "publish").TakeLast(count).ToArray();
+                var events = status.Deployment.Events.Where(e => e.Kind == DeploymentEventKind.Publish).TakeLast(count).ToArray();
                 var bytes = events.Average(e => (double)(e.Bytes ?? 0));
                 var rows = events.Average(e => (double)(e.Rows ?? 0));
                 var barrier = events.Select(e => e.BarrierPauseMs ?? 0).ToArray();

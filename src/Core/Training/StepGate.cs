@@ -80,15 +80,24 @@ public sealed class StepGate
         }
     }
 
+    /// <summary>
+    /// Lets steps run again. A pause still waiting for its step to end is withdrawn: it completes as cancelled
+    /// rather than waiting for a boundary that will not hold (its caller gave up, or another released the gate),
+    /// so the trainer grain whose turn awaits it is not left blocked.
+    /// </summary>
     public void Resume()
     {
         TaskCompletionSource open;
+        TaskCompletionSource<long>? withdrawn;
         lock (_lock)
         {
             _paused = false;
             open = _open;
+            withdrawn = _pauseAck;
+            _pauseAck = null;
         }
         open.TrySetResult();
+        withdrawn?.TrySetException(new OperationCanceledException("the trainer was resumed before its running step ended; the pause was withdrawn"));
     }
 
     private static TaskCompletionSource NewOpen(bool open)

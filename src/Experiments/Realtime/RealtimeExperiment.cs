@@ -205,7 +205,7 @@ public static class RealtimeExperiment
                     {
                         foreach (var e in await client.TickAsync(model, nextTick))
                         {
-                            if (e.Kind == "publish")
+                            if (e.Kind == DeploymentEventKind.Publish)
                             {
                                 expected = e.Weights!.Value;
                                 publishes++;
@@ -215,7 +215,7 @@ public static class RealtimeExperiment
                             {
                                 expected = new WeightsVersion(e.Weights!.Value.Checkpoint);
                                 fullCheckpoints++;
-                                events.Add($"{nextTick:u} {e.Kind}: {e.Weights}");
+                                events.Add($"{nextTick:u} {e.Kind.Name()}: {e.Weights}");
                             }
                         }
                     }
@@ -280,7 +280,7 @@ public static class RealtimeExperiment
         {
             var status = await client.GetStatusAsync(model);
             freshness.AddRange(status.Replicas.SelectMany(r => r.FreshnessMs));
-            foreach (var e in status.Deployment.Events.Where(e => e.Kind is not "publish")) events.Add($"{e.Time:u} {e.Kind} ({e.Job}): {e.Weights}");
+            foreach (var e in status.Deployment.Events.Where(e => e.Kind is not DeploymentEventKind.Publish)) events.Add($"{e.Time:u} {e.Kind.Name()} ({e.Job}): {e.Weights}");
             await client.StopAsync(model);
         }
         var windows = scores.GroupBy(s => s.Time - s.Time % options.Window.Ticks).OrderBy(g => g.Key)

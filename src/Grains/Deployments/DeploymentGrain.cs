@@ -53,7 +53,7 @@ public sealed partial class DeploymentGrain(
         }
         await main.StartAsync();
         state.State = new DeploymentState { Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingCheckpoint = state.State.ServingCheckpoint };
-        Record(new DeploymentEvent { Time = Now(), Kind = "start", Job = "main", Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
+        Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Start, Job = "main", Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
         await state.WriteStateAsync();
         StartClock();
         return await GetStatusAsync();
@@ -91,7 +91,7 @@ public sealed partial class DeploymentGrain(
             state.State.ServingCheckpoint = checkpoint.Version;
             state.State.NextSwitch = now + state.State.PromotionEvery;
             state.State.NextPublish = now + spec.PublishInterval;
-            Record(new DeploymentEvent { Time = now, Kind = "promotion-start", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
+            Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionStart, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
         }
         else if (state.State.Mode == Mode.Promotion)
         {
@@ -103,7 +103,7 @@ public sealed partial class DeploymentGrain(
             state.State.ServingCheckpoint = checkpoint.Version;
             state.State.NextPublish = now + spec.PublishInterval;
             state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
-            Record(new DeploymentEvent { Time = now, Kind = "daily-start", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
+            Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyStart, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
         }
         await state.WriteStateAsync();
         return await GetStatusAsync();
@@ -125,7 +125,7 @@ public sealed partial class DeploymentGrain(
                 state.State.ServingCheckpoint = checkpoint.Version;
                 state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
                 state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = "daily-checkpoint", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
+                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyCheckpoint, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
             }
             else if (now >= state.State.NextPublish)
             {
@@ -143,7 +143,7 @@ public sealed partial class DeploymentGrain(
                 state.State.ServingCheckpoint = checkpoint.Version;
                 state.State.NextSwitch = now + state.State.PromotionEvery;
                 state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = "promotion-switch", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
+                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionSwitch, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
             }
             else if (now >= state.State.NextPublish)
             {
@@ -162,7 +162,7 @@ public sealed partial class DeploymentGrain(
         var checkpoint = await Main(spec).PublishCheckpointAsync();
         if (state.State.Mode == Mode.Promotion) await Promotion(spec).RestoreAsync(checkpoint.Version, spec.Model);
         state.State.ServingCheckpoint = checkpoint.Version;
-        Record(new DeploymentEvent { Time = now, Kind = "checkpoint", Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version} on request; serving swaps to it" });
+        Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Checkpoint, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version} on request; serving swaps to it" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -178,7 +178,7 @@ public sealed partial class DeploymentGrain(
         var now = Now();
         state.State.ServingCheckpoint = version;
         state.State.NextPublish = now + spec.PublishInterval;
-        Record(new DeploymentEvent { Time = now, Kind = "rollback", Job = "main", Weights = new WeightsVersion(version), Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
+        Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Rollback, Job = "main", Weights = new WeightsVersion(version), Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -191,7 +191,7 @@ public sealed partial class DeploymentGrain(
         state.State.Running = false;
         _timer?.Dispose();
         _timer = null;
-        Record(new DeploymentEvent { Time = Now(), Kind = "stop", Job = "main", Weights = state.State.ServingCheckpoint is { } serving ? new WeightsVersion(serving) : null });
+        Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Stop, Job = "main", Weights = state.State.ServingCheckpoint is { } serving ? new WeightsVersion(serving) : null });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -241,7 +241,7 @@ public sealed partial class DeploymentGrain(
 
     private DeploymentEvent Published(DateTime now, string job, PublishResult p) => new()
     {
-        Time = now, Kind = "publish", Job = job, Weights = p.Weights,
+        Time = now, Kind = DeploymentEventKind.Publish, Job = job, Weights = p.Weights,
         Bytes = p.Bytes, Rows = p.ChangingRows + p.FreshRows, BarrierPauseMs = p.BarrierPauseMs, SendMs = p.SendMs,
         Detail = $"delta {p.Weights}: {p.ChangingRows} changing rows, {p.FreshRows} fresh rows, {p.Bytes} bytes in {p.Chunks} chunk(s); barrier {p.BarrierPauseMs:F1} ms",
     };
@@ -249,8 +249,8 @@ public sealed partial class DeploymentGrain(
     private void Record(DeploymentEvent e)
     {
         var spec = state.State.Spec;
-        instruments.Transitions.Add(1, FreshetTags.Of(Model, spec is null ? null : e.Job == "b" ? spec.PromotionJob : spec.MainJob).With("kind", e.Kind));
-        using (var activity = FreshetTelemetry.Deployments.StartActivity("freshet.deployment." + e.Kind))
+        instruments.Transitions.Add(1, FreshetTags.Of(Model, spec is null ? null : e.Job == "b" ? spec.PromotionJob : spec.MainJob).With("kind", e.Kind.Name()));
+        using (var activity = FreshetTelemetry.Deployments.StartActivity("freshet.deployment." + e.Kind.Name()))
         {
             activity?.SetTag("freshet.model", Model);
             activity?.SetTag("freshet.job", e.Job);
@@ -261,7 +261,7 @@ public sealed partial class DeploymentGrain(
         }
         state.State.Events.Add(e);
         if (state.State.Events.Count > EventsKept) state.State.Events.RemoveRange(0, state.State.Events.Count - EventsKept);
-        LogEvent(logger, Model, e.Kind, e.Job, e.Weights?.ToString() ?? "none", e.Detail);
+        LogEvent(logger, Model, e.Kind.Name(), e.Job, e.Weights?.ToString() ?? "none", e.Detail);
     }
 
     private DateTime Now() => state.State.Now ?? time.GetUtcNow().UtcDateTime;

@@ -64,6 +64,10 @@ public sealed class TrainerBarrier : IAsyncDisposable
                 {
                     releaseError = e.GetBaseException().Message;
                 }
+                // A trainer whose pause call failed (timed out, say) may still hold that pause pending; left so, it would
+                // stop at its next step boundary with nobody to release it. Resuming withdraws it; a trainer that cannot
+                // be reached now has nothing pending once it is back (its activation is new).
+                await Task.WhenAll(failed.Select(i => ResumeQuietlyAsync(trainers[i])));
             }
             throw new BarrierException(
                 $"trainer {string.Join(", ", failed)} of {trainers.Count} did not stop at a step boundary ({first?.Message ?? "cancelled"}); "
@@ -71,6 +75,18 @@ public sealed class TrainerBarrier : IAsyncDisposable
                 + " and nothing was read under the barrier; retry once the trainer is back (freshet status shows it)", first);
         }
         return new TrainerBarrier(trainers, resumeOnRelease, clock, [.. pauses.Select(p => p.Result)]);
+    }
+
+    private static async Task ResumeQuietlyAsync(ITrainerGrain trainer)
+    {
+        try
+        {
+            await trainer.ResumeAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // best effort: the barrier's error already names this trainer
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,44 @@
+namespace Freshet.Deployments;
+
+/// <summary>What a deployment did (<see cref="DeploymentEvent.Kind"/>).</summary>
+[GenerateSerializer, Alias("freshet.deployment-event-kind")]
+public enum DeploymentEventKind
+{
+    /// <summary>The deployment started in daily mode.</summary>
+    Start,
+
+    /// <summary>A delta reached serving.</summary>
+    Publish,
+
+    /// <summary>Promotion mode began: A checkpointed, B restored it and publishes.</summary>
+    PromotionStart,
+
+    /// <summary>Promotion mode: A checkpointed again, serving switched to it, B restored it.</summary>
+    PromotionSwitch,
+
+    /// <summary>Back to daily mode: B stopped, A checkpointed and publishes.</summary>
+    DailyStart,
+
+    /// <summary>The daily full checkpoint, which serving swaps to.</summary>
+    DailyCheckpoint,
+
+    /// <summary>A full checkpoint on request.</summary>
+    Checkpoint,
+
+    Rollback,
+
+    Stop,
+}
+
+public static class DeploymentEventKinds
+{
+    /// <summary>The name logs, traces (<c>freshet.deployment.{name}</c>), metrics and the CLI's JSON use: <c>promotion-switch</c>.</summary>
+    public static string Name(this DeploymentEventKind kind) => kind switch
+    {
+        DeploymentEventKind.PromotionStart => "promotion-start",
+        DeploymentEventKind.PromotionSwitch => "promotion-switch",
+        DeploymentEventKind.DailyStart => "daily-start",
+        DeploymentEventKind.DailyCheckpoint => "daily-checkpoint",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+}
