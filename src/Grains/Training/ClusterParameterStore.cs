@@ -54,16 +54,20 @@ public sealed class ClusterParameterStore : IParameterStore
     /// <summary>Grain calls made per training step, on average.</summary>
     public double CallsPerStep => _steps == 0 ? 0 : (double)Interlocked.Read(ref _calls) / _steps;
 
-    public async ValueTask PullRowsAsync(RowBatch batch, CancellationToken cancellationToken = default)
+    public ValueTask PullRowsAsync(RowBatch batch, CancellationToken cancellationToken = default) =>
+        TimedAsync(_instruments?.PullDuration, () => PullRowsCoreAsync(batch, cancellationToken));
+
+    /// <summary>Runs <paramref name="work"/> and records its duration, failed or not, with this store's tags.</summary>
+    private async ValueTask TimedAsync(System.Diagnostics.Metrics.Histogram<double>? histogram, Func<ValueTask> work)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await PullRowsCoreAsync(batch, cancellationToken);
+            await work();
         }
         finally
         {
-            _instruments?.PullDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
+            histogram?.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
         }
     }
 
@@ -155,18 +159,8 @@ public sealed class ClusterParameterStore : IParameterStore
         return (positives, samples);
     }
 
-    public async ValueTask PushRowGradientsAsync(RowBatch batch, CancellationToken cancellationToken = default)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            await PushRowGradientsCoreAsync(batch, cancellationToken);
-        }
-        finally
-        {
-            _instruments?.PushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags);
-        }
-    }
+    public ValueTask PushRowGradientsAsync(RowBatch batch, CancellationToken cancellationToken = default) =>
+        TimedAsync(_instruments?.PushDuration, () => PushRowGradientsCoreAsync(batch, cancellationToken));
 
     private async ValueTask PushRowGradientsCoreAsync(RowBatch batch, CancellationToken cancellationToken)
     {
