@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Freshet.Model.Training;
 
 namespace Freshet.Jobs;
@@ -8,7 +7,7 @@ namespace Freshet.Jobs;
 /// used by the command line before it sends a spec and by the orchestrator when one arrives. Each
 /// problem names its field and how to fix it.
 /// </summary>
-public static partial class JobSpecRules
+public static class JobSpecRules
 {
     public const int MaxShards = 4096;
 
@@ -33,14 +32,11 @@ public static partial class JobSpecRules
 
     /// <summary>An empty model takes the schema's name.</summary>
     public static string? Model(string model) =>
-        model.Length == 0 || ModelName().IsMatch(model) ? null : $"model: '{model}' must be 1-64 characters of a-z, 0-9, '-' or '_'";
+        model.Length == 0 || Freshet.Model.Schema.SchemaLoader.IsModelName(model) ? null : $"model: '{model}' must be 1-64 characters of a-z, 0-9, '-' or '_'";
 
     public static string? KeepCheckpoints(int keep) => keep < 1 ? $"keepCheckpoints: {keep}; keep at least 1" : null;
 
     /// <summary>Every problem of the spec, in field order; empty when it is good.</summary>
     public static IReadOnlyList<string> Problems(JobSpec spec) =>
         [.. new[] { Model(spec.Model), Strategy(spec.Strategy), Shards(spec.Shards), Trainers(spec.Trainers), KeepCheckpoints(spec.KeepCheckpoints), FreshRowBudget(spec.FreshRowBudget) }.OfType<string>()];
-
-    [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
-    private static partial Regex ModelName();
 }

@@ -292,6 +292,9 @@ public static partial class SchemaLoader
         return i > 0 ? message[..i] : message;
     }
 
+    /// <summary>Whether <paramref name="name"/> may name a model: 1-64 characters of a-z, 0-9, '-' or '_' (schemas and job specs alike).</summary>
+    public static bool IsModelName(string name) => ModelNamePattern().IsMatch(name);
+
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
     internal static partial Regex ModelNamePattern();
 
