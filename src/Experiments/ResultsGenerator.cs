@@ -140,7 +140,6 @@ public static class ResultsGenerator
 
         var path = Path.Combine(outDir, "RESULTS.md");
         await File.WriteAllTextAsync(path, md.ToString(), ct);
-        say($"wrote {path}");
         summary["results"] = path;
         return summary;
     }

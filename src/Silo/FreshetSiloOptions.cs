@@ -9,8 +9,8 @@ namespace Freshet.Silo;
 /// A silo's settings, one options class per concern, each bound from <c>Freshet:Silo</c> and checked by its own
 /// <see cref="IValidateOptions{TOptions}"/>: the silo in its cluster, the profile's providers (only the chosen
 /// profile's are checked), TLS, HTTP, telemetry. The host is composed from them, so they are checked when the
-/// builder is made (a bad value stops the start before anything listens) and registered for
-/// <c>ValidateOnStart</c>, so code that reads them from the container sees the same checked values.
+/// builder is made (a bad value stops the start before anything listens), and the container gets those same
+/// checked values (<see cref="Register"/>).
 /// </summary>
 public sealed class FreshetSiloOptions
 {
@@ -68,25 +68,16 @@ public sealed class FreshetSiloOptions
         if (problems.Count > 0) throw new OptionsValidationException(SiloOptions.Section, typeof(FreshetSiloOptions), problems);
     }
 
-    /// <summary>Registers each concern as options with its validator, checked again when the host starts.</summary>
+    /// <summary>
+    /// Puts the host's concerns in the container as the values the host was composed from (not a second binding
+    /// that could differ from them); the profile's options are registered by the builder extension that takes them.
+    /// </summary>
     public void Register(IServiceCollection services)
     {
-        Add(services, Silo, new SiloOptionsValidator());
-        Add(services, Tls, new SiloTlsOptionsValidator());
-        Add(services, Http, new SiloHttpOptionsValidator(Silo));
-        Add<SiloTelemetryOptions>(services, Telemetry, null);
-    }
-
-    private static void Add<T>(IServiceCollection services, T value, IValidateOptions<T>? validator) where T : class
-    {
-        // The values the host was composed from, not a second binding that could differ from them.
-        services.AddOptions<T>().Configure(o => Copy(value, o)).ValidateOnStart();
-        if (validator is not null) services.AddSingleton(validator);
-    }
-
-    private static void Copy<T>(T from, T to)
-    {
-        foreach (var p in typeof(T).GetProperties().Where(p => p.CanRead && p.CanWrite)) p.SetValue(to, p.GetValue(from));
+        services.AddSingleton(Options.Create(Silo));
+        services.AddSingleton(Options.Create(Tls));
+        services.AddSingleton(Options.Create(Http));
+        services.AddSingleton(Options.Create(Telemetry));
     }
 
     private static IEnumerable<string> Failures<T>(IValidateOptions<T> validator, T value) where T : class =>

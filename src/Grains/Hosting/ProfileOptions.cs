@@ -61,8 +61,13 @@ public sealed class AzureProfileOptions
 
     public Uri TableUri => new(TableEndpoint!);
 
-    /// <summary>The silos' managed identity (workload identity on AKS), else the environment's default.</summary>
-    public Azure.Core.TokenCredential Credential() => new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions
+    private Azure.Core.TokenCredential? _credential;
+
+    /// <summary>
+    /// The silos' managed identity (workload identity on AKS), else the environment's default: one credential for the
+    /// storage, Event Hubs and telemetry clients, so its token cache is shared.
+    /// </summary>
+    public Azure.Core.TokenCredential Credential() => _credential ??= new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions
     {
         ManagedIdentityClientId = string.IsNullOrWhiteSpace(ManagedIdentityClientId) ? null : ManagedIdentityClientId,
         WorkloadIdentityClientId = string.IsNullOrWhiteSpace(ManagedIdentityClientId) ? null : ManagedIdentityClientId,

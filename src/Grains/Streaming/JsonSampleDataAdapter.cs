@@ -54,7 +54,7 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
         var e = Read(queueMessage);
         foreach (var r in e.Rejected)
         {
-            instruments.SamplesRejected.Add(1, FreshetTags.Of(e.Job).With("hub", Hub).With("reason", r.Reason));
+            instruments.SamplesRejected.Add(1, FreshetTags.Of(job: e.Job).With("hub", Hub).With("reason", r.Reason));
             LogRejected(logger, Hub, partition, queueMessage.SequenceNumber, queueMessage.OffsetString, r.Row, r.Field ?? "-", r.Message);
         }
         return base.GetStreamPosition(partition, queueMessage);
