@@ -88,7 +88,12 @@ public sealed class FreshetClient(IClusterClient cluster)
     public Task<IReadOnlyList<DeploymentEvent>> TickAsync(string model, DateTime now) => Deployment(model).TickAsync(now);
 
     /// <summary>Starts serving a model: creates its main job (or takes the existing one) and runs it in daily mode.</summary>
-    public Task<DeploymentStatus> StartAsync(DeploymentSpec spec) => Deployment(spec.Model).StartAsync(spec);
+    /// <exception cref="ArgumentException">The spec breaks <see cref="DeploymentSpecRules"/> (the message lists every problem).</exception>
+    public Task<DeploymentStatus> StartAsync(DeploymentSpec spec)
+    {
+        if (DeploymentSpecRules.Problems(spec) is { Count: > 0 } problems) throw new ArgumentException($"deployment '{spec.Model}': {string.Join("; ", problems)}");
+        return Deployment(spec.Model).StartAsync(spec);
+    }
 
     /// <summary>Stops a model's jobs (serving keeps the weights it has).</summary>
     public Task<DeploymentStatus> StopAsync(string model) => Deployment(model).StopAsync();
@@ -116,44 +121,15 @@ public sealed class FreshetClient(IClusterClient cluster)
     public Task<JobStatus> GetJobStatusAsync(string job) => Job(job).GetStatusAsync();
 
     /// <summary>
-    /// A job's calls: those that change it go through a silo's admin front door (<see cref="IAdminGrain"/>),
-    /// its status straight to its grain.
+    /// A job's grain: the calls that change it are admin calls (a training silo that takes them runs them;
+    /// with TLS, signed with this client's certificate), its status any client may read.
     /// </summary>
-    public ITrainingOrchestratorGrain Job(string job)
-    {
-        if (string.IsNullOrWhiteSpace(job)) throw new ArgumentException("job: name the job");
-        return new FrontDoorJob(this, job);
-    }
+    /// <exception cref="ArgumentException">The name is not a job's name (letters, digits, '-', '_', '.').</exception>
+    public ITrainingOrchestratorGrain Job(string job) => cluster.Job(AdminLimits.CheckName(job, "job"));
 
-    /// <summary>A model's deployment: calls that change it go through a silo's admin front door, its status straight to its grain.</summary>
-    public IDeploymentGrain Deployment(string model)
-    {
-        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model: name the model");
-        return new FrontDoorDeployment(this, model);
-    }
-
-    /// <summary>Front doors tried (each on the gateway its key maps to) before an admin call is given up as refused.</summary>
-    public int AdminDoors { get; init; } = 32;
-
-    /// <summary>
-    /// Sends an admin call through a silo's front door. A silo that does not take admin calls refuses, and the
-    /// call goes to another front door key, which the client maps to another gateway; when every door tried
-    /// refused, the last refusal is thrown (connect to a training silo's gateway).
-    /// </summary>
-    internal async Task<T> AdminAsync<T>(Func<IAdminGrain, Task<T>> call)
-    {
-        for (var key = 0; ; key++)
-        {
-            try
-            {
-                return await call(cluster.GetGrain<IAdminGrain>(key));
-            }
-            catch (AdminCallsDisabledException) when (key + 1 < AdminDoors)
-            {
-                // that gateway's silo does not take admin calls: another key goes through another gateway
-            }
-        }
-    }
+    /// <summary>A model's deployment grain: the calls that change it are admin calls, its status any client may read.</summary>
+    /// <exception cref="ArgumentException">The name is not a model's name.</exception>
+    public IDeploymentGrain Deployment(string model) => cluster.GetGrain<IDeploymentGrain>(AdminLimits.CheckName(model, "model"));
 
     /// <summary>
     /// A model's status: its mode, the version serving follows, the last publish, the jobs, the

@@ -69,16 +69,12 @@ public static class FreshetSilo
                 orleans.UseTls(certificate, o => Client.FreshetTls.Configure(o, certificate, trusted));
                 orleans.Services.AddSingleton(new Grains.Admin.AdminPolicy(silo.AdminCalls, admins));
             }
-            else
-            {
-                orleans.Services.AddSingleton(new Grains.Admin.AdminPolicy(silo.AdminCalls));
-            }
             orleans.Configure<ClusterOptions>(c =>
             {
                 c.ClusterId = silo.ClusterId;
                 c.ServiceId = silo.ServiceId;
             });
-            var roles = SiloRoles.Parse(silo.Roles);
+            var roles = SiloRoles.Parse(silo.Roles) with { AdminCalls = silo.AdminCalls };
             switch (silo.Profile)
             {
                 case "azure":

@@ -31,8 +31,10 @@ public sealed class SiloOptions
     public int? PrimarySiloPort { get; set; }
 
     /// <summary>
-    /// Whether clients may send admin calls (start, stop, mode, checkpoint, rollback, jobs) through this
-    /// silo's gateway; turn it off on serving-only silos that face scoring traffic. Status stays readable.
+    /// Whether this silo takes clients' admin calls (start, stop, mode, checkpoint, rollback, jobs). Those calls
+    /// go to job and deployment grains, which are placed on training silos that take them; off, a silo hosts
+    /// none and refuses any that reach it. Turn it off on serving-only silos that face scoring traffic; who may
+    /// make admin calls at all is the admin certificates' rule (TLS). Status stays readable.
     /// </summary>
     public bool AdminCalls { get; set; } = true;
 }

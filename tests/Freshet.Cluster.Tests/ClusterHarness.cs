@@ -23,7 +23,7 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <summary>
     /// Grains as the first silo's own code reaches them (its hosted client): for tests that inspect or drive
-    /// grains a client may not call (shards, the dense tier, replicas). A client goes through the front doors.
+    /// grains a client may not call (shards, the dense tier, replicas). A client calls only what is open to it.
     /// </summary>
     public IGrainFactory Grains => Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
 
@@ -45,7 +45,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         return new ClusterHarness(cluster, folder);
     }
 
-    /// <summary>A job's calls as a client makes them: changes through a silo's admin front door.</summary>
+    /// <summary>A job's grain as a client calls it (admin calls, checked by the client boundary).</summary>
     public ITrainingOrchestratorGrain Job(string name) => new Freshet.Client.FreshetClient(Client).Job(name);
 
     public async ValueTask DisposeAsync()

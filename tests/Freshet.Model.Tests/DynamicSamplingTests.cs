@@ -21,16 +21,6 @@ public class DynamicSamplingTests
         Numerics = [(float)Rng.NextDouble()],
     };
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting for " + what);
-            await Task.Delay(10);
-        }
-    }
-
     [Fact]
     public async Task Ctr_training_goes_on_at_full_rate_while_the_cvr_stream_is_starved()
     {
@@ -49,7 +39,7 @@ public class DynamicSamplingTests
         {
             for (var i = 0; i < 8; i++) ctr.Writer.TryWrite(Make(TaskKind.Ctr, b * 8 + i));
             var expected = b + 1;
-            await WaitUntil(() => { lock (steps) return steps.Count == expected; }, $"CTR step {expected}");
+            await Wait.Until(() => { lock (steps) return steps.Count == expected; }, $"CTR step {expected}");
         }
         Assert.All(steps, s => Assert.Equal(TaskKind.Ctr, s.Task));
         Assert.All(steps, s => Assert.Equal(8, s.Samples));
@@ -77,8 +67,8 @@ public class DynamicSamplingTests
 
         for (var i = 0; i < 3; i++) cvr.Writer.TryWrite(Make(TaskKind.Cvr, i)); // a partial CVR batch
         for (var i = 0; i < 16; i++) ctr.Writer.TryWrite(Make(TaskKind.Ctr, i)); // two full CTR batches
-        await WaitUntil(() => { lock (steps) return steps.Count(s => s.Task == TaskKind.Ctr) == 2; }, "two CTR steps");
-        await WaitUntil(() => { lock (steps) return steps.Any(s => s.Task == TaskKind.Cvr); }, "the partial CVR batch");
+        await Wait.Until(() => { lock (steps) return steps.Count(s => s.Task == TaskKind.Ctr) == 2; }, "two CTR steps");
+        await Wait.Until(() => { lock (steps) return steps.Any(s => s.Task == TaskKind.Cvr); }, "the partial CVR batch");
         lock (steps)
         {
             Assert.Equal(3, steps.Single(s => s.Task == TaskKind.Cvr).Samples);

@@ -60,20 +60,24 @@ public sealed class AdminAndLimitsTests : IDisposable
         await training.StartAsync(timeout.Token);
         using var serving = Silo("serving", admin: false, servingPort, servingGateway, trainingPort);
         await serving.StartAsync(timeout.Token);
+        // Placement on the serving silo needs the training silo's roles, which silos exchange after joining.
+        var trainingSilo = training.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+#pragma warning disable ORLEANSEXP004
+        var servingMetadata = serving.Services.GetRequiredService<Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache>();
+        await Wait.Until(() => servingMetadata.GetSiloMetadata(trainingSilo).Metadata.ContainsKey(Freshet.Grains.Placement.RoleMetadata.Key), "the serving silo to know the training silo's roles");
+#pragma warning restore ORLEANSEXP004
 
         using (var host = Client(servingGateway))
         {
             await host.StartAsync(timeout.Token);
             var client = host.Services.GetRequiredService<FreshetClient>();
-            // Through the serving silo's gateway: admin refused, naming the setting; status still readable.
-            var refused = await Assert.ThrowsAsync<AdminCallsDisabledException>(() => client.StopAsync("shop"));
-            Assert.Contains("does not take admin calls (Freshet:Silo:AdminCalls=false", refused.Message, StringComparison.Ordinal);
+            // Through the serving silo's gateway, an admin call goes to the deployment grain, which lives on the
+            // training silo (the one that takes admin calls): the deployment itself answers (it was never started).
+            var answered = await Assert.ThrowsAsync<Freshet.Jobs.JobRequestException>(() => client.StopAsync("shop"));
+            Assert.Equal("deployment 'shop' is not started; start it first", answered.Message);
             Assert.Equal("shop", (await client.Deployment("shop").GetStatusAsync()).Model);
-            // Straight to the grain, around the front door: refused too.
-            var direct = await Assert.ThrowsAsync<ClientCallRefusedException>(() => client.Cluster.GetGrain<IDeploymentGrain>("shop").StopAsync());
-            Assert.StartsWith("IDeploymentGrain.StopAsync on 'shop' is not open to clients: score through the scoring front door", direct.Message, StringComparison.Ordinal);
 
-            // Every Freshet grain but the front doors and status reads refuses a client, naming the doors to use.
+            // Every Freshet grain method but scoring, status reads and job and deployment calls refuses a client, naming what to call.
             var servingSilo = serving.Services.GetRequiredService<Orleans.Runtime.ILocalSiloDetails>().SiloAddress;
             var holes = new (string Method, Func<Task> Call)[]
             {
@@ -81,7 +85,6 @@ public sealed class AdminAndLimitsTests : IDisposable
                 ("IEmbeddingShardGrain.LoadCheckpointAsync", () => client.Cluster.GetGrain<IEmbeddingShardGrain>("shop/0").LoadCheckpointAsync(1)),
                 ("IDenseGrain.PushAsync", () => client.Cluster.GetGrain<IDenseGrain>("shop").PushAsync(new DensePush { Trainer = "t", Step = 1, Task = TaskKind.Ctr })),
                 ("ITrainerGrain.StopAsync", () => client.Cluster.GetGrain<ITrainerGrain>("shop-main/0").StopAsync()),
-                ("ITrainingOrchestratorGrain.PublishAsync", () => client.Cluster.GetGrain<ITrainingOrchestratorGrain>("shop-main").PublishAsync()),
                 ("IReplicaGrain.DeliverAsync", () => client.Cluster.Replica("shop", servingSilo).DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = "shop", Weights = new WeightsVersion(7) })),
                 ("IServingVersionGrain.SetAsync", () => client.Cluster.GetGrain<IServingVersionGrain>("shop").SetAsync(7)),
             };
@@ -89,11 +92,12 @@ public sealed class AdminAndLimitsTests : IDisposable
             {
                 var hole = await Assert.ThrowsAsync<ClientCallRefusedException>(call);
                 Assert.StartsWith($"{method} on '", hole.Message, StringComparison.Ordinal);
-                Assert.Contains("is not open to clients: score through the scoring front door (IScoringGrain, FreshetClient.ScoreAsync)", hole.Message, StringComparison.Ordinal);
+                Assert.Contains("is not open to clients: score through IScoringGrain (FreshetClient.ScoreAsync)", hole.Message, StringComparison.Ordinal);
             }
-            // Orleans's management grain: reads are open, the rest is admin (this silo takes no admin calls).
+            // Orleans's management grain (it runs on the gateway's silo): reads are open, the rest is admin, and this silo takes none.
             Assert.Equal(2, (await client.GetSilosAsync()).Count);
-            await Assert.ThrowsAsync<AdminCallsDisabledException>(() => client.Cluster.GetGrain<IManagementGrain>(0).ForceGarbageCollection([]));
+            var management = await Assert.ThrowsAsync<AdminCallsDisabledException>(() => client.Cluster.GetGrain<IManagementGrain>(0).ForceGarbageCollection([]));
+            Assert.Contains("does not take admin calls (Freshet:Silo:AdminCalls=false", management.Message, StringComparison.Ordinal);
             // The silo goes on answering: status, and scoring (nothing is served yet, and it says so).
             Assert.Equal("shop", (await client.Deployment("shop").GetStatusAsync()).Model);
             var unserved = await Assert.ThrowsAsync<ScoringRequestException>(() => client.ScoreAsync("shop", [new ScoreRow { Values = new Dictionary<string, string> { ["user"] = "u1" } }]));
@@ -113,12 +117,16 @@ public sealed class AdminAndLimitsTests : IDisposable
         {
             await host.StartAsync(timeout.Token);
             var client = host.Services.GetRequiredService<FreshetClient>();
-            // Through the training silo's gateway admin calls are taken, and held to their limits.
-            // (the deployment answers itself: it was never started)
+            // Through the training silo's gateway too, and held to their limits, by the client and by the silo.
             var answered = await Assert.ThrowsAsync<Freshet.Jobs.JobRequestException>(() => client.StopAsync("shop"));
             Assert.Equal("deployment 'shop' is not started; start it first", answered.Message);
             var badName = await Assert.ThrowsAsync<ArgumentException>(() => client.StopJobAsync("shop/../etc"));
             Assert.Equal("job 'shop/../etc': the character '/' is not allowed; use letters, digits, '-', '_' and '.'", badName.Message);
+            var aroundTheClient = await Assert.ThrowsAsync<ArgumentException>(() => client.Cluster.Job("shop/../etc").StopAsync());
+            Assert.Equal(badName.Message, aroundTheClient.Message);
+            var hugeSchema = new DeploymentSpec { Model = "shop", SchemaJson = new string(' ', Freshet.Admin.AdminLimits.MaxSchemaLength + 1) };
+            var tooBig = await Assert.ThrowsAsync<JobRequestException>(() => client.Cluster.GetGrain<IDeploymentGrain>("shop").StartAsync(hugeSchema));
+            Assert.Contains($"schemaJson: {Freshet.Admin.AdminLimits.MaxSchemaLength + 1} characters; at most {Freshet.Admin.AdminLimits.MaxSchemaLength}", tooBig.Message, StringComparison.Ordinal);
             await host.StopAsync(timeout.Token);
         }
 

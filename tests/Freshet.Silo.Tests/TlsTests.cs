@@ -187,8 +187,8 @@ public sealed class TlsTests : IDisposable
         {
             await raw.StartAsync(timeout.Token);
             var orleans = raw.Services.GetRequiredService<Orleans.IClusterClient>();
-            var bare = await Assert.ThrowsAsync<Freshet.Admin.ClientCallRefusedException>(() => orleans.GetGrain<Freshet.Admin.IAdminGrain>(0).StopDeploymentAsync("shop"));
-            Assert.StartsWith("IAdminGrain.StopDeploymentAsync: admin calls on this cluster take an admin certificate, and this call came without one", bare.Message, StringComparison.Ordinal);
+            var bare = await Assert.ThrowsAsync<Freshet.Admin.ClientCallRefusedException>(() => orleans.GetGrain<Freshet.Deployments.IDeploymentGrain>("shop").StopAsync());
+            Assert.StartsWith("IDeploymentGrain.StopAsync: admin calls on this cluster take an admin certificate, and this call came without one", bare.Message, StringComparison.Ordinal);
             await raw.StopAsync(timeout.Token);
         }
         await silo.StopAsync(timeout.Token);
@@ -199,12 +199,12 @@ public sealed class TlsTests : IDisposable
     {
         var holder = Throwaway("freshet-operator");
         var now = new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
-        var proof = Freshet.Admin.AdminProof.Create(holder.Certificate, "admin/0", "IAdminGrain.StopDeploymentAsync", now);
-        Assert.Equal(holder.Certificate.Thumbprint, Freshet.Admin.AdminProof.Verify(proof, "admin/0", "IAdminGrain.StopDeploymentAsync", now.AddMinutes(1)).Thumbprint);
-        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "admin/0", "IAdminGrain.RollbackDeploymentAsync", now)).Message, StringComparison.Ordinal);
-        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "admin/1", "IAdminGrain.StopDeploymentAsync", now)).Message, StringComparison.Ordinal);
-        Assert.Contains("check the clocks", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "admin/0", "IAdminGrain.StopDeploymentAsync", now.AddMinutes(6))).Message, StringComparison.Ordinal);
-        Assert.Contains("malformed", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify("v1.x", "admin/0", "IAdminGrain.StopDeploymentAsync", now)).Message, StringComparison.Ordinal);
+        var proof = Freshet.Admin.AdminProof.Create(holder.Certificate, "deployment/shop", "IDeploymentGrain.StopAsync", now);
+        Assert.Equal(holder.Certificate.Thumbprint, Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.StopAsync", now.AddMinutes(1)).Thumbprint);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.RollbackAsync", now)).Message, StringComparison.Ordinal);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/cart", "IDeploymentGrain.StopAsync", now)).Message, StringComparison.Ordinal);
+        Assert.Contains("check the clocks", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.StopAsync", now.AddMinutes(6))).Message, StringComparison.Ordinal);
+        Assert.Contains("malformed", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify("v1.x", "deployment/shop", "IDeploymentGrain.StopAsync", now)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 namespace Freshet.Admin;
 
-/// <summary>An admin call refused: the silo it reached does not take admin calls, or it did not come through a front door.</summary>
+/// <summary>An admin call refused by the silo that runs its grain: that silo does not take admin calls (<c>Freshet:Silo:AdminCalls=false</c>).</summary>
 [GenerateSerializer, Alias("Freshet.Admin.AdminCallsDisabledException")]
 public sealed class AdminCallsDisabledException : Exception
 {

@@ -12,6 +12,6 @@ public enum ClientAccess
     /// <summary>Scores; any client may.</summary>
     Score,
 
-    /// <summary>Changes deployments and jobs: the admin front door, on silos that take admin calls, with an admin certificate when TLS is on.</summary>
+    /// <summary>Changes deployments and jobs: on silos that take admin calls, with an admin certificate when TLS is on.</summary>
     Admin,
 }

@@ -22,6 +22,10 @@ public static class ClientDoors
         return declaring?.Namespace is { } ns && (ns == "Freshet" || ns.StartsWith("Freshet.", StringComparison.Ordinal)) ? ClientAccess.None : null;
     }
 
+    /// <summary>What the key of the grain <paramref name="method"/> belongs to names (job, model), when clients choose it; else null.</summary>
+    public static string? KeyNamesOf(MethodInfo method) =>
+        method.DeclaringType?.GetCustomAttribute<ClientCallableAttribute>()?.KeyNames;
+
     /// <summary>The name of a method as errors and admin proofs give it: <c>Interface.Method</c>.</summary>
     public static string Describe(MethodInfo method) => $"{method.DeclaringType?.Name}.{method.Name}";
 }

@@ -7,7 +7,10 @@ namespace Freshet.Deployments;
 /// One per served model (key: its name): the daily / promotion state machine and its schedules
 /// (publish interval, daily checkpoint, promotion switches, rollback), on a clock that is the wall
 /// clock, the samples' event time, or explicit ticks. Its state is persisted.
+/// Clients call it as admins (every method but <see cref="GetStatusAsync"/>, which any client may read):
+/// the one definition of a deployment's admin operations.
 /// </summary>
+[ClientCallable(ClientAccess.Admin, KeyNames = "model")]
 [Alias("Freshet.Deployments.IDeploymentGrain")]
 public interface IDeploymentGrain : IGrainWithStringKey
 {

@@ -6,7 +6,10 @@ namespace Freshet.Jobs;
 /// <summary>
 /// One per job (key: the job's name): creates, starts, pauses and stops it, runs the sync-send
 /// barrier and full checkpoints. Its state is persisted, so a job survives a silo restart.
+/// Clients call it as admins (every method but <see cref="GetStatusAsync"/>, which any client may read):
+/// the one definition of a job's admin operations.
 /// </summary>
+[ClientCallable(ClientAccess.Admin, KeyNames = "job")]
 [Alias("Freshet.Jobs.ITrainingOrchestratorGrain")]
 public interface ITrainingOrchestratorGrain : IGrainWithStringKey
 {

@@ -38,5 +38,5 @@ public static class JobSpecRules
 
     /// <summary>Every problem of the spec, in field order; empty when it is good.</summary>
     public static IReadOnlyList<string> Problems(JobSpec spec) =>
-        [.. new[] { Model(spec.Model), Strategy(spec.Strategy), Shards(spec.Shards), Trainers(spec.Trainers), KeepCheckpoints(spec.KeepCheckpoints), FreshRowBudget(spec.FreshRowBudget) }.OfType<string>()];
+        [.. new[] { Model(spec.Model), Admin.AdminLimits.Schema(spec.SchemaJson), Strategy(spec.Strategy), Shards(spec.Shards), Trainers(spec.Trainers), KeepCheckpoints(spec.KeepCheckpoints), FreshRowBudget(spec.FreshRowBudget) }.OfType<string>()];
 }

@@ -5,9 +5,11 @@ namespace Freshet.Grains.Admin;
 
 /// <summary>
 /// The client boundary, as an allowlist (<see cref="ClientDoors"/>): a client may score, read status, and
-/// make admin calls through the admin front door; every other Freshet grain method refuses client callers
-/// with an error naming the door to use. With TLS on, admin calls also take a proof signed by an admin
-/// certificate (<see cref="AdminProof"/>). Grains and silo code (the silo's hosted client) are not clients.
+/// make admin calls on job and deployment grains; every other Freshet grain method refuses client callers
+/// with an error naming what to call instead. An admin call is checked where it runs (Orleans forwards a
+/// client's call from any gateway to the grain's silo): this silo must take admin calls, the grain's key
+/// must be a name (<see cref="AdminLimits.Name"/>), and with TLS on the call must carry a proof signed by an
+/// admin certificate (<see cref="AdminProof"/>). Grains and silo code (the silo's hosted client) are not clients.
 /// </summary>
 public sealed class ClientCallFilter(AdminPolicy policy, Serving.ServingRegistry registry, TimeProvider time) : IIncomingGrainCallFilter
 {
@@ -20,10 +22,12 @@ public sealed class ClientCallFilter(AdminPolicy policy, Serving.ServingRegistry
             switch (ClientDoors.AccessOf(method))
             {
                 case ClientAccess.None:
-                    throw new ClientCallRefusedException($"{ClientDoors.Describe(method)} on '{context.TargetId.Key}' is not open to clients: score through the scoring front door (IScoringGrain, FreshetClient.ScoreAsync), read status with FreshetClient.GetStatusAsync, and send admin calls through a silo's admin front door (IAdminGrain, FreshetClient's admin methods)");
+                    throw new ClientCallRefusedException($"{ClientDoors.Describe(method)} on '{context.TargetId.Key}' is not open to clients: score through IScoringGrain (FreshetClient.ScoreAsync), read status with FreshetClient.GetStatusAsync, and make admin calls on a job or deployment (FreshetClient.Job, FreshetClient.Deployment)");
                 case ClientAccess.Admin when !policy.Enabled:
-                    throw new AdminCallsDisabledException($"silo {registry.SiloName} does not take admin calls (Freshet:Silo:AdminCalls=false, roles {registry.Roles}): send them through a training silo's gateway");
-                case ClientAccess.Admin when policy.AdminCertificates is not null:
+                    throw new AdminCallsDisabledException($"{ClientDoors.Describe(method)} on '{context.TargetId.Key}': silo {registry.SiloName} does not take admin calls (Freshet:Silo:AdminCalls=false, roles {registry.Roles}){(ClientDoors.KeyNamesOf(method) is null ? "" : "; jobs and deployments are placed on training silos that take them, and none was known when this one was placed: run one")}");
+                case ClientAccess.Admin:
+                    if (ClientDoors.KeyNamesOf(method) is { } what) AdminLimits.CheckName(context.TargetId.Key.ToString(), what);
+                    if (policy.AdminCertificates is null) break;
                     var certificate = AdminProof.Verify(RequestContext.Get(AdminProof.Key) as string, context.TargetId.ToString(), ClientDoors.Describe(method), time.GetUtcNow().UtcDateTime);
                     if (!policy.IsAdmin(certificate))
                     {

@@ -15,7 +15,7 @@ namespace Freshet.Grains.Deployments;
 /// interval; at each A checkpoint B stops publishing, serving switches to A's checkpoint, B restores
 /// it, and B publishes on it from the next interval. Every transition is logged with its versions.
 /// </summary>
-[TrainingSilo]
+[AdminSilo]
 public sealed partial class DeploymentGrain(
     IGrainFactory grains,
     TimeProvider time,
@@ -37,9 +37,7 @@ public sealed partial class DeploymentGrain(
     public async Task<DeploymentStatus> StartAsync(DeploymentSpec spec)
     {
         if (spec.Model != Model) throw new JobRequestException($"deployment '{Model}' cannot run model '{spec.Model}': the deployment's key is its model");
-        if (spec.PublishInterval <= TimeSpan.Zero) throw new JobRequestException("publishInterval: must be positive (1s works)");
-        if (spec.PromotionEvery <= TimeSpan.Zero) throw new JobRequestException("promotionEvery: must be positive");
-        if (spec.DailyCheckpointAt < TimeSpan.Zero || spec.DailyCheckpointAt >= TimeSpan.FromDays(1)) throw new JobRequestException("dailyCheckpointAt: a time of day, 00:00 to 23:59");
+        if (DeploymentSpecRules.Problems(spec) is { Count: > 0 } problems) throw new JobRequestException(string.Join("; ", problems));
         var main = Main(spec);
         var existing = await main.GetStatusAsync();
         if (existing.State is JobState.None or JobState.Stopped or JobState.Failed or JobState.Completed)
@@ -65,7 +63,7 @@ public sealed partial class DeploymentGrain(
         var now = Now();
         if (mode == Mode.Promotion)
         {
-            if (every is { } e && e <= TimeSpan.Zero) throw new JobRequestException("--every: must be positive");
+            if (every is { } e && DeploymentSpecRules.PromotionEvery(e) is { } problem) throw new JobRequestException(problem);
             state.State.PromotionEvery = every ?? state.State.PromotionEvery;
             if (state.State.Mode == Mode.Promotion)
             {

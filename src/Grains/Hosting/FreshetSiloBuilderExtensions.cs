@@ -157,13 +157,14 @@ public static class FreshetSiloBuilderExtensions
         // Instruments from the host's meter factory: this silo's own, exported by the host, told apart by scope in tests.
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<FreshetInstruments>();
-        // Clients reach the cluster only through its front doors; the admin door a silo may close (serving-only silos).
-        silo.Services.TryAddSingleton(new Admin.AdminPolicy(Enabled: true));
+        // Clients reach the cluster only through its front doors; a silo may refuse admin calls (serving-only silos).
+        silo.Services.TryAddSingleton(new Admin.AdminPolicy(roles.AdminCalls));
         silo.AddIncomingGrainCallFilter<Admin.ClientCallFilter>();
         // Roles travel as silo metadata: training grains are placed on training silos, scoring finds serving silos.
-        silo.UseSiloMetadata(new Dictionary<string, string> { [RoleMetadata.Key] = roles.ToString() });
+        silo.UseSiloMetadata(new Dictionary<string, string> { [RoleMetadata.Key] = roles.ToString(), [RoleMetadata.AdminKey] = roles.AdminCalls ? "true" : "false" });
 #pragma warning disable ORLEANSEXP004
         silo.Services.AddPlacementFilter<TrainingSiloFilter, TrainingSiloFilterDirector>(ServiceLifetime.Transient);
+        silo.Services.AddPlacementFilter<AdminSiloFilter, AdminSiloFilterDirector>(ServiceLifetime.Transient);
 #pragma warning restore ORLEANSEXP004
         silo.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         silo.Services.AddSingleton(TimeProvider.System);

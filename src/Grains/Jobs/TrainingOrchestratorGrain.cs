@@ -26,7 +26,7 @@ namespace Freshet.Grains.Jobs;
 /// step boundary, so the rows, optimizer state, dense weights and batch-norm statistics written
 /// are from the same steps).
 /// </summary>
-[TrainingSilo]
+[AdminSilo]
 public sealed partial class TrainingOrchestratorGrain(
     IGrainFactory grains,
     ICheckpointStore checkpoints,

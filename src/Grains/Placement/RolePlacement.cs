@@ -12,8 +12,14 @@ public static class RoleMetadata
 {
     public const string Key = "freshet-roles";
 
+    /// <summary>Whether the silo takes admin calls from clients ("false" when it does not).</summary>
+    public const string AdminKey = "freshet-admin-calls";
+
     public static SiloRoles Of(SiloMetadata metadata) =>
         metadata.Metadata.TryGetValue(Key, out var text) && !string.IsNullOrEmpty(text) ? SiloRoles.Parse(text) : SiloRoles.Both;
+
+    public static bool TakesAdminCalls(SiloMetadata metadata) =>
+        !metadata.Metadata.TryGetValue(AdminKey, out var text) || !string.Equals(text, "false", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Places a grain on a silo with the training role (jobs, trainers, shards, dense and deployment grains).</summary>
@@ -34,6 +40,27 @@ internal sealed class TrainingSiloFilterDirector(ISiloMetadataCache metadata) : 
         var all = silos as IReadOnlyCollection<SiloAddress> ?? [.. silos];
         var training = all.Where(s => RoleMetadata.Of(metadata.GetSiloMetadata(s)).Training).ToList();
         return training.Count > 0 ? training : all;
+    }
+}
+
+/// <summary>
+/// Places a grain that clients make admin calls on (jobs, deployments) on a training silo that takes admin
+/// calls: admin calls go straight to these grains, so where they live is where admin calls are taken.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class AdminSiloAttribute() : PlacementFilterAttribute(new AdminSiloFilter());
+
+public sealed class AdminSiloFilter() : PlacementFilterStrategy(0);
+
+/// <summary>Keeps training silos that take admin calls; failing those, training silos; failing those, the list as it is (see <see cref="TrainingSiloFilterDirector"/>).</summary>
+internal sealed class AdminSiloFilterDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
+{
+    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
+    {
+        var all = silos as IReadOnlyCollection<SiloAddress> ?? [.. silos];
+        var training = all.Where(s => RoleMetadata.Of(metadata.GetSiloMetadata(s)).Training).ToList();
+        var admin = training.Where(s => RoleMetadata.TakesAdminCalls(metadata.GetSiloMetadata(s))).ToList();
+        return admin.Count > 0 ? admin : training.Count > 0 ? training : all;
     }
 }
 

@@ -1,7 +1,11 @@
 namespace Freshet.Grains.Serving;
 
-/// <summary>What a silo does: trains (hosts trainers, shards, dense grains and jobs), serves (keeps replicas and scores), or both.</summary>
-public sealed record SiloRoles(bool Training, bool Serving)
+/// <summary>
+/// What a silo does: trains (hosts trainers, shards, dense grains and jobs), serves (keeps replicas and scores),
+/// or both; and whether it takes clients' admin calls on the job and deployment grains it hosts
+/// (<c>Freshet:Silo:AdminCalls</c>; off on serving-only silos facing scoring traffic, which then host none).
+/// </summary>
+public sealed record SiloRoles(bool Training, bool Serving, bool AdminCalls = true)
 {
     public static readonly SiloRoles Both = new(true, true);
 
