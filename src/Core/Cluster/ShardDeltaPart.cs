@@ -35,27 +35,27 @@ public sealed record ShardDeltaPart(
         return ms.ToArray();
     }
 
-    /// <summary>Reads what <see cref="Encode"/> wrote; the row counts travel beside it.</summary>
-    public static ShardDeltaPart Decode(byte[] payload, int changingRows, int freshRows, int freshPending, string where = "shard delta")
+    /// <summary>Reads one part where <paramref name="ms"/> stands (row counts 0: a reader of deltas does not need them).</summary>
+    internal static ShardDeltaPart Read(MemoryStream ms, BinaryReader reader, string where) => Read(ms, reader, where, out _, legacy: false);
+
+    /// <summary>Reads a format-2 delta's body: tables and rates, then the dense towers, then removals.</summary>
+    internal static ShardDeltaPart Read(MemoryStream ms, BinaryReader reader, string where, out List<Serving.DenseTowerWeights> denseBetween) =>
+        Read(ms, reader, where, out denseBetween, legacy: true);
+
+    private static ShardDeltaPart Read(MemoryStream ms, BinaryReader reader, string where, out List<Serving.DenseTowerWeights> denseBetween, bool legacy)
     {
-        using var ms = new MemoryStream(payload);
-        int t, r, d;
-        using (var reader = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
-        {
-            t = reader.ReadInt32();
-            r = reader.ReadInt32();
-            d = reader.ReadInt32();
-        }
+        var t = reader.ReadInt32();
+        var r = reader.ReadInt32();
+        var dense = legacy ? reader.ReadInt32() : 0;
+        var d = reader.ReadInt32();
         var tables = new List<TableSnapshot>(t);
         for (var i = 0; i < t; i++) tables.Add(ShardFile.Read(ms, where).Snapshot);
         var rates = new List<TableSnapshot>(r);
         for (var i = 0; i < r; i++) rates.Add(ShardFile.Read(ms, where).Snapshot);
+        denseBetween = legacy ? Serving.WeightDelta.ReadDense(ms, reader, dense) : [];
         var removed = new List<RemovedRows>(d);
-        using (var reader = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
-        {
-            for (var i = 0; i < d; i++) removed.Add(ReadRemoved(reader));
-        }
-        return new ShardDeltaPart(tables, rates, removed, changingRows, freshRows, freshPending);
+        for (var i = 0; i < d; i++) removed.Add(ReadRemoved(reader));
+        return new ShardDeltaPart(tables, rates, removed, 0, 0, 0);
     }
 
     internal static void WriteRemoved(BinaryWriter w, RemovedRows r)

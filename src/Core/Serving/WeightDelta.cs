@@ -16,7 +16,8 @@ public sealed class WeightDelta
 {
     private static readonly byte[] Magic = "FRSHDLTA"u8.ToArray();
     private static readonly byte[] EndMagic = "FRSHDEND"u8.ToArray();
-    private const ushort FormatVersion = 2;
+    /// <summary>3: the shards' parts framed as they encoded them; 2: one merged body.</summary>
+    private const ushort FormatVersion = 3;
 
     /// <summary>Bytes after the body: its length (int64), its SHA-256, and the end magic.</summary>
     private const int TrailerBytes = sizeof(long) + 32 + 8;
@@ -70,28 +71,36 @@ public sealed class WeightDelta
 
     public long Rows => Tables.Sum(t => (long)t.Ids.Length);
 
-    public byte[] Encode()
+    /// <summary>This delta as bytes: framed as one part (see <see cref="Frame"/>), the way a single-shard job publishes it.</summary>
+    public byte[] Encode() =>
+        Frame(Model, Version, SnapshotUtc, EventTime, [new Cluster.ShardDeltaPart(Tables, Rates, Removed, 0, 0, 0).Encode()], Dense);
+
+    /// <summary>
+    /// Encodes a delta once, from the parts its shards encoded (<see cref="Cluster.ShardDeltaPart.Encode"/>), copied
+    /// as they are: a header (model, version, snapshot and event time), each part length-prefixed, the dense towers, and
+    /// a trailer (length, SHA-256, end marker). Nothing is decoded or merged here; <see cref="Decode"/> merges the parts.
+    /// </summary>
+    public static byte[] Frame(string model, WeightsVersion version, DateTime snapshotUtc, DateTime? eventTime, IReadOnlyList<byte[]> parts, IReadOnlyList<DenseTowerWeights> dense)
     {
-        using var ms = new MemoryStream();
+        var capacity = 256 + parts.Sum(p => 4L + p.Length) + dense.Sum(d => 9L + d.Parameters.Length * sizeof(float) + d.Buffers.Length) + TrailerBytes;
+        using var ms = new MemoryStream(checked((int)capacity));
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write(FormatVersion);
-            w.Write(Model);
-            w.Write(Version.Checkpoint);
-            w.Write(Version.Delta);
-            w.Write(SnapshotUtc.Ticks);
-            w.Write(EventTime?.Ticks ?? -1);
-            w.Write(Tables.Count);
-            w.Write(Rates.Count);
-            w.Write(Dense.Count);
-            w.Write(Removed.Count);
-        }
-        foreach (var t in Tables) ShardFile.Write(ms, t, 0, 1, withState: false);
-        foreach (var r in Rates) ShardFile.Write(ms, r, 0, 1, withState: false);
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
-        {
-            foreach (var d in Dense)
+            w.Write(model);
+            w.Write(version.Checkpoint);
+            w.Write(version.Delta);
+            w.Write(snapshotUtc.Ticks);
+            w.Write(eventTime?.Ticks ?? -1);
+            w.Write(parts.Count);
+            w.Write(dense.Count);
+            foreach (var part in parts)
+            {
+                w.Write(part.Length);
+                w.Write(part);
+            }
+            foreach (var d in dense)
             {
                 w.Write((byte)d.Task);
                 w.Write(d.Parameters.Length);
@@ -99,7 +108,6 @@ public sealed class WeightDelta
                 w.Write(d.Buffers.Length);
                 w.Write(d.Buffers);
             }
-            foreach (var r in Removed) Cluster.ShardDeltaPart.WriteRemoved(w, r);
         }
         // The trailer lets a reader tell a whole delta from a truncated or damaged one (a retained file, reassembled chunks).
         var bodyLength = ms.Length;
@@ -110,7 +118,7 @@ public sealed class WeightDelta
             w.Write(digest);
             w.Write(EndMagic);
         }
-        return ms.ToArray();
+        return ms.Length == ms.Capacity ? ms.GetBuffer() : ms.ToArray();
     }
 
     /// <summary>Checks the trailer: the length and SHA-256 of the body; throws naming <paramref name="where"/> when they do not hold.</summary>
@@ -139,57 +147,53 @@ public sealed class WeightDelta
         }
     }
 
+    /// <summary>
+    /// Reads a delta: checks its trailer, then its parts, merged into one snapshot per table (<see cref="Assemble"/>).
+    /// Reads format 2 (one merged body, written by builds before parts were framed) too.
+    /// </summary>
     public static WeightDelta Decode(byte[] data, string where = "weight delta")
     {
         Verify(data, where);
         using var ms = new MemoryStream(data, 0, data.Length - TrailerBytes);
-        string model;
-        long baseVersion, sequence, snapshot, eventTicks;
-        int tables, rates, dense, removed;
-        using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
+        using var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true);
+        if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{where}: not a Freshet weight delta (bad magic)");
+        var format = r.ReadUInt16();
+        if (format > FormatVersion) throw new InvalidDataException($"{where}: format {format} is newer than this build reads ({FormatVersion})");
+        var model = r.ReadString();
+        var version = new WeightsVersion(r.ReadInt64(), r.ReadInt64());
+        var snapshot = new DateTime(r.ReadInt64(), DateTimeKind.Utc);
+        var eventTicks = r.ReadInt64();
+        DateTime? eventTime = eventTicks < 0 ? null : new DateTime(eventTicks, DateTimeKind.Utc);
+        if (format < 3)
         {
-            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{where}: not a Freshet weight delta (bad magic)");
-            var version = r.ReadUInt16();
-            if (version > FormatVersion) throw new InvalidDataException($"{where}: format {version} is newer than this build reads ({FormatVersion})");
-            model = r.ReadString();
-            baseVersion = r.ReadInt64();
-            sequence = r.ReadInt64();
-            snapshot = r.ReadInt64();
-            eventTicks = r.ReadInt64();
-            tables = r.ReadInt32();
-            rates = r.ReadInt32();
-            dense = r.ReadInt32();
-            removed = r.ReadInt32();
+            var body = Cluster.ShardDeltaPart.Read(ms, r, where, denseBetween: out var legacyDense);
+            return Assemble(model, version, snapshot, eventTime, [body], legacyDense);
         }
-        var tableList = new List<TableSnapshot>(tables);
-        for (var i = 0; i < tables; i++) tableList.Add(ShardFile.Read(ms, where).Snapshot);
-        var rateList = new List<TableSnapshot>(rates);
-        for (var i = 0; i < rates; i++) rateList.Add(ShardFile.Read(ms, where).Snapshot);
-        var denseList = new List<DenseTowerWeights>(dense);
-        var removedList = new List<RemovedRows>(removed);
-        using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
+        var partCount = r.ReadInt32();
+        var denseCount = r.ReadInt32();
+        var parts = new List<Cluster.ShardDeltaPart>(partCount);
+        for (var i = 0; i < partCount; i++)
         {
-            for (var i = 0; i < dense; i++)
-            {
-                var task = (TaskKind)r.ReadByte();
-                var parameters = new float[r.ReadInt32()];
-                ms.ReadExactly(MemoryMarshal.AsBytes(parameters.AsSpan()));
-                var buffers = r.ReadBytes(r.ReadInt32());
-                denseList.Add(new DenseTowerWeights(task, parameters, buffers));
-            }
-            for (var i = 0; i < removed; i++) removedList.Add(Cluster.ShardDeltaPart.ReadRemoved(r));
+            var length = r.ReadInt32();
+            var end = ms.Position + length;
+            parts.Add(Cluster.ShardDeltaPart.Read(ms, r, $"{where}, part {i}"));
+            if (ms.Position != end) throw new InvalidDataException($"{where}, part {i}: {length} bytes declared, {ms.Position - (end - length)} read");
         }
-        return new WeightDelta
+        return Assemble(model, version, snapshot, eventTime, parts, ReadDense(ms, r, denseCount));
+    }
+
+    internal static List<DenseTowerWeights> ReadDense(MemoryStream ms, BinaryReader r, int count)
+    {
+        var dense = new List<DenseTowerWeights>(count);
+        for (var i = 0; i < count; i++)
         {
-            Model = model,
-            Version = new WeightsVersion(baseVersion, sequence),
-            SnapshotUtc = new DateTime(snapshot, DateTimeKind.Utc),
-            EventTime = eventTicks < 0 ? null : new DateTime(eventTicks, DateTimeKind.Utc),
-            Tables = tableList,
-            Rates = rateList,
-            Dense = denseList,
-            Removed = removedList,
-        };
+            var task = (TaskKind)r.ReadByte();
+            var parameters = new float[r.ReadInt32()];
+            ms.ReadExactly(MemoryMarshal.AsBytes(parameters.AsSpan()));
+            var buffers = r.ReadBytes(r.ReadInt32());
+            dense.Add(new DenseTowerWeights(task, parameters, buffers));
+        }
+        return dense;
     }
 
     /// <summary>Splits encoded bytes into chunks of at most <paramref name="maxBytes"/>.</summary>

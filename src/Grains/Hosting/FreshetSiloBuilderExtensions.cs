@@ -149,6 +149,7 @@ public static class FreshetSiloBuilderExtensions
         roles ??= SiloRoles.Both;
         silo.Services.AddSingleton(roles);
         silo.Services.TryAddSingleton(WeightChunking.Large);
+        silo.Services.AddSingleton<Jobs.DeltaPublisher>();
         silo.Services.TryAddSingleton(SampleStreamProviders.Default);
         silo.Services.AddSingleton<ServingRegistry>();
         silo.Services.AddSingleton<ServingWarmUp>();

@@ -30,7 +30,7 @@ namespace Freshet.Grains.Jobs;
 public sealed partial class TrainingOrchestratorGrain(
     IGrainFactory grains,
     ICheckpointStore checkpoints,
-    Hosting.WeightChunking chunking,
+    DeltaPublisher publisher,
     [PersistentState("job", FreshetNames.GrainStorage)] IPersistentState<OrchestratorState> state,
     FreshetInstruments instruments,
     ILogger<TrainingOrchestratorGrain> logger) : Grain, ITrainingOrchestratorGrain
@@ -124,12 +124,7 @@ public sealed partial class TrainingOrchestratorGrain(
             // Deltas need a base serving has: the first publish of a job writes and announces one.
             await CheckpointCoreAsync(announce: true);
         }
-        var published = state.State.Published!.Value;
-        var baseVersion = published.Checkpoint;
-        // The next number is above every delta retained on the base, not only above the last one recorded: a
-        // publish that wrote its delta and failed before recording it must not have its number reused for other content.
-        var retained = await checkpoints.ListFilesAsync(spec.Served, baseVersion, WeightDelta.FilePrefix);
-        var version = new WeightsVersion(baseVersion, Math.Max(published.Delta, retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max()) + 1);
+        var version = await publisher.NextAsync(spec.Served, state.State.Published!.Value);
         ShardDelta[] parts;
         IReadOnlyList<DenseTowerState> dense;
         TrainerStatus[] statuses;
@@ -145,33 +140,22 @@ public sealed partial class TrainingOrchestratorGrain(
         }
         var pauseMs = barrier.Held.TotalMilliseconds;
 
-        var delta = WeightDelta.Assemble(spec.Served, version, snapshot, statuses.Select(s => s.EventTime).Max(),
-            [.. parts.Select(p => Model.Cluster.ShardDeltaPart.Decode(p.Payload, p.ChangingRows, p.FreshRows, p.FreshPending))],
-            [.. dense.Select(d => new DenseTowerWeights(d.Task, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
-        var encoded = delta.Encode();
-        // Retained whole or not at all: a replica loading this base meanwhile never reads half of it.
-        await checkpoints.WriteAtomicAsync(spec.Served, baseVersion, WeightDelta.FileName(version.Delta), encoded);
+        // Encoded once: the shards' parts as they encoded them, framed with the dense towers.
+        var encoded = WeightDelta.Frame(spec.Served, version, snapshot, statuses.Select(s => s.EventTime).Max(),
+            [.. parts.Select(p => p.Payload)], [.. dense.Select(d => new DenseTowerWeights(d.Task, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
+        await publisher.RetainAsync(spec.Served, version, encoded);
         // Recorded before it is sent: a send that fails leaves a gap replicas fill from the retained file, never a reused number.
         state.State.Published = version;
         state.State.LastPublishUtc = snapshot;
         await state.WriteStateAsync();
-        var chunks = WeightDelta.Chunk(encoded, chunking.MaxChunkBytes);
-        var stream = WeightsStream(spec.Served);
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            await stream.OnNextAsync(new WeightMessage
-            {
-                Kind = WeightMessageKind.Delta, Model = spec.Served, Weights = version,
-                Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = snapshot,
-            });
-        }
+        var chunks = await publisher.SendAsync(this.GetStreamProvider(FreshetNames.StreamProvider), spec.Served, version, encoded, snapshot);
         var tags = FreshetTags.Of(spec.Served, Job);
         instruments.PublishBytes.Add(encoded.Length, tags);
         instruments.PublishRows.Add(parts.Sum(p => (long)p.ChangingRows + p.FreshRows), tags);
         instruments.BarrierPause.Record(pauseMs, tags.With("action", "publish"));
         return new PublishResult
         {
-            Model = spec.Served, Weights = version, Bytes = encoded.Length, Chunks = chunks.Count,
+            Model = spec.Served, Weights = version, Bytes = encoded.Length, Chunks = chunks,
             ChangingRows = parts.Sum(p => (long)p.ChangingRows), FreshRows = parts.Sum(p => (long)p.FreshRows), FreshPending = parts.Sum(p => (long)p.FreshPending),
             SnapshotUtc = snapshot, BarrierPauseMs = pauseMs, SendMs = (DateTime.UtcNow - snapshot).TotalMilliseconds,
         };
@@ -215,8 +199,7 @@ public sealed partial class TrainingOrchestratorGrain(
         await WeightsStream(served).OnNextAsync(new WeightMessage { Kind = kind, Model = served, Weights = new WeightsVersion(version), SnapshotUtc = DateTime.UtcNow });
     }
 
-    private IAsyncStream<WeightMessage> WeightsStream(string served) =>
-        this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, served));
+    private IAsyncStream<WeightMessage> WeightsStream(string served) => DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), served);
 
     private async Task<CheckpointResult> CheckpointCoreAsync(bool announce)
     {

@@ -8,7 +8,7 @@ using Orleans.Streams;
 namespace Freshet.Grains.Serving;
 
 /// <summary>
-/// Keeps this silo's replica of a model on the model's weights stream: reassembles delta chunks,
+/// Keeps this silo's replica of a model on the model's weights stream: reassembles delta chunks (<see cref="DeltaAssembler"/>),
 /// applies deltas exactly once and in order (a duplicate is ignored, a gap is filled from the
 /// deltas retained in the checkpoint store, never skipped), and loads announced checkpoints off the
 /// scoring path.
@@ -16,7 +16,7 @@ namespace Freshet.Grains.Serving;
 [SiloKeyPlacement]
 public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDetails silo, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
-    private readonly Dictionary<WeightsVersion, byte[]?[]> _chunks = [];
+    private readonly DeltaAssembler _assembler = new();
     private StreamSubscriptionHandle<WeightMessage>? _subscription;
     private IGrainTimer? _watch;
     private WeightsVersion? _behindAt;
@@ -40,7 +40,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         else
         {
             // A replica grain of a silo that is gone, woken here by its old subscription: not ours to keep.
-            var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
+            var stream = Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), _model);
             foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
             DeactivateOnIdle();
         }
@@ -54,7 +54,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     private async Task ResumeAsync(bool subscribeIfNone)
     {
-        var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
+        var stream = Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), _model);
         var handles = await stream.GetAllSubscriptionHandles();
         if (handles.Count == 0 && !subscribeIfNone) return;
         _subscription = handles.Count == 0
@@ -112,7 +112,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         }
         _behindAt = null;
         // A fresh subscription: the stalled one's cursor goes with the old handle.
-        var stream = this.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, _model));
+        var stream = Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), _model);
         foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
         _subscription = await stream.SubscribeAsync((m, _) => DeliverAsync(m));
     }
@@ -126,21 +126,16 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
             case WeightMessageKind.Checkpoint or WeightMessageKind.Rollback:
                 var checkpoint = message.Weights.Checkpoint;
                 replica.TargetCheckpoint = checkpoint;
-                foreach (var stale in _chunks.Keys.Where(k => k.Checkpoint != checkpoint).ToList()) _chunks.Remove(stale);
+                _assembler.Forget(checkpoint);
                 if (replica.Weights?.Checkpoint != checkpoint) await LoadAsync(replica, checkpoint);
                 LogSwitched(logger, _model, message.Kind.ToString().ToLowerInvariant(), replica.Weights ?? message.Weights);
                 break;
             case WeightMessageKind.Delta:
-                var key = message.Weights;
-                if (!_chunks.TryGetValue(key, out var parts)) _chunks[key] = parts = new byte[]?[message.Chunks];
-                if (message.Chunk < 0 || message.Chunk >= parts.Length) return;
-                parts[message.Chunk] = message.Payload;
-                if (parts.Any(p => p is null)) return;
-                _chunks.Remove(key);
+                if (_assembler.Add(message) is not { } whole) return;
                 WeightDelta delta;
                 try
                 {
-                    delta = WeightDelta.Decode([.. parts.SelectMany(p => p!)], $"delta {message.Model} {message.Weights} from the weights stream");
+                    delta = WeightDelta.Decode(whole, $"delta {message.Model} {message.Weights} from the weights stream");
                 }
                 catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
                 {
@@ -150,6 +145,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
                     return;
                 }
                 await OfferAsync(replica, delta);
+                if (replica.Weights is { } at) _assembler.Forget(at.Checkpoint, at.Delta);
                 break;
         }
     }

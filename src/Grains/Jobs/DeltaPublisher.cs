@@ -1,0 +1,51 @@
+using Freshet.Model.Checkpoints;
+using Freshet.Model.Serving;
+using Freshet.Serving;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Freshet.Grains.Jobs;
+
+/// <summary>
+/// Publishes a job's deltas (DESIGN.md section 4) after the barrier has taken the snapshot: numbers the delta
+/// above every one retained on its base, encodes it once from the shards' own encoded parts
+/// (<see cref="WeightDelta.Frame"/>: copied, never decoded, merged or encoded again), retains it whole beside its
+/// base checkpoint, and sends it in chunks on the served model's weights stream, where each replica's
+/// <see cref="Serving.DeltaAssembler"/> puts it back together.
+/// </summary>
+public sealed class DeltaPublisher(ICheckpointStore checkpoints, Hosting.WeightChunking chunking)
+{
+    /// <summary>
+    /// The next delta on <paramref name="published"/>'s checkpoint: above every delta retained on it, not only above
+    /// the last one recorded, so a publish that retained its delta and failed before recording it never has its
+    /// number reused for other content.
+    /// </summary>
+    public async Task<WeightsVersion> NextAsync(string model, WeightsVersion published)
+    {
+        var retained = await checkpoints.ListFilesAsync(model, published.Checkpoint, WeightDelta.FilePrefix);
+        return new WeightsVersion(published.Checkpoint, Math.Max(published.Delta, retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max()) + 1);
+    }
+
+    /// <summary>Retains the encoded delta beside its base, whole or not at all (a replica loading that base meanwhile never reads half of it).</summary>
+    public Task RetainAsync(string model, WeightsVersion version, byte[] encoded) =>
+        checkpoints.WriteAtomicAsync(model, version.Checkpoint, WeightDelta.FileName(version.Delta), encoded);
+
+    /// <summary>Sends the encoded delta in chunks (at most the stream's chunk size each); returns how many.</summary>
+    public async Task<int> SendAsync(IStreamProvider streams, string model, WeightsVersion version, byte[] encoded, DateTime snapshotUtc)
+    {
+        var stream = Stream(streams, model);
+        var chunks = WeightDelta.Chunk(encoded, chunking.MaxChunkBytes);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            await stream.OnNextAsync(new WeightMessage
+            {
+                Kind = WeightMessageKind.Delta, Model = model, Weights = version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = snapshotUtc,
+            });
+        }
+        return chunks.Count;
+    }
+
+    /// <summary>The served model's weights stream: deltas, checkpoint and rollback announcements, in the order sent.</summary>
+    public static IAsyncStream<WeightMessage> Stream(IStreamProvider streams, string model) =>
+        streams.GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, model));
+}
