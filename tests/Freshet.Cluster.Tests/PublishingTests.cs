@@ -124,13 +124,13 @@ public class PublishingTests
         var replica = registry.TryGet(model)!;
 
         // What a publish leaves when it fails after retaining delta 2 and before recording it: the file, and a job that says 1.
-        var template = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(h.Checkpoints, model, first.Weights.Checkpoint, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None);
+        var template = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(h.Checkpoints, model, first.Weights.Checkpoint, CheckpointFiles.Delta(1), CancellationToken.None);
         var lost = new Freshet.Model.Serving.WeightDelta
         {
             Model = model, Version = first.Weights with { Delta = 2 }, SnapshotUtc = DateTime.UtcNow, EventTime = template.EventTime,
             Tables = template.Tables, Rates = template.Rates, Dense = template.Dense,
         }.Encode();
-        await h.Checkpoints.WriteAtomicAsync(model, first.Weights.Checkpoint, Freshet.Model.Serving.WeightDelta.FileName(2), lost);
+        await h.Checkpoints.WriteAtomicAsync(model, first.Weights.Checkpoint, CheckpointFiles.Delta(2), lost);
         Assert.Equal(1, (await job.GetStatusAsync()).Published?.Delta);
 
         // The next publish takes 3; the replica fills 2 from the store (as retained) and applies 3.
@@ -140,7 +140,7 @@ public class PublishingTests
         Assert.Equal(3, (await job.GetStatusAsync()).Published?.Delta);
         await WaitAsync(() => replica.Weights?.Delta == 3, "the replica applies delta 3");
         Assert.Equal(gaps + 1, replica.Gaps);
-        var path = Path.Combine(h.Checkpoints.VersionPath(model, first.Weights.Checkpoint), Freshet.Model.Serving.WeightDelta.FileName(2));
+        var path = Path.Combine(h.Checkpoints.VersionPath(model, first.Weights.Checkpoint), CheckpointFiles.Delta(2));
         Assert.Equal(lost, await File.ReadAllBytesAsync(path));
     }
 

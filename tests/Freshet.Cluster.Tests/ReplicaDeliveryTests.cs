@@ -1,3 +1,4 @@
+using Freshet.Model.Checkpoints;
 using Freshet.Client;
 using Freshet.Grains.Serving;
 using Freshet.Jobs;
@@ -34,7 +35,7 @@ public class ReplicaDeliveryTests
         await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 2, "delta 2 applied");
         var replica = registry.TryGet(model)!;
         var baseVersion = published.Weights.Checkpoint;
-        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, baseVersion, WeightDelta.FileName(1), CancellationToken.None);
+        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, baseVersion, CheckpointFiles.Delta(1), CancellationToken.None);
         var id = Freshet.Model.Hashing.IdHasher.Hash("c1");
         var dim = schema.Fields.Single(f => f.Name == "category").Dim!.Value;
 
@@ -61,7 +62,7 @@ public class ReplicaDeliveryTests
         // Missing: 3 and 4 are only in the store; 5 arrives first. The replica fills 3 and 4 from the store, then applies 5.
         foreach (var s in new long[] { 3, 4 })
         {
-            await h.Checkpoints.WriteAtomicAsync(model, baseVersion, WeightDelta.FileName(s), Delta(s, baseVersion).Encode());
+            await h.Checkpoints.WriteAtomicAsync(model, baseVersion, CheckpointFiles.Delta(s), Delta(s, baseVersion).Encode());
         }
         await Deliver(Delta(5, baseVersion));
         Assert.Equal(5, replica.Weights?.Delta);
@@ -107,11 +108,11 @@ public class ReplicaDeliveryTests
         var replica = registry.TryGet(model)!;
 
         // Deltas retained but never sent (as when a stream stalls): the replica finds and applies them itself.
-        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.Weights.Checkpoint, WeightDelta.FileName(1), CancellationToken.None);
+        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.Weights.Checkpoint, CheckpointFiles.Delta(1), CancellationToken.None);
         foreach (var s in new long[] { 2, 3 })
         {
             var delta = new WeightDelta { Model = model, Version = published.Weights with { Delta = s }, SnapshotUtc = DateTime.UtcNow, Tables = template.Tables, Dense = template.Dense };
-            await h.Checkpoints.WriteAtomicAsync(model, published.Weights.Checkpoint, WeightDelta.FileName(s), delta.Encode());
+            await h.Checkpoints.WriteAtomicAsync(model, published.Weights.Checkpoint, CheckpointFiles.Delta(s), delta.Encode());
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await PublishingTests.WaitAsync(() => replica.Weights?.Delta == 3, "the replica applies the retained deltas 2 and 3");

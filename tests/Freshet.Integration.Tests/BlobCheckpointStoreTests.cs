@@ -44,15 +44,15 @@ public class BlobCheckpointStoreTests(Azurite azurite)
         Assert.Equal(["blobm", "other"], await store.ListModelsAsync());
 
         var delta = new Freshet.Model.Serving.WeightDelta { Model = "blobm", Version = new WeightsVersion(version, 1), SnapshotUtc = DateTime.UtcNow };
-        await store.WriteAtomicAsync("blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), delta.Encode());
-        Assert.Equal([Freshet.Model.Serving.WeightDelta.FileName(1)], await store.ListFilesAsync("blobm", version, Freshet.Model.Serving.WeightDelta.FilePrefix));
-        var read = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(store, "blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None);
+        await store.WriteAtomicAsync("blobm", version, CheckpointFiles.Delta(1), delta.Encode());
+        Assert.Equal([CheckpointFiles.Delta(1)], await store.ListFilesAsync("blobm", version, CheckpointFiles.DeltaPrefix));
+        var read = await Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(store, "blobm", version, CheckpointFiles.Delta(1), CancellationToken.None);
         Assert.Equal(new WeightsVersion(version, 1), read.Version);
 
-        var blob = container.GetBlobClient($"blobm/{version:D10}/{Freshet.Model.Serving.WeightDelta.FileName(1)}");
+        var blob = container.GetBlobClient($"blobm/{version:D10}/{CheckpointFiles.Delta(1)}");
         var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
         await blob.UploadAsync(BinaryData.FromBytes(bytes[..^8]), overwrite: true);
-        var e = await Assert.ThrowsAsync<CheckpointException>(() => Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(store, "blobm", version, Freshet.Model.Serving.WeightDelta.FileName(1), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<CheckpointException>(() => Freshet.Model.Serving.ServingReplica.ReadDeltaAsync(store, "blobm", version, CheckpointFiles.Delta(1), CancellationToken.None));
         Assert.Contains($"blobm/{version:D10}/delta-0000000001.bin", e.Message, StringComparison.Ordinal);
         Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
     }

@@ -53,7 +53,7 @@ public class CheckpointTests
             Assert.Equal(1, manifest.Version);
             Assert.Contains(manifest.Files, f => f.Kind == "dense");
             Assert.Equal(trained.Tables.Count, manifest.Files.Count(f => f.Kind == "shard"));
-            Assert.True(File.Exists(Path.Combine(store.VersionPath("synthetic", 1), CheckpointManifest.FileName)));
+            Assert.True(File.Exists(Path.Combine(store.VersionPath("synthetic", 1), CheckpointFiles.Manifest)));
 
             using var restored = new InProcessParameterStore(schema);
             var loaded = await ModelCheckpoint.LoadAsync(store, restored);

@@ -51,19 +51,19 @@ public sealed class RetainedDeltaTests : IDisposable
         {
             while (!done.IsCancellationRequested)
             {
-                foreach (var name in await store.ListFilesAsync("m", version, WeightDelta.FilePrefix))
+                foreach (var name in await store.ListFilesAsync("m", version, CheckpointFiles.DeltaPrefix))
                 {
                     var delta = await ServingReplica.ReadDeltaAsync(store, "m", version, name, CancellationToken.None);
-                    Assert.Equal(name, WeightDelta.FileName(delta.Version.Delta));
+                    Assert.Equal(name, CheckpointFiles.Delta(delta.Version.Delta));
                     reads++;
                 }
             }
         });
-        for (var s = 0; s < deltas.Count; s++) await store.WriteAtomicAsync("m", version, WeightDelta.FileName(s + 1), deltas[s]);
+        for (var s = 0; s < deltas.Count; s++) await store.WriteAtomicAsync("m", version, CheckpointFiles.Delta(s + 1), deltas[s]);
         await done.CancelAsync();
         await reader;
         Assert.True(reads > 0);
-        Assert.Equal(deltas.Count, (await store.ListFilesAsync("m", version, WeightDelta.FilePrefix)).Count);
+        Assert.Equal(deltas.Count, (await store.ListFilesAsync("m", version, CheckpointFiles.DeltaPrefix)).Count);
         Assert.Empty(Directory.EnumerateFiles(store.VersionPath("m", version), "*.tmp"));
     }
 
@@ -73,8 +73,8 @@ public sealed class RetainedDeltaTests : IDisposable
     public async Task A_bad_retained_delta_is_named_and_the_replica_serves_what_came_before_it(string damage, string says)
     {
         var (store, version) = await BaseAsync();
-        for (var s = 1; s <= 3; s++) await store.WriteAtomicAsync("m", version, WeightDelta.FileName(s), Delta(version, s).Encode());
-        var path = Path.Combine(store.VersionPath("m", version), WeightDelta.FileName(2));
+        for (var s = 1; s <= 3; s++) await store.WriteAtomicAsync("m", version, CheckpointFiles.Delta(s), Delta(version, s).Encode());
+        var path = Path.Combine(store.VersionPath("m", version), CheckpointFiles.Delta(2));
         var bytes = await File.ReadAllBytesAsync(path);
         if (damage == "corrupt") bytes[bytes.Length / 2] ^= 0x5A;
         else bytes = bytes[..(bytes.Length - 20)];
@@ -86,10 +86,10 @@ public sealed class RetainedDeltaTests : IDisposable
         var row = replica.Inspect(m => { var r = new float[8]; m.Tables[2].TryGetRow(Hashing.IdHasher.Hash("c1"), r); return r[0]; });
         Assert.Equal(1f, row);
         Assert.NotNull(replica.LastError);
-        Assert.Contains($"retained delta m/{version:D10}/{WeightDelta.FileName(2)}", replica.LastError, StringComparison.Ordinal);
+        Assert.Contains($"retained delta m/{version:D10}/{CheckpointFiles.Delta(2)}", replica.LastError, StringComparison.Ordinal);
         Assert.Contains(says, replica.LastError, StringComparison.Ordinal);
 
-        var e = await Assert.ThrowsAsync<CheckpointException>(() => ServingReplica.ReadDeltaAsync(store, "m", version, WeightDelta.FileName(2), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<CheckpointException>(() => ServingReplica.ReadDeltaAsync(store, "m", version, CheckpointFiles.Delta(2), CancellationToken.None));
         Assert.Contains(says, e.Message, StringComparison.Ordinal);
     }
 }

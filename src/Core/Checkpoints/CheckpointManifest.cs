@@ -9,7 +9,6 @@ namespace Freshet.Model.Checkpoints;
 /// </summary>
 public sealed record CheckpointManifest
 {
-    public const string FileName = "manifest.json";
     public const string FormatName = "freshet-checkpoint";
     public const int CurrentFormatVersion = 1;
 

@@ -33,7 +33,7 @@ public sealed class CheckpointReader
         }
         var where = $"checkpoint {CheckpointManifest.VersionFolder(model, v.Value)} in {store.Location}";
         var bytes = await store.ReadManifestAsync(model, v.Value, cancellationToken)
-            ?? throw new CheckpointException($"{where} has no {CheckpointManifest.FileName}: it was never completed, or is being written");
+            ?? throw new CheckpointException($"{where} has no {CheckpointFiles.Manifest}: it was never completed, or is being written");
         var manifest = CheckpointManifest.Parse(bytes, where);
         var reader = new CheckpointReader(store, manifest);
         if (verify) await reader.VerifyAsync(cancellationToken);

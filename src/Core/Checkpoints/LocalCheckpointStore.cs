@@ -20,7 +20,7 @@ public sealed class LocalCheckpointStore : ICheckpointStore
             : []);
 
     public Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<long>>([.. AllVersions(model).Where(v => File.Exists(Path.Combine(VersionPath(model, v), CheckpointManifest.FileName)))]);
+        Task.FromResult<IReadOnlyList<long>>([.. AllVersions(model).Where(v => File.Exists(Path.Combine(VersionPath(model, v), CheckpointFiles.Manifest)))]);
 
     public Task<long> NextVersionAsync(string model, CancellationToken cancellationToken = default)
     {
@@ -70,14 +70,14 @@ public sealed class LocalCheckpointStore : ICheckpointStore
     public async Task CommitManifestAsync(string model, long version, byte[] manifest, CancellationToken cancellationToken = default)
     {
         var dir = VersionPath(model, version);
-        var temp = Path.Combine(dir, CheckpointManifest.FileName + ".tmp");
+        var temp = Path.Combine(dir, CheckpointFiles.Manifest + ".tmp");
         await File.WriteAllBytesAsync(temp, manifest, cancellationToken);
-        File.Move(temp, Path.Combine(dir, CheckpointManifest.FileName), overwrite: true);
+        File.Move(temp, Path.Combine(dir, CheckpointFiles.Manifest), overwrite: true);
     }
 
     public async Task<byte[]?> ReadManifestAsync(string model, long version, CancellationToken cancellationToken = default)
     {
-        var path = Path.Combine(VersionPath(model, version), CheckpointManifest.FileName);
+        var path = Path.Combine(VersionPath(model, version), CheckpointFiles.Manifest);
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
     }
 
@@ -87,7 +87,7 @@ public sealed class LocalCheckpointStore : ICheckpointStore
         if (Directory.Exists(dir))
         {
             // The manifest goes first, so a half-deleted version is invisible rather than corrupt.
-            var manifest = Path.Combine(dir, CheckpointManifest.FileName);
+            var manifest = Path.Combine(dir, CheckpointFiles.Manifest);
             if (File.Exists(manifest)) File.Delete(manifest);
             Directory.Delete(dir, recursive: true);
         }

@@ -206,15 +206,4 @@ public sealed class WeightDelta
         }
         return chunks;
     }
-
-    /// <summary>File name of a retained delta in its base checkpoint's folder.</summary>
-    public static string FileName(long sequence) => $"delta-{sequence:D10}.bin";
-
-    public const string FilePrefix = "delta-";
-
-    /// <summary>The sequence number in a retained delta's file name (<see cref="FileName"/>), or 0 when the name is not one.</summary>
-    public static long SequenceOf(string fileName) =>
-        fileName.StartsWith(FilePrefix, StringComparison.Ordinal) && fileName.EndsWith(".bin", StringComparison.Ordinal)
-        && long.TryParse(fileName.AsSpan(FilePrefix.Length, fileName.Length - FilePrefix.Length - 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s)
-            ? s : 0;
 }

@@ -37,7 +37,7 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
         var versions = new List<long>();
         await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{model}/", cancellationToken))
         {
-            if (!blob.Name.EndsWith("/" + CheckpointManifest.FileName, StringComparison.Ordinal)) continue;
+            if (!blob.Name.EndsWith("/" + CheckpointFiles.Manifest, StringComparison.Ordinal)) continue;
             if (ParseVersion(model, blob.Name) is { } v) versions.Add(v);
         }
         versions.Sort();
@@ -95,14 +95,14 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     public async Task CommitManifestAsync(string model, long version, byte[] manifest, CancellationToken cancellationToken = default)
     {
         await EnsureContainerAsync(cancellationToken);
-        await container.GetBlobClient(Name(model, version, CheckpointManifest.FileName)).UploadAsync(BinaryData.FromBytes(manifest), overwrite: true, cancellationToken);
+        await container.GetBlobClient(Name(model, version, CheckpointFiles.Manifest)).UploadAsync(BinaryData.FromBytes(manifest), overwrite: true, cancellationToken);
     }
 
     public async Task<byte[]?> ReadManifestAsync(string model, long version, CancellationToken cancellationToken = default)
     {
         try
         {
-            var result = await container.GetBlobClient(Name(model, version, CheckpointManifest.FileName)).DownloadContentAsync(cancellationToken);
+            var result = await container.GetBlobClient(Name(model, version, CheckpointFiles.Manifest)).DownloadContentAsync(cancellationToken);
             return result.Value.Content.ToArray();
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -114,7 +114,7 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     public async Task DeleteVersionAsync(string model, long version, CancellationToken cancellationToken = default)
     {
         // The manifest goes first: a half-deleted version is invisible rather than corrupt.
-        await container.GetBlobClient(Name(model, version, CheckpointManifest.FileName)).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        await container.GetBlobClient(Name(model, version, CheckpointFiles.Manifest)).DeleteIfExistsAsync(cancellationToken: cancellationToken);
         await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, CheckpointManifest.VersionFolder(model, version) + "/", cancellationToken))
         {
             await container.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: cancellationToken);

@@ -22,13 +22,13 @@ public sealed class DeltaPublisher(ICheckpointStore checkpoints, Hosting.WeightC
     /// </summary>
     public async Task<WeightsVersion> NextAsync(string model, WeightsVersion published)
     {
-        var retained = await checkpoints.ListFilesAsync(model, published.Checkpoint, WeightDelta.FilePrefix);
-        return new WeightsVersion(published.Checkpoint, Math.Max(published.Delta, retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max()) + 1);
+        var retained = await checkpoints.ListFilesAsync(model, published.Checkpoint, CheckpointFiles.DeltaPrefix);
+        return new WeightsVersion(published.Checkpoint, Math.Max(published.Delta, retained.Select(CheckpointFiles.DeltaSequence).DefaultIfEmpty(0).Max()) + 1);
     }
 
     /// <summary>Retains the encoded delta beside its base, whole or not at all (a replica loading that base meanwhile never reads half of it).</summary>
     public Task RetainAsync(string model, WeightsVersion version, byte[] encoded) =>
-        checkpoints.WriteAtomicAsync(model, version.Checkpoint, WeightDelta.FileName(version.Delta), encoded);
+        checkpoints.WriteAtomicAsync(model, version.Checkpoint, CheckpointFiles.Delta(version.Delta), encoded);
 
     /// <summary>Sends the encoded delta in chunks (at most the stream's chunk size each); returns how many.</summary>
     public async Task<int> SendAsync(IStreamProvider streams, string model, WeightsVersion version, byte[] encoded, DateTime snapshotUtc)

@@ -186,7 +186,7 @@ public sealed partial class TrainingOrchestratorGrain(
             throw new JobRequestException($"checkpoint version {version} of model '{spec.Served}' does not exist in {checkpoints.Location} (versions there: {(versions.Count == 0 ? "none" : string.Join(", ", versions))})");
         }
         // The deltas retained on that version belong to the line being abandoned.
-        await checkpoints.DeleteFilesAsync(spec.Served, version, WeightDelta.FilePrefix);
+        await checkpoints.DeleteFilesAsync(spec.Served, version, CheckpointFiles.DeltaPrefix);
         await RestoreAsync(version, spec.Served);
         await AnnounceAsync(spec.Served, WeightMessageKind.Rollback, version);
         LogRolledBack(logger, Job, spec.Served, version);

@@ -1,3 +1,4 @@
+using Freshet.Model.Checkpoints;
 using Freshet.Model.Serving;
 using Freshet.Serving;
 using Microsoft.Extensions.Logging;
@@ -75,8 +76,8 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     {
         if (registry.TryGet(_model) is not { } replica || replica.TargetCheckpoint is not { } target) return;
         var announced = await GrainFactory.GetGrain<IServingVersionGrain>(_model).GetAsync() ?? target;
-        var retained = await registry.Store.ListFilesAsync(_model, announced, WeightDelta.FilePrefix, cancellationToken);
-        var newest = retained.Select(WeightDelta.SequenceOf).DefaultIfEmpty(0).Max();
+        var retained = await registry.Store.ListFilesAsync(_model, announced, CheckpointFiles.DeltaPrefix, cancellationToken);
+        var newest = retained.Select(CheckpointFiles.DeltaSequence).DefaultIfEmpty(0).Max();
         var at = replica.Weights ?? new WeightsVersion(0);
         if (announced == replica.Weights?.Checkpoint && newest <= at.Delta)
         {
@@ -96,7 +97,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         }
         else
         {
-            foreach (var name in retained.Where(n => WeightDelta.SequenceOf(n) > (replica.Weights?.Delta ?? 0)))
+            foreach (var name in retained.Where(n => CheckpointFiles.DeltaSequence(n) > (replica.Weights?.Delta ?? 0)))
             {
                 try
                 {
@@ -187,10 +188,10 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
             // delta that fails its check is not applied: the replica serves what it has and names the file.
             var store = registry.Store;
             var checkpoint = delta.Version.Checkpoint;
-            var retained = await store.ListFilesAsync(delta.Model, checkpoint, WeightDelta.FilePrefix);
+            var retained = await store.ListFilesAsync(delta.Model, checkpoint, CheckpointFiles.DeltaPrefix);
             for (var s = (replica.Weights?.Delta ?? 0) + 1; s < delta.Version.Delta; s++)
             {
-                if (!retained.Contains(WeightDelta.FileName(s)))
+                if (!retained.Contains(CheckpointFiles.Delta(s)))
                 {
                     await LoadAsync(replica, checkpoint);
                     break;
@@ -198,7 +199,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
                 WeightDelta missing;
                 try
                 {
-                    missing = await ServingReplica.ReadDeltaAsync(store, delta.Model, checkpoint, WeightDelta.FileName(s), CancellationToken.None);
+                    missing = await ServingReplica.ReadDeltaAsync(store, delta.Model, checkpoint, CheckpointFiles.Delta(s), CancellationToken.None);
                 }
                 catch (Model.Checkpoints.CheckpointException e)
                 {

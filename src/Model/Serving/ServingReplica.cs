@@ -74,9 +74,9 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
             var loaded = new WeightsVersion(version);
             var weights = manifest.CreatedUtc;
             string? error = null;
-            foreach (var name in await store.ListFilesAsync(Model, version, WeightDelta.FilePrefix, cancellationToken))
+            foreach (var name in await store.ListFilesAsync(Model, version, CheckpointFiles.DeltaPrefix, cancellationToken))
             {
-                if (name != WeightDelta.FileName(loaded.NextDelta().Delta)) break;
+                if (name != CheckpointFiles.Delta(loaded.NextDelta().Delta)) break;
                 WeightDelta delta;
                 try
                 {
