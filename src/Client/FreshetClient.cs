@@ -172,7 +172,7 @@ public sealed record ModelStatus(string Model, DeploymentStatus Deployment, IRea
     public IEnumerable<ReplicaStatus> Replicas => Silos.Select(s => s.Replica).OfType<ReplicaStatus>();
 
     /// <summary>The last publish: of Model B in promotion mode, else of the main job.</summary>
-    public DateTime? LastPublishUtc => (Deployment.Mode == Mode.Promotion ? Deployment.Promotion : Deployment.Main)?.LastPublishUtc;
+    public DateTime? LastPublishUtc => (Deployment.Mode == Mode.Promotion ? Deployment.B : Deployment.Main)?.LastPublishUtc;
 }
 
 /// <summary>One silo's part in serving a model; <paramref name="Error"/> says why its replica is missing.</summary>

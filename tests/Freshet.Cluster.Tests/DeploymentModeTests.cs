@@ -31,8 +31,8 @@ public class DeploymentModeTests
         public string Model { get; } = model;
         public IDeploymentGrain Deployment => new Freshet.Client.FreshetClient(H.Client).Deployment(Model);
         public DeploymentSpec Spec => new() { Model = Model, SchemaJson = Schema.Json, Shards = 2, PublishInterval = TimeSpan.FromMinutes(1), PromotionEvery = TimeSpan.FromHours(2), DailyCheckpointAt = TimeSpan.FromHours(2), Clock = ClockKind.Manual };
-        public ITrainingOrchestratorGrain A => H.Job(Spec.MainJob);
-        public ITrainingOrchestratorGrain B => H.Job(Spec.PromotionJob);
+        public ITrainingOrchestratorGrain A => H.Job(Spec.JobOf(DeploymentJob.Main));
+        public ITrainingOrchestratorGrain B => H.Job(Spec.JobOf(DeploymentJob.B));
         public ServingRegistry Registry => H.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
         public ServingReplica Replica => Registry.TryGet(Model) ?? throw new InvalidOperationException("no replica yet");
 
@@ -41,7 +41,7 @@ public class DeploymentModeTests
         {
             var before = new long[jobs.Length];
             for (var i = 0; i < jobs.Length; i++) before[i] = (await jobs[i].GetStatusAsync()).Trainers.Sum(t => t.SamplesTrained);
-            await new SamplePublisher(H.Client, Spec.MainJob, 1).PublishAsync(_samples.Skip(_next).Take(count), end: false);
+            await new SamplePublisher(H.Client, Spec.JobOf(DeploymentJob.Main), 1).PublishAsync(_samples.Skip(_next).Take(count), end: false);
             _next += count;
             for (var i = 0; i < jobs.Length; i++) await PublishingTests.WaitTrainedAsync(jobs[i], before[i] + count);
         }
@@ -80,7 +80,7 @@ public class DeploymentModeTests
         // Daily mode first: the main job publishes (its first publish writes the base checkpoint).
         var events = await f.Deployment.TickAsync(T0.AddMinutes(1));
         var first = Assert.Single(events);
-        Assert.Equal(("publish", "main", 1L), (first.Kind.Name(), first.Job, first.Weights?.Delta));
+        Assert.Equal(("publish", DeploymentJob.Main, 1L), (first.Kind.Name(), first.Job, first.Weights?.Delta));
         var v1 = first.Weights!.Value.Checkpoint;
         await f.ScoreAsync();
         await f.WaitServingAsync(v1, 1);
@@ -96,7 +96,7 @@ public class DeploymentModeTests
         Assert.Equal(JobState.Running, b.State);
         Assert.True(b.Spec!.LockFrozen);
         Assert.Equal(new WeightsVersion(v2), b.Published);
-        await AssertSameWeightsAsync(f, f.Model, f.Spec.PromotionModel);
+        await AssertSameWeightsAsync(f, f.Model, DeploymentJob.B.ModelOf(f.Spec.Model));
 
         // Both train on the same samples; at each interval B publishes on A's checkpoint and A publishes nothing.
         await f.FeedAsync(8_000, f.A, f.B);
@@ -104,7 +104,7 @@ public class DeploymentModeTests
         for (var minute = 2; minute <= 3; minute++)
         {
             var publish = Assert.Single(await f.Deployment.TickAsync(T0.AddMinutes(minute)));
-            Assert.Equal(("publish", "b", new WeightsVersion(v2, minute - 1)), (publish.Kind.Name(), publish.Job, publish.Weights));
+            Assert.Equal(("publish", DeploymentJob.B, new WeightsVersion(v2, minute - 1)), (publish.Kind.Name(), publish.Job, publish.Weights));
         }
         await f.WaitServingAsync(v2, 2);
         var after = await f.ScoreAsync();
@@ -118,20 +118,20 @@ public class DeploymentModeTests
         var switchAt = T0.AddMinutes(1).AddHours(2);
         Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(-1))); // B's last publish on v2
         var change = Assert.Single(await f.Deployment.TickAsync(switchAt));
-        Assert.Equal(("promotion-switch", "main"), (change.Kind.Name(), change.Job));
+        Assert.Equal(("promotion-switch", DeploymentJob.Main), (change.Kind.Name(), change.Job));
         var v3 = change.Weights!.Value.Checkpoint;
         Assert.True(v3 > v2);
         await f.WaitServingAsync(v3, 0);
         b = await f.B.GetStatusAsync();
         Assert.Equal(new WeightsVersion(v3), b.Published);
-        await AssertSameWeightsAsync(f, f.Model, f.Spec.PromotionModel);
+        await AssertSameWeightsAsync(f, f.Model, DeploymentJob.B.ModelOf(f.Spec.Model));
         var switched = await f.ScoreAsync();
         Assert.All(switched, p => Assert.Equal(new WeightsVersion(v3, 0L), p.Weights));
 
         // B resumes publishing, now on A's new checkpoint.
         await f.FeedAsync(4_000, f.A, f.B);
         var resumed = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(1)));
-        Assert.Equal(("publish", "b", new WeightsVersion(v3, 1)), (resumed.Kind.Name(), resumed.Job, resumed.Weights));
+        Assert.Equal(("publish", DeploymentJob.B, new WeightsVersion(v3, 1)), (resumed.Kind.Name(), resumed.Job, resumed.Weights));
         await f.WaitServingAsync(v3, 1);
 
         // Back to daily: B stops, the main job publishes on the version serving holds.
@@ -142,7 +142,7 @@ public class DeploymentModeTests
         Assert.True(v4 > v3);
         await f.WaitServingAsync(v4, 0);
         var mainAgain = Assert.Single(await f.Deployment.TickAsync(switchAt.AddMinutes(2)));
-        Assert.Equal(("publish", "main", new WeightsVersion(v4, 1)), (mainAgain.Kind.Name(), mainAgain.Job, mainAgain.Weights));
+        Assert.Equal(("publish", DeploymentJob.Main, new WeightsVersion(v4, 1)), (mainAgain.Kind.Name(), mainAgain.Job, mainAgain.Weights));
         var kinds = (await f.Deployment.GetStatusAsync()).Events.Select(e => e.Kind.Name()).ToList();
         Assert.Equal(["start", "publish", "promotion-start", "publish", "publish", "publish", "promotion-switch", "publish", "daily-start", "publish"], kinds);
 

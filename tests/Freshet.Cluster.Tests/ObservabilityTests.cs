@@ -48,15 +48,15 @@ public class ObservabilityTests
         var t0 = new DateTime(2026, 11, 2, 0, 0, 0, DateTimeKind.Utc);
         await deployment.TickAsync(t0);
         var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(12_000).ToList();
-        var publisher = new SamplePublisher(h.Client, spec.MainJob, 1);
+        var publisher = new SamplePublisher(h.Client, spec.JobOf(DeploymentJob.Main), 1);
         await publisher.PublishAsync(samples.Take(6000), end: false);
-        await PublishingTests.WaitTrainedAsync(h.Job(spec.MainJob), 6000);
+        await PublishingTests.WaitTrainedAsync(h.Job(spec.JobOf(DeploymentJob.Main)), 6000);
         await deployment.TickAsync(t0.AddMinutes(1)); // the first publish: a checkpoint and delta 1
         var scoring = h.Client.GetGrain<IScoringGrain>(0);
         var row = ScoreRow.Of(("user", "u1"), ("item", "i1"), ("category", "c3"), ("device", "d1"), ("price", "10"));
         await scoring.ScoreAsync(new ScoreRequest { Model = model, Rows = [row, row] });
         await publisher.PublishAsync(samples.Skip(6000), end: false);
-        await PublishingTests.WaitTrainedAsync(h.Job(spec.MainJob), samples.Count);
+        await PublishingTests.WaitTrainedAsync(h.Job(spec.JobOf(DeploymentJob.Main)), samples.Count);
         await deployment.TickAsync(t0.AddMinutes(2)); // delta 2, with the rows trained since, reaches the replica that now exists
         await PublishingTests.WaitAsync(() => counts.ContainsKey("freshet.serving.freshness"), "a replica records freshness");
         listener.RecordObservableInstruments();

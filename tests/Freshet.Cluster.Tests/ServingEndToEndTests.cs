@@ -35,7 +35,7 @@ public class ServingEndToEndTests
         };
         await client.StartAsync(spec);
         var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(30_000).ToList();
-        var publisher = new SamplePublisher(h.Client, spec.MainJob, 1);
+        var publisher = new SamplePublisher(h.Client, spec.JobOf(DeploymentJob.Main), 1);
         await publisher.PublishAsync(samples.Take(10_000), end: false);
 
         // The first publish writes the base checkpoint; the serving silo's replica follows the deltas.

@@ -10,8 +10,8 @@ public sealed record DeploymentEvent
 
     [Id(1)] public DeploymentEventKind Kind { get; init; }
 
-    /// <summary>The job that acted (<c>main</c> is Model A in promotion mode, <c>b</c> is Model B).</summary>
-    [Id(2)] public string Job { get; init; } = "";
+    /// <summary>The job that acted: the main job (Model A in promotion mode) or Model B.</summary>
+    [Id(2)] public DeploymentJob Job { get; init; }
 
     /// <summary>The weights serving follows after the event: the checkpoint, and for a publish the delta on it.</summary>
     [Id(3)] public WeightsVersion? Weights { get; init; }

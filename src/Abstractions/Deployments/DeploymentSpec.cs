@@ -36,9 +36,6 @@ public sealed record DeploymentSpec
     /// <summary>Daily mode writes a full checkpoint at <see cref="DailyCheckpointAt"/>; off, only deltas (and explicit checkpoints) reach serving.</summary>
     [Id(14)] public bool DailyCheckpoints { get; init; } = true;
 
-    public string MainJob => $"{Model}-main";
-
-    public string PromotionJob => $"{Model}-b";
-
-    public string PromotionModel => $"{Model}-b";
+    /// <summary>The name of one of this deployment's jobs (<see cref="DeploymentJobs.JobOf"/>).</summary>
+    public string JobOf(DeploymentJob job) => job.JobOf(Model);
 }

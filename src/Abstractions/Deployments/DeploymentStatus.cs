@@ -14,7 +14,10 @@ public sealed record DeploymentStatus
     [Id(4)] public DateTime? Now { get; init; }
     [Id(5)] public DateTime? NextPublish { get; init; }
     [Id(6)] public DateTime? NextCheckpoint { get; init; }
+    /// <summary>The main job (Model A in promotion mode).</summary>
     [Id(7)] public JobStatus? Main { get; init; }
-    [Id(8)] public JobStatus? Promotion { get; init; }
+
+    /// <summary>Model B, in promotion mode only.</summary>
+    [Id(8)] public JobStatus? B { get; init; }
     [Id(9)] public IReadOnlyList<DeploymentEvent> Events { get; init; } = [];
 }

@@ -103,7 +103,7 @@ public static class AdminCommands
             using (host)
             {
                 var status = await client.StartAsync(spec);
-                await cli.Out.WriteLineAsync($"model {spec.Model}: started in daily mode; job {spec.MainJob} reads the sample streams of job {spec.MainJob} (freshet replay --job {spec.MainJob}); deltas every {Durations.Format(spec.PublishInterval)}");
+                await cli.Out.WriteLineAsync($"model {spec.Model}: started in daily mode; job {spec.JobOf(DeploymentJob.Main)} reads the sample streams of job {spec.JobOf(DeploymentJob.Main)} (freshet replay --job {spec.JobOf(DeploymentJob.Main)}); deltas every {Durations.Format(spec.PublishInterval)}");
                 if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment("start", status));
                 await host.StopAsync(ct);
             }
@@ -177,7 +177,7 @@ public static class AdminCommands
                 var s = await client.GetStatusAsync(p.GetValue(c.Model)!);
                 var d = s.Deployment;
                 await cli.Out.WriteLineAsync($"model {s.Model}: {(d.Spec is null ? "not started" : d.Mode.ToString().ToLowerInvariant() + " mode")}; serving checkpoint {d.ServingCheckpoint?.ToString(CultureInfo.InvariantCulture) ?? "-"}; last publish {s.LastPublishUtc?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
-                foreach (var job in new[] { d.Main, d.Promotion }.OfType<JobStatus>())
+                foreach (var job in new[] { d.Main, d.B }.OfType<JobStatus>())
                 {
                     await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, last delta {job.Published?.ToString() ?? "-"}");
                 }
@@ -294,11 +294,11 @@ public static class AdminCommands
         ["servingVersion"] = d.ServingCheckpoint,
         ["mainJob"] = d.Main?.Job,
         ["mainState"] = d.Main?.State.ToString().ToLowerInvariant(),
-        ["promotionJob"] = d.Promotion?.Job,
-        ["promotionState"] = d.Promotion?.State.ToString().ToLowerInvariant(),
+        ["promotionJob"] = d.B?.Job,
+        ["promotionState"] = d.B?.State.ToString().ToLowerInvariant(),
         ["events"] = new JsonArray([.. d.Events.TakeLast(20).Select(e => (JsonNode)new JsonObject
         {
-            ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind.Name(), ["job"] = e.Job, ["servingVersion"] = e.Weights?.Checkpoint, ["sequence"] = e.Weights is { Delta: > 0 } w ? w.Delta : null, ["detail"] = e.Detail,
+            ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind.Name(), ["job"] = e.Job.Name(), ["servingVersion"] = e.Weights?.Checkpoint, ["sequence"] = e.Weights is { Delta: > 0 } w ? w.Delta : null, ["detail"] = e.Detail,
         })]),
     };
 

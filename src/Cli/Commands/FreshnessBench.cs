@@ -53,7 +53,7 @@ public static class FreshnessBench
                     DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
                 };
                 using var feed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                var publisher = new SamplePublisher(cluster.Client, spec.MainJob, 1);
+                var publisher = new SamplePublisher(cluster.Client, spec.JobOf(DeploymentJob.Main), 1);
                 await client.StartAsync(spec);
                 var feeding = Task.Run(() => publisher.PublishAsync(reader.Read(null, feed.Token), end: false, cancellationToken: feed.Token), feed.Token);
 

@@ -161,7 +161,7 @@ public static class RealtimeExperiment
                 events.Add($"{t0:u} promotion-start: serving checkpoint {s.ServingCheckpoint}");
             }
         }
-        var publisher = new SamplePublisher(cluster.Client, spec.MainJob, 1);
+        var publisher = new SamplePublisher(cluster.Client, spec.JobOf(DeploymentJob.Main), 1);
         var updatesFrom = t0 + (options.UpdatesStart ?? TimeSpan.Zero);
         var updatesTo = options.UpdatesStop is { } stop ? t0 + stop : DateTime.MaxValue;
         DateTime? fullAt = options.FullUpdateAt is { } f ? t0 + f : null;
@@ -185,8 +185,8 @@ public static class RealtimeExperiment
             {
                 if (trains && nextTick >= updatesFrom && nextTick < updatesTo)
                 {
-                    await WaitTrainedAsync(client, spec.MainJob, sent, ct);
-                    if (strategy == "promotion") await WaitTrainedAsync(client, spec.PromotionJob, sentToB, ct);
+                    await WaitTrainedAsync(client, spec.JobOf(DeploymentJob.Main), sent, ct);
+                    if (strategy == "promotion") await WaitTrainedAsync(client, spec.JobOf(DeploymentJob.B), sentToB, ct);
                     if (fullAt is { } at && nextTick >= at)
                     {
                         var c = await client.CheckpointAsync(model);
@@ -280,7 +280,7 @@ public static class RealtimeExperiment
         {
             var status = await client.GetStatusAsync(model);
             freshness.AddRange(status.Replicas.SelectMany(r => r.FreshnessMs));
-            foreach (var e in status.Deployment.Events.Where(e => e.Kind is not DeploymentEventKind.Publish)) events.Add($"{e.Time:u} {e.Kind.Name()} ({e.Job}): {e.Weights}");
+            foreach (var e in status.Deployment.Events.Where(e => e.Kind is not DeploymentEventKind.Publish)) events.Add($"{e.Time:u} {e.Kind.Name()} ({e.Job.Name()}): {e.Weights}");
             await client.StopAsync(model);
         }
         var windows = scores.GroupBy(s => s.Time - s.Time % options.Window.Ticks).OrderBy(g => g.Key)

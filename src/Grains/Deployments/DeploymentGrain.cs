@@ -51,7 +51,7 @@ public sealed partial class DeploymentGrain(
         }
         await main.StartAsync();
         state.State = new DeploymentState { Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingCheckpoint = state.State.ServingCheckpoint };
-        Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Start, Job = "main", Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
+        Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Start, Job = DeploymentJob.Main, Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
         await state.WriteStateAsync();
         StartClock();
         return await GetStatusAsync();
@@ -72,14 +72,14 @@ public sealed partial class DeploymentGrain(
             }
             // A and B start from the same checkpoint: A's, now, which serving switches to.
             var checkpoint = await Main(spec).PublishCheckpointAsync();
-            var b = Promotion(spec);
+            var b = B(spec);
             var bStatus = await b.GetStatusAsync();
             if (bStatus.State is JobState.None or JobState.Stopped or JobState.Failed or JobState.Completed)
             {
                 await b.CreateAsync(new JobSpec
                 {
-                    Model = spec.PromotionModel, ServedModel = spec.Model, SchemaJson = spec.SchemaJson, Strategy = Freshet.Model.Training.Strategy.Part, LockFrozen = true,
-                    Shards = spec.Shards, Trainers = spec.Trainers, PersistInterval = spec.PersistInterval, FreshRowBudget = 0, SampleStreams = spec.MainJob,
+                    Model = DeploymentJob.B.ModelOf(spec.Model), ServedModel = spec.Model, SchemaJson = spec.SchemaJson, Strategy = Freshet.Model.Training.Strategy.Part, LockFrozen = true,
+                    Shards = spec.Shards, Trainers = spec.Trainers, PersistInterval = spec.PersistInterval, FreshRowBudget = 0, SampleStreams = spec.JobOf(DeploymentJob.Main),
                     MaxBatchWait = spec.MaxBatchWait,
                 });
             }
@@ -89,19 +89,19 @@ public sealed partial class DeploymentGrain(
             state.State.ServingCheckpoint = checkpoint.Version;
             state.State.NextSwitch = now + state.State.PromotionEvery;
             state.State.NextPublish = now + spec.PublishInterval;
-            Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionStart, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
+            Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionStart, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
         }
         else if (state.State.Mode == Mode.Promotion)
         {
             // Serving holds A's last checkpoint plus B's deltas; A's deltas need a base of A's own, so A
             // checkpoints now and serving switches to it before A publishes again.
-            await Promotion(spec).StopAsync();
+            await B(spec).StopAsync();
             var checkpoint = await Main(spec).PublishCheckpointAsync();
             state.State.Mode = Mode.Daily;
             state.State.ServingCheckpoint = checkpoint.Version;
             state.State.NextPublish = now + spec.PublishInterval;
             state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
-            Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyStart, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
+            Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyStart, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
         }
         await state.WriteStateAsync();
         return await GetStatusAsync();
@@ -123,11 +123,11 @@ public sealed partial class DeploymentGrain(
                 state.State.ServingCheckpoint = checkpoint.Version;
                 state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
                 state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyCheckpoint, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
+                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyCheckpoint, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
             }
             else if (now >= state.State.NextPublish)
             {
-                events.Add(await PublishDeltaAsync(Main(spec), "main", now, spec));
+                events.Add(await PublishDeltaAsync(DeploymentJob.Main, now, spec));
             }
         }
         else
@@ -137,15 +137,15 @@ public sealed partial class DeploymentGrain(
             {
                 // B's publishing pauses for the switch: nothing is published in this tick but A's checkpoint.
                 var checkpoint = await Main(spec).PublishCheckpointAsync();
-                await Promotion(spec).RestoreAsync(checkpoint.Version, spec.Model);
+                await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
                 state.State.ServingCheckpoint = checkpoint.Version;
                 state.State.NextSwitch = now + state.State.PromotionEvery;
                 state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionSwitch, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
+                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionSwitch, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
             }
             else if (now >= state.State.NextPublish)
             {
-                events.Add(await PublishDeltaAsync(Promotion(spec), "b", now, spec));
+                events.Add(await PublishDeltaAsync(DeploymentJob.B, now, spec));
             }
         }
         foreach (var e in events) Record(e);
@@ -158,9 +158,9 @@ public sealed partial class DeploymentGrain(
         var spec = Spec();
         var now = Now();
         var checkpoint = await Main(spec).PublishCheckpointAsync();
-        if (state.State.Mode == Mode.Promotion) await Promotion(spec).RestoreAsync(checkpoint.Version, spec.Model);
+        if (state.State.Mode == Mode.Promotion) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
         state.State.ServingCheckpoint = checkpoint.Version;
-        Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Checkpoint, Job = "main", Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version} on request; serving swaps to it" });
+        Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Checkpoint, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version} on request; serving swaps to it" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -176,7 +176,7 @@ public sealed partial class DeploymentGrain(
         var now = Now();
         state.State.ServingCheckpoint = version;
         state.State.NextPublish = now + spec.PublishInterval;
-        Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Rollback, Job = "main", Weights = new WeightsVersion(version), Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
+        Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Rollback, Job = DeploymentJob.Main, Weights = new WeightsVersion(version), Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -184,12 +184,12 @@ public sealed partial class DeploymentGrain(
     public async Task<DeploymentStatus> StopAsync()
     {
         var spec = Spec();
-        if (state.State.Mode == Mode.Promotion) await Promotion(spec).StopAsync();
+        if (state.State.Mode == Mode.Promotion) await B(spec).StopAsync();
         await Main(spec).StopAsync();
         state.State.Running = false;
         _timer?.Dispose();
         _timer = null;
-        Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Stop, Job = "main", Weights = state.State.ServingCheckpoint is { } serving ? new WeightsVersion(serving) : null });
+        Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Stop, Job = DeploymentJob.Main, Weights = state.State.ServingCheckpoint is { } serving ? new WeightsVersion(serving) : null });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
@@ -207,7 +207,7 @@ public sealed partial class DeploymentGrain(
             NextPublish = state.State.NextPublish,
             NextCheckpoint = state.State.Mode == Mode.Daily ? state.State.NextCheckpoint : state.State.NextSwitch,
             Main = spec is null ? null : await Main(spec).GetStatusAsync(),
-            Promotion = spec is null || state.State.Mode != Mode.Promotion ? null : await Promotion(spec).GetStatusAsync(),
+            B = spec is null || state.State.Mode != Mode.Promotion ? null : await B(spec).GetStatusAsync(),
             Events = [.. state.State.Events],
         };
     }
@@ -229,15 +229,15 @@ public sealed partial class DeploymentGrain(
     }
 
     /// <summary>A delta of <paramref name="job"/>'s changes on the version serving holds; the next one is due an interval later.</summary>
-    private async Task<DeploymentEvent> PublishDeltaAsync(ITrainingOrchestratorGrain job, string label, DateTime now, DeploymentSpec spec)
+    private async Task<DeploymentEvent> PublishDeltaAsync(DeploymentJob job, DateTime now, DeploymentSpec spec)
     {
-        var published = await job.PublishAsync();
+        var published = await Job(spec, job).PublishAsync();
         state.State.ServingCheckpoint = published.Weights.Checkpoint;
         state.State.NextPublish = now + spec.PublishInterval;
-        return Published(now, label, published);
+        return Published(now, job, published);
     }
 
-    private DeploymentEvent Published(DateTime now, string job, PublishResult p) => new()
+    private DeploymentEvent Published(DateTime now, DeploymentJob job, PublishResult p) => new()
     {
         Time = now, Kind = DeploymentEventKind.Publish, Job = job, Weights = p.Weights,
         Bytes = p.Bytes, Rows = p.ChangingRows + p.FreshRows, BarrierPauseMs = p.BarrierPauseMs, SendMs = p.SendMs,
@@ -247,11 +247,11 @@ public sealed partial class DeploymentGrain(
     private void Record(DeploymentEvent e)
     {
         var spec = state.State.Spec;
-        instruments.Transitions.Add(1, FreshetTags.Of(Model, spec is null ? null : e.Job == "b" ? spec.PromotionJob : spec.MainJob).With("kind", e.Kind.Name()));
+        instruments.Transitions.Add(1, FreshetTags.Of(Model, spec is null ? null : spec.JobOf(e.Job)).With("kind", e.Kind.Name()));
         using (var activity = FreshetTelemetry.Deployments.StartActivity("freshet.deployment." + e.Kind.Name()))
         {
             activity?.SetTag("freshet.model", Model);
-            activity?.SetTag("freshet.job", e.Job);
+            activity?.SetTag("freshet.job", e.Job.Name());
             activity?.SetTag("freshet.serving_version", e.Weights?.Checkpoint);
             activity?.SetTag("freshet.delta_sequence", e.Weights?.Delta);
             activity?.SetTag("freshet.weights", e.Weights?.ToString());
@@ -259,7 +259,7 @@ public sealed partial class DeploymentGrain(
         }
         state.State.Events.Add(e);
         if (state.State.Events.Count > EventsKept) state.State.Events.RemoveRange(0, state.State.Events.Count - EventsKept);
-        LogEvent(logger, Model, e.Kind.Name(), e.Job, e.Weights?.ToString() ?? "none", e.Detail);
+        LogEvent(logger, Model, e.Kind.Name(), e.Job.Name(), e.Weights?.ToString() ?? "none", e.Detail);
     }
 
     private DateTime Now() => state.State.Now ?? time.GetUtcNow().UtcDateTime;
@@ -272,9 +272,11 @@ public sealed partial class DeploymentGrain(
 
     private DeploymentSpec Spec() => state.State.Spec ?? throw new JobRequestException($"deployment '{Model}' is not started; start it first");
 
-    private ITrainingOrchestratorGrain Main(DeploymentSpec spec) => grains.Job(spec.MainJob);
+    private ITrainingOrchestratorGrain Job(DeploymentSpec spec, DeploymentJob job) => grains.Job(spec.JobOf(job));
 
-    private ITrainingOrchestratorGrain Promotion(DeploymentSpec spec) => grains.Job(spec.PromotionJob);
+    private ITrainingOrchestratorGrain Main(DeploymentSpec spec) => Job(spec, DeploymentJob.Main);
+
+    private ITrainingOrchestratorGrain B(DeploymentSpec spec) => Job(spec, DeploymentJob.B);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Model}: {Kind} by {Job}; serving {Weights}: {Detail}")]
     private static partial void LogEvent(ILogger logger, string model, string kind, string job, string weights, string detail);
