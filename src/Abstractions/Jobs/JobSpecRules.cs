@@ -18,9 +18,18 @@ public static class JobSpecRules
     {
         if (StrategyExtensions.TryParse(text, out strategy)) return null;
         return string.Equals(text, "part+fresh", StringComparison.OrdinalIgnoreCase)
-            ? "strategy 'part+fresh' is part with fresh rows: a cluster job gets it with strategy all (or part), whose deltas carry the changing and dense tiers and the fresh frozen rows up to --fresh-row-budget (established frozen rows move only with checkpoints)"
+            ? PartWithFreshRows
             : $"strategy '{text}' is not a strategy; use {StrategyExtensions.Names}";
     }
+
+    /// <summary>A training plan as a cluster job's strategy: the plan's strategy, or the problem (fresh rows are a job's <c>freshRowBudget</c>).</summary>
+    public static string? Strategy(TrainingPlan plan, out Strategy strategy)
+    {
+        strategy = plan.Strategy;
+        return plan.FreshRows ? PartWithFreshRows : Strategy(plan.Strategy);
+    }
+
+    private const string PartWithFreshRows = "strategy 'part+fresh' is part with fresh rows: a cluster job gets it with strategy all (or part), whose deltas carry the changing and dense tiers and the fresh frozen rows up to --fresh-row-budget (established frozen rows move only with checkpoints)";
 
     public static string? Strategy(Strategy strategy) => Enum.IsDefined(strategy) ? null : $"strategy: {(int)strategy} is not a strategy; use {StrategyExtensions.Names}";
 

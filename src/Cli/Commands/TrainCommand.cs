@@ -137,7 +137,7 @@ public static class TrainCommand
     private static async Task<Outcome> LocalClusterAsync(TrainArgs args, FeatureSchema schema, SampleReader reader, long? limit, ProgressBar progress, CancellationToken cancellationToken)
     {
         if (args.BatchSize is not null) throw new ArgumentException("--batch-size: a cluster job takes its batch size from the schema (model.batchSize)");
-        if (JobSpecRules.Strategy(args.Plan.Name, out var strategy) is { } problem) throw new ArgumentException("--" + problem);
+        if (JobSpecRules.Strategy(args.Plan, out var strategy) is { } problem) throw new ArgumentException("--" + problem);
         var temporary = args.Checkpoint is null && args.Restore is null;
         var folder = args.Checkpoint ?? args.Restore ?? Path.Combine(Path.GetTempPath(), "freshet-train-" + Guid.NewGuid().ToString("N"));
         try
