@@ -35,11 +35,20 @@ public sealed class TrainingSiloFilter() : PlacementFilterStrategy(0);
 /// </summary>
 internal sealed class TrainingSiloFilterDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
 {
-    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
+    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos) =>
+        Narrow(metadata, silos, m => RoleMetadata.Of(m).Training);
+
+    /// <summary>Keeps the silos meeting each condition in turn, as long as any does; stops at the first that none meets.</summary>
+    internal static IReadOnlyCollection<SiloAddress> Narrow(ISiloMetadataCache metadata, IEnumerable<SiloAddress> silos, params Func<SiloMetadata, bool>[] conditions)
     {
-        var all = silos as IReadOnlyCollection<SiloAddress> ?? [.. silos];
-        var training = all.Where(s => RoleMetadata.Of(metadata.GetSiloMetadata(s)).Training).ToList();
-        return training.Count > 0 ? training : all;
+        var kept = silos as IReadOnlyCollection<SiloAddress> ?? [.. silos];
+        foreach (var condition in conditions)
+        {
+            var narrower = kept.Where(s => condition(metadata.GetSiloMetadata(s))).ToList();
+            if (narrower.Count == 0) break;
+            kept = narrower;
+        }
+        return kept;
     }
 }
 
@@ -55,13 +64,8 @@ public sealed class AdminSiloFilter() : PlacementFilterStrategy(0);
 /// <summary>Keeps training silos that take admin calls; failing those, training silos; failing those, the list as it is (see <see cref="TrainingSiloFilterDirector"/>).</summary>
 internal sealed class AdminSiloFilterDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
 {
-    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
-    {
-        var all = silos as IReadOnlyCollection<SiloAddress> ?? [.. silos];
-        var training = all.Where(s => RoleMetadata.Of(metadata.GetSiloMetadata(s)).Training).ToList();
-        var admin = training.Where(s => RoleMetadata.TakesAdminCalls(metadata.GetSiloMetadata(s))).ToList();
-        return admin.Count > 0 ? admin : training.Count > 0 ? training : all;
-    }
+    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos) =>
+        TrainingSiloFilterDirector.Narrow(metadata, silos, m => RoleMetadata.Of(m).Training, RoleMetadata.TakesAdminCalls);
 }
 
 /// <summary>Places a grain whose key ends with <c>/{silo address}</c> (or is one) on that silo; while that silo is active, nowhere else.</summary>
