@@ -67,7 +67,7 @@ public static class FreshetSilo
                 var trusted = new HashSet<string>(Client.FreshetTls.ParseThumbprints(tls.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints"), StringComparer.Ordinal);
                 trusted.UnionWith(admins);
                 orleans.UseTls(certificate, o => Client.FreshetTls.Configure(o, certificate, trusted));
-                orleans.Services.AddSingleton(new Grains.Admin.AdminPolicy(silo.AdminCalls, admins));
+                orleans.Services.AddSingleton(new Grains.Admin.AdminPolicy(admins));
             }
             orleans.Configure<ClusterOptions>(c =>
             {

@@ -10,6 +10,9 @@ namespace Freshet.Deployments;
 /// </summary>
 public static class DeploymentSpecRules
 {
+    /// <summary>The deployment's key and served model: required (a job's model may default to its schema's name), by the job's rule.</summary>
+    public static string? Model(string model) => model.Length == 0 ? "model: give a name" : JobSpecRules.Model(model);
+
     public static string? PublishInterval(TimeSpan interval) => interval <= TimeSpan.Zero ? "publishInterval: must be positive (1s works)" : null;
 
     public static string? PromotionEvery(TimeSpan every) => every <= TimeSpan.Zero ? "promotionEvery: must be positive" : null;
@@ -21,7 +24,7 @@ public static class DeploymentSpecRules
     [
         .. new[]
         {
-            AdminLimits.Name(spec.Model, "model"), JobSpecRules.Model(spec.Model), AdminLimits.Schema(spec.SchemaJson),
+            Model(spec.Model), AdminLimits.Schema(spec.SchemaJson),
             JobSpecRules.Strategy(spec.Strategy), JobSpecRules.Shards(spec.Shards), JobSpecRules.Trainers(spec.Trainers),
             PublishInterval(spec.PublishInterval), DailyCheckpointAt(spec.DailyCheckpointAt), PromotionEvery(spec.PromotionEvery),
             JobSpecRules.FreshRowBudget(spec.FreshRowBudget),

@@ -118,7 +118,7 @@ public sealed class WeightDelta
             w.Write(digest);
             w.Write(EndMagic);
         }
-        return ms.Length == ms.Capacity ? ms.GetBuffer() : ms.ToArray();
+        return ms.ToArray();
     }
 
     /// <summary>Checks the trailer: the length and SHA-256 of the body; throws naming <paramref name="where"/> when they do not hold.</summary>

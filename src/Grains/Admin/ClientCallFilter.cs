@@ -23,7 +23,7 @@ public sealed class ClientCallFilter(AdminPolicy policy, Serving.ServingRegistry
             {
                 case ClientAccess.None:
                     throw new ClientCallRefusedException($"{ClientDoors.Describe(method)} on '{context.TargetId.Key}' is not open to clients: score through IScoringGrain (FreshetClient.ScoreAsync), read status with FreshetClient.GetStatusAsync, and make admin calls on a job or deployment (FreshetClient.Job, FreshetClient.Deployment)");
-                case ClientAccess.Admin when !policy.Enabled:
+                case ClientAccess.Admin when !registry.Roles.AdminCalls:
                     throw new AdminCallsDisabledException($"{ClientDoors.Describe(method)} on '{context.TargetId.Key}': silo {registry.SiloName} does not take admin calls (Freshet:Silo:AdminCalls=false, roles {registry.Roles}){(ClientDoors.KeyNamesOf(method) is null ? "" : "; jobs and deployments are placed on training silos that take them, and none was known when this one was placed: run one")}");
                 case ClientAccess.Admin:
                     if (ClientDoors.KeyNamesOf(method) is { } what) AdminLimits.CheckName(context.TargetId.Key.ToString(), what);

@@ -159,7 +159,7 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<FreshetInstruments>();
         // Clients reach the cluster only through its front doors; a silo may refuse admin calls (serving-only silos).
-        silo.Services.TryAddSingleton(new Admin.AdminPolicy(roles.AdminCalls));
+        silo.Services.TryAddSingleton(new Admin.AdminPolicy());
         silo.AddIncomingGrainCallFilter<Admin.ClientCallFilter>();
         // Roles travel as silo metadata: training grains are placed on training silos, scoring finds serving silos.
         silo.UseSiloMetadata(new Dictionary<string, string> { [RoleMetadata.Key] = roles.ToString(), [RoleMetadata.AdminKey] = roles.AdminCalls ? "true" : "false" });
