@@ -25,5 +25,21 @@ chmod +x "$FRESHET_BICEP" 2>/dev/null || true
 export FRESHET_BICEP
 dotnet build Orleans.sln -c Release --nologo -v quiet
 # A test host that dies (a native crash prints nothing of its own) is named with the test it was running,
-# and leaves a mini dump under TestResults/ to read with dotnet-dump.
-dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-crash --blame-crash-dump-type mini "$@"
+# and leaves a mini dump under TestResults/; the dump's threads and exception are printed last, where a
+# truncated CI log still shows them.
+started="$(mktemp)"
+rc=0
+dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-crash --blame-crash-dump-type mini "$@" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  mapfile -t dumps < <(find tests -path '*/TestResults/*' -name '*.dmp' -newer "$started" 2>/dev/null)
+  if [ "${#dumps[@]}" -gt 0 ]; then
+    dump_tool=.tools/dotnet-dump/dotnet-dump
+    [ -x "$dump_tool" ] || dotnet tool install dotnet-dump --version 10.0.750501 --tool-path .tools/dotnet-dump >/dev/null || true
+    for d in "${dumps[@]}"; do
+      echo "test.sh: a test host crashed; its dump $d says:"
+      "$dump_tool" analyze "$d" -c "clrthreads" -c "clrstack -all" -c "pe -nested" -c "clrstack" -c "exit" 2>&1 | tail -n 400 || true
+    done
+  fi
+fi
+rm -f "$started"
+exit "$rc"
