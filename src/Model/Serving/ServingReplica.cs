@@ -16,6 +16,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private InProcessParameterStore? _current;
+    private bool _disposed;
     private long _applied;
     private long _duplicates;
     private long _refused;
@@ -100,12 +101,20 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
             _lock.EnterWriteLock();
             try
             {
-                old = _current;
-                _current = fresh;
-                Weights = loaded;
-                WeightsUtc = weights;
-                TargetCheckpoint ??= version;
-                LastError = error;
+                if (_disposed)
+                {
+                    // The silo stopped while this checkpoint loaded (a load runs off the grain's turn): it is not needed.
+                    old = fresh;
+                }
+                else
+                {
+                    old = _current;
+                    _current = fresh;
+                    Weights = loaded;
+                    WeightsUtc = weights;
+                    TargetCheckpoint ??= version;
+                    LastError = error;
+                }
             }
             finally
             {
@@ -246,9 +255,24 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
         }
     }
 
+    /// <summary>
+    /// Frees the model in service once no score, inspection or delta is using it (they hold the lock; a load
+    /// finishing later finds the replica disposed and frees what it loaded). The lock itself is left to the
+    /// collector: a load still running must be able to take it and see <see cref="_disposed"/>.
+    /// </summary>
     public void Dispose()
     {
-        _current?.Dispose();
-        _lock.Dispose();
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _current?.Dispose();
+            _current = null;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
     }
 }
