@@ -44,11 +44,11 @@ public static class ResultsGenerator
             md.AppendLine();
             md.AppendLine("```sh").AppendLine(command).AppendLine("```").AppendLine();
             md.AppendLine(RealtimeReport.Table(r));
-            md.AppendLine(Order(r.Runs.Where(x => x.Strategy != RealtimeExperiment.JoinedName).Select(x => (x.Strategy, x.MeanAuc)).ToList(), ["all", "part+fresh", "part", "base"]));
-            if (r.Runs.FirstOrDefault(x => x.Strategy == RealtimeExperiment.JoinedName) is { } j)
+            md.AppendLine(Order(r.Runs.Where(x => x.Strategy is not RealtimeExperiment.JoinedName and not RealtimeExperiment.CorrectedName).Select(x => (x.Strategy, x.MeanAuc)).ToList(), ["all", "part+fresh", "part", "base"]));
+            if (r.Delayed is { } d)
             {
                 md.AppendLine();
-                md.AppendLine($"Delayed conversions joined on time ({Durations.Format(options.AttributionWindow!.Value)} attribution window): mean windowed CVR AUC {F(j.MeanAuc)}, against {F(r.Runs.First(x => x.Strategy == "part+fresh").MeanAuc)} with the naive immediate label (which a live system cannot have).");
+                md.AppendLine(RealtimeReport.Delayed(d));
             }
             md.AppendLine();
             foreach (var png in Directory.GetFiles(dir, "*.png").Order()) md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}](results/{name}/{Path.GetFileName(png)})").AppendLine();

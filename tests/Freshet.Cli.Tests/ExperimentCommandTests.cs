@@ -81,6 +81,12 @@ public class ExperimentCommandTests
             Assert.NotNull(join["joinedMeanAuc"]);
             Assert.NotNull(join["naiveMeanAuc"]);
             Assert.NotNull(realtime.Json["strategies"]!["part+fresh+join"]);
+            // The delayed-feedback comparison: FNW closes at least half the gap from no updates to the immediate labels.
+            var delayed = realtime.Json["delayed"]!;
+            Assert.Equal("fnw", (string)delayed["method"]!);
+            Assert.Equal((double)realtime.Json["strategies"]!["base"]!["meanAuc"]!, (double)delayed["baseMeanAuc"]!);
+            Assert.Equal((double)realtime.Json["strategies"]!["part+fresh+fnw"]!["meanAuc"]!, (double)delayed["correctedMeanAuc"]!);
+            Assert.True((double)delayed["gapClosed"]! >= 0.5, delayed.ToJsonString());
         }
         finally
         {
@@ -126,6 +132,38 @@ public class ExperimentCommandTests
             Assert.Equal(8, (int)part["publishes"]!);
             var report = File.ReadAllText((string)r.Json["report"]!);
             Assert.Contains("updates start at 3h, a full update at 8h, updates stop at 12h", report);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task On_the_synthetic_stream_with_hours_of_conversion_delay_fnw_beats_waiting_for_labels()
+    {
+        var dir = TempFolder();
+        try
+        {
+            // The suite's default span of the stream (240,000 samples, a quarter of it for the base model), which the goal is stated on.
+            var r = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic",
+                "--strategies", "base", "--attribution-window", "12h", "--conversion-delay", "3h", "--out", dir, "--json");
+            Assert.True(r.ExitCode == 0, r.Error);
+            Assert.Equal("ctr", (string)r.Json["task"]!);
+            // base and the immediate labels run without being asked: the comparison needs them.
+            var strategies = r.Json["strategies"]!.AsObject();
+            Assert.Equal(["base", "part+fresh", "part+fresh+join", "part+fresh+fnw"], strategies.Select(kv => kv.Key));
+            var delayed = r.Json["delayed"]!;
+            Assert.Equal((double)strategies["part+fresh+join"]!["cvrMeanAuc"]!, (double)delayed["naiveMeanAuc"]!);
+            Assert.True((double)delayed["correctedMeanAuc"]! > (double)delayed["naiveMeanAuc"]!, delayed.ToJsonString());
+            Assert.True((double)delayed["gapClosed"]! >= 0.5, delayed.ToJsonString());
+            Assert.Contains("closes", File.ReadAllText((string)r.Json["report"]!));
+
+            var log = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("mind.json"), "--data", "/no/such/log", "--conversion-delay", "3h");
+            Assert.Equal(2, log.ExitCode);
+            Assert.Contains("--conversion-delay: only the synthetic stream's delays can be set", log.Error);
+            var never = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("synthetic.json"), "--data", "synthetic", "--attribution-window", "0h");
+            Assert.Contains("--attribution-window: must be positive", never.Error);
         }
         finally
         {

@@ -22,14 +22,15 @@ public static class ExperimentCommand
         var t1 = new Option<string?>("--updates-start") { Description = "Realtime scenario: real-time updates start this long after the replay's start (T1)" };
         var t2 = new Option<string?>("--full-update-at") { Description = "Realtime scenario: a full update this long after the replay's start (T2)" };
         var t3 = new Option<string?>("--updates-stop") { Description = "Realtime scenario: real-time updates stop this long after the replay's start (T3)" };
-        var attribution = new Option<string?>("--attribution-window") { Description = "Realtime: also run part+fresh with delayed conversions joined on time (a click is a negative once this window closes without a conversion)" };
+        var attribution = new Option<string?>("--attribution-window") { Description = "Realtime: compare delayed-feedback handling: part+fresh waiting for each click's conversion or this window's close (naive), corrected (FNW), and with immediate labels" };
+        var delay = new Option<string?>("--conversion-delay") { Description = "Realtime, synthetic stream: median delay from a click to its conversion, e.g. 3h (default: the schema's conversionDelayMedian)" };
         var samples = new Option<long?>("--samples") { Description = "Samples to read (default: all of a log; 600000 of the synthetic stream)" };
         var windows = new Option<int?>("--max-windows") { Description = "Offline: at most this many (latest) windows" };
         var output = new Option<string?>("--out") { Description = "Folder for report.md and the charts (default experiments/SUITE-SCHEMA-TIME)" };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
         var cmd = new Command("experiment", "Run the method's experiments on a log and write a report")
         {
-            suite, schema, data, period, strategies, samples, windows, interval, window, warmup, every, t1, t2, t3, attribution, output, json,
+            suite, schema, data, period, strategies, samples, windows, interval, window, warmup, every, t1, t2, t3, attribution, delay, output, json,
         };
         cmd.SetAction(async (p, ct) =>
         {
@@ -38,7 +39,12 @@ public static class ExperimentCommand
             if (suiteName == "realtime")
             {
                 var options = RealtimeSuite.Options(p.GetValue(strategies), p.GetValue(interval)!, p.GetValue(window)!, p.GetValue(warmup), p.GetValue(every)!, p.GetValue(t1), p.GetValue(t2), p.GetValue(t3))
-                    with { AttributionWindow = p.GetValue(attribution) is { } a ? Durations.Parse(a, "--attribution-window") : null };
+                    with
+                    {
+                        AttributionWindow = p.GetValue(attribution) is { } a ? Durations.Parse(a, "--attribution-window") : null,
+                        ConversionDelay = p.GetValue(delay) is { } d ? Durations.Parse(d, "--conversion-delay") : null,
+                    };
+                RealtimeExperiment.Validate(options);
                 return await RunRealtimeAsync(cli, p.GetValue(schema)!, p.GetValue(data)!, p.GetValue(samples), options, p.GetValue(output), "realtime", p.GetValue(json), ct);
             }
             var list = OfflineSuite.ParseStrategies(p.GetValue(strategies) ?? "base,mlp,part,part+fresh,all");

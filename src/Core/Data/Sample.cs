@@ -35,4 +35,17 @@ public sealed class Sample
     /// score pCTCVR, never to train (a conversion is known only later than its impression).
     /// </summary>
     public float ConversionLabel { get; init; } = float.NaN;
+
+    /// <summary>How the label reached training: final (<see cref="LabelArrival.Known"/>) or a delayed-feedback correction's kind.</summary>
+    public LabelArrival Arrival { get; init; }
+
+    /// <summary>
+    /// This sample's features with another label: <paramref name="conversionTime"/> is when the label became known
+    /// (0: at the sample's own time), which is when rate statistics count it.
+    /// </summary>
+    public Sample Relabelled(float label, LabelArrival arrival, long conversionTime) => new()
+    {
+        Task = Task, Time = Time, Label = label, Ids = Ids, Bags = Bags, Numerics = Numerics, Group = Group,
+        TrueProbability = TrueProbability, ConversionTime = conversionTime, ConversionLabel = ConversionLabel, Arrival = arrival,
+    };
 }

@@ -5,11 +5,13 @@ namespace Freshet.Model.Data;
 /// <summary>
 /// Samples as bytes (little-endian), to cross grain calls and streams: a header, then each column
 /// of the batch as one block (tasks, times, labels, ids, bag lengths and ids, numerics, groups,
-/// true probabilities, conversion times).
+/// true probabilities, conversion times, conversion labels, label arrivals). Batches written before label arrivals
+/// existed (format 2) still read, as <see cref="LabelArrival.Known"/>.
 /// </summary>
 public static class SampleCodec
 {
-    private const int Magic = 0x32534652; // "RFS2": with the conversion label of impressions
+    private const int Magic = 0x33534652; // "RFS3": with each label's arrival
+    private const int Magic2 = 0x32534652; // "RFS2": with the conversion label of impressions
 
     public static byte[] Encode(IReadOnlyList<Sample> samples)
     {
@@ -22,7 +24,7 @@ public static class SampleCodec
         {
             foreach (var bag in s.Bags) bagTotal += bag.Length;
         }
-        using var ms = new MemoryStream(64 + n * (1 + 8 + 4 + 8 * k + 4 * b + 4 * m + 1 + 8 + 4 + 8 + 4) + bagTotal * 8);
+        using var ms = new MemoryStream(64 + n * (1 + 8 + 4 + 8 * k + 4 * b + 4 * m + 1 + 8 + 4 + 8 + 4 + 1) + bagTotal * 8);
         using var w = new BinaryWriter(ms);
         w.Write(Magic);
         w.Write(n);
@@ -42,6 +44,7 @@ public static class SampleCodec
         var truth = new float[n];
         var conversions = new long[n];
         var conversionLabels = new float[n];
+        var arrivals = new byte[n];
         var at = 0;
         for (var i = 0; i < n; i++)
         {
@@ -66,6 +69,7 @@ public static class SampleCodec
             truth[i] = s.TrueProbability;
             conversions[i] = s.ConversionTime;
             conversionLabels[i] = s.ConversionLabel;
+            arrivals[i] = (byte)s.Arrival;
         }
         w.Write(tasks);
         w.Write(MemoryMarshal.AsBytes(times.AsSpan()));
@@ -79,6 +83,7 @@ public static class SampleCodec
         w.Write(MemoryMarshal.AsBytes(truth.AsSpan()));
         w.Write(MemoryMarshal.AsBytes(conversions.AsSpan()));
         w.Write(MemoryMarshal.AsBytes(conversionLabels.AsSpan()));
+        w.Write(arrivals);
         w.Flush();
         return ms.ToArray();
     }
@@ -86,7 +91,8 @@ public static class SampleCodec
     public static List<Sample> Decode(ReadOnlySpan<byte> data)
     {
         var r = new SpanReader(data);
-        if (r.Int() != Magic) throw new InvalidDataException("not a Freshet sample batch (bad magic)");
+        var magic = r.Int();
+        if (magic != Magic && magic != Magic2) throw new InvalidDataException("not a Freshet sample batch (bad magic)");
         int n = r.Int(), k = r.Int(), b = r.Int(), m = r.Int(), bagTotal = r.Int();
         if (n < 0 || k < 0 || b < 0 || m < 0 || bagTotal < 0) throw new InvalidDataException("sample batch header is inconsistent");
         var tasks = r.Block<byte>(n);
@@ -101,6 +107,7 @@ public static class SampleCodec
         var truth = r.Block<float>(n);
         var conversions = r.Block<long>(n);
         var conversionLabels = r.Block<float>(n);
+        var arrivals = magic == Magic ? r.Block<byte>(n) : default;
         var result = new List<Sample>(n);
         var at = 0;
         for (var i = 0; i < n; i++)
@@ -124,10 +131,15 @@ public static class SampleCodec
                 TrueProbability = truth[i],
                 ConversionTime = conversions[i],
                 ConversionLabel = conversionLabels[i],
+                Arrival = arrivals.IsEmpty ? LabelArrival.Known : Arrival(arrivals[i]),
             });
         }
         return result;
     }
+
+    private static LabelArrival Arrival(byte value) => value <= (byte)LabelArrival.Late
+        ? (LabelArrival)value
+        : throw new InvalidDataException($"sample batch has label arrival {value}, which is not one (0 known, 1 provisional, 2 late)");
 
     private ref struct SpanReader(ReadOnlySpan<byte> data)
     {

@@ -5,6 +5,7 @@ using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
+using Freshet.Model.Feedback;
 using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
@@ -48,11 +49,19 @@ public static class RealtimeExperiment
         public int Shards { get; init; } = 2;
 
         /// <summary>
-        /// Delayed conversions (DESIGN.md 6.2): also run part+fresh with CVR labels joined on time: a
-        /// click reaches CVR training when its conversion arrives (positive) or when this attribution
-        /// window closes without one (negative). Null: no joined run. Needs a log with conversion times.
+        /// Delayed conversions (DESIGN.md 6.2, docs/FEEDBACK.md): also run part+fresh with CVR labels as a live system
+        /// gets them, once per <see cref="DelayedFeedback"/> method: waiting for each click's conversion or this attribution
+        /// window's close (<c>part+fresh+join</c>), and the correction (<c>part+fresh+fnw</c>); <c>base</c> and
+        /// <c>part+fresh</c> (the immediate label a live system cannot have) run too, for the comparison. Null: none of
+        /// these. Needs a log with conversion times.
         /// </summary>
         public TimeSpan? AttributionWindow { get; init; }
+
+        /// <summary>
+        /// On the synthetic stream, the median delay from a click to its conversion (the schema's
+        /// <c>source.synthetic.conversionDelayMedian</c> otherwise): hours make delayed feedback matter.
+        /// </summary>
+        public TimeSpan? ConversionDelay { get; init; }
 
         /// <summary>Samples per scoring call (and per training batch sent).</summary>
         public int Chunk { get; init; } = 500;
@@ -60,11 +69,34 @@ public static class RealtimeExperiment
 
     public sealed record WindowPoint(DateTime Start, long Samples, long Positives, double? Auc);
 
+    /// <summary>
+    /// One run: windowed AUC of the experiment's task (CTR where the log has clicks, else CVR) and, where the task is CTR
+    /// and the log has conversions, the clicks' CVR AUC the same way (what delayed conversions change).
+    /// </summary>
     public sealed record Run(
-        string Strategy, IReadOnlyList<WindowPoint> Windows, double? MeanAuc, double? Auc, double? CvrAuc, int Publishes, int Checkpoints,
+        string Strategy, IReadOnlyList<WindowPoint> Windows, double? MeanAuc, double? Auc, double? CvrMeanAuc, int Publishes, int Checkpoints,
         IReadOnlyList<double> DeltaBytes, IReadOnlyList<double> FreshnessMs, double Seconds, IReadOnlyList<string> Events);
 
-    public sealed record Result(string Task, DateTime WarmupEnd, DateTime ReplayEnd, long BaseSamples, long ReplaySamples, Options Options, IReadOnlyList<Run> Runs);
+    public sealed record Result(string Task, DateTime WarmupEnd, DateTime ReplayEnd, long BaseSamples, long ReplaySamples, Options Options, IReadOnlyList<Run> Runs)
+    {
+        /// <summary>
+        /// Delayed feedback, compared (with an attribution window): no updates (base), waiting for labels (naive), the
+        /// correction, and the immediate label (oracle); the share of the oracle's gain over base that the correction closes.
+        /// </summary>
+        public DelayedComparison? Delayed => Options.AttributionWindow is not { } window ? null : new DelayedComparison(
+            DelayedFeedback.Fnw, window, MeanOf("base"), MeanOf(JoinedName), MeanOf(CorrectedName), MeanOf(OracleName));
+
+        private double? MeanOf(string strategy) => Runs.FirstOrDefault(x => x.Strategy == strategy)?.CvrMeanAuc;
+    }
+
+    public sealed record DelayedComparison(DelayedFeedback Method, TimeSpan Window, double? BaseMeanAuc, double? NaiveMeanAuc, double? CorrectedMeanAuc, double? OracleMeanAuc)
+    {
+        /// <summary>(corrected - base) / (oracle - base); null when the oracle gains nothing over base.</summary>
+        public double? GapClosed => CorrectedMeanAuc - BaseMeanAuc is { } gain && OracleMeanAuc - BaseMeanAuc is { } gap && gap > 1e-9 ? gain / gap : null;
+
+        /// <summary>The same share for the naive wait.</summary>
+        public double? NaiveGapClosed => NaiveMeanAuc - BaseMeanAuc is { } gain && OracleMeanAuc - BaseMeanAuc is { } gap && gap > 1e-9 ? gain / gap : null;
+    }
 
     /// <summary>Progress of a run: strategy, samples replayed of the total, the current window's AUC so far, publishes.</summary>
     public sealed record Progress(string Strategy, long Done, long Total, double? CurrentAuc, int Publishes, WeightsVersion? Weights, TimeSpan WeightsAge);
@@ -78,12 +110,18 @@ public static class RealtimeExperiment
         if (options.PublishInterval <= TimeSpan.Zero) throw new ArgumentException("--interval: must be positive");
         if (options.Window <= TimeSpan.Zero) throw new ArgumentException("--window: must be positive");
         if (options.UpdatesStart is { } a && options.UpdatesStop is { } b && b <= a) throw new ArgumentException("--updates-stop: must come after --updates-start");
+        if (options.AttributionWindow is { } w && w <= TimeSpan.Zero) throw new ArgumentException("--attribution-window: must be positive");
+        if (options.ConversionDelay is { } d && d <= TimeSpan.Zero) throw new ArgumentException("--conversion-delay: must be positive");
     }
 
     public static async Task<Result> RunAsync(FeatureSchema schema, IReadOnlyList<Sample> samples, Options options, string folder, Action<string> log, Action<Progress>? progress, CancellationToken ct)
     {
         Validate(options);
         if (samples.Count == 0) throw new ArgumentException("the log has no samples");
+        if (options.AttributionWindow is not null && !samples.Any(s => s.ConversionTime > 0))
+        {
+            throw new ArgumentException("--attribution-window: the log has no conversion times (the schema's conversion label names no time column)");
+        }
         var first = new DateTime(samples[0].Time, DateTimeKind.Utc);
         var last = new DateTime(samples[^1].Time, DateTimeKind.Utc);
         var warmup = options.Warmup ?? TimeSpan.FromTicks(Math.Min(TimeSpan.FromDays(1).Ticks, (last - first).Ticks / 4));
@@ -104,7 +142,7 @@ public static class RealtimeExperiment
         using (var model = new InProcessParameterStore(schema))
         {
             await new StreamingTrainer(schema, model, new TrainerOptions { Plan = Strategy.All, Window = options.Window }).ReplayAsync(baseSamples, ct);
-            foreach (var s in options.AttributionWindow is null ? options.Strategies : options.Strategies.Append(JoinedName))
+            foreach (var s in Runs(options))
             {
                 await ModelCheckpoint.SaveAsync(store, model, warmupEnd, baseSamples.Count, "all", ct, ModelName(s));
             }
@@ -114,32 +152,55 @@ public static class RealtimeExperiment
         await using var cluster = await LocalCluster.StartAsync(checkpoints, ct);
         var client = new FreshetClient(cluster.Client);
         var runs = new List<Run>();
-        foreach (var strategy in options.Strategies)
+        foreach (var name in Runs(options))
         {
-            log($"{strategy}: replaying {replay.Count:N0} samples from {replay[0].Time.ToUtc():u}");
-            runs.Add(await RunOneAsync(client, cluster, schema, strategy, replay, task, options, null, progress, ct));
-        }
-        if (options.AttributionWindow is { } window)
-        {
-            if (!replay.Any(s => s.ConversionTime > 0)) throw new ArgumentException("--attribution-window: the log has no conversion times (the schema's conversion label names no time column)");
-            log($"{JoinedName}: replaying with CVR labels joined on time (attribution window {Durations.Format(window)})");
-            runs.Add(await RunOneAsync(client, cluster, schema, JoinedName, replay, task, options, window, progress, ct));
+            if (FeedbackOf(name) is { } method)
+            {
+                var window = options.AttributionWindow!.Value;
+                log($"{name}: replaying with CVR labels as they arrive ({method.Name()}, attribution window {Durations.Format(window)})");
+                // A live system at the replay's start still waits for the labels of the last window's clicks: they come during the replay.
+                var waiting = baseSamples.Where(s => s.Task == TaskKind.Cvr && s.Time >= warmupEnd.Ticks - window.Ticks && !(s.Label > 0.5f && ConversionAt(s) < warmupEnd.Ticks)).ToList();
+                runs.Add(await RunOneAsync(client, cluster, schema, name, replay, task, options, (method, window, waiting), progress, ct));
+            }
+            else
+            {
+                log($"{name}: replaying {replay.Count:N0} samples from {replay[0].Time.ToUtc():u}");
+                runs.Add(await RunOneAsync(client, cluster, schema, name, replay, task, options, null, progress, ct));
+            }
         }
         return new Result(task.Name(), warmupEnd, last, baseSamples.Count, replay.Count, options, runs);
     }
 
-    /// <summary>The run of part+fresh with delayed conversions joined on time.</summary>
+    /// <summary>part+fresh with CVR labels waiting for their conversion or their attribution window (the naive join).</summary>
     public const string JoinedName = "part+fresh+join";
+
+    /// <summary>part+fresh with CVR labels corrected for delayed feedback (FNW).</summary>
+    public const string CorrectedName = "part+fresh+fnw";
+
+    /// <summary>part+fresh with every label at once (what a live system cannot have): the delayed comparison's ceiling.</summary>
+    public const string OracleName = "part+fresh";
+
+    /// <summary>The runs of an experiment, in order: the strategies, then with an attribution window base and the oracle if missing, the naive join and the correction.</summary>
+    public static IReadOnlyList<string> Runs(Options options) => options.AttributionWindow is null
+        ? options.Strategies
+        : [.. options.Strategies.Union(["base", OracleName]), JoinedName, CorrectedName];
+
+    private static DelayedFeedback? FeedbackOf(string run) => run switch
+    {
+        JoinedName => DelayedFeedback.Wait,
+        CorrectedName => DelayedFeedback.Fnw,
+        _ => null,
+    };
 
     public static string ModelName(string strategy) => "rt-" + strategy.Replace("+", "", StringComparison.Ordinal);
 
     private static DateTime ToUtc(this long ticks) => new(ticks, DateTimeKind.Utc);
 
-    private static async Task<Run> RunOneAsync(FreshetClient client, LocalCluster cluster, FeatureSchema schema, string name, List<Sample> replay, TaskKind task, Options options, TimeSpan? join, Action<Progress>? progress, CancellationToken ct)
+    private static async Task<Run> RunOneAsync(FreshetClient client, LocalCluster cluster, FeatureSchema schema, string name, List<Sample> replay, TaskKind task, Options options, (DelayedFeedback Method, TimeSpan Window, List<Sample> Waiting)? feedback, Action<Progress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var model = ModelName(name);
-        var strategy = join is null ? name : "part+fresh";
+        var strategy = feedback is null ? name : "part+fresh";
         var spec = new DeploymentSpec
         {
             Model = model, SchemaJson = schema.Json, Shards = options.Shards, PublishInterval = options.PublishInterval, Clock = ClockKind.Manual, RestoreLatest = true,
@@ -172,10 +233,24 @@ public static class RealtimeExperiment
         int publishes = 0, fullCheckpoints = 0;
         var deltaBytes = new List<double>();
         var scores = new List<(long Time, float Label, float Score)>(replay.Count);
+        var cvrScores = new List<(long Time, float Label, float Score)>();
         var windowStart = long.MinValue;
         var windowScores = new List<float>();
         var windowLabels = new List<float>();
-        var pending = new PriorityQueue<Sample, long>();
+        // What a live system learns as time goes: a click now, its conversion (if any) when it happens.
+        var join = feedback is { } fb ? new LabelJoin<int>(fb.Method, fb.Window) : null;
+        var conversions = new PriorityQueue<int, long>();
+        if (feedback is { } primed)
+        {
+            // The base model trained on these clicks already: what the join would train for them now is dropped; their labels are still to come.
+            var before = new List<Sample>();
+            for (var k = 0; k < primed.Waiting.Count; k++)
+            {
+                var s = primed.Waiting[k];
+                join!.Add(-1 - k, s.Relabelled(0f, LabelArrival.Known, 0), before);
+                if (s.Label > 0.5f) conversions.Enqueue(-1 - k, ConversionAt(s));
+            }
+        }
 
         for (var i = 0; i < replay.Count;)
         {
@@ -232,6 +307,7 @@ public static class RealtimeExperiment
             for (var k = 0; k < chunk.Count; k++)
             {
                 var s = chunk[k];
+                if (s.Task == TaskKind.Cvr && task == TaskKind.Ctr) cvrScores.Add((s.Time, s.Label, predictions[k].Cvr));
                 if (s.Task != task) continue;
                 var score = task == TaskKind.Ctr ? predictions[k].Ctr : predictions[k].Cvr;
                 scores.Add((s.Time, s.Label, score));
@@ -248,18 +324,24 @@ public static class RealtimeExperiment
             if (trains)
             {
                 List<Sample> toTrain;
-                if (join is { } window)
+                if (join is not null)
                 {
-                    // CTR samples train at once; a click waits for its conversion or for the window to close.
+                    // CTR samples train at once; a click enters the join without its label, which comes as an event.
                     toTrain = [];
-                    foreach (var s in chunk)
+                    for (var k = 0; k < chunk.Count; k++)
                     {
+                        var s = chunk[k];
                         if (s.Task != TaskKind.Cvr) { toTrain.Add(s); continue; }
-                        var converted = s.ConversionTime > 0 && s.ConversionTime - s.Time <= window.Ticks;
-                        pending.Enqueue(converted ? s : Relabel(s, 0f), converted ? s.ConversionTime : s.Time + window.Ticks);
+                        join.Add(i + k, s.Relabelled(0f, LabelArrival.Known, 0), toTrain);
+                        if (s.Label > 0.5f) conversions.Enqueue(i + k, ConversionAt(s));
                     }
                     var now = chunk[^1].Time;
-                    while (pending.TryPeek(out _, out var due) && due <= now) toTrain.Add(pending.Dequeue());
+                    while (conversions.TryPeek(out var key, out var at) && at <= now)
+                    {
+                        conversions.Dequeue();
+                        join.Positive(key, at, toTrain);
+                    }
+                    join.Advance(now, toTrain);
                 }
                 else
                 {
@@ -283,17 +365,25 @@ public static class RealtimeExperiment
             foreach (var e in status.Deployment.Events.Where(e => e.Kind is not DeploymentEventKind.Publish)) events.Add($"{e.Time:u} {e.Kind.Name()} ({e.Job.Name()}): {e.Weights}");
             await client.StopAsync(model);
         }
-        var windows = scores.GroupBy(s => s.Time - s.Time % options.Window.Ticks).OrderBy(g => g.Key)
-            .Select(g => new WindowPoint(g.Key.ToUtc(), g.Count(), (long)g.Sum(x => x.Label), WindowAuc([.. g.Select(x => x.Score)], [.. g.Select(x => x.Label)]))).ToList();
-        var defined = windows.Where(w => w.Auc is not null).ToList();
-        return new Run(name, windows, defined.Count == 0 ? null : defined.Average(w => w.Auc!.Value),
-            WindowAuc([.. scores.Select(s => s.Score)], [.. scores.Select(s => s.Label)]), null, publishes, fullCheckpoints, deltaBytes, freshness, clock.Elapsed.TotalSeconds, events.Distinct().ToList());
+        var windows = Windows(scores, options.Window);
+        var meanAuc = MeanAuc(windows);
+        double? cvrMeanAuc = task == TaskKind.Cvr ? meanAuc : cvrScores.Count == 0 ? null : MeanAuc(Windows(cvrScores, options.Window));
+        return new Run(name, windows, meanAuc,
+            WindowAuc([.. scores.Select(s => s.Score)], [.. scores.Select(s => s.Label)]), cvrMeanAuc, publishes, fullCheckpoints, deltaBytes, freshness, clock.Elapsed.TotalSeconds, events.Distinct().ToList());
     }
 
-    private static Sample Relabel(Sample s, float label) => new()
+    /// <summary>When a positive CVR sample's conversion became known (its own time where the log records none).</summary>
+    private static long ConversionAt(Sample s) => Math.Max(s.ConversionTime, s.Time);
+
+    private static List<WindowPoint> Windows(List<(long Time, float Label, float Score)> scores, TimeSpan window) =>
+        [.. scores.GroupBy(s => s.Time - s.Time % window.Ticks).OrderBy(g => g.Key)
+            .Select(g => new WindowPoint(g.Key.ToUtc(), g.Count(), (long)g.Sum(x => x.Label), WindowAuc([.. g.Select(x => x.Score)], [.. g.Select(x => x.Label)])))];
+
+    private static double? MeanAuc(List<WindowPoint> windows)
     {
-        Task = s.Task, Time = s.Time, Label = label, Ids = s.Ids, Bags = s.Bags, Numerics = s.Numerics, Group = s.Group, TrueProbability = s.TrueProbability, ConversionTime = s.ConversionTime,
-    };
+        var defined = windows.Where(w => w.Auc is not null).ToList();
+        return defined.Count == 0 ? null : defined.Average(w => w.Auc!.Value);
+    }
 
     private static double? WindowAuc(IReadOnlyList<float> scores, IReadOnlyList<float> labels)
     {

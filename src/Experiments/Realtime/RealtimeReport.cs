@@ -1,3 +1,4 @@
+using Freshet.Model.Feedback;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -22,11 +23,14 @@ public static class RealtimeReport
         var baseline = r.Runs.FirstOrDefault(x => x.Strategy == "base")?.MeanAuc;
         var b = new StringBuilder();
         b.AppendLine($"{r.Task.ToUpperInvariant()} AUC of what serving answered, {Durations.Format(r.Options.Window)} windows, replay {r.WarmupEnd:u} to {r.ReplayEnd:u} ({r.ReplaySamples:N0} samples); publish every {Durations.Format(r.Options.PublishInterval)} of event time");
-        b.AppendLine("| strategy | mean windowed AUC | AUC (all) | gain vs base | publishes | full checkpoints | delta KB p50 | freshness ms p50 | seconds |");
-        b.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        // Where the task is CTR, the clicks' CVR AUC too: delayed conversions change it, not CTR's.
+        var cvr = r.Task == "ctr" && r.Runs.Any(x => x.CvrMeanAuc is not null);
+        b.AppendLine("| strategy | mean windowed AUC | AUC (all) | gain vs base |" + (cvr ? " CVR mean windowed AUC |" : "") + " publishes | full checkpoints | delta KB p50 | freshness ms p50 | seconds |");
+        b.AppendLine("|---|---|---|---|" + (cvr ? "---|" : "") + "---|---|---|---|---|");
         foreach (var x in r.Runs)
         {
-            b.AppendLine($"| {x.Strategy} | {F(x.MeanAuc)} | {F(x.Auc)} | {F(x.MeanAuc - baseline, "+0.0000;-0.0000;0.0000")} | {x.Publishes} | {x.Checkpoints} | {F(Percentile(x.DeltaBytes, 0.5) / 1024, "F1")} | {F(Percentile(x.FreshnessMs, 0.5), "F1")} | {x.Seconds:F0} |");
+            b.AppendLine($"| {x.Strategy} | {F(x.MeanAuc)} | {F(x.Auc)} | {F(x.MeanAuc - baseline, "+0.0000;-0.0000;0.0000")} |" + (cvr ? $" {F(x.CvrMeanAuc)} |" : "")
+                + $" {x.Publishes} | {x.Checkpoints} | {F(Percentile(x.DeltaBytes, 0.5) / 1024, "F1")} | {F(Percentile(x.FreshnessMs, 0.5), "F1")} | {x.Seconds:F0} |");
         }
         return b.ToString();
     }
@@ -50,9 +54,9 @@ public static class RealtimeReport
         b.AppendLine("```");
         b.AppendLine();
         b.AppendLine(Table(r));
-        if (r.Runs.FirstOrDefault(x => x.Strategy == RealtimeExperiment.JoinedName) is { } j)
+        if (r.Delayed is { } d)
         {
-            b.AppendLine($"Delayed conversions: `{RealtimeExperiment.JoinedName}` is part+fresh with CVR labels joined on time (a click reaches training when its conversion arrives, or as a negative when the {(r.Options.AttributionWindow is { } w ? Durations.Format(w) : "")} attribution window closes); `part+fresh` uses the naive immediate label (every click trained at once with its eventual label, which a live system cannot know yet). Mean windowed AUC joined {F(j.MeanAuc)} vs naive {F(r.Runs.FirstOrDefault(x => x.Strategy == "part+fresh")?.MeanAuc)}.");
+            b.AppendLine(Delayed(d));
             b.AppendLine();
         }
         foreach (var c in charts) b.AppendLine($"![{Path.GetFileNameWithoutExtension(c)}]({Path.GetFileName(c)})").AppendLine();
@@ -80,6 +84,17 @@ public static class RealtimeReport
         return b.ToString();
     }
 
+    /// <summary>The delayed-feedback comparison in words, for the report and the results page.</summary>
+    public static string Delayed(RealtimeExperiment.DelayedComparison d) =>
+        $"Delayed conversions ({Durations.Format(d.Window)} attribution window; docs/FEEDBACK.md): `{RealtimeExperiment.JoinedName}` waits for each click's label "
+        + $"(trained when its conversion arrives, or as a negative when the window closes); `{RealtimeExperiment.CorrectedName}` trains each click at once as a "
+        + "negative and again as a positive when its conversion arrives, importance-weighted (FNW, Ktena et al., RecSys 2019); "
+        + $"`{RealtimeExperiment.OracleName}` has every label at once, which a live system cannot. Mean windowed AUC: base {F(d.BaseMeanAuc)}, "
+        + $"waiting {F(d.NaiveMeanAuc)}, {d.Method.Name()} {F(d.CorrectedMeanAuc)}, immediate labels {F(d.OracleMeanAuc)}: {d.Method.Name()} closes "
+        + $"{Share(d.GapClosed)} of the gap from base to the immediate labels (waiting closes {Share(d.NaiveGapClosed)}).";
+
+    private static string Share(double? x) => x is { } v ? v.ToString("P0", CultureInfo.InvariantCulture) : "-";
+
     public static JsonObject Json(RealtimeExperiment.Result r, FeatureSchema s, string data, string report, string command)
     {
         var baseline = r.Runs.FirstOrDefault(x => x.Strategy == "base")?.MeanAuc;
@@ -91,6 +106,7 @@ public static class RealtimeReport
                 ["meanAuc"] = JsonResult.Metric(x.MeanAuc),
                 ["auc"] = JsonResult.Metric(x.Auc),
                 ["gainVsBase"] = JsonResult.Metric(x.MeanAuc - baseline),
+                ["cvrMeanAuc"] = JsonResult.Metric(x.CvrMeanAuc),
                 ["publishes"] = x.Publishes,
                 ["fullCheckpoints"] = x.Checkpoints,
                 ["deltaBytesP50"] = JsonResult.Metric(Percentile(x.DeltaBytes, 0.5), 0),
@@ -104,8 +120,20 @@ public static class RealtimeReport
         }
         var joined = r.Runs.FirstOrDefault(x => x.Strategy == RealtimeExperiment.JoinedName);
         var naive = r.Runs.FirstOrDefault(x => x.Strategy == "part+fresh");
+        var d = r.Delayed;
         return new JsonObject
         {
+            ["delayed"] = d is null ? null : new JsonObject
+            {
+                ["method"] = d.Method.Name(),
+                ["attributionWindow"] = Durations.Format(d.Window),
+                ["baseMeanAuc"] = JsonResult.Metric(d.BaseMeanAuc),
+                ["naiveMeanAuc"] = JsonResult.Metric(d.NaiveMeanAuc),
+                ["correctedMeanAuc"] = JsonResult.Metric(d.CorrectedMeanAuc),
+                ["oracleMeanAuc"] = JsonResult.Metric(d.OracleMeanAuc),
+                ["gapClosed"] = JsonResult.Metric(d.GapClosed),
+                ["naiveGapClosed"] = JsonResult.Metric(d.NaiveGapClosed),
+            },
             ["delayedJoin"] = joined is null ? null : new JsonObject
             {
                 ["attributionWindow"] = r.Options.AttributionWindow is { } w ? Durations.Format(w) : null,

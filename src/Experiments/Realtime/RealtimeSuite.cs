@@ -36,6 +36,11 @@ public static class RealtimeSuite
         Action<string> log, Action<long, long, string>? progress, CancellationToken ct, FeatureSchema? schema = null)
     {
         var s = schema ?? SchemaLoader.Load(schemaPath);
+        if (options.ConversionDelay is { } delay)
+        {
+            if (data != SampleReader.SyntheticData) throw new ArgumentException("--conversion-delay: only the synthetic stream's delays can be set; a log's are what it recorded");
+            (s.Source.Synthetic ??= new Model.Synthetic.SyntheticOptions()).ConversionDelayMedian = Durations.Format(delay);
+        }
         var reader = SampleReader.Open(s, data); // a log without the schema's columns fails here, before any training
         var limit = samples ?? (data == SampleReader.SyntheticData ? 240_000 : null);
         log($"{name}: reading {data}");
@@ -43,7 +48,7 @@ public static class RealtimeSuite
         torch.set_num_threads(Environment.ProcessorCount);
         var folder = output ?? Path.Combine("experiments", $"{name}-{s.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(folder);
-        var total = (long)all.Count * (options.Strategies.Count + (options.AttributionWindow is null ? 0 : 1));
+        var total = (long)all.Count * RealtimeExperiment.Runs(options).Count;
         var doneBefore = 0L;
         var current = "";
         var result = await RealtimeExperiment.RunAsync(s, all, options, folder, m => log($"{name}: {m}"), pr =>

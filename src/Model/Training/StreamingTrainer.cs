@@ -261,6 +261,8 @@ public sealed class StreamingTrainer
         for (var i = 0; i < n; i++)
         {
             var s = buffer[i];
+            // A late positive repeats a sample already scored (as provisional): scored once, counted in the baselines below.
+            if (s.Arrival == LabelArrival.Late) continue;
             float mean = 0;
             for (var f = 0; f < fields; f++)
             {

@@ -1,3 +1,4 @@
+using Freshet.Model.Feedback;
 using System.Runtime.InteropServices;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -259,6 +260,16 @@ public sealed class TrainingStep
         for (var s = 0; s < n; s++) labels[s] = batch[s].Label;
         var y = empty([n], dtype: ScalarType.Float32);
         y.data<float>().CopyFrom(labels);
+        // A delayed-feedback correction's samples are importance-weighted by the scores just computed (the model's own
+        // estimate before this update, so the weights are not differentiated); final labels weigh 1.
+        Tensor? w = null;
+        if (batch.Any(s => s.Arrival != LabelArrival.Known))
+        {
+            var weights = new float[n];
+            for (var s = 0; s < n; s++) weights[s] = DelayedFeedbacks.Weight(batch[s].Arrival, batch[s].Label, scores[s]);
+            w = empty([n], dtype: ScalarType.Float32);
+            w.data<float>().CopyFrom(weights);
+        }
         var trainsRows = _tables.Any(t => t.Train);
         if (trainsRows) x.requires_grad_(true);
         tower.train();
@@ -267,7 +278,7 @@ public sealed class TrainingStep
         Tensor loss;
         if (esmmPartner is not { } other)
         {
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, y);
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, y, weight: w);
         }
         else
         {
@@ -281,7 +292,7 @@ public sealed class TrainingStep
             var logNotP = log(-expm1(logP.clamp_max(-1e-6f)));
             loss = task == TaskKind.Ctr
                 ? nn.functional.binary_cross_entropy_with_logits(logits, y) - ((1 - y) * logNotP).mean()
-                : -(y * logP + (1 - y) * logNotP).mean();
+                : w is null ? -(y * logP + (1 - y) * logNotP).mean() : -(w * (y * logP + (1 - y) * logNotP)).mean();
         }
         loss.backward();
         if (trainsRows)
@@ -328,7 +339,12 @@ public sealed class TrainingStep
                     var sample = batch[s];
                     var slot = _rateSlots[s * rates + r];
                     var labelTime = sample.ConversionTime > sample.Time ? sample.ConversionTime : sample.Time;
-                    if (labelTime == sample.Time || sample.Label == 0)
+                    if (sample.Arrival == LabelArrival.Late)
+                    {
+                        // Its trial was counted when it trained as provisional: only the positive, when it arrived.
+                        rb.Events.Add((slot, labelTime, sample.Label, 0));
+                    }
+                    else if (labelTime == sample.Time || sample.Label == 0)
                     {
                         rb.Events.Add((slot, sample.Time, sample.Label, 1));
                     }
