@@ -74,6 +74,10 @@ public static class GrainKeys
     public static IReadOnlyList<ITrainerGrain> Trainers(this IGrainFactory grains, string job, int count) =>
         [.. Enumerable.Range(0, count).Select(p => grains.Trainer(job, p))];
 
+    /// <summary>One partition of a model's feedback loop.</summary>
+    public static Feedback.IJoinerGrain Joiner(this IGrainFactory grains, string model, int joiner) =>
+        grains.GetGrain<Feedback.IJoinerGrain>(new Feedback.JoinerKey(model, joiner).ToString());
+
     /// <summary>A job's orchestrator, keyed by the job.</summary>
     public static ITrainingOrchestratorGrain Job(this IGrainFactory grains, string job) => grains.GetGrain<ITrainingOrchestratorGrain>(job);
 

@@ -1,3 +1,4 @@
+using Freshet.Feedback;
 using Freshet.Admin;
 using Freshet.Deployments;
 using Freshet.Jobs;
@@ -36,6 +37,43 @@ public sealed class FreshetClient(IClusterClient cluster)
         ScoreRequest.Validate(model, rows);
         var request = new ScoreRequest { Model = model, Rows = rows };
         return await RetryAsync(() => cluster.GetGrain<IScoringGrain>(0).ScoreAsync(request));
+    }
+
+    /// <summary>Labels in one <see cref="ReportAsync(IReadOnlyList{FeedbackLabel})"/> call, at most.</summary>
+    public const int MaxLabelsPerCall = 10_000;
+
+    /// <summary>
+    /// Reports what happened to a served prediction: it was clicked, or its click converted, at <paramref name="time"/>
+    /// (UTC). The label goes to the joiner that holds the row (its id names it), which turns it into training samples
+    /// for the model's main job. Labels for ids the joiner does not hold (never logged, or after their window) are
+    /// counted there, not errors.
+    /// </summary>
+    /// <exception cref="FeedbackException">The model's deployment has no feedback loop (DeploymentSpec.Feedback).</exception>
+    public Task ReportAsync(PredictionId prediction, FeedbackEvent what, DateTime time) =>
+        ReportAsync([new FeedbackLabel { Prediction = prediction, Event = what, Time = time }]);
+
+    /// <inheritdoc cref="ReportAsync(PredictionId, FeedbackEvent, DateTime)"/>
+    /// <param name="prediction">A prediction id as <see cref="PredictionId.ToString"/> wrote it (kept in a click URL, say).</param>
+    public Task ReportAsync(string prediction, FeedbackEvent what, DateTime time) => ReportAsync(PredictionId.Parse(prediction), what, time);
+
+    /// <summary>Reports many labels at once (any models and joiners; one call per joiner).</summary>
+    public async Task ReportAsync(IReadOnlyList<FeedbackLabel> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count > MaxLabelsPerCall) throw new FeedbackException($"{labels.Count} labels in one call; at most {MaxLabelsPerCall}: split them");
+        for (var i = 0; i < labels.Count; i++)
+        {
+            var id = labels[i]?.Prediction ?? throw new FeedbackException($"label {i} is empty");
+            if (AdminLimits.Name(id.Model, "model") is { } problem) throw new FeedbackException($"label {i}: prediction '{id}': {problem}; pass Prediction.Id as scoring returned it");
+            if (id.Joiner is < 0 or >= FeedbackSpec.MaxJoiners) throw new FeedbackException($"label {i}: '{id}' names joiner {id.Joiner}, which no deployment has");
+            if (labels[i].Time.Kind == DateTimeKind.Unspecified) throw new FeedbackException($"label {i}: its time has no kind; give UTC (DateTime.UtcNow, or DateTimeKind.Utc)");
+        }
+        await Task.WhenAll(labels.GroupBy(l => (l.Prediction.Model, l.Prediction.Joiner))
+            .Select(g => RetryAsync(async () =>
+            {
+                await cluster.Joiner(g.Key.Model, g.Key.Joiner).LabelAsync([.. g]);
+                return true;
+            })));
     }
 
     /// <summary>

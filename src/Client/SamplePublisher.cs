@@ -90,7 +90,7 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
                     await Task.Delay(wait, cancellationToken);
                 }
             }
-            var partition = partitions == 1 ? 0 : (int)(IdHasher.Mix(s.Ids.Length > 0 ? s.Ids[0] : 0) % (ulong)partitions);
+            var partition = SampleStreams.PartitionOf(s, partitions);
             var task = s.Task == TaskKind.Ctr ? 0 : 1;
             buffers[partition, task].Add(s);
             if (buffers[partition, task].Count >= BatchSize) await Flush(partition, task);

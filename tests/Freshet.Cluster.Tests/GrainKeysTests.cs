@@ -14,6 +14,9 @@ public class GrainKeysTests
     {
         Assert.Equal(new ShardKey(name, index), ShardKey.Parse(new ShardKey(name, index).ToString()));
         Assert.Equal(new TrainerKey(name, index), TrainerKey.Parse(new TrainerKey(name, index).ToString()));
+        Assert.Equal(new Feedback.JoinerKey(name, index), Feedback.JoinerKey.Parse(new Feedback.JoinerKey(name, index).ToString()));
+        var id = new Feedback.PredictionId(name, index, Guid.NewGuid());
+        Assert.Equal(id, Feedback.PredictionId.Parse(id.ToString()));
         var stream = SampleStreams.Id(name, index, TaskKind.Cvr);
         Assert.Equal((name, index, TaskKind.Cvr), JsonSampleDataAdapter.ParseStreamKey(stream));
     }
@@ -38,5 +41,20 @@ public class GrainKeysTests
     {
         Assert.Contains("is not '{model}/{shard}'", Assert.Throws<ArgumentException>(() => ShardKey.Parse(key)).Message);
         Assert.Contains("is not '{job}/{partition}'", Assert.Throws<ArgumentException>(() => TrainerKey.Parse(key)).Message);
+        Assert.Contains("is not '{model}/{joiner}'", Assert.Throws<ArgumentException>(() => Feedback.JoinerKey.Parse(key)).Message);
+    }
+
+    [Fact]
+    public void A_prediction_id_spreads_over_its_joiners_and_a_malformed_one_is_refused_with_its_form()
+    {
+        var joiners = Enumerable.Range(0, 4000).Select(_ => Feedback.PredictionId.New("shop", 4).Joiner).GroupBy(j => j).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal([0, 1, 2, 3], joiners.Keys.Order());
+        Assert.All(joiners.Values, n => Assert.InRange(n, 800, 1200));
+        Assert.All(Enumerable.Range(0, 100).Select(_ => Feedback.PredictionId.New("shop", 1)), id => Assert.Equal(0, id.Joiner));
+        foreach (var bad in new[] { "", "shop", "shop/1", "shop/x/" + Guid.NewGuid().ToString("N"), "shop/1/not-hex", "/1/" + Guid.NewGuid().ToString("N") })
+        {
+            Assert.False(Feedback.PredictionId.TryParse(bad, out _), bad);
+            Assert.Contains("{model}/{joiner}/{32 hex digits}", Assert.Throws<FormatException>(() => Feedback.PredictionId.Parse(bad)).Message);
+        }
     }
 }

@@ -36,6 +36,9 @@ public sealed record DeploymentSpec
     /// <summary>Daily mode writes a full checkpoint at <see cref="DailyCheckpointAt"/>; off, only deltas (and explicit checkpoints) reach serving.</summary>
     [Id(14)] public bool DailyCheckpoints { get; init; } = true;
 
+    /// <summary>The feedback loop: serving logs what it answered and reported labels train the main job (null: no loop).</summary>
+    [Id(15)] public Feedback.FeedbackSpec? Feedback { get; init; }
+
     /// <summary>The name of one of this deployment's jobs (<see cref="DeploymentJobs.JobOf"/>).</summary>
     public string JobOf(DeploymentJob job) => job.JobOf(Model);
 }

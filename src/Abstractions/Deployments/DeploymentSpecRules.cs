@@ -29,5 +29,6 @@ public static class DeploymentSpecRules
             PublishInterval(spec.PublishInterval), DailyCheckpointAt(spec.DailyCheckpointAt), PromotionEvery(spec.PromotionEvery),
             JobSpecRules.FreshRowBudget(spec.FreshRowBudget),
         }.OfType<string>(),
+        .. spec.Feedback?.Problems() ?? [],
     ];
 }

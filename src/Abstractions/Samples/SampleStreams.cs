@@ -11,6 +11,10 @@ public static class SampleStreams
 {
     public static string Key(string job, int partition, TaskKind task) => $"{new TrainerKey(job, partition)}/{task.Name()}";
 
+    /// <summary>The trainer partition a sample goes to: by its first id, so one user's (or item's) samples meet one trainer.</summary>
+    public static int PartitionOf(Sample sample, int partitions) =>
+        partitions <= 1 ? 0 : (int)(Freshet.Model.Hashing.IdHasher.Mix(sample.Ids.Length > 0 ? sample.Ids[0] : 0) % (ulong)partitions);
+
     public static StreamId Id(string job, int partition, TaskKind task) => StreamId.Create(FreshetNames.SamplesNamespace, Key(job, partition, task));
 
     /// <summary><c>samples/{job}/{partition}/{task}</c> back into its parts; false for any other stream.</summary>

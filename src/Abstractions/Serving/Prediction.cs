@@ -17,4 +17,10 @@ public sealed record Prediction
 
     /// <summary>How old the weights are: now minus the snapshot time of the last delta (or the checkpoint).</summary>
     [Id(5)] public TimeSpan WeightsAge { get; init; }
+
+    /// <summary>
+    /// Names this answer, for labels reported later (<c>FreshetClient.ReportAsync</c>). Serving logs the row for its
+    /// joiner when the model's deployment has a feedback loop; otherwise the id is still unique but nothing waits for it.
+    /// </summary>
+    [Id(6)] public Feedback.PredictionId Id { get; init; }
 }

@@ -39,6 +39,12 @@ public sealed class Sample
     /// <summary>How the label reached training: final (<see cref="LabelArrival.Known"/>) or a delayed-feedback correction's kind.</summary>
     public LabelArrival Arrival { get; init; }
 
+    /// <summary>This sample's features as an unlabelled sample of <paramref name="task"/> at <paramref name="time"/> (a served impression's click as a CVR sample).</summary>
+    public Sample As(TaskKind task, long time) => new()
+    {
+        Task = task, Time = time, Label = 0, Ids = Ids, Bags = Bags, Numerics = Numerics, Group = Group, TrueProbability = float.NaN,
+    };
+
     /// <summary>
     /// This sample's features with another label: <paramref name="conversionTime"/> is when the label became known
     /// (0: at the sample's own time), which is when rate statistics count it.

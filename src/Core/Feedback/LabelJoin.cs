@@ -87,8 +87,13 @@ public sealed class LabelJoin<TKey> where TKey : notnull
     /// The sample's positive label arrived at <paramref name="time"/>. Within the window it trains as the method says
     /// and true comes back; otherwise false, counted (<see cref="Expired"/> or <see cref="Unmatched"/>).
     /// </summary>
-    public bool Positive(TKey key, long time, ICollection<Sample> ready)
+    public bool Positive(TKey key, long time, ICollection<Sample> ready) => Positive(key, time, ready, out _);
+
+    /// <inheritdoc cref="Positive(TKey, long, ICollection{Sample})"/>
+    /// <param name="sample">The joined sample, as it entered (unlabelled), when the label joined.</param>
+    public bool Positive(TKey key, long time, ICollection<Sample> ready, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sample? sample)
     {
+        sample = null;
         if (!_pending.Remove(key, out var entry))
         {
             Unmatched++;
@@ -105,6 +110,7 @@ public sealed class LabelJoin<TKey> where TKey : notnull
         var labelTime = Math.Max(time, entry.Sample.Time);
         ready.Add(entry.Sample.Relabelled(1f, Method == DelayedFeedback.Fnw ? LabelArrival.Late : LabelArrival.Known, labelTime));
         Joined++;
+        sample = entry.Sample;
         return true;
     }
 
@@ -124,6 +130,23 @@ public sealed class LabelJoin<TKey> where TKey : notnull
         }
     }
 
+    /// <summary>What is pending (for persisting the join): each key, its unlabelled sample and when its window closes.</summary>
+    public IEnumerable<(TKey Key, Sample Sample, long Deadline)> Entries => _pending.Select(kv => (kv.Key, kv.Value.Sample, kv.Value.Deadline));
+
+    /// <summary>The counts so far, for persisting the join.</summary>
+    public LabelJoinCounts Counts
+    {
+        get => new(Joined, Closed, Evicted, Unmatched, Expired);
+        set => (Joined, Closed, Evicted, Unmatched, Expired) = (value.Joined, value.Closed, value.Evicted, value.Unmatched, value.Expired);
+    }
+
+    /// <summary>Puts back a pending sample as <see cref="Entries"/> listed it (restoring a persisted join); nothing trains.</summary>
+    public void Restore(TKey key, Sample sample, long deadline)
+    {
+        _pending[key] = new Entry(sample, deadline);
+        _deadlines.Enqueue(key, deadline);
+    }
+
     private void Settle(Entry entry, ICollection<Sample> ready)
     {
         // Under FNW the negative trained when the sample came; under Wait it trains now.
@@ -132,3 +155,8 @@ public sealed class LabelJoin<TKey> where TKey : notnull
 
     private readonly record struct Entry(Sample Sample, long Deadline);
 }
+
+/// <summary>A <see cref="LabelJoin{TKey}"/>'s counts: labels joined, windows closed, samples evicted, labels unmatched and expired.</summary>
+[GenerateSerializer, Immutable, Alias("freshet.label-join-counts")]
+public readonly record struct LabelJoinCounts(
+    [property: Id(0)] long Joined, [property: Id(1)] long Closed, [property: Id(2)] long Evicted, [property: Id(3)] long Unmatched, [property: Id(4)] long Expired);

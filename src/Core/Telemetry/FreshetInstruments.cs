@@ -16,9 +16,10 @@ public sealed class FreshetInstruments
     public const string PublishingMeter = "Freshet.Publishing";
     public const string ServingMeter = "Freshet.Serving";
     public const string DeploymentsMeter = "Freshet.Deployments";
+    public const string FeedbackMeter = "Freshet.Feedback";
 
     /// <summary>The meter names, for hosts that export them.</summary>
-    public static readonly IReadOnlyList<string> MeterNames = [TrainingMeter, PublishingMeter, ServingMeter, DeploymentsMeter];
+    public static readonly IReadOnlyList<string> MeterNames = [TrainingMeter, PublishingMeter, ServingMeter, DeploymentsMeter, FeedbackMeter];
 
     public FreshetInstruments(IMeterFactory meters)
     {
@@ -26,6 +27,7 @@ public sealed class FreshetInstruments
         var publishing = meters.Create(PublishingMeter);
         var serving = meters.Create(ServingMeter);
         var deployments = meters.Create(DeploymentsMeter);
+        var feedback = meters.Create(FeedbackMeter);
         SamplesTrained = training.CreateCounter<long>("freshet.training.samples", "{sample}", "Samples a trainer took: scored, then trained on (a lone sample is scored only: batch-norm needs two)");
         SamplesRejected = training.CreateCounter<long>("freshet.training.samples.rejected", "{row}", "Plain JSON sample rows skipped (by the samples hub adapter or the trainer), by hub and reason");
         StepDuration = training.CreateHistogram<double>("freshet.training.step.duration", "ms", "Training step time (pull, compute, push)");
@@ -41,6 +43,10 @@ public sealed class FreshetInstruments
         ScoreDuration = serving.CreateHistogram<double>("freshet.serving.score.duration", "ms", "Scoring time of a request on a serving replica");
         RowsScored = serving.CreateCounter<long>("freshet.serving.rows", "{row}", "Rows scored");
         Transitions = deployments.CreateCounter<long>("freshet.deployment.transitions", "{transition}", "Deployment transitions and actions, by kind");
+        PredictionsLogged = feedback.CreateCounter<long>("freshet.feedback.predictions", "{row}", "Scored rows logged for their joiner, by outcome (logged, or dropped: the joiner could not be reached or too many were in flight)");
+        Labels = feedback.CreateCounter<long>("freshet.feedback.labels", "{label}", "Labels reported, by event (click, conversion) and outcome (joined, unmatched, expired)");
+        FeedbackSamples = feedback.CreateCounter<long>("freshet.feedback.samples", "{sample}", "Training samples the joiners made, by task");
+        PendingEvicted = feedback.CreateCounter<long>("freshet.feedback.evicted", "{row}", "Impressions and clicks a joiner settled before their window closed, because it held its most");
     }
 
     /// <summary>Samples trained on (<c>model</c>, <c>job</c>, <c>task</c>); samples/s is its rate.</summary>
@@ -74,6 +80,14 @@ public sealed class FreshetInstruments
     public Histogram<double> ScoreDuration { get; }
 
     public Counter<long> RowsScored { get; }
+
+    public Counter<long> PredictionsLogged { get; }
+
+    public Counter<long> Labels { get; }
+
+    public Counter<long> FeedbackSamples { get; }
+
+    public Counter<long> PendingEvicted { get; }
 
     public Counter<long> Transitions { get; }
 

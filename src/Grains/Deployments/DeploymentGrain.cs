@@ -50,6 +50,14 @@ public sealed partial class DeploymentGrain(
             });
         }
         await main.StartAsync();
+        if (spec.Feedback is { } feedback)
+        {
+            var config = new Freshet.Feedback.JoinerConfig
+            {
+                Spec = feedback, Job = spec.JobOf(DeploymentJob.Main), Trainers = spec.Trainers, Clock = spec.Clock, PersistInterval = spec.PersistInterval,
+            };
+            await Task.WhenAll(Enumerable.Range(0, feedback.Joiners).Select(j => grains.Joiner(spec.Model, j).ConfigureAsync(config)));
+        }
         state.State = new DeploymentState { Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingCheckpoint = state.State.ServingCheckpoint };
         Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Start, Job = DeploymentJob.Main, Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
         await state.WriteStateAsync();

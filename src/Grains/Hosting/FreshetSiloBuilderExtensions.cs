@@ -155,6 +155,7 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddSingleton<ServingWarmUp>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ServingWarmUp>());
         silo.Services.AddSingleton<ServingScorer>();
+        silo.Services.AddSingleton<Feedback.PredictionLogger>();
         // Instruments from the host's meter factory: this silo's own, exported by the host, told apart by scope in tests.
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<FreshetInstruments>();
@@ -168,7 +169,8 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddPlacementFilter<AdminSiloFilter, AdminSiloFilterDirector>(ServiceLifetime.Transient);
 #pragma warning restore ORLEANSEXP004
         silo.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
-        silo.Services.AddSingleton(TimeProvider.System);
+        // A host (or a test on a simulated clock) may bring its own clock.
+        silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
         return silo;
     }

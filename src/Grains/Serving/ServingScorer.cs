@@ -11,7 +11,9 @@ namespace Freshet.Grains.Serving;
 /// Scores a request: from this silo's replica when the silo serves, else on a serving silo of the
 /// cluster (round robin over the active ones, trying the next when one is gone).
 /// </summary>
-public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipService membership, ISiloMetadataCache metadata, IGrainFactory grains, Model.Telemetry.FreshetInstruments instruments)
+public sealed class ServingScorer(
+    ServingRegistry registry, IClusterMembershipService membership, ISiloMetadataCache metadata, IGrainFactory grains, Feedback.PredictionLogger predictions, TimeProvider time,
+    Model.Telemetry.FreshetInstruments instruments)
 {
     private static readonly ConcurrentDictionary<(string Model, long Version), RequestFeaturizer> Featurizers = new();
     private int _next;
@@ -41,10 +43,11 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
         {
             throw new ScoringRequestException($"model '{model}': the sample batch does not decode ({e.Message})");
         }
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var (results, version, weights) = ScoreTimed(replica, decoded, model);
-        var age = now - weights;
-        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, Weights = version, WeightsAge = age })];
+        // Replays and experiments score samples that already carry their labels: ids, but nothing logged for a joiner.
+        var ids = predictions.Log(model, null, decoded, results, version, now);
+        return Predictions(results, ids, version, now - weights);
     }
 
     private async Task<IReadOnlyList<Prediction>> ForwardAsync(Func<IServingSiloGrain, Task<IReadOnlyList<Prediction>>> call)
@@ -78,7 +81,8 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
         Validate(request);
         var replica = await registry.GetAsync(request.Model);
         var featurizer = Featurizers.GetOrAdd((request.Model, replica.Weights?.Checkpoint ?? 0), _ => new RequestFeaturizer(replica.Schema));
-        var now = DateTime.UtcNow;
+        var feedback = await predictions.SpecAsync(request.Model);
+        var now = time.GetUtcNow().UtcDateTime;
         List<Model.Data.Sample> samples;
         try
         {
@@ -89,8 +93,18 @@ public sealed class ServingScorer(ServingRegistry registry, IClusterMembershipSe
             throw new ScoringRequestException($"model '{request.Model}': {e.Message}");
         }
         var (results, version, weights) = ScoreTimed(replica, samples, request.Model);
-        var age = now - weights;
-        return [.. results.Select(r => new Prediction { Ctr = r.Ctr, Cvr = r.Cvr, Ctcvr = r.Ctcvr, Weights = version, WeightsAge = age })];
+        var ids = predictions.Log(request.Model, feedback, samples, results, version, now);
+        return Predictions(results, ids, version, now - weights);
+    }
+
+    private static Prediction[] Predictions(Model.Serving.ScoreResult[] results, Freshet.Feedback.PredictionId[] ids, Model.Serving.WeightsVersion version, TimeSpan age)
+    {
+        var answers = new Prediction[results.Length];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            answers[i] = new Prediction { Ctr = results[i].Ctr, Cvr = results[i].Cvr, Ctcvr = results[i].Ctcvr, Weights = version, WeightsAge = age, Id = ids[i] };
+        }
+        return answers;
     }
 
     private (Model.Serving.ScoreResult[] Results, Model.Serving.WeightsVersion Weights, DateTime WeightsUtc) ScoreTimed(Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model)

@@ -1,0 +1,39 @@
+using Freshet.Model.Feedback;
+
+namespace Freshet.Feedback;
+
+/// <summary>
+/// A deployment's feedback loop: serving logs every scored row for its joiner; labels reported for it become
+/// training samples of the main job. CTR: a click makes a positive at once, an impression unclicked when
+/// <see cref="ClickWindow"/> closes a negative. CVR: each click, labelled as <see cref="Method"/> says
+/// within <see cref="AttributionWindow"/> (docs/FEEDBACK.md).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("freshet.feedback-spec")]
+public sealed record FeedbackSpec
+{
+    [Id(0)] public DelayedFeedback Method { get; init; } = DelayedFeedback.Fnw;
+
+    [Id(1)] public TimeSpan ClickWindow { get; init; } = TimeSpan.FromMinutes(30);
+
+    [Id(2)] public TimeSpan AttributionWindow { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>Joiner grains (partitions of the prediction ids); fixed for the deployment's life, as ids name them.</summary>
+    [Id(3)] public int Joiners { get; init; } = 4;
+
+    /// <summary>Impressions and clicks one joiner holds while it waits for their labels; past it, the oldest settles early (counted).</summary>
+    [Id(4)] public int MaxPendingPerJoiner { get; init; } = 1_000_000;
+
+    public const int MaxJoiners = 256;
+
+    /// <summary>Every problem of the spec, each naming its field and the fix; empty when it is good.</summary>
+    public IReadOnlyList<string> Problems() =>
+    [
+        .. new[]
+        {
+            ClickWindow <= TimeSpan.Zero ? "feedback.clickWindow: must be positive (30m is usual)" : null,
+            AttributionWindow <= TimeSpan.Zero ? "feedback.attributionWindow: must be positive (12h to 7d is usual)" : null,
+            Joiners is < 1 or > MaxJoiners ? $"feedback.joiners: {Joiners}; use 1 to {MaxJoiners}" : null,
+            MaxPendingPerJoiner < 1 ? $"feedback.maxPendingPerJoiner: {MaxPendingPerJoiner}; use at least 1" : null,
+        }.OfType<string>(),
+    ];
+}

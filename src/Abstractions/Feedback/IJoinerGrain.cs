@@ -1,0 +1,95 @@
+using Freshet.Admin;
+using Freshet.Deployments;
+using Freshet.Model.Serving;
+
+namespace Freshet.Feedback;
+
+/// <summary>
+/// One partition of a model's feedback loop, keyed <c>{model}/{joiner}</c> (<see cref="JoinerKey"/>): it holds
+/// what serving answered for the prediction ids of its partition until their labels come or their windows
+/// close, and publishes the training samples they make onto the main job's sample streams.
+/// </summary>
+[Alias("Freshet.Feedback.IJoinerGrain")]
+public interface IJoinerGrain : IGrainWithStringKey
+{
+    /// <summary>Sets (or changes) the loop's settings and where its samples go; the deployment grain calls it at start.</summary>
+    [Alias("Configure")] Task ConfigureAsync(JoinerConfig config);
+
+    /// <summary>Rows serving scored for this partition: held for their labels.</summary>
+    [Alias("Log")] Task LogAsync(PredictionLog log);
+
+    /// <summary>Labels for this partition's predictions; what they complete is published at once.</summary>
+    [ClientCallable(ClientAccess.Score), Alias("Label")] Task LabelAsync(IReadOnlyList<FeedbackLabel> labels);
+
+    /// <summary>The loop's settings (null: the model logs no predictions).</summary>
+    [Alias("GetConfig")] Task<JoinerConfig?> GetConfigAsync();
+
+    [ClientCallable(ClientAccess.Read), Alias("GetStatus")] Task<JoinerStatus> GetStatusAsync();
+}
+
+/// <summary>A joiner's settings: the feedback spec, and the job (and its trainer count) its samples feed.</summary>
+[GenerateSerializer, Immutable, Alias("freshet.joiner-config")]
+public sealed record JoinerConfig
+{
+    [Id(0)] public FeedbackSpec Spec { get; init; } = new();
+    [Id(1)] public string Job { get; init; } = "";
+    [Id(2)] public int Trainers { get; init; } = 1;
+
+    /// <summary>Wall: windows also close as the silo's clock moves; otherwise only as event times (predictions, labels) move.</summary>
+    [Id(3)] public ClockKind Clock { get; init; } = ClockKind.Wall;
+
+    [Id(4)] public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Rows one serving call scored for one joiner: their ids, features (<c>SampleCodec</c>, as CTR samples at the scoring time) and answers.</summary>
+[GenerateSerializer, Immutable, Alias("freshet.prediction-log")]
+public sealed record PredictionLog
+{
+    [Id(0)] public Guid[] Ids { get; init; } = [];
+    [Id(1)] public byte[] Samples { get; init; } = [];
+    [Id(2)] public float[] Ctr { get; init; } = [];
+    [Id(3)] public float[] Cvr { get; init; } = [];
+    [Id(4)] public WeightsVersion Weights { get; init; }
+    [Id(5)] public DateTime Time { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("freshet.joiner-status")]
+public sealed record JoinerStatus
+{
+    [Id(0)] public string Joiner { get; init; } = "";
+    [Id(1)] public bool Configured { get; init; }
+
+    /// <summary>Rows logged by serving.</summary>
+    [Id(2)] public long Predictions { get; init; }
+
+    /// <summary>Impressions waiting for a click, and clicks waiting for a conversion.</summary>
+    [Id(3)] public int PendingImpressions { get; init; }
+    [Id(4)] public int PendingClicks { get; init; }
+
+    [Id(5)] public long Clicks { get; init; }
+    [Id(6)] public long Conversions { get; init; }
+
+    /// <summary>Labels for ids this joiner does not hold (never logged, settled, evicted) or after their window.</summary>
+    [Id(7)] public long LabelsUnmatched { get; init; }
+    [Id(8)] public long LabelsExpired { get; init; }
+
+    /// <summary>Impressions and clicks settled early because the joiner held <see cref="FeedbackSpec.MaxPendingPerJoiner"/>.</summary>
+    [Id(9)] public long Evicted { get; init; }
+
+    [Id(10)] public long CtrSamples { get; init; }
+    [Id(11)] public long CvrSamples { get; init; }
+
+    /// <summary>The joiner's clock: the latest time it has seen (UTC).</summary>
+    [Id(12)] public DateTime? Now { get; init; }
+}
+
+/// <summary>The key of a model's joiner partition: <c>{model}/{joiner}</c>.</summary>
+public readonly record struct JoinerKey(string Model, int Joiner)
+{
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Model}/{Joiner}");
+
+    public static JoinerKey Parse(string key) =>
+        GrainKeys.TrySplit(key, out var model, out var joiner)
+            ? new JoinerKey(model, joiner)
+            : throw new ArgumentException($"joiner key '{key}' is not '{{model}}/{{joiner}}'", nameof(key));
+}

@@ -1,0 +1,37 @@
+using Freshet.Feedback;
+using Freshet.Model.Feedback;
+
+namespace Freshet.Grains.Feedback;
+
+/// <summary>What a joiner keeps across activations: its settings, what it waits on (samples as <c>SampleCodec</c> bytes), its counts.</summary>
+[GenerateSerializer, Alias("Freshet.Grains.Feedback.JoinerState")]
+public sealed class JoinerState
+{
+    [Id(0)] public JoinerConfig? Config { get; set; }
+    [Id(1)] public PendingSamples Impressions { get; set; } = new();
+    [Id(2)] public PendingSamples Clicks { get; set; } = new();
+    [Id(3)] public JoinerCounts Counts { get; set; } = new();
+
+    /// <summary>The joiner's clock (UTC ticks; <see cref="long.MinValue"/> before any event).</summary>
+    [Id(4)] public long Now { get; set; } = long.MinValue;
+}
+
+/// <summary>One join's pending samples and counts, as persisted.</summary>
+[GenerateSerializer, Alias("Freshet.Grains.Feedback.PendingSamples")]
+public sealed class PendingSamples
+{
+    [Id(0)] public Guid[] Keys { get; set; } = [];
+    [Id(1)] public long[] Deadlines { get; set; } = [];
+    [Id(2)] public byte[] Samples { get; set; } = [];
+    [Id(3)] public LabelJoinCounts Counts { get; set; }
+}
+
+[GenerateSerializer, Alias("Freshet.Grains.Feedback.JoinerCounts")]
+public sealed class JoinerCounts
+{
+    [Id(0)] public long Predictions { get; set; }
+    [Id(1)] public long Clicks { get; set; }
+    [Id(2)] public long Conversions { get; set; }
+    [Id(3)] public long CtrSamples { get; set; }
+    [Id(4)] public long CvrSamples { get; set; }
+}
