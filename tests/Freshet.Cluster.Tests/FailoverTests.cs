@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 using Freshet.Client;
+using Freshet.Deployments;
+using Freshet.Feedback;
+using Freshet.Serving;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Cluster;
@@ -84,9 +87,46 @@ public class FailoverTests
         Assert.Equal(36_000, done.Trainers[0].SamplesTrained);
     }
 
+    [Fact]
+    public async Task A_joiner_lost_with_its_silo_comes_back_with_what_it_last_persisted_and_labels_still_join()
+    {
+        await using var h = await ClusterHarness.StartAsync(silos: 2, durableState: true);
+        var client = new FreshetClient(h.Client);
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "moving";
+        var spec = new DeploymentSpec
+        {
+            Model = model, SchemaJson = schema.Json, Shards = 2, PublishInterval = TimeSpan.FromSeconds(1), PersistInterval = TimeSpan.FromMilliseconds(300),
+            DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+            Feedback = new FeedbackSpec { Joiners = 1 },
+        };
+        await client.StartAsync(spec);
+        var joiner = h.Grains.Joiner(model, 0);
+        var doomed = h.Cluster.Silos[1];
+        await MoveAsync(h, joiner, doomed.SiloAddress);
+        await new SamplePublisher(h.Client, spec.JobOf(DeploymentJob.Main), 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3_000), end: false);
+        await PublishingTests.WaitAsync(async () => (await client.GetStatusAsync(model)).Replicas.Count(r => r.Weights is not null) == 2, "both silos serve the model");
+
+        var rows = Enumerable.Range(0, 20).Select(i => ScoreRow.Of(("user", "u" + i), ("item", "i" + i))).ToList();
+        var predictions = await client.ScoreAsync(model, rows);
+        await PublishingTests.WaitAsync(async () => await joiner.GetStatusAsync() is { Predictions: 20, Unpersisted: false }, "the joiner holds and has written the 20 rows");
+
+        await h.Cluster.KillSiloAsync(doomed);
+
+        // Back on the surviving silo from its last write: the rows are still waiting, and labels for them join.
+        var after = await joiner.GetStatusAsync();
+        Assert.Equal((20L, 20), (after.Predictions, after.PendingImpressions));
+        Assert.Equal(h.Cluster.Silos[0].SiloAddress, await h.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(joiner));
+        await client.ReportAsync([.. predictions.Take(5).Select(p => new FeedbackLabel { Prediction = p.Id, Event = FeedbackEvent.Click, Time = DateTime.UtcNow })]);
+        var labelled = await joiner.GetStatusAsync();
+        Assert.Equal((5L, 0L, 15), (labelled.Clicks, labelled.LabelsUnmatched, labelled.PendingImpressions));
+        Assert.Equal(5L, labelled.CtrSamples);
+    }
+
     private static async Task MoveAsync(ClusterHarness h, IGrain grain, SiloAddress target)
     {
         var management = h.Client.GetGrain<IManagementGrain>(0);
+        if (grain is IJoinerGrain joiner) await joiner.GetStatusAsync();
         if (grain is ITrainingOrchestratorGrain j) await j.GetStatusAsync();
         else if (grain is IEmbeddingShardGrain s) await s.GetStatusAsync();
         else if (grain is IDenseGrain d) await d.GetStatusAsync();

@@ -81,6 +81,9 @@ public sealed record JoinerStatus
 
     /// <summary>The joiner's clock: the latest time it has seen (UTC).</summary>
     [Id(12)] public DateTime? Now { get; init; }
+
+    /// <summary>Something came in since the last write of the joiner's state (what a crash now would lose).</summary>
+    [Id(13)] public bool Unpersisted { get; init; }
 }
 
 /// <summary>The key of a model's joiner partition: <c>{model}/{joiner}</c>.</summary>

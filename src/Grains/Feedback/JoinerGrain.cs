@@ -142,6 +142,7 @@ public sealed partial class JoinerGrain(
             CtrSamples = counts.CtrSamples,
             CvrSamples = counts.CvrSamples,
             Now = state.State.Now == long.MinValue ? null : new DateTime(state.State.Now, DateTimeKind.Utc),
+            Unpersisted = _dirty,
         });
     }
 
