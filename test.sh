@@ -24,6 +24,14 @@ FRESHET_BICEP="$(dotnet msbuild build/bicep/bicep.proj -getProperty:NuGetPackage
 chmod +x "$FRESHET_BICEP" 2>/dev/null || true
 export FRESHET_BICEP
 dotnet build Orleans.sln -c Release --nologo -v quiet
+# The SDK as users install it: NuGet packages in artifacts/feed, and the sample service that takes them from there.
+# The same version is packed again after every change, so its copy in the package cache is dropped first.
+rm -rf artifacts/feed
+dotnet pack Orleans.sln -c Release --no-build --nologo -v quiet -o artifacts/feed
+version="$(dotnet msbuild src/Client/Freshet.Client.csproj -getProperty:Version -nologo)"
+packages="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')"
+for id in freshet.client freshet.abstractions freshet.core; do rm -rf "${packages%/}/$id/$version"; done
+dotnet build samples/Shop -c Release --nologo -v quiet -p:FreshetVersion="$version"
 # A test host that dies (a native crash prints nothing of its own) is named with the test it was running,
 # and leaves a mini dump under TestResults/; the dump's threads and exception are printed last, where a
 # truncated CI log still shows them.

@@ -52,8 +52,11 @@ public sealed class FreshetClient(IClusterClient cluster)
     public Task ReportAsync(PredictionId prediction, FeedbackEvent what, DateTime time) =>
         ReportAsync([new FeedbackLabel { Prediction = prediction, Event = what, Time = time }]);
 
-    /// <inheritdoc cref="ReportAsync(PredictionId, FeedbackEvent, DateTime)"/>
-    /// <param name="prediction">A prediction id as <see cref="PredictionId.ToString"/> wrote it (kept in a click URL, say).</param>
+    /// <summary>
+    /// As <see cref="ReportAsync(PredictionId, FeedbackEvent, DateTime)"/>, with the prediction id as
+    /// <see cref="PredictionId.ToString"/> wrote it (kept in a click URL, say).
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a prediction id.</exception>
     public Task ReportAsync(string prediction, FeedbackEvent what, DateTime time) => ReportAsync(PredictionId.Parse(prediction), what, time);
 
     /// <summary>Reports many labels at once (any models and joiners; one call per joiner).</summary>
@@ -154,8 +157,10 @@ public sealed class FreshetClient(IClusterClient cluster)
         return await orchestrator.StartAsync();
     }
 
+    /// <summary>Stops a job's trainers (an admin call); its weights stay in its shards and checkpoints.</summary>
     public Task<JobStatus> StopJobAsync(string job) => Job(job).StopAsync();
 
+    /// <summary>A job's status: state, trainers (samples received and trained, steps, event time), last publish and checkpoint.</summary>
     public Task<JobStatus> GetJobStatusAsync(string job) => Job(job).GetStatusAsync();
 
     /// <summary>
@@ -203,15 +208,21 @@ public sealed class FreshetClient(IClusterClient cluster)
 }
 
 /// <summary>A model as the cluster serves it.</summary>
+/// <param name="Model">The model's name.</param>
 /// <param name="Deployment">Mode, serving version, schedules, jobs and recent transitions.</param>
 /// <param name="Silos">Every active silo: its roles and, on serving silos, its replica of the model.</param>
 public sealed record ModelStatus(string Model, DeploymentStatus Deployment, IReadOnlyList<ServingSiloStatus> Silos)
 {
+    /// <summary>The replicas of the model on the serving silos that hold one.</summary>
     public IEnumerable<ReplicaStatus> Replicas => Silos.Select(s => s.Replica).OfType<ReplicaStatus>();
 
     /// <summary>The last publish: of Model B in promotion mode, else of the main job.</summary>
     public DateTime? LastPublishUtc => (Deployment.Mode == Mode.Promotion ? Deployment.B : Deployment.Main)?.LastPublishUtc;
 }
 
-/// <summary>One silo's part in serving a model; <paramref name="Error"/> says why its replica is missing.</summary>
+/// <summary>One silo's part in serving a model.</summary>
+/// <param name="Silo">The silo's address.</param>
+/// <param name="Roles">Its roles (training, serving, admin calls); null when it did not answer.</param>
+/// <param name="Replica">Its replica of the model, on a serving silo that holds one.</param>
+/// <param name="Error">Why the replica (or the silo) is missing.</param>
 public sealed record ServingSiloStatus(string Silo, SiloRoleInfo? Roles, ReplicaStatus? Replica, string? Error);

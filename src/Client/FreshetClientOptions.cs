@@ -3,6 +3,7 @@ namespace Freshet.Client;
 /// <summary>How the client reaches a Freshet cluster (configuration section <c>Freshet:Client</c>).</summary>
 public sealed class FreshetClientOptions
 {
+    /// <summary>The configuration section the options are read from.</summary>
     public const string Section = "Freshet:Client";
 
     /// <summary><c>local</c> (a localhost cluster) or <c>azurite</c> (membership and streams in Azure Storage).</summary>
@@ -14,6 +15,7 @@ public sealed class FreshetClientOptions
     /// <summary>Gateway port of a localhost cluster (the local profile).</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>The cluster's id, as its silos have it.</summary>
     public string ClusterId { get; set; } = FreshetNames.DefaultClusterId;
 
     /// <summary>How long to keep trying to reach a gateway at start before giving up.</summary>
@@ -34,5 +36,6 @@ public sealed class FreshetClientOptions
     /// <summary>Silo certificates trusted besides this client's own (thumbprints, SHA-1 or SHA-256, comma-separated).</summary>
     public string? TlsTrustedThumbprints { get; set; }
 
+    /// <summary>The service's id, as its silos have it (kept across deployments of the cluster).</summary>
     public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
 }

@@ -18,8 +18,10 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
 {
     private readonly IStreamProvider _streams = client.GetStreamProvider(FreshetNames.StreamProvider);
 
+    /// <summary>Samples per stream message, at most (a message is also split to stay under <see cref="MaxPayloadBytes"/>).</summary>
     public int BatchSize { get; init; } = 256;
 
+    /// <summary>Samples published to a partition and not yet trained, at most: past it, publishing waits for the trainer.</summary>
     public long MaxInFlight { get; init; } = 16_384;
 
     /// <summary>

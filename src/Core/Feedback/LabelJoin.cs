@@ -5,7 +5,7 @@ namespace Freshet.Model.Feedback;
 /// <summary>
 /// Joins delayed labels to the samples they belong to, by key, on event time, and says what to train and when.
 /// A sample enters unlabelled at its own time (<see cref="Add"/>); a positive label may follow within the
-/// attribution window (<see cref="Positive"/>); time moves on with <see cref="Advance"/>, which closes windows.
+/// attribution window (<see cref="Positive(TKey, long, ICollection{Sample})"/>); time moves on with <see cref="Advance"/>, which closes windows.
 /// <list type="bullet">
 /// <item><see cref="DelayedFeedback.Wait"/>: the sample trains once, when its label arrives (1) or its window closes (0).</item>
 /// <item><see cref="DelayedFeedback.Fnw"/>: the sample trains at once as a <see cref="LabelArrival.Provisional"/> negative,
@@ -89,8 +89,10 @@ public sealed class LabelJoin<TKey> where TKey : notnull
     /// </summary>
     public bool Positive(TKey key, long time, ICollection<Sample> ready) => Positive(key, time, ready, out _);
 
-    /// <inheritdoc cref="Positive(TKey, long, ICollection{Sample})"/>
-    /// <param name="sample">The joined sample, as it entered (unlabelled), when the label joined.</param>
+    /// <summary>
+    /// As <see cref="Positive(TKey, long, ICollection{Sample})"/>, and gives back the joined sample as it entered
+    /// (unlabelled) in <paramref name="sample"/> when the label joined.
+    /// </summary>
     public bool Positive(TKey key, long time, ICollection<Sample> ready, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Sample? sample)
     {
         sample = null;

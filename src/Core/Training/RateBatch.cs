@@ -3,7 +3,7 @@ namespace Freshet.Model.Training;
 /// <summary>
 /// One rate field's part of a step. The store's pull fills, for the distinct keys of the batch, their settled
 /// counts and their pending events (with times), and the rate's settled totals; the step computes each sample's
-/// input from them (see <see cref="TrainingStep"/>) and fills the events this batch adds, which the push counts.
+/// input from them (see <c>TrainingStep</c>, in Freshet.Model) and fills the events this batch adds, which the push counts.
 /// </summary>
 public sealed class RateBatch(int rate)
 {
