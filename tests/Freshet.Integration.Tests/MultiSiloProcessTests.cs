@@ -17,7 +17,7 @@ namespace Freshet.Integration.Tests;
 public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper output) : IDisposable
 {
     private readonly string _cluster = "ms-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly ConcurrentBag<Process> _processes = [];
+    private readonly ChildProcesses _processes = new();
     private static string Cli => Path.Combine(TestData.RepositoryRoot, "src", "Cli", "bin", "Release", "net10.0", "freshet.dll");
 
     private ProcessStartInfo Start(params string[] args)
@@ -34,31 +34,13 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
         return start;
     }
 
-    private readonly ConcurrentQueue<string> _siloLog = new();
-
-    private Process Silo(string roles, params string[] more)
-    {
-        var p = Process.Start(Start(["silo", "--profile", "azurite", "--roles", roles, "--silo-port", TestPorts.Free().ToString(), "--gateway-port", TestPorts.Free().ToString(), .. more]))!;
-        // Warnings and errors of every silo, shown when the test fails (the last few hundred lines).
-        var name = $"{roles} silo {p.Id}";
-        void Keep(string? line)
-        {
-            if (line is null) return;
-            _siloLog.Enqueue($"[{name}] {line}");
-            while (_siloLog.Count > 400) _siloLog.TryDequeue(out _);
-        }
-        p.OutputDataReceived += (_, e) => Keep(e.Data);
-        p.ErrorDataReceived += (_, e) => Keep(e.Data);
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        _processes.Add(p);
-        return p;
-    }
+    // Warnings and errors of every silo, shown with the test's output (the last few hundred lines).
+    private Process Silo(string roles, params string[] more) =>
+        _processes.Keep($"{roles} silo", Start(["silo", "--profile", "azurite", "--roles", roles, "--silo-port", TestPorts.Free().ToString(), "--gateway-port", TestPorts.Free().ToString(), .. more]));
 
     private async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
     {
-        using var p = Process.Start(Start(args))!;
-        _processes.Add(p);
+        using var p = _processes.Run(Start(args));
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -190,19 +172,7 @@ public sealed class MultiSiloProcessTests(Azurite azurite, ITestOutputHelper out
 
     public void Dispose()
     {
-        foreach (var line in _siloLog) output.WriteLine(line);
-        // Every process this test started, by its id.
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited) p.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // never started or already reaped
-            }
-            p.Dispose();
-        }
+        foreach (var line in _processes.Log) output.WriteLine(line);
+        _processes.Dispose();
     }
 }

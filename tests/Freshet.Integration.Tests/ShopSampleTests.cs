@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -22,29 +21,16 @@ public sealed class ShopSampleTests(ITestOutputHelper output) : IDisposable
 {
     private static string Cli => Path.Combine(TestData.RepositoryRoot, "src", "Cli", "bin", "Release", "net10.0", "freshet.dll");
     private static string Shop => Path.Combine(TestData.RepositoryRoot, "samples", "Shop", "bin", "Release", "net10.0", "Shop.dll");
-    private readonly ConcurrentBag<Process> _processes = [];
-    private readonly ConcurrentQueue<string> _log = new();
+    private readonly ChildProcesses _processes = new();
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "freshet-shop-" + Guid.NewGuid().ToString("N"));
 
     private Process Start(string name, string dll, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _folder };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = _folder };
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (k, v) in environment) start.Environment[k] = v;
-        var p = Process.Start(start)!;
-        void Keep(string? line)
-        {
-            if (line is null) return;
-            _log.Enqueue($"[{name}] {line}");
-            while (_log.Count > 300) _log.TryDequeue(out _);
-        }
-        p.OutputDataReceived += (_, e) => Keep(e.Data);
-        p.ErrorDataReceived += (_, e) => Keep(e.Data);
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        _processes.Add(p);
-        return p;
+        return _processes.Keep(name, start);
     }
 
     [Fact]
@@ -130,7 +116,7 @@ public sealed class ShopSampleTests(ITestOutputHelper output) : IDisposable
         }
         catch
         {
-            foreach (var line in _log) output.WriteLine(line);
+            foreach (var line in _processes.Log) output.WriteLine(line);
             throw;
         }
     }
@@ -147,18 +133,7 @@ public sealed class ShopSampleTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited) p.Kill(entireProcessTree: true);
-                p.WaitForExit(10_000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            p.Dispose();
-        }
+        _processes.Dispose();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
