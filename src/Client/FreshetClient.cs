@@ -203,7 +203,13 @@ public sealed class FreshetClient(IClusterClient cluster)
                 return new ServingSiloStatus(address.ToParsableString(), null, null, e.Message);
             }
         }));
-        return new ModelStatus(model, deployment, silos);
+        FeedbackStatus? feedback = null;
+        if (deployment.Spec?.Feedback is { } loop)
+        {
+            var joiners = await Task.WhenAll(Enumerable.Range(0, loop.Joiners).Select(j => cluster.Joiner(model, j).GetStatusAsync()));
+            feedback = new FeedbackStatus(joiners, ServedQuality.Merge(joiners.SelectMany(j => j.Quality)));
+        }
+        return new ModelStatus(model, deployment, silos) { Feedback = feedback };
     }
 }
 
@@ -218,7 +224,15 @@ public sealed record ModelStatus(string Model, DeploymentStatus Deployment, IRea
 
     /// <summary>The last publish: of Model B in promotion mode, else of the main job.</summary>
     public DateTime? LastPublishUtc => (Deployment.Mode == Mode.Promotion ? Deployment.B : Deployment.Main)?.LastPublishUtc;
+
+    /// <summary>The feedback loop (null when the deployment has none): its joiners and what serving answered, per weights version.</summary>
+    public FeedbackStatus? Feedback { get; init; }
 }
+
+/// <summary>A model's feedback loop as its joiners see it.</summary>
+/// <param name="Joiners">Each joiner partition's counts (rows logged, labels joined, unmatched and expired, samples made).</param>
+/// <param name="Quality">What serving answered against what happened, per weights version, summed over the joiners (oldest first).</param>
+public sealed record FeedbackStatus(IReadOnlyList<JoinerStatus> Joiners, IReadOnlyList<ServedQuality> Quality);
 
 /// <summary>One silo's part in serving a model.</summary>
 /// <param name="Silo">The silo's address.</param>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net;
 using System.Net.Sockets;
 using Freshet.Silo;
@@ -27,7 +28,7 @@ public class ServingCommandTests
         {
             var g = gateway.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var schema = TestData.Schema("synthetic.json");
-            var start = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--publish-interval", "1s", "--shards", "2", "--gateway-port", g, "--json");
+            var start = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--publish-interval", "1s", "--shards", "2", "--feedback", "fnw", "--joiners", "2", "--gateway-port", g, "--json");
             Assert.True(start.ExitCode == 0, start.Error);
             Assert.Equal("daily", start.Json["mode"]!.GetValue<string>());
             var replay = await CliRunner.RunAsync("replay", "--job", "cli-main", "--schema", schema, "--data", "synthetic", "--samples", "6000", "--no-end", "--gateway-port", g);
@@ -56,6 +57,24 @@ public class ServingCommandTests
             Assert.InRange(predictions[0]!["ctr"]!.GetValue<double>(), 1e-6, 1 - 1e-6);
             Assert.True(predictions[0]!["deltaSequence"]!.GetValue<long>() >= 1);
             var v1 = predictions[0]!["modelVersion"]!.GetValue<long>();
+
+            // The feedback loop: a click reported by the id score printed is joined, and status counts it.
+            var id = predictions[0]!["predictionId"]!.GetValue<string>();
+            var report = await CliRunner.RunAsync("report", "--prediction", id, "--event", "click", "--gateway-port", g, "--json");
+            Assert.True(report.ExitCode == 0, report.Error);
+            Assert.Equal(1, (int)report.Json["labels"]!);
+            var notAnId = await CliRunner.RunAsync("report", "--prediction", "cli/x", "--event", "click", "--gateway-port", g);
+            Assert.Equal(2, notAnId.ExitCode);
+            Assert.Contains("--prediction 1: 'cli/x' is not a prediction id", notAnId.Error);
+            JsonNode? feedback = null;
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while ((feedback?["clicks"]?.GetValue<long>() ?? 0) < 1 && DateTime.UtcNow < until)
+            {
+                feedback = (await CliRunner.RunAsync("status", "--model", "cli", "--gateway-port", g, "--json")).Json["feedback"];
+                await Task.Delay(100);
+            }
+            Assert.Equal(1, feedback!["clicks"]!.GetValue<long>());
+            Assert.True(feedback["predictions"]!.GetValue<long>() >= 2);
 
             var bad = await CliRunner.RunAsync("score", "--model", "cli", "--row", "user=u1,colour=red", "--gateway-port", g);
             Assert.Equal(2, bad.ExitCode);

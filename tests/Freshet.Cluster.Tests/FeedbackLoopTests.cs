@@ -83,6 +83,15 @@ public class FeedbackLoopTests
         Assert.Equal(0, joiners.Sum(j => j.PendingClicks));
         await PublishingTests.WaitAsync(async () => await Received() == before + 40 + 14, "the trainer receives every sample the joiners made");
 
+        // What serving answered, scored once each label settled: one weights version answered all 40 rows.
+        var status = await client.GetStatusAsync(model);
+        var served = Assert.Single(status.Feedback!.Quality);
+        Assert.Equal(predictions[0].Weights, served.Weights);
+        Assert.Equal((40L, 10L), (served.Ctr.Count, served.Ctr.PositiveCount));
+        Assert.Equal((10L, 4L), (served.Cvr.Count, served.Cvr.PositiveCount));
+        Assert.NotNull(served.Ctr.Auc);
+        Assert.InRange(served.Ctr.LogLoss!.Value, 0.01, 5);
+
         // A model without a feedback loop says so.
         var refused = await Assert.ThrowsAsync<FeedbackException>(() => client.ReportAsync(PredictionId.New("other", 1), FeedbackEvent.Click, t));
         Assert.Contains("model 'other' logs no predictions: start its deployment with a feedback spec", refused.Message);

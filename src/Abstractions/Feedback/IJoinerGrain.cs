@@ -84,6 +84,34 @@ public sealed record JoinerStatus
 
     /// <summary>Something came in since the last write of the joiner's state (what a crash now would lose).</summary>
     [Id(13)] public bool Unpersisted { get; init; }
+
+    /// <summary>What serving answered against what happened, per weights version (the latest ones, oldest first).</summary>
+    [Id(14)] public IReadOnlyList<ServedQuality> Quality { get; init; } = [];
+}
+
+/// <summary>
+/// One weights version's answers, scored once their labels settled: CTR on impressions (clicked or not within the
+/// click window), CVR on clicks (converted or not within the attribution window). Bins add up across joiners.
+/// </summary>
+[GenerateSerializer, Alias("freshet.served-quality")]
+public sealed class ServedQuality
+{
+    [Id(0)] public WeightsVersion Weights { get; set; }
+    [Id(1)] public Freshet.Model.Metrics.ScoreBins Ctr { get; set; } = new();
+    [Id(2)] public Freshet.Model.Metrics.ScoreBins Cvr { get; set; } = new();
+
+    /// <summary>The versions' qualities summed per version, oldest first (several joiners' parts of one model).</summary>
+    public static List<ServedQuality> Merge(IEnumerable<ServedQuality> parts)
+    {
+        var merged = new SortedDictionary<WeightsVersion, ServedQuality>();
+        foreach (var q in parts)
+        {
+            if (!merged.TryGetValue(q.Weights, out var into)) merged[q.Weights] = into = new ServedQuality { Weights = q.Weights };
+            into.Ctr.Add(q.Ctr);
+            into.Cvr.Add(q.Cvr);
+        }
+        return [.. merged.Values];
+    }
 }
 
 /// <summary>The key of a model's joiner partition: <c>{model}/{joiner}</c>.</summary>

@@ -1,3 +1,5 @@
+using Freshet.Model.Feedback;
+using Freshet.Feedback;
 using Freshet.Experiments;
 using System.CommandLine;
 using System.Globalization;
@@ -18,7 +20,7 @@ namespace Freshet.Cli.Commands;
 
 /// <summary>
 /// The commands that talk to a running cluster through the client SDK: <c>start</c>, <c>stop</c>,
-/// <c>mode</c>, <c>checkpoint</c>, <c>rollback</c>, <c>status</c> and <c>score</c>.
+/// <c>mode</c>, <c>checkpoint</c>, <c>rollback</c>, <c>status</c>, <c>score</c> and <c>report</c>.
 /// </summary>
 public static class AdminCommands
 {
@@ -31,18 +33,19 @@ public static class AdminCommands
         yield return Rollback(cli);
         yield return Status(cli);
         yield return Score(cli);
+        yield return Report(cli);
     }
 
-    private sealed class Common
+    private sealed class Common(bool modelRequired = true)
     {
-        public readonly Option<string> Model = new("--model") { Description = "The served model", Required = true };
+        public readonly Option<string> Model = new("--model") { Description = "The served model", Required = modelRequired };
         public readonly Option<int> Gateway = new("--gateway-port") { Description = "Gateway port of the cluster (local profile)", DefaultValueFactory = _ => 30000 };
         public readonly Option<string> Profile = new("--profile") { Description = "How to reach the cluster: local (localhost gateway) or azurite (membership in Azure Storage)", DefaultValueFactory = _ => "local" };
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on the last line" };
 
         public void AddTo(Command c)
         {
-            c.Options.Add(Model);
+            if (modelRequired) c.Options.Add(Model);
             c.Options.Add(Gateway);
             c.Options.Add(Profile);
             c.Options.Add(Json);
@@ -77,7 +80,14 @@ public static class AdminCommands
         var every = new Option<string>("--every") { Description = "Promotion mode: Model A's checkpoint period", DefaultValueFactory = _ => "2h" };
         var clock = new Option<string>("--clock") { Description = "What the schedules run on: wall (the silo's clock) or event (the samples' event time, for replays)", DefaultValueFactory = _ => "wall" };
         var restore = new Option<bool>("--restore-latest") { Description = "Start the main job from the model's latest checkpoint" };
-        var cmd = new Command("start", "Start serving a model: its main job trains and publishes deltas every interval (daily mode)") { schema, strategy, shards, trainers, interval, dailyAt, every, clock, restore };
+        var feedback = new Option<string?>("--feedback") { Description = "A feedback loop: serving logs every scored row and labels reported for it train the main job; CVR labels delayed by fnw (default when on) or wait" };
+        var clickWindow = new Option<string>("--click-window") { Description = "Feedback loop: how long an impression waits for its click", DefaultValueFactory = _ => "30m" };
+        var attribution = new Option<string>("--attribution-window") { Description = "Feedback loop: how long a click waits for its conversion", DefaultValueFactory = _ => "12h" };
+        var joiners = new Option<int>("--joiners") { Description = "Feedback loop: joiner grains (fixed for the deployment's life)", DefaultValueFactory = _ => 4 };
+        var cmd = new Command("start", "Start serving a model: its main job trains and publishes deltas every interval (daily mode)")
+        {
+            schema, strategy, shards, trainers, interval, dailyAt, every, clock, restore, feedback, clickWindow, attribution, joiners,
+        };
         c.AddTo(cmd);
         cmd.SetAction(async (p, ct) =>
         {
@@ -98,7 +108,15 @@ public static class AdminCommands
                 Model = p.GetValue(c.Model)!, SchemaJson = s.Json, Strategy = st, Shards = p.GetValue(shards), Trainers = p.GetValue(trainers),
                 PublishInterval = Durations.Parse(p.GetValue(interval)!, "--publish-interval"), DailyCheckpointAt = at,
                 PromotionEvery = Durations.Parse(p.GetValue(every)!, "--every"), Clock = clockKind, RestoreLatest = p.GetValue(restore),
+                Feedback = p.GetValue(feedback) is not { } method ? null : new FeedbackSpec
+                {
+                    Method = DelayedFeedbacks.TryParse(method, out var m) ? m : throw new ArgumentException($"--feedback: '{method}' is not a delayed-feedback method; use fnw or wait"),
+                    ClickWindow = Durations.Parse(p.GetValue(clickWindow)!, "--click-window"),
+                    AttributionWindow = Durations.Parse(p.GetValue(attribution)!, "--attribution-window"),
+                    Joiners = p.GetValue(joiners),
+                },
             };
+            if (spec.Feedback?.Problems() is { Count: > 0 } wrong) throw new ArgumentException("--" + wrong[0].Replace("feedback.", "", StringComparison.Ordinal));
             var (host, client) = await c.ConnectAsync(p, ct);
             using (host)
             {
@@ -181,6 +199,15 @@ public static class AdminCommands
                 {
                     await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, last delta {job.Published?.ToString() ?? "-"}");
                 }
+                if (s.Feedback is { } f)
+                {
+                    var j = f.Joiners;
+                    await cli.Out.WriteLineAsync($"  feedback: {j.Sum(x => x.Predictions):N0} rows logged, {j.Sum(x => x.Clicks):N0} clicks, {j.Sum(x => x.Conversions):N0} conversions, {j.Sum(x => x.LabelsUnmatched):N0} labels unmatched, {j.Sum(x => x.LabelsExpired):N0} late, {j.Sum(x => x.Evicted):N0} evicted; {j.Sum(x => x.CtrSamples):N0} CTR and {j.Sum(x => x.CvrSamples):N0} CVR samples made");
+                    foreach (var q in f.Quality.TakeLast(5))
+                    {
+                        await cli.Out.WriteLineAsync($"    served by {q.Weights}: CTR AUC {Show(q.Ctr.Auc)}, log-loss {Show(q.Ctr.LogLoss)} on {q.Ctr.Count:N0} impressions; CVR AUC {Show(q.Cvr.Auc)} on {q.Cvr.Count:N0} clicks");
+                    }
+                }
                 foreach (var silo in s.Silos)
                 {
                     var roles = silo.Roles is null ? "?" : string.Join(",", new[] { silo.Roles.Training ? "training" : null, silo.Roles.Serving ? "serving" : null }.OfType<string>());
@@ -209,6 +236,32 @@ public static class AdminCommands
                         ["freshnessMsP50"] = x.Replica is { FreshnessMs.Count: > 0 } q ? JsonResult.Metric(Percentile(q.FreshnessMs, 0.5), 1) : null,
                         ["error"] = x.Error,
                     })]);
+                    if (s.Feedback is { } feedback)
+                    {
+                        var j = feedback.Joiners;
+                        result["feedback"] = new JsonObject
+                        {
+                            ["predictions"] = j.Sum(x => x.Predictions),
+                            ["clicks"] = j.Sum(x => x.Clicks),
+                            ["conversions"] = j.Sum(x => x.Conversions),
+                            ["labelsUnmatched"] = j.Sum(x => x.LabelsUnmatched),
+                            ["labelsExpired"] = j.Sum(x => x.LabelsExpired),
+                            ["evicted"] = j.Sum(x => x.Evicted),
+                            ["ctrSamples"] = j.Sum(x => x.CtrSamples),
+                            ["cvrSamples"] = j.Sum(x => x.CvrSamples),
+                            ["pending"] = j.Sum(x => x.PendingImpressions + x.PendingClicks),
+                            ["served"] = new JsonArray([.. feedback.Quality.Select(q => (JsonNode)new JsonObject
+                            {
+                                ["weights"] = q.Weights.ToString(),
+                                ["ctrSamples"] = q.Ctr.Count,
+                                ["ctrAuc"] = JsonResult.Metric(q.Ctr.Auc),
+                                ["ctrLogLoss"] = JsonResult.Metric(q.Ctr.LogLoss),
+                                ["cvrSamples"] = q.Cvr.Count,
+                                ["cvrAuc"] = JsonResult.Metric(q.Cvr.Auc),
+                                ["cvrLogLoss"] = JsonResult.Metric(q.Cvr.LogLoss),
+                            })]),
+                        };
+                    }
                     JsonResult.Write(cli.Out, result);
                 }
                 await host.StopAsync(ct);
@@ -245,7 +298,7 @@ public static class AdminCommands
                 for (var i = 0; i < predictions.Count; i++)
                 {
                     var x = predictions[i];
-                    await cli.Out.WriteLineAsync($"row {i}: ctr {x.Ctr:F6} cvr {x.Cvr:F6} ctcvr {x.Ctcvr:F6}  (weights {x.Weights}, {x.WeightsAge.TotalSeconds:F1} s old)");
+                    await cli.Out.WriteLineAsync($"row {i}: ctr {x.Ctr:F6} cvr {x.Cvr:F6} ctcvr {x.Ctcvr:F6}  (weights {x.Weights}, {x.WeightsAge.TotalSeconds:F1} s old; id {x.Id})");
                 }
                 if (p.GetValue(c.Json))
                 {
@@ -256,10 +309,39 @@ public static class AdminCommands
                         ["predictions"] = new JsonArray([.. predictions.Select(x => (JsonNode)new JsonObject
                         {
                             ["ctr"] = x.Ctr, ["cvr"] = x.Cvr, ["ctcvr"] = x.Ctcvr, ["modelVersion"] = x.Weights.Checkpoint, ["deltaSequence"] = x.Weights.Delta, ["weights"] = x.Weights.ToString(),
-                            ["weightsAgeMs"] = JsonResult.Metric(x.WeightsAge.TotalMilliseconds, 1),
+                            ["weightsAgeMs"] = JsonResult.Metric(x.WeightsAge.TotalMilliseconds, 1), ["predictionId"] = x.Id.ToString(),
                         })]),
                     });
                 }
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
+    private static Command Report(CliContext cli)
+    {
+        var c = new Common(modelRequired: false);
+        var ids = new Option<string[]>("--prediction") { Description = "A prediction id as score printed it (repeatable)", Required = true, AllowMultipleArgumentsPerToken = false };
+        var what = new Option<string>("--event") { Description = "What happened: click or conversion", Required = true };
+        var at = new Option<string?>("--time") { Description = "When it happened, UTC (ISO 8601, e.g. 2026-12-05T10:00:00Z; default now)" };
+        var cmd = new Command("report", "Report what happened to served predictions (a click, a conversion): the model's feedback loop turns them into training samples") { ids, what, at };
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            if (!FeedbackEvents.TryParse(p.GetValue(what), out var kind)) throw new ArgumentException($"--event: '{p.GetValue(what)}' is not an event; use click or conversion");
+            var time = p.GetValue(at) is { } text
+                ? DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t) ? t : throw new ArgumentException($"--time: '{text}' is not a time; write ISO 8601 UTC, e.g. 2026-12-05T10:00:00Z")
+                : DateTime.UtcNow;
+            var labels = p.GetValue(ids)!.Select((id, i) => PredictionId.TryParse(id, out var parsed)
+                ? new FeedbackLabel { Prediction = parsed, Event = kind, Time = time }
+                : throw new ArgumentException($"--prediction {i + 1}: '{id}' is not a prediction id; pass one as 'freshet score' printed it ({{model}}/{{joiner}}/{{32 hex digits}})")).ToList();
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                await client.ReportAsync(labels);
+                await cli.Out.WriteLineAsync($"{labels.Count} {kind.Name()} label(s) reported at {time:u}");
+                if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, new JsonObject { ["command"] = "report", ["event"] = kind.Name(), ["labels"] = labels.Count, ["time"] = time.ToString("O", CultureInfo.InvariantCulture) });
                 await host.StopAsync(ct);
             }
         });
@@ -354,4 +436,6 @@ public static class AdminCommands
         var sorted = values.Order().ToArray();
         return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))];
     }
+
+    private static string Show(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
 }

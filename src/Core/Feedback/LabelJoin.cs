@@ -33,6 +33,12 @@ public sealed class LabelJoin<TKey> where TKey : notnull
 
     public DelayedFeedback Method { get; }
 
+    /// <summary>
+    /// Hears each sample's final label as it settles: 1 when its label joined, 0 when its window closed (or it was
+    /// evicted, or its label came too late). What was answered for it can be scored then.
+    /// </summary>
+    public Action<TKey, float>? Settled { get; set; }
+
     public TimeSpan Window { get; }
 
     /// <summary>The most samples waiting for a label at once.</summary>
@@ -74,6 +80,7 @@ public sealed class LabelJoin<TKey> where TKey : notnull
                 _pending.Remove(oldest);
                 Settle(entry, ready);
                 Evicted++;
+                Settled?.Invoke(oldest, 0f);
             }
         }
         var deadline = sample.Time + _window;
@@ -107,12 +114,14 @@ public sealed class LabelJoin<TKey> where TKey : notnull
             Settle(entry, ready);
             Closed++;
             Expired++;
+            Settled?.Invoke(key, 0f);
             return false;
         }
         var labelTime = Math.Max(time, entry.Sample.Time);
         ready.Add(entry.Sample.Relabelled(1f, Method == DelayedFeedback.Fnw ? LabelArrival.Late : LabelArrival.Known, labelTime));
         Joined++;
         sample = entry.Sample;
+        Settled?.Invoke(key, 1f);
         return true;
     }
 
@@ -128,6 +137,7 @@ public sealed class LabelJoin<TKey> where TKey : notnull
                 _pending.Remove(key);
                 Settle(entry, ready);
                 Closed++;
+                Settled?.Invoke(key, 0f);
             }
         }
     }

@@ -29,6 +29,9 @@ public sealed partial class JoinerGrain(
     /// <summary>Samples per stream message (a few KB each way under the 32 KB the sample publisher keeps to).</summary>
     private const int SamplesPerMessage = 128;
 
+    /// <summary>Weights versions whose served quality a joiner keeps (the latest).</summary>
+    public const int VersionsKept = 64;
+
     private LabelJoin<Guid>? _impressions;
     private LabelJoin<Guid>? _clicks;
     private IGrainTimer? _timer;
@@ -74,7 +77,13 @@ public sealed partial class JoinerGrain(
         var samples = SampleCodec.Decode(log.Samples);
         if (samples.Count != log.Ids.Length) throw new FeedbackException($"joiner {Key}: a prediction log of {log.Ids.Length} ids carries {samples.Count} samples");
         var ready = new List<Sample>();
-        for (var i = 0; i < samples.Count; i++) impressions.Add(log.Ids[i], samples[i].As(TaskKind.Ctr, samples[i].Time), ready);
+        for (var i = 0; i < samples.Count; i++)
+        {
+            if (impressions.Add(log.Ids[i], samples[i].As(TaskKind.Ctr, samples[i].Time), ready))
+            {
+                state.State.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights);
+            }
+        }
         state.State.Counts.Predictions += samples.Count;
         Advance(log.Time.Ticks, ready);
         await PublishAsync(ready);
@@ -143,7 +152,21 @@ public sealed partial class JoinerGrain(
             CvrSamples = counts.CvrSamples,
             Now = state.State.Now == long.MinValue ? null : new DateTime(state.State.Now, DateTimeKind.Utc),
             Unpersisted = _dirty,
+            Quality = [.. state.State.Quality],
         });
+    }
+
+    /// <summary>The served quality of <paramref name="weights"/>, kept among the latest <see cref="VersionsKept"/> versions.</summary>
+    private ServedQuality Score(Freshet.Model.Serving.WeightsVersion weights)
+    {
+        var list = state.State.Quality;
+        var i = list.FindIndex(q => q.Weights == weights);
+        if (i >= 0) return list[i];
+        var quality = new ServedQuality { Weights = weights };
+        var at = list.FindIndex(q => q.Weights > weights);
+        list.Insert(at < 0 ? list.Count : at, quality);
+        if (list.Count > VersionsKept) list.RemoveAt(0);
+        return quality;
     }
 
     private (LabelJoin<Guid> Impressions, LabelJoin<Guid> Clicks) Joins() =>
@@ -159,6 +182,17 @@ public sealed partial class JoinerGrain(
         Restore(_impressions, from.Impressions);
         Restore(_clicks, from.Clicks);
         state.State = from;
+        // An impression that settles scores serving's CTR answer; a click that settles, its CVR answer.
+        _impressions.Settled = (key, label) =>
+        {
+            if (!state.State.Served.TryGetValue(key, out var answer)) return;
+            Score(answer.Weights).Ctr.Add(answer.Ctr, label);
+            if (label < 0.5f) state.State.Served.Remove(key); // not clicked: no conversion to wait for
+        };
+        _clicks.Settled = (key, label) =>
+        {
+            if (state.State.Served.Remove(key, out var answer)) Score(answer.Weights).Cvr.Add(answer.Cvr, label);
+        };
     }
 
     private static void Restore(LabelJoin<Guid> join, PendingSamples pending)

@@ -14,7 +14,17 @@ public sealed class JoinerState
 
     /// <summary>The joiner's clock (UTC ticks; <see cref="long.MinValue"/> before any event).</summary>
     [Id(4)] public long Now { get; set; } = long.MinValue;
+
+    /// <summary>What serving answered for the rows still pending, by key.</summary>
+    [Id(5)] public Dictionary<Guid, ServedAnswer> Served { get; set; } = [];
+
+    /// <summary>Served quality of the latest weights versions.</summary>
+    [Id(6)] public List<ServedQuality> Quality { get; set; } = [];
 }
+
+/// <summary>What serving answered for one row, and with which weights.</summary>
+[GenerateSerializer, Immutable, Alias("Freshet.Grains.Feedback.ServedAnswer")]
+public readonly record struct ServedAnswer([property: Id(0)] float Ctr, [property: Id(1)] float Cvr, [property: Id(2)] Freshet.Model.Serving.WeightsVersion Weights);
 
 /// <summary>One join's pending samples and counts, as persisted.</summary>
 [GenerateSerializer, Alias("Freshet.Grains.Feedback.PendingSamples")]
