@@ -46,6 +46,7 @@ resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' = {
 var hubs = [
   { name: 'ctr-samples', partitions: samplePartitions }
   { name: 'cvr-samples', partitions: samplePartitions }
+  { name: 'labels', partitions: samplePartitions }
   { name: 'weights', partitions: weightPartitions }
 ]
 

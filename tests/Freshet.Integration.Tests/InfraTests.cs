@@ -67,13 +67,14 @@ public class InfraTests
             Assert.Contains(type, types);
         }
 
-        // No shared keys anywhere; the three hubs; one role assignment per (part, role) the silos need.
+        // No shared keys anywhere; the four hubs; one role assignment per (part, role) the silos need.
         var storage = resources.Single(r => (string)r["type"]! == "Microsoft.Storage/storageAccounts");
         Assert.False((bool)storage["properties"]!["allowSharedKeyAccess"]!);
         Assert.True((bool)resources.Single(r => (string)r["type"]! == "Microsoft.EventHub/namespaces")["properties"]!["disableLocalAuth"]!);
         Assert.Contains("ctr-samples", build.Out);
         Assert.Contains("cvr-samples", build.Out);
         Assert.Contains("\"weights\"", build.Out);
+        Assert.Contains("\"labels\"", build.Out);
         var roles = resources.Where(r => (string)r["type"]! == "Microsoft.Authorization/roleAssignments").ToList();
         foreach (var role in new[]
         {

@@ -106,6 +106,13 @@ public static class FreshetSiloBuilderExtensions
             });
         }
         silo.Services.AddSingleton(SampleStreamProviders.EventHubs);
+        // Labels from production as plain JSON (docs/PRODUCERS.md): routed to label streams, and on to the joiners.
+        silo.AddEventHubStreams(Feedback.LabelStreamProviders.LabelsHub, c =>
+        {
+            ConfigureEventHub(c, azure, credential, azure.LabelsHub);
+            c.UseDataAdapter((sp, _) => new JsonLabelDataAdapter(sp.GetRequiredService<Serializer>(), azure.LabelsHub, sp.GetRequiredService<FreshetInstruments>(), sp.GetRequiredService<ILogger<JsonLabelDataAdapter>>()));
+        });
+        silo.Services.AddSingleton(Feedback.LabelStreamProviders.EventHubs);
         return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobServiceClient(azure.BlobUri, credential).GetBlobContainerClient(layout.CheckpointContainer)), roles);
     }
 
@@ -151,6 +158,7 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.TryAddSingleton(WeightChunking.Large);
         silo.Services.AddSingleton<Jobs.DeltaPublisher>();
         silo.Services.TryAddSingleton(SampleStreamProviders.Default);
+        silo.Services.TryAddSingleton(Feedback.LabelStreamProviders.Default);
         silo.Services.AddSingleton<ServingRegistry>();
         silo.Services.AddSingleton<ServingWarmUp>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ServingWarmUp>());

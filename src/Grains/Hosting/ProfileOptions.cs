@@ -46,6 +46,9 @@ public sealed class AzureProfileOptions
     /// <summary>The Event Hub plain JSON producers send CVR samples to.</summary>
     public string CvrSamplesHub { get; set; } = "cvr-samples";
 
+    /// <summary>The Event Hub applications send labels (clicks, conversions of served predictions) to, as plain JSON (docs/PRODUCERS.md).</summary>
+    public string LabelsHub { get; set; } = "labels";
+
     public string ConsumerGroup { get; set; } = "freshet";
 
     /// <summary>

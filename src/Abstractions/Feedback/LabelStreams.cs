@@ -1,0 +1,21 @@
+namespace Freshet.Feedback;
+
+/// <summary>
+/// Label streams, namespace <c>labels</c>: batches of labels from the labels hub (or any producer on the main
+/// stream provider), keyed by where they came from (<c>{hub}/{partition key}</c>). A label router grain per stream
+/// (an implicit subscription) sends each label to the joiner its prediction id names.
+/// </summary>
+public static class LabelStreams
+{
+    public const string Namespace = "labels";
+
+    public static Orleans.Runtime.StreamId Id(string source) => Orleans.Runtime.StreamId.Create(Namespace, source);
+}
+
+/// <summary>Labels travelling on a label stream, with where they came from (for logs).</summary>
+[GenerateSerializer, Immutable, Alias("freshet.label-batch")]
+public sealed record LabelBatch
+{
+    [Id(0)] public IReadOnlyList<FeedbackLabel> Labels { get; init; } = [];
+    [Id(1)] public string? Origin { get; init; }
+}
