@@ -22,14 +22,31 @@ public sealed partial class PredictionLogger(IGrainFactory grains, TimeProvider 
     public static readonly TimeSpan SettingsRefresh = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<string, (FeedbackSpec? Spec, long Until)> _specs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _refreshing = new(StringComparer.Ordinal);
     private long _inFlight;
     private long _dropped;
 
-    /// <summary>The model's feedback settings (null: no loop), asked of its first joiner and kept for <see cref="SettingsRefresh"/>.</summary>
+    /// <summary>
+    /// The model's feedback settings (null: no loop), asked of its first joiner and kept for <see cref="SettingsRefresh"/>.
+    /// Only a model's first score waits for the answer; later ones take what is known and a refresh runs beside them, so a
+    /// joiner's silo going away never holds up scoring.
+    /// </summary>
     public async ValueTask<FeedbackSpec?> SpecAsync(string model)
     {
-        var now = time.GetTimestamp();
-        if (_specs.TryGetValue(model, out var known) && now < known.Until) return known.Spec;
+        if (!_specs.TryGetValue(model, out var known)) return await RefreshAsync(model, null);
+        if (time.GetTimestamp() >= known.Until && !_refreshing.ContainsKey(model))
+        {
+            _refreshing[model] = Task.Run(async () =>
+            {
+                await RefreshAsync(model, known.Spec);
+                _refreshing.TryRemove(model, out _);
+            });
+        }
+        return known.Spec;
+    }
+
+    private async Task<FeedbackSpec?> RefreshAsync(string model, FeedbackSpec? known)
+    {
         FeedbackSpec? spec;
         try
         {
@@ -37,11 +54,11 @@ public sealed partial class PredictionLogger(IGrainFactory grains, TimeProvider 
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Scoring goes on without logging until the joiner answers again.
+            // Scoring goes on with what was known (no logging, the first time) until the joiner answers again.
             LogSettingsUnavailable(logger, e, model);
-            spec = known.Spec;
+            spec = known;
         }
-        _specs[model] = (spec, now + (long)(SettingsRefresh.TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
+        _specs[model] = (spec, time.GetTimestamp() + (long)(SettingsRefresh.TotalSeconds * time.TimestampFrequency));
         return spec;
     }
 
@@ -70,7 +87,9 @@ public sealed partial class PredictionLogger(IGrainFactory grains, TimeProvider 
                 Dropped(model, members.Length, "too many rows in flight to the joiners");
                 continue;
             }
-            _ = SendAsync(model, group.Key, log);
+            // Off the scoring call's turn: the send must not run on (or outlive) the scoring grain's activation.
+            var joiner = group.Key;
+            _ = Task.Run(() => SendAsync(model, joiner, log));
         }
         return ids;
     }
