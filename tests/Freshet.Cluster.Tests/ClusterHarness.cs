@@ -45,6 +45,29 @@ public sealed class ClusterHarness : IAsyncDisposable
         return new ClusterHarness(cluster, folder);
     }
 
+    /// <summary>
+    /// Starts a deployment of the synthetic schema through the client (publishing every second, its daily checkpoint
+    /// half a day away), trains its main job on <paramref name="samples"/> synthetic samples and waits until
+    /// <paramref name="replicas"/> serving silos hold the model. Returns the spec it started.
+    /// </summary>
+    public async Task<Freshet.Deployments.DeploymentSpec> ServeAsync(string model, Feedback.FeedbackSpec? feedback = null, int samples = 3_000, int replicas = 1,
+        TimeSpan? persistInterval = null, int shards = 2)
+    {
+        var client = new Freshet.Client.FreshetClient(Client);
+        var schema = Freshet.Model.Schema.SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        var spec = new Freshet.Deployments.DeploymentSpec
+        {
+            Model = model, SchemaJson = schema.Json, Shards = shards, PublishInterval = TimeSpan.FromSeconds(1), Feedback = feedback,
+            PersistInterval = persistInterval ?? TimeSpan.FromSeconds(30),
+            DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+        };
+        await client.StartAsync(spec);
+        var stream = Freshet.Model.Data.SampleReader.Open(schema, Freshet.Model.Data.SampleReader.SyntheticData).Read(samples).ToList();
+        await new Freshet.Client.SamplePublisher(Client, spec.JobOf(Freshet.Deployments.DeploymentJob.Main), 1).PublishAsync(stream, end: false);
+        await PublishingTests.WaitAsync(async () => (await client.GetStatusAsync(model)).Replicas.Count(r => r.Weights is not null) >= replicas, $"{replicas} serving silo(s) hold model {model}");
+        return spec;
+    }
+
     /// <summary>A job's grain as a client calls it (admin calls, checked by the client boundary).</summary>
     public ITrainingOrchestratorGrain Job(string name) => new Freshet.Client.FreshetClient(Client).Job(name);
 

@@ -92,20 +92,11 @@ public class FailoverTests
     {
         await using var h = await ClusterHarness.StartAsync(silos: 2, durableState: true);
         var client = new FreshetClient(h.Client);
-        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
         const string model = "moving";
-        var spec = new DeploymentSpec
-        {
-            Model = model, SchemaJson = schema.Json, Shards = 2, PublishInterval = TimeSpan.FromSeconds(1), PersistInterval = TimeSpan.FromMilliseconds(300),
-            DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
-            Feedback = new FeedbackSpec { Joiners = 1 },
-        };
-        await client.StartAsync(spec);
         var joiner = h.Grains.Joiner(model, 0);
         var doomed = h.Cluster.Silos[1];
         await MoveAsync(h, joiner, doomed.SiloAddress);
-        await new SamplePublisher(h.Client, spec.JobOf(DeploymentJob.Main), 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3_000), end: false);
-        await PublishingTests.WaitAsync(async () => (await client.GetStatusAsync(model)).Replicas.Count(r => r.Weights is not null) == 2, "both silos serve the model");
+        await h.ServeAsync(model, new FeedbackSpec { Joiners = 1 }, replicas: 2, persistInterval: TimeSpan.FromMilliseconds(300));
 
         var rows = Enumerable.Range(0, 20).Select(i => ScoreRow.Of(("user", "u" + i), ("item", "i" + i))).ToList();
         var predictions = await client.ScoreAsync(model, rows);

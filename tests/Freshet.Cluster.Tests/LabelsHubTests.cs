@@ -72,16 +72,7 @@ public class LabelsHubTests
     {
         await using var h = await ClusterHarness.StartAsync();
         var client = new FreshetClient(h.Client);
-        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
-        var spec = new DeploymentSpec
-        {
-            Model = "hub", SchemaJson = schema.Json, Shards = 1, PublishInterval = TimeSpan.FromSeconds(1),
-            DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
-            Feedback = new FeedbackSpec { Joiners = 2 },
-        };
-        await client.StartAsync(spec);
-        await new SamplePublisher(h.Client, spec.JobOf(DeploymentJob.Main), 1).PublishAsync(Freshet.Model.Data.SampleReader.Open(schema, Freshet.Model.Data.SampleReader.SyntheticData).Read(2_000), end: false);
-        await PublishingTests.WaitAsync(async () => (await client.GetStatusAsync("hub")).Replicas.Any(r => r.Weights is not null), "serving holds the model");
+        await h.ServeAsync("hub", new FeedbackSpec { Joiners = 2 }, samples: 2_000, shards: 1);
         var predictions = await client.ScoreAsync("hub", [.. Enumerable.Range(0, 6).Select(i => ScoreRow.Of(("user", "u" + i), ("item", "i" + i)))]);
         async Task<JoinerStatus[]> Joiners() => await Task.WhenAll(Enumerable.Range(0, 2).Select(j => h.Client.Joiner("hub", j).GetStatusAsync()));
         await PublishingTests.WaitAsync(async () => (await Joiners()).Sum(j => j.Predictions) == 6, "serving logs the rows");

@@ -51,10 +51,7 @@ public sealed partial class JsonLabelDataAdapter(Serializer serializer, string h
     {
         var e = Read(queueMessage);
         var batch = new LabelBatch { Labels = e.Labels, Origin = $"hub {Hub} sequence {queueMessage.SequenceNumber} offset {queueMessage.OffsetString}" };
-        var framed = EventHubBatchContainer.ToEventData(_serializer, streamPosition.StreamId, [batch], null);
-        var cached = EventHubsModelFactory.EventData(framed.EventBody, partitionKey: queueMessage.PartitionKey, sequenceNumber: queueMessage.SequenceNumber,
-            offsetString: queueMessage.OffsetString, enqueuedTime: queueMessage.EnqueuedTime);
-        return base.FromQueueMessage(streamPosition, cached, dequeueTime, getSegment);
+        return base.FromQueueMessage(streamPosition, JsonSampleDataAdapter.Framed(_serializer, streamPosition.StreamId, batch, queueMessage), dequeueTime, getSegment);
     }
 
     /// <summary>The producing side: label batches as the same plain JSON a producer sends.</summary>

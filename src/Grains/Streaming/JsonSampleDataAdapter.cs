@@ -70,10 +70,7 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
             Count = e.Rows.Count,
             Origin = $"hub {Hub} sequence {queueMessage.SequenceNumber} offset {queueMessage.OffsetString}",
         };
-        var framed = EventHubBatchContainer.ToEventData(_serializer, streamPosition.StreamId, [batch], null);
-        var cached = EventHubsModelFactory.EventData(framed.EventBody, partitionKey: queueMessage.PartitionKey, sequenceNumber: queueMessage.SequenceNumber,
-            offsetString: queueMessage.OffsetString, enqueuedTime: queueMessage.EnqueuedTime);
-        return base.FromQueueMessage(streamPosition, cached, dequeueTime, getSegment);
+        return base.FromQueueMessage(streamPosition, Framed(_serializer, streamPosition.StreamId, batch, queueMessage), dequeueTime, getSegment);
     }
 
     /// <summary>The producing side: a stream's raw-row batches as the same plain JSON a producer sends, so a round trip is exact.</summary>
@@ -93,6 +90,14 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
         }
         return new EventData(JsonSampleFormat.Write(job, partition, task, rows));
     }
+
+    /// <summary>
+    /// A plain JSON event's content as the Orleans-framed event the cache keeps (what the default adapter would have
+    /// received), with the original's partition key, sequence number, offset and time: shared by the JSON adapters.
+    /// </summary>
+    internal static EventData Framed<T>(Serializer serializer, StreamId stream, T batch, EventData original) =>
+        EventHubsModelFactory.EventData(EventHubBatchContainer.ToEventData(serializer, stream, [batch], null).EventBody, partitionKey: original.PartitionKey,
+            sequenceNumber: original.SequenceNumber, offsetString: original.OffsetString, enqueuedTime: original.EnqueuedTime);
 
     /// <summary><c>samples/{job}/{partition}/{task}</c> back into its parts.</summary>
     public static (string Job, int Partition, TaskKind Task) ParseStreamKey(StreamId streamId) =>
