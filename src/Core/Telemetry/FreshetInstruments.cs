@@ -46,6 +46,7 @@ public sealed class FreshetInstruments
         PredictionsLogged = feedback.CreateCounter<long>("freshet.feedback.predictions", "{row}", "Scored rows logged for their joiner, by outcome (logged, or dropped: the joiner could not be reached or too many were in flight)");
         Labels = feedback.CreateCounter<long>("freshet.feedback.labels", "{label}", "Labels reported, by event (click, conversion) and outcome (joined, unmatched, expired)");
         FeedbackSamples = feedback.CreateCounter<long>("freshet.feedback.samples", "{sample}", "Training samples the joiners made, by task");
+        ServedLogLoss = feedback.CreateHistogram<double>("freshet.feedback.served.logloss", "1", "Log-loss of what serving answered, per row as its label settles, by task and the checkpoint of the weights that answered (status has AUC per weights version)");
         PendingEvicted = feedback.CreateCounter<long>("freshet.feedback.evicted", "{row}", "Impressions and clicks a joiner settled before their window closed, because it held its most");
     }
 
@@ -88,6 +89,8 @@ public sealed class FreshetInstruments
     public Counter<long> FeedbackSamples { get; }
 
     public Counter<long> PendingEvicted { get; }
+
+    public Histogram<double> ServedLogLoss { get; }
 
     public Counter<long> Transitions { get; }
 

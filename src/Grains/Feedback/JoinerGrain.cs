@@ -156,6 +156,12 @@ public sealed partial class JoinerGrain(
         });
     }
 
+    private void Record(TaskKind task, float p, float label, Freshet.Model.Serving.WeightsVersion weights)
+    {
+        var q = Math.Clamp((double)p, 1e-7, 1 - 1e-7);
+        instruments.ServedLogLoss.Record(label > 0.5f ? -Math.Log(q) : -Math.Log(1 - q), _tags.With("task", task.Name()).With("checkpoint", weights.Checkpoint));
+    }
+
     /// <summary>The served quality of <paramref name="weights"/>, kept among the latest <see cref="VersionsKept"/> versions.</summary>
     private ServedQuality Score(Freshet.Model.Serving.WeightsVersion weights)
     {
@@ -187,11 +193,16 @@ public sealed partial class JoinerGrain(
         {
             if (!state.State.Served.TryGetValue(key, out var answer)) return;
             Score(answer.Weights).Ctr.Add(answer.Ctr, label);
+            Record(TaskKind.Ctr, answer.Ctr, label, answer.Weights);
             if (label < 0.5f) state.State.Served.Remove(key); // not clicked: no conversion to wait for
         };
         _clicks.Settled = (key, label) =>
         {
-            if (state.State.Served.Remove(key, out var answer)) Score(answer.Weights).Cvr.Add(answer.Cvr, label);
+            if (state.State.Served.Remove(key, out var answer))
+            {
+                Score(answer.Weights).Cvr.Add(answer.Cvr, label);
+                Record(TaskKind.Cvr, answer.Cvr, label, answer.Weights);
+            }
         };
     }
 
