@@ -24,10 +24,11 @@ public static class DemoCommand
         var every = new Option<string>("--every") { Description = "Promotion mode: Model A's checkpoint period", DefaultValueFactory = _ => "6h" };
         var warmup = new Option<string?>("--warmup") { Description = "The base model's span from the log's start (default: 12h of the synthetic stream; a quarter of a log, at most 1d)" };
         var output = new Option<string>("--out") { Description = "Folder for the report, charts and checkpoints", DefaultValueFactory = _ => "freshet-demo" };
+        var attribution = new Option<string?>("--attribution-window") { Description = "Also compare delayed-feedback handling (waiting for conversions, FNW, immediate labels) with this attribution window (default 12h on the synthetic stream; 'none' to skip)" };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on the last line" };
         var cmd = new Command("demo", "The main job: replay a stream through training, publishing and serving per strategy, and report what each was worth")
         {
-            schema, data, samples, strategies, interval, every, warmup, output, json,
+            schema, data, samples, strategies, interval, every, warmup, attribution, output, json,
         };
         cmd.SetAction(async (p, ct) =>
         {
@@ -49,7 +50,10 @@ public static class DemoCommand
                 schemaName = "(embedded synthetic.json)";
             }
             var synthetic = d == SampleReader.SyntheticData;
-            var options = RealtimeSuite.Options(p.GetValue(strategies), p.GetValue(interval)!, "1h", p.GetValue(warmup) ?? (synthetic ? "12h" : null), p.GetValue(every)!, null, null, null);
+            var window = p.GetValue(attribution) ?? (synthetic ? "12h" : "none");
+            var options = RealtimeSuite.Options(p.GetValue(strategies), p.GetValue(interval)!, "1h", p.GetValue(warmup) ?? (synthetic ? "12h" : null), p.GetValue(every)!, null, null, null)
+                with { AttributionWindow = window == "none" ? null : Durations.Parse(window, "--attribution-window") };
+            RealtimeExperiment.Validate(options);
             await cli.Error.WriteLineAsync($"demo: {(synthetic ? "the synthetic stream (a promotion window 24h to 36h into it)" : d)}; strategies {string.Join(", ", options.Strategies)}; publish every {Durations.Format(options.PublishInterval)} of event time");
             return await ExperimentCommand.RunRealtimeAsync(cli, schemaName, d, p.GetValue(samples) ?? (synthetic ? 300_000 : null), options, p.GetValue(output), "demo", p.GetValue(json), ct, s);
         });
