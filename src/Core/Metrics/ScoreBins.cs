@@ -24,8 +24,14 @@ public sealed class ScoreBins
         var bin = Math.Min(Bins - 1, (int)(p * Bins));
         if (label > 0.5f) Positives[bin]++;
         else Negatives[bin]++;
-        var q = Math.Clamp((double)p, 1e-7, 1 - 1e-7);
-        LogLossSum -= label > 0.5f ? Math.Log(q) : Math.Log(1 - q);
+        LogLossSum += LogLossOf(p, label);
+    }
+
+    /// <summary>One answer's log-loss, its score clamped to [1e-7, 1 - 1e-7].</summary>
+    public static double LogLossOf(float score, float label)
+    {
+        var q = Math.Clamp(float.IsFinite(score) ? score : 0.5, 1e-7, 1 - 1e-7);
+        return label > 0.5f ? -Math.Log(q) : -Math.Log(1 - q);
     }
 
     public void Add(ScoreBins other)

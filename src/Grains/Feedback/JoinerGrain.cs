@@ -38,11 +38,13 @@ public sealed partial class JoinerGrain(
     private long _lastPersist;
     private bool _dirty;
     private System.Diagnostics.TagList _tags;
+    private JoinerKey _key;
 
-    private JoinerKey Key => JoinerKey.Parse(this.GetPrimaryKeyString());
+    private JoinerKey Key => _key;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _key = JoinerKey.Parse(this.GetPrimaryKeyString());
         _tags = FreshetTags.Of(Key.Model);
         if (state.State.Config is { } config)
         {
@@ -85,6 +87,7 @@ public sealed partial class JoinerGrain(
             }
         }
         state.State.Counts.Predictions += samples.Count;
+        _dirty = true;
         Advance(log.Time.Ticks, ready);
         await PublishAsync(ready);
     }
@@ -109,24 +112,20 @@ public sealed partial class JoinerGrain(
                 var before = impressions.Expired;
                 joined = impressions.Positive(id, at, ready, out var impression);
                 expired = impressions.Expired > before;
-                if (joined)
-                {
-                    state.State.Counts.Clicks++;
-                    clicks.Add(id, impression!.As(TaskKind.Cvr, Math.Max(at, impression.Time)), ready);
-                }
+                if (joined) clicks.Add(id, impression!.As(TaskKind.Cvr, Math.Max(at, impression.Time)), ready);
             }
             else
             {
                 var before = clicks.Expired;
                 joined = clicks.Positive(id, at, ready);
                 expired = clicks.Expired > before;
-                if (joined) state.State.Counts.Conversions++;
             }
             instruments.Labels.Add(1, _tags.With("event", label.Event.Name()).With("outcome", joined ? "joined" : expired ? "expired" : "unmatched"));
             latest = Math.Max(latest, at);
         }
         // The batch's labels are judged on the clock as it stood (one after its window counts as expired, its sample
         // settled as a negative); then the clock moves to the latest of them, closing what it passes.
+        _dirty = true;
         Advance(latest, ready);
         await PublishAsync(ready);
     }
@@ -143,8 +142,9 @@ public sealed partial class JoinerGrain(
             Predictions = counts.Predictions,
             PendingImpressions = _impressions?.Pending ?? 0,
             PendingClicks = _clicks?.Pending ?? 0,
-            Clicks = counts.Clicks,
-            Conversions = counts.Conversions,
+            // A joined impression is a click; a joined click, a conversion.
+            Clicks = impressions.Joined,
+            Conversions = clicks.Joined,
             LabelsUnmatched = impressions.Unmatched + clicks.Unmatched,
             LabelsExpired = impressions.Expired + clicks.Expired,
             Evicted = impressions.Evicted + clicks.Evicted,
@@ -158,8 +158,7 @@ public sealed partial class JoinerGrain(
 
     private void Record(TaskKind task, float p, float label, Freshet.Model.Serving.WeightsVersion weights)
     {
-        var q = Math.Clamp((double)p, 1e-7, 1 - 1e-7);
-        instruments.ServedLogLoss.Record(label > 0.5f ? -Math.Log(q) : -Math.Log(1 - q), _tags.With("task", task.Name()).With("checkpoint", weights.Checkpoint));
+        instruments.ServedLogLoss.Record(Freshet.Model.Metrics.ScoreBins.LogLossOf(p, label), _tags.With("task", task.Name()).With("checkpoint", weights.Checkpoint));
     }
 
     /// <summary>The served quality of <paramref name="weights"/>, kept among the latest <see cref="VersionsKept"/> versions.</summary>
@@ -250,29 +249,32 @@ public sealed partial class JoinerGrain(
         {
             if (config.Clock == ClockKind.Wall)
             {
+                // Only windows closing change what a crash would lose: an idle joiner is not written every interval.
                 var ready = new List<Sample>();
-                Advance(time.GetUtcNow().UtcTicks, ready);
+                if (Advance(time.GetUtcNow().UtcTicks, ready)) _dirty = true;
                 await PublishAsync(ready);
             }
             if (_dirty && time.GetElapsedTime(_lastPersist) >= config.PersistInterval) await PersistAsync();
         }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
     }
 
-    private void Advance(long now, List<Sample> ready)
+    /// <summary>Moves the clock to <paramref name="now"/>, closing the windows it passes; true when any closed.</summary>
+    private bool Advance(long now, List<Sample> ready)
     {
-        if (now <= state.State.Now) return;
+        if (now <= state.State.Now) return false;
         state.State.Now = now;
         var (impressions, clicks) = Joins();
         var evicted = impressions.Evicted + clicks.Evicted;
+        var pending = impressions.Pending + clicks.Pending;
         impressions.Advance(now, ready);
         clicks.Advance(now, ready);
         if (impressions.Evicted + clicks.Evicted > evicted) instruments.PendingEvicted.Add(impressions.Evicted + clicks.Evicted - evicted, _tags);
+        return impressions.Pending + clicks.Pending != pending;
     }
 
     /// <summary>Publishes samples onto the main job's streams, each to its trainer partition and task.</summary>
     private async Task PublishAsync(List<Sample> ready)
     {
-        _dirty = true;
         if (ready.Count == 0) return;
         var config = state.State.Config!;
         var provider = this.GetStreamProvider(FreshetNames.StreamProvider);

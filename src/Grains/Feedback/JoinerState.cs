@@ -40,8 +40,6 @@ public sealed class PendingSamples
 public sealed class JoinerCounts
 {
     [Id(0)] public long Predictions { get; set; }
-    [Id(1)] public long Clicks { get; set; }
-    [Id(2)] public long Conversions { get; set; }
     [Id(3)] public long CtrSamples { get; set; }
     [Id(4)] public long CvrSamples { get; set; }
 }
