@@ -27,6 +27,12 @@ public interface IDeploymentGrain : IGrainWithStringKey
 
     [Alias("Rollback")] Task<DeploymentStatus> RollbackAsync(long version);
 
+    /// <summary>
+    /// After the guard rolled back and halted publishing: a full checkpoint of the main job, which serving switches to,
+    /// and publishing from it again (the guard judges the new line against the good weights).
+    /// </summary>
+    [Alias("Resume")] Task<DeploymentStatus> ResumeAsync();
+
     [Alias("Stop")] Task<DeploymentStatus> StopAsync();
 
     [ClientCallable(ClientAccess.Read), AlwaysInterleave, Alias("GetStatus")] Task<DeploymentStatus> GetStatusAsync();

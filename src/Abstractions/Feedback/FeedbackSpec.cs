@@ -23,6 +23,9 @@ public sealed record FeedbackSpec
     /// <summary>Impressions and clicks one joiner holds while it waits for their labels; past it, the oldest settles early (counted).</summary>
     [Id(4)] public int MaxPendingPerJoiner { get; init; } = 1_000_000;
 
+    /// <summary>The served-quality guard (shadow scoring with the last good weights, automatic rollback); null: off.</summary>
+    [Id(5)] public GuardSpec? Guard { get; init; }
+
     public const int MaxJoiners = 256;
 
     /// <summary>Every problem of the spec, each naming its field and the fix; empty when it is good.</summary>
@@ -35,5 +38,6 @@ public sealed record FeedbackSpec
             Joiners is < 1 or > MaxJoiners ? $"feedback.joiners: {Joiners}; use 1 to {MaxJoiners}" : null,
             MaxPendingPerJoiner < 1 ? $"feedback.maxPendingPerJoiner: {MaxPendingPerJoiner}; use at least 1" : null,
         }.OfType<string>(),
+        .. Guard?.Problems() ?? [],
     ];
 }
