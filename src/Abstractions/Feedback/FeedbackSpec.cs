@@ -4,9 +4,10 @@ namespace Freshet.Feedback;
 
 /// <summary>
 /// A deployment's feedback loop: serving logs every scored row for its joiner; labels reported for it become
-/// training samples of the main job. CTR: a click makes a positive at once, an impression unclicked when
-/// <see cref="ClickWindow"/> closes a negative. CVR: each click, labelled as <see cref="Method"/> says
-/// within <see cref="AttributionWindow"/> (docs/FEEDBACK.md).
+/// training samples of the main job. Both joins are labelled as <see cref="Method"/> says: under FNW an impression
+/// trains at once as a provisional CTR negative and again as a late positive when clicked within <see cref="ClickWindow"/>,
+/// and a click likewise for CVR within <see cref="AttributionWindow"/>; under wait a click makes a CTR positive at once
+/// and an impression unclicked when its window closes a negative (docs/FEEDBACK.md).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("freshet.feedback-spec")]
 public sealed record FeedbackSpec

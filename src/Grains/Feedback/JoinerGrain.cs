@@ -192,7 +192,7 @@ public sealed partial class JoinerGrain(
     private void Build(JoinerConfig config, JoinerState from)
     {
         var spec = config.Spec;
-        _impressions = new LabelJoin<Guid>(DelayedFeedback.Wait, spec.ClickWindow, spec.MaxPendingPerJoiner);
+        _impressions = new LabelJoin<Guid>(spec.Method, spec.ClickWindow, spec.MaxPendingPerJoiner);
         _clicks = new LabelJoin<Guid>(spec.Method, spec.AttributionWindow, spec.MaxPendingPerJoiner);
         Restore(_impressions, from.Impressions);
         Restore(_clicks, from.Clicks);
