@@ -156,10 +156,12 @@ public sealed class FreshetClient(IClusterClient cluster)
     public Task<DeploymentStatus> RollbackAsync(string model, long version) => Deployment(model).RollbackAsync(version);
 
     /// <summary>
-    /// After the served-quality guard rolled serving back and halted publishing: a full checkpoint of the main job, which
-    /// serving switches to, and publishing from it again, judged against the good weights (an admin call).
+    /// After the served-quality guard rolled serving back and halted publishing: training restored from the good weights'
+    /// full checkpoint (<see cref="ResumeFrom.Good"/>, the default: what the bad line learned is discarded) or kept as it
+    /// is (<see cref="ResumeFrom.Line"/>, after a false alarm), then a full checkpoint of it, which serving switches to,
+    /// and publishing from it again, judged against the good weights (an admin call).
     /// </summary>
-    public Task<DeploymentStatus> ResumeAsync(string model) => Deployment(model).ResumeAsync();
+    public Task<DeploymentStatus> ResumeAsync(string model, ResumeFrom from = ResumeFrom.Good) => Deployment(model).ResumeAsync(from);
 
     /// <summary>Creates and starts a bare training job (no deployment schedules; publish and checkpoint through its orchestrator).</summary>
     public async Task<JobStatus> StartJobAsync(string job, JobSpec spec)

@@ -20,10 +20,13 @@ public sealed record GuardSpec
     /// <summary>Paired rows (shadowed impressions whose click label settled) a verdict needs.</summary>
     [Id(1)] public int MinPairs { get; init; } = 2_000;
 
-    /// <summary>How much worse than the good weights' mean log-loss, relative, the line must be to roll back (0.02: 2%).</summary>
+    /// <summary>
+    /// How much worse than the good weights' mean log-loss, relative, the line may be (0.02: 2%): the test asks whether it
+    /// is worse by more than this, so the small ups and downs of online updates never roll back.
+    /// </summary>
     [Id(2)] public double Tolerance { get; init; } = 0.02;
 
-    /// <summary>The one-sided z the mean paired difference must reach to roll back (3.09: p below 0.001 for one check).</summary>
+    /// <summary>The one-sided z the mean paired difference beyond the tolerance must reach to roll back (3.09: p below 0.001 for one check).</summary>
     [Id(3)] public double Z { get; init; } = 3.09;
 
     /// <summary>How often the deployment judges, on its clock.</summary>
@@ -75,6 +78,20 @@ public sealed class PairedLoss
     }
 }
 
+/// <summary>Where training starts again when publishing resumes after a guard rollback.</summary>
+[GenerateSerializer, Alias("freshet.resume-from")]
+public enum ResumeFrom
+{
+    /// <summary>
+    /// The good weights' full checkpoint: the main job's training state is restored from it, so what the rolled-back
+    /// line learned (from poisoned labels, a corrupted update) is discarded along with the training since that checkpoint.
+    /// </summary>
+    Good,
+
+    /// <summary>The training line as it stands (a false alarm, or a fault that never reached training).</summary>
+    Line,
+}
+
 /// <summary>What the guard decided at one check.</summary>
 [GenerateSerializer, Alias("freshet.guard-action")]
 public enum GuardAction
@@ -112,26 +129,33 @@ public sealed record GuardVerdict
     /// <summary>The one-sided paired z statistic of served minus good.</summary>
     [Id(7)] public double Z { get; init; }
 
+    /// <summary>The test's statistic: the same, of served minus good beyond the tolerance (served - good - tolerance × good); a rollback needs it at <see cref="GuardSpec.Z"/> or above.</summary>
+    [Id(8)] public double MarginZ { get; init; }
+
     /// <summary>(served - good) / good.</summary>
     public double Relative => GoodLogLoss > 0 ? (ServedLogLoss - GoodLogLoss) / GoodLogLoss : 0;
 
     public override string ToString() => Action == GuardAction.Wait
         ? $"waiting: {Pairs} paired rows settled after {Good}"
         : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{From}..{To} against {Good} on {Pairs} paired rows: log-loss {ServedLogLoss:F4} served, {GoodLogLoss:F4} good ({Relative:+0.0%;-0.0%}), z {Z:F2}");
+            $"{From}..{To} against {Good} on {Pairs} paired rows: log-loss {ServedLogLoss:F4} served, {GoodLogLoss:F4} good ({Relative:+0.0%;-0.0%}), z {Z:F2}, beyond the tolerance {MarginZ:F2}");
 }
 
-/// <summary>The guard's test: a one-sided paired z-test on per-row log-loss differences (served minus good).</summary>
+/// <summary>
+/// The guard's test: a one-sided paired z-test on per-row CTR log-loss differences (served minus good) against a
+/// margin, H0: served ≤ good × (1 + tolerance). It rolls back only when the line is significantly worse by more than the tolerance.
+/// </summary>
 public static class ServedGuard
 {
     /// <summary>
     /// Judges the newest settled versions after <paramref name="good"/> in <paramref name="versions"/> (merged across
     /// joiners): from the newest back until they hold <see cref="GuardSpec.MinPairs"/> paired rows. Every one of those
     /// rows was answered by weights that include the oldest judged version's changes, so a pass makes that version good.
+    /// Versions older than <paramref name="floor"/> (a line rolled back before a resume) are not judged.
     /// </summary>
-    public static GuardVerdict Judge(IEnumerable<ServedQuality> versions, WeightsVersion good, GuardSpec spec)
+    public static GuardVerdict Judge(IEnumerable<ServedQuality> versions, WeightsVersion good, GuardSpec spec, WeightsVersion? floor = null)
     {
-        var settled = versions.Where(v => v.Weights > good && v.Settled && v.Paired.Count > 0).OrderByDescending(v => v.Weights).ToList();
+        var settled = versions.Where(v => v.Weights > good && (floor is not { } f || v.Weights >= f) && v.Settled && v.Paired.Count > 0).OrderByDescending(v => v.Weights).ToList();
         var sum = new PairedLoss();
         WeightsVersion? from = null;
         foreach (var v in settled)
@@ -147,11 +171,13 @@ public static class ServedGuard
         var se = Math.Sqrt(variance / n);
         var z = se > 0 ? mean / se : mean > 0 ? double.PositiveInfinity : 0;
         var goodLoss = sum.SumGood / n;
+        var beyond = mean - spec.Tolerance * goodLoss;
+        var marginZ = se > 0 ? beyond / se : beyond > 0 ? double.PositiveInfinity : 0;
         var verdict = new GuardVerdict
         {
-            Good = good, From = from, To = settled[0].Weights, Pairs = sum.Count, ServedLogLoss = goodLoss + mean, GoodLogLoss = goodLoss, Z = z,
+            Good = good, From = from, To = settled[0].Weights, Pairs = sum.Count, ServedLogLoss = goodLoss + mean, GoodLogLoss = goodLoss, Z = z, MarginZ = marginZ,
         };
-        var worse = z >= spec.Z && verdict.Relative >= spec.Tolerance;
+        var worse = marginZ >= spec.Z;
         return verdict with { Action = worse ? GuardAction.Rollback : GuardAction.Good };
     }
 }

@@ -65,6 +65,9 @@ public static class LoopSimulation
         /// <summary>How long after a guard rollback publishing resumes (a full checkpoint, a new line); null: stays halted.</summary>
         public TimeSpan? ResumeAfter { get; init; }
 
+        /// <summary>Where training starts again on resuming: the good weights' checkpoint (what the bad line learned discarded) or the line as it is.</summary>
+        public ResumeFrom ResumeFrom { get; init; } = ResumeFrom.Good;
+
         /// <summary>How long after a fault a rollback is still put down to it (the fault's effects still served).</summary>
         public TimeSpan FaultEffect { get; init; } = TimeSpan.FromHours(2);
 
@@ -246,7 +249,7 @@ public static class LoopSimulation
             }
             if (resumeAt is { } ra && stepEnd >= ra)
             {
-                var resumed = await client.ResumeAsync(model);
+                var resumed = await client.ResumeAsync(model, options.ResumeFrom);
                 resumeAt = null;
                 resumes++;
                 events.Add(resumed.Events[^1]);

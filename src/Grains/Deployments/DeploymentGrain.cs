@@ -195,27 +195,34 @@ public sealed partial class DeploymentGrain(
         state.State.ServingCheckpoint = version;
         state.State.NextPublish = now + spec.PublishInterval;
         state.State.Guard.Halted = false;
+        state.State.Guard.Floor = new WeightsVersion(version);
         if (spec.Feedback?.Guard is not null) await MarkGoodAsync(new WeightsVersion(version));
         Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Rollback, Job = DeploymentJob.Main, Weights = new WeightsVersion(version), Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
 
-    public async Task<DeploymentStatus> ResumeAsync()
+    public async Task<DeploymentStatus> ResumeAsync(ResumeFrom from)
     {
         var spec = Spec();
         if (!state.State.Guard.Halted) throw new JobRequestException($"'{Model}' is publishing: the guard has not rolled it back, so there is nothing to resume");
         var now = Now();
+        var good = state.State.Guard.Good!.Value;
+        // From the good weights: training goes back to their full checkpoint (the deltas since it are not training state).
+        if (from == ResumeFrom.Good) await Main(spec).RestoreAsync(good.Checkpoint, spec.Model);
         var checkpoint = await Main(spec).PublishCheckpointAsync();
         if (state.State.Mode == Mode.Promotion) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
         state.State.ServingCheckpoint = checkpoint.Version;
         state.State.NextPublish = now + spec.PublishInterval;
         state.State.Guard.Halted = false;
         state.State.Guard.NextCheck = null;
+        // The halted line's versions (some published before the rollback took effect) are not this line's: never judged again.
+        state.State.Guard.Floor = new WeightsVersion(checkpoint.Version);
         Record(new DeploymentEvent
         {
             Time = now, Kind = DeploymentEventKind.Resume, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version),
-            Detail = $"publishing resumed from full checkpoint {checkpoint.Version}, which serving switched to; the guard judges it against the good weights {state.State.Guard.Good}",
+            Detail = (from == ResumeFrom.Good ? $"training restored from checkpoint {good.Checkpoint} of the good weights {good}; " : "training kept as it was; ")
+                + $"publishing resumed from full checkpoint {checkpoint.Version}, which serving switched to; the guard judges it against the good weights {good}",
         });
         await state.WriteStateAsync();
         return await GetStatusAsync();
@@ -238,7 +245,7 @@ public sealed partial class DeploymentGrain(
             return;
         }
         var joiners = await Task.WhenAll(Enumerable.Range(0, spec.Feedback!.Joiners).Select(j => grains.Joiner(spec.Model, j).GetStatusAsync()));
-        var verdict = ServedGuard.Judge(ServedQuality.Merge(joiners.SelectMany(j => j.Quality)), good, guard);
+        var verdict = ServedGuard.Judge(ServedQuality.Merge(joiners.SelectMany(j => j.Quality)), good, guard, g.Floor);
         g.Last = verdict;
         if (verdict.Action == GuardAction.Good)
         {

@@ -30,4 +30,7 @@ public sealed class GuardState
     [Id(5)] public Freshet.Feedback.GuardVerdict? LastRollback { get; set; }
     [Id(6)] public DateTime? LastRollbackTime { get; set; }
     [Id(7)] public DateTime? NextCheck { get; set; }
+
+    /// <summary>The oldest version the guard may judge: a resumed line's checkpoint (the rolled-back line's versions are never judged again).</summary>
+    [Id(8)] public Model.Serving.WeightsVersion? Floor { get; set; }
 }
