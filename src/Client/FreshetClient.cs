@@ -32,10 +32,17 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// </summary>
     /// <exception cref="ScoringRequestException">The request cannot be served as asked: an unknown field,
     /// a value of the wrong type, more than <see cref="ScoreRequest.MaxRows"/> rows (the message names the row and field).</exception>
-    public async Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IReadOnlyList<ScoreRow> rows)
+    public Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IReadOnlyList<ScoreRow> rows) => ScoreAsync(model, rows, null);
+
+    /// <summary>
+    /// As <see cref="ScoreAsync(string, IReadOnlyList{ScoreRow})"/>, for a request that happened at <paramref name="time"/>
+    /// (UTC; null: now by the serving silo's clock): a replay or a simulation scores its rows at their own time, and
+    /// the feedback loop's windows follow it.
+    /// </summary>
+    public async Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IReadOnlyList<ScoreRow> rows, DateTime? time)
     {
         ScoreRequest.Validate(model, rows);
-        var request = new ScoreRequest { Model = model, Rows = rows };
+        var request = new ScoreRequest { Model = model, Rows = rows, Time = time?.ToUniversalTime() };
         return await RetryAsync(() => cluster.GetGrain<IScoringGrain>(0).ScoreAsync(request));
     }
 
@@ -147,6 +154,14 @@ public sealed class FreshetClient(IClusterClient cluster)
 
     /// <summary>Puts serving back on checkpoint <paramref name="version"/> and restarts the streaming job from it.</summary>
     public Task<DeploymentStatus> RollbackAsync(string model, long version) => Deployment(model).RollbackAsync(version);
+
+    /// <summary>
+    /// After the served-quality guard rolled serving back and halted publishing: training restored from the good weights'
+    /// full checkpoint (<see cref="ResumeFrom.Good"/>, the default: what the bad line learned is discarded) or kept as it
+    /// is (<see cref="ResumeFrom.Line"/>, after a false alarm), then a full checkpoint of it, which serving switches to,
+    /// and publishing from it again, judged against the good weights (an admin call).
+    /// </summary>
+    public Task<DeploymentStatus> ResumeAsync(string model, ResumeFrom from = ResumeFrom.Good) => Deployment(model).ResumeAsync(from);
 
     /// <summary>Creates and starts a bare training job (no deployment schedules; publish and checkpoint through its orchestrator).</summary>
     public async Task<JobStatus> StartJobAsync(string job, JobSpec spec)

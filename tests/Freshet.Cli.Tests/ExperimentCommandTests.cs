@@ -111,6 +111,15 @@ public class ExperimentCommandTests
             var report = (string)r.Json["report"]!;
             Assert.True(File.Exists(report));
             Assert.Contains("| promotion |", File.ReadAllText(report));
+
+            // The feedback loop: the poisoned hour is rolled back, nothing else is, and the chart marks it.
+            var guard = r.Json["guard"]!;
+            Assert.True((int)guard["rollbacks"]! >= 1, guard.ToJsonString());
+            Assert.Equal(0, (int)guard["falseRollbacks"]!);
+            Assert.InRange((double)guard["detectedAfterMinutes"]!, 0, 40);
+            Assert.True((long)guard["scored"]! > 10_000);
+            Assert.Contains("## The feedback loop and the served-quality guard", File.ReadAllText(report));
+            Assert.True(File.Exists(Path.Combine(dir, "guard.png")));
         }
         finally
         {

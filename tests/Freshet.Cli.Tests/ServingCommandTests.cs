@@ -28,7 +28,16 @@ public class ServingCommandTests
         {
             var g = gateway.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var schema = TestData.Schema("synthetic.json");
-            var start = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--publish-interval", "1s", "--shards", "2", "--feedback", "fnw", "--joiners", "2", "--gateway-port", g, "--json");
+            // The guard's settings are checked before anything starts, each named with its fix.
+            var noLoop = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--guard", "--gateway-port", g);
+            Assert.Equal(2, noLoop.ExitCode);
+            Assert.Contains("--guard: the guard judges what the feedback loop's labels say; add --feedback fnw", noLoop.Error);
+            var badZ = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--feedback", "fnw", "--guard", "--guard-z", "0.5", "--gateway-port", g);
+            Assert.Equal(2, badZ.ExitCode);
+            Assert.Contains("--guard-z: 0.5; use 1 to 10", badZ.Error);
+
+            var start = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--publish-interval", "1s", "--shards", "2", "--feedback", "fnw", "--joiners", "2",
+                "--guard", "--guard-check-every", "1s", "--gateway-port", g, "--json");
             Assert.True(start.ExitCode == 0, start.Error);
             Assert.Equal("daily", start.Json["mode"]!.GetValue<string>());
             var replay = await CliRunner.RunAsync("replay", "--job", "cli-main", "--schema", schema, "--data", "synthetic", "--samples", "6000", "--no-end", "--gateway-port", g);
@@ -75,6 +84,14 @@ public class ServingCommandTests
             }
             Assert.Equal(1, feedback!["clicks"]!.GetValue<long>());
             Assert.True(feedback["predictions"]!.GetValue<long>() >= 2);
+
+            // The guard watches (its first good weights are the checkpoint serving held); with nothing rolled back there is nothing to resume.
+            var guarded = (await CliRunner.RunAsync("status", "--model", "cli", "--gateway-port", g, "--json")).Json["guard"]!;
+            Assert.False(guarded["halted"]!.GetValue<bool>());
+            Assert.Equal(0, guarded["rollbacks"]!.GetValue<int>());
+            var resume = await CliRunner.RunAsync("resume", "--model", "cli", "--gateway-port", g);
+            Assert.Equal(2, resume.ExitCode);
+            Assert.Contains("the guard has not rolled it back, so there is nothing to resume", resume.Error);
 
             var bad = await CliRunner.RunAsync("score", "--model", "cli", "--row", "user=u1,colour=red", "--gateway-port", g);
             Assert.Equal(2, bad.ExitCode);

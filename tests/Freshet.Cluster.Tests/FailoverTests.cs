@@ -111,7 +111,7 @@ public class FailoverTests
         await client.ReportAsync([.. predictions.Take(5).Select(p => new FeedbackLabel { Prediction = p.Id, Event = FeedbackEvent.Click, Time = DateTime.UtcNow })]);
         var labelled = await joiner.GetStatusAsync();
         Assert.Equal((5L, 0L, 15), (labelled.Clicks, labelled.LabelsUnmatched, labelled.PendingImpressions));
-        Assert.Equal(5L, labelled.CtrSamples);
+        Assert.Equal(20L + 5L, labelled.CtrSamples); // FNW: 20 provisional negatives when served, 5 late positives now
     }
 
     private static async Task MoveAsync(ClusterHarness h, IGrain grain, SiloAddress target)

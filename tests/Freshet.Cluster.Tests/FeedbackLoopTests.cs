@@ -33,11 +33,12 @@ public class FeedbackLoopTests
         async Task<JoinerStatus[]> Joiners() => await Task.WhenAll(Enumerable.Range(0, 2).Select(j => h.Client.Joiner(model, j).GetStatusAsync()));
         async Task<long> Received() => (await client.GetJobStatusAsync(job)).Trainers.Sum(t => t.SamplesReceived);
         await PublishingTests.WaitAsync(async () => (await Joiners()).Sum(j => j.Predictions) == 40, "serving logs the 40 rows with their joiners");
-        await PublishingTests.WaitAsync(async () => await Received() == 4_000, "the trainer has every published sample");
+        // Under FNW each impression trains at once as a provisional CTR negative.
+        await PublishingTests.WaitAsync(async () => await Received() == 4_000 + 40, "the trainer has every published sample and the 40 provisional CTR negatives");
         var before = await Received();
         var t = DateTime.UtcNow; // labels come after the scoring
 
-        // Ten clicks and three of them converting: ten CTR positives and, under FNW, ten provisional CVR negatives and three late positives.
+        // Ten clicks and three of them converting: under FNW ten late CTR positives, ten provisional CVR negatives and three late positives.
         await client.ReportAsync([.. predictions.Take(10).Select(p => new FeedbackLabel { Prediction = p.Id, Event = FeedbackEvent.Click, Time = t.AddSeconds(1) })]);
         for (var i = 0; i < 3; i++) await client.ReportAsync(predictions[i].Id.ToString(), FeedbackEvent.Conversion, t.AddSeconds(2));
         await PublishingTests.WaitAsync(async () => await Received() == before + 23, "the trainer receives 10 + 10 + 3 samples");
@@ -53,11 +54,11 @@ public class FeedbackLoopTests
             for (var j = 0; j < 2; j++) await client.ReportAsync(new PredictionId(model, j, Guid.NewGuid()), FeedbackEvent.Click, to);
         }
 
-        // Half an hour on: a conversion joins; the 30 impressions never clicked close their window as CTR negatives.
+        // Half an hour on: a conversion joins; the 30 impressions never clicked close their window (they trained as negatives already).
         await client.ReportAsync(predictions[5].Id, FeedbackEvent.Conversion, t.AddMinutes(31));
         await client.ReportAsync(predictions[1].Id, FeedbackEvent.Conversion, t.AddMinutes(31)); // converted already: unmatched
         await AdvanceAsync(t.AddMinutes(31));
-        Assert.Equal(40, (await Joiners()).Sum(j => j.CtrSamples));
+        Assert.Equal(40 + 10, (await Joiners()).Sum(j => j.CtrSamples));
         // Thirteen hours on, past the attribution window: late conversions are counted as expired; then every window has closed.
         await client.ReportAsync([.. predictions.Skip(6).Take(2).Select(p => new FeedbackLabel { Prediction = p.Id, Event = FeedbackEvent.Conversion, Time = t.AddHours(13) })]);
         await AdvanceAsync(t.AddHours(13));
@@ -65,13 +66,13 @@ public class FeedbackLoopTests
         var joiners = await Joiners();
         Assert.Equal(10, joiners.Sum(j => j.Clicks));
         Assert.Equal(4, joiners.Sum(j => j.Conversions));
-        Assert.Equal(40, joiners.Sum(j => j.CtrSamples));
+        Assert.Equal(40 + 10, joiners.Sum(j => j.CtrSamples));
         Assert.Equal(10 + 4, joiners.Sum(j => j.CvrSamples));
         Assert.Equal(7, joiners.Sum(j => j.LabelsUnmatched)); // the unknown id, the second click, the second conversion, and the four clock moves
         Assert.Equal(2, joiners.Sum(j => j.LabelsExpired));
         Assert.Equal(0, joiners.Sum(j => j.PendingImpressions));
         Assert.Equal(0, joiners.Sum(j => j.PendingClicks));
-        await PublishingTests.WaitAsync(async () => await Received() == before + 40 + 14, "the trainer receives every sample the joiners made");
+        await PublishingTests.WaitAsync(async () => await Received() == before + 10 + 14, "the trainer receives every sample the joiners made");
 
         // What serving answered, scored once each label settled: one weights version answered all 40 rows.
         var status = await client.GetStatusAsync(model);

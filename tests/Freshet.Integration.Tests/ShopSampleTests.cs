@@ -108,8 +108,9 @@ public sealed class ShopSampleTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Contains("pass an item's predictionId as /rank returned it", await bad.Content.ReadAsStringAsync());
 
-            // Back as training samples: three CTR positives, three provisional CVR negatives (FNW) and one late positive.
-            await WaitAsync(async () => (await freshet.GetJobStatusAsync(job)).Trainers.Sum(t => t.SamplesReceived) == samples.Count + 7, "the trainer receives the 7 samples the labels made");
+            // Back as training samples (FNW): ten provisional CTR negatives when ranked, three late CTR positives, three
+            // provisional CVR negatives and one late CVR positive.
+            await WaitAsync(async () => (await freshet.GetJobStatusAsync(job)).Trainers.Sum(t => t.SamplesReceived) == samples.Count + 17, "the trainer receives the 17 samples the rows and labels made");
             var joiners = await Task.WhenAll(Enumerable.Range(0, 2).Select(j => host.Services.GetRequiredService<IClusterClient>().Joiner("shop", j).GetStatusAsync()));
             Assert.Equal((10L, 3L, 1L), (joiners.Sum(j => j.Predictions), joiners.Sum(j => j.Clicks), joiners.Sum(j => j.Conversions)));
             await host.StopAsync();

@@ -23,4 +23,7 @@ public sealed record DeploymentEvent
     [Id(7)] public long? Rows { get; init; }
     [Id(8)] public double? BarrierPauseMs { get; init; }
     [Id(9)] public double? SendMs { get; init; }
+
+    /// <summary>The guard's verdict, on its events (both figures on the same rows).</summary>
+    [Id(10)] public Feedback.GuardVerdict? Guard { get; init; }
 }

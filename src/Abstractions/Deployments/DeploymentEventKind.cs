@@ -28,6 +28,15 @@ public enum DeploymentEventKind
     Rollback,
 
     Stop,
+
+    /// <summary>The guard judged the served line no worse than the good weights: its oldest judged version is the good one now.</summary>
+    GuardGood,
+
+    /// <summary>The guard judged the served line worse: serving went back to the good weights, publishing halted.</summary>
+    GuardRollback,
+
+    /// <summary>Publishing resumed after a guard rollback, from a full checkpoint serving switched to.</summary>
+    Resume,
 }
 
 public static class DeploymentEventKinds
@@ -39,6 +48,8 @@ public static class DeploymentEventKinds
         DeploymentEventKind.PromotionSwitch => "promotion-switch",
         DeploymentEventKind.DailyStart => "daily-start",
         DeploymentEventKind.DailyCheckpoint => "daily-checkpoint",
+        DeploymentEventKind.GuardGood => "guard-good",
+        DeploymentEventKind.GuardRollback => "guard-rollback",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

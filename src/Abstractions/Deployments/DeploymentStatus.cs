@@ -20,4 +20,7 @@ public sealed record DeploymentStatus
     /// <summary>Model B, in promotion mode only.</summary>
     [Id(8)] public JobStatus? B { get; init; }
     [Id(9)] public IReadOnlyList<DeploymentEvent> Events { get; init; } = [];
+
+    /// <summary>The served-quality guard, when the deployment's feedback spec has one.</summary>
+    [Id(10)] public Feedback.GuardStatus? Guard { get; init; }
 }

@@ -27,6 +27,14 @@ public interface IDeploymentGrain : IGrainWithStringKey
 
     [Alias("Rollback")] Task<DeploymentStatus> RollbackAsync(long version);
 
+    /// <summary>
+    /// After the guard rolled back and halted publishing: the main job's training restored from the good weights'
+    /// checkpoint (<see cref="Freshet.Feedback.ResumeFrom.Good"/>) or left as it is (<see cref="Freshet.Feedback.ResumeFrom.Line"/>),
+    /// then a full checkpoint of it, which serving switches to, and publishing from it again (the guard judges the new
+    /// line against the good weights).
+    /// </summary>
+    [Alias("Resume")] Task<DeploymentStatus> ResumeAsync(Freshet.Feedback.ResumeFrom from);
+
     [Alias("Stop")] Task<DeploymentStatus> StopAsync();
 
     [ClientCallable(ClientAccess.Read), AlwaysInterleave, Alias("GetStatus")] Task<DeploymentStatus> GetStatusAsync();

@@ -4,9 +4,10 @@ namespace Freshet.Feedback;
 
 /// <summary>
 /// A deployment's feedback loop: serving logs every scored row for its joiner; labels reported for it become
-/// training samples of the main job. CTR: a click makes a positive at once, an impression unclicked when
-/// <see cref="ClickWindow"/> closes a negative. CVR: each click, labelled as <see cref="Method"/> says
-/// within <see cref="AttributionWindow"/> (docs/FEEDBACK.md).
+/// training samples of the main job. Both joins are labelled as <see cref="Method"/> says: under FNW an impression
+/// trains at once as a provisional CTR negative and again as a late positive when clicked within <see cref="ClickWindow"/>,
+/// and a click likewise for CVR within <see cref="AttributionWindow"/>; under wait a click makes a CTR positive at once
+/// and an impression unclicked when its window closes a negative (docs/FEEDBACK.md).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("freshet.feedback-spec")]
 public sealed record FeedbackSpec
@@ -23,6 +24,9 @@ public sealed record FeedbackSpec
     /// <summary>Impressions and clicks one joiner holds while it waits for their labels; past it, the oldest settles early (counted).</summary>
     [Id(4)] public int MaxPendingPerJoiner { get; init; } = 1_000_000;
 
+    /// <summary>The served-quality guard (shadow scoring with the last good weights, automatic rollback); null: off.</summary>
+    [Id(5)] public GuardSpec? Guard { get; init; }
+
     public const int MaxJoiners = 256;
 
     /// <summary>Every problem of the spec, each naming its field and the fix; empty when it is good.</summary>
@@ -35,5 +39,6 @@ public sealed record FeedbackSpec
             Joiners is < 1 or > MaxJoiners ? $"feedback.joiners: {Joiners}; use 1 to {MaxJoiners}" : null,
             MaxPendingPerJoiner < 1 ? $"feedback.maxPendingPerJoiner: {MaxPendingPerJoiner}; use at least 1" : null,
         }.OfType<string>(),
+        .. Guard?.Problems() ?? [],
     ];
 }

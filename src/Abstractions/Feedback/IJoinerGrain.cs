@@ -51,6 +51,12 @@ public sealed record PredictionLog
     [Id(3)] public float[] Cvr { get; init; } = [];
     [Id(4)] public WeightsVersion Weights { get; init; }
     [Id(5)] public DateTime Time { get; init; }
+
+    /// <summary>The good weights' CTR answers for the same rows when the call was shadow-scored (<see cref="GuardSpec"/>), else empty.</summary>
+    [Id(6)] public float[] ShadowCtr { get; init; } = [];
+
+    /// <summary>The good weights that gave <see cref="ShadowCtr"/>.</summary>
+    [Id(7)] public WeightsVersion? Shadow { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("freshet.joiner-status")]
@@ -100,15 +106,27 @@ public sealed class ServedQuality
     [Id(1)] public Freshet.Model.Metrics.ScoreBins Ctr { get; set; } = new();
     [Id(2)] public Freshet.Model.Metrics.ScoreBins Cvr { get; set; } = new();
 
+    /// <summary>Shadowed impressions' paired CTR log-loss, served minus the good weights', as their click labels settled.</summary>
+    [Id(3)] public PairedLoss Paired { get; set; } = new();
+
+    /// <summary>The latest scoring time of a row this version answered (UTC ticks).</summary>
+    [Id(4)] public long LastScored { get; set; }
+
+    /// <summary>Every impression this version answered has its click label (the click window after its last row has passed the joiner's clock).</summary>
+    [Id(5)] public bool Settled { get; set; }
+
     /// <summary>The versions' qualities summed per version, oldest first (several joiners' parts of one model).</summary>
     public static List<ServedQuality> Merge(IEnumerable<ServedQuality> parts)
     {
         var merged = new SortedDictionary<WeightsVersion, ServedQuality>();
         foreach (var q in parts)
         {
-            if (!merged.TryGetValue(q.Weights, out var into)) merged[q.Weights] = into = new ServedQuality { Weights = q.Weights };
+            if (!merged.TryGetValue(q.Weights, out var into)) merged[q.Weights] = into = new ServedQuality { Weights = q.Weights, Settled = true };
             into.Ctr.Add(q.Ctr);
             into.Cvr.Add(q.Cvr);
+            into.Paired.Add(q.Paired);
+            into.LastScored = Math.Max(into.LastScored, q.LastScored);
+            into.Settled &= q.Settled;
         }
         return [.. merged.Values];
     }

@@ -25,4 +25,10 @@ public sealed record ReplicaStatus
 
     /// <summary>The last delta this replica could not apply and why (the file or message named); null while all is well.</summary>
     [Id(12)] public string? Error { get; init; }
+
+    /// <summary>The last good weights kept beside the served ones for the guard's shadow scoring (null: none).</summary>
+    [Id(13)] public WeightsVersion? Good { get; init; }
+
+    /// <summary>A guard rollback's ceiling: no delta after it on its checkpoint is served.</summary>
+    [Id(14)] public WeightsVersion? Halt { get; init; }
 }

@@ -19,6 +19,12 @@ public sealed record ScoreRequest
     [Id(1)] public IReadOnlyList<ScoreRow> Rows { get; init; } = [];
 
     /// <summary>
+    /// When the request happened (UTC); null: the serving silo's clock. Replays and simulations set it, so the rows'
+    /// time features and the feedback loop's windows follow their time.
+    /// </summary>
+    [Id(2)] public DateTime? Time { get; init; }
+
+    /// <summary>
     /// The limits every scoring call is held to, by the client before sending and by the silo on arrival
     /// (a caller may not use the client): throws <see cref="ScoringRequestException"/> naming the row, the
     /// field and the limit.

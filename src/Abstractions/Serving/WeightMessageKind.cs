@@ -11,4 +11,10 @@ public enum WeightMessageKind
 
     /// <summary>Serve this (older) checkpoint from now on and refuse deltas on any other base.</summary>
     Rollback,
+
+    /// <summary>The guard judged these weights good: replicas bring their copy of the last good weights up to them.</summary>
+    Good,
+
+    /// <summary>The guard rolled back: serve the last good weights (these) and refuse deltas after them on their checkpoint.</summary>
+    Revert,
 }

@@ -20,7 +20,7 @@ namespace Freshet.Cli.Commands;
 
 /// <summary>
 /// The commands that talk to a running cluster through the client SDK: <c>start</c>, <c>stop</c>,
-/// <c>mode</c>, <c>checkpoint</c>, <c>rollback</c>, <c>status</c>, <c>score</c> and <c>report</c>.
+/// <c>mode</c>, <c>checkpoint</c>, <c>rollback</c>, <c>resume</c>, <c>status</c>, <c>score</c> and <c>report</c>.
 /// </summary>
 public static class AdminCommands
 {
@@ -31,6 +31,7 @@ public static class AdminCommands
         yield return ModeCommand(cli);
         yield return Checkpoint(cli);
         yield return Rollback(cli);
+        yield return Resume(cli);
         yield return Status(cli);
         yield return Score(cli);
         yield return Report(cli);
@@ -84,9 +85,17 @@ public static class AdminCommands
         var clickWindow = new Option<string>("--click-window") { Description = "Feedback loop: how long an impression waits for its click", DefaultValueFactory = _ => "30m" };
         var attribution = new Option<string>("--attribution-window") { Description = "Feedback loop: how long a click waits for its conversion", DefaultValueFactory = _ => "12h" };
         var joiners = new Option<int>("--joiners") { Description = "Feedback loop: joiner grains (fixed for the deployment's life)", DefaultValueFactory = _ => 4 };
+        var defaults = new GuardSpec();
+        var guard = new Option<bool>("--guard") { Description = "Feedback loop: the served-quality guard (shadow-scores a share of requests with the last good weights; rolls serving back and halts publishing when the new line is worse)" };
+        var shadowShare = new Option<double>("--guard-shadow-share") { Description = "Guard: share of scoring calls also answered by the good weights", DefaultValueFactory = _ => defaults.ShadowShare };
+        var minPairs = new Option<int>("--guard-min-pairs") { Description = "Guard: settled shadowed rows a verdict needs", DefaultValueFactory = _ => defaults.MinPairs };
+        var tolerance = new Option<double>("--guard-tolerance") { Description = "Guard: relative log-loss increase tolerated (0.02: 2%)", DefaultValueFactory = _ => defaults.Tolerance };
+        var z = new Option<double>("--guard-z") { Description = "Guard: the paired z-test's threshold (3.09: one-sided p < 0.001)", DefaultValueFactory = _ => defaults.Z };
+        var checkEvery = new Option<string>("--guard-check-every") { Description = "Guard: how often it judges", DefaultValueFactory = _ => Durations.Format(defaults.CheckEvery) };
         var cmd = new Command("start", "Start serving a model: its main job trains and publishes deltas every interval (daily mode)")
         {
             schema, strategy, shards, trainers, interval, dailyAt, every, clock, restore, feedback, clickWindow, attribution, joiners,
+            guard, shadowShare, minPairs, tolerance, z, checkEvery,
         };
         c.AddTo(cmd);
         cmd.SetAction(async (p, ct) =>
@@ -114,9 +123,18 @@ public static class AdminCommands
                     ClickWindow = Durations.Parse(p.GetValue(clickWindow)!, "--click-window"),
                     AttributionWindow = Durations.Parse(p.GetValue(attribution)!, "--attribution-window"),
                     Joiners = p.GetValue(joiners),
+                    Guard = !p.GetValue(guard) ? null : new GuardSpec
+                    {
+                        ShadowShare = p.GetValue(shadowShare), MinPairs = p.GetValue(minPairs), Tolerance = p.GetValue(tolerance), Z = p.GetValue(z),
+                        CheckEvery = Durations.Parse(p.GetValue(checkEvery)!, "--guard-check-every"),
+                    },
                 },
             };
-            if (spec.Feedback?.Problems() is { Count: > 0 } wrong) throw new ArgumentException("--" + wrong[0].Replace("feedback.", "", StringComparison.Ordinal));
+            if (p.GetValue(guard) && spec.Feedback is null) throw new ArgumentException("--guard: the guard judges what the feedback loop's labels say; add --feedback fnw (or wait)");
+            if (spec.Feedback?.Problems() is { Count: > 0 } wrong)
+            {
+                throw new ArgumentException(FeedbackOption(wrong[0]));
+            }
             var (host, client) = await c.ConnectAsync(p, ct);
             using (host)
             {
@@ -182,6 +200,32 @@ public static class AdminCommands
         return cmd;
     }
 
+    private static Command Resume(CliContext cli)
+    {
+        var c = new Common();
+        var from = new Option<string>("--from") { Description = "Where training starts again: good (the good weights' full checkpoint: what the rolled-back line learned is discarded) or line (training as it is, after a false alarm)", DefaultValueFactory = _ => "good" };
+        var cmd = new Command("resume", "After the served-quality guard rolled serving back and halted publishing: publish again from a new full checkpoint, judged against the good weights") { from };
+        c.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            var where = p.GetValue(from) switch
+            {
+                "good" => ResumeFrom.Good,
+                "line" => ResumeFrom.Line,
+                var other => throw new ArgumentException($"--from: '{other}' is not a starting point; use good or line"),
+            };
+            var (host, client) = await c.ConnectAsync(p, ct);
+            using (host)
+            {
+                var status = await client.ResumeAsync(p.GetValue(c.Model)!, where);
+                await cli.Out.WriteLineAsync($"model {status.Model}: {status.Events[^1].Detail}");
+                if (p.GetValue(c.Json)) JsonResult.Write(cli.Out, Deployment("resume", status));
+                await host.StopAsync(ct);
+            }
+        });
+        return cmd;
+    }
+
     private static Command Status(CliContext cli)
     {
         var c = new Common();
@@ -198,6 +242,12 @@ public static class AdminCommands
                 foreach (var job in new[] { d.Main, d.B }.OfType<JobStatus>())
                 {
                     await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, last delta {job.Published?.ToString() ?? "-"}");
+                }
+                if (d.Guard is { } g)
+                {
+                    await cli.Out.WriteLineAsync($"  guard: {(g.Halted ? "HALTED (publishing stopped; freshet resume starts a new line)" : "watching")}; good weights {g.Good?.ToString() ?? "-"}; {g.Promotions} judged good, {g.Rollbacks} rollback(s)");
+                    if (g.LastRollback is { } lr) await cli.Out.WriteLineAsync($"    last rollback {g.LastRollbackTime?.ToString("u", CultureInfo.InvariantCulture)}: {lr}");
+                    if (g.Last is { } last) await cli.Out.WriteLineAsync($"    last check: {last}");
                 }
                 if (s.Feedback is { } f)
                 {
@@ -378,10 +428,42 @@ public static class AdminCommands
         ["mainState"] = d.Main?.State.ToString().ToLowerInvariant(),
         ["promotionJob"] = d.B?.Job,
         ["promotionState"] = d.B?.State.ToString().ToLowerInvariant(),
+        ["guard"] = d.Guard is not { } g ? null : new JsonObject
+        {
+            ["halted"] = g.Halted,
+            ["good"] = g.Good?.ToString(),
+            ["rollbacks"] = g.Rollbacks,
+            ["promotions"] = g.Promotions,
+            ["last"] = Verdict(g.Last),
+            ["lastRollback"] = Verdict(g.LastRollback),
+            ["lastRollbackTime"] = g.LastRollbackTime?.ToString("O", CultureInfo.InvariantCulture),
+        },
         ["events"] = new JsonArray([.. d.Events.TakeLast(20).Select(e => (JsonNode)new JsonObject
         {
             ["time"] = e.Time.ToString("O", CultureInfo.InvariantCulture), ["kind"] = e.Kind.Name(), ["job"] = e.Job.Name(), ["servingVersion"] = e.Weights?.Checkpoint, ["sequence"] = e.Weights is { Delta: > 0 } w ? w.Delta : null, ["detail"] = e.Detail,
         })]),
+    };
+
+    /// <summary>A feedback spec's problem as the option that set it says it: <c>feedback.guard.minPairs: …</c> is <c>--guard-min-pairs: …</c>.</summary>
+    private static string FeedbackOption(string problem)
+    {
+        var colon = problem.IndexOf(':', StringComparison.Ordinal);
+        var path = problem[..colon].Replace("feedback.", "", StringComparison.Ordinal).Replace("guard.", "guard-", StringComparison.Ordinal);
+        var kebab = System.Text.RegularExpressions.Regex.Replace(path, "(?<=[a-z])([A-Z])", m => "-" + m.Value.ToLowerInvariant());
+        return "--" + kebab + problem[colon..];
+    }
+
+    private static JsonObject? Verdict(GuardVerdict? v) => v is null ? null : new JsonObject
+    {
+        ["action"] = v.Action.ToString().ToLowerInvariant(),
+        ["good"] = v.Good.ToString(),
+        ["from"] = v.From?.ToString(),
+        ["to"] = v.To?.ToString(),
+        ["pairs"] = v.Pairs,
+        ["servedLogLoss"] = JsonResult.Metric(v.ServedLogLoss),
+        ["goodLogLoss"] = JsonResult.Metric(v.GoodLogLoss),
+        ["z"] = JsonResult.Metric(v.Z, 3),
+        ["marginZ"] = JsonResult.Metric(v.MarginZ, 3),
     };
 
     private static ScoreRow ParsePairs(string text, int index)

@@ -61,6 +61,9 @@ public sealed class SampleReader
         return new SampleReader(schema, layout, source, featurizer, bad);
     }
 
+    /// <summary>One row of <see cref="Source"/> as its samples (a CTR sample, and a CVR sample when clicked); bad rows are counted in <see cref="BadRows"/>.</summary>
+    public void Featurize(RawRow row, List<Sample> output) => _featurizer.Featurize(row, BadRows, output);
+
     /// <summary>Samples in event-time order, at most <paramref name="maxSamples"/>.</summary>
     public IEnumerable<Sample> Read(long? maxSamples = null, CancellationToken cancellationToken = default)
     {

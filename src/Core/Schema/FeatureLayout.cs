@@ -33,6 +33,12 @@ public sealed class FeatureLayout
     /// <summary>Whether each task's head stacks fast terms on the deep tower (<see cref="ModelSpec.Stacking"/>).</summary>
     public bool Stacking { get; }
 
+    /// <summary>Samples per full step of each task (<see cref="ModelSpec.BatchSize"/>, <see cref="ModelSpec.CvrBatchSize"/>): how far one step moves batch-norm statistics.</summary>
+    public int BatchSizeOf(Data.TaskKind task) => task == Data.TaskKind.Cvr ? _cvrBatchSize : _batchSize;
+
+    private int _batchSize = 256;
+    private int _cvrBatchSize = 256;
+
     /// <summary>
     /// The stacking head's per-id biases, one per id field (tables <c>{field}.bias</c> in the field's tier);
     /// their columns follow the deep input.
@@ -141,6 +147,10 @@ public sealed class FeatureLayout
             }
         }
         var both = schema.Labels.Click is not null && schema.Labels.Conversion is not null;
-        return new FeatureLayout(tables, ids, bags, numerics, rates, biases, deepDim, offset, m.Stacking, both, both && m.CvrLoss == CvrLoss.Esmm);
+        return new FeatureLayout(tables, ids, bags, numerics, rates, biases, deepDim, offset, m.Stacking, both, both && m.CvrLoss == CvrLoss.Esmm)
+        {
+            _batchSize = Math.Max(1, m.BatchSize),
+            _cvrBatchSize = Math.Max(1, m.CvrBatchSize ?? ModelSpec.DefaultCvrBatchSize(m.BatchSize, both)),
+        };
     }
 }

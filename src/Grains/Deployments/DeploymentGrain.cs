@@ -2,6 +2,7 @@ using Freshet.Model.Telemetry;
 using Freshet.Model.Serving;
 using Freshet.Grains.Placement;
 using Freshet.Deployments;
+using Freshet.Feedback;
 using Freshet.Jobs;
 using Microsoft.Extensions.Logging;
 
@@ -58,7 +59,11 @@ public sealed partial class DeploymentGrain(
             };
             await Task.WhenAll(Enumerable.Range(0, feedback.Joiners).Select(j => grains.Joiner(spec.Model, j).ConfigureAsync(config)));
         }
-        state.State = new DeploymentState { Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingCheckpoint = state.State.ServingCheckpoint };
+        state.State = new DeploymentState
+        {
+            Spec = spec, Mode = Mode.Daily, Running = true, PromotionEvery = spec.PromotionEvery, ServingCheckpoint = state.State.ServingCheckpoint,
+            Guard = state.State.Guard,
+        };
         Record(new DeploymentEvent { Time = Now(), Kind = DeploymentEventKind.Start, Job = DeploymentJob.Main, Detail = $"daily mode, publish every {spec.PublishInterval}, checkpoint daily at {spec.DailyCheckpointAt}" });
         await state.WriteStateAsync();
         StartClock();
@@ -123,7 +128,12 @@ public sealed partial class DeploymentGrain(
         state.State.Now = now;
         state.State.NextPublish ??= now + spec.PublishInterval;
         state.State.NextCheckpoint ??= NextDaily(now, spec.DailyCheckpointAt);
-        if (state.State.Mode == Mode.Daily)
+        if (spec.Feedback?.Guard is { } guard) await GuardAsync(now, spec, guard, events);
+        if (state.State.Guard.Halted)
+        {
+            // The guard rolled serving back: nothing from the bad line is published or announced until a resume.
+        }
+        else if (state.State.Mode == Mode.Daily)
         {
             if (spec.DailyCheckpoints && now >= state.State.NextCheckpoint)
             {
@@ -184,10 +194,90 @@ public sealed partial class DeploymentGrain(
         var now = Now();
         state.State.ServingCheckpoint = version;
         state.State.NextPublish = now + spec.PublishInterval;
+        state.State.Guard.Halted = false;
+        state.State.Guard.Floor = new WeightsVersion(version);
+        if (spec.Feedback?.Guard is not null) await MarkGoodAsync(new WeightsVersion(version));
         Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.Rollback, Job = DeploymentJob.Main, Weights = new WeightsVersion(version), Detail = $"serving back on version {version}; the main job restarted from it; deltas on other bases are refused" });
         await state.WriteStateAsync();
         return await GetStatusAsync();
     }
+
+    public async Task<DeploymentStatus> ResumeAsync(ResumeFrom from)
+    {
+        var spec = Spec();
+        if (!state.State.Guard.Halted) throw new JobRequestException($"'{Model}' is publishing: the guard has not rolled it back, so there is nothing to resume");
+        var now = Now();
+        var good = state.State.Guard.Good!.Value;
+        // From the good weights: training goes back to their full checkpoint (the deltas since it are not training state).
+        if (from == ResumeFrom.Good) await Main(spec).RestoreAsync(good.Checkpoint, spec.Model);
+        var checkpoint = await Main(spec).PublishCheckpointAsync();
+        if (state.State.Mode == Mode.Promotion) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
+        state.State.ServingCheckpoint = checkpoint.Version;
+        state.State.NextPublish = now + spec.PublishInterval;
+        state.State.Guard.Halted = false;
+        state.State.Guard.NextCheck = null;
+        // The halted line's versions (some published before the rollback took effect) are not this line's: never judged again.
+        state.State.Guard.Floor = new WeightsVersion(checkpoint.Version);
+        Record(new DeploymentEvent
+        {
+            Time = now, Kind = DeploymentEventKind.Resume, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version),
+            Detail = (from == ResumeFrom.Good ? $"training restored from checkpoint {good.Checkpoint} of the good weights {good}; " : "training kept as it was; ")
+                + $"publishing resumed from full checkpoint {checkpoint.Version}, which serving switched to; the guard judges it against the good weights {good}",
+        });
+        await state.WriteStateAsync();
+        return await GetStatusAsync();
+    }
+
+    /// <summary>
+    /// The served-quality guard, every <see cref="GuardSpec.CheckEvery"/>: the joiners' paired sums, merged, judged by
+    /// <see cref="ServedGuard.Judge"/>. A pass makes the oldest judged version the good one (replicas bring their copy to
+    /// it); a failure sends serving back to the good weights and halts publishing.
+    /// </summary>
+    private async Task GuardAsync(DateTime now, DeploymentSpec spec, GuardSpec guard, List<DeploymentEvent> events)
+    {
+        var g = state.State.Guard;
+        if (g.Halted || (g.NextCheck is { } next && now < next)) return;
+        g.NextCheck = now + guard.CheckEvery;
+        if (g.Good is not { } good)
+        {
+            // The first good weights: the checkpoint serving holds, as the guard starts watching.
+            if (state.State.ServingCheckpoint is { } checkpoint) await MarkGoodAsync(new WeightsVersion(checkpoint));
+            return;
+        }
+        var joiners = await Task.WhenAll(Enumerable.Range(0, spec.Feedback!.Joiners).Select(j => grains.Joiner(spec.Model, j).GetStatusAsync()));
+        var verdict = ServedGuard.Judge(ServedQuality.Merge(joiners.SelectMany(j => j.Quality)), good, guard, g.Floor);
+        g.Last = verdict;
+        if (verdict.Action == GuardAction.Good)
+        {
+            await MarkGoodAsync(verdict.From!.Value);
+            g.Promotions++;
+            events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.GuardGood, Job = DeploymentJob.Main, Weights = verdict.From, Guard = verdict, Detail = $"good: {verdict}" });
+        }
+        else if (verdict.Action == GuardAction.Rollback)
+        {
+            g.Halted = true;
+            g.Rollbacks++;
+            g.LastRollback = verdict;
+            g.LastRollbackTime = now;
+            await grains.GetGrain<Serving.IServingVersionGrain>(spec.Model).HaltAsync(good);
+            await WeightsStream(spec.Model).OnNextAsync(new Freshet.Serving.WeightMessage { Kind = Freshet.Serving.WeightMessageKind.Revert, Model = spec.Model, Weights = good, SnapshotUtc = DateTime.UtcNow });
+            events.Add(new DeploymentEvent
+            {
+                Time = now, Kind = DeploymentEventKind.GuardRollback, Job = DeploymentJob.Main, Weights = good, Guard = verdict,
+                Detail = $"served line worse: {verdict}; serving went back to {good}, publishing halted (freshet resume starts a new line)",
+            });
+        }
+    }
+
+    private async Task MarkGoodAsync(WeightsVersion good)
+    {
+        state.State.Guard.Good = good;
+        await grains.GetGrain<Serving.IServingVersionGrain>(Model).SetGoodAsync(good);
+        await WeightsStream(Model).OnNextAsync(new Freshet.Serving.WeightMessage { Kind = Freshet.Serving.WeightMessageKind.Good, Model = Model, Weights = good, SnapshotUtc = DateTime.UtcNow });
+    }
+
+    private Orleans.Streams.IAsyncStream<Freshet.Serving.WeightMessage> WeightsStream(string model) =>
+        Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), model);
 
     public async Task<DeploymentStatus> StopAsync()
     {
@@ -217,6 +307,11 @@ public sealed partial class DeploymentGrain(
             Main = spec is null ? null : await Main(spec).GetStatusAsync(),
             B = spec is null || state.State.Mode != Mode.Promotion ? null : await B(spec).GetStatusAsync(),
             Events = [.. state.State.Events],
+            Guard = spec?.Feedback?.Guard is null ? null : new GuardStatus
+            {
+                Good = state.State.Guard.Good, Halted = state.State.Guard.Halted, Rollbacks = state.State.Guard.Rollbacks, Promotions = state.State.Guard.Promotions,
+                Last = state.State.Guard.Last, LastRollback = state.State.Guard.LastRollback, LastRollbackTime = state.State.Guard.LastRollbackTime,
+            },
         };
     }
 

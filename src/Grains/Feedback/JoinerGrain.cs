@@ -78,14 +78,17 @@ public sealed partial class JoinerGrain(
         var (impressions, _) = Joins();
         var samples = SampleCodec.Decode(log.Samples);
         if (samples.Count != log.Ids.Length) throw new FeedbackException($"joiner {Key}: a prediction log of {log.Ids.Length} ids carries {samples.Count} samples");
+        var shadowed = log.ShadowCtr.Length == samples.Count;
         var ready = new List<Sample>();
         for (var i = 0; i < samples.Count; i++)
         {
             if (impressions.Add(log.Ids[i], samples[i].As(TaskKind.Ctr, samples[i].Time), ready))
             {
-                state.State.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights);
+                state.State.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN);
             }
         }
+        var quality = Score(log.Weights);
+        quality.LastScored = Math.Max(quality.LastScored, log.Time.Ticks);
         state.State.Counts.Predictions += samples.Count;
         _dirty = true;
         Advance(log.Time.Ticks, ready);
@@ -152,9 +155,16 @@ public sealed partial class JoinerGrain(
             CvrSamples = counts.CvrSamples,
             Now = state.State.Now == long.MinValue ? null : new DateTime(state.State.Now, DateTimeKind.Utc),
             Unpersisted = _dirty,
-            Quality = [.. state.State.Quality],
+            Quality = [.. state.State.Quality.Select(WithSettled)],
         });
     }
+
+    /// <summary>A copy of <paramref name="q"/> saying whether every impression it answered has its click label by this joiner's clock.</summary>
+    private ServedQuality WithSettled(ServedQuality q) => new()
+    {
+        Weights = q.Weights, Ctr = q.Ctr, Cvr = q.Cvr, Paired = q.Paired, LastScored = q.LastScored,
+        Settled = state.State.Config is { } config && state.State.Now != long.MinValue && q.LastScored + config.Spec.ClickWindow.Ticks <= state.State.Now,
+    };
 
     private void Record(TaskKind task, float p, float label, Freshet.Model.Serving.WeightsVersion weights)
     {
@@ -182,7 +192,7 @@ public sealed partial class JoinerGrain(
     private void Build(JoinerConfig config, JoinerState from)
     {
         var spec = config.Spec;
-        _impressions = new LabelJoin<Guid>(DelayedFeedback.Wait, spec.ClickWindow, spec.MaxPendingPerJoiner);
+        _impressions = new LabelJoin<Guid>(spec.Method, spec.ClickWindow, spec.MaxPendingPerJoiner);
         _clicks = new LabelJoin<Guid>(spec.Method, spec.AttributionWindow, spec.MaxPendingPerJoiner);
         Restore(_impressions, from.Impressions);
         Restore(_clicks, from.Clicks);
@@ -191,7 +201,13 @@ public sealed partial class JoinerGrain(
         _impressions.Settled = (key, label) =>
         {
             if (!state.State.Served.TryGetValue(key, out var answer)) return;
-            Score(answer.Weights).Ctr.Add(answer.Ctr, label);
+            var quality = Score(answer.Weights);
+            quality.Ctr.Add(answer.Ctr, label);
+            // Shadowed: the good weights' answer on the same row, for the guard's paired comparison.
+            if (!float.IsNaN(answer.ShadowCtr))
+            {
+                quality.Paired.Add(Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.Ctr, label), Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.ShadowCtr, label));
+            }
             Record(TaskKind.Ctr, answer.Ctr, label, answer.Weights);
             if (label < 0.5f) state.State.Served.Remove(key); // not clicked: no conversion to wait for
         };

@@ -22,9 +22,10 @@ public sealed class JoinerState
     [Id(6)] public List<ServedQuality> Quality { get; set; } = [];
 }
 
-/// <summary>What serving answered for one row, and with which weights.</summary>
+/// <summary>What serving answered for one row, and with which weights; with the good weights' CTR when the call was shadow-scored (else NaN).</summary>
 [GenerateSerializer, Immutable, Alias("Freshet.Grains.Feedback.ServedAnswer")]
-public readonly record struct ServedAnswer([property: Id(0)] float Ctr, [property: Id(1)] float Cvr, [property: Id(2)] Freshet.Model.Serving.WeightsVersion Weights);
+public readonly record struct ServedAnswer(
+    [property: Id(0)] float Ctr, [property: Id(1)] float Cvr, [property: Id(2)] Freshet.Model.Serving.WeightsVersion Weights, [property: Id(3)] float ShadowCtr = float.NaN);
 
 /// <summary>One join's pending samples and counts, as persisted.</summary>
 [GenerateSerializer, Alias("Freshet.Grains.Feedback.PendingSamples")]

@@ -63,7 +63,8 @@ public sealed partial class PredictionLogger(IGrainFactory grains, TimeProvider 
     }
 
     /// <summary>Ids for <paramref name="rows"/> scored with <paramref name="weights"/>; with a loop, the rows go to their joiners.</summary>
-    public PredictionId[] Log(string model, FeedbackSpec? spec, IReadOnlyList<Sample> rows, ScoreResult[] results, WeightsVersion weights, DateTime scored)
+    public PredictionId[] Log(string model, FeedbackSpec? spec, IReadOnlyList<Sample> rows, ScoreResult[] results, WeightsVersion weights, DateTime scored,
+        float[]? shadowCtr = null, WeightsVersion? shadow = null)
     {
         var ids = new PredictionId[rows.Count];
         var joiners = spec?.Joiners ?? 1;
@@ -80,6 +81,8 @@ public sealed partial class PredictionLogger(IGrainFactory grains, TimeProvider 
                 Cvr = [.. members.Select(i => results[i].Cvr)],
                 Weights = weights,
                 Time = scored,
+                ShadowCtr = shadowCtr is null ? [] : [.. members.Select(i => shadowCtr[i])],
+                Shadow = shadowCtr is null ? null : shadow,
             };
             if (Interlocked.Add(ref _inFlight, members.Length) > MaxInFlightRows)
             {

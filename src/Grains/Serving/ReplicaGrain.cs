@@ -75,9 +75,15 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     private async Task WatchAsync(CancellationToken cancellationToken)
     {
         if (registry.TryGet(_model) is not { } replica || replica.TargetCheckpoint is not { } target) return;
-        var announced = await GrainFactory.GetGrain<IServingVersionGrain>(_model).GetAsync() ?? target;
+        var serving = GrainFactory.GetGrain<IServingVersionGrain>(_model);
+        var announced = await serving.GetAsync() ?? target;
+        // The guard's marks, should their messages have been lost with the stream: a rollback, and the good weights.
+        var marks = await serving.GetGuardAsync();
+        if (marks.Halt is { } halt && halt.Checkpoint == announced && replica.Halt != halt) await RevertAsync(replica, halt);
+        if (marks.Good is { } good && replica.GoodWeights != good && marks.Halt is null) await registry.LoadGoodAsync(replica, good);
         var retained = await registry.Store.ListFilesAsync(_model, announced, CheckpointFiles.DeltaPrefix, cancellationToken);
         var newest = retained.Select(CheckpointFiles.DeltaSequence).DefaultIfEmpty(0).Max();
+        if (replica.Halt is { } ceiling && ceiling.Checkpoint == announced) newest = Math.Min(newest, ceiling.Delta);
         var at = replica.Weights ?? new WeightsVersion(0);
         if (announced == replica.Weights?.Checkpoint && newest <= at.Delta)
         {
@@ -91,6 +97,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         }
         LogStalled(logger, _model, at, announced, newest);
         replica.TargetCheckpoint = announced;
+        if (replica.Halt is { } lifted && lifted.Checkpoint != announced) replica.Halt = null;
         if (replica.Weights?.Checkpoint != announced)
         {
             await LoadAsync(replica, announced);
@@ -124,9 +131,17 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         var replica = await registry.GetAsync(_model);
         switch (message.Kind)
         {
+            case WeightMessageKind.Good:
+                if (await registry.LoadGoodAsync(replica, message.Weights)) LogGood(logger, _model, message.Weights);
+                else LogBadDelta(logger, _model, replica.LastError ?? "the good weights could not be loaded");
+                break;
+            case WeightMessageKind.Revert:
+                await RevertAsync(replica, message.Weights);
+                break;
             case WeightMessageKind.Checkpoint or WeightMessageKind.Rollback:
                 var checkpoint = message.Weights.Checkpoint;
                 replica.TargetCheckpoint = checkpoint;
+                replica.Halt = null; // an announced checkpoint lifts a guard rollback's ceiling
                 _assembler.Forget(checkpoint);
                 if (replica.Weights?.Checkpoint != checkpoint) await LoadAsync(replica, checkpoint);
                 LogSwitched(logger, _model, message.Kind.ToString().ToLowerInvariant(), replica.Weights ?? message.Weights);
@@ -151,6 +166,14 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         }
     }
 
+    /// <summary>The guard's rollback: serve the good weights (kept beside the served ones, else loaded to them).</summary>
+    private async Task RevertAsync(ServingReplica replica, WeightsVersion good)
+    {
+        if (!replica.Revert(good)) await LoadAsync(replica, good.Checkpoint);
+        _assembler.Forget(good.Checkpoint, long.MaxValue);
+        LogReverted(logger, _model, replica.Weights ?? good, good);
+    }
+
     public async Task<ReplicaStatus> GetStatusAsync()
     {
         var replica = await registry.GetAsync(_model);
@@ -171,6 +194,8 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         Gaps = replica.Gaps,
         FreshnessMs = replica.FreshnessMs,
         Error = replica.LastError,
+        Good = replica.GoodWeights,
+        Halt = replica.Halt,
     };
 
     private async Task OfferAsync(ServingReplica replica, WeightDelta delta)
@@ -220,6 +245,12 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} on {Kind}: serving {Weights}")]
     private static partial void LogSwitched(ILogger logger, string model, string kind, WeightsVersion weights);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} keeps {Good} as the last good weights")]
+    private static partial void LogGood(ILogger logger, string model, WeightsVersion good);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} rolled back by the guard: serving {Weights} (the good weights {Good})")]
+    private static partial void LogReverted(ILogger logger, string model, WeightsVersion weights, WeightsVersion good);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} caught up a gap before delta {Weights}: {Outcome}")]
     private static partial void LogCaughtUp(ILogger logger, string model, WeightsVersion weights, string outcome);

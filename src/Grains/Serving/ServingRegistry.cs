@@ -108,12 +108,33 @@ public sealed class ServingRegistry(ICheckpointStore store, IGrainFactory grains
         {
             throw new ScoringRequestException($"model '{model}' has no checkpoint in {store.Location}: nothing to serve yet");
         }
-        var target = await grains.GetGrain<IServingVersionGrain>(model).GetAsync() ?? versions[^1];
+        var serving = grains.GetGrain<IServingVersionGrain>(model);
+        var target = await serving.GetAsync() ?? versions[^1];
+        var marks = await serving.GetGuardAsync();
         var schema = await ReadSchemaAsync(model, target);
-        var replica = new ServingReplica(schema, model, instruments) { TargetCheckpoint = target };
+        var replica = new ServingReplica(schema, model, instruments) { TargetCheckpoint = target, Halt = marks.Halt };
         await Task.Run(() => replica.LoadAsync(store, target));
+        if (marks.Good is { } good) await LoadGoodAsync(replica, good);
         await grains.Replica(model, silo.SiloAddress).StartAsync();
         return replica;
+    }
+
+    /// <summary>
+    /// Brings the replica's copy of the last good weights (the guard's) to <paramref name="good"/>. When the store cannot
+    /// give them, the replica serves on without shadow scoring, and says why in its error.
+    /// </summary>
+    public async Task<bool> LoadGoodAsync(ServingReplica replica, Model.Serving.WeightsVersion good)
+    {
+        try
+        {
+            await Task.Run(() => replica.LoadGoodAsync(store, good));
+            return true;
+        }
+        catch (CheckpointException e)
+        {
+            replica.ReportError(e.Message);
+            return false;
+        }
     }
 
     private async Task<FeatureSchema> ReadSchemaAsync(string model, long version)

@@ -44,7 +44,7 @@ public sealed class ServingScorer(
             throw new ScoringRequestException($"model '{model}': the sample batch does not decode ({e.Message})");
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var (results, version, weights) = ScoreTimed(replica, decoded, model);
+        var (results, version, weights, _, _) = ScoreTimed(replica, decoded, model, shadow: false);
         // Replays and experiments score samples that already carry their labels: ids, but nothing logged for a joiner.
         var ids = predictions.Log(model, null, decoded, results, version, now);
         return Predictions(results, ids, version, now - weights);
@@ -82,7 +82,7 @@ public sealed class ServingScorer(
         var replica = await registry.GetAsync(request.Model);
         var featurizer = Featurizers.GetOrAdd((request.Model, replica.Weights?.Checkpoint ?? 0), _ => new RequestFeaturizer(replica.Schema));
         var feedback = await predictions.SpecAsync(request.Model);
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = request.Time ?? time.GetUtcNow().UtcDateTime;
         List<Model.Data.Sample> samples;
         try
         {
@@ -92,9 +92,11 @@ public sealed class ServingScorer(
         {
             throw new ScoringRequestException($"model '{request.Model}': {e.Message}");
         }
-        var (results, version, weights) = ScoreTimed(replica, samples, request.Model);
-        var ids = predictions.Log(request.Model, feedback, samples, results, version, now);
-        return Predictions(results, ids, version, now - weights);
+        // The guard's share of calls is also scored with the last good weights: both answers go to the joiners.
+        var shadow = feedback?.Guard is { } guard && Random.Shared.NextDouble() < guard.ShadowShare;
+        var (results, version, weights, shadowCtr, shadowWeights) = ScoreTimed(replica, samples, request.Model, shadow);
+        var ids = predictions.Log(request.Model, feedback, samples, results, version, now, shadowCtr, shadowWeights);
+        return Predictions(results, ids, version, time.GetUtcNow().UtcDateTime - weights);
     }
 
     private static Prediction[] Predictions(Model.Serving.ScoreResult[] results, Freshet.Feedback.PredictionId[] ids, Model.Serving.WeightsVersion version, TimeSpan age)
@@ -107,10 +109,11 @@ public sealed class ServingScorer(
         return answers;
     }
 
-    private (Model.Serving.ScoreResult[] Results, Model.Serving.WeightsVersion Weights, DateTime WeightsUtc) ScoreTimed(Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model)
+    private (Model.Serving.ScoreResult[] Results, Model.Serving.WeightsVersion Weights, DateTime WeightsUtc, float[]? ShadowCtr, Model.Serving.WeightsVersion? ShadowWeights) ScoreTimed(
+        Model.Serving.ServingReplica replica, IReadOnlyList<Model.Data.Sample> rows, string model, bool shadow)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = replica.Score(rows);
+        var result = replica.Score(rows, shadow);
         var tag = new KeyValuePair<string, object?>("model", model);
         instruments.ScoreDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
         instruments.RowsScored.Add(rows.Count, tag);

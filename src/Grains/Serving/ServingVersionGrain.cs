@@ -1,9 +1,13 @@
+using Freshet.Model.Serving;
+
 namespace Freshet.Grains.Serving;
 
 [GenerateSerializer, Alias("Freshet.Grains.Serving.ServingVersionState")]
 public sealed class ServingVersionState
 {
     [Id(0)] public long? Version { get; set; }
+    [Id(1)] public WeightsVersion? Good { get; set; }
+    [Id(2)] public WeightsVersion? Halt { get; set; }
 }
 
 public sealed class ServingVersionGrain(
@@ -14,6 +18,21 @@ public sealed class ServingVersionGrain(
     public async Task SetAsync(long version)
     {
         state.State.Version = version;
+        state.State.Halt = null;
+        await state.WriteStateAsync();
+    }
+
+    public Task<ServingGuardMarks> GetGuardAsync() => Task.FromResult(new ServingGuardMarks { Good = state.State.Good, Halt = state.State.Halt });
+
+    public async Task SetGoodAsync(WeightsVersion good)
+    {
+        state.State.Good = good;
+        await state.WriteStateAsync();
+    }
+
+    public async Task HaltAsync(WeightsVersion at)
+    {
+        state.State.Halt = at;
         await state.WriteStateAsync();
     }
 }

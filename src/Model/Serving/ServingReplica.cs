@@ -16,6 +16,8 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private InProcessParameterStore? _current;
+    private InProcessParameterStore? _good;
+    private DateTime _goodUtc;
     private bool _disposed;
     private long _applied;
     private long _duplicates;
@@ -68,6 +70,42 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     /// </summary>
     public async Task LoadAsync(ICheckpointStore store, long version, CancellationToken cancellationToken = default)
     {
+        var ceiling = Halt is { } halt && halt.Checkpoint == version ? halt.Delta : long.MaxValue;
+        var (fresh, loaded, weights, error) = await BuildAsync(store, version, ceiling, cancellationToken);
+        InProcessParameterStore? old;
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                // The silo stopped while this checkpoint loaded (a load runs off the grain's turn): it is not needed.
+                old = fresh;
+            }
+            else
+            {
+                // The good weights served after a rollback stay, as the good copy.
+                old = ReferenceEquals(_current, _good) ? null : _current;
+                _current = fresh;
+                Weights = loaded;
+                WeightsUtc = weights;
+                TargetCheckpoint ??= version;
+                LastError = error;
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        old?.Dispose();
+    }
+
+    /// <summary>
+    /// A new model from checkpoint <paramref name="version"/> and its retained deltas in order, up to sequence
+    /// <paramref name="maxDelta"/> or the first missing or bad one (named in the error).
+    /// </summary>
+    private async Task<(InProcessParameterStore Model, WeightsVersion Loaded, DateTime WeightsUtc, string? Error)> BuildAsync(
+        ICheckpointStore store, long version, long maxDelta, CancellationToken cancellationToken)
+    {
         var fresh = new InProcessParameterStore(Schema);
         try
         {
@@ -77,7 +115,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
             string? error = null;
             foreach (var name in await store.ListFilesAsync(Model, version, CheckpointFiles.DeltaPrefix, cancellationToken))
             {
-                if (name != CheckpointFiles.Delta(loaded.NextDelta().Delta)) break;
+                if (loaded.Delta >= maxDelta || name != CheckpointFiles.Delta(loaded.NextDelta().Delta)) break;
                 WeightDelta delta;
                 try
                 {
@@ -97,30 +135,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
                 loaded = delta.Version;
                 weights = delta.SnapshotUtc;
             }
-            InProcessParameterStore? old;
-            _lock.EnterWriteLock();
-            try
-            {
-                if (_disposed)
-                {
-                    // The silo stopped while this checkpoint loaded (a load runs off the grain's turn): it is not needed.
-                    old = fresh;
-                }
-                else
-                {
-                    old = _current;
-                    _current = fresh;
-                    Weights = loaded;
-                    WeightsUtc = weights;
-                    TargetCheckpoint ??= version;
-                    LastError = error;
-                }
-            }
-            finally
-            {
-                _lock.ExitWriteLock();
-            }
-            old?.Dispose();
+            return (fresh, loaded, weights, error);
         }
         catch
         {
@@ -129,10 +144,104 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
         }
     }
 
+    /// <summary>The last good weights kept beside the served ones for shadow scoring (the guard's); null when none.</summary>
+    public WeightsVersion? GoodWeights { get; private set; }
+
+    /// <summary>A guard rollback's ceiling: deltas after it on its checkpoint are refused, and a load stops there.</summary>
+    public WeightsVersion? Halt { get; set; }
+
+    /// <summary>
+    /// Brings the copy of the last good weights to <paramref name="good"/>: the deltas after the copy's version applied
+    /// from the store on the same checkpoint, else checkpoint and deltas loaded anew. Scoring goes on meanwhile; a delta
+    /// the store does not have (or that fails its check) throws <see cref="CheckpointException"/> and leaves the copy as it was.
+    /// </summary>
+    public async Task LoadGoodAsync(ICheckpointStore store, WeightsVersion good, CancellationToken cancellationToken = default)
+    {
+        if (GoodWeights == good) return;
+        if (_good is { } copy && !ReferenceEquals(copy, _current) && GoodWeights is { } at && at.Checkpoint == good.Checkpoint && at < good)
+        {
+            var deltas = new List<WeightDelta>();
+            for (var s = at.Delta + 1; s <= good.Delta; s++)
+            {
+                deltas.Add(await ReadDeltaAsync(store, Model, good.Checkpoint, CheckpointFiles.Delta(s), cancellationToken));
+            }
+            _lock.EnterWriteLock();
+            try
+            {
+                if (_disposed || !ReferenceEquals(copy, _good)) return;
+                foreach (var d in deltas) ApplyTo(copy, d);
+                GoodWeights = good;
+                _goodUtc = deltas[^1].SnapshotUtc;
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+            return;
+        }
+        var (fresh, loaded, weights, error) = await BuildAsync(store, good.Checkpoint, good.Delta, cancellationToken);
+        if (loaded != good)
+        {
+            fresh.Dispose();
+            throw new CheckpointException($"the good weights {Model} {good} cannot be loaded from {store.Location}: the checkpoint and its retained deltas reach {loaded} ({error ?? "a delta is missing"})");
+        }
+        InProcessParameterStore? old;
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                old = fresh;
+            }
+            else
+            {
+                old = ReferenceEquals(_good, _current) ? null : _good;
+                _good = fresh;
+                GoodWeights = good;
+                _goodUtc = weights;
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        old?.Dispose();
+    }
+
+    /// <summary>
+    /// The guard's rollback: serves the good weights kept beside the served ones, when they are <paramref name="good"/>,
+    /// and refuses deltas after them on their checkpoint (<see cref="Halt"/>). False when the copy is not at
+    /// <paramref name="good"/>: load its checkpoint then (<see cref="LoadAsync"/> stops at the ceiling).
+    /// </summary>
+    public bool Revert(WeightsVersion good)
+    {
+        InProcessParameterStore? old = null;
+        _lock.EnterWriteLock();
+        try
+        {
+            Halt = good;
+            TargetCheckpoint = good.Checkpoint;
+            if (_disposed || _good is null || GoodWeights != good) return false;
+            if (!ReferenceEquals(_current, _good))
+            {
+                old = _current;
+                _current = _good;
+            }
+            Weights = good;
+            WeightsUtc = _goodUtc;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        old?.Dispose();
+        return true;
+    }
+
     /// <summary>Applies <paramref name="delta"/> if it is the next one on the base serving follows; says what it did.</summary>
     public DeltaOutcome Offer(WeightDelta delta)
     {
-        if (delta.Model != Model || delta.Version.Checkpoint != TargetCheckpoint)
+        if (delta.Model != Model || delta.Version.Checkpoint != TargetCheckpoint || (Halt is { } halt && halt.Checkpoint == delta.Version.Checkpoint && delta.Version > halt))
         {
             Interlocked.Increment(ref _refused);
             return DeltaOutcome.Refused;
@@ -151,6 +260,8 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
                 Interlocked.Increment(ref _gaps);
                 return DeltaOutcome.Gap;
             }
+            // Serving the good weights themselves (after a rollback): they stay as they are; a base of its own loads first.
+            if (ReferenceEquals(_current, _good)) return DeltaOutcome.NeedsBase;
             ApplyTo(_current, delta);
             Weights = delta.Version;
             WeightsUtc = delta.SnapshotUtc;
@@ -173,6 +284,16 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     /// <summary>Scores rows with both towers; also returns the weights' version and time that produced them.</summary>
     public (ScoreResult[] Results, WeightsVersion Weights, DateTime WeightsUtc) Score(IReadOnlyList<Sample> rows)
     {
+        var (results, weights, utc, _, _) = Score(rows, shadow: false);
+        return (results, weights, utc);
+    }
+
+    /// <summary>
+    /// Scores rows with both towers and, when <paramref name="shadow"/> and good weights other than the served ones are
+    /// kept, their CTR with the good weights too (the guard's paired comparison), under the same lock.
+    /// </summary>
+    public (ScoreResult[] Results, WeightsVersion Weights, DateTime WeightsUtc, float[]? ShadowCtr, WeightsVersion? ShadowWeights) Score(IReadOnlyList<Sample> rows, bool shadow)
+    {
         _lock.EnterReadLock();
         try
         {
@@ -184,7 +305,15 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
             step.ScoreAsync(rows, TaskKind.Cvr, cvr).AsTask().GetAwaiter().GetResult();
             var results = new ScoreResult[rows.Count];
             for (var i = 0; i < rows.Count; i++) results[i] = new ScoreResult(ctr[i], cvr[i], ctr[i] * cvr[i]);
-            return (results, Weights!.Value, WeightsUtc);
+            float[]? shadowCtr = null;
+            WeightsVersion? shadowWeights = null;
+            if (shadow && _good is { } good && !ReferenceEquals(good, model) && GoodWeights != Weights)
+            {
+                shadowCtr = new float[rows.Count];
+                new TrainingStep(good, Strategy.Base).ScoreAsync(rows, TaskKind.Ctr, shadowCtr).AsTask().GetAwaiter().GetResult();
+                shadowWeights = GoodWeights;
+            }
+            return (results, Weights!.Value, WeightsUtc, shadowCtr, shadowWeights);
         }
         finally
         {
@@ -267,8 +396,10 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
         {
             if (_disposed) return;
             _disposed = true;
+            if (!ReferenceEquals(_good, _current)) _good?.Dispose();
             _current?.Dispose();
             _current = null;
+            _good = null;
         }
         finally
         {

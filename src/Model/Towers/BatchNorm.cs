@@ -45,8 +45,16 @@ public sealed class BatchNorm : Module<Tensor, Tensor>
         register_buffer("num_batches_tracked", num_batches_tracked);
     }
 
+    /// <summary>
+    /// How much of a full step's say the next training batch has over the running statistics, 0 to 1: the momentum
+    /// applied is 1 - (1 - momentum)^weight, so a batch a tenth of the full size moves them as a tenth of a full batch
+    /// would, and a batch that is not of this tower's population (0) leaves them where they are.
+    /// </summary>
+    public double StatisticsWeight { get; set; } = 1;
+
     public override Tensor forward(Tensor input)
     {
+        var momentum = StatisticsWeight >= 1 ? _momentum : StatisticsWeight <= 0 ? 0 : 1 - Math.Pow(1 - _momentum, StatisticsWeight);
         if (training)
         {
             using (no_grad())
@@ -54,6 +62,6 @@ public sealed class BatchNorm : Module<Tensor, Tensor>
                 num_batches_tracked.add_(One, One);
             }
         }
-        return nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training, _momentum, _eps);
+        return nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, _eps);
     }
 }

@@ -27,6 +27,17 @@ public sealed class Tower : Module<Tensor, Tensor>
     /// <param name="inputDim">Columns the deep part reads (the first of the input).</param>
     /// <param name="rateColumns">The stacking head's weighted inputs (running rates' log-odds against the global rate); empty: none.</param>
     /// <param name="biasColumns">The stacking head's per-id biases, added as they are; empty: none.</param>
+    private readonly List<BatchNorm> _norms = [];
+
+    /// <summary>The next training batch's weight over every batch-norm layer's running statistics (see <see cref="BatchNorm.StatisticsWeight"/>).</summary>
+    public double StatisticsWeight
+    {
+        set
+        {
+            foreach (var bn in _norms) bn.StatisticsWeight = value;
+        }
+    }
+
     public Tower(string name, int inputDim, IReadOnlyList<int> hidden, double batchNormMomentum, int[]? rateColumns = null, int[]? biasColumns = null) : base(name)
     {
         _deepDim = inputDim;
@@ -37,7 +48,9 @@ public sealed class Tower : Module<Tensor, Tensor>
         for (var i = 0; i < hidden.Count; i++)
         {
             layers.Add(($"fc{i + 1}", Linear(width, hidden[i])));
-            layers.Add(($"bn{i + 1}", new BatchNorm(hidden[i], batchNormMomentum)));
+            var bn = new BatchNorm(hidden[i], batchNormMomentum);
+            _norms.Add(bn);
+            layers.Add(($"bn{i + 1}", bn));
             layers.Add(($"relu{i + 1}", ReLU()));
             width = hidden[i];
         }

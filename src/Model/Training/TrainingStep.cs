@@ -274,11 +274,18 @@ public sealed class TrainingStep
         if (trainsRows) x.requires_grad_(true);
         tower.train();
         tower.zero_grad();
+        // Batch-norm statistics estimate what this tower scores: a batch moves them by its share of a full step, and a
+        // late positive (a row already counted when it trained as provisional) not at all.
+        tower.StatisticsWeight = batch.Count(s => s.Arrival != LabelArrival.Late) / (double)_layout.BatchSizeOf(task);
         var logits = tower.call(x);
         Tensor loss;
+        // The loss sums over the batch and divides by a full step's size: a short batch (cut by the wait for more samples,
+        // a stream's end) counts as its share of a full one. Averaged over its own rows instead, a short batch of late
+        // positives weighed as much as a full batch of provisional negatives, and a live loop drifted to over-predicting.
+        var full = (double)Math.Max(n, _layout.BatchSizeOf(task));
         if (esmmPartner is not { } other)
         {
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, y, weight: w);
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, y, weight: w, reduction: nn.Reduction.Sum) / full;
         }
         else
         {
@@ -288,11 +295,16 @@ public sealed class TrainingStep
             var partner = model.TowerOf(other);
             partner.train();
             partner.zero_grad();
+            // The partner learns through pCTCVR here, but these rows are not its population (a CVR step's clicks for the
+            // CTR tower): its statistics stay as its own steps set them.
+            partner.StatisticsWeight = 0;
             var logP = nn.functional.logsigmoid(logits) + nn.functional.logsigmoid(partner.call(x));
             var logNotP = log(-expm1(logP.clamp_max(-1e-6f)));
             loss = task == TaskKind.Ctr
-                ? nn.functional.binary_cross_entropy_with_logits(logits, y) - ((1 - y) * logNotP).mean()
-                : w is null ? -(y * logP + (1 - y) * logNotP).mean() : -(w * (y * logP + (1 - y) * logNotP)).mean();
+                ? (w is null
+                    ? nn.functional.binary_cross_entropy_with_logits(logits, y, reduction: nn.Reduction.Sum) - ((1 - y) * logNotP).sum()
+                    : nn.functional.binary_cross_entropy_with_logits(logits, y, weight: w, reduction: nn.Reduction.Sum) - (w * (1 - y) * logNotP).sum()) / full
+                : (w is null ? -(y * logP + (1 - y) * logNotP).sum() : -(w * (y * logP + (1 - y) * logNotP)).sum()) / full;
         }
         loss.backward();
         if (trainsRows)
@@ -301,8 +313,13 @@ public sealed class TrainingStep
             x.grad!.data<float>().CopyTo(_inputGrad.AsSpan(0, n * width));
         }
         tower.eval();
-        if (esmmPartner is { } done) model.TowerOf(done).eval();
-        return loss.item<float>();
+        tower.StatisticsWeight = 1;
+        if (esmmPartner is { } done)
+        {
+            model.TowerOf(done).eval();
+            model.TowerOf(done).StatisticsWeight = 1;
+        }
+        return (float)(loss.item<float>() * full / n); // reported per row
     }
 
     /// <summary>
