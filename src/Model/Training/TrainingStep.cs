@@ -99,7 +99,7 @@ public sealed class TrainingStep
         if (task == TaskKind.Ctr) _ctrTrained = true;
         else _cvrTrained = true;
         var rowsTrain = _tables.Any(t => t.Train);
-        if (rowsTrain) Scatter(batch);
+        if (rowsTrain) Scatter(batch, task);
         if (rowsTrain || _rates.Any(r => r.Train))
         {
             await _store.PushRowGradientsAsync(_rows, cancellationToken);
@@ -397,7 +397,7 @@ public sealed class TrainingStep
     }
 
     /// <summary>Sums the input gradient per distinct id, into each training table's gradient buffer.</summary>
-    private void Scatter(IReadOnlyList<Sample> batch)
+    private void Scatter(IReadOnlyList<Sample> batch, TaskKind task)
     {
         var n = batch.Count;
         var width = _layout.InputDim;
@@ -407,9 +407,9 @@ public sealed class TrainingStep
         }
         var idFields = _layout.IdFields;
         var bagFields = _layout.BagFields;
-        // The loss is the batch mean; rows get the gradient of the batch's summed loss (each sample's own
-        // gradient, whatever the batch size), which is the scale per-row Adagrad and FTRL are tuned for.
-        var perSample = (float)n;
+        // The loss is the batch's sum over a full step's size (see Compute); rows get the gradient of the batch's summed
+        // loss (each sample's own gradient, whatever the batch size), which is the scale per-row Adagrad and FTRL are tuned for.
+        var perSample = (float)Math.Max(n, _layout.BatchSizeOf(task));
         for (var s = 0; s < n; s++)
         {
             var g = _inputGrad.AsSpan(s * width, width);
