@@ -12,10 +12,12 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly IReadOnlyList<IHost> _hosts;
 
-    private LocalCluster(IReadOnlyList<IHost> hosts, string checkpoints)
+    private LocalCluster(IReadOnlyList<IHost> hosts, string checkpoints, string clusterId, IReadOnlyList<int> gatewayPorts)
     {
         _hosts = hosts;
         CheckpointDirectory = checkpoints;
+        ClusterId = clusterId;
+        GatewayPorts = gatewayPorts;
         Client = hosts[0].Services.GetRequiredService<IClusterClient>();
     }
 
@@ -23,22 +25,30 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string CheckpointDirectory { get; }
 
+    /// <summary>The cluster's id, for an external client (profile local) to join it.</summary>
+    public string ClusterId { get; }
+
+    /// <summary>Each silo's gateway port, in the order of the roles it was started with.</summary>
+    public IReadOnlyList<int> GatewayPorts { get; }
+
     /// <summary>Starts one silo per entry of <paramref name="roles"/> (default: one silo with both roles) on free loopback ports, sharing a checkpoint folder.</summary>
     public static async Task<LocalCluster> StartAsync(string checkpoints, CancellationToken cancellationToken, params string[] roles)
     {
         if (roles.Length == 0) roles = ["training,serving"];
         var clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
         var hosts = new List<IHost>();
+        var gateways = new List<int>();
         int? primary = null;
         try
         {
             foreach (var r in roles)
             {
                 var siloPort = FreePort();
+                var gatewayPort = FreePort();
                 var builder = FreshetSilo.CreateBuilder([], o =>
                 {
                     o.Silo.SiloPort = siloPort;
-                    o.Silo.GatewayPort = FreePort();
+                    o.Silo.GatewayPort = gatewayPort;
                     o.Silo.ClusterId = clusterId;
                     o.Local.CheckpointDirectory = checkpoints;
                     o.Silo.Roles = r;
@@ -51,6 +61,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 var host = builder.Build();
                 await host.StartAsync(cancellationToken);
                 hosts.Add(host);
+                gateways.Add(gatewayPort);
                 primary ??= siloPort;
             }
         }
@@ -59,7 +70,7 @@ public sealed class LocalCluster : IAsyncDisposable
             foreach (var h in hosts) h.Dispose();
             throw;
         }
-        return new LocalCluster(hosts, checkpoints);
+        return new LocalCluster(hosts, checkpoints, clusterId, gateways);
     }
 
     public async ValueTask DisposeAsync()

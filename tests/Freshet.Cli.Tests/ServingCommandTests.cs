@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Freshet.Cli.Tests;
 
-/// <summary>The serving and admin commands against a silo, and the freshness benchmark's JSON contract.</summary>
+/// <summary>The serving and admin commands against a silo, and the freshness and serving benchmarks' JSON contracts.</summary>
 public class ServingCommandTests
 {
     [Fact]
@@ -136,6 +136,31 @@ public class ServingCommandTests
         Assert.Equal(3, json["publishes"]!.GetValue<int>());
         Assert.True(json["p50Ms"]!.GetValue<double>() > 0);
         Assert.True(json["rowsPerPublish"]!.GetValue<double>() > 0);
+    }
+
+    [Fact]
+    public async Task Bench_serve_scores_every_case_through_the_sdk_without_errors_across_a_checkpoint_swap()
+    {
+        var r = await CliRunner.RunAsync("bench", "serve", "--seconds", "0.5", "--shards", "2", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var json = r.Json;
+        var cases = json["cases"]!.AsArray();
+        Assert.Equal([(1, 1), (1, 100), (1, 1000), (8, 1), (8, 100), (8, 1000)],
+            cases.Select(c => (c!["clients"]!.GetValue<int>(), c["rows"]!.GetValue<int>())).ToArray());
+        foreach (var c in cases)
+        {
+            foreach (var field in new[] { "rowsPerSecond", "p50Ms", "p99Ms", "errors", "sdkVsInProcess", "inProcessRowsPerSecond" })
+            {
+                Assert.True(c!.AsObject().ContainsKey(field), $"a case lacks {field}: {c}");
+            }
+            Assert.True(c!["errors"]!.GetValue<long>() == 0, $"scoring failed: {c}");
+            Assert.True(c["rowsPerSecond"]!.GetValue<double>() > 0, c.ToJsonString());
+        }
+        // The swap happened inside the measured case: the serving silo answered from both checkpoints.
+        var swap = json["checkpointSwap"]!;
+        Assert.True(swap["toCheckpoint"]!.GetValue<long>() > swap["fromCheckpoint"]!.GetValue<long>(), swap.ToJsonString());
+        Assert.Contains(swap["toCheckpoint"]!.GetValue<long>(), swap["checkpointsAnswered"]!.AsArray().Select(k => k!.GetValue<long>()));
+        Assert.True(json["deltasApplied"]!.GetValue<long>() > 0, json.ToJsonString());
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public static class BenchCommand
             await cli.Out.WriteLineAsync($"bare TorchSharp loop        {b,10:N0} samples/s  1.00");
             await cli.Out.WriteLineAsync($"bare loop + scoring         {r.BareWithScoring.SamplesPerSecond,10:N0} samples/s  {r.BareWithScoring.SamplesPerSecond / b:F2}");
             await cli.Out.WriteLineAsync($"freshet step (in memory)    {r.StepOnly.SamplesPerSecond,10:N0} samples/s  {r.StepOnly.SamplesPerSecond / b:F2}");
-            await cli.Out.WriteLineAsync($"freshet train (end to end)  {r.Trainer.SamplesPerSecond,10:N0} samples/s  {r.Trainer.SamplesPerSecond / b:F2}");
+            await cli.Out.WriteLineAsync($"freshet train (end to end)  {r.Trainer.SamplesPerSecond,10:N0} samples/s  {r.Trainer.SamplesPerSecond / b:F2}  ({r.Trainer.SamplesPerSecond / r.StepOnly.SamplesPerSecond:F2} of the step)");
             await cli.Out.WriteLineAsync($"freshet train --cluster     {clusterRate,10:N0} samples/s  {clusterRate / b:F2}  ({clusterRate / local:F2} of in-process, {cluster.GrainCallsPerStep:F1} grain calls per step)");
             if (r.ToolchainReference is { } t) await cli.Out.WriteLineAsync($"toolchain reference model   {t.SamplesPerSecond,10:N0} samples/s (the toolchain note measured 63-67k)");
             var peak = ProcessMemory.PeakResidentMegabytes();
@@ -71,6 +71,7 @@ public static class BenchCommand
                     ["stepVsBare"] = Math.Round(r.StepOnly.SamplesPerSecond / b, 3),
                     ["stepVsBareWithScoring"] = Math.Round(r.StepOnly.SamplesPerSecond / r.BareWithScoring.SamplesPerSecond, 3),
                     ["trainerVsBare"] = Math.Round(r.Trainer.SamplesPerSecond / b, 3),
+                    ["trainerVsStep"] = Math.Round(r.Trainer.SamplesPerSecond / r.StepOnly.SamplesPerSecond, 3),
                     ["localSamplesPerSecond"] = Math.Round(local, 1),
                     ["clusterSamplesPerSecond"] = Math.Round(clusterRate, 1),
                     ["ratio"] = Math.Round(clusterRate / local, 3),
@@ -86,6 +87,7 @@ public static class BenchCommand
         });
         bench.Subcommands.Add(train);
         bench.Subcommands.Add(FreshnessBench.Build(cli));
+        bench.Subcommands.Add(ServeBench.Build(cli));
         return bench;
     }
 }

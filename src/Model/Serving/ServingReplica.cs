@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -24,6 +26,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     private long _refused;
     private long _gaps;
     private readonly Queue<double> _freshness = new();
+    private readonly ConditionalWeakTable<InProcessParameterStore, ConcurrentBag<TrainingStep>> _scorers = new();
 
     public FeatureSchema Schema { get; } = schema;
 
@@ -298,11 +301,9 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
         try
         {
             var model = _current ?? throw new InvalidOperationException($"model '{Model}' has no checkpoint loaded on this silo yet");
-            var step = new TrainingStep(model, Strategy.Base);
             var ctr = new float[rows.Count];
             var cvr = new float[rows.Count];
-            step.ScoreAsync(rows, TaskKind.Ctr, ctr).AsTask().GetAwaiter().GetResult();
-            step.ScoreAsync(rows, TaskKind.Cvr, cvr).AsTask().GetAwaiter().GetResult();
+            ScoreWith(model, rows, ctr, cvr);
             var results = new ScoreResult[rows.Count];
             for (var i = 0; i < rows.Count; i++) results[i] = new ScoreResult(ctr[i], cvr[i], ctr[i] * cvr[i]);
             float[]? shadowCtr = null;
@@ -310,7 +311,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
             if (shadow && _good is { } good && !ReferenceEquals(good, model) && GoodWeights != Weights)
             {
                 shadowCtr = new float[rows.Count];
-                new TrainingStep(good, Strategy.Base).ScoreAsync(rows, TaskKind.Ctr, shadowCtr).AsTask().GetAwaiter().GetResult();
+                ScoreWith(good, rows, shadowCtr, cvr); // the good weights' CVR is not judged: it only reuses the buffer, already copied into results
                 shadowWeights = GoodWeights;
             }
             return (results, Weights!.Value, WeightsUtc, shadowCtr, shadowWeights);
@@ -318,6 +319,24 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
         finally
         {
             _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Scores with a step kept for <paramref name="model"/>: a step's buffers are reused call after call (no step, index or
+    /// buffer built per request), one step per concurrent caller; the steps go with their model when it is swapped out.
+    /// </summary>
+    private void ScoreWith(InProcessParameterStore model, IReadOnlyList<Sample> rows, Span<float> ctr, Span<float> cvr)
+    {
+        var steps = _scorers.GetValue(model, _ => new ConcurrentBag<TrainingStep>());
+        if (!steps.TryTake(out var step)) step = new TrainingStep(model, Strategy.Base);
+        try
+        {
+            step.ScoreBoth(rows, ctr, cvr);
+        }
+        finally
+        {
+            steps.Add(step);
         }
     }
 

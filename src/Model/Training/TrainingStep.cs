@@ -112,6 +112,39 @@ public sealed class TrainingStep
     public ValueTask<float> ScoreAsync(IReadOnlyList<Sample> batch, TaskKind task, float[] scores, CancellationToken cancellationToken = default) =>
         RunAsync(batch, task, false, scores, cancellationToken);
 
+    /// <summary>
+    /// Serving's forward: each row's CTR and CVR with the weights as they are, from one gather (both towers read the same
+    /// input). Synchronous, for a store that reads synchronously (<see cref="InProcessParameterStore"/>); any other store
+    /// is refused rather than waited on. A step is not thread-safe: a caller scoring in parallel keeps one per thread.
+    /// </summary>
+    public void ScoreBoth(IReadOnlyList<Sample> rows, Span<float> ctr, Span<float> cvr)
+    {
+        var n = rows.Count;
+        if (ctr.Length < n || cvr.Length < n) throw new ArgumentException($"{n} rows need {n} scores of each task; got {ctr.Length} and {cvr.Length}");
+        Collect(rows, train: false);
+        _rows.Watermark = Watermark;
+        var pull = _store.PullRowsAsync(_rows);
+        if (!pull.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException($"{_store.GetType().Name} reads rows asynchronously: score through ScoreAsync, or from an in-process store");
+        }
+        pull.GetAwaiter().GetResult();
+        RateInputs(rows, TaskKind.Ctr, train: false);
+        Gather(rows);
+        _lastCount = n;
+        if (n == 0) return;
+        var width = _layout.InputDim;
+        var model = _store.ComputeModel;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = empty([n, width], dtype: ScalarType.Float32);
+        x.data<float>().CopyFrom(_input.AsSpan(0, n * width));
+        model.Ctr.eval();
+        model.Cvr.eval();
+        sigmoid(model.Ctr.call(x)).data<float>().CopyTo(ctr[..n]);
+        sigmoid(model.Cvr.call(x)).data<float>().CopyTo(cvr[..n]);
+    }
+
     private void Collect(IReadOnlyList<Sample> batch, bool train)
     {
         var n = batch.Count;
