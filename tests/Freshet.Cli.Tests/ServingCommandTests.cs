@@ -58,6 +58,8 @@ public class ServingCommandTests
             Assert.True(silos[0]!["serving"]!.GetValue<bool>());
             Assert.True(silos[0]!["deltaSequence"]!.GetValue<long>() >= 1);
             Assert.NotNull(status.Json["lastPublishUtc"]);
+            var trainer = Assert.Single(status.Json["trainers"]!.AsArray())!;
+            Assert.Equal(silos[0]!["silo"]!.GetValue<string>(), trainer["silo"]!.GetValue<string>()); // one silo: the trainer is on it
 
             var score = await CliRunner.RunAsync("score", "--model", "cli", "--row", "user=u1,item=i1,category=c3,device=d1,price=12.5", "--row", "user=u2", "--gateway-port", g, "--json");
             Assert.True(score.ExitCode == 0, score.Error);

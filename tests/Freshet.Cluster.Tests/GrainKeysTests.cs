@@ -58,3 +58,27 @@ public class GrainKeysTests
         }
     }
 }
+
+public class SpreadPlacementTests
+{
+    private static SiloAddress Silo(int port) => SiloAddress.New(System.Net.IPAddress.Loopback, port, 7);
+
+    [Theory]
+    [InlineData(1, 4)]
+    [InlineData(2, 4)]
+    [InlineData(3, 8)]
+    [InlineData(4, 4)]
+    public void Shards_and_trainers_spread_evenly_and_every_silo_computes_the_same_place(int silos, int shards)
+    {
+        var all = Enumerable.Range(0, silos).Select(i => Silo(11111 + i)).ToList();
+        var shuffled = all.AsEnumerable().Reverse().ToList(); // the order a silo lists its membership in does not matter
+        foreach (var model in new[] { "ctr", "team/shop", "a" })
+        {
+            var placed = Enumerable.Range(0, shards).Select(s => Freshet.Grains.Placement.SpreadPlacement.SiloFor(new ShardKey(model, s).ToString(), all)).ToList();
+            Assert.Equal(placed, Enumerable.Range(0, shards).Select(s => Freshet.Grains.Placement.SpreadPlacement.SiloFor(new ShardKey(model, s).ToString(), shuffled)));
+            var counts = placed.GroupBy(s => s).Select(g => g.Count()).ToList();
+            Assert.Equal(Math.Min(silos, shards), counts.Count);
+            Assert.True(counts.Max() - counts.Min() <= 1, $"{model}: {string.Join(", ", counts)} shards a silo");
+        }
+    }
+}

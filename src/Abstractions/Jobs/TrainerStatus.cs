@@ -24,4 +24,7 @@ public sealed record TrainerStatus
 
     /// <summary>Plain JSON rows the trainer skipped because the job's schema refused them (unknown field, not a number).</summary>
     [Id(10)] public long SamplesRejected { get; init; }
+
+    /// <summary>The silo this trainer runs on (its parsable address).</summary>
+    [Id(11)] public string? Silo { get; init; }
 }

@@ -25,4 +25,7 @@ public sealed record ShardStatus
 
     /// <summary>Changes since the last write to grain state (lost if the silo dies now, up to one persist interval's worth).</summary>
     [Id(9)] public bool Unpersisted { get; init; }
+
+    /// <summary>The silo this activation runs on (its parsable address).</summary>
+    [Id(10)] public string? Silo { get; init; }
 }

@@ -242,6 +242,7 @@ public static class AdminCommands
                 foreach (var job in new[] { d.Main, d.B }.OfType<JobStatus>())
                 {
                     await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, last delta {job.Published?.ToString() ?? "-"}");
+                    foreach (var t in job.Trainers) await cli.Out.WriteLineAsync($"    trainer {t.Trainer} on {t.Silo ?? "?"}: {t.SamplesTrained:N0} trained, {t.Steps:N0} steps");
                 }
                 if (d.Guard is { } g)
                 {
@@ -270,6 +271,13 @@ public static class AdminCommands
                 {
                     var result = Deployment("status", d);
                     result["lastPublishUtc"] = s.LastPublishUtc?.ToString("O", CultureInfo.InvariantCulture);
+                    result["trainers"] = new JsonArray([.. new[] { d.Main, d.B }.OfType<JobStatus>().SelectMany(j => j.Trainers).Select(t => (JsonNode)new JsonObject
+                    {
+                        ["trainer"] = t.Trainer,
+                        ["silo"] = t.Silo,
+                        ["samplesTrained"] = t.SamplesTrained,
+                        ["steps"] = t.Steps,
+                    })]);
                     result["silos"] = new JsonArray([.. s.Silos.Select(x => (JsonNode)new JsonObject
                     {
                         ["silo"] = x.Silo,

@@ -88,6 +88,7 @@ public static class BenchCommand
         bench.Subcommands.Add(train);
         bench.Subcommands.Add(FreshnessBench.Build(cli));
         bench.Subcommands.Add(ServeBench.Build(cli));
+        bench.Subcommands.Add(ScaleBench.Build(cli));
         return bench;
     }
 }

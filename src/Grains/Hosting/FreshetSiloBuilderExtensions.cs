@@ -177,6 +177,7 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddPlacementFilter<AdminSiloFilter, AdminSiloFilterDirector>(ServiceLifetime.Transient);
 #pragma warning restore ORLEANSEXP004
         silo.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
+        silo.AddPlacementDirector<SpreadPlacement, SpreadPlacementDirector>();
         // A host (or a test on a simulated clock) may bring its own clock.
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);

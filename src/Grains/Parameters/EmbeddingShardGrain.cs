@@ -19,10 +19,11 @@ namespace Freshet.Grains.Parameters;
 /// a shard that comes back after a failure reloads it from the model's latest one.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-[TrainingSilo]
+[TrainingSilo, SpreadOverTrainingSilos]
 public sealed partial class EmbeddingShardGrain(
     [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
     ICheckpointStore checkpoints,
+    ILocalSiloDetails local,
     ILogger<EmbeddingShardGrain> logger) : Grain, IEmbeddingShardGrain
 {
     private ShardConfig? _config;
@@ -219,6 +220,7 @@ public sealed partial class EmbeddingShardGrain(
             LockedJobs = rows?.LockedJobs.ToList() ?? [],
             ActivatedUtc = _activated,
             Unpersisted = _dirty,
+            Silo = local.SiloAddress.ToParsableString(),
         });
     }
 

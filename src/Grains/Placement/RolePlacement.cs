@@ -101,3 +101,44 @@ internal sealed partial class SiloKeyPlacementDirector(IClusterMembershipService
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Grain {Key} names a silo that is {Status} here; placed elsewhere to retire (compatible silos: {Compatible})")]
     private static partial void LogElsewhere(Microsoft.Extensions.Logging.ILogger logger, string key, string status, string compatible);
 }
+
+/// <summary>
+/// Spreads a model's shards (keys <c>{model}/{shard}</c>) and a job's trainers (<c>{job}/{partition}</c>) evenly over the
+/// training silos: index i of name n goes to the training silo at (hash(n) + i) mod count, in address order. Every silo
+/// computes the same place from the same membership, so with k training silos each holds about 1/k of a model's
+/// shards and of a job's trainers, and two models do not both start at the same silo.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class SpreadOverTrainingSilosAttribute() : PlacementAttribute(SpreadPlacement.Instance);
+
+[GenerateSerializer, Immutable, Alias("Freshet.Grains.Placement.SpreadPlacement")]
+public sealed class SpreadPlacement : PlacementStrategy
+{
+    public static readonly SpreadPlacement Instance = new();
+
+    /// <summary>The silo for <paramref name="key"/> among <paramref name="silos"/> (a key without an index takes index 0).</summary>
+    public static SiloAddress SiloFor(string key, IReadOnlyCollection<SiloAddress> silos)
+    {
+        if (silos.Count == 0) throw new OrleansException($"no silo can take grain {key}");
+        var ordered = silos.OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToArray();
+        var (name, index) = GrainKeys.TrySplit(key, out var n, out var i) ? (n, i) : (key, 0);
+        var slot = (Freshet.Model.Hashing.IdHasher.Hash(name) + (ulong)index) % (ulong)ordered.Length;
+        return ordered[slot];
+    }
+}
+
+internal sealed class SpreadPlacementDirector(ISiloMetadataCache metadata) : IPlacementDirector
+{
+    public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
+    {
+        var compatible = context.GetCompatibleSilos(target);
+        // A migration (or a caller) that names a silo gets it, as Orleans' own directors do.
+        if (target.RequestContextData is { } data && data.TryGetValue(IPlacementDirector.PlacementHintKey, out var hinted) && hinted is SiloAddress hint && compatible.Contains(hint))
+        {
+            return Task.FromResult(hint);
+        }
+        var silos = TrainingSiloFilterDirector.Narrow(metadata, compatible, m => RoleMetadata.Of(m).Training);
+        return Task.FromResult(SpreadPlacement.SiloFor(target.GrainIdentity.Key.ToString() ?? "", silos));
+    }
+
+}

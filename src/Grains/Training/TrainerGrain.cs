@@ -21,12 +21,13 @@ namespace Freshet.Grains.Training;
 /// the Orleans scheduler, against the cluster parameter store.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-[TrainingSilo]
+[TrainingSilo, SpreadOverTrainingSilos]
 public sealed partial class TrainerGrain(
     IGrainFactory grains,
     SampleStreamProviders sampleProviders,
     [PersistentState("trainer", FreshetNames.GrainStorage)] IPersistentState<TrainerState> state,
     FreshetInstruments instruments,
+    ILocalSiloDetails local,
     ILogger<TrainerGrain> logger) : Grain, ITrainerGrain
 {
     private Channel<Sample>? _ctr;
@@ -105,6 +106,7 @@ public sealed partial class TrainerGrain(
         EventTime = _trainer?.EventTime is { } t ? new DateTime(t, DateTimeKind.Utc) : null,
         GrainCallsPerStep = _store?.CallsPerStep ?? 0,
         SamplesRejected = Interlocked.Read(ref _rejected),
+        Silo = local.SiloAddress.ToParsableString(),
     });
 
     public async Task<string> GetReportJsonAsync()
