@@ -198,4 +198,38 @@ public class EmbeddingTableTests
         b.TryGetRow(3, rb);
         Assert.Equal(ra, rb);
     }
+    [Fact]
+    public void A_table_written_straight_to_a_shard_file_equals_its_snapshot_written_and_an_adopted_snapshot_equals_an_imported_one()
+    {
+        var t = Table(4);
+        var ids = Enumerable.Range(0, 5000).Select(i => (ulong)i * 104729 + 3).ToArray();
+        var rows = new float[ids.Length * 4];
+        t.Pull(ids, default, rows, create: true, now: 5);
+        var grads = Enumerable.Range(0, rows.Length).Select(i => (i % 7 - 3) * 0.01f).ToArray();
+        t.ApplyGradients(ids, grads);
+        t.Delete(ids.Take(100).ToArray()); // free slots: the slot order is no longer the insertion order
+
+        using var streamed = new MemoryStream();
+        Assert.Equal(t.Count, Freshet.Model.Checkpoints.ShardFile.Write(streamed, t, 1, 3));
+        using var snapshotted = new MemoryStream();
+        Freshet.Model.Checkpoints.ShardFile.Write(snapshotted, t.Export(), 1, 3);
+        Assert.Equal(snapshotted.ToArray(), streamed.ToArray());
+
+        var imported = Table(4);
+        imported.Import(t.Export());
+        var adopted = Table(4);
+        adopted.Adopt(t.Export());
+        Assert.Equal(imported.Count, adopted.Count);
+        var a = new float[ids.Length * 4];
+        var b = new float[ids.Length * 4];
+        imported.Pull(ids, default, a, create: false, now: 6);
+        adopted.Pull(ids, default, b, create: false, now: 6);
+        Assert.Equal(a, b);
+        // An adopted table keeps growing like any other: new rows get their own slots, old rows stay.
+        var more = Enumerable.Range(0, 3000).Select(i => (ulong)i * 7 + 1_000_000_007UL).ToArray();
+        adopted.Pull(more, default, new float[more.Length * 4], create: true, now: 7);
+        Assert.Equal(imported.Count + more.Length, adopted.Count);
+        adopted.Pull(ids, default, b, create: false, now: 8);
+        Assert.Equal(a, b);
+    }
 }

@@ -24,14 +24,17 @@ public static class BenchCommand
         var threads = new Option<int?>("--threads") { Description = "TorchSharp threads (default: the number of cores)" };
         var shards = new Option<int>("--shards") { Description = "Shards of the cluster run", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
+        var batchSizes = new Option<string?>("--batch-sizes") { Description = "Also measure the trainer, its step and the bare loop at these batch sizes (e.g. 32,64,256)" };
+        var sweepSamples = new Option<long>("--sweep-samples") { Description = "Samples for each batch size of --batch-sizes", DefaultValueFactory = _ => 60_000 };
         var train = new Command("train", "samples/s of the streaming trainer and its step next to a bare TorchSharp loop over the same model")
         {
-            schema, data, samples, reference, threads, shards, json,
+            schema, data, samples, reference, threads, shards, batchSizes, sweepSamples, json,
         };
         train.SetAction(async (p, ct) =>
         {
             torch.set_num_threads(p.GetValue(threads) ?? Environment.ProcessorCount);
             var s = SchemaLoader.Load(p.GetValue(schema)!);
+            var sizes = ParseBatchSizes(p.GetValue(batchSizes)).ToList(); // checked before the long runs
             var r = await TrainBenchmark.RunAsync(s, p.GetValue(data)!, p.GetValue(samples), p.GetValue(reference), m => cli.Error.WriteLine($"bench: {m}"), ct);
             var b = r.Bare.SamplesPerSecond;
 
@@ -57,6 +60,33 @@ public static class BenchCommand
             await cli.Out.WriteLineAsync($"freshet train (end to end)  {r.Trainer.SamplesPerSecond,10:N0} samples/s  {r.Trainer.SamplesPerSecond / b:F2}  ({r.Trainer.SamplesPerSecond / r.StepOnly.SamplesPerSecond:F2} of the step)");
             await cli.Out.WriteLineAsync($"freshet train --cluster     {clusterRate,10:N0} samples/s  {clusterRate / b:F2}  ({clusterRate / local:F2} of in-process, {cluster.GrainCallsPerStep:F1} grain calls per step)");
             if (r.ToolchainReference is { } t) await cli.Out.WriteLineAsync($"toolchain reference model   {t.SamplesPerSecond,10:N0} samples/s (the toolchain note measured 63-67k)");
+            // The same three at other batch sizes (the schema's model.batchSize changed), each next to the bare loop at that size.
+            var sweep = new JsonArray();
+            foreach (var size in sizes)
+            {
+                var json2 = System.Text.Json.Nodes.JsonNode.Parse(s.Json)!.AsObject();
+                if (json2["model"] is not JsonObject model) json2["model"] = model = new JsonObject();
+                model["batchSize"] = size;
+                var sized = SchemaLoader.Parse(json2.ToJsonString(), $"{s.Name} at batch {size}");
+                await cli.Error.WriteLineAsync($"bench: batch {size}");
+                var x = await TrainBenchmark.RunAsync(sized, p.GetValue(data)!, p.GetValue(sweepSamples), false, m => cli.Error.WriteLine($"bench: batch {size}: {m}"), ct);
+                var bareAt = x.Bare.SamplesPerSecond;
+                await cli.Out.WriteLineAsync($"batch {size,5}: bare {bareAt,9:N0}  step {x.StepOnly.SamplesPerSecond,9:N0} ({x.StepOnly.SamplesPerSecond / bareAt:F2})  trainer {x.Trainer.SamplesPerSecond,9:N0} ({x.Trainer.SamplesPerSecond / x.StepOnly.SamplesPerSecond:F2} of the step)  " +
+                    $"{size / x.Trainer.SamplesPerSecond * 1000:F2} ms a trainer step, {size / bareAt * 1000:F2} ms a bare one");
+                sweep.Add(new JsonObject
+                {
+                    ["batchSize"] = size,
+                    ["bareSamplesPerSecond"] = Math.Round(bareAt, 1),
+                    ["stepSamplesPerSecond"] = Math.Round(x.StepOnly.SamplesPerSecond, 1),
+                    ["trainerSamplesPerSecond"] = Math.Round(x.Trainer.SamplesPerSecond, 1),
+                    ["stepVsBare"] = Math.Round(x.StepOnly.SamplesPerSecond / bareAt, 3),
+                    ["trainerVsStep"] = Math.Round(x.Trainer.SamplesPerSecond / x.StepOnly.SamplesPerSecond, 3),
+                    ["trainerVsBare"] = Math.Round(x.Trainer.SamplesPerSecond / bareAt, 3),
+                    ["trainerMsPerStep"] = Math.Round(size / x.Trainer.SamplesPerSecond * 1000, 3),
+                    ["stepMsPerStep"] = Math.Round(size / x.StepOnly.SamplesPerSecond * 1000, 3),
+                    ["bareMsPerStep"] = Math.Round(size / bareAt * 1000, 3),
+                });
+            }
             var peak = ProcessMemory.PeakResidentMegabytes();
             await cli.Out.WriteLineAsync($"peak resident memory {peak:N0} MB");
             if (p.GetValue(json))
@@ -80,6 +110,7 @@ public static class BenchCommand
                     ["clusterCtrAuc"] = cluster.Report.Ctr.Auc is { } ca ? Math.Round(ca, 6) : null,
                     ["toolchainReferenceSamplesPerSecond"] = r.ToolchainReference is { } tr ? Math.Round(tr.SamplesPerSecond, 1) : null,
                     ["rows"] = new JsonObject(r.Rows.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                    ["batchSizes"] = sweep,
                     ["peakRssMb"] = Math.Round(peak, 1),
                 });
             }
@@ -90,5 +121,18 @@ public static class BenchCommand
         bench.Subcommands.Add(ServeBench.Build(cli));
         bench.Subcommands.Add(ScaleBench.Build(cli));
         return bench;
+    }
+
+    private static IEnumerable<int> ParseBatchSizes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) yield break;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n is < 1 or > 65_536)
+            {
+                throw new ArgumentException($"--batch-sizes: '{part}' is not a batch size (a whole number from 1 to 65536)");
+            }
+            yield return n;
+        }
     }
 }

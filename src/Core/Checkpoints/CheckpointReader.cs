@@ -58,16 +58,47 @@ public sealed class CheckpointReader
                 hash.AppendData(buffer, 0, read);
                 size += read;
             }
-            var where = $"checkpoint {CheckpointManifest.VersionFolder(Manifest.Model, Manifest.Version)}: file '{f.Name}'";
-            if (size != f.Bytes)
-            {
-                throw new CheckpointException($"{where} has {size} bytes, the manifest says {f.Bytes}: the file is truncated or was changed; load an earlier version");
-            }
-            var digest = Convert.ToHexStringLower(hash.GetHashAndReset());
-            if (!string.Equals(digest, f.Sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new CheckpointException($"{where} fails its SHA-256 check (expected {f.Sha256}, found {digest}): the file is corrupt; load an earlier version");
-            }
+            Check(f, size, hash.GetHashAndReset());
+        }
+    }
+
+    /// <summary>
+    /// Reads one listed file in a single pass: <paramref name="parse"/> reads it while its SHA-256 is computed, then the
+    /// rest (if the parser stopped early) is read and the size and digest checked. A file that fails the check is reported
+    /// as corrupt even when the parser failed first; the parsed content is returned only from a good file, so nothing
+    /// built from a bad one is ever applied.
+    /// </summary>
+    public async Task<T> ReadVerifiedAsync<T>(ManifestFile file, Func<Stream, T> parse, CancellationToken cancellationToken = default)
+    {
+        await using var inner = await OpenAsync(file, cancellationToken);
+        await using var s = new HashingReadStream(inner);
+        T result;
+        try
+        {
+            result = parse(s);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await s.DrainAsync(cancellationToken);
+            Check(file, s.BytesRead, s.Digest()); // a corrupt file is the cause: say so
+            throw;
+        }
+        await s.DrainAsync(cancellationToken);
+        Check(file, s.BytesRead, s.Digest());
+        return result;
+    }
+
+    private void Check(ManifestFile f, long size, byte[] sha256)
+    {
+        var where = Describe(f);
+        if (size != f.Bytes)
+        {
+            throw new CheckpointException($"{where} has {size} bytes, the manifest says {f.Bytes}: the file is truncated or was changed; load an earlier version");
+        }
+        var digest = Convert.ToHexStringLower(sha256);
+        if (!string.Equals(digest, f.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CheckpointException($"{where} fails its SHA-256 check (expected {f.Sha256}, found {digest}): the file is corrupt; load an earlier version");
         }
     }
 

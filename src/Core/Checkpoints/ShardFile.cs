@@ -37,6 +37,57 @@ public static class ShardFile
         if (withState) w.Write(MemoryMarshal.AsBytes(s.State.AsSpan()));
     }
 
+    /// <summary>
+    /// Writes every row of <paramref name="table"/> in the same format as its <see cref="EmbeddingTable.Export()"/> would be
+    /// written, column by column straight from the table through one small buffer: no snapshot of the rows is made. The
+    /// table must not change meanwhile (a shard writes under the barrier, within its grain turn).
+    /// </summary>
+    public static int Write(Stream stream, EmbeddingTable table, int shard, int shards)
+    {
+        var (ids, slots) = table.Ordered();
+        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic);
+        w.Write(FormatVersion);
+        w.Write(table.Name);
+        w.Write(table.Dim);
+        w.Write(table.StateWidth);
+        w.Write((byte)table.Optimizer.Kind);
+        w.Write(shard);
+        w.Write(shards);
+        w.Write((long)ids.Length);
+        w.Write(HasState);
+        w.Write(MemoryMarshal.AsBytes(ids.AsSpan()));
+        Column<float>(w, slots, table.Dim, (slot, into) => table.WeightsAt(slot).CopyTo(into));
+        Column<long>(w, slots, 1, (slot, into) => into[0] = table.LastSeenAt(slot));
+        Column<int>(w, slots, 1, (slot, into) => into[0] = table.StepsAt(slot));
+        Column<float>(w, slots, table.StateWidth, (slot, into) => table.StateAt(slot).CopyTo(into));
+        return ids.Length;
+    }
+
+    private delegate void RowCopy<T>(int slot, Span<T> into);
+
+    /// <summary>One column of every row (<paramref name="width"/> values each), in <paramref name="slots"/>' order, through a 1 MB buffer.</summary>
+    private static void Column<T>(BinaryWriter w, int[] slots, int width, RowCopy<T> copy) where T : unmanaged
+    {
+        if (width == 0) return;
+        var perRow = width * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var rowsPerBuffer = Math.Max(1, (1 << 20) / perRow);
+        var buffer = System.Buffers.ArrayPool<T>.Shared.Rent(rowsPerBuffer * width);
+        try
+        {
+            for (var start = 0; start < slots.Length; start += rowsPerBuffer)
+            {
+                var count = Math.Min(rowsPerBuffer, slots.Length - start);
+                for (var i = 0; i < count; i++) copy(slots[start + i], buffer.AsSpan(i * width, width));
+                w.Write(MemoryMarshal.AsBytes(buffer.AsSpan(0, count * width)));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Reads a shard file; <paramref name="name"/> is used in errors.</summary>
     public static (TableSnapshot Snapshot, int Shard, int Shards) Read(Stream stream, string name)
     {

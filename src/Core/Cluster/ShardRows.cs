@@ -226,9 +226,8 @@ public sealed class ShardRows
         var steps = new Dictionary<string, long>(_steps, StringComparer.Ordinal);
         foreach (var t in Tables)
         {
-            var snap = t.Export();
-            var f = await CheckpointWriter.WriteFileAsync(store, model, version, CheckpointFiles.Shard(t.Name, Shard), "shard", s => ShardFile.Write(s, snap, Shard, Shards), cancellationToken);
-            files.Add(f with { Table = t.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });
+            var f = await CheckpointWriter.WriteFileAsync(store, model, version, CheckpointFiles.Shard(t.Name, Shard), "shard", s => ShardFile.Write(s, t, Shard, Shards), cancellationToken);
+            files.Add(f with { Table = t.Name, Shard = Shard, Shards = Shards, Rows = t.Count, Steps = steps });
         }
         foreach (var r in Rates)
         {
@@ -246,7 +245,7 @@ public sealed class ShardRows
 
     /// <summary>
     /// Loads this shard's part of a checkpoint: the frozen tables only, or every table and rate.
-    /// The files read are verified first, and nothing changes unless all of them are good.
+    /// The files read are verified as they are parsed, and nothing changes unless all of them are good.
     /// A checkpoint written with another shard count is re-split by id.
     /// </summary>
     public async Task<long> LoadCheckpointAsync(ICheckpointStore store, string model, long? version, bool frozenOnly, CancellationToken cancellationToken = default)
@@ -258,12 +257,11 @@ public sealed class ShardRows
             .Where(f => f.Kind is "shard" or "stats" && f.Table is not null && wanted.Contains(f.Table))
             .Where(f => f.Shards != Shards || f.Shard == Shard)
             .ToList();
-        await reader.VerifyAsync(files, cancellationToken);
         var snapshots = new List<TableSnapshot>();
         foreach (var f in files)
         {
-            await using var s = await reader.OpenAsync(f, cancellationToken);
-            snapshots.Add(ShardFile.Read(s, reader.Describe(f)).Snapshot);
+            // Hashed while parsed (one read); nothing changes below until every file has passed.
+            snapshots.Add(await reader.ReadVerifiedAsync(f, s => ShardFile.Read(s, reader.Describe(f)).Snapshot, cancellationToken));
         }
         foreach (var name in wanted)
         {
@@ -271,8 +269,16 @@ public sealed class ShardRows
             var table = Tables.FirstOrDefault(t => t.Name == name);
             if (table is not null)
             {
-                table.Import(new TableSnapshot(name, table.Dim, table.StateWidth, table.Optimizer.Kind, [], [], [], [], []), null, replace: true);
-                foreach (var p in parts) table.Import(p, Owns, replace: false);
+                var own = files.Where(f => f.Kind == "shard" && f.Table == name).ToList();
+                if (parts.Count == 1 && own.Count == 1 && own[0].Shards == Shards)
+                {
+                    table.Adopt(parts[0]); // this shard's own file: every row is its own, and the snapshot was read for it alone
+                }
+                else
+                {
+                    table.Import(new TableSnapshot(name, table.Dim, table.StateWidth, table.Optimizer.Kind, [], [], [], [], []), null, replace: true);
+                    foreach (var p in parts) table.Import(p, Owns, replace: false);
+                }
             }
             var rate = Rates.FirstOrDefault(r => r.Name == name);
             if (rate is not null)

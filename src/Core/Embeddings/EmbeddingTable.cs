@@ -12,7 +12,7 @@ namespace Freshet.Model.Embeddings;
 public sealed class EmbeddingTable
 {
     private const int InitialCapacity = 1024;
-    private readonly Dictionary<ulong, int> _slots = [];
+    private Dictionary<ulong, int> _slots = [];
     private readonly Stack<int> _free = new();
     private readonly ulong _salt;
     private readonly float _initScale;
@@ -212,18 +212,55 @@ public sealed class EmbeddingTable
     }
 
     /// <summary>Every row, ordered by id: the stable order of checkpoint files.</summary>
-    public TableSnapshot Export() => Export(_slots.Keys.ToArray());
+    public TableSnapshot Export()
+    {
+        var (ids, slots) = Ordered();
+        return Copy(ids, slots);
+    }
+
+    /// <summary>Every row's id and slot, ordered by id (straight from the map, sorted together: no lookups per row).</summary>
+    public (ulong[] Ids, int[] Slots) Ordered()
+    {
+        var n = _slots.Count;
+        var ids = new ulong[n];
+        var slots = new int[n];
+        var i = 0;
+        foreach (var (id, slot) in _slots)
+        {
+            ids[i] = id;
+            slots[i++] = slot;
+        }
+        Array.Sort(ids, slots);
+        return (ids, slots);
+    }
+
+    /// <summary>The weights of the row in <paramref name="slot"/> (from <see cref="Ordered"/>; valid until the table changes).</summary>
+    public ReadOnlySpan<float> WeightsAt(int slot) => _weights.AsSpan(slot * Dim, Dim);
+
+    /// <summary>The optimizer state of the row in <paramref name="slot"/>.</summary>
+    public ReadOnlySpan<float> StateAt(int slot) => _state.AsSpan(slot * StateWidth, StateWidth);
+
+    /// <summary>When the row in <paramref name="slot"/> was last seen (UTC ticks).</summary>
+    public long LastSeenAt(int slot) => _lastSeen[slot];
+
+    /// <summary>The optimizer steps of the row in <paramref name="slot"/>.</summary>
+    public int StepsAt(int slot) => _steps[slot];
 
     /// <summary>The rows of <paramref name="ids"/> that exist, ordered by id.</summary>
     public TableSnapshot Export(ulong[] ids)
     {
         ids = [.. ids.Where(_slots.ContainsKey)];
         Array.Sort(ids);
+        return Copy(ids, [.. ids.Select(id => _slots[id])]);
+    }
+
+    private TableSnapshot Copy(ulong[] ids, int[] slots)
+    {
         var n = ids.Length;
-        var snap = new TableSnapshot(Name, Dim, StateWidth, Optimizer.Kind, ids, new float[n * Dim], new float[n * StateWidth], new long[n], new int[n]);
+        var snap = new TableSnapshot(Name, Dim, StateWidth, Optimizer.Kind, ids, new float[(long)n * Dim], new float[(long)n * StateWidth], new long[n], new int[n]);
         for (var i = 0; i < n; i++)
         {
-            var slot = _slots[ids[i]];
+            var slot = slots[i];
             _weights.AsSpan(slot * Dim, Dim).CopyTo(snap.Weights.AsSpan(i * Dim, Dim));
             _state.AsSpan(slot * StateWidth, StateWidth).CopyTo(snap.State.AsSpan(i * StateWidth, StateWidth));
             snap.LastSeen[i] = _lastSeen[slot];
@@ -234,6 +271,42 @@ public sealed class EmbeddingTable
 
     /// <summary>Replaces every row with the snapshot's.</summary>
     public void Import(TableSnapshot snap) => Import(snap, null, replace: true);
+
+    /// <summary>
+    /// Replaces every row with the snapshot's by taking its arrays as this table's rows (row i in slot i): no copy, only the
+    /// id map is built. The snapshot belongs to the table afterwards; do not use or change it. A small snapshot, one of
+    /// another optimizer, or one with an id twice is imported by copy instead.
+    /// </summary>
+    public void Adopt(TableSnapshot snap)
+    {
+        var n = snap.Ids.Length;
+        if (snap.Dim != Dim || snap.StateWidth != StateWidth || snap.Optimizer != Optimizer.Kind || n < InitialCapacity
+            || snap.Weights.Length != (long)n * Dim || snap.State.Length != (long)n * StateWidth || snap.LastSeen.Length != n || snap.Steps.Length != n)
+        {
+            Import(snap);
+            return;
+        }
+        var map = new Dictionary<ulong, int>(n);
+        for (var i = 0; i < n; i++)
+        {
+            if (!map.TryAdd(snap.Ids[i], i))
+            {
+                Import(snap);
+                return;
+            }
+        }
+        _slots = map;
+        _free.Clear();
+        _changed.Clear();
+        _created.Clear();
+        _removed.Clear();
+        _keys = snap.Ids;
+        _weights = snap.Weights;
+        _state = snap.State;
+        _lastSeen = snap.LastSeen;
+        _steps = snap.Steps;
+        _highWater = n;
+    }
 
     /// <summary>
     /// Loads the snapshot's rows that <paramref name="keep"/> accepts (all when null); with
@@ -254,6 +327,8 @@ public sealed class EmbeddingTable
             _removed.Clear();
             _highWater = 0;
         }
+        // Room for every row at once: no doubling copies while loading, and no slack past what the checkpoint holds.
+        Reserve(_slots.Count + (keep is null ? snap.Ids.Length : snap.Ids.Count(keep)));
         var hasState = snap.StateWidth == StateWidth && snap.Optimizer == Optimizer.Kind;
         for (var i = 0; i < snap.Ids.Length; i++)
         {
@@ -328,9 +403,21 @@ public sealed class EmbeddingTable
         return slot;
     }
 
-    private void Grow()
+    /// <summary>
+    /// Capacity doubles up to a million rows, then grows by a quarter: a large table keeps at most 25% unused slots and never
+    /// copies twice its size at once.
+    /// </summary>
+    private void Grow() => Resize(_keys.Length < 1 << 20 ? _keys.Length * 2 : _keys.Length + _keys.Length / 4);
+
+    /// <summary>Room for <paramref name="rows"/> rows (slots and map) without growing.</summary>
+    private void Reserve(int rows)
     {
-        var capacity = _keys.Length * 2;
+        _slots.EnsureCapacity(rows);
+        if (rows > _keys.Length) Resize(rows);
+    }
+
+    private void Resize(int capacity)
+    {
         Array.Resize(ref _keys, capacity);
         Array.Resize(ref _weights, capacity * Dim);
         Array.Resize(ref _state, capacity * StateWidth);

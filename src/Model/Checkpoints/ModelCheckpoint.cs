@@ -13,8 +13,7 @@ public static class ModelCheckpoint
         await writer.AddFileAsync(CheckpointFiles.Schema, "schema", s => s.Write(Encoding.UTF8.GetBytes(model.Schema.Json)), cancellationToken: cancellationToken);
         foreach (var table in model.Tables)
         {
-            var snap = table.Export();
-            await writer.AddFileAsync(CheckpointFiles.Shard(table.Name, 0), "shard", s => ShardFile.Write(s, snap, 0, 1), table.Name, 0, 1, snap.Ids.Length, cancellationToken);
+            await writer.AddFileAsync(CheckpointFiles.Shard(table.Name, 0), "shard", s => ShardFile.Write(s, table, 0, 1), table.Name, 0, 1, table.Count, cancellationToken);
         }
         foreach (var rate in model.Rates)
         {
@@ -33,27 +32,30 @@ public static class ModelCheckpoint
     /// </summary>
     public static async Task<CheckpointManifest> LoadAsync(ICheckpointStore store, InProcessParameterStore model, long? version = null, CancellationToken cancellationToken = default, string? modelName = null)
     {
-        var reader = await CheckpointReader.OpenAsync(store, modelName ?? model.Schema.Name, version, cancellationToken);
+        // Each file is hashed while it is parsed (one read), and the model is touched only after every file passed.
+        var reader = await CheckpointReader.OpenAsync(store, modelName ?? model.Schema.Name, version, cancellationToken, verify: false);
         var snapshots = new Dictionary<string, List<TableSnapshot>>(StringComparer.Ordinal);
         var statistics = new Dictionary<string, List<TableSnapshot>>(StringComparer.Ordinal);
         DenseFile.Content? dense = null;
         foreach (var f in reader.Manifest.Files)
         {
-            await using var s = await reader.OpenAsync(f, cancellationToken);
             switch (f.Kind)
             {
                 case "shard":
-                    var (snap, _, _) = ShardFile.Read(s, reader.Describe(f));
+                    var snap = await reader.ReadVerifiedAsync(f, s => ShardFile.Read(s, reader.Describe(f)).Snapshot, cancellationToken);
                     if (!snapshots.TryGetValue(snap.Table, out var list)) snapshots[snap.Table] = list = [];
                     list.Add(snap);
                     break;
                 case "stats":
-                    var (stats, _, _) = ShardFile.Read(s, reader.Describe(f));
+                    var stats = await reader.ReadVerifiedAsync(f, s => ShardFile.Read(s, reader.Describe(f)).Snapshot, cancellationToken);
                     if (!statistics.TryGetValue(stats.Table, out var statList)) statistics[stats.Table] = statList = [];
                     statList.Add(stats);
                     break;
                 case "dense":
-                    dense = DenseFile.Read(s, reader.Describe(f));
+                    dense = await reader.ReadVerifiedAsync(f, s => DenseFile.Read(s, reader.Describe(f)), cancellationToken);
+                    break;
+                default:
+                    await reader.VerifyAsync([f], cancellationToken); // the schema and whatever else the version lists
                     break;
             }
         }
@@ -71,7 +73,7 @@ public static class ModelCheckpoint
         DenseFile.Apply(dense, model.ComputeModel, model.Optimizers, $"checkpoint {CheckpointManifest.VersionFolder(reader.Manifest.Model, reader.Manifest.Version)}: file '{CheckpointFiles.Dense}'");
         foreach (var t in model.Tables)
         {
-            t.Import(snapshots.TryGetValue(t.Name, out var parts) ? Merge(parts) : Empty(t));
+            t.Adopt(snapshots.TryGetValue(t.Name, out var parts) ? Merge(parts) : Empty(t)); // the snapshots were read for this model alone
         }
         foreach (var r in model.Rates)
         {

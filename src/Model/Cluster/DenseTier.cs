@@ -120,18 +120,13 @@ public sealed class DenseTier : IDisposable
         return f with { Steps = new Dictionary<string, long>(_steps, StringComparer.Ordinal) };
     }
 
-    /// <summary>Loads the dense file of a checkpoint (verified first); the towers' versions move on so trainers pull it.</summary>
+    /// <summary>Loads the dense file of a checkpoint (verified as it is read); the towers' versions move on so trainers pull it.</summary>
     public async Task<long> LoadCheckpointAsync(ICheckpointStore store, string model, long? version, CancellationToken cancellationToken = default)
     {
         var reader = await CheckpointReader.OpenAsync(store, model, version, cancellationToken, verify: false);
         var file = reader.Manifest.Files.FirstOrDefault(f => f.Kind == "dense")
             ?? throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(model, reader.Manifest.Version)} has no {CheckpointFiles.Dense}");
-        await reader.VerifyAsync([file], cancellationToken);
-        DenseFile.Content content;
-        await using (var s = await reader.OpenAsync(file, cancellationToken))
-        {
-            content = DenseFile.Read(s, reader.Describe(file));
-        }
+        var content = await reader.ReadVerifiedAsync(file, s => DenseFile.Read(s, reader.Describe(file)), cancellationToken);
         DenseFile.Apply(content, Model, Optimizers, reader.Describe(file));
         CtrVersion++;
         CvrVersion++;
