@@ -166,6 +166,34 @@ public class ServingCommandTests
     }
 
     [Fact]
+    public async Task Bench_scale_reports_every_size_in_process_and_on_the_cluster_and_refuses_a_bad_size()
+    {
+        var bad = await CliRunner.RunAsync("bench", "scale", "--sizes", "10k,lots", "--json");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--sizes: 'lots' is not a row count", bad.Error);
+
+        var r = await CliRunner.RunAsync("bench", "scale", "--sizes", "20k,5k", "--samples", "4000", "--shards", "2", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var sizes = r.Json["sizes"]!.AsArray();
+        Assert.Equal([5_000L, 20_000L], sizes.Select(x => x!["rows"]!.GetValue<long>()).ToArray()); // ascending, the smallest first
+        foreach (var size in sizes)
+        {
+            var rows = size!["rows"]!.GetValue<long>();
+            Assert.True(size["inProcessSamplesPerSecond"]!.GetValue<double>() > 0, size.ToJsonString());
+            Assert.True(size["bytesVsRaw"]!.GetValue<double>() >= 1, $"a row cannot take less than its raw bytes: {size}");
+            Assert.True(size["checkpointMb"]!.GetValue<double>() * 1e6 >= rows * size["rawBytesPerRow"]!.GetValue<double>() * 0.99, size.ToJsonString());
+            foreach (var field in new[] { "writeVsCopy", "restoreVsCopy", "peakRssMb" }) Assert.True(size[field]!.GetValue<double>() > 0, $"{field}: {size}");
+            var cluster = size["cluster"]!;
+            Assert.True(cluster["samplesPerSecond"]!.GetValue<double>() > 0, cluster.ToJsonString());
+            Assert.True(cluster["restoreSeconds"]!.GetValue<double>() > 0 && cluster["checkpointSeconds"]!.GetValue<double>() > 0, cluster.ToJsonString());
+            // The measured publish carries the 1% of the table's rows the samples touched (and their bias rows), not the whole table.
+            var changed = cluster["publishChangedRows"]!.GetValue<long>();
+            Assert.InRange(changed, rows / 100, rows / 10);
+        }
+        Assert.Equal(1.0, sizes[0]!["inProcessVsSmallest"]!.GetValue<double>());
+    }
+
+    [Fact]
     public async Task Bad_serving_arguments_are_refused_naming_the_option()
     {
         var mode = await CliRunner.RunAsync("mode", "weekly", "--model", "m");
