@@ -78,6 +78,16 @@ public sealed class EmbeddingTable
 
     public bool Contains(ulong id) => _slots.ContainsKey(id);
 
+    /// <summary>
+    /// Managed memory this table holds now: its row arrays at their capacity, the id map (24 bytes an entry and 4 a bucket) and
+    /// the changed, created and removed sets (16 and 4), each at its capacity.
+    /// </summary>
+    public long AllocatedBytes =>
+        (long)_keys.Length * sizeof(ulong) + (long)_weights.Length * sizeof(float) + (long)_state.Length * sizeof(float)
+        + (long)_lastSeen.Length * sizeof(long) + (long)_steps.Length * sizeof(int)
+        + (long)_slots.EnsureCapacity(0) * 28
+        + ((long)_changed.EnsureCapacity(0) + _created.EnsureCapacity(0) + _removed.EnsureCapacity(0)) * 20;
+
     /// <summary>Rows created since the last <see cref="MarkBase"/> (for the frozen tier: ids new since the base checkpoint).</summary>
     public int CreatedSinceBase => _created.Count;
 
