@@ -154,4 +154,35 @@ public class TrainCommandTests
         Assert.InRange((double)j["cvrBaselineAuc"]!, 0.9, 1.0);
         Assert.Null(j["ctrAuc"]);
     }
+
+    [Fact]
+    public async Task Bench_train_reports_the_trainer_against_its_step_and_the_cluster_with_one_and_two_trainers()
+    {
+        var bad = await CliRunner.RunAsync("bench", "train", "--trainers", "1,many", "--json");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--trainers: 'many' is not a number of trainers", bad.Error);
+
+        var r = await CliRunner.RunAsync("bench", "train", "--samples", "8000", "--shards", "2", "--trainers", "1,2", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var j = r.Json;
+        foreach (var field in new[]
+        {
+            "bareSamplesPerSecond", "stepSamplesPerSecond", "stepSameBatchesSamplesPerSecond", "trainerSamplesPerSecond", "readerSamplesPerSecond",
+            "clusterSamplesPerSecond", "stepVsBare", "trainerVsStep", "trainerVsStepSameBatches", "ratio", "localCtrAuc", "clusterCtrAuc",
+        })
+        {
+            Assert.True(j[field]!.GetValue<double>() > 0, $"{field}: {j.ToJsonString()}");
+        }
+        var counts = j["trainerCounts"]!.AsArray();
+        Assert.Equal([1, 2], counts.Select(c => c!["trainers"]!.GetValue<int>()).ToArray());
+        Assert.Equal(1.0, counts[0]!["vsOneTrainer"]!.GetValue<double>());
+        foreach (var c in counts)
+        {
+            Assert.True(c!["clusterSamplesPerSecond"]!.GetValue<double>() > 0, c.ToJsonString());
+            // The dense grain was busy for some of the run, never more than all of it.
+            Assert.InRange(c["denseBusyFraction"]!.GetValue<double>(), 1e-6, 1.0);
+            Assert.InRange(c["clusterCtrAuc"]!.GetValue<double>(), 0.55, 1.0);
+        }
+    }
 }
+

@@ -3,6 +3,8 @@ using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
+using Freshet.Model.Towers;
+using Freshet.Parameters;
 
 namespace Freshet.Cluster.Tests;
 
@@ -30,6 +32,36 @@ public class ClusterTrainingTests
         Assert.Equal(20_000, report.Samples);
         Assert.True(report.Ctr.Auc > 0.6, $"cluster CTR AUC {report.Ctr.Auc}");
         Assert.InRange(status.Trainers[0].GrainCallsPerStep, 2, 8);
+    }
+
+    [Fact]
+    public async Task With_two_trainers_every_batch_moves_the_dense_tiers_batch_norm_statistics()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var model = UniqueModel();
+        var schema = SchemaLoader.Parse(SchemaJson());
+        var job = h.Job("job-" + model);
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 2, Trainers = 2 });
+        await job.StartAsync();
+        var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(30_000).ToList();
+        await new SamplePublisher(h.Client, "job-" + model, 2).PublishAsync(samples);
+        Assert.Equal(JobState.Completed, (await WaitCompletedAsync(job)).State);
+
+        var dense = h.Grains.GetGrain<IDenseGrain>(model);
+        var status = await dense.GetStatusAsync();
+        Assert.Equal(2, status.Steps.Count); // both trainers pushed
+        var layout = FeatureLayout.From(schema);
+        using var copy = new EsmmModel(layout, schema.Model);
+        foreach (var tower in await dense.PullAsync(-1, -1))
+        {
+            var t = copy.TowerOf(tower.Task);
+            TowerCodec.WriteBuffers(t, tower.Buffers);
+            // Each push carries one training forward pass of its tower; with the change added (not the last push's
+            // buffers kept) the batch counter of every batch-norm layer counts every push of both trainers.
+            var counters = t.named_buffers().Where(b => b.name.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Select(b => b.buffer.item<long>()).ToList();
+            Assert.NotEmpty(counters);
+            Assert.All(counters, c => Assert.Equal(tower.Version, c));
+        }
     }
 
     internal static async Task<JobStatus> WaitCompletedAsync(ITrainingOrchestratorGrain job, int seconds = 120)

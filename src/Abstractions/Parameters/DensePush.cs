@@ -14,4 +14,10 @@ public sealed record DensePush
 
     /// <summary>The batch's positive rate (a tower's first step starts its output bias there).</summary>
     [Id(5)] public double LabelRate { get; init; }
+
+    /// <summary>
+    /// The buffers the step's forward pass started from (the trainer's copy of the tier's). The dense grain adds
+    /// <see cref="Buffers"/> minus these to its own, so several trainers' batches all count; empty: replace.
+    /// </summary>
+    [Id(6)] public byte[] BuffersBase { get; init; } = [];
 }

@@ -11,4 +11,7 @@ public sealed record DenseStatus
     [Id(3)] public IReadOnlyDictionary<string, long> Steps { get; init; } = new Dictionary<string, long>();
 
     [Id(4)] public long? LoadedCheckpoint { get; init; }
+
+    /// <summary>Seconds this activation spent applying pushes and answering pulls: against wall time, how busy the one dense grain is.</summary>
+    [Id(5)] public double BusySeconds { get; init; }
 }

@@ -35,7 +35,8 @@ public static class ClusterTraining
         double? BarrierPauseMs,
         CheckpointResult? FinalCheckpoint,
         string Job,
-        string Model);
+        string Model,
+        double DenseBusySeconds);
 
     public static async Task<Result> RunAsync(IClusterClient client, FeatureSchema schema, IEnumerable<Sample> samples, Options options, Action<long>? progress, CancellationToken cancellationToken)
     {
@@ -83,6 +84,7 @@ public static class ClusterTraining
             reports.Add(TrainingReportJson.Deserialize(await client.Trainer(jobName, p).GetReportJsonAsync()));
         }
         var final = options.CheckpointAtEnd ? await job.CheckpointAsync() : null;
+        var dense = await client.Dense(spec.Model).GetStatusAsync();
         var rows = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var st in await Task.WhenAll(client.Shards(spec.Model, options.Shards).Select(s => s.GetStatusAsync())))
         {
@@ -91,7 +93,7 @@ public static class ClusterTraining
         await job.StopAsync();
         var report = reports.Count == 1 ? reports[0] : Merge(reports);
         return new Result(report with { Seconds = clock.Elapsed.TotalSeconds }, rows, clock.Elapsed.TotalSeconds,
-            status.Trainers.Average(t => t.GrainCallsPerStep), barrier, final, jobName, spec.Model);
+            status.Trainers.Average(t => t.GrainCallsPerStep), barrier, final, jobName, spec.Model, dense.BusySeconds);
     }
 
     /// <summary>

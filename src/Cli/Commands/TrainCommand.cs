@@ -117,11 +117,11 @@ public static class TrainCommand
         }
         store.StartFrom(args.Plan);
         var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Plan = args.Plan, BatchSize = args.BatchSize, Window = args.Window });
-        trainer.StepCompleted += step =>
+        trainer.StepCompleted += step => progress.Report(step.TotalSamples, () =>
         {
             var auc = trainer.CtrEvaluation.Count > 0 ? trainer.CtrEvaluation.RecentAuc(20_000) : trainer.CvrEvaluation.RecentAuc(20_000);
-            progress.Report(step.TotalSamples, $"{step.TotalSamples:N0} samples  event time {TimeParser.ToIso(step.EventTime)}  recent AUC {(double.IsNaN(auc) ? "-" : auc.ToString("F4"))}");
-        };
+            return $"{step.TotalSamples:N0} samples  event time {TimeParser.ToIso(step.EventTime)}  recent AUC {(double.IsNaN(auc) ? "-" : auc.ToString("F4"))}";
+        });
         var report = await trainer.ReplayAsync(reader.Read(limit, cancellationToken), cancellationToken);
         var rows = await store.CountRowsAsync(cancellationToken);
         JsonObject? checkpoint = null;

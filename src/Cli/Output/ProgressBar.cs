@@ -9,7 +9,10 @@ public sealed class ProgressBar(TextWriter writer, bool enabled, long? total)
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDraw = -1;
 
-    public void Report(long done, string detail)
+    public void Report(long done, string detail) => Report(done, () => detail);
+
+    /// <summary>Redraws if due; <paramref name="detail"/> is only computed then (a recent AUC sorts thousands of scores).</summary>
+    public void Report(long done, Func<string> detail)
     {
         if (!enabled) return;
         var now = _clock.ElapsedMilliseconds;
@@ -26,7 +29,7 @@ public sealed class ProgressBar(TextWriter writer, bool enabled, long? total)
         {
             bar = $"[{done:N0}]";
         }
-        writer.Write($"\r{bar} {detail}".PadRight(110));
+        writer.Write($"\r{bar} {detail()}".PadRight(110));
         writer.Flush();
     }
 

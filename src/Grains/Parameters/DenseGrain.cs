@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Freshet.Grains.Placement;
 using static Freshet.Grains.Persistence.ShutdownPolicy;
 using Freshet.Checkpoints;
@@ -28,6 +29,7 @@ public sealed class DenseGrain(
     private ChunkedGrainState? _state;
     private IGrainTimer? _timer;
     private bool _dirty;
+    private long _busyTicks;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -65,24 +67,28 @@ public sealed class DenseGrain(
 
     public Task<IReadOnlyList<DenseTowerState>> PullAsync(long ctrVersion, long cvrVersion)
     {
+        var started = Stopwatch.GetTimestamp();
         var tier = Tier();
         var result = new List<DenseTowerState>(2);
         if (tier.CtrVersion != ctrVersion) result.Add(State(tier, TaskKind.Ctr));
         if (tier.CvrVersion != cvrVersion) result.Add(State(tier, TaskKind.Cvr));
+        _busyTicks += Stopwatch.GetTimestamp() - started;
         return Task.FromResult<IReadOnlyList<DenseTowerState>>(result);
     }
 
     public Task<DenseTowerState> PushAsync(DensePush push)
     {
+        var started = Stopwatch.GetTimestamp();
         var tier = Tier();
         var task = push.Task;
-        if (tier.Applied(push.Trainer, task, push.Step))
+        if (!tier.Applied(push.Trainer, task, push.Step)) // else a retried push, applied already
         {
-            return Task.FromResult(State(tier, task)); // a retried push, applied already
+            tier.Apply(task, Bytes.As<float>(push.Gradients), push.Buffers, push.LabelRate, push.Trainer, push.Step, push.BuffersBase);
+            _dirty = true;
         }
-        tier.Apply(task, Bytes.As<float>(push.Gradients), push.Buffers, push.LabelRate, push.Trainer, push.Step);
-        _dirty = true;
-        return Task.FromResult(State(tier, task));
+        var state = State(tier, task);
+        _busyTicks += Stopwatch.GetTimestamp() - started;
+        return Task.FromResult(state);
     }
 
     public async Task<CheckpointFile> WriteCheckpointAsync(long version)
@@ -111,6 +117,7 @@ public sealed class DenseGrain(
         CvrVersion = _tier?.CvrVersion ?? 0,
         Steps = _tier?.Steps.ToDictionary() ?? [],
         LoadedCheckpoint = _tier?.BaseVersion,
+        BusySeconds = (double)_busyTicks / Stopwatch.Frequency,
     });
 
     private DenseTier Tier() => _tier ?? throw new InvalidOperationException(

@@ -27,6 +27,9 @@ public sealed class ClusterParameterStore : IParameterStore
     private readonly IDenseGrain _dense;
     private long _ctrVersion = -1;
     private long _cvrVersion = -1;
+
+    /// <summary>Each tower's batch-norm buffers as the dense grain last gave them: what the next forward pass starts from.</summary>
+    private readonly byte[][] _buffersBase = [[], []];
     private long _calls;
 
     /// <summary>Each shard's part of every rate's totals, as its last answer to this trainer gave them.</summary>
@@ -227,6 +230,7 @@ public sealed class ClusterParameterStore : IParameterStore
             Task = task,
             Gradients = Bytes.Of<float>(TowerCodec.ReadGradients(tower)),
             Buffers = TowerCodec.ReadBuffers(tower),
+            BuffersBase = _buffersBase[(int)task],
             LabelRate = labelRate,
         };
         tower.zero_grad();
@@ -257,6 +261,7 @@ public sealed class ClusterParameterStore : IParameterStore
         var tower = ComputeModel.TowerOf(task);
         TowerCodec.WriteParameters(tower, Bytes.As<float>(state.Parameters));
         TowerCodec.WriteBuffers(tower, state.Buffers);
+        _buffersBase[(int)task] = state.Buffers;
         if (task == TaskKind.Ctr) _ctrVersion = state.Version;
         else _cvrVersion = state.Version;
     }

@@ -48,8 +48,13 @@ public sealed class DenseTier : IDisposable
     /// <remarks>After a restart only the trainer's last step overall is known (grain state keeps no more), and it stands for both towers.</remarks>
     public bool Applied(string trainer, TaskKind task, long step) => step <= _towerSteps.GetValueOrDefault((trainer, task));
 
-    /// <summary>One step of a tower with gradients from a trainer, and the batch-norm buffers its forward pass left.</summary>
-    public void Apply(TaskKind task, ReadOnlySpan<float> gradients, ReadOnlySpan<byte> buffers, double labelRate, string trainer, long step)
+    /// <summary>
+    /// One step of a tower with gradients from a trainer, and the batch-norm buffers its forward pass left.
+    /// With <paramref name="buffersBase"/> (the buffers that forward pass started from) the change is added to the
+    /// tier's statistics, so with several trainers every batch counts; without it the buffers replace the tier's.
+    /// </summary>
+    public void Apply(TaskKind task, ReadOnlySpan<float> gradients, ReadOnlySpan<byte> buffers, double labelRate, string trainer, long step,
+        ReadOnlySpan<byte> buffersBase = default)
     {
         var tower = Model.TowerOf(task);
         if (Optimizers.Of(task).Steps == 0)
@@ -57,7 +62,8 @@ public sealed class DenseTier : IDisposable
             tower.InitializeOutputBias(labelRate);
         }
         Optimizers.Of(task).Step(gradients);
-        TowerCodec.WriteBuffers(tower, buffers);
+        if (buffersBase.IsEmpty) TowerCodec.WriteBuffers(tower, buffers);
+        else TowerCodec.AddBufferChanges(tower, buffersBase, buffers);
         if (task == TaskKind.Ctr) CtrVersion++;
         else CvrVersion++;
         if (step > _steps.GetValueOrDefault(trainer)) _steps[trainer] = step;

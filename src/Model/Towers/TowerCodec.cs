@@ -75,4 +75,56 @@ public static class TowerCodec
         }
         if (at != bytes.Length) throw new InvalidDataException($"tower buffers: {bytes.Length} bytes, the tower holds {at}");
     }
+
+    /// <summary>
+    /// Adds to the tower's batch-norm buffers what one trainer's forward pass changed in its own copy:
+    /// <paramref name="after"/> minus <paramref name="before"/>, buffer by buffer (floats and batch counters alike).
+    /// How the dense tier takes several trainers' running statistics: each batch moves the shared statistics by its
+    /// own momentum step, as it moves the weights by its own gradient, instead of the last push replacing the rest.
+    /// A variance is kept at zero or above (a stale base could otherwise take a small one below).
+    /// </summary>
+    public static void AddBufferChanges(Tower tower, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
+    {
+        if (before.Length != after.Length)
+        {
+            throw new InvalidDataException($"tower buffers: the base has {before.Length} bytes and the result {after.Length}");
+        }
+        using var _ = no_grad();
+        var at = 0;
+        foreach (var (name, b) in tower.named_buffers())
+        {
+            var n = (int)(b.numel() * b.ElementSize);
+            if (at + n > after.Length) throw new InvalidDataException($"tower buffers: {after.Length} bytes, the tower needs more");
+            var current = b.bytes.ToArray();
+            switch (b.dtype)
+            {
+                case ScalarType.Float32:
+                {
+                    var c = MemoryMarshal.Cast<byte, float>(current.AsSpan());
+                    var x = MemoryMarshal.Cast<byte, float>(before.Slice(at, n));
+                    var y = MemoryMarshal.Cast<byte, float>(after.Slice(at, n));
+                    var variance = name.EndsWith("running_var", StringComparison.Ordinal);
+                    for (var i = 0; i < c.Length; i++)
+                    {
+                        var v = c[i] + (y[i] - x[i]);
+                        c[i] = variance && v < 0 ? 0 : v;
+                    }
+                    break;
+                }
+                case ScalarType.Int64:
+                {
+                    var c = MemoryMarshal.Cast<byte, long>(current.AsSpan());
+                    var x = MemoryMarshal.Cast<byte, long>(before.Slice(at, n));
+                    var y = MemoryMarshal.Cast<byte, long>(after.Slice(at, n));
+                    for (var i = 0; i < c.Length; i++) c[i] += y[i] - x[i];
+                    break;
+                }
+                default:
+                    throw new InvalidDataException($"tower buffer {name}: element type {b.dtype} is not one the dense tier adds");
+            }
+            b.bytes = current;
+            at += n;
+        }
+        if (at != after.Length) throw new InvalidDataException($"tower buffers: {after.Length} bytes, the tower holds {at}");
+    }
 }
