@@ -153,6 +153,49 @@ public class DeploymentModeTests
     }
 
     [Fact]
+    public async Task A_daily_checkpoint_storage_refuses_is_an_event_tried_again_a_minute_later_while_deltas_go_on()
+    {
+        await using var f = await StartAsync("dailyfail");
+        await f.Deployment.StartAsync(f.Spec);
+        var start = T0.AddHours(1).AddMinutes(58);
+        await f.Deployment.TickAsync(start);
+        await f.FeedAsync(4_000, f.A);
+        var v1 = Assert.Single(await f.Deployment.TickAsync(start.AddMinutes(1))).Weights!.Value.Checkpoint;
+        await f.ScoreAsync(); // serving loads the model on its first request
+        await f.WaitServingAsync(v1, 1);
+
+        // The checkpoint store breaks: a file where the next version's folder must go (a real file system error).
+        var blocked = f.H.Checkpoints.VersionPath(f.Model, v1 + 1);
+        await File.WriteAllTextAsync(blocked, "in the way");
+        await f.FeedAsync(2_000, f.A);
+        var failed = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2)));
+        Assert.Equal("checkpoint-failed", failed.Kind.Name());
+        Assert.Contains($"of model '{f.Model}' was not committed: reserving a version number", failed.Detail);
+        Assert.Contains($"version {v1} stays the latest", failed.Detail);
+        var status = await f.Deployment.GetStatusAsync();
+        Assert.Equal(T0.AddHours(2).AddMinutes(1), status.NextCheckpoint); // a minute later, not every tick
+        Assert.Equal(v1, status.ServingCheckpoint);
+        Assert.NotNull(status.Main!.LastCheckpointError);
+        Assert.NotEqual(JobState.Failed, status.Main.State);
+
+        // Deltas go on meanwhile, on the version serving has.
+        await f.FeedAsync(2_000, f.A);
+        var delta = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2).AddSeconds(30)));
+        Assert.Equal(("publish", new WeightsVersion(v1, 2)), (delta.Kind.Name(), delta.Weights));
+        await f.WaitServingAsync(v1, 2);
+
+        // Storage is fixed: the retry a minute later commits, serving swaps to it, and the next daily one is tomorrow.
+        File.Delete(blocked);
+        var swap = Assert.Single(await f.Deployment.TickAsync(T0.AddHours(2).AddMinutes(1)));
+        Assert.Equal("daily-checkpoint", swap.Kind.Name());
+        var v2 = swap.Weights!.Value.Checkpoint;
+        await f.WaitServingAsync(v2, 0);
+        status = await f.Deployment.GetStatusAsync();
+        Assert.Equal(T0.AddDays(1).AddHours(2), status.NextCheckpoint);
+        Assert.Null(status.Main!.LastCheckpointError);
+    }
+
+    [Fact]
     public async Task Daily_mode_swaps_serving_to_the_daily_checkpoint()
     {
         await using var f = await StartAsync("daily");

@@ -37,6 +37,12 @@ public enum DeploymentEventKind
 
     /// <summary>Publishing resumed after a guard rollback, from a full checkpoint serving switched to.</summary>
     Resume,
+
+    /// <summary>A scheduled full checkpoint was not committed (storage failed); serving stayed, it is tried again later.</summary>
+    CheckpointFailed,
+
+    /// <summary>A scheduled delta was not published (storage or the stream failed); it is kept and sent first next time.</summary>
+    PublishFailed,
 }
 
 public static class DeploymentEventKinds
@@ -50,6 +56,8 @@ public static class DeploymentEventKinds
         DeploymentEventKind.DailyCheckpoint => "daily-checkpoint",
         DeploymentEventKind.GuardGood => "guard-good",
         DeploymentEventKind.GuardRollback => "guard-rollback",
+        DeploymentEventKind.CheckpointFailed => "checkpoint-failed",
+        DeploymentEventKind.PublishFailed => "publish-failed",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

@@ -18,4 +18,9 @@ public sealed record JobStatus
     /// <summary>The last delta this job published (its base checkpoint and sequence; delta 0: none yet on that base), and its time.</summary>
     [Id(8)] public WeightsVersion? Published { get; init; }
     [Id(10)] public DateTime? LastPublishUtc { get; init; }
+
+    /// <summary>Why the last checkpoint attempt failed, when it did and none has succeeded since (kept in memory: storage may be what failed).</summary>
+    [Id(11)] public string? LastCheckpointError { get; init; }
+
+    [Id(12)] public DateTime? LastCheckpointErrorTime { get; init; }
 }

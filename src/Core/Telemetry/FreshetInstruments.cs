@@ -39,6 +39,8 @@ public sealed class FreshetInstruments
         PublishRows = publishing.CreateCounter<long>("freshet.publish.rows", "{row}", "Rows in weight deltas published (changing and fresh)");
         CheckpointDuration = publishing.CreateHistogram<double>("freshet.checkpoint.duration", "ms", "Full checkpoint time, barrier included");
         CheckpointBytes = publishing.CreateCounter<long>("freshet.checkpoint.bytes", "By", "Bytes of full checkpoints written");
+        PublishFailures = publishing.CreateCounter<long>("freshet.publish.failures", "{delta}", "Deltas not published on the first try (storage or the stream failed), by stage; each is kept and sent first on the next publish");
+        CheckpointFailures = publishing.CreateCounter<long>("freshet.checkpoint.failures", "{checkpoint}", "Full checkpoints not committed (storage failed while writing), by the step that failed");
         Freshness = serving.CreateHistogram<double>("freshet.serving.freshness", "ms", "Delta freshness at a serving replica: snapshot under the barrier to applied");
         ScoreDuration = serving.CreateHistogram<double>("freshet.serving.score.duration", "ms", "Scoring time of a request on a serving replica");
         RowsScored = serving.CreateCounter<long>("freshet.serving.rows", "{row}", "Rows scored");
@@ -75,6 +77,10 @@ public sealed class FreshetInstruments
     public Histogram<double> CheckpointDuration { get; }
 
     public Counter<long> CheckpointBytes { get; }
+
+    public Counter<long> CheckpointFailures { get; }
+
+    public Counter<long> PublishFailures { get; }
 
     public Histogram<double> Freshness { get; }
 

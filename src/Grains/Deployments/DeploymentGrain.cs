@@ -137,11 +137,19 @@ public sealed partial class DeploymentGrain(
         {
             if (spec.DailyCheckpoints && now >= state.State.NextCheckpoint)
             {
-                var checkpoint = await Main(spec).PublishCheckpointAsync();
-                state.State.ServingCheckpoint = checkpoint.Version;
-                state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
-                state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyCheckpoint, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
+                try
+                {
+                    var checkpoint = await Main(spec).PublishCheckpointAsync();
+                    state.State.ServingCheckpoint = checkpoint.Version;
+                    state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
+                    state.State.NextPublish = now + spec.PublishInterval;
+                    events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyCheckpoint, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
+                }
+                catch (CheckpointFailedException e)
+                {
+                    state.State.NextCheckpoint = now + CheckpointRetry(spec);
+                    events.Add(CheckpointFailed(now, e, state.State.NextCheckpoint.Value));
+                }
             }
             else if (now >= state.State.NextPublish)
             {
@@ -154,12 +162,25 @@ public sealed partial class DeploymentGrain(
             if (now >= state.State.NextSwitch)
             {
                 // B's publishing pauses for the switch: nothing is published in this tick but A's checkpoint.
-                var checkpoint = await Main(spec).PublishCheckpointAsync();
-                await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
-                state.State.ServingCheckpoint = checkpoint.Version;
-                state.State.NextSwitch = now + state.State.PromotionEvery;
-                state.State.NextPublish = now + spec.PublishInterval;
-                events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionSwitch, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
+                CheckpointResult? checkpoint = null;
+                try
+                {
+                    checkpoint = await Main(spec).PublishCheckpointAsync();
+                }
+                catch (CheckpointFailedException e)
+                {
+                    // B keeps publishing on the version serving has; the switch is tried again later.
+                    state.State.NextSwitch = now + CheckpointRetry(spec);
+                    events.Add(CheckpointFailed(now, e, state.State.NextSwitch.Value));
+                }
+                if (checkpoint is not null)
+                {
+                    await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
+                    state.State.ServingCheckpoint = checkpoint.Version;
+                    state.State.NextSwitch = now + state.State.PromotionEvery;
+                    state.State.NextPublish = now + spec.PublishInterval;
+                    events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionSwitch, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
+                }
             }
             else if (now >= state.State.NextPublish)
             {
@@ -331,10 +352,31 @@ public sealed partial class DeploymentGrain(
         }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
     }
 
+    /// <summary>
+    /// How long a scheduled checkpoint that storage refused waits before the next try: a minute, or the publish interval
+    /// if longer. Each try holds the trainers while storage is retried, so it must not come every tick; deltas go on meanwhile.
+    /// </summary>
+    private static TimeSpan CheckpointRetry(DeploymentSpec spec) => spec.PublishInterval > TimeSpan.FromMinutes(1) ? spec.PublishInterval : TimeSpan.FromMinutes(1);
+
+    private static DeploymentEvent CheckpointFailed(DateTime now, CheckpointFailedException e, DateTime retry) => new()
+    {
+        Time = now, Kind = DeploymentEventKind.CheckpointFailed, Job = DeploymentJob.Main,
+        Detail = $"{e.Message} Tried again at {retry:O}.",
+    };
+
     /// <summary>A delta of <paramref name="job"/>'s changes on the version serving holds; the next one is due an interval later.</summary>
     private async Task<DeploymentEvent> PublishDeltaAsync(DeploymentJob job, DateTime now, DeploymentSpec spec)
     {
-        var published = await Job(spec, job).PublishAsync();
+        PublishResult published;
+        try
+        {
+            published = await Job(spec, job).PublishAsync();
+        }
+        catch (PublishFailedException e)
+        {
+            state.State.NextPublish = now + spec.PublishInterval;
+            return new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PublishFailed, Job = job, Detail = e.Message };
+        }
         state.State.ServingCheckpoint = published.Weights.Checkpoint;
         state.State.NextPublish = now + spec.PublishInterval;
         return Published(now, job, published);

@@ -80,7 +80,7 @@ public static class FreshetSiloBuilderExtensions
             }));
             c.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(100)));
         });
-        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(connection, layout.CheckpointContainer)), roles);
+        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobContainerClient(connection, layout.CheckpointContainer, AzureBlobCheckpointStore.ClientOptions())), roles);
     }
 
     /// <summary>
@@ -118,7 +118,7 @@ public static class FreshetSiloBuilderExtensions
             c.UseDataAdapter((sp, _) => new JsonLabelDataAdapter(sp.GetRequiredService<Serializer>(), azure.LabelsHub, sp.GetRequiredService<FreshetInstruments>(), sp.GetRequiredService<ILogger<JsonLabelDataAdapter>>()));
         });
         silo.Services.AddSingleton(Feedback.LabelStreamProviders.EventHubs);
-        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobServiceClient(azure.BlobUri, credential).GetBlobContainerClient(layout.CheckpointContainer)), roles);
+        return silo.AddFreshetCore(_ => new AzureBlobCheckpointStore(new BlobServiceClient(azure.BlobUri, credential, AzureBlobCheckpointStore.ClientOptions()).GetBlobContainerClient(layout.CheckpointContainer)), roles);
     }
 
     private static void ConfigureEventHub(ISiloEventHubStreamConfigurator c, AzureProfileOptions azure, Azure.Core.TokenCredential credential, string hub)

@@ -37,6 +37,10 @@ public sealed partial class TrainingOrchestratorGrain(
 {
     private string Job => this.GetPrimaryKeyString();
 
+    /// <summary>The last checkpoint attempt's failure, until one succeeds (in memory: storage may be what failed).</summary>
+    private string? _checkpointError;
+    private DateTime? _checkpointErrorTime;
+
     public async Task<JobStatus> CreateAsync(JobSpec spec)
     {
         if (state.State.State is JobState.Running or JobState.Paused)
@@ -119,12 +123,27 @@ public sealed partial class TrainingOrchestratorGrain(
     public async Task<PublishResult> PublishAsync()
     {
         var spec = Spec();
+        if (_unsent is { } unsent)
+        {
+            // A delta taken from the shards that storage or the stream refused last time: its rows are no longer in any
+            // shard's change set, so it goes out first, under its own number, before anything new is taken.
+            if (state.State.Published is { } on && unsent.Result.Weights.Checkpoint == on.Checkpoint) return await DeliverAsync(spec, unsent);
+            _unsent = null; // a checkpoint serving switched to holds its rows
+        }
         if (state.State.Published is null)
         {
             // Deltas need a base serving has: the first publish of a job writes and announces one.
             await CheckpointCoreAsync(announce: true);
         }
-        var version = await publisher.NextAsync(spec.Served, state.State.Published!.Value);
+        WeightsVersion version;
+        try
+        {
+            version = await publisher.NextAsync(spec.Served, state.State.Published!.Value);
+        }
+        catch (Exception e) when (e is not JobRequestException)
+        {
+            throw PublishFailed(spec, null, "listing the retained deltas", e, kept: false);
+        }
         ShardDelta[] parts;
         IReadOnlyList<DenseTowerState> dense;
         TrainerStatus[] statuses;
@@ -143,22 +162,61 @@ public sealed partial class TrainingOrchestratorGrain(
         // Encoded once: the shards' parts as they encoded them, framed with the dense towers.
         var encoded = WeightDelta.Frame(spec.Served, version, snapshot, statuses.Select(s => s.EventTime).Max(),
             [.. parts.Select(p => p.Payload)], [.. dense.Select(d => new DenseTowerWeights(d.Task, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
-        await publisher.RetainAsync(spec.Served, version, encoded);
-        // Recorded before it is sent: a send that fails leaves a gap replicas fill from the retained file, never a reused number.
-        state.State.Published = version;
-        state.State.LastPublishUtc = snapshot;
-        await state.WriteStateAsync();
-        var chunks = await publisher.SendAsync(this.GetStreamProvider(FreshetNames.StreamProvider), spec.Served, version, encoded, snapshot);
         var tags = FreshetTags.Of(spec.Served, Job);
-        instruments.PublishBytes.Add(encoded.Length, tags);
-        instruments.PublishRows.Add(parts.Sum(p => (long)p.ChangingRows + p.FreshRows), tags);
         instruments.BarrierPause.Record(pauseMs, tags.With("action", "publish"));
-        return new PublishResult
+        return await DeliverAsync(spec, new Unsent(encoded, new PublishResult
         {
-            Model = spec.Served, Weights = version, Bytes = encoded.Length, Chunks = chunks,
+            Model = spec.Served, Weights = version, Bytes = encoded.Length,
             ChangingRows = parts.Sum(p => (long)p.ChangingRows), FreshRows = parts.Sum(p => (long)p.FreshRows), FreshPending = parts.Sum(p => (long)p.FreshPending),
-            SnapshotUtc = snapshot, BarrierPauseMs = pauseMs, SendMs = (DateTime.UtcNow - snapshot).TotalMilliseconds,
-        };
+            SnapshotUtc = snapshot, BarrierPauseMs = pauseMs,
+        }));
+    }
+
+    /// <summary>A delta taken from the shards and not yet delivered whole (retained, recorded, sent).</summary>
+    private sealed record Unsent(byte[] Encoded, PublishResult Result);
+
+    private Unsent? _unsent;
+
+    /// <summary>
+    /// Retains, records and sends a taken delta. If storage or the stream fails it is kept (<see cref="_unsent"/>) and the
+    /// next publish delivers it first, with the same number and the same bytes: its rows are out of the shards' change
+    /// sets, so dropping it would leave serving without them until the next full checkpoint.
+    /// </summary>
+    private async Task<PublishResult> DeliverAsync(JobSpec spec, Unsent delta)
+    {
+        _unsent = delta;
+        var version = delta.Result.Weights;
+        var stage = "retaining it beside its base";
+        try
+        {
+            await publisher.RetainAsync(spec.Served, version, delta.Encoded);
+            // Recorded before it is sent: a send that fails leaves a gap replicas fill from the retained file, never a reused number.
+            stage = "recording it in the job's state";
+            state.State.Published = version;
+            state.State.LastPublishUtc = delta.Result.SnapshotUtc;
+            await state.WriteStateAsync();
+            stage = "sending it on the weights stream";
+            var chunks = await publisher.SendAsync(this.GetStreamProvider(FreshetNames.StreamProvider), spec.Served, version, delta.Encoded, delta.Result.SnapshotUtc);
+            _unsent = null;
+            var tags = FreshetTags.Of(spec.Served, Job);
+            instruments.PublishBytes.Add(delta.Encoded.Length, tags);
+            instruments.PublishRows.Add(delta.Result.ChangingRows + delta.Result.FreshRows, tags);
+            return delta.Result with { Chunks = chunks, SendMs = (DateTime.UtcNow - delta.Result.SnapshotUtc).TotalMilliseconds };
+        }
+        catch (Exception e) when (e is not JobRequestException)
+        {
+            throw PublishFailed(spec, version, stage, e, kept: true);
+        }
+    }
+
+    private PublishFailedException PublishFailed(JobSpec spec, WeightsVersion? version, string stage, Exception e, bool kept)
+    {
+        var message = $"delta {(version is { } v ? $"{v} " : "")}of model '{spec.Served}' was not published: {stage} failed ({Describe(e)}). " +
+            (kept ? "It is kept and goes out first, with the same number, on the next publish; " : "Nothing was taken from the shards; ") +
+            $"serving stays on {(state.State.Published is { } p ? p.ToString() : "what it has")} meanwhile, and training goes on.";
+        instruments.PublishFailures.Add(1, FreshetTags.Of(spec.Served, Job).With("stage", stage));
+        LogPublishFailed(logger, e, Job, spec.Served, stage);
+        return new PublishFailedException(message);
     }
 
     public async Task<JobStatus> RestoreAsync(long version, string fromModel)
@@ -167,6 +225,7 @@ public sealed partial class TrainingOrchestratorGrain(
         await using (await HoldTrainersAsync(spec))
         {
             await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
+            _unsent = null; // taken from the weights just replaced
             if (fromModel == spec.Served)
             {
                 state.State.Published = new WeightsVersion(version);
@@ -210,35 +269,92 @@ public sealed partial class TrainingOrchestratorGrain(
         await using (var barrier = await HoldTrainersAsync(spec))
         {
             var steps = barrier.Steps;
-            var version = await checkpoints.NextVersionAsync(spec.Model);
-            var shardFiles = await Task.WhenAll(Shards(spec).Select(s => s.WriteCheckpointAsync(version)));
-            var denseFile = await Dense(spec).WriteCheckpointAsync(version);
-            var writer = CheckpointWriter.ForVersion(checkpoints, spec.Model, version);
-            await writer.AddFileAsync(CheckpointFiles.Schema, "schema", s => s.Write(Encoding.UTF8.GetBytes(spec.SchemaJson)));
-            foreach (var f in shardFiles.SelectMany(f => f).Append(denseFile)) writer.AddWritten(f.FromWire());
-            var statuses = await Task.WhenAll(trainers.Select(t => t.GetStatusAsync()));
-            var stepMap = keys.Zip(steps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
-            var manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy.Name(), stepMap);
-            await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints);
+            long? version = null;
+            var stage = "reserving a version number";
+            CheckpointManifest manifest;
+            Dictionary<string, long> stepMap;
+            try
+            {
+                version = await checkpoints.NextVersionAsync(spec.Model);
+                stage = "writing the shards' files";
+                var shardFiles = await Task.WhenAll(Shards(spec).Select(s => s.WriteCheckpointAsync(version.Value)));
+                stage = "writing the dense tier's file";
+                var denseFile = await Dense(spec).WriteCheckpointAsync(version.Value);
+                stage = "writing the schema";
+                var writer = CheckpointWriter.ForVersion(checkpoints, spec.Model, version.Value);
+                await writer.AddFileAsync(CheckpointFiles.Schema, "schema", s => s.Write(Encoding.UTF8.GetBytes(spec.SchemaJson)));
+                foreach (var f in shardFiles.SelectMany(f => f).Append(denseFile)) writer.AddWritten(f.FromWire());
+                var statuses = await Task.WhenAll(trainers.Select(t => t.GetStatusAsync()));
+                stepMap = keys.Zip(steps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+                stage = "committing the manifest";
+                manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy.Name(), stepMap);
+            }
+            catch (Exception e) when (e is not JobRequestException)
+            {
+                throw CheckpointFailed(spec, version, stage, e);
+            }
+            _checkpointError = null;
+            _checkpointErrorTime = null;
+            try
+            {
+                await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints);
+            }
+            catch (Exception e)
+            {
+                // The new version is committed; old ones are pruned on the next checkpoint.
+                LogPruneFailed(logger, e, Job, spec.Model);
+            }
             if (announce)
             {
                 // Serving switches to this version; this job's deltas build on it from now on.
-                state.State.Published = new WeightsVersion(version);
-                await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version);
+                state.State.Published = new WeightsVersion(version.Value);
+                _unsent = null; // its rows are in this checkpoint
+                await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version.Value);
             }
             var pauseMs = barrier.Held.TotalMilliseconds;
             var tags = FreshetTags.Of(spec.Model, Job);
             instruments.BarrierPause.Record(pauseMs, tags.With("action", "checkpoint"));
             instruments.CheckpointDuration.Record(clock.Elapsed.TotalMilliseconds, tags);
             instruments.CheckpointBytes.Add(manifest.Files.Sum(f => f.Bytes), tags);
-            state.State.LastCheckpoint = version;
+            state.State.LastCheckpoint = version.Value;
             state.State.LastCheckpointTime = DateTime.UtcNow;
             state.State.LastBarrierPauseMs = pauseMs;
             await state.WriteStateAsync();
-            LogCheckpoint(logger, Job, spec.Model, version, pauseMs);
-            return new CheckpointResult { Model = spec.Model, Version = version, Steps = stepMap, BarrierPauseMs = pauseMs, Bytes = manifest.Files.Sum(f => f.Bytes) };
+            LogCheckpoint(logger, Job, spec.Model, version.Value, pauseMs);
+            return new CheckpointResult { Model = spec.Model, Version = version.Value, Steps = stepMap, BarrierPauseMs = pauseMs, Bytes = manifest.Files.Sum(f => f.Bytes) };
         }
     }
+
+    /// <summary>
+    /// A checkpoint that storage cut short, said plainly: which version and step, what storage answered, and that nothing of
+    /// it is visible (no manifest), so readers and serving stay on the previous version while training goes on.
+    /// </summary>
+    private CheckpointFailedException CheckpointFailed(JobSpec spec, long? version, string stage, Exception e)
+    {
+        var previous = state.State.LastCheckpoint is { } last ? $"version {last} stays the latest" : "the model has no checkpoint yet";
+        var message = $"checkpoint {(version is { } v ? $"version {v} " : "")}of model '{spec.Model}' was not committed: {stage} in {checkpoints.Location} failed " +
+            $"({Describe(e)}). No manifest was written, so nothing of it is visible: {previous}, serving stays where it is, " +
+            "and training goes on. Check that the checkpoint storage is reachable, then checkpoint again (the next takes a new version number).";
+        _checkpointError = message;
+        _checkpointErrorTime = DateTime.UtcNow;
+        instruments.CheckpointFailures.Add(1, FreshetTags.Of(spec.Model, Job).With("stage", stage));
+        LogCheckpointFailed(logger, e, Job, spec.Model, version, stage);
+        return new CheckpointFailedException(message);
+    }
+
+    /// <summary>What storage answered, in one line: the storage client's retries say how many and what the last one got.</summary>
+    private static string Describe(Exception e)
+    {
+        var cause = e.GetBaseException();
+        if (cause is AggregateException { InnerExceptions.Count: > 0 } tries)
+        {
+            var lastTry = tries.InnerExceptions[^1].GetBaseException();
+            return $"{tries.InnerExceptions.Count} tries, the last: {lastTry.GetType().Name}: {FirstLine(lastTry.Message)}";
+        }
+        return $"{cause.GetType().Name}: {FirstLine(cause.Message)}";
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     /// <summary>Holds the job's trainers at a step boundary; released on dispose, left paused if an operator paused the job meanwhile.</summary>
     private Task<TrainerBarrier> HoldTrainersAsync(JobSpec spec) =>
@@ -261,6 +377,8 @@ public sealed partial class TrainingOrchestratorGrain(
             LastBarrierPauseMs = state.State.LastBarrierPauseMs,
             Published = state.State.Published,
             LastPublishUtc = state.State.LastPublishUtc,
+            LastCheckpointError = _checkpointError,
+            LastCheckpointErrorTime = _checkpointErrorTime,
             Trainers = trainers,
             Error = state.State.Error ?? trainers.FirstOrDefault(t => t.Error is not null)?.Error,
         };
@@ -302,6 +420,15 @@ public sealed partial class TrainingOrchestratorGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} rolled serving of {Model} back to version {Version}")]
     private static partial void LogRolledBack(ILogger logger, string job, string model, long version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {Job}: checkpoint of {Model} (version {Version}) not committed while {Stage}; training goes on")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception error, string job, string model, long? version, string stage);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {Job}: a delta of {Model} was not published while {Stage}; it is kept for the next publish")]
+    private static partial void LogPublishFailed(ILogger logger, Exception error, string job, string model, string stage);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: pruning old checkpoints of {Model} failed; the new one is committed, pruning is tried again next time")]
+    private static partial void LogPruneFailed(ILogger logger, Exception error, string job, string model);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} wrote checkpoint {Model} version {Version}; trainers held {PauseMs} ms")]
     private static partial void LogCheckpoint(ILogger logger, string job, string model, long version, double pauseMs);
