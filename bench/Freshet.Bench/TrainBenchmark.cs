@@ -20,7 +20,8 @@ public static class TrainBenchmark
         IReadOnlyDictionary<string, long> Rows,
         double? TrainerCtrAuc,
         BareTorchLoop.Result Reader,
-        BareTorchLoop.Result StepSameBatches);
+        BareTorchLoop.Result StepSameBatches,
+        double? TrainerCtrBestBaselineAuc);
 
     public static async Task<Report> RunAsync(FeatureSchema schema, string data, long samples, bool toolchainReference, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
@@ -39,6 +40,7 @@ public static class TrainBenchmark
         IReadOnlyDictionary<string, long> rows;
         BareTorchLoop.Result trainer;
         double? trainerAuc;
+        double? trainerBaselineAuc;
         using (var store = new InProcessParameterStore(schema))
         {
             var reader = SampleReader.Open(schema, data);
@@ -46,6 +48,7 @@ public static class TrainBenchmark
             var report = await t.ReplayAsync(reader.Read(samples, cancellationToken), cancellationToken);
             trainer = new BareTorchLoop.Result("trainer", report.Samples, report.Seconds);
             trainerAuc = report.Ctr.Auc;
+            trainerBaselineAuc = report.Ctr.BestBaselineAuc;
             rows = await store.CountRowsAsync(cancellationToken);
         }
 
@@ -139,6 +142,6 @@ public static class TrainBenchmark
             log?.Invoke("reference: a 100k x 16 embedding read by 26 fields, 416-256-128-1 with BN, batch 1024, Adagrad");
             reference = BareTorchLoop.Run("toolchainReference", [100_000], new int[26], 16, [256, 128], 1024, 60, score: false, adagradDense: true);
         }
-        return new Report(bare, bareScore, step, trainer, reference, rows, trainerAuc, read, same);
+        return new Report(bare, bareScore, step, trainer, reference, rows, trainerAuc, read, same, trainerBaselineAuc);
     }
 }

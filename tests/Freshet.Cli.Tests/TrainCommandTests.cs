@@ -169,6 +169,7 @@ public class TrainCommandTests
         {
             "bareSamplesPerSecond", "stepSamplesPerSecond", "stepSameBatchesSamplesPerSecond", "trainerSamplesPerSecond", "readerSamplesPerSecond",
             "clusterSamplesPerSecond", "stepVsBare", "trainerVsStep", "trainerVsStepSameBatches", "ratio", "localCtrAuc", "clusterCtrAuc",
+            "ctrBestBaselineAuc", "clusterCtrBestBaselineAuc",
         })
         {
             Assert.True(j[field]!.GetValue<double>() > 0, $"{field}: {j.ToJsonString()}");

@@ -52,6 +52,7 @@ public static class BenchCommand
             await cli.Out.WriteLineAsync($"reading + featurizing alone {r.Reader.SamplesPerSecond,10:N0} samples/s  {r.Reader.SamplesPerSecond / b:F2}  (what feeds the trainer, one thread)");
             await cli.Out.WriteLineAsync($"freshet train (end to end)  {r.Trainer.SamplesPerSecond,10:N0} samples/s  {r.Trainer.SamplesPerSecond / b:F2}  ({r.Trainer.SamplesPerSecond / r.StepOnly.SamplesPerSecond:F2} of the step, {r.Trainer.SamplesPerSecond / r.StepSameBatches.SamplesPerSecond:F2} of it on the same batches)");
             await cli.Out.WriteLineAsync($"freshet train --cluster     {clusterRate,10:N0} samples/s  {clusterRate / b:F2}  ({clusterRate / local:F2} of in-process, {cluster.GrainCallsPerStep:F1} grain calls per step)");
+            await cli.Out.WriteLineAsync($"CTR AUC in process {r.TrainerCtrAuc:F4}, on the cluster {cluster.Report.Ctr.Auc:F4}; the best counting baseline on the same samples {r.TrainerCtrBestBaselineAuc:F4}");
             if (r.ToolchainReference is { } t) await cli.Out.WriteLineAsync($"toolchain reference model   {t.SamplesPerSecond,10:N0} samples/s (the toolchain note measured 63-67k)");
             // The same three at other batch sizes (the schema's model.batchSize changed), each next to the bare loop at that size.
             var sweep = new JsonArray();
@@ -89,7 +90,7 @@ public static class BenchCommand
                 var x = n == 1 ? cluster : await RunClusterAsync(s, p.GetValue(data)!, p.GetValue(samples), p.GetValue(shards), n, ct);
                 var rate = x.Report.Samples / x.Seconds;
                 var busy = x.DenseBusySeconds / x.Seconds;
-                await cli.Out.WriteLineAsync($"cluster, {n} trainer(s): {rate,9:N0} samples/s({rate / oneRate:F2} of one)  CTR AUC {x.Report.Ctr.Auc:F4}  " +
+                await cli.Out.WriteLineAsync($"cluster, {n} trainer(s): {rate,9:N0} samples/s ({rate / oneRate:F2} of one)  CTR AUC {x.Report.Ctr.Auc:F4} (best counter {x.Report.Ctr.BestBaselineAuc:F4})  " +
                     $"dense grain busy {busy:P0} of the time  {x.GrainCallsPerStep:F1} grain calls per step");
                 byTrainers.Add(new JsonObject
                 {
@@ -97,6 +98,7 @@ public static class BenchCommand
                     ["clusterSamplesPerSecond"] = Math.Round(rate, 1),
                     ["vsOneTrainer"] = Math.Round(rate / oneRate, 3),
                     ["clusterCtrAuc"] = x.Report.Ctr.Auc is { } a ? Math.Round(a, 6) : null,
+                    ["clusterCtrBestBaselineAuc"] = x.Report.Ctr.BestBaselineAuc is { } xb ? Math.Round(xb, 6) : null,
                     ["ctrAucVsOneTrainer"] = x.Report.Ctr.Auc is { } a2 && cluster.Report.Ctr.Auc is { } a1 ? Math.Round(a2 - a1, 6) : null,
                     ["denseBusyFraction"] = Math.Round(busy, 4),
                     ["grainCallsPerStep"] = Math.Round(x.GrainCallsPerStep, 2),
@@ -126,6 +128,9 @@ public static class BenchCommand
                     ["grainCallsPerStep"] = Math.Round(cluster.GrainCallsPerStep, 2),
                     ["localCtrAuc"] = r.TrainerCtrAuc is { } la ? Math.Round(la, 6) : null,
                     ["clusterCtrAuc"] = cluster.Report.Ctr.Auc is { } ca ? Math.Round(ca, 6) : null,
+                    // the best running counting baseline on the in-process trainer's samples (what users run today)
+                    ["ctrBestBaselineAuc"] = r.TrainerCtrBestBaselineAuc is { } bb ? Math.Round(bb, 6) : null,
+                    ["clusterCtrBestBaselineAuc"] = cluster.Report.Ctr.BestBaselineAuc is { } cb ? Math.Round(cb, 6) : null,
                     ["toolchainReferenceSamplesPerSecond"] = r.ToolchainReference is { } tr ? Math.Round(tr.SamplesPerSecond, 1) : null,
                     ["rows"] = new JsonObject(r.Rows.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                     ["batchSizes"] = sweep,
