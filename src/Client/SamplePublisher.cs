@@ -34,6 +34,14 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
     public Action<long>? Progress { get; init; }
 
     /// <summary>
+    /// Set when the samples have a stable order (a log, replayed from its start: 0): the position (<c>Sample.Position</c>)
+    /// of the first sample published. Each sample then goes out numbered with this plus its index in the sequence, the
+    /// same on every replay, so a job restored from a checkpoint skips exactly what the checkpoint holds. Unset (live
+    /// producers, whose calls do not continue one numbering): samples go out unnumbered and nothing is ever skipped.
+    /// </summary>
+    public long? FirstPosition { get; init; }
+
+    /// <summary>
     /// Publishes every sample and, when <paramref name="end"/>, the end markers. <paramref name="speed"/>
     /// is event time per wall time (2 = twice as fast as the log happened); null is as fast as the trainers go.
     /// </summary>
@@ -47,11 +55,15 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
         }
         var trainers = client.Trainers(job, partitions).ToArray();
         var buffers = new List<Sample>[partitions, 2];
+        var positions = new List<long>[partitions, 2];
         for (var p = 0; p < partitions; p++)
         {
             buffers[p, 0] = new List<Sample>(BatchSize);
             buffers[p, 1] = new List<Sample>(BatchSize);
+            positions[p, 0] = new List<long>(BatchSize);
+            positions[p, 1] = new List<long>(BatchSize);
         }
+        var position = FirstPosition ?? 0;
         var published = new long[partitions];
         var trainedKnown = new long[partitions];
         long total = 0;
@@ -66,10 +78,11 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             {
                 trainedKnown[p] = await ThrottleAsync(trainers[p], published[p], cancellationToken);
             }
-            await SendAsync(streams[p, t], buffer);
+            await SendAsync(streams[p, t], buffer, positions[p, t]);
             published[p] += buffer.Count;
             total += buffer.Count;
             buffer.Clear();
+            positions[p, t].Clear();
             Progress?.Invoke(total);
             if (after is not null) await after(total);
         }
@@ -95,6 +108,7 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             var partition = SampleStreams.PartitionOf(s, partitions);
             var task = s.Task == TaskKind.Ctr ? 0 : 1;
             buffers[partition, task].Add(s);
+            positions[partition, task].Add(position++);
             if (buffers[partition, task].Count >= BatchSize) await Flush(partition, task);
         }
         for (var p = 0; p < partitions; p++)
@@ -110,17 +124,17 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
         return total;
     }
 
-    private async Task SendAsync(IAsyncStream<SampleBatch> stream, List<Sample> samples)
+    private async Task SendAsync(IAsyncStream<SampleBatch> stream, List<Sample> samples, List<long> positions)
     {
         var payload = SampleCodec.Encode(samples);
         if (payload.Length > MaxPayloadBytes && samples.Count > 1)
         {
             var half = samples.Count / 2;
-            await SendAsync(stream, samples.GetRange(0, half));
-            await SendAsync(stream, samples.GetRange(half, samples.Count - half));
+            await SendAsync(stream, samples.GetRange(0, half), positions.GetRange(0, half));
+            await SendAsync(stream, samples.GetRange(half, samples.Count - half), positions.GetRange(half, samples.Count - half));
             return;
         }
-        await stream.OnNextAsync(new SampleBatch { Payload = payload, Count = samples.Count });
+        await stream.OnNextAsync(new SampleBatch { Payload = payload, Count = samples.Count, Positions = FirstPosition is null ? [] : [.. positions] });
     }
 
     /// <summary>Waits until the trainer is within <see cref="MaxInFlight"/> of what was published; returns what it has trained.</summary>
@@ -134,7 +148,9 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             {
                 throw new InvalidOperationException($"trainer {status.Trainer} failed: {status.Error}");
             }
-            if (published - status.SamplesTrained <= MaxInFlight / 2) return status.SamplesTrained;
+            // Samples a restored job skips (its checkpoint holds them) are done with as much as trained ones.
+            var done = status.SamplesTrained + status.SamplesSkipped;
+            if (published - done <= MaxInFlight / 2) return done;
             await Task.Delay(delay, cancellationToken);
             delay = Math.Min(50, delay * 2);
         }

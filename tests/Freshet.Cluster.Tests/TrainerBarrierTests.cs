@@ -157,6 +157,7 @@ public class TrainerBarrierTests
         }
 
         public Task StartAsync(JobSpec spec) => throw new NotSupportedException();
+        public Task SkipThroughAsync(IReadOnlyDictionary<string, long> positions) => throw new NotSupportedException();
 
         public Task<TrainerStatus> GetStatusAsync() => throw new NotSupportedException();
 

@@ -13,6 +13,12 @@ public interface ITrainerGrain : IGrainWithStringKey
 {
     [Alias("Start")] Task StartAsync(JobSpec spec);
 
+    /// <summary>
+    /// Samples at or before these positions (per task: <c>ctr</c>, <c>cvr</c>) are skipped on arrival from now on: the
+    /// checkpoint the job was restored from holds their effect. Empty: nothing is skipped.
+    /// </summary>
+    [Alias("SkipThrough")] Task SkipThroughAsync(IReadOnlyDictionary<string, long> positions);
+
     /// <summary>Stops at the next step boundary; returns the steps done.</summary>
     [Alias("Pause")] Task<long> PauseAsync();
 

@@ -27,4 +27,10 @@ public sealed record TrainerStatus
 
     /// <summary>The silo this trainer runs on (its parsable address).</summary>
     [Id(11)] public string? Silo { get; init; }
+
+    /// <summary>Per task (<c>ctr</c>, <c>cvr</c>), the position of the last sample trained from its stream (numbered streams only).</summary>
+    [Id(12)] public IReadOnlyDictionary<string, long> Positions { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Samples dropped on arrival because the checkpoint this job was restored from already holds their effect.</summary>
+    [Id(13)] public long SamplesSkipped { get; init; }
 }

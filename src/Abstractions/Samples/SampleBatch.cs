@@ -19,4 +19,7 @@ public sealed record SampleBatch
 
     /// <summary>Where the rows came from (hub, partition, sequence number, offset), for logs of bad rows.</summary>
     [Id(4)] public string? Origin { get; init; }
+
+    /// <summary>Each sample's position in its source (<c>Sample.Position</c>), in order; empty: the producer does not number them.</summary>
+    [Id(5)] public long[] Positions { get; init; } = [];
 }

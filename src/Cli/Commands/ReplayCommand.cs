@@ -64,7 +64,9 @@ public static class ReplayCommand
 
             var progress = new ProgressBar(cli.Error, cli.Interactive, limit);
             var clock = Stopwatch.StartNew();
-            var published = await new SamplePublisher(client, jobName, partitions) { Progress = n => progress.Report(n, $"{n:N0} samples published") }
+            // A log has a stable order: its samples are numbered from 0 on every replay, so a job restored from a checkpoint
+            // skips what the checkpoint holds (docs/RELIABILITY.md, stream positions).
+            var published = await new SamplePublisher(client, jobName, partitions) { Progress = n => progress.Report(n, $"{n:N0} samples published"), FirstPosition = 0 }
                 .PublishAsync(reader.Read(limit, ct), p.GetValue(speed), end: !p.GetValue(noEnd), cancellationToken: ct);
             var publishSeconds = clock.Elapsed.TotalSeconds;
             TrainingReport? report = null;

@@ -41,6 +41,12 @@ public sealed record CheckpointManifest
     /// <summary>Each trainer's step count at the barrier the checkpoint was taken under.</summary>
     public IReadOnlyDictionary<string, long>? Steps { get; init; }
 
+    /// <summary>
+    /// Per sample stream (<c>{partition}/{task}</c>, e.g. <c>0/ctr</c>), the position of the last sample whose effect this
+    /// checkpoint holds; a job restored from it skips samples at or before these (streams whose producer numbers samples).
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? Positions { get; init; }
+
     public required IReadOnlyList<ManifestFile> Files { get; init; }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);

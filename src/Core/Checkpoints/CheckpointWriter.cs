@@ -53,7 +53,8 @@ public sealed class CheckpointWriter
     }
 
     /// <summary>Writes the manifest: from here on the version exists.</summary>
-    public async Task<CheckpointManifest> CommitAsync(DateTime? eventTime, long samples, string? strategy, IReadOnlyDictionary<string, long>? steps = null, CancellationToken cancellationToken = default)
+    public async Task<CheckpointManifest> CommitAsync(DateTime? eventTime, long samples, string? strategy, IReadOnlyDictionary<string, long>? steps = null, CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, long>? positions = null)
     {
         var manifest = new CheckpointManifest
         {
@@ -64,6 +65,7 @@ public sealed class CheckpointWriter
             Samples = samples,
             Strategy = strategy,
             Steps = steps,
+            Positions = positions is { Count: > 0 } ? positions : null,
             Files = [.. _files],
         };
         await _store.CommitManifestAsync(Model, Version, manifest.ToJson(), cancellationToken);

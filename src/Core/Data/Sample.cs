@@ -5,6 +5,13 @@ public sealed class Sample
 {
     public required TaskKind Task { get; init; }
 
+    /// <summary>
+    /// Where the sample is in its source, as the producer numbered it (a log's sample index): increasing along each sample
+    /// stream. A checkpoint records the last one whose effect it holds, per stream, so a restored job skips what it has.
+    /// -1: not known (the stream's producer does not number samples).
+    /// </summary>
+    public long Position { get; set; } = -1;
+
     /// <summary>Event time, UTC ticks.</summary>
     public required long Time { get; init; }
 

@@ -75,11 +75,18 @@ public sealed partial class TrainingOrchestratorGrain(
         await Task.WhenAll(Shards(spec).Select((s, i) => s.ConfigureAsync(config with { Shard = i })));
         await Dense(spec).ConfigureAsync(config);
         await Task.WhenAll(Shards(spec).Select(s => s.SetFrozenLockAsync(Job, spec.LockFrozen)));
-        if (state.State.State == JobState.Created && (spec.RestoreVersion is not null || spec.RestoreLatest))
+        if (state.State.State == JobState.Created)
         {
-            var version = spec.RestoreVersion ?? (await checkpoints.ListVersionsAsync(spec.Model))[^1];
-            await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version)).Append(Dense(spec).LoadCheckpointAsync(version)));
-            LogRestored(logger, Job, spec.Model, version);
+            IReadOnlyDictionary<string, long>? positions = null;
+            if (spec.RestoreVersion is not null || spec.RestoreLatest)
+            {
+                var version = spec.RestoreVersion ?? (await checkpoints.ListVersionsAsync(spec.Model))[^1];
+                await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version)).Append(Dense(spec).LoadCheckpointAsync(version)));
+                positions = await PositionsOfAsync(spec, spec.Model, version);
+                LogRestored(logger, Job, spec.Model, version);
+            }
+            // A new job skips nothing; a restored one skips what its checkpoint holds of a replayed stream.
+            await SkipThroughAsync(spec, positions);
         }
         await Task.WhenAll(Trainers(spec).Select(t => t.StartAsync(spec)));
         state.State.State = JobState.Running;
@@ -226,6 +233,7 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
             _unsent = null; // taken from the weights just replaced
+            await SkipThroughAsync(spec, await PositionsOfAsync(spec, fromModel, version));
             if (fromModel == spec.Served)
             {
                 state.State.Published = new WeightsVersion(version);
@@ -287,7 +295,13 @@ public sealed partial class TrainingOrchestratorGrain(
                 var statuses = await Task.WhenAll(trainers.Select(t => t.GetStatusAsync()));
                 stepMap = keys.Zip(steps).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
                 stage = "committing the manifest";
-                manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy.Name(), stepMap);
+                // Per sample stream, the last sample whose effect this holds: a job restored from it resumes after it.
+                var positions = new Dictionary<string, long>(StringComparer.Ordinal);
+                for (var p = 0; p < statuses.Length; p++)
+                {
+                    foreach (var (task, position) in statuses[p].Positions) positions[$"{p}/{task}"] = position;
+                }
+                manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy.Name(), stepMap, positions: positions);
             }
             catch (Exception e) when (e is not JobRequestException)
             {
@@ -355,6 +369,35 @@ public sealed partial class TrainingOrchestratorGrain(
     }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
+    /// <summary>
+    /// The sample stream positions a checkpoint holds, if it recorded them for as many partitions as this job has
+    /// (samples go to partitions by a hash of their key modulo the partition count, so another count maps differently).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, long>?> PositionsOfAsync(JobSpec spec, string model, long version)
+    {
+        var manifest = (await CheckpointReader.OpenAsync(checkpoints, model, version, verify: false)).Manifest;
+        if (manifest.Positions is not { Count: > 0 } positions) return null;
+        var partitions = manifest.Steps?.Count ?? 0; // one step counter per trainer of the job that wrote it
+        if (partitions != spec.Trainers)
+        {
+            LogPositionsUnused(logger, Job, model, version, partitions, spec.Trainers);
+            return null;
+        }
+        return positions;
+    }
+
+    /// <summary>Tells each trainer which samples of its streams to skip (none when <paramref name="positions"/> is null).</summary>
+    private Task SkipThroughAsync(JobSpec spec, IReadOnlyDictionary<string, long>? positions) =>
+        Task.WhenAll(Trainers(spec).Select((t, p) =>
+        {
+            var mine = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
+            {
+                if (positions?.TryGetValue($"{p}/{task.Name()}", out var position) == true) mine[task.Name()] = position;
+            }
+            return t.SkipThroughAsync(mine);
+        }));
 
     /// <summary>Holds the job's trainers at a step boundary; released on dispose, left paused if an operator paused the job meanwhile.</summary>
     private Task<TrainerBarrier> HoldTrainersAsync(JobSpec spec) =>
@@ -429,6 +472,9 @@ public sealed partial class TrainingOrchestratorGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: pruning old checkpoints of {Model} failed; the new one is committed, pruning is tried again next time")]
     private static partial void LogPruneFailed(ILogger logger, Exception error, string job, string model);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: checkpoint {Model} version {Version} holds stream positions of {Partitions} partitions, the job has {Trainers}; nothing is skipped, so a replay from before it trains those samples again")]
+    private static partial void LogPositionsUnused(ILogger logger, string job, string model, long version, int partitions, int trainers);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} wrote checkpoint {Model} version {Version}; trainers held {PauseMs} ms")]
     private static partial void LogCheckpoint(ILogger logger, string job, string model, long version, double pauseMs);

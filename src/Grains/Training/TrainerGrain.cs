@@ -42,6 +42,7 @@ public sealed partial class TrainerGrain(
     private RequestFeaturizer? _raw;
     private System.Diagnostics.TagList _tags;
     private long _rejected;
+    private long _skipped;
     private JobState _state = JobState.Created;
     private readonly List<StreamSubscriptionHandle<SampleBatch>> _subscriptions = [];
 
@@ -67,6 +68,12 @@ public sealed partial class TrainerGrain(
         state.State.Running = true;
         await state.WriteStateAsync();
         await StartLoopAsync(spec);
+    }
+
+    public async Task SkipThroughAsync(IReadOnlyDictionary<string, long> positions)
+    {
+        state.State.SkipThrough = new Dictionary<string, long>(positions, StringComparer.Ordinal);
+        await state.WriteStateAsync();
     }
 
     public async Task<long> PauseAsync()
@@ -106,6 +113,8 @@ public sealed partial class TrainerGrain(
         EventTime = _trainer?.EventTime is { } t ? new DateTime(t, DateTimeKind.Utc) : null,
         GrainCallsPerStep = _store?.CallsPerStep ?? 0,
         SamplesRejected = Interlocked.Read(ref _rejected),
+        SamplesSkipped = Interlocked.Read(ref _skipped),
+        Positions = Positions(),
         Silo = local.SiloAddress.ToParsableString(),
     });
 
@@ -147,6 +156,10 @@ public sealed partial class TrainerGrain(
         _report = null;
         _error = null;
         _state = JobState.Running;
+        // Counts of this run, like the new trainer's samples trained (a job created again under this name starts over).
+        Interlocked.Exchange(ref _received, 0);
+        Interlocked.Exchange(ref _skipped, 0);
+        Interlocked.Exchange(ref _rejected, 0);
 
         _raw = new RequestFeaturizer(schema);
         _tags = FreshetTags.Of(spec.Model, job);
@@ -187,6 +200,31 @@ public sealed partial class TrainerGrain(
         }, CancellationToken.None);
     }
 
+    private Dictionary<string, long> Positions()
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
+        {
+            if (_trainer?.LastPosition(task) is { } p) result[task.Name()] = p;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Gives a decoded sample its position and says whether to train it: not if the checkpoint this job was restored from
+    /// holds it already (the producer replays from before it), which is counted.
+    /// </summary>
+    private bool Take(Sample sample, SampleBatch batch, int index, TaskKind task)
+    {
+        if (index < batch.Positions.Length) sample.Position = batch.Positions[index];
+        if (sample.Position >= 0 && state.State.SkipThrough.TryGetValue(task.Name(), out var through) && sample.Position <= through)
+        {
+            Interlocked.Increment(ref _skipped);
+            return false;
+        }
+        return true;
+    }
+
     private async Task SubscribeAsync(IAsyncStream<SampleBatch> stream, Channel<Sample> channel, TaskKind task)
     {
         Task OnNext(SampleBatch batch, StreamSequenceToken? token)
@@ -197,8 +235,17 @@ public sealed partial class TrainerGrain(
             }
             else if (batch.Count > 0)
             {
-                foreach (var s in SampleCodec.Decode(batch.Payload)) channel.Writer.TryWrite(s);
-                Interlocked.Add(ref _received, batch.Count);
+                var i = 0;
+                var taken = 0;
+                foreach (var s in SampleCodec.Decode(batch.Payload))
+                {
+                    if (Take(s, batch, i++, task))
+                    {
+                        channel.Writer.TryWrite(s);
+                        taken++;
+                    }
+                }
+                Interlocked.Add(ref _received, taken);
             }
             if (batch.EndOfStream) channel.Writer.TryComplete();
             return Task.CompletedTask;
@@ -220,8 +267,9 @@ public sealed partial class TrainerGrain(
     private int Featurize(SampleBatch batch, TaskKind task, ChannelWriter<Sample> writer)
     {
         var good = 0;
-        foreach (var row in batch.Rows)
+        for (var at = 0; at < batch.Rows.Length; at++)
         {
+            var row = batch.Rows[at];
             Sample sample;
             try
             {
@@ -235,6 +283,7 @@ public sealed partial class TrainerGrain(
                 if (n <= 100 || n % 1000 == 0) LogBadRow(logger, Key, batch.Origin ?? "?", row.Index, n, e.Message);
                 continue;
             }
+            if (!Take(sample, batch, at, task)) continue;
             writer.TryWrite(sample);
             good++;
         }

@@ -75,6 +75,11 @@ public sealed class StreamingTrainer
     /// <summary>Latest event time trained on (UTC ticks), or null before the first step.</summary>
     public long? EventTime => _lastTime == long.MinValue ? null : _lastTime;
 
+    /// <summary>The position (<see cref="Sample.Position"/>) of the last sample trained from each task's stream; null: none numbered yet.</summary>
+    public long? LastPosition(TaskKind task) => _lastPosition[(int)task] < 0 ? null : _lastPosition[(int)task];
+
+    private readonly long[] _lastPosition = [-1, -1];
+
     /// <summary>
     /// Replays samples in order and trains until they are used up. Samples go to their task's batch in the order
     /// given, and a batch is trained as soon as it is full (the other task never waits for it); what is left at the
@@ -285,6 +290,9 @@ public sealed class StreamingTrainer
             for (var f = 0; f < fields; f++) state.Fields[f].Update(s.Ids[f], s.Label);
             state.Global.Update(0, s.Label);
         }
+        var last = _lastPosition[(int)task];
+        foreach (var s in buffer) last = Math.Max(last, s.Position);
+        _lastPosition[(int)task] = last;
         buffer.Clear();
         Interlocked.Add(ref _samples, n);
         Interlocked.Increment(ref _steps);
