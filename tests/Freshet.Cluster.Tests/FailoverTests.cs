@@ -114,7 +114,7 @@ public class FailoverTests
         Assert.Equal(20L + 5L, labelled.CtrSamples); // FNW: 20 provisional negatives when served, 5 late positives now
     }
 
-    private static async Task MoveAsync(ClusterHarness h, IGrain grain, SiloAddress target)
+    internal static async Task MoveAsync(ClusterHarness h, IGrain grain, SiloAddress target)
     {
         var management = h.Client.GetGrain<IManagementGrain>(0);
         if (grain is IJoinerGrain joiner) await joiner.GetStatusAsync();

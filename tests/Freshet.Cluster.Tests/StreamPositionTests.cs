@@ -3,12 +3,15 @@ using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
+using Freshet.Model.Metrics;
+using Freshet.Model.Training;
+using Freshet.Parameters;
 using Freshet.Samples;
 
 namespace Freshet.Cluster.Tests;
 
 /// <summary>Stream positions in checkpoints (issue 15 §1): a restored job resumes a replayable stream exactly after what its checkpoint holds.</summary>
-public class StreamPositionTests
+public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task A_job_restored_from_a_checkpoint_skips_what_it_holds_of_a_replayed_log_so_every_sample_trains_exactly_once()
@@ -84,5 +87,81 @@ public class StreamPositionTests
         var done = await ClusterTrainingTests.WaitCompletedAsync(a);
         Assert.Equal(0, done.Trainers.Sum(t => t.SamplesSkipped));
         Assert.Equal(6_000, done.Trainers.Sum(t => t.SamplesTrained));
+    }
+
+    [Fact]
+    public async Task A_training_silo_killed_mid_stream_then_restored_trains_every_sample_once_and_as_well_as_an_uninterrupted_run()
+    {
+        await using var h = await ClusterHarness.StartAsync(silos: 2);
+        var model = "kill" + Guid.NewGuid().ToString("N")[..8];
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        var log = SampleReader.Open(schema, SampleReader.SyntheticData).Read(24_000).ToList();
+        var train = log.Take(20_000).ToList();
+        var held = log.Skip(20_000).Where(s => s.Task == TaskKind.Ctr).ToList();
+
+        // Job A: its trainer, shards and dense tier on the silo that dies; its orchestrator on the one that lives.
+        var a = h.Job("a-" + model);
+        await a.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 2 });
+        await a.StartAsync();
+        var survivor = h.Cluster.Silos[0].SiloAddress;
+        var doomed = h.Cluster.Silos[1];
+        await FailoverTests.MoveAsync(h, h.Grains.GetGrain<ITrainingOrchestratorGrain>("a-" + model), survivor);
+        foreach (var grain in new IGrain[]
+        {
+            h.Grains.GetGrain<ITrainerGrain>($"a-{model}/0"), h.Grains.GetGrain<IDenseGrain>(model),
+            h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/0"), h.Grains.GetGrain<IEmbeddingShardGrain>($"{model}/1"),
+        })
+        {
+            await FailoverTests.MoveAsync(h, grain, doomed.SiloAddress);
+        }
+        await new SamplePublisher(h.Client, "a-" + model, 1) { FirstPosition = 0 }.PublishAsync(train.Take(12_000), end: false);
+        await PublishingTests.WaitTrainedAsync(a, 12_000);
+        var checkpoint = await a.CheckpointAsync();
+        // More samples go out and the training silo dies while they train.
+        await new SamplePublisher(h.Client, "a-" + model, 1) { FirstPosition = 12_000 }.PublishAsync(train.Skip(12_000).Take(4_000), end: false);
+        await PublishingTests.WaitAsync(async () => (await a.GetStatusAsync()).Trainers[0].SamplesTrained > 12_000, "training after the checkpoint");
+        await h.Cluster.KillSiloAsync(doomed);
+
+        // Job B restores the checkpoint on the surviving silo; the log is replayed from its start.
+        var b = h.Job("b-" + model);
+        await b.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 2, RestoreVersion = checkpoint.Version });
+        await b.StartAsync();
+        await new SamplePublisher(h.Client, "b-" + model, 1) { FirstPosition = 0 }.PublishAsync(train);
+        var done = await ClusterTrainingTests.WaitCompletedAsync(b);
+        Assert.Equal(JobState.Completed, done.State);
+        Assert.Equal(12_000, done.Trainers[0].SamplesSkipped);
+        Assert.Equal(8_000, done.Trainers[0].SamplesTrained);
+        var resumed = await b.CheckpointAsync();
+
+        // The same log without the interruption, on a model of its own.
+        var c = h.Job("c-" + model);
+        await c.CreateAsync(new JobSpec { Model = model + "c", SchemaJson = schema.Json, Shards = 2 });
+        await c.StartAsync();
+        await new SamplePublisher(h.Client, "c-" + model, 1) { FirstPosition = 0 }.PublishAsync(train);
+        Assert.Equal(JobState.Completed, (await ClusterTrainingTests.WaitCompletedAsync(c)).State);
+        var uninterrupted = await c.CheckpointAsync();
+
+        var aucResumed = await HeldOutAucAsync(h, schema, model, resumed.Version, held);
+        var aucUninterrupted = await HeldOutAucAsync(h, schema, model + "c", uninterrupted.Version, held);
+        output.WriteLine($"killed after {checkpoint.Version} at {12_000} samples; CTR AUC on {held.Count} later samples: restored and resumed {aucResumed:F4}, uninterrupted {aucUninterrupted:F4}");
+        Assert.True(Math.Abs(aucResumed - aucUninterrupted) <= 0.005,
+            $"CTR AUC on {held.Count} later samples: restored and resumed {aucResumed:F4}, uninterrupted {aucUninterrupted:F4}");
+    }
+
+    /// <summary>CTR AUC of a checkpoint on samples it never trained on, scored in process.</summary>
+    private static async Task<double> HeldOutAucAsync(ClusterHarness h, FeatureSchema schema, string model, long version, List<Sample> held)
+    {
+        using var store = new InProcessParameterStore(schema);
+        await ModelCheckpoint.LoadAsync(h.Checkpoints, store, version, modelName: model);
+        var step = new TrainingStep(store, Strategy.Base);
+        var scores = new float[held.Count];
+        for (var i = 0; i < held.Count; i += 256)
+        {
+            var batch = held.GetRange(i, Math.Min(256, held.Count - i));
+            var part = new float[batch.Count];
+            await step.ScoreAsync(batch, TaskKind.Ctr, part);
+            part.CopyTo(scores, i);
+        }
+        return Auc.Compute(scores, held.Select(s => s.Label).ToArray());
     }
 }
