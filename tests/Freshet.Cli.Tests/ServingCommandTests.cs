@@ -60,6 +60,10 @@ public class ServingCommandTests
             Assert.NotNull(status.Json["lastPublishUtc"]);
             var trainer = Assert.Single(status.Json["trainers"]!.AsArray())!;
             Assert.Equal(silos[0]!["silo"]!.GetValue<string>(), trainer["silo"]!.GetValue<string>()); // one silo: the trainer is on it
+            // freshet replay numbers the log's samples: the trainer's stream positions are within it, and a new job skips none.
+            Assert.Equal(0, trainer["samplesSkipped"]!.GetValue<long>());
+            Assert.All(trainer["positions"]!.AsObject(), kv => Assert.InRange(kv.Value!.GetValue<long>(), 0, 5_999));
+            Assert.Null(status.Json["lastCheckpointError"]);
 
             var score = await CliRunner.RunAsync("score", "--model", "cli", "--row", "user=u1,item=i1,category=c3,device=d1,price=12.5", "--row", "user=u2", "--gateway-port", g, "--json");
             Assert.True(score.ExitCode == 0, score.Error);

@@ -242,7 +242,16 @@ public static class AdminCommands
                 foreach (var job in new[] { d.Main, d.B }.OfType<JobStatus>())
                 {
                     await cli.Out.WriteLineAsync($"  job {job.Job}: {job.State.ToString().ToLowerInvariant()}, {job.Trainers.Sum(t => t.SamplesTrained):N0} samples trained{(job.Trainers.Sum(t => t.SamplesRejected) is > 0 and var rejected ? $" ({rejected:N0} plain JSON rows skipped: see the trainers' logs)" : "")}, last delta {job.Published?.ToString() ?? "-"}");
-                    foreach (var t in job.Trainers) await cli.Out.WriteLineAsync($"    trainer {t.Trainer} on {t.Silo ?? "?"}: {t.SamplesTrained:N0} trained, {t.Steps:N0} steps");
+                    if (job.LastCheckpointError is { } failed)
+                    {
+                        await cli.Out.WriteLineAsync($"    last checkpoint FAILED {job.LastCheckpointErrorTime?.ToString("u", CultureInfo.InvariantCulture)}: {failed}");
+                    }
+                    foreach (var t in job.Trainers)
+                    {
+                        var positions = t.Positions.Count == 0 ? "" : "; stream positions " + string.Join(", ", t.Positions.Select(kv => $"{kv.Key} {kv.Value:N0}"));
+                        var skipped = t.SamplesSkipped > 0 ? $", {t.SamplesSkipped:N0} skipped (held by the restored checkpoint)" : "";
+                        await cli.Out.WriteLineAsync($"    trainer {t.Trainer} on {t.Silo ?? "?"}: {t.SamplesTrained:N0} trained, {t.Steps:N0} steps{skipped}{positions}");
+                    }
                 }
                 if (d.Guard is { } g)
                 {
@@ -277,7 +286,10 @@ public static class AdminCommands
                         ["silo"] = t.Silo,
                         ["samplesTrained"] = t.SamplesTrained,
                         ["steps"] = t.Steps,
+                        ["samplesSkipped"] = t.SamplesSkipped,
+                        ["positions"] = new JsonObject(t.Positions.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                     })]);
+                    result["lastCheckpointError"] = d.Main?.LastCheckpointError;
                     result["silos"] = new JsonArray([.. s.Silos.Select(x => (JsonNode)new JsonObject
                     {
                         ["silo"] = x.Silo,
