@@ -55,18 +55,22 @@ public class PublishKillTests(Xunit.Abstractions.ITestOutputHelper output)
         var registry = survivor.ServiceProvider.GetRequiredService<ServingRegistry>();
         await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights >= first.Weights, $"the surviving silo's replica holds {first.Weights}");
 
-        // Deltas back to back while samples keep coming; the silo dies in the middle of that.
+        // Deltas back to back while samples keep coming; the silo dies in the middle of that. Both go through the
+        // surviving silo's own client: the test client may route a call through the dead silo's gateway until it
+        // notices, and such a call waits out the response timeout.
+        var inside = survivor.ServiceProvider.GetRequiredService<IClusterClient>();
+        var publisherJob = new FreshetClient(inside).Job(jobName);
         var published = new ConcurrentQueue<WeightsVersion>();
         var failures = 0;
         using var stop = new CancellationTokenSource();
-        var feeding = new SamplePublisher(h.Client, jobName, 1).PublishAsync(samples.Skip(6_000), end: false, cancellationToken: stop.Token);
+        var feeding = new SamplePublisher(inside, jobName, 1).PublishAsync(samples.Skip(6_000), end: false, cancellationToken: stop.Token);
         var publishing = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
                 try
                 {
-                    published.Enqueue((await job.PublishAsync()).Weights);
+                    published.Enqueue((await publisherJob.PublishAsync()).Weights);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
