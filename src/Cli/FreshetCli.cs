@@ -45,6 +45,7 @@ public static class FreshetCli
         root.Subcommands.Add(SiloCommand.Build(cli));
         root.Subcommands.Add(ReplayCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
+        root.Subcommands.Add(DrillCommand.Build(cli));
         root.Subcommands.Add(ExperimentCommand.Build(cli));
         root.Subcommands.Add(ResultsCommand.Build(cli));
         root.Subcommands.Add(SchemaCommand.Build(cli));

@@ -83,7 +83,7 @@ public sealed class FreshetClient(IClusterClient cluster)
             {
                 await cluster.Joiner(g.Key.Model, g.Key.Joiner).LabelAsync([.. g]);
                 return true;
-            })));
+            }, idempotent: false)));
     }
 
     /// <summary>
@@ -94,28 +94,47 @@ public sealed class FreshetClient(IClusterClient cluster)
     public TimeSpan ScoringRetryLimit { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long one try of a scoring call waits for its answer before it counts as failed and is sent again (default
+    /// 5 s). A silo killed with calls in flight never answers them, and the cluster client would wait out its own
+    /// response timeout (minutes, for long admin calls) before saying so.
+    /// </summary>
+    public TimeSpan ScoringCallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// The retry policy of scoring calls: a call that failed because a silo or gateway went away (its
     /// process died, the cluster is changing) is sent again with a growing pause (0.2 s doubling up to 2 s)
-    /// until <see cref="ScoringRetryLimit"/> has passed; request errors (<see cref="ScoringRequestException"/>)
+    /// until <see cref="ScoringRetryLimit"/> has passed; a try unanswered after <see cref="ScoringCallTimeout"/> counts
+    /// as such a failure (the answer, if it comes, is dropped); request errors (<see cref="ScoringRequestException"/>)
     /// are never retried.
     /// </summary>
-    private async Task<T> RetryAsync<T>(Func<Task<T>> call)
+    private async Task<T> RetryAsync<T>(Func<Task<T>> call, bool idempotent = true)
     {
+        // A label sent twice would count twice, so label calls wait for their answer; scoring calls are read-only to the caller.
+        var timeout = idempotent ? ScoringCallTimeout : Timeout.InfiniteTimeSpan;
         var started = System.Diagnostics.Stopwatch.StartNew();
         var pause = TimeSpan.FromMilliseconds(200);
+        var attempt = 0;
         while (true)
         {
             try
             {
-                return await call();
+                return await call().WaitAsync(timeout);
             }
             catch (Exception e) when (IsTransient(e) && started.Elapsed + pause < ScoringRetryLimit)
             {
+                Retrying?.Invoke(new CallRetry(e, ++attempt, started.Elapsed, pause));
                 await Task.Delay(pause);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
         }
     }
+
+    /// <summary>
+    /// Raised each time a call fails for a reason the retry policy absorbs (a silo or gateway going away), before the
+    /// pause and the next try: for counting and explaining what the callers did not see. Handlers run on the caller's
+    /// path and must be quick.
+    /// </summary>
+    public event Action<CallRetry>? Retrying;
 
     /// <summary>Failures of the cluster's plumbing (a silo or gateway gone), not of the request.</summary>
     private static bool IsTransient(Exception e) =>
@@ -255,3 +274,10 @@ public sealed record FeedbackStatus(IReadOnlyList<JoinerStatus> Joiners, IReadOn
 /// <param name="Replica">Its replica of the model, on a serving silo that holds one.</param>
 /// <param name="Error">Why the replica (or the silo) is missing.</param>
 public sealed record ServingSiloStatus(string Silo, SiloRoleInfo? Roles, ReplicaStatus? Replica, string? Error);
+
+/// <summary>A call that failed and is about to be sent again (<see cref="FreshetClient.Retrying"/>).</summary>
+/// <param name="Error">Why this try failed.</param>
+/// <param name="Attempt">1 for the first retry, 2 for the second, and so on.</param>
+/// <param name="Elapsed">Time since the call started.</param>
+/// <param name="Pause">The pause before the next try.</param>
+public readonly record struct CallRetry(Exception Error, int Attempt, TimeSpan Elapsed, TimeSpan Pause);

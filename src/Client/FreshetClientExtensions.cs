@@ -24,6 +24,18 @@ public static class FreshetClientExtensions
         {
             throw new ArgumentException($"{FreshetClientOptions.Section}:GatewayPort: {options.GatewayPort} is not a TCP port (1..65535)");
         }
+        if (options.ScoringCallTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{FreshetClientOptions.Section}:ScoringCallTimeout: {options.ScoringCallTimeout} must be positive (e.g. 00:00:05)");
+        }
+        if (options.GatewayPorts is { } ports)
+        {
+            if (ports.Length == 0) throw new ArgumentException($"{FreshetClientOptions.Section}:GatewayPorts: the list is empty; give at least one port, or leave it unset and use GatewayPort");
+            foreach (var port in ports)
+            {
+                if (port is < 1 or > 65535) throw new ArgumentException($"{FreshetClientOptions.Section}:GatewayPorts: {port} is not a TCP port (1..65535)");
+            }
+        }
         if (options.Profile is not ("local" or "azurite"))
         {
             throw new ArgumentException($"{FreshetClientOptions.Section}:Profile: '{options.Profile}' is not a profile; use local or azurite");
@@ -55,7 +67,7 @@ public static class FreshetClientExtensions
             }
             else
             {
-                client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+                client.UseLocalhostClustering(options.GatewayPorts ?? [options.GatewayPort], options.ServiceId, options.ClusterId);
                 // Producers (freshet replay) publish samples on the cluster's memory streams.
                 client.AddMemoryStreams(FreshetNames.StreamProvider);
             }
@@ -73,7 +85,7 @@ public static class FreshetClientExtensions
                 return true;
             });
         });
-        builder.Services.AddSingleton(sp => new FreshetClient(sp.GetRequiredService<IClusterClient>()) { ScoringRetryLimit = options.ScoringRetryLimit });
+        builder.Services.AddSingleton(sp => new FreshetClient(sp.GetRequiredService<IClusterClient>()) { ScoringRetryLimit = options.ScoringRetryLimit, ScoringCallTimeout = options.ScoringCallTimeout });
         return builder;
     }
 }

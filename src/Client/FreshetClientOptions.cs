@@ -15,6 +15,12 @@ public sealed class FreshetClientOptions
     /// <summary>Gateway port of a localhost cluster (the local profile).</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>
+    /// Gateway ports of a localhost cluster with several gateways (the local profile; replaces <see cref="GatewayPort"/>
+    /// when set): the client spreads its calls over them and goes on through the others when one is gone.
+    /// </summary>
+    public int[]? GatewayPorts { get; set; }
+
     /// <summary>The cluster's id, as its silos have it.</summary>
     public string ClusterId { get; set; } = FreshetNames.DefaultClusterId;
 
@@ -23,6 +29,9 @@ public sealed class FreshetClientOptions
 
     /// <summary>How long a scoring call keeps retrying while a silo or gateway it went through is going away.</summary>
     public TimeSpan ScoringRetryLimit { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one try of a scoring call waits for its answer before it is sent again (a silo killed with the call in flight never answers).</summary>
+    public TimeSpan ScoringCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>TLS to the gateways (mutual): this client's certificate, a .pfx/.p12 or PEM file with its private key; empty: plain TCP.</summary>
     public string? TlsCertificate { get; set; }

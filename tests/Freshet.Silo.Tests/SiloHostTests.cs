@@ -123,6 +123,60 @@ public class SiloHostTests
     }
 
     [Fact]
+    public void A_bad_client_setting_is_refused_naming_its_key()
+    {
+        ArgumentException Refused(Action<FreshetClientOptions> configure) =>
+            Assert.Throws<ArgumentException>(() => Host.CreateApplicationBuilder([]).AddFreshetClient(configure));
+        Assert.Contains("Freshet:Client:GatewayPorts: 70000 is not a TCP port", Refused(o => o.GatewayPorts = [30000, 70000]).Message);
+        Assert.Contains("Freshet:Client:GatewayPorts: the list is empty", Refused(o => o.GatewayPorts = []).Message);
+        Assert.Contains("Freshet:Client:ScoringCallTimeout", Refused(o => o.ScoringCallTimeout = TimeSpan.Zero).Message);
+    }
+
+    [Fact]
+    public async Task A_local_client_given_two_gateways_keeps_scoring_when_one_silo_stops()
+    {
+        // Two silos, each serving; the client knows both gateways and goes on through the other when one is gone.
+        var clusterId = "gw-" + Guid.NewGuid().ToString("N")[..8];
+        int firstPort = TestPorts.Free(), firstGateway = TestPorts.Free(), secondGateway = TestPorts.Free();
+        using var first = FreshetSilo.CreateBuilder([], o =>
+        {
+            o.Silo.SiloPort = firstPort;
+            o.Silo.GatewayPort = firstGateway;
+            o.Silo.ClusterId = clusterId;
+        }).Build();
+        await first.StartAsync();
+        using var second = FreshetSilo.CreateBuilder([], o =>
+        {
+            o.Silo.SiloPort = TestPorts.Free();
+            o.Silo.GatewayPort = secondGateway;
+            o.Silo.ClusterId = clusterId;
+            o.Silo.PrimarySiloPort = firstPort;
+        }).Build();
+        await second.StartAsync();
+        var b = Host.CreateApplicationBuilder([]);
+        b.AddFreshetClient(o =>
+        {
+            o.GatewayPorts = [secondGateway, firstGateway];
+            o.ClusterId = clusterId;
+        });
+        using var app = b.Build();
+        await app.StartAsync();
+        var client = app.Services.GetRequiredService<FreshetClient>();
+        var retries = 0;
+        client.Retrying += _ => Interlocked.Increment(ref retries);
+        Assert.Equal(2, (await client.GetSilosAsync()).Count);
+        // Silos without a model answer a request error: the call reached a silo and came back, which is what is checked.
+        await Assert.ThrowsAsync<Freshet.Serving.ScoringRequestException>(() => client.ScoreAsync("none", [new Freshet.Serving.ScoreRow { Values = new Dictionary<string, string> { ["a"] = "b" } }]));
+        await second.StopAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await Assert.ThrowsAsync<Freshet.Serving.ScoringRequestException>(() => client.ScoreAsync("none", [new Freshet.Serving.ScoreRow { Values = new Dictionary<string, string> { ["a"] = "b" } }]));
+        }
+        await app.StopAsync();
+        await first.StopAsync();
+    }
+
+    [Fact]
     public void Settings_come_from_configuration()
     {
         var e = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder(["--Freshet:Silo:SiloPort=0"]));

@@ -31,4 +31,10 @@ public sealed record ReplicaStatus
 
     /// <summary>A guard rollback's ceiling: no delta after it on its checkpoint is served.</summary>
     [Id(14)] public WeightsVersion? Halt { get; init; }
+
+    /// <summary>Scoring calls this replica answered since the silo loaded the model.</summary>
+    [Id(15)] public long CallsScored { get; init; }
+
+    /// <summary>Rows this replica scored since the silo loaded the model.</summary>
+    [Id(16)] public long RowsScored { get; init; }
 }

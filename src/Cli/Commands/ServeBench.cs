@@ -266,7 +266,7 @@ public static class ServeBench
     }
 
     /// <summary>Requests as an application sends them: the synthetic stream's raw rows, field name to text value.</summary>
-    private static List<ScoreRow> RequestRows(FeatureSchema schema, int count)
+    internal static List<ScoreRow> RequestRows(FeatureSchema schema, int count)
     {
         var columns = SyntheticStream.Columns.ToList();
         var fields = schema.Fields
@@ -280,7 +280,7 @@ public static class ServeBench
     }
 
     /// <summary>Hands samples on at about <paramref name="perSecond"/>.</summary>
-    private static IEnumerable<Sample> Paced(IEnumerable<Sample> samples, int perSecond, CancellationToken ct)
+    internal static IEnumerable<Sample> Paced(IEnumerable<Sample> samples, int perSecond, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         long n = 0;
@@ -293,6 +293,6 @@ public static class ServeBench
         }
     }
 
-    private static double Percentile(IReadOnlyList<double> sorted, double q) =>
+    internal static double Percentile(IReadOnlyList<double> sorted, double q) =>
         sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(q * sorted.Count) - 1)];
 }

@@ -196,6 +196,8 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         Error = replica.LastError,
         Good = replica.GoodWeights,
         Halt = replica.Halt,
+        CallsScored = replica.CallsScored,
+        RowsScored = replica.RowsScored,
     };
 
     private async Task OfferAsync(ServingReplica replica, WeightDelta delta)

@@ -25,6 +25,8 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     private long _duplicates;
     private long _refused;
     private long _gaps;
+    private long _callsScored;
+    private long _rowsScored;
     private readonly Queue<double> _freshness = new();
     private readonly ConditionalWeakTable<InProcessParameterStore, ConcurrentBag<TrainingStep>> _scorers = new();
 
@@ -48,6 +50,12 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     public long Refused => Interlocked.Read(ref _refused);
 
     public long Gaps => Interlocked.Read(ref _gaps);
+
+    /// <summary>Scoring calls answered by this replica since it was created.</summary>
+    public long CallsScored => Interlocked.Read(ref _callsScored);
+
+    /// <summary>Rows scored by this replica since it was created.</summary>
+    public long RowsScored => Interlocked.Read(ref _rowsScored);
 
     /// <summary>Milliseconds from snapshot to applied, for the latest applied deltas (at most 1,000).</summary>
     public double[] FreshnessMs
@@ -314,6 +322,8 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
                 ScoreWith(good, rows, shadowCtr, cvr); // the good weights' CVR is not judged: it only reuses the buffer, already copied into results
                 shadowWeights = GoodWeights;
             }
+            Interlocked.Increment(ref _callsScored);
+            Interlocked.Add(ref _rowsScored, rows.Count);
             return (results, Weights!.Value, WeightsUtc, shadowCtr, shadowWeights);
         }
         finally

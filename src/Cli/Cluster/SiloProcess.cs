@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Freshet.Cli.Cluster;
+
+/// <summary>
+/// A silo in a process of its own (<c>freshet silo</c>, the local profile), for drills that kill one the way a machine
+/// dies: its last output lines are kept to explain an early exit, and it is killed with its children on dispose.
+/// </summary>
+internal sealed class SiloProcess : IDisposable
+{
+    private readonly ConcurrentQueue<string> _tail = new();
+    private readonly Process _process;
+
+    private SiloProcess(string name, int siloPort, int gatewayPort, Process process)
+    {
+        Name = name;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the silo wrote (stdout and stderr), oldest first.</summary>
+    public string Tail => string.Join('\n', _tail);
+
+    /// <summary>Whether a silo address, as status prints it (<c>127.0.0.1:PORT@EPOCH</c>) or parsable (<c>127.0.0.1:PORT:EPOCH</c>), is this silo.</summary>
+    public bool Is(string siloAddress) =>
+        siloAddress.Contains($":{SiloPort}@", StringComparison.Ordinal) || siloAddress.Contains($":{SiloPort}:", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Starts <c>freshet silo --profile local</c> with <paramref name="roles"/> on free loopback ports, in cluster
+    /// <paramref name="clusterId"/>; <paramref name="primaryPort"/>: the first silo's port, for the others.
+    /// </summary>
+    public static SiloProcess Start(string name, string clusterId, string checkpoints, string roles, int? primaryPort, bool noAdmin, string? state = null)
+    {
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        // The command line's own assembly, run by the same dotnet: works from the apphost, `dotnet freshet.dll` and a test host.
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(typeof(SiloProcess).Assembly.Location);
+        foreach (var a in new[] { "silo", "--profile", "local", "--roles", roles, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(), "--checkpoints", checkpoints })
+        {
+            start.ArgumentList.Add(a);
+        }
+        if (primaryPort is { } p)
+        {
+            start.ArgumentList.Add("--primary-port");
+            start.ArgumentList.Add(p.ToString());
+        }
+        if (noAdmin) start.ArgumentList.Add("--no-admin");
+        if (state is not null)
+        {
+            start.ArgumentList.Add("--state");
+            start.ArgumentList.Add(state);
+        }
+        start.Environment["Freshet__Silo__ClusterId"] = clusterId;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{name} silo: the process did not start");
+        var silo = new SiloProcess(name, siloPort, gatewayPort, process);
+        process.OutputDataReceived += (_, e) => silo.Line(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.Line(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return silo;
+    }
+
+    /// <summary>Kills the process at once (no shutdown, no leaving the cluster), as a lost machine does.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    /// <summary>Throws with the silo's last output if its process has exited.</summary>
+    public void ThrowIfExited()
+    {
+        if (_process.HasExited) throw new InvalidOperationException($"{Name} silo (process {_process.Id}) exited with code {_process.ExitCode}; its last output:\n{Tail}");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // already reaped
+        }
+        _process.Dispose();
+    }
+
+    private void Line(string? line)
+    {
+        if (line is null) return;
+        _tail.Enqueue(line);
+        while (_tail.Count > 60) _tail.TryDequeue(out _);
+    }
+
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
+        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+        return "dotnet";
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Freshet.Cli.Output;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary><c>freshet drill NAME</c>: fault drills on a real cluster, each reporting its figures (docs/RELIABILITY.md).</summary>
+public static class DrillCommand
+{
+    public static Command Build(CliContext cli)
+    {
+        var drill = new Command("drill", "Fault drills on a cluster of silo processes, with their figures (docs/RELIABILITY.md)");
+        drill.Subcommands.Add(LoadDrill.Build(cli));
+        return drill;
+    }
+}

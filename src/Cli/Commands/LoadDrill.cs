@@ -1,0 +1,478 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Freshet.Cli.Cluster;
+using Freshet.Cli.Output;
+using Freshet.Client;
+using Freshet.Deployments;
+using Freshet.Experiments;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary>
+/// <c>freshet drill load</c>: a training silo and two serving silos, each a process of its own (local profile); the
+/// model trains on a paced stream and publishes a delta every interval. Several SDK clients, each its own Orleans client
+/// on both serving gateways, score back to back in two phases: a steady one with a full checkpoint swapped in halfway,
+/// and one in which the busier serving silo's process is killed. Every call is timed; every failure the callers saw, and
+/// every retry the client's policy absorbed, is counted with its reason and when it happened.
+/// </summary>
+public static partial class LoadDrill
+{
+    private sealed record Call(double AtSeconds, double Ms, long Checkpoint, long Delta, string? Error);
+
+    private sealed record Retry(double AtSeconds, string Error, int Attempt);
+
+    private sealed class Phase(string name)
+    {
+        public string Name { get; } = name;
+        public Stopwatch Clock { get; } = new();
+        public ConcurrentQueue<Call> Calls { get; } = new();
+        public ConcurrentQueue<Retry> Retries { get; } = new();
+        public long Failed { get; set; }
+        public long Unexplained { get; set; }
+    }
+
+    public static Command Build(CliContext cli)
+    {
+        var schema = new Option<string>("--schema") { Description = "Feature schema JSON (requests are synthetic rows: the schema must read the synthetic stream)", DefaultValueFactory = _ => "schemas/synthetic.json" };
+        var clients = new Option<int>("--clients") { Description = "SDK clients scoring at once (each its own Orleans client, one call at a time)", DefaultValueFactory = _ => 8 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds each phase scores for", DefaultValueFactory = _ => 60 };
+        var killAt = new Option<double?>("--kill-at") { Description = "Second of the second phase at which a serving silo is killed (default: halfway)" };
+        var rows = new Option<int>("--rows") { Description = "Rows a scoring call", DefaultValueFactory = _ => 100 };
+        var interval = new Option<string>("--interval") { Description = "Publish interval", DefaultValueFactory = _ => "1s" };
+        var feedRate = new Option<int>("--feed-rate") { Description = "Samples per second streamed to the trainer", DefaultValueFactory = _ => 2000 };
+        var shards = new Option<int>("--shards") { Description = "Embedding shard grains", DefaultValueFactory = _ => 4 };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
+        var cmd = new Command("load", "SDK clients score against two serving silo processes while deltas publish and a checkpoint swaps; then one serving silo is killed mid-phase")
+        {
+            schema, clients, seconds, killAt, rows, interval, feedRate, shards, json,
+        };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var settings = new Settings(
+                SchemaLoader.Load(p.GetValue(schema)!), p.GetValue(clients), p.GetValue(seconds), p.GetValue(killAt) ?? p.GetValue(seconds) / 2,
+                p.GetValue(rows), Durations.Parse(p.GetValue(interval)!, "--interval"), p.GetValue(feedRate), p.GetValue(shards));
+            settings.Validate();
+            var result = await RunAsync(cli, settings, ct);
+            if (p.GetValue(json)) JsonResult.Write(cli.Out, result);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private sealed record Settings(FeatureSchema Schema, int Clients, double Seconds, double KillAt, int Rows, TimeSpan Interval, int FeedRate, int Shards)
+    {
+        public void Validate()
+        {
+            if (Clients is < 1 or > 64) throw new ArgumentException($"--clients: {Clients}; give 1 to 64");
+            if (Seconds < 4) throw new ArgumentException($"--seconds: {Seconds}; a phase needs at least 4 seconds (a checkpoint swap and a kill happen inside it)");
+            if (KillAt <= 0 || KillAt >= Seconds) throw new ArgumentException($"--kill-at: {KillAt}; give a second inside the phase (0 to {Seconds}, exclusive)");
+            if (Rows is < 1 or > ScoreRequest.MaxRows) throw new ArgumentException($"--rows: {Rows}; give 1 to {ScoreRequest.MaxRows}");
+            if (Interval <= TimeSpan.Zero) throw new ArgumentException("--interval: must be positive");
+            if (FeedRate < 1) throw new ArgumentException("--feed-rate: must be at least 1 sample per second");
+            if (Shards < 1) throw new ArgumentException("--shards: must be at least 1");
+        }
+    }
+
+    private static async Task<JsonObject> RunAsync(CliContext cli, Settings settings, CancellationToken ct)
+    {
+        var requests = ServeBench.RequestRows(settings.Schema, 5_000);
+        var folder = Path.Combine(Path.GetTempPath(), "freshet-drill-" + Guid.NewGuid().ToString("N"));
+        var clusterId = "drill-" + Guid.NewGuid().ToString("N")[..8];
+        var silos = new List<SiloProcess>();
+        var hosts = new List<IHost>();
+        try
+        {
+            await cli.Error.WriteLineAsync("drill: starting a training silo and two serving silos, each a process");
+            // Grain state (jobs, stream subscriptions) in files shared by the silos: a deployed profile's storage outlives a
+            // silo, where the local profile's in-memory storage would die in part with the killed one.
+            var state = Path.Combine(folder, "state");
+            var training = SiloProcess.Start("training", clusterId, folder, "training", null, noAdmin: false, state);
+            silos.Add(training);
+            silos.Add(SiloProcess.Start("serving-1", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state));
+            silos.Add(SiloProcess.Start("serving-2", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state));
+            var serving = silos.Skip(1).ToList();
+
+            // Admin calls and the producer go through the training silo's gateway; scoring only through the serving ones.
+            var admin = await ConnectAsync(hosts, silos, o => o.GatewayPort = training.GatewayPort, clusterId, ct);
+            await WaitAsync(async () => (await admin.GetSilosAsync()).Count == 3, silos, "the three silos are active", TimeSpan.FromMinutes(2), ct);
+
+            var spec = new DeploymentSpec
+            {
+                Model = "drill", SchemaJson = settings.Schema.Json, Shards = settings.Shards, PublishInterval = settings.Interval, Clock = ClockKind.Wall,
+                // Far from now: the drill's one checkpoint swap is the one it asks for.
+                DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+            };
+            await admin.StartAsync(spec);
+            using var feed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var publisher = new SamplePublisher(admin.Cluster, spec.JobOf(DeploymentJob.Main), 1);
+            var reader = SampleReader.Open(settings.Schema, SampleReader.SyntheticData);
+            var feeding = Task.Run(() => publisher.PublishAsync(ServeBench.Paced(reader.Read(null, feed.Token), settings.FeedRate, feed.Token), end: false, cancellationToken: feed.Token), feed.Token);
+            await cli.Error.WriteLineAsync($"drill: training at {settings.FeedRate:N0} samples/s, publishing every {Durations.Format(settings.Interval)}; waiting for both serving replicas");
+            ModelStatus status = null!;
+            await WaitAsync(async () =>
+            {
+                if (feeding.IsFaulted) await feeding;
+                status = await admin.GetStatusAsync(spec.Model);
+                return status.Replicas.Count(r => r.Weights is not null && r.Applied >= 3) == 2;
+            }, silos, "both serving replicas hold the checkpoint and 3 deltas", TimeSpan.FromMinutes(3), ct);
+
+            // The scoring clients: each an application's own client, given both serving gateways.
+            Phase? current = null;
+            var scorers = new List<FreshetClient>();
+            for (var c = 0; c < settings.Clients; c++)
+            {
+                var client = await ConnectAsync(hosts, silos, o => o.GatewayPorts = [.. serving.Select(s => s.GatewayPort)], clusterId, ct);
+                client.Retrying += r =>
+                {
+                    if (current is { } phase) phase.Retries.Enqueue(new Retry(phase.Clock.Elapsed.TotalSeconds, Describe(r.Error), r.Attempt));
+                };
+                for (var i = 0; i < 3; i++) await client.ScoreAsync(spec.Model, [.. requests.Skip(i * settings.Rows).Take(settings.Rows)]); // warm-up, not counted
+                scorers.Add(client);
+            }
+
+            var phases = new JsonArray();
+            var steady = new Phase("steady");
+            current = steady;
+            await cli.Error.WriteLineAsync($"drill: phase 1, {settings.Clients} clients x {settings.Rows} rows a call for {settings.Seconds:F0} s, a checkpoint swap at {settings.Seconds / 2:F0} s");
+            phases.Add(await RunPhaseAsync(steady, settings, admin, scorers, requests, spec.Model, serving, swapAt: settings.Seconds / 2, killAt: null, cli.Error.WriteLine, ct));
+            var kill = new Phase("kill");
+            current = kill;
+            var swapAt = Math.Min(settings.Seconds / 4, settings.KillAt / 2);
+            await cli.Error.WriteLineAsync($"drill: phase 2, the same with a checkpoint swap at {swapAt:F0} s and the busier serving silo killed at {settings.KillAt:F0} s");
+            phases.Add(await RunPhaseAsync(kill, settings, admin, scorers, requests, spec.Model, serving, swapAt, settings.KillAt, cli.Error.WriteLine, ct));
+            current = null;
+
+            await feed.CancelAsync();
+            string? feedError = null;
+            try
+            {
+                await feeding;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e)
+            {
+                feedError = Describe(e); // reported, not fatal: the drill is about serving
+            }
+            // Until the cluster declares the killed silo dead, a call to a grain that lived there fails: the drill's own
+            // admin calls wait that out, as an operator would.
+            var end = await AdminAsync(() => admin.GetStatusAsync(spec.Model));
+            var trained = Trained(end);
+            await AdminAsync(() => admin.StopAsync(spec.Model));
+
+            // With no fault in the steady phase, every retry or failure there is unexplained; in the kill phase, those before the kill.
+            var unexplained = steady.Unexplained + kill.Unexplained;
+            var failed = steady.Failed + kill.Failed;
+            var ok = failed == 0 && unexplained == 0;
+            foreach (var n in phases) await cli.Out.WriteLineAsync(Summary(n!.AsObject()));
+            await cli.Out.WriteLineAsync($"samples trained {trained:N0}{(feedError is null ? "" : $"; the producer stopped: {feedError}")}; "
+                + (ok ? "no call failed, and every retry came after the kill" : $"NOT MET: {failed} calls failed, {unexplained} failures or retries not explained by the kill"));
+            return new JsonObject
+            {
+                ["command"] = "drill load",
+                ["clients"] = settings.Clients,
+                ["rowsPerCall"] = settings.Rows,
+                ["secondsPerPhase"] = settings.Seconds,
+                ["publishIntervalMs"] = settings.Interval.TotalMilliseconds,
+                ["feedSamplesPerSecond"] = settings.FeedRate,
+                ["retryLimitSeconds"] = scorers[0].ScoringRetryLimit.TotalSeconds,
+                ["phases"] = phases,
+                ["samplesTrained"] = trained,
+                ["feedError"] = feedError,
+                ["unexplained"] = unexplained,
+                ["ok"] = ok,
+            };
+        }
+        finally
+        {
+            foreach (var h in hosts)
+            {
+                try
+                {
+                    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    await h.StopAsync(stop.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or Orleans.Runtime.OrleansException or ObjectDisposedException)
+                {
+                    // a client whose gateway is gone stops as best it can
+                }
+                h.Dispose();
+            }
+            foreach (var s in silos) s.Dispose();
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<JsonObject> RunPhaseAsync(
+        Phase phase, Settings settings, FreshetClient admin, IReadOnlyList<FreshetClient> scorers, IReadOnlyList<ScoreRow> requests, string model,
+        IReadOnlyList<SiloProcess> serving, double swapAt, double? killAt, Action<string> progress, CancellationToken ct)
+    {
+        var before = await admin.GetStatusAsync(model);
+        var duration = TimeSpan.FromSeconds(settings.Seconds);
+        phase.Clock.Start();
+        var workers = scorers.Select((client, c) => Task.Run(async () =>
+        {
+            var next = c * 997;
+            var batch = new ScoreRow[settings.Rows];
+            while (phase.Clock.Elapsed < duration && !ct.IsCancellationRequested)
+            {
+                for (var i = 0; i < batch.Length; i++) batch[i] = requests[(next + i) % requests.Count];
+                next += batch.Length;
+                var at = phase.Clock.Elapsed.TotalSeconds;
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    var answers = await client.ScoreAsync(model, batch);
+                    phase.Calls.Enqueue(new Call(at, Stopwatch.GetElapsedTime(started).TotalMilliseconds, answers[0].Weights.Checkpoint, answers[0].Weights.Delta, null));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    phase.Calls.Enqueue(new Call(at, Stopwatch.GetElapsedTime(started).TotalMilliseconds, -1, -1, Describe(e)));
+                }
+            }
+        }, ct)).ToArray();
+
+        SiloProcess? victim = null;
+        double? killedAt = null;
+        var killing = killAt is { } k ? Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(k), ct);
+            // The serving silo that answered more of this phase so far: its loss moves the most callers.
+            var now = await admin.GetStatusAsync(model);
+            victim = serving.OrderByDescending(s => Scored(now, s) - Scored(before, s)).First();
+            killedAt = phase.Clock.Elapsed.TotalSeconds;
+            victim.Kill();
+            progress($"drill: killed {victim.Name} at {killedAt:F1} s");
+        }, ct) : Task.CompletedTask;
+        var swapping = SwapAsync(phase, admin, model, serving, swapAt, () => victim, ct);
+
+        await Task.WhenAll(workers);
+        var elapsed = phase.Clock.Elapsed.TotalSeconds;
+        progress($"drill: phase {phase.Name}: the callers stopped at {elapsed:F1} s");
+        await killing;
+        var swap = await swapping;
+        var after = await AdminAsync(() => admin.GetStatusAsync(model));
+
+        var calls = phase.Calls.ToList();
+        var retries = phase.Retries.ToList();
+        var ok = calls.Where(c => c.Error is null).ToList();
+        var latencies = ok.Select(c => c.Ms).Order().ToArray();
+        // A retry or failure is explained when it came after the kill: the silo and its gateway went away.
+        bool Explained(double at) => killedAt is { } t && at >= t;
+        phase.Failed = calls.Count - ok.Count;
+        phase.Unexplained = calls.Count(c => c.Error is not null && !Explained(c.AtSeconds)) + retries.Count(r => !Explained(r.AtSeconds));
+        var node = new JsonObject
+        {
+            ["name"] = phase.Name,
+            ["seconds"] = Math.Round(elapsed, 1),
+            ["calls"] = calls.Count,
+            ["rows"] = (long)ok.Count * settings.Rows,
+            ["rowsPerSecond"] = Math.Round(ok.Count * settings.Rows / elapsed, 1),
+            ["failed"] = phase.Failed,
+            ["failures"] = Reasons(calls.Where(c => c.Error is not null).Select(c => (c.AtSeconds, c.Error!, Explained(c.AtSeconds)))),
+            ["retried"] = retries.Count,
+            ["callsRetried"] = retries.Count(r => r.Attempt == 1),
+            ["retries"] = Reasons(retries.Select(r => (r.AtSeconds, r.Error, Explained(r.AtSeconds)))),
+            ["unexplained"] = phase.Unexplained,
+            ["p50Ms"] = JsonResult.Metric(ServeBench.Percentile(latencies, 0.5), 2),
+            ["p99Ms"] = JsonResult.Metric(ServeBench.Percentile(latencies, 0.99), 2),
+            ["p999Ms"] = JsonResult.Metric(ServeBench.Percentile(latencies, 0.999), 2),
+            ["maxMs"] = JsonResult.Metric(latencies.Length == 0 ? null : latencies[^1], 2),
+            // The trainers' own counters at the phase's end (they restart with a trainer's activation, so not a difference).
+            ["samplesTrainedCounter"] = Trained(after),
+            ["versionsAnswered"] = ok.Select(c => (c.Checkpoint, c.Delta)).Distinct().Count(),
+            ["checkpointsAnswered"] = new JsonArray([.. ok.Select(c => c.Checkpoint).Distinct().Order().Select(c => (JsonNode?)c)]),
+            ["checkpointSwap"] = swap,
+            ["silos"] = new JsonArray([.. serving.Select(s => (JsonNode?)SiloNode(s, before, after, s == victim))]),
+            ["timeline"] = Timeline(calls, retries, elapsed),
+        };
+        if (killedAt is { } at)
+        {
+            var late = calls.Where(c => c.AtSeconds >= at).ToList();
+            var lateMs = late.Where(c => c.Error is null).Select(c => c.Ms).Order().ToArray();
+            // A call started before the kill can still be waiting on the dead silo when it dies: the calls in flight count too.
+            var inFlight = calls.Where(c => c.AtSeconds < at && c.AtSeconds + c.Ms / 1000 >= at).ToList();
+            var lastRetry = retries.Where(r => r.AtSeconds >= at).Select(r => r.AtSeconds).DefaultIfEmpty(at).Max();
+            node["kill"] = new JsonObject
+            {
+                ["silo"] = victim!.Name,
+                ["atSeconds"] = Math.Round(at, 2),
+                ["callsInFlight"] = inFlight.Count,
+                ["inFlightMaxMs"] = JsonResult.Metric(inFlight.Count == 0 ? null : inFlight.Max(c => c.Ms), 1),
+                ["callsAfter"] = late.Count,
+                ["p99MsAfter"] = JsonResult.Metric(ServeBench.Percentile(lateMs, 0.99), 2),
+                ["maxMsAfter"] = JsonResult.Metric(lateMs.Length == 0 ? null : lateMs[^1], 1),
+                ["retriesEndedSecondsAfter"] = Math.Round(lastRetry - at, 2),
+            };
+        }
+        return node;
+    }
+
+    /// <summary>After <paramref name="atSeconds"/>, a full checkpoint, then how long until every live serving replica answers from it.</summary>
+    private static async Task<JsonObject> SwapAsync(Phase phase, FreshetClient admin, string model, IReadOnlyList<SiloProcess> serving, double atSeconds, Func<SiloProcess?> killed, CancellationToken ct)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(atSeconds), ct);
+        var from = (await admin.GetStatusAsync(model)).Replicas.Max(r => r.Weights?.Checkpoint ?? 0);
+        var requested = phase.Clock.Elapsed.TotalSeconds;
+        await admin.CheckpointAsync(model);
+        var written = phase.Clock.Elapsed.TotalSeconds;
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await admin.GetStatusAsync(model);
+            var live = status.Replicas.Where(r => serving.Any(s => s.Is(r.Silo) && s != killed())).ToList();
+            if (live.Count > 0 && live.All(r => r.Weights?.Checkpoint > from))
+            {
+                return new JsonObject
+                {
+                    ["fromCheckpoint"] = from,
+                    ["toCheckpoint"] = live.Max(r => r.Weights!.Value.Checkpoint),
+                    ["requestedAtSeconds"] = Math.Round(requested, 2),
+                    ["writtenSeconds"] = Math.Round(written - requested, 2),
+                    ["servedBySeconds"] = Math.Round(phase.Clock.Elapsed.TotalSeconds - requested, 2),
+                };
+            }
+            if (deadline.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException($"drill: the serving silos did not swap from checkpoint {from} within 2 minutes of writing the next; replicas: "
+                    + string.Join("; ", status.Silos.Select(s => $"{s.Silo} {s.Replica?.Weights} target {s.Replica?.TargetCheckpoint} {s.Replica?.Error ?? s.Error}"))
+                    + $"; serving version {status.Deployment.ServingCheckpoint}, job checkpoint error {status.Deployment.Main?.LastCheckpointError}");
+            }
+            await Task.Delay(50, ct);
+        }
+    }
+
+    private static async Task<T> AdminAsync<T>(Func<Task<T>> call)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (e is Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException or TimeoutException
+                && clock.Elapsed < TimeSpan.FromMinutes(1))
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    private static long Trained(ModelStatus status) => status.Deployment.Main?.Trainers.Sum(t => t.SamplesTrained) ?? 0;
+
+    private static long Scored(ModelStatus status, SiloProcess silo) => status.Replicas.FirstOrDefault(r => silo.Is(r.Silo))?.RowsScored ?? 0;
+
+    private static JsonObject SiloNode(SiloProcess silo, ModelStatus before, ModelStatus after, bool killed)
+    {
+        var b = before.Replicas.FirstOrDefault(r => silo.Is(r.Silo));
+        var a = after.Replicas.FirstOrDefault(r => silo.Is(r.Silo));
+        return new JsonObject
+        {
+            ["name"] = silo.Name,
+            ["killed"] = killed,
+            // A killed silo's counts are gone with it: null, not zero.
+            ["rowsScored"] = a is null ? null : a.RowsScored - (b?.RowsScored ?? 0),
+            ["deltasApplied"] = a is null ? null : a.Applied - (b?.Applied ?? 0),
+            ["gaps"] = a is null ? null : a.Gaps - (b?.Gaps ?? 0),
+            ["refused"] = a is null ? null : a.Refused - (b?.Refused ?? 0),
+            ["duplicates"] = a is null ? null : a.Duplicates - (b?.Duplicates ?? 0),
+            ["weights"] = a?.Weights?.ToString(),
+        };
+    }
+
+    /// <summary>Failures or retries grouped by their reason (addresses and numbers left out), with when they happened.</summary>
+    private static JsonArray Reasons(IEnumerable<(double At, string Error, bool Explained)> events) =>
+        new([.. events.GroupBy(e => Numbers().Replace(e.Error, "#"))
+            .OrderByDescending(g => g.Count())
+            .Select(g => (JsonNode?)new JsonObject
+            {
+                ["reason"] = g.Key,
+                ["count"] = g.Count(),
+                ["firstAtSeconds"] = Math.Round(g.Min(e => e.At), 2),
+                ["lastAtSeconds"] = Math.Round(g.Max(e => e.At), 2),
+                ["afterKill"] = g.All(e => e.Explained),
+                ["example"] = g.First().Error,
+            })]);
+
+    /// <summary>Per second of the phase: [second, calls started, p99 ms of those answered, retries, failures].</summary>
+    private static JsonArray Timeline(IReadOnlyList<Call> calls, IReadOnlyList<Retry> retries, double seconds) =>
+        new([.. Enumerable.Range(0, (int)Math.Ceiling(seconds)).Select(second =>
+        {
+            var these = calls.Where(c => (int)c.AtSeconds == second).ToList();
+            var ms = these.Where(c => c.Error is null).Select(c => c.Ms).Order().ToArray();
+            return (JsonNode?)new JsonArray(second, these.Count, JsonResult.Metric(ServeBench.Percentile(ms, 0.99), 1),
+                retries.Count(r => (int)r.AtSeconds == second), these.Count(c => c.Error is not null));
+        })]);
+
+    private static string Summary(JsonObject n)
+    {
+        var text = $"{n["name"]}: {n["calls"]} calls, {n["rowsPerSecond"]} rows/s, p50 {n["p50Ms"]} ms, p99 {n["p99Ms"]} ms, max {n["maxMs"]} ms; "
+            + $"failed {n["failed"]}, retried {n["retried"]} ({n["callsRetried"]} calls); {n["versionsAnswered"]} weights versions answered; "
+            + $"swap {n["checkpointSwap"]?["fromCheckpoint"]} -> {n["checkpointSwap"]?["toCheckpoint"]} served by {n["checkpointSwap"]?["servedBySeconds"]} s after asking";
+        if (n["kill"] is JsonObject k)
+        {
+            text += $"\n  killed {k["silo"]} at {k["atSeconds"]} s: {k["callsInFlight"]} calls in flight (slowest {k["inFlightMaxMs"]} ms), retries ended {k["retriesEndedSecondsAfter"]} s after, p99 after {k["p99MsAfter"]} ms";
+        }
+        foreach (var r in (n["failures"] as JsonArray ?? []).Concat(n["retries"] as JsonArray ?? []))
+        {
+            text += $"\n  {r!["count"]} x {r["reason"]} (at {r["firstAtSeconds"]}-{r["lastAtSeconds"]} s{((bool)r["afterKill"]! ? ", after the kill" : "")})";
+        }
+        return text;
+    }
+
+    private static string Describe(Exception e)
+    {
+        var inner = e is AggregateException { InnerException: { } i } ? i : e;
+        var message = inner.Message.ReplaceLineEndings(" ");
+        return $"{inner.GetType().Name}: {(message.Length > 300 ? message[..300] + "..." : message)}";
+    }
+
+    [GeneratedRegex(@"S?\d+\.\d+\.\d+\.\d+(:\d+)*|\b[0-9a-f]{8,}\b|\d+")]
+    private static partial Regex Numbers();
+
+    private static async Task<FreshetClient> ConnectAsync(List<IHost> hosts, IReadOnlyList<SiloProcess> silos, Action<FreshetClientOptions> gateways, string clusterId, CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder([]);
+        builder.Logging.ClearProviders();
+        builder.AddFreshetClient(o =>
+        {
+            gateways(o);
+            o.ClusterId = clusterId;
+            o.ConnectTimeout = TimeSpan.FromMinutes(1);
+        });
+        var host = builder.Build();
+        hosts.Add(host);
+        try
+        {
+            await host.StartAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            foreach (var s in silos) s.ThrowIfExited();
+            throw;
+        }
+        return host.Services.GetRequiredService<FreshetClient>();
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> done, IReadOnlyList<SiloProcess> silos, string what, TimeSpan limit, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await done())
+        {
+            foreach (var s in silos) s.ThrowIfExited();
+            if (clock.Elapsed > limit) throw new TimeoutException($"drill: not done within {limit.TotalMinutes:F0} minutes: {what}");
+            await Task.Delay(200, ct);
+        }
+    }
+}
