@@ -158,6 +158,14 @@ public static class FreshetSiloBuilderExtensions
     public static ISiloBuilder AddFreshetCore(this ISiloBuilder silo, Func<IServiceProvider, ICheckpointStore> checkpoints, SiloRoles? roles = null)
     {
         silo.Services.AddSingleton(checkpoints);
+        // The strongly consistent in-cluster grain directory. With Orleans' default (eventually consistent) directory, a
+        // silo's death loses its directory partition, and activations on the surviving silos that were registered there
+        // are started again: killing a serving silo restarted the training silo's trainers (counters from zero, buffered
+        // samples lost; `freshet drill load`). This directory recovers the partition from the survivors. Every silo of a
+        // cluster must use the same directory: moving a cluster to it is a full restart, not a rolling one.
+#pragma warning disable ORLEANSEXP003 // marked experimental in Orleans 10
+        silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
         roles ??= SiloRoles.Both;
         silo.Services.AddSingleton(roles);
         silo.Services.TryAddSingleton(WeightChunking.Large);
