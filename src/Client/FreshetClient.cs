@@ -15,6 +15,17 @@ namespace Freshet.Client;
 public sealed class FreshetClient(IClusterClient cluster)
 {
 
+    /// <summary>
+    /// Scoring calls cycle over this many keys of the stateless scoring grain. The Orleans client sends all calls to one
+    /// grain through one gateway (chosen by a bucket of the grain's id), so a single key would put all of this client's
+    /// scoring on one serving silo, and a retry would go back to the same gateway.
+    /// </summary>
+    private const uint ScoringKeys = 16;
+
+    private int _scoringKey;
+
+    private IScoringGrain Scoring() => cluster.GetGrain<IScoringGrain>((uint)Interlocked.Increment(ref _scoringKey) % ScoringKeys);
+
     /// <summary>The Orleans client underneath, for producers (e.g. publishing samples).</summary>
     public IClusterClient Cluster => cluster;
 
@@ -43,7 +54,7 @@ public sealed class FreshetClient(IClusterClient cluster)
     {
         ScoreRequest.Validate(model, rows);
         var request = new ScoreRequest { Model = model, Rows = rows, Time = time?.ToUniversalTime() };
-        return await RetryAsync(() => cluster.GetGrain<IScoringGrain>(0).ScoreAsync(request));
+        return await RetryAsync(() => Scoring().ScoreAsync(request));
     }
 
     /// <summary>Labels in one <see cref="ReportAsync(IReadOnlyList{FeedbackLabel})"/> call, at most.</summary>
@@ -149,7 +160,7 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// replays and experiments that read a log through the same featurizer as training.
     /// </summary>
     public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples) =>
-        RetryAsync(() => cluster.GetGrain<IScoringGrain>(0).ScoreSamplesAsync(model, samples));
+        RetryAsync(() => Scoring().ScoreSamplesAsync(model, samples));
 
     /// <summary>Runs every schedule of a deployment on a manual clock that is due at <paramref name="now"/> (replays drive their own time).</summary>
     public Task<IReadOnlyList<DeploymentEvent>> TickAsync(string model, DateTime now) => Deployment(model).TickAsync(now);

@@ -29,7 +29,8 @@ public class DrillCommandTests
         }
         // No fault, no retry: a retry in the steady phase would be a failure the drill cannot explain.
         Assert.True(phases[0]["retried"]!.GetValue<int>() == 0, $"retries with no fault: {phases[0]["retries"]}");
-        Assert.All(phases[0]["silos"]!.AsArray(), s => Assert.True(s!["rowsScored"]!.GetValue<long>() >= 0 && s["refused"]!.GetValue<long>() == 0, s.ToJsonString()));
+        // Each client spreads its calls over both gateways (scoring keys cycle), so both serving silos scored.
+        Assert.All(phases[0]["silos"]!.AsArray(), s => Assert.True(s!["rowsScored"]!.GetValue<long>() > 0 && s["refused"]!.GetValue<long>() == 0, s.ToJsonString()));
         // The kill: one serving silo gone, the other kept answering; every retry came after the kill.
         var kill = phases[1]["kill"]!;
         Assert.StartsWith("serving-", kill["silo"]!.GetValue<string>());
