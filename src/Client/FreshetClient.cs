@@ -94,7 +94,7 @@ public sealed class FreshetClient(IClusterClient cluster)
             {
                 await cluster.Joiner(g.Key.Model, g.Key.Joiner).LabelAsync([.. g]);
                 return true;
-            }, idempotent: false)));
+            }, timeOutTries: false)));
     }
 
     /// <summary>
@@ -118,10 +118,10 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// as such a failure (the answer, if it comes, is dropped); request errors (<see cref="ScoringRequestException"/>)
     /// are never retried.
     /// </summary>
-    private async Task<T> RetryAsync<T>(Func<Task<T>> call, bool idempotent = true)
+    private async Task<T> RetryAsync<T>(Func<Task<T>> call, bool timeOutTries = true)
     {
         // A label sent twice would count twice, so label calls wait for their answer; scoring calls are read-only to the caller.
-        var timeout = idempotent ? ScoringCallTimeout : Timeout.InfiniteTimeSpan;
+        var timeout = timeOutTries ? ScoringCallTimeout : Timeout.InfiniteTimeSpan;
         var started = System.Diagnostics.Stopwatch.StartNew();
         var pause = TimeSpan.FromMilliseconds(200);
         var attempt = 0;
@@ -147,8 +147,11 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// </summary>
     public event Action<CallRetry>? Retrying;
 
-    /// <summary>Failures of the cluster's plumbing (a silo or gateway gone), not of the request.</summary>
-    private static bool IsTransient(Exception e) =>
+    /// <summary>
+    /// Failures of the cluster's plumbing (a silo or gateway gone), not of the request: what the scoring retry policy
+    /// absorbs, and what a caller of admin calls can wait out the same way.
+    /// </summary>
+    public static bool IsTransient(Exception e) =>
         e is SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException;
 
     /// <inheritdoc cref="ScoreAsync(string, IReadOnlyList{ScoreRow})"/>

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Freshet.Silo;
 
 namespace Freshet.Cli.Cluster;
 
@@ -43,8 +42,8 @@ internal sealed class SiloProcess : IDisposable
     /// </summary>
     public static SiloProcess Start(string name, string clusterId, string checkpoints, string roles, int? primaryPort, bool noAdmin, string? state = null)
     {
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
+        var siloPort = LocalCluster.FreePort();
+        var gatewayPort = LocalCluster.FreePort();
         // The command line's own assembly, run by the same dotnet: works from the apphost, `dotnet freshet.dll` and a test host.
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -117,12 +116,5 @@ internal sealed class SiloProcess : IDisposable
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
         if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
         return "dotnet";
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -361,8 +361,7 @@ public static partial class LoadDrill
             {
                 return await call();
             }
-            catch (Exception e) when (e is Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException or TimeoutException
-                && clock.Elapsed < TimeSpan.FromMinutes(1))
+            catch (Exception e) when (FreshetClient.IsTransient(e) && clock.Elapsed < TimeSpan.FromMinutes(1))
             {
                 await Task.Delay(500);
             }
