@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
 using Orleans.Serialization;
+using Orleans.Streams;
 using Orleans.Streaming.EventHubs;
 
 namespace Freshet.Cluster.Tests;
@@ -98,6 +99,36 @@ public class JsonSampleDataAdapterTests
         Assert.Equal(SampleStreams.Key("shop-main", 7 % 4, TaskKind.Cvr), Receive(adapter, Received(Encoding.UTF8.GetBytes(json), sequence: 7)).Stream.GetKeyAsString());
         var pinned = """{"job":"shop-main","partition":1,"task":"ctr","time":"2026-11-28T10:00:00+01:00","label":0,"fields":{}}""";
         Assert.Equal(SampleStreams.Key("shop-main", 1, TaskKind.Ctr), Receive(adapter, Received(Encoding.UTF8.GetBytes(pinned), partitionKey: "user-7")).Stream.GetKeyAsString());
+    }
+
+    [Fact]
+    public void Rows_are_numbered_by_their_events_sequence_number_in_the_hub_partition_so_a_checkpoint_can_say_how_far_it_holds()
+    {
+        var (adapter, _) = Adapter();
+        var json = """
+            [{"job":"shop-main","partition":0,"time":"2026-11-28T10:00:00Z","label":1,"fields":{"user":"u1"}},
+             {"job":"shop-main","partition":0,"time":"yesterday","label":1,"fields":{"user":"u2"}},
+             {"job":"shop-main","partition":0,"time":"2026-11-28T10:00:01Z","label":0,"fields":{"user":"u3"}}]
+            """;
+        var (_, batch, _) = Receive(adapter, Received(Encoding.UTF8.GetBytes(json), sequence: 5_000_000_000), partition: "2");
+        // The bad row (1) is skipped, and the others keep their index: a replay of the event numbers them the same.
+        Assert.Equal("ctr-samples/2", batch.Source);
+        Assert.Equal([JsonSampleDataAdapter.PositionOf(5_000_000_000, 0), JsonSampleDataAdapter.PositionOf(5_000_000_000, 2)], batch.Positions);
+        Assert.All(batch.Positions, p => Assert.Equal(5_000_000_000, JsonSampleDataAdapter.SequenceNumberOf(p)));
+        // Along a partition, later events' rows come after every row of earlier ones.
+        var (_, next, _) = Receive(adapter, Received(Encoding.UTF8.GetBytes(json), sequence: 5_000_000_001), partition: "2");
+        Assert.True(next.Positions[0] > batch.Positions[^1]);
+        // The same sequence number in another partition is another source.
+        Assert.Equal("ctr-samples/7", Receive(adapter, Received(Encoding.UTF8.GetBytes(json), sequence: 5_000_000_000), partition: "7").Batch.Source);
+        Assert.Equal("ctr@ctr-samples/2", SampleStreams.PositionKey(TaskKind.Ctr, batch.Source));
+        Assert.True(SampleStreams.TrySplitPositionKey("3/ctr@ctr-samples/2", out var trainer, out var key));
+        Assert.Equal((3, "ctr@ctr-samples/2"), (trainer, key));
+        // A cached message asked for without its position first (no partition known) is left unnumbered, never misnumbered.
+        var data = Received(Encoding.UTF8.GetBytes(json), sequence: 9);
+        var cached = adapter.FromQueueMessage(new StreamPosition(SampleStreams.Id("shop-main", 0, TaskKind.Ctr), new EventHubSequenceTokenV2("9", 9, 0)), data, DateTime.UtcNow, n => new ArraySegment<byte>(new byte[n]));
+        var unnumbered = Assert.Single(adapter.GetBatchContainer(ref cached).GetEvents<SampleBatch>()).Item1;
+        Assert.Empty(unnumbered.Positions);
+        Assert.Null(unnumbered.Source);
     }
 
     [Fact]

@@ -69,6 +69,74 @@ public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Positions_from_several_hub_partitions_on_one_stream_are_kept_apart_so_a_restored_job_resumes_each_partition()
+    {
+        // An Event Hubs samples hub: producers' events land in hub partitions by their partition key, so one trainer
+        // stream gathers events of several hub partitions, numbered by each partition's sequence numbers. Here events
+        // of 50 samples alternate between two partitions, as the JSON adapter hands them over (Source, Positions).
+        await using var h = await ClusterHarness.StartAsync();
+        var model = "hub" + Guid.NewGuid().ToString("N")[..8];
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        var log = SampleReader.Open(schema, SampleReader.SyntheticData).Read(12_000).ToList();
+        var events = new List<(TaskKind Task, string Source, long[] Positions, List<Sample> Samples)>();
+        var next = new long[2];
+        foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
+        {
+            foreach (var chunk in log.Where(x => x.Task == task).Chunk(50))
+            {
+                var part = events.Count % 2;
+                var sequence = next[part]++;
+                events.Add((task, $"ctr-samples/{part}", [.. chunk.Select((_, i) => Freshet.Grains.Streaming.JsonSampleDataAdapter.PositionOf(sequence, i))], [.. chunk]));
+            }
+        }
+        // Arrival order mixes the tasks, as live traffic does; within a task, each partition's events stay in order.
+        events = [.. events.OrderBy(e => e.Samples[0].Time).ThenBy(e => e.Task)];
+        async Task SendAsync(string job, IEnumerable<(TaskKind Task, string Source, long[] Positions, List<Sample> Samples)> batch)
+        {
+            var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
+            foreach (var e in batch)
+            {
+                await provider.GetStream<SampleBatch>(SampleStreams.Id(job, 0, e.Task)).OnNextAsync(
+                    new SampleBatch { Payload = SampleCodec.Encode(e.Samples), Count = e.Samples.Count, Positions = e.Positions, Source = e.Source });
+            }
+        }
+
+        var a = h.Job("a-" + model);
+        await a.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1, Trainers = 1 });
+        await a.StartAsync();
+        var held = events.Take(events.Count / 2).ToList();
+        await SendAsync("a-" + model, held);
+        var heldSamples = held.Sum(e => e.Samples.Count);
+        await PublishingTests.WaitTrainedAsync(a, heldSamples);
+        var checkpoint = await a.CheckpointAsync();
+        var manifest = (await CheckpointReader.OpenAsync(h.Checkpoints, model, checkpoint.Version)).Manifest;
+        var expected = held.GroupBy(e => $"0/{SampleStreams.PositionKey(e.Task, e.Source)}").ToDictionary(g => g.Key, g => g.Max(e => e.Positions[^1]));
+        Assert.Equal(4, expected.Count); // two tasks times two hub partitions
+        Assert.Equal(expected.OrderBy(kv => kv.Key), manifest.Positions!.OrderBy(kv => kv.Key));
+        var lost = events.Skip(held.Count).Take(events.Count / 4).ToList();
+        await SendAsync("a-" + model, lost);
+        await PublishingTests.WaitTrainedAsync(a, heldSamples + lost.Sum(e => e.Samples.Count));
+        await a.StopAsync(); // what A trained after the checkpoint is lost with it
+
+        // B restores; the hub is read again from the start, each partition on its own: all of partition 1, then all of 0.
+        var b = h.Job("b-" + model);
+        await b.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1, Trainers = 1, RestoreVersion = checkpoint.Version });
+        await b.StartAsync();
+        await SendAsync("b-" + model, events.Where(e => e.Source.EndsWith("/1", StringComparison.Ordinal)));
+        await SendAsync("b-" + model, events.Where(e => e.Source.EndsWith("/0", StringComparison.Ordinal)));
+        var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
+        foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr }) await provider.GetStream<SampleBatch>(SampleStreams.Id("b-" + model, 0, task)).OnNextAsync(new SampleBatch { EndOfStream = true });
+        var done = await ClusterTrainingTests.WaitCompletedAsync(b);
+        Assert.Equal(JobState.Completed, done.State);
+
+        // Exactly once: every sample the checkpoint holds skipped, every other one trained, per partition.
+        Assert.Equal(heldSamples, done.Trainers[0].SamplesSkipped);
+        Assert.Equal(log.Count - heldSamples, done.Trainers[0].SamplesTrained);
+        var last = events.GroupBy(e => SampleStreams.PositionKey(e.Task, e.Source)).ToDictionary(g => g.Key, g => g.Max(e => e.Positions[^1]));
+        Assert.Equal(last.OrderBy(kv => kv.Key), done.Trainers[0].Positions.OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
     public async Task Samples_of_an_unnumbered_producer_are_never_skipped_after_a_restore()
     {
         await using var h = await ClusterHarness.StartAsync();

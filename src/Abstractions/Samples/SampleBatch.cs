@@ -22,4 +22,10 @@ public sealed record SampleBatch
 
     /// <summary>Each sample's position in its source (<c>Sample.Position</c>), in order; empty: the producer does not number them.</summary>
     [Id(5)] public long[] Positions { get; init; } = [];
+
+    /// <summary>
+    /// The replayable source <see cref="Positions"/> count in, where one stream gathers samples from several (an Event
+    /// Hubs hub partition, <c>{hub}/{partition}</c>, whose sequence numbers they follow); null: the producer numbered them.
+    /// </summary>
+    [Id(6)] public string? Source { get; init; }
 }

@@ -12,6 +12,12 @@ public sealed class Sample
     /// </summary>
     public long Position { get; set; } = -1;
 
+    /// <summary>
+    /// The replayable source whose numbering <see cref="Position"/> follows, where the stream carries several (an Event
+    /// Hubs hub partition: <c>{hub}/{partition}</c>); null: the producer's own numbering along the stream.
+    /// </summary>
+    public string? Source { get; set; }
+
     /// <summary>Event time, UTC ticks.</summary>
     public required long Time { get; init; }
 

@@ -392,9 +392,9 @@ public sealed partial class TrainingOrchestratorGrain(
         Task.WhenAll(Trainers(spec).Select((t, p) =>
         {
             var mine = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
+            foreach (var (manifestKey, position) in positions ?? new Dictionary<string, long>())
             {
-                if (positions?.TryGetValue($"{p}/{task.Name()}", out var position) == true) mine[task.Name()] = position;
+                if (SampleStreams.TrySplitPositionKey(manifestKey, out var partition, out var key) && partition == p) mine[key] = position;
             }
             return t.SkipThroughAsync(mine);
         }));

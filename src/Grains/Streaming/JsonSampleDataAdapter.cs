@@ -29,6 +29,24 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
     // The receiver asks for the position, then the cached message, of each event in turn on one thread: read it once.
     [ThreadStatic] private static (EventData Data, SampleEvent Event)? _last;
 
+    // The hub partition of the event whose position was asked last on this thread (the cached message is asked next).
+    [ThreadStatic] private static (EventData Data, string Partition)? _partition;
+
+    /// <summary>Rows per event that positions can tell apart: a row's position is its event's sequence number times this, plus its index.</summary>
+    public const int RowsPerEvent = 1 << 20;
+
+    /// <summary>
+    /// The position of row <paramref name="row"/> of the event with sequence number <paramref name="sequenceNumber"/>:
+    /// increasing along a hub partition, so a checkpoint can say which of its events' rows it holds.
+    /// </summary>
+    public static long PositionOf(long sequenceNumber, int row) => sequenceNumber * RowsPerEvent + row;
+
+    /// <summary>The sequence number of the event a position is in (the inverse of <see cref="PositionOf"/>).</summary>
+    public static long SequenceNumberOf(long position) => position / RowsPerEvent;
+
+    /// <summary>The source name positions from hub partition <paramref name="partition"/> count in: <c>{hub}/{partition}</c>.</summary>
+    public string SourceOf(string partition) => $"{Hub}/{partition}";
+
     public string Hub { get; } = hub;
 
     public TaskKind HubTask { get; } = hubTask;
@@ -52,6 +70,7 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
     public override StreamPosition GetStreamPosition(string partition, EventData queueMessage)
     {
         var e = Read(queueMessage);
+        _partition = (queueMessage, partition);
         foreach (var r in e.Rejected)
         {
             instruments.SamplesRejected.Add(1, FreshetTags.Of(job: e.Job).With("hub", Hub).With("reason", r.Reason));
@@ -60,15 +79,24 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
         return base.GetStreamPosition(partition, queueMessage);
     }
 
-    /// <summary>Caches the event as an Orleans-framed <see cref="SampleBatch"/> of its good rows (with the event's offset and partition key, as the default adapter keeps them).</summary>
+    /// <summary>
+    /// Caches the event as an Orleans-framed <see cref="SampleBatch"/> of its good rows (with the event's offset and
+    /// partition key, as the default adapter keeps them), each row numbered by the event's sequence number in its hub
+    /// partition (<see cref="PositionOf"/>), so a checkpoint records how far into each partition its weights go.
+    /// </summary>
     public override CachedMessage FromQueueMessage(StreamPosition streamPosition, EventData queueMessage, DateTime dequeueTime, Func<int, ArraySegment<byte>> getSegment)
     {
         var e = Read(queueMessage);
+        // The partition comes with the position asked just before; without it (another caller), the rows go unnumbered.
+        var partition = _partition is { } p && ReferenceEquals(p.Data, queueMessage) ? p.Partition : null;
+        var numbered = partition is not null && e.Rows.Count > 0 && e.Rows.Max(r => r.Index) < RowsPerEvent;
         var batch = new SampleBatch
         {
             Rows = [.. e.Rows],
             Count = e.Rows.Count,
-            Origin = $"hub {Hub} sequence {queueMessage.SequenceNumber} offset {queueMessage.OffsetString}",
+            Origin = $"hub {Hub} partition {partition ?? "?"} sequence {queueMessage.SequenceNumber} offset {queueMessage.OffsetString}",
+            Positions = numbered ? [.. e.Rows.Select(r => PositionOf(queueMessage.SequenceNumber, r.Index))] : [],
+            Source = numbered ? SourceOf(partition!) : null,
         };
         return base.FromQueueMessage(streamPosition, Framed(_serializer, streamPosition.StreamId, batch, queueMessage), dequeueTime, getSegment);
     }

@@ -44,7 +44,6 @@ public sealed partial class TrainerGrain(
     private long _rejected;
     private long _skipped;
     private JobState _state = JobState.Created;
-    private readonly List<StreamSubscriptionHandle<SampleBatch>> _subscriptions = [];
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -88,16 +87,35 @@ public sealed partial class TrainerGrain(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Stops training, then leaves the sample streams. Safe to call again after a failure (a stream's pub-sub grain
+    /// on a silo that just died): the loop is stopped first, and the subscriptions are looked up afresh each time,
+    /// since a handle used once (or in a failed unsubscribe) is no longer valid.
+    /// </summary>
     public async Task StopAsync()
     {
         state.State.Running = false;
         await state.WriteStateAsync();
-        foreach (var h in _subscriptions) await h.UnsubscribeAsync();
-        _subscriptions.Clear();
         if (_stop is not null) await _stop.CancelAsync();
         _trainer?.Gate.Resume();
         if (_loop is not null) await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         if (_state is JobState.Running or JobState.Paused) _state = JobState.Stopped;
+        if (state.State.Spec is not { } spec) return;
+        foreach (var (stream, _) in Streams(spec))
+        {
+            foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
+        }
+    }
+
+    /// <summary>This trainer's sample streams on every provider that carries them: replayed samples, and plain JSON producers' hubs.</summary>
+    private IEnumerable<(IAsyncStream<SampleBatch> Stream, TaskKind Task)> Streams(JobSpec spec)
+    {
+        var (job, partition) = TrainerKey.Parse(Key);
+        var source = string.IsNullOrEmpty(spec.SampleStreams) ? job : spec.SampleStreams;
+        foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
+        {
+            foreach (var name in sampleProviders.For(task)) yield return (this.GetStreamProvider(name).GetStream<SampleBatch>(SampleStreams.Id(source, partition, task)), task);
+        }
     }
 
     public Task<TrainerStatus> GetStatusAsync() => Task.FromResult(new TrainerStatus
@@ -163,16 +181,8 @@ public sealed partial class TrainerGrain(
 
         _raw = new RequestFeaturizer(schema);
         _tags = FreshetTags.Of(spec.Model, job);
-        var source = string.IsNullOrEmpty(spec.SampleStreams) ? job : spec.SampleStreams;
         // Replayed (featurized) samples come on the main provider; plain JSON producers' on the samples hubs' providers (azure profile).
-        foreach (var name in sampleProviders.For(TaskKind.Ctr))
-        {
-            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(SampleStreams.Id(source, partition, TaskKind.Ctr)), _ctr, TaskKind.Ctr);
-        }
-        foreach (var name in sampleProviders.For(TaskKind.Cvr))
-        {
-            await SubscribeAsync(this.GetStreamProvider(name).GetStream<SampleBatch>(SampleStreams.Id(source, partition, TaskKind.Cvr)), _cvr, TaskKind.Cvr);
-        }
+        foreach (var (stream, task) in Streams(spec)) await SubscribeAsync(stream, task == TaskKind.Ctr ? _ctr : _cvr, task);
 
         _stop = new CancellationTokenSource();
         var trainer = _trainer;
@@ -203,10 +213,7 @@ public sealed partial class TrainerGrain(
     private Dictionary<string, long> Positions()
     {
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
-        {
-            if (_trainer?.LastPosition(task) is { } p) result[task.Name()] = p;
-        }
+        foreach (var (task, source, position) in _trainer?.LastPositions() ?? []) result[SampleStreams.PositionKey(task, source)] = position;
         return result;
     }
 
@@ -216,8 +223,12 @@ public sealed partial class TrainerGrain(
     /// </summary>
     private bool Take(Sample sample, SampleBatch batch, int index, TaskKind task)
     {
-        if (index < batch.Positions.Length) sample.Position = batch.Positions[index];
-        if (sample.Position >= 0 && state.State.SkipThrough.TryGetValue(task.Name(), out var through) && sample.Position <= through)
+        if (index < batch.Positions.Length)
+        {
+            sample.Position = batch.Positions[index];
+            sample.Source = batch.Source;
+        }
+        if (sample.Position >= 0 && state.State.SkipThrough.TryGetValue(SampleStreams.PositionKey(task, sample.Source), out var through) && sample.Position <= through)
         {
             Interlocked.Increment(ref _skipped);
             return false;
@@ -253,10 +264,10 @@ public sealed partial class TrainerGrain(
         var handles = await stream.GetAllSubscriptionHandles();
         if (handles.Count == 0)
         {
-            _subscriptions.Add(await stream.SubscribeAsync(OnNext));
+            await stream.SubscribeAsync(OnNext);
             return;
         }
-        _subscriptions.Add(await handles[0].ResumeAsync(OnNext));
+        await handles[0].ResumeAsync(OnNext);
         foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
     }
 

@@ -75,10 +75,53 @@ public sealed class StreamingTrainer
     /// <summary>Latest event time trained on (UTC ticks), or null before the first step.</summary>
     public long? EventTime => _lastTime == long.MinValue ? null : _lastTime;
 
-    /// <summary>The position (<see cref="Sample.Position"/>) of the last sample trained from each task's stream; null: none numbered yet.</summary>
-    public long? LastPosition(TaskKind task) => _lastPosition[(int)task] < 0 ? null : _lastPosition[(int)task];
+    /// <summary>The position (<see cref="Sample.Position"/>) of the last sample trained from each task's stream, for samples the producer numbered (no <see cref="Sample.Source"/>); null: none yet.</summary>
+    public long? LastPosition(TaskKind task) => LastPosition(task, null);
 
-    private readonly long[] _lastPosition = [-1, -1];
+    /// <summary>The position of the last sample trained from <paramref name="source"/> (null: the producer's own numbering) on <paramref name="task"/>'s stream; null: none yet.</summary>
+    public long? LastPosition(TaskKind task, string? source)
+    {
+        lock (_lastPositions) return _lastPositions.TryGetValue((task, source ?? ""), out var p) ? p : null;
+    }
+
+    /// <summary>Every (task, source) the trainer has trained numbered samples from, with the last position of each; source null: the producer's own numbering.</summary>
+    public IReadOnlyList<(TaskKind Task, string? Source, long Position)> LastPositions()
+    {
+        lock (_lastPositions) return [.. _lastPositions.Select(kv => (kv.Key.Task, kv.Key.Source.Length == 0 ? null : kv.Key.Source, kv.Value))];
+    }
+
+    // Written by the training loop after each step, read by status calls: guarded by a lock (a few entries).
+    private readonly Dictionary<(TaskKind Task, string Source), long> _lastPositions = [];
+
+    /// <summary>After a step: the last position of each source among the step's numbered samples.</summary>
+    private void RecordPositions(TaskKind task, List<Sample> buffer)
+    {
+        string? source = null;
+        var last = -1L;
+        var any = false;
+        foreach (var s in buffer)
+        {
+            if (s.Position < 0) continue;
+            var src = s.Source ?? "";
+            if (any && !ReferenceEquals(src, source) && src != source)
+            {
+                Record(task, source!, last);
+                last = -1;
+            }
+            source = src;
+            last = Math.Max(last, s.Position);
+            any = true;
+        }
+        if (any) Record(task, source!, last);
+
+        void Record(TaskKind t, string src, long position)
+        {
+            lock (_lastPositions)
+            {
+                if (!_lastPositions.TryGetValue((t, src), out var p) || position > p) _lastPositions[(t, src)] = position;
+            }
+        }
+    }
 
     /// <summary>
     /// Replays samples in order and trains until they are used up. Samples go to their task's batch in the order
@@ -247,6 +290,8 @@ public sealed class StreamingTrainer
         {
             _step.StepNumber = Gate.Steps + 1;
             trainedLoss = await _step.RunAsync(buffer, task, true, _scores, cancellationToken, task == TaskKind.Ctr && _ctcvr is not null ? _ctcvrScores : null);
+            // Inside the step: a barrier that holds the trainer after it sees positions and weights that agree.
+            RecordPositions(task, buffer);
         }
         finally
         {
@@ -290,9 +335,6 @@ public sealed class StreamingTrainer
             for (var f = 0; f < fields; f++) state.Fields[f].Update(s.Ids[f], s.Label);
             state.Global.Update(0, s.Label);
         }
-        var last = _lastPosition[(int)task];
-        foreach (var s in buffer) last = Math.Max(last, s.Position);
-        _lastPosition[(int)task] = last;
         buffer.Clear();
         Interlocked.Add(ref _samples, n);
         Interlocked.Increment(ref _steps);
