@@ -36,9 +36,14 @@ dotnet build samples/Shop -c Release --nologo -v quiet -p:FreshetVersion="$versi
 # and leaves a mini dump under TestResults/; the dump's threads and exception are printed last, where a
 # truncated CI log still shows them.
 started="$(mktemp)"
-rc=0
-dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-crash --blame-crash-dump-type mini "$@" || rc=$?
+log="$(mktemp)"
+# pipefail: the pipeline's status is the tests' (tee succeeds).
+dotnet test Orleans.sln -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-crash --blame-crash-dump-type mini "$@" 2>&1 | tee "$log" && rc=0 || rc=$?
 if [ "$rc" -ne 0 ]; then
+  # The failed tests with their messages, again at the end: the projects run in parallel, so in a long log they are
+  # buried among the others' output, and a truncated CI log keeps only its end.
+  echo "test.sh: the failed tests (their full output is above):"
+  grep -E -A 14 '^\s+Failed [A-Za-z_.]+' "$log" | grep -v -E '^\s+at (Orleans|System|Xunit)\.' | head -n 200 || true
   mapfile -t dumps < <(find tests -path '*/TestResults/*' -name '*.dmp' -newer "$started" 2>/dev/null)
   if [ "${#dumps[@]}" -gt 0 ]; then
     dump_tool=.tools/dotnet-dump/dotnet-dump
@@ -49,5 +54,5 @@ if [ "$rc" -ne 0 ]; then
     done
   fi
 fi
-rm -f "$started"
+rm -f "$started" "$log"
 exit "$rc"
