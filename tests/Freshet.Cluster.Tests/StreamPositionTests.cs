@@ -78,7 +78,7 @@ public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
         var model = "hub" + Guid.NewGuid().ToString("N")[..8];
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
         var log = SampleReader.Open(schema, SampleReader.SyntheticData).Read(12_000).ToList();
-        var events = new List<(TaskKind Task, string Source, long[] Positions, List<Sample> Samples)>();
+        var events = new List<(TaskKind Task, string Source, long[] Positions, List<Sample> Samples, string Offset)>();
         var next = new long[2];
         foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
         {
@@ -86,18 +86,18 @@ public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
             {
                 var part = events.Count % 2;
                 var sequence = next[part]++;
-                events.Add((task, $"ctr-samples/{part}", [.. chunk.Select((_, i) => Freshet.Grains.Streaming.JsonSampleDataAdapter.PositionOf(sequence, i))], [.. chunk]));
+                events.Add((task, $"ctr-samples/{part}", [.. chunk.Select((_, i) => Freshet.Grains.Streaming.JsonSampleDataAdapter.PositionOf(sequence, i))], [.. chunk], (sequence * 4096).ToString(System.Globalization.CultureInfo.InvariantCulture)));
             }
         }
         // Arrival order mixes the tasks, as live traffic does; within a task, each partition's events stay in order.
         events = [.. events.OrderBy(e => e.Samples[0].Time).ThenBy(e => e.Task)];
-        async Task SendAsync(string job, IEnumerable<(TaskKind Task, string Source, long[] Positions, List<Sample> Samples)> batch)
+        async Task SendAsync(string job, IEnumerable<(TaskKind Task, string Source, long[] Positions, List<Sample> Samples, string Offset)> batch)
         {
             var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
             foreach (var e in batch)
             {
                 await provider.GetStream<SampleBatch>(SampleStreams.Id(job, 0, e.Task)).OnNextAsync(
-                    new SampleBatch { Payload = SampleCodec.Encode(e.Samples), Count = e.Samples.Count, Positions = e.Positions, Source = e.Source });
+                    new SampleBatch { Payload = SampleCodec.Encode(e.Samples), Count = e.Samples.Count, Positions = e.Positions, Source = e.Source, SourceOffset = e.Offset });
             }
         }
 
@@ -108,30 +108,47 @@ public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
         await SendAsync("a-" + model, held);
         var heldSamples = held.Sum(e => e.Samples.Count);
         await PublishingTests.WaitTrainedAsync(a, heldSamples);
+        // A receiver that moved to another silo reads its partition again from its last commit: the repeats are dropped.
+        var repeated = held.Skip(held.Count - 6).ToList();
+        await SendAsync("a-" + model, repeated);
+        await PublishingTests.WaitAsync(async () => (await a.GetStatusAsync()).Trainers[0].SamplesRepeated == repeated.Sum(e => e.Samples.Count), "the repeated events dropped");
         var checkpoint = await a.CheckpointAsync();
         var manifest = (await CheckpointReader.OpenAsync(h.Checkpoints, model, checkpoint.Version)).Manifest;
         var expected = held.GroupBy(e => $"0/{SampleStreams.PositionKey(e.Task, e.Source)}").ToDictionary(g => g.Key, g => g.Max(e => e.Positions[^1]));
         Assert.Equal(4, expected.Count); // two tasks times two hub partitions
         Assert.Equal(expected.OrderBy(kv => kv.Key), manifest.Positions!.OrderBy(kv => kv.Key));
+        Assert.Equal(heldSamples, manifest.Samples);
+        // Each key's offset is its last held event's; per hub partition, the earliest of them is where to read again.
+        var lastHeld = held.GroupBy(e => $"0/{SampleStreams.PositionKey(e.Task, e.Source)}").ToDictionary(g => g.Key, g => g.Last().Offset);
+        Assert.Equal(lastHeld.OrderBy(kv => kv.Key), manifest.Offsets!.OrderBy(kv => kv.Key));
+        var resume = manifest.ResumeOffsets();
+        Assert.Equal(["ctr-samples/0", "ctr-samples/1"], resume.Keys.Order());
+        foreach (var (source, offset) in resume)
+        {
+            Assert.Equal(lastHeld.Where(kv => kv.Key.EndsWith("@" + source, StringComparison.Ordinal)).Select(kv => long.Parse(kv.Value)).Min(), long.Parse(offset));
+        }
         var lost = events.Skip(held.Count).Take(events.Count / 4).ToList();
         await SendAsync("a-" + model, lost);
         await PublishingTests.WaitTrainedAsync(a, heldSamples + lost.Sum(e => e.Samples.Count));
         await a.StopAsync(); // what A trained after the checkpoint is lost with it
 
-        // B restores; the hub is read again from the start, each partition on its own: all of partition 1, then all of 0.
+        // B restores; each hub partition is read again from the checkpoint's resume offset, on its own: partition 1, then 0.
         var b = h.Job("b-" + model);
         await b.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1, Trainers = 1, RestoreVersion = checkpoint.Version });
         await b.StartAsync();
-        await SendAsync("b-" + model, events.Where(e => e.Source.EndsWith("/1", StringComparison.Ordinal)));
-        await SendAsync("b-" + model, events.Where(e => e.Source.EndsWith("/0", StringComparison.Ordinal)));
+        var reread = events.Where(e => CheckpointManifest.CompareOffsets(e.Offset, resume[e.Source]) >= 0).ToList();
+        Assert.True(reread.Count < events.Count - held.Count / 2, "the resume offsets skip most of what the checkpoint holds");
+        await SendAsync("b-" + model, reread.Where(e => e.Source.EndsWith("/1", StringComparison.Ordinal)));
+        await SendAsync("b-" + model, reread.Where(e => e.Source.EndsWith("/0", StringComparison.Ordinal)));
         var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
         foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr }) await provider.GetStream<SampleBatch>(SampleStreams.Id("b-" + model, 0, task)).OnNextAsync(new SampleBatch { EndOfStream = true });
         var done = await ClusterTrainingTests.WaitCompletedAsync(b);
         Assert.Equal(JobState.Completed, done.State);
 
         // Exactly once: every sample the checkpoint holds skipped, every other one trained, per partition.
-        Assert.Equal(heldSamples, done.Trainers[0].SamplesSkipped);
+        Assert.Equal(reread.Sum(e => e.Samples.Count) - (log.Count - heldSamples), done.Trainers[0].SamplesSkipped);
         Assert.Equal(log.Count - heldSamples, done.Trainers[0].SamplesTrained);
+        Assert.Equal(0, done.Trainers[0].SamplesRepeated);
         var last = events.GroupBy(e => SampleStreams.PositionKey(e.Task, e.Source)).ToDictionary(g => g.Key, g => g.Max(e => e.Positions[^1]));
         Assert.Equal(last.OrderBy(kv => kv.Key), done.Trainers[0].Positions.OrderBy(kv => kv.Key));
     }

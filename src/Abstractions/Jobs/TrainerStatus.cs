@@ -28,9 +28,21 @@ public sealed record TrainerStatus
     /// <summary>The silo this trainer runs on (its parsable address).</summary>
     [Id(11)] public string? Silo { get; init; }
 
-    /// <summary>Per task (<c>ctr</c>, <c>cvr</c>), the position of the last sample trained from its stream (numbered streams only).</summary>
+    /// <summary>
+    /// The position of the last sample trained, per task and source: <c>ctr</c> or <c>cvr</c> for a producer's own
+    /// numbering, <c>ctr@{hub}/{partition}</c> for an Event Hubs partition's (numbered streams only).
+    /// </summary>
     [Id(12)] public IReadOnlyDictionary<string, long> Positions { get; init; } = new Dictionary<string, long>();
 
     /// <summary>Samples dropped on arrival because the checkpoint this job was restored from already holds their effect.</summary>
     [Id(13)] public long SamplesSkipped { get; init; }
+
+    /// <summary>
+    /// Samples of an Event Hubs partition dropped on arrival because this trainer had received them already: the
+    /// partition was read again from an earlier point (its receiver moved to another silo, or a restore rewound it).
+    /// </summary>
+    [Id(14)] public long SamplesRepeated { get; init; }
+
+    /// <summary>For the keys of <see cref="Positions"/> from an Event Hubs partition, the offset of the event holding the last sample trained: where to read that partition again from.</summary>
+    [Id(15)] public IReadOnlyDictionary<string, string> Offsets { get; init; } = new Dictionary<string, string>();
 }

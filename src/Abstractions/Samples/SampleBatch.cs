@@ -28,4 +28,7 @@ public sealed record SampleBatch
     /// Hubs hub partition, <c>{hub}/{partition}</c>, whose sequence numbers they follow); null: the producer numbered them.
     /// </summary>
     [Id(6)] public string? Source { get; init; }
+
+    /// <summary>Where this batch's event is in <see cref="Source"/> for a reader to start again at it (the Event Hubs offset of the event).</summary>
+    [Id(7)] public string? SourceOffset { get; init; }
 }

@@ -47,6 +47,37 @@ public sealed record CheckpointManifest
     /// </summary>
     public IReadOnlyDictionary<string, long>? Positions { get; init; }
 
+    /// <summary>
+    /// For the keys of <see cref="Positions"/> whose samples came from an Event Hubs partition
+    /// (<c>{partition}/{task}@{hub}/{hub partition}</c>), the offset of the event holding the last sample this checkpoint
+    /// holds: where a reader starts again to resume after it (<see cref="ResumeOffsets"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Offsets { get; init; }
+
+    /// <summary>
+    /// Per source (<c>{hub}/{hub partition}</c>), the earliest of <see cref="Offsets"/>: reading the partition again from
+    /// there gives every trainer of the job all it lacks (what comes before, it skips by <see cref="Positions"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ResumeOffsets()
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, offset) in Offsets ?? new Dictionary<string, string>())
+        {
+            var at = key.IndexOf('@', StringComparison.Ordinal);
+            if (at < 0) continue;
+            var source = key[(at + 1)..];
+            if (!result.TryGetValue(source, out var earliest) || CompareOffsets(offset, earliest) < 0) result[source] = offset;
+        }
+        return result;
+    }
+
+    /// <summary>Event Hubs offsets are numbers written as text: compared as numbers, as text where one is not.</summary>
+    public static int CompareOffsets(string a, string b) =>
+        long.TryParse(a, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var x)
+        && long.TryParse(b, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var y)
+            ? x.CompareTo(y)
+            : string.CompareOrdinal(a, b);
+
     public required IReadOnlyList<ManifestFile> Files { get; init; }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);

@@ -54,7 +54,7 @@ public sealed class CheckpointWriter
 
     /// <summary>Writes the manifest: from here on the version exists.</summary>
     public async Task<CheckpointManifest> CommitAsync(DateTime? eventTime, long samples, string? strategy, IReadOnlyDictionary<string, long>? steps = null, CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, long>? positions = null)
+        IReadOnlyDictionary<string, long>? positions = null, IReadOnlyDictionary<string, string>? offsets = null)
     {
         var manifest = new CheckpointManifest
         {
@@ -66,6 +66,7 @@ public sealed class CheckpointWriter
             Strategy = strategy,
             Steps = steps,
             Positions = positions is { Count: > 0 } ? positions : null,
+            Offsets = offsets is { Count: > 0 } ? offsets : null,
             Files = [.. _files],
         };
         await _store.CommitManifestAsync(Model, Version, manifest.ToJson(), cancellationToken);

@@ -18,6 +18,9 @@ public sealed class Sample
     /// </summary>
     public string? Source { get; set; }
 
+    /// <summary>Where the sample's event is in <see cref="Source"/> for a reader to start again at it (an Event Hubs offset); null where there is none.</summary>
+    public string? SourceOffset { get; set; }
+
     /// <summary>Event time, UTC ticks.</summary>
     public required long Time { get; init; }
 

@@ -297,11 +297,13 @@ public sealed partial class TrainingOrchestratorGrain(
                 stage = "committing the manifest";
                 // Per sample stream, the last sample whose effect this holds: a job restored from it resumes after it.
                 var positions = new Dictionary<string, long>(StringComparer.Ordinal);
+                var offsets = new Dictionary<string, string>(StringComparer.Ordinal);
                 for (var p = 0; p < statuses.Length; p++)
                 {
-                    foreach (var (task, position) in statuses[p].Positions) positions[$"{p}/{task}"] = position;
+                    foreach (var (key, position) in statuses[p].Positions) positions[$"{p}/{key}"] = position;
+                    foreach (var (key, offset) in statuses[p].Offsets) offsets[$"{p}/{key}"] = offset;
                 }
-                manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy.Name(), stepMap, positions: positions);
+                manifest = await writer.CommitAsync(statuses.Select(s => s.EventTime).Max(), statuses.Sum(s => s.SamplesTrained), spec.Strategy.Name(), stepMap, positions: positions, offsets: offsets);
             }
             catch (Exception e) when (e is not JobRequestException)
             {

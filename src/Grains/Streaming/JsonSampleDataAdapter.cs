@@ -97,6 +97,7 @@ public sealed partial class JsonSampleDataAdapter(Serializer serializer, string 
             Origin = $"hub {Hub} partition {partition ?? "?"} sequence {queueMessage.SequenceNumber} offset {queueMessage.OffsetString}",
             Positions = numbered ? [.. e.Rows.Select(r => PositionOf(queueMessage.SequenceNumber, r.Index))] : [],
             Source = numbered ? SourceOf(partition!) : null,
+            SourceOffset = numbered ? queueMessage.OffsetString : null,
         };
         return base.FromQueueMessage(streamPosition, Framed(_serializer, streamPosition.StreamId, batch, queueMessage), dequeueTime, getSegment);
     }

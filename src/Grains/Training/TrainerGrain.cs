@@ -43,6 +43,11 @@ public sealed partial class TrainerGrain(
     private System.Diagnostics.TagList _tags;
     private long _rejected;
     private long _skipped;
+    private long _repeated;
+
+    // Per position key of a replayable source (an Event Hubs partition), the last position received in this run: a
+    // partition read again from an earlier point repeats what came before, which is dropped. Touched in grain turns only.
+    private readonly Dictionary<string, long> _lastReceived = new(StringComparer.Ordinal);
     private JobState _state = JobState.Created;
 
     private string Key => this.GetPrimaryKeyString();
@@ -73,6 +78,8 @@ public sealed partial class TrainerGrain(
     {
         state.State.SkipThrough = new Dictionary<string, long>(positions, StringComparer.Ordinal);
         await state.WriteStateAsync();
+        // Restored: what this trainer received before no longer counts (the weights went back to the checkpoint).
+        _lastReceived.Clear();
     }
 
     public async Task<long> PauseAsync()
@@ -132,7 +139,9 @@ public sealed partial class TrainerGrain(
         GrainCallsPerStep = _store?.CallsPerStep ?? 0,
         SamplesRejected = Interlocked.Read(ref _rejected),
         SamplesSkipped = Interlocked.Read(ref _skipped),
+        SamplesRepeated = Interlocked.Read(ref _repeated),
         Positions = Positions(),
+        Offsets = Offsets(),
         Silo = local.SiloAddress.ToParsableString(),
     });
 
@@ -177,6 +186,8 @@ public sealed partial class TrainerGrain(
         // Counts of this run, like the new trainer's samples trained (a job created again under this name starts over).
         Interlocked.Exchange(ref _received, 0);
         Interlocked.Exchange(ref _skipped, 0);
+        Interlocked.Exchange(ref _repeated, 0);
+        _lastReceived.Clear();
         Interlocked.Exchange(ref _rejected, 0);
 
         _raw = new RequestFeaturizer(schema);
@@ -213,7 +224,17 @@ public sealed partial class TrainerGrain(
     private Dictionary<string, long> Positions()
     {
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (task, source, position) in _trainer?.LastPositions() ?? []) result[SampleStreams.PositionKey(task, source)] = position;
+        foreach (var (task, source, position, _) in _trainer?.LastPositions() ?? []) result[SampleStreams.PositionKey(task, source)] = position;
+        return result;
+    }
+
+    private Dictionary<string, string> Offsets()
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (task, source, _, offset) in _trainer?.LastPositions() ?? [])
+        {
+            if (offset is not null) result[SampleStreams.PositionKey(task, source)] = offset;
+        }
         return result;
     }
 
@@ -227,11 +248,25 @@ public sealed partial class TrainerGrain(
         {
             sample.Position = batch.Positions[index];
             sample.Source = batch.Source;
+            sample.SourceOffset = batch.SourceOffset;
         }
-        if (sample.Position >= 0 && state.State.SkipThrough.TryGetValue(SampleStreams.PositionKey(task, sample.Source), out var through) && sample.Position <= through)
+        if (sample.Position < 0) return true;
+        var key = SampleStreams.PositionKey(task, sample.Source);
+        if (state.State.SkipThrough.TryGetValue(key, out var through) && sample.Position <= through)
         {
             Interlocked.Increment(ref _skipped);
             return false;
+        }
+        // A replayable source's positions only grow along it, so a lower one is a repeat; a producer's own numbering
+        // starts again with each run of the producer (freshet replay), so it is not checked.
+        if (sample.Source is not null)
+        {
+            if (_lastReceived.TryGetValue(key, out var received) && sample.Position <= received)
+            {
+                Interlocked.Increment(ref _repeated);
+                return false;
+            }
+            _lastReceived[key] = sample.Position;
         }
         return true;
     }

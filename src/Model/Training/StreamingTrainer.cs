@@ -81,44 +81,45 @@ public sealed class StreamingTrainer
     /// <summary>The position of the last sample trained from <paramref name="source"/> (null: the producer's own numbering) on <paramref name="task"/>'s stream; null: none yet.</summary>
     public long? LastPosition(TaskKind task, string? source)
     {
-        lock (_lastPositions) return _lastPositions.TryGetValue((task, source ?? ""), out var p) ? p : null;
+        lock (_lastPositions) return _lastPositions.TryGetValue((task, source ?? ""), out var p) ? p.Position : null;
     }
 
-    /// <summary>Every (task, source) the trainer has trained numbered samples from, with the last position of each; source null: the producer's own numbering.</summary>
-    public IReadOnlyList<(TaskKind Task, string? Source, long Position)> LastPositions()
+    /// <summary>
+    /// Every (task, source) the trainer has trained numbered samples from, with the last position of each and where its
+    /// event is in the source (<see cref="Sample.SourceOffset"/>, if known); source null: the producer's own numbering.
+    /// </summary>
+    public IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> LastPositions()
     {
-        lock (_lastPositions) return [.. _lastPositions.Select(kv => (kv.Key.Task, kv.Key.Source.Length == 0 ? null : kv.Key.Source, kv.Value))];
+        lock (_lastPositions) return [.. _lastPositions.Select(kv => (kv.Key.Task, kv.Key.Source.Length == 0 ? null : kv.Key.Source, kv.Value.Position, kv.Value.Offset))];
     }
 
     // Written by the training loop after each step, read by status calls: guarded by a lock (a few entries).
-    private readonly Dictionary<(TaskKind Task, string Source), long> _lastPositions = [];
+    private readonly Dictionary<(TaskKind Task, string Source), (long Position, string? Offset)> _lastPositions = [];
 
     /// <summary>After a step: the last position of each source among the step's numbered samples.</summary>
     private void RecordPositions(TaskKind task, List<Sample> buffer)
     {
         string? source = null;
-        var last = -1L;
-        var any = false;
+        Sample? last = null;
         foreach (var s in buffer)
         {
             if (s.Position < 0) continue;
             var src = s.Source ?? "";
-            if (any && !ReferenceEquals(src, source) && src != source)
+            if (last is not null && !ReferenceEquals(src, source) && src != source)
             {
                 Record(task, source!, last);
-                last = -1;
+                last = null;
             }
             source = src;
-            last = Math.Max(last, s.Position);
-            any = true;
+            if (last is null || s.Position > last.Position) last = s;
         }
-        if (any) Record(task, source!, last);
+        if (last is not null) Record(task, source!, last);
 
-        void Record(TaskKind t, string src, long position)
+        void Record(TaskKind t, string src, Sample s)
         {
             lock (_lastPositions)
             {
-                if (!_lastPositions.TryGetValue((t, src), out var p) || position > p) _lastPositions[(t, src)] = position;
+                if (!_lastPositions.TryGetValue((t, src), out var p) || s.Position > p.Position) _lastPositions[(t, src)] = (s.Position, s.SourceOffset);
             }
         }
     }
