@@ -102,14 +102,22 @@ public static class FreshetSiloBuilderExtensions
         silo.AddEventHubStreams(FreshetNames.StreamProvider, c => ConfigureEventHub(c, azure, credential, azure.StreamsHub));
         // Plain JSON producers' hubs: one provider per hub, so the hub says the task; the adapter maps events to sample streams.
         var routing = new SampleRouting(new Dictionary<string, int>(azure.SampleJobs, StringComparer.Ordinal));
+        // Their receivers start where Freshet's hub checkpoints say: Orleans' delivery commits, or a restore's rewind.
+        silo.Services.AddSingleton(sp => new HubCheckpoints(
+            new TableServiceClient(azure.TableUri, credential).GetTableClient(layout.HubCheckpointsTable),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId, TimeSpan.FromSeconds(10), sp.GetRequiredService<ILogger<HubCheckpoints>>()));
+        var sampleHubs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (provider, hub, task) in new[] { (SampleStreamProviders.CtrSamples, azure.CtrSamplesHub, TaskKind.Ctr), (SampleStreamProviders.CvrSamples, azure.CvrSamplesHub, TaskKind.Cvr) })
         {
+            sampleHubs[hub] = provider;
             silo.AddEventHubStreams(provider, c =>
             {
-                ConfigureEventHub(c, azure, credential, hub);
+                c.ConfigureEventHub(ob => ob.Configure(o => o.ConfigureEventHubConnection(azure.EventHubsNamespace!, hub, azure.ConsumerGroup, credential)));
+                c.ConfigureCheckpointer<HubCheckpointOptions>((sp, name) => new HubCheckpointerFactory(sp.GetRequiredService<HubCheckpoints>(), name), _ => { });
                 c.UseDataAdapter((sp, _) => new JsonSampleDataAdapter(sp.GetRequiredService<Serializer>(), hub, task, routing, sp.GetRequiredService<FreshetInstruments>(), sp.GetRequiredService<ILogger<JsonSampleDataAdapter>>()));
             });
         }
+        silo.Services.AddSingleton(sp => new SampleHubRewinder(sp.GetRequiredService<HubCheckpoints>(), sampleHubs, sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<ILogger<SampleHubRewinder>>()));
         silo.Services.AddSingleton(SampleStreamProviders.EventHubs);
         // Labels from production as plain JSON (docs/PRODUCERS.md): routed to label streams, and on to the joiners.
         silo.AddEventHubStreams(Feedback.LabelStreamProviders.LabelsHub, c =>

@@ -86,6 +86,9 @@ public sealed record AzureStorageLayout
 
     public string ClusteringTable { get; init; } = FreshetNames.ClusteringTable;
 
+    /// <summary>Where the samples hubs' receivers start: delivery commits and restores' rewinds (<see cref="Streaming.HubCheckpoints"/>).</summary>
+    public string HubCheckpointsTable { get; init; } = "freshethubs";
+
     /// <summary>Azure queues behind the stream provider (a stream is hashed onto one); clients must use the same.</summary>
     public int Queues { get; init; } = FreshetNames.DefaultQueueCount;
 

@@ -1,3 +1,5 @@
+using Freshet.Grains.Streaming;
+using Microsoft.Extensions.DependencyInjection;
 using Freshet.Model.Telemetry;
 using Freshet.Grains.Placement;
 using System.Diagnostics;
@@ -33,6 +35,7 @@ public sealed partial class TrainingOrchestratorGrain(
     DeltaPublisher publisher,
     [PersistentState("job", FreshetNames.GrainStorage)] IPersistentState<OrchestratorState> state,
     FreshetInstruments instruments,
+    IServiceProvider services,
     ILogger<TrainingOrchestratorGrain> logger) : Grain, ITrainingOrchestratorGrain
 {
     private string Job => this.GetPrimaryKeyString();
@@ -77,7 +80,7 @@ public sealed partial class TrainingOrchestratorGrain(
         await Task.WhenAll(Shards(spec).Select(s => s.SetFrozenLockAsync(Job, spec.LockFrozen)));
         if (state.State.State == JobState.Created)
         {
-            IReadOnlyDictionary<string, long>? positions = null;
+            (IReadOnlyDictionary<string, long> Positions, CheckpointManifest Manifest)? positions = null;
             if (spec.RestoreVersion is not null || spec.RestoreLatest)
             {
                 var version = spec.RestoreVersion ?? (await checkpoints.ListVersionsAsync(spec.Model))[^1];
@@ -86,7 +89,8 @@ public sealed partial class TrainingOrchestratorGrain(
                 LogRestored(logger, Job, spec.Model, version);
             }
             // A new job skips nothing; a restored one skips what its checkpoint holds of a replayed stream.
-            await SkipThroughAsync(spec, positions);
+            await SkipThroughAsync(spec, positions?.Positions);
+            if (positions is not null) await RewindHubsAsync(positions.Value.Manifest);
         }
         await Task.WhenAll(Trainers(spec).Select(t => t.StartAsync(spec)));
         state.State.State = JobState.Running;
@@ -233,7 +237,9 @@ public sealed partial class TrainingOrchestratorGrain(
         {
             await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
             _unsent = null; // taken from the weights just replaced
-            await SkipThroughAsync(spec, await PositionsOfAsync(spec, fromModel, version));
+            var positions = await PositionsOfAsync(spec, fromModel, version);
+            await SkipThroughAsync(spec, positions?.Positions);
+            if (positions is not null) await RewindHubsAsync(positions.Value.Manifest);
             if (fromModel == spec.Served)
             {
                 state.State.Published = new WeightsVersion(version);
@@ -376,7 +382,7 @@ public sealed partial class TrainingOrchestratorGrain(
     /// The sample stream positions a checkpoint holds, if it recorded them for as many partitions as this job has
     /// (samples go to partitions by a hash of their key modulo the partition count, so another count maps differently).
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, long>?> PositionsOfAsync(JobSpec spec, string model, long version)
+    private async Task<(IReadOnlyDictionary<string, long> Positions, CheckpointManifest Manifest)?> PositionsOfAsync(JobSpec spec, string model, long version)
     {
         var manifest = (await CheckpointReader.OpenAsync(checkpoints, model, version, verify: false)).Manifest;
         if (manifest.Positions is not { Count: > 0 } positions) return null;
@@ -386,8 +392,32 @@ public sealed partial class TrainingOrchestratorGrain(
             LogPositionsUnused(logger, Job, model, version, partitions, spec.Trainers);
             return null;
         }
-        return positions;
+        return (positions, manifest);
     }
+
+    /// <summary>
+    /// Where the checkpoint holds samples of Event Hubs partitions, has those partitions read again from its resume
+    /// offsets (azure profile); elsewhere the producer replays (freshet replay), and a source that cannot replay loses
+    /// what came after the checkpoint (docs/RELIABILITY.md).
+    /// </summary>
+    private async Task RewindHubsAsync(CheckpointManifest manifest)
+    {
+        var resume = manifest.ResumeOffsets();
+        if (resume.Count == 0) return;
+        if (services.GetService<SampleHubRewinder>() is not { } rewinder)
+        {
+            LogNoRewinder(logger, Job, manifest.Model, manifest.Version, string.Join(", ", resume.Select(kv => $"{kv.Key} at {kv.Value}")));
+            return;
+        }
+        var done = await rewinder.RewindAsync(resume);
+        LogHubsRewound(logger, Job, manifest.Model, manifest.Version, string.Join("; ", done));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} restored {Model} version {Version}: samples hubs read again: {Done}")]
+    private static partial void LogHubsRewound(ILogger logger, string job, string model, long version, string done);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} restored {Model} version {Version}, which holds Event Hubs samples up to {Offsets}, but this silo reads no samples hubs: replay those partitions from there")]
+    private static partial void LogNoRewinder(ILogger logger, string job, string model, long version, string offsets);
 
     /// <summary>Tells each trainer which samples of its streams to skip (none when <paramref name="positions"/> is null).</summary>
     private Task SkipThroughAsync(JobSpec spec, IReadOnlyDictionary<string, long>? positions) =>
