@@ -198,8 +198,16 @@ public class SiloHostTests
         Assert.Equal("conversions", o.CvrSamplesHub);
         Assert.Equal(4, o.SampleJobs["shop-main"]);
         Assert.Equal(Grains.Streaming.SampleStreamProviders.EventHubs, azure.Services.GetRequiredService<Grains.Streaming.SampleStreamProviders>());
+        // The samples hubs' receivers start where Freshet's hub checkpoints say (a restore can rewind them); the other hubs keep Orleans' table checkpointer.
+        foreach (var provider in new[] { Grains.Streaming.SampleStreamProviders.CtrSamples, Grains.Streaming.SampleStreamProviders.CvrSamples })
+        {
+            Assert.Equal("HubCheckpointerFactory", azure.Services.GetRequiredKeyedService<Orleans.Streams.IStreamQueueCheckpointerFactory>(provider).GetType().Name);
+        }
+        Assert.NotEqual("HubCheckpointerFactory", azure.Services.GetRequiredKeyedService<Orleans.Streams.IStreamQueueCheckpointerFactory>(FreshetNames.StreamProvider).GetType().Name);
+        Assert.NotNull(azure.Services.GetRequiredService<Grains.Streaming.SampleHubRewinder>());
 
         using var local = FreshetSilo.CreateBuilder([]).Build();
+        Assert.Null(local.Services.GetService<Grains.Streaming.SampleHubRewinder>()); // memory streams cannot be read again
         var providers = local.Services.GetRequiredService<Grains.Streaming.SampleStreamProviders>();
         Assert.Equal([FreshetNames.StreamProvider], providers.For(Freshet.Model.Data.TaskKind.Ctr));
         Assert.Equal([FreshetNames.StreamProvider], providers.For(Freshet.Model.Data.TaskKind.Cvr));
