@@ -149,6 +149,9 @@ public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(reread.Sum(e => e.Samples.Count) - (log.Count - heldSamples), done.Trainers[0].SamplesSkipped);
         Assert.Equal(log.Count - heldSamples, done.Trainers[0].SamplesTrained);
         Assert.Equal(0, done.Trainers[0].SamplesRepeated);
+        output.WriteLine($"{events.Count} events of {log.Count} samples; A held {held.Count} events ({heldSamples} samples) in checkpoint {checkpoint.Version}, "
+            + $"dropped {repeated.Sum(e => e.Samples.Count)} repeated; B re-read {reread.Count} events ({reread.Sum(e => e.Samples.Count)} samples), "
+            + $"skipped {done.Trainers[0].SamplesSkipped}, trained {done.Trainers[0].SamplesTrained}; resume offsets {string.Join(", ", resume.Select(kv => $"{kv.Key} {kv.Value}"))}");
         var last = events.GroupBy(e => SampleStreams.PositionKey(e.Task, e.Source)).ToDictionary(g => g.Key, g => g.Max(e => e.Positions[^1]));
         Assert.Equal(last.OrderBy(kv => kv.Key), done.Trainers[0].Positions.OrderBy(kv => kv.Key));
     }

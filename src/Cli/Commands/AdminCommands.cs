@@ -249,7 +249,8 @@ public static class AdminCommands
                     foreach (var t in job.Trainers)
                     {
                         var positions = t.Positions.Count == 0 ? "" : "; stream positions " + string.Join(", ", t.Positions.Select(kv => $"{kv.Key} {kv.Value:N0}"));
-                        var skipped = t.SamplesSkipped > 0 ? $", {t.SamplesSkipped:N0} skipped (held by the restored checkpoint)" : "";
+                        var skipped = (t.SamplesSkipped > 0 ? $", {t.SamplesSkipped:N0} skipped (held by the restored checkpoint)" : "")
+                            + (t.SamplesRepeated > 0 ? $", {t.SamplesRepeated:N0} dropped as repeats (a samples hub partition read again)" : "");
                         await cli.Out.WriteLineAsync($"    trainer {t.Trainer} on {t.Silo ?? "?"}: {t.SamplesTrained:N0} trained, {t.Steps:N0} steps{skipped}{positions}");
                     }
                 }
@@ -287,7 +288,9 @@ public static class AdminCommands
                         ["samplesTrained"] = t.SamplesTrained,
                         ["steps"] = t.Steps,
                         ["samplesSkipped"] = t.SamplesSkipped,
+                        ["samplesRepeated"] = t.SamplesRepeated,
                         ["positions"] = new JsonObject(t.Positions.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                        ["offsets"] = new JsonObject(t.Offsets.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                     })]);
                     result["lastCheckpointError"] = d.Main?.LastCheckpointError;
                     result["silos"] = new JsonArray([.. s.Silos.Select(x => (JsonNode)new JsonObject
