@@ -6,12 +6,19 @@ namespace Freshet.Cli.Tests;
 public class DrillCommandTests
 {
     [Fact]
-    public async Task Load_drill_loses_no_call_to_a_swap_or_a_killed_serving_silo_and_explains_every_retry()
+    public Task Load_drill_loses_no_call_to_a_swap_or_a_killed_serving_silo_and_explains_every_retry() => LoadDrillAsync("local");
+
+    /// <summary>The same on the azurite profile: membership, grain state, queue streams and checkpoints in Azurite, whose queues outlive a killed silo.</summary>
+    [AzuriteFact]
+    public Task Load_drill_on_the_azurite_profile_loses_no_call_and_explains_every_retry() => LoadDrillAsync("azurite");
+
+    private static async Task LoadDrillAsync(string profile)
     {
         // Short phases: the figures for docs/RELIABILITY.md come from the full-length run (60 s phases, 8 clients).
-        var r = await CliRunner.RunAsync("drill", "load", "--seconds", "8", "--clients", "4", "--shards", "2", "--json");
+        var r = await CliRunner.RunAsync("drill", "load", "--seconds", "8", "--clients", "4", "--shards", "2", "--profile", profile, "--json");
         Assert.True(r.ExitCode == 0, r.Error);
         var json = r.Json;
+        Assert.Equal(profile, json["profile"]!.GetValue<string>());
         var phases = json["phases"]!.AsArray().Select(p => p!.AsObject()).ToList();
         Assert.Equal(["steady", "kill"], phases.Select(p => p["name"]!.GetValue<string>()));
         foreach (var phase in phases)
@@ -54,5 +61,20 @@ public class DrillCommandTests
         var clients = await CliRunner.RunAsync("drill", "load", "--clients", "0");
         Assert.Equal(2, clients.ExitCode);
         Assert.Contains("--clients: 0; give 1 to 64", clients.Error);
+        var profile = await CliRunner.RunAsync("drill", "load", "--profile", "azure");
+        Assert.Equal(2, profile.ExitCode);
+        Assert.Contains("--profile: 'azure'; give local or azurite", profile.Error);
+    }
+}
+
+/// <summary>A test that needs Azurite: skipped, saying why, where it is not installed, unless the test command requires it (FRESHET_REQUIRE_AZURITE=1).</summary>
+public sealed class AzuriteFactAttribute : FactAttribute
+{
+    public AzuriteFactAttribute()
+    {
+        if (Freshet.Cli.Cluster.AzuriteProcess.Executable() is null && Environment.GetEnvironmentVariable("FRESHET_REQUIRE_AZURITE") != "1")
+        {
+            Skip = "Azurite is not installed: run ./test.sh (it installs it under .tools/azurite), or set FRESHET_AZURITE to an azurite executable";
+        }
     }
 }

@@ -38,9 +38,11 @@ internal sealed class SiloProcess : IDisposable
 
     /// <summary>
     /// Starts <c>freshet silo --profile local</c> with <paramref name="roles"/> on free loopback ports, in cluster
-    /// <paramref name="clusterId"/>; <paramref name="primaryPort"/>: the first silo's port, for the others.
+    /// <paramref name="clusterId"/>; <paramref name="primaryPort"/>: the first silo's port, for the others. With
+    /// <paramref name="azurite"/> (a connection string), the azurite profile instead: membership, grain state, queue
+    /// streams and checkpoints in that storage, and no primary silo.
     /// </summary>
-    public static SiloProcess Start(string name, string clusterId, string checkpoints, string roles, int? primaryPort, bool noAdmin, string? state = null)
+    public static SiloProcess Start(string name, string clusterId, string checkpoints, string roles, int? primaryPort, bool noAdmin, string? state = null, string? azurite = null)
     {
         var siloPort = LocalCluster.FreePort();
         var gatewayPort = LocalCluster.FreePort();
@@ -52,17 +54,26 @@ internal sealed class SiloProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(typeof(SiloProcess).Assembly.Location);
-        foreach (var a in new[] { "silo", "--profile", "local", "--roles", roles, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(), "--checkpoints", checkpoints })
+        foreach (var a in new[] { "silo", "--profile", azurite is null ? "local" : "azurite", "--roles", roles, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString() })
         {
             start.ArgumentList.Add(a);
         }
-        if (primaryPort is { } p)
+        if (azurite is not null)
+        {
+            start.Environment["Freshet__Silo__StorageConnectionString"] = azurite;
+        }
+        else
+        {
+            start.ArgumentList.Add("--checkpoints");
+            start.ArgumentList.Add(checkpoints);
+        }
+        if (primaryPort is { } p && azurite is null)
         {
             start.ArgumentList.Add("--primary-port");
             start.ArgumentList.Add(p.ToString());
         }
         if (noAdmin) start.ArgumentList.Add("--no-admin");
-        if (state is not null)
+        if (state is not null && azurite is null)
         {
             start.ArgumentList.Add("--state");
             start.ArgumentList.Add(state);

@@ -50,16 +50,17 @@ public static partial class LoadDrill
         var interval = new Option<string>("--interval") { Description = "Publish interval", DefaultValueFactory = _ => "1s" };
         var feedRate = new Option<int>("--feed-rate") { Description = "Samples per second streamed to the trainer", DefaultValueFactory = _ => 2000 };
         var shards = new Option<int>("--shards") { Description = "Embedding shard grains", DefaultValueFactory = _ => 4 };
+        var profile = new Option<string>("--profile") { Description = "local: memory streams, grain state in files; azurite: membership, grain state, queue streams and checkpoints in Azurite, started by the drill (from .tools/azurite or FRESHET_AZURITE)", DefaultValueFactory = _ => "local" };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
         var cmd = new Command("load", "SDK clients score against two serving silo processes while deltas publish and a checkpoint swaps; then one serving silo is killed mid-phase")
         {
-            schema, clients, seconds, killAt, rows, interval, feedRate, shards, json,
+            schema, clients, seconds, killAt, rows, interval, feedRate, shards, profile, json,
         };
         cmd.SetAction(async (p, ct) =>
         {
             var settings = new Settings(
                 SchemaLoader.Load(p.GetValue(schema)!), p.GetValue(clients), p.GetValue(seconds), p.GetValue(killAt) ?? p.GetValue(seconds) / 2,
-                p.GetValue(rows), Durations.Parse(p.GetValue(interval)!, "--interval"), p.GetValue(feedRate), p.GetValue(shards));
+                p.GetValue(rows), Durations.Parse(p.GetValue(interval)!, "--interval"), p.GetValue(feedRate), p.GetValue(shards), p.GetValue(profile)!);
             settings.Validate();
             var result = await RunAsync(cli, settings, ct);
             if (p.GetValue(json)) JsonResult.Write(cli.Out, result);
@@ -68,10 +69,13 @@ public static partial class LoadDrill
         return cmd;
     }
 
-    private sealed record Settings(FeatureSchema Schema, int Clients, double Seconds, double KillAt, int Rows, TimeSpan Interval, int FeedRate, int Shards)
+    private sealed record Settings(FeatureSchema Schema, int Clients, double Seconds, double KillAt, int Rows, TimeSpan Interval, int FeedRate, int Shards, string Profile)
     {
+        public bool Azurite => Profile == "azurite";
+
         public void Validate()
         {
+            if (Profile is not ("local" or "azurite")) throw new ArgumentException($"--profile: '{Profile}'; give local or azurite");
             if (Clients is < 1 or > 64) throw new ArgumentException($"--clients: {Clients}; give 1 to 64");
             if (Seconds < 4) throw new ArgumentException($"--seconds: {Seconds}; a phase needs at least 4 seconds (a checkpoint swap and a kill happen inside it)");
             if (KillAt <= 0 || KillAt >= Seconds) throw new ArgumentException($"--kill-at: {KillAt}; give a second inside the phase (0 to {Seconds}, exclusive)");
@@ -89,19 +93,28 @@ public static partial class LoadDrill
         var clusterId = "drill-" + Guid.NewGuid().ToString("N")[..8];
         var silos = new List<SiloProcess>();
         var hosts = new List<IHost>();
+        AzuriteProcess? azurite = null;
         try
         {
-            await cli.Error.WriteLineAsync("drill: starting a training silo and two serving silos, each a process");
-            // Grain state (jobs, stream subscriptions) in files shared by the silos: a deployed profile's storage outlives a
-            // silo, where the local profile's in-memory storage would die in part with the killed one.
+            if (settings.Azurite)
+            {
+                await cli.Error.WriteLineAsync("drill: starting Azurite (in memory) for the azurite profile");
+                azurite = await AzuriteProcess.StartAsync(ct);
+            }
+            var storage = azurite?.ConnectionString;
+            await cli.Error.WriteLineAsync($"drill: starting a training silo and two serving silos, each a process ({settings.Profile} profile)");
+            // Grain state (jobs, stream subscriptions) in files shared by the silos (local profile), or in blobs (azurite): a
+            // deployed profile's storage outlives a silo, where the local profile's in-memory storage would die in part with the killed one.
             var state = Path.Combine(folder, "state");
-            var training = SiloProcess.Start("training", clusterId, folder, "training", null, noAdmin: false, state);
+            var training = SiloProcess.Start("training", clusterId, folder, "training", null, noAdmin: false, state, storage);
             silos.Add(training);
-            silos.Add(SiloProcess.Start("serving-1", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state));
-            silos.Add(SiloProcess.Start("serving-2", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state));
+            silos.Add(SiloProcess.Start("serving-1", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state, storage));
+            silos.Add(SiloProcess.Start("serving-2", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state, storage));
             var serving = silos.Skip(1).ToList();
 
-            // Admin calls and the producer go through the training silo's gateway; scoring only through the serving ones.
+            // Admin calls and the producer go through the training silo's gateway; scoring only through the serving ones. On
+            // both profiles the clients are given their gateways (not the azurite membership table's list): a long admin call
+            // (a checkpoint) in flight through a serving silo's gateway when it is killed would wait out the 5-minute response timeout.
             var admin = await ConnectAsync(hosts, silos, o => o.GatewayPort = training.GatewayPort, clusterId, ct);
             await WaitAsync(async () => (await admin.GetSilosAsync()).Count == 3, silos, "the three silos are active", TimeSpan.FromMinutes(2), ct);
 
@@ -180,6 +193,7 @@ public static partial class LoadDrill
             return new JsonObject
             {
                 ["command"] = "drill load",
+                ["profile"] = settings.Profile,
                 ["clients"] = settings.Clients,
                 ["rowsPerCall"] = settings.Rows,
                 ["secondsPerPhase"] = settings.Seconds,
@@ -209,6 +223,7 @@ public static partial class LoadDrill
                 h.Dispose();
             }
             foreach (var s in silos) s.Dispose();
+            azurite?.Dispose();
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
@@ -219,12 +234,24 @@ public static partial class LoadDrill
     {
         var before = await admin.GetStatusAsync(model);
         var duration = TimeSpan.FromSeconds(settings.Seconds);
+        Task<JsonObject>? swapping = null;
+        var swapServed = long.MaxValue; // clock ticks at which the swap was served by every live serving silo
+        // The callers score for the phase's seconds and, where storage made the swap slow (azurite), on until it has
+        // been served and has answered them for a second, so each phase shows callers answered by the new checkpoint.
+        bool Scoring()
+        {
+            var now = phase.Clock.Elapsed;
+            if (now < duration) return true;
+            if (now > duration + TimeSpan.FromMinutes(2)) return false;
+            var served = Volatile.Read(ref swapServed);
+            return swapping is not { IsCompleted: true } || served == long.MaxValue || now.Ticks < served + TimeSpan.TicksPerSecond;
+        }
         phase.Clock.Start();
         var workers = scorers.Select((client, c) => Task.Run(async () =>
         {
             var next = c * 997;
             var batch = new ScoreRow[settings.Rows];
-            while (phase.Clock.Elapsed < duration && !ct.IsCancellationRequested)
+            while (Scoring() && !ct.IsCancellationRequested)
             {
                 for (var i = 0; i < batch.Length; i++) batch[i] = requests[(next + i) % requests.Count];
                 next += batch.Length;
@@ -254,7 +281,8 @@ public static partial class LoadDrill
             victim.Kill();
             progress($"drill: killed {victim.Name} at {killedAt:F1} s");
         }, ct) : Task.CompletedTask;
-        var swapping = SwapAsync(phase, admin, model, serving, swapAt, () => victim, ct);
+        swapping = SwapAsync(phase, admin, model, serving, swapAt, () => victim, ct);
+        _ = swapping.ContinueWith(_ => Volatile.Write(ref swapServed, phase.Clock.Elapsed.Ticks), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         await Task.WhenAll(workers);
         var elapsed = phase.Clock.Elapsed.TotalSeconds;
