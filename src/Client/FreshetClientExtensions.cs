@@ -54,11 +54,19 @@ public static class FreshetClientExtensions
             if (options.Profile == "azurite")
             {
                 var cs = options.StorageConnectionString;
-                client.UseAzureStorageClustering(o =>
+                if (options.GatewayPorts is { } pinned)
                 {
-                    o.TableServiceClient = new TableServiceClient(cs);
-                    o.TableName = FreshetNames.ClusteringTable;
-                });
+                    // Given gateways (on this host): only those, not every silo's from the membership table.
+                    client.UseLocalhostClustering(pinned, options.ServiceId, options.ClusterId);
+                }
+                else
+                {
+                    client.UseAzureStorageClustering(o =>
+                    {
+                        o.TableServiceClient = new TableServiceClient(cs);
+                        o.TableName = FreshetNames.ClusteringTable;
+                    });
+                }
                 client.AddAzureQueueStreams(FreshetNames.StreamProvider, c => c.ConfigureAzureQueue(ob => ob.Configure(o =>
                 {
                     o.QueueServiceClient = new QueueServiceClient(cs);

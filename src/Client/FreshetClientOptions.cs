@@ -16,8 +16,10 @@ public sealed class FreshetClientOptions
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>
-    /// Gateway ports of a localhost cluster with several gateways (the local profile; replaces <see cref="GatewayPort"/>
-    /// when set): the client spreads its calls over them and goes on through the others when one is gone.
+    /// Gateway ports of a localhost cluster with several gateways (replaces <see cref="GatewayPort"/> when set): the
+    /// client spreads its calls over them and goes on through the others when one is gone. On the azurite profile, the
+    /// client then uses only these gateways instead of every silo's from the membership table (for example only the
+    /// serving silos'), and still sends samples on the Azure queue streams.
     /// </summary>
     public int[]? GatewayPorts { get; set; }
 

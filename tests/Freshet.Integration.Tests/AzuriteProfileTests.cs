@@ -46,6 +46,17 @@ public class AzuriteProfileTests(Azurite azurite)
         return b;
     }
 
+    /// <summary>The job's status once it has completed or failed (the token bounds the wait).</summary>
+    private static async Task<JobStatus> FinishedAsync(ITrainingOrchestratorGrain job, CancellationToken ct)
+    {
+        while (true)
+        {
+            var status = await job.GetStatusAsync();
+            if (status.State is JobState.Completed or JobState.Failed) return status;
+            await Task.Delay(100, ct);
+        }
+    }
+
     [AzuriteFact]
     public async Task A_job_trains_through_queue_streams_with_grain_state_and_checkpoints_in_blobs()
     {
@@ -64,13 +75,7 @@ public class AzuriteProfileTests(Azurite azurite)
         await job.StartAsync();
         var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(6000).ToList();
         Assert.Equal(6000, await new SamplePublisher(cluster, "azurite-job", 1).PublishAsync(samples, cancellationToken: timeout.Token));
-        JobStatus status;
-        do
-        {
-            status = await job.GetStatusAsync();
-            await Task.Delay(100, timeout.Token);
-        }
-        while (status.State is not (JobState.Completed or JobState.Failed));
+        var status = await FinishedAsync(job, timeout.Token);
         Assert.Equal(JobState.Completed, status.State);
         Assert.Equal(6000, status.Trainers[0].SamplesTrained);
 
@@ -132,13 +137,7 @@ public class AzuriteProfileTests(Azurite azurite)
         Assert.Equal(agents, await RunningAgentsAsync()); // stopped and started again
         // The streams go on after the restart: the rest of the samples train and the job completes.
         await new SamplePublisher(cluster, "rewind-job", 1).PublishAsync(samples.Skip(2000), cancellationToken: timeout.Token);
-        JobStatus status;
-        do
-        {
-            status = await job.GetStatusAsync();
-            await Task.Delay(100, timeout.Token);
-        }
-        while (status.State is not (JobState.Completed or JobState.Failed));
+        var status = await FinishedAsync(job, timeout.Token);
         Assert.Equal(3000, status.Trainers[0].SamplesTrained);
 
         await client.StopAsync(timeout.Token);
