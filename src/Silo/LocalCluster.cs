@@ -83,11 +83,23 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A TCP port free on loopback now (the system picks it).</summary>
+    private static readonly HashSet<int> GivenPorts = [];
+
+    /// <summary>
+    /// A TCP port free on loopback now (the system picks it), never one this process was given before: the system may
+    /// hand a just-released port out again, and a silo given one port for silo and gateway refuses to start.
+    /// </summary>
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        while (true)
+        {
+            using var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            var port = ((IPEndPoint)l.LocalEndpoint).Port;
+            lock (GivenPorts)
+            {
+                if (GivenPorts.Add(port)) return port;
+            }
+        }
     }
 }
