@@ -10,13 +10,7 @@ if [ -z "${FRESHET_DATA:-}" ] && [ ! -d ../shared/data ]; then
   echo "test.sh: no real logs (FRESHET_DATA unset and ../shared/data missing): tests on them will be skipped"
 fi
 # Azurite (the Azure Storage emulator, from npm) for the integration tests, which start and stop it themselves.
-azurite=.tools/azurite/node_modules/.bin/azurite
-if [ -z "${FRESHET_AZURITE:-}" ] && [ ! -x "$azurite" ]; then
-  command -v npm >/dev/null || { echo "test.sh: npm is needed to install Azurite (the Azure Storage emulator)" >&2; exit 1; }
-  echo "test.sh: installing Azurite 3.37.0 into .tools/azurite (once)"
-  mkdir -p .tools/azurite
-  npm install --prefix .tools/azurite --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null
-fi
+build/install-azurite.sh
 export FRESHET_REQUIRE_AZURITE=1
 # The Bicep CLI (its NuGet package) for the infrastructure tests.
 dotnet restore build/bicep/bicep.proj --nologo -v quiet

@@ -25,7 +25,7 @@ internal sealed class AzuriteProcess : IDisposable
     /// <summary>The emulator's well-known development account on this instance's ports.</summary>
     public string ConnectionString { get; }
 
-    /// <summary>FRESHET_AZURITE, else <c>.tools/azurite</c> of the checkout this runs from (./test.sh installs it there).</summary>
+    /// <summary>FRESHET_AZURITE, else <c>.tools/azurite</c> of the checkout this runs from (build/install-azurite.sh installs it there; ./test.sh and ./freshet run that).</summary>
     public static string? Executable()
     {
         if (Environment.GetEnvironmentVariable("FRESHET_AZURITE") is { Length: > 0 } env) return File.Exists(env) ? env : null;
@@ -43,7 +43,7 @@ internal sealed class AzuriteProcess : IDisposable
     public static async Task<AzuriteProcess> StartAsync(CancellationToken ct)
     {
         var exe = Executable() ?? throw new ArgumentException(
-            "--profile azurite: Azurite (the Azure Storage emulator) was not found; run ./test.sh once (it installs it under .tools/azurite) or set FRESHET_AZURITE to an azurite executable");
+            "--profile azurite: Azurite (the Azure Storage emulator) was not found; run build/install-azurite.sh (./freshet runs it for --profile azurite; it installs Azurite from npm under .tools/azurite) or set FRESHET_AZURITE to an azurite executable");
         var ports = new[] { LocalCluster.FreePort(), LocalCluster.FreePort(), LocalCluster.FreePort() };
         var info = new ProcessStartInfo(exe)
         {
