@@ -1,4 +1,5 @@
 using Freshet.Grains.Streaming;
+using Freshet.Grains.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Freshet.Model.Telemetry;
 using Freshet.Grains.Placement;
@@ -266,10 +267,17 @@ public sealed partial class TrainingOrchestratorGrain(
         return await GetStatusAsync();
     }
 
+    /// <summary>
+    /// Tells serving to move to a committed checkpoint. Both calls are idempotent per version (a replica already on that
+    /// checkpoint does not load it again), so they are retried through a silo failure: a killed silo's calls fail until the
+    /// cluster declares it dead and its grains come back elsewhere, and a committed checkpoint must still be announced.
+    /// </summary>
     private async Task AnnounceAsync(string served, WeightMessageKind kind, long version)
     {
-        await grains.GetGrain<IServingVersionGrain>(served).SetAsync(version);
-        await WeightsStream(served).OnNextAsync(new WeightMessage { Kind = kind, Model = served, Weights = new WeightsVersion(version), SnapshotUtc = DateTime.UtcNow });
+        var serving = grains.GetGrain<IServingVersionGrain>(served);
+        await Retry.CallAsync(() => serving.SetAsync(version), CancellationToken.None);
+        var message = new WeightMessage { Kind = kind, Model = served, Weights = new WeightsVersion(version), SnapshotUtc = DateTime.UtcNow };
+        await Retry.CallAsync(() => WeightsStream(served).OnNextAsync(message), CancellationToken.None);
     }
 
     private IAsyncStream<WeightMessage> WeightsStream(string served) => DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), served);

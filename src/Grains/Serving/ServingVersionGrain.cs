@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Model.Serving;
 
 namespace Freshet.Grains.Serving;
@@ -10,6 +11,11 @@ public sealed class ServingVersionState
     [Id(2)] public WeightsVersion? Halt { get; set; }
 }
 
+/// <summary>
+/// The version serving is told to hold, and the guard's marks. Written by jobs and deployments, so it lives with them on a
+/// training silo: serving silos come and go under load, and a checkpoint's announcement should not wait on one that died.
+/// </summary>
+[TrainingSilo]
 public sealed class ServingVersionGrain(
     [PersistentState("serving", FreshetNames.GrainStorage)] IPersistentState<ServingVersionState> state) : Grain, IServingVersionGrain
 {

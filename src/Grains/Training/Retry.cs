@@ -11,6 +11,9 @@ internal static class Retry
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
+    public static Task CallAsync(Func<Task> call, CancellationToken cancellationToken) =>
+        CallAsync(async () => { await call(); return true; }, cancellationToken);
+
     public static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(50);
