@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Freshet.Model.Telemetry;
 using Freshet.Grains.Placement;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using Freshet.Grains.Checkpoints;
 using Freshet.Jobs;
@@ -325,6 +326,17 @@ public sealed partial class TrainingOrchestratorGrain(
             }
             _checkpointError = null;
             _checkpointErrorTime = null;
+            // Committed: the trainers go on while old versions are pruned and serving is told (the announcement may wait
+            // out a silo failure). A failed release is thrown once the checkpoint is recorded and announced.
+            ExceptionDispatchInfo? releaseFailed = null;
+            try
+            {
+                await barrier.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                releaseFailed = ExceptionDispatchInfo.Capture(e);
+            }
             try
             {
                 await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints);
@@ -351,6 +363,7 @@ public sealed partial class TrainingOrchestratorGrain(
             state.State.LastBarrierPauseMs = pauseMs;
             await state.WriteStateAsync();
             LogCheckpoint(logger, Job, spec.Model, version.Value, pauseMs);
+            releaseFailed?.Throw();
             return new CheckpointResult { Model = spec.Model, Version = version.Value, Steps = stepMap, BarrierPauseMs = pauseMs, Bytes = manifest.Files.Sum(f => f.Bytes) };
         }
     }
