@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using Freshet.Model.Cluster;
 using Freshet.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -83,23 +82,6 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static readonly HashSet<int> GivenPorts = [];
-
-    /// <summary>
-    /// A TCP port free on loopback now (the system picks it), never one this process was given before: the system may
-    /// hand a just-released port out again, and a silo given one port for silo and gateway refuses to start.
-    /// </summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            lock (GivenPorts)
-            {
-                if (GivenPorts.Add(port)) return port;
-            }
-        }
-    }
+    /// <summary>A TCP port free on loopback now, never one this process was given before (<see cref="LoopbackPorts"/>).</summary>
+    public static int FreePort() => LoopbackPorts.Free();
 }
