@@ -4,6 +4,7 @@ using Freshet.Cli.Commands;
 using Freshet.Cli.Output;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
+using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
 
@@ -70,9 +71,10 @@ public static class FreshetCli
         var cluster = new Option<string?>("--cluster") { Description = "Train on a cluster instead: 'local' starts a silo in this process and runs the job through grains and streams" };
         var shards = new Option<int>("--shards") { Description = "Embedding shard grains (with --cluster)", DefaultValueFactory = _ => 4 };
         var trainers = new Option<int>("--trainers") { Description = "Trainer grains (with --cluster)", DefaultValueFactory = _ => 1 };
+        var evaluation = new Option<string>("--evaluation") { Description = "What the report keeps: per-sample (exact figures; memory grows with the samples) | bounded (aggregates of a fixed size, as a cluster's trainers keep)", DefaultValueFactory = _ => "per-sample" };
         var cmd = new Command("train", "Train on a log or the synthetic stream, scoring every sample before training on it")
         {
-            schema, data, samples, strategy, batch, window, badRows, checkpoint, restore, restoreVersion, threads, json, cluster, shards, trainers,
+            schema, data, samples, strategy, batch, window, badRows, checkpoint, restore, restoreVersion, threads, json, cluster, shards, trainers, evaluation,
         };
         cmd.SetAction(async (p, ct) =>
         {
@@ -86,6 +88,12 @@ public static class FreshetCli
                 "skip" => BadRowPolicy.Skip,
                 "fail" => BadRowPolicy.Fail,
                 var other => throw new ArgumentException($"--bad-rows: '{other}' is not a policy; use skip or fail"),
+            };
+            var detail = p.GetValue(evaluation) switch
+            {
+                "per-sample" => EvaluationDetail.PerSample,
+                "bounded" => EvaluationDetail.Bounded,
+                var other => throw new ArgumentException($"--evaluation: '{other}'; use per-sample or bounded"),
             };
             if (p.GetValue(samples) is < 1) throw new ArgumentException("--samples: must be at least 1");
             if (p.GetValue(batch) is < 1) throw new ArgumentException("--batch-size: must be at least 1");
@@ -108,6 +116,7 @@ public static class FreshetCli
                 Cluster = p.GetValue(cluster),
                 Shards = p.GetValue(shards),
                 Trainers = p.GetValue(trainers),
+                Evaluation = detail,
             }, cli, ct);
         });
         return cmd;

@@ -45,4 +45,20 @@ public sealed record TrainerStatus
 
     /// <summary>For the keys of <see cref="Positions"/> from an Event Hubs partition, the offset of the event holding the last sample trained: where to read that partition again from.</summary>
     [Id(15)] public IReadOnlyDictionary<string, string> Offsets { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Samples waiting in the trainer's queues (both tasks), and what they hold at most: bounded, so a producer faster than training is pushed back.</summary>
+    [Id(16)] public long SamplesQueued { get; init; }
+
+    [Id(17)] public long QueueCapacity { get; init; }
+
+    /// <summary>Samples dropped because a queue stayed full past the wait a delivery allows (or the trainer had stopped): producers outran training.</summary>
+    [Id(18)] public long SamplesShed { get; init; }
+
+    /// <summary>Samples the progressive evaluation holds one by one (recent scores, open groups): bounded, whatever the samples trained.</summary>
+    [Id(19)] public long EvaluationHeld { get; init; }
+
+    /// <summary>Ids the counting baselines hold, bounded as their tables are (cap and expiry), and how many they have forgotten.</summary>
+    [Id(20)] public long BaselineKeys { get; init; }
+
+    [Id(21)] public long BaselineEvicted { get; init; }
 }

@@ -28,4 +28,7 @@ public sealed record ShardStatus
 
     /// <summary>The silo this activation runs on (its parsable address).</summary>
     [Id(10)] public string? Silo { get; init; }
+
+    /// <summary>Rows removed per table since this activation: expired (not seen for the table's expiry) or evicted past its cap.</summary>
+    [Id(11)] public IReadOnlyDictionary<string, long> Evicted { get; init; } = new Dictionary<string, long>();
 }

@@ -24,4 +24,10 @@ public sealed record SiloRoleInfo
     [Id(0)] public string Silo { get; init; } = "";
     [Id(1)] public bool Training { get; init; }
     [Id(2)] public bool Serving { get; init; }
+
+    /// <summary>The silo process's resident memory (bytes) when it answered.</summary>
+    [Id(3)] public long WorkingSetBytes { get; init; }
+
+    /// <summary>The silo process's managed heap (bytes) at its last garbage collection.</summary>
+    [Id(4)] public long GcHeapBytes { get; init; }
 }

@@ -10,6 +10,7 @@ public static class DrillCommand
     {
         var drill = new Command("drill", "Fault drills on a cluster of silo processes, with their figures (docs/RELIABILITY.md)");
         drill.Subcommands.Add(LoadDrill.Build(cli));
+        drill.Subcommands.Add(SoakDrill.Build(cli));
         return drill;
     }
 }

@@ -391,7 +391,7 @@ public static partial class LoadDrill
         }
     }
 
-    private static async Task<T> AdminAsync<T>(Func<Task<T>> call)
+    internal static async Task<T> AdminAsync<T>(Func<Task<T>> call)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -469,7 +469,7 @@ public static partial class LoadDrill
         return text;
     }
 
-    private static string Describe(Exception e)
+    internal static string Describe(Exception e)
     {
         var inner = e is AggregateException { InnerException: { } i } ? i : e;
         var message = inner.Message.ReplaceLineEndings(" ");
@@ -479,7 +479,7 @@ public static partial class LoadDrill
     [GeneratedRegex(@"S?\d+\.\d+\.\d+\.\d+(:\d+)*|\b[0-9a-f]{8,}\b|\d+")]
     private static partial Regex Numbers();
 
-    private static async Task<FreshetClient> ConnectAsync(List<IHost> hosts, IReadOnlyList<SiloProcess> silos, Action<FreshetClientOptions> gateways, string clusterId, CancellationToken ct)
+    internal static async Task<FreshetClient> ConnectAsync(List<IHost> hosts, IReadOnlyList<SiloProcess> silos, Action<FreshetClientOptions> gateways, string clusterId, CancellationToken ct)
     {
         var builder = Host.CreateApplicationBuilder([]);
         builder.Logging.ClearProviders();
@@ -503,7 +503,7 @@ public static partial class LoadDrill
         return host.Services.GetRequiredService<FreshetClient>();
     }
 
-    private static async Task WaitAsync(Func<Task<bool>> done, IReadOnlyList<SiloProcess> silos, string what, TimeSpan limit, CancellationToken ct)
+    internal static async Task WaitAsync(Func<Task<bool>> done, IReadOnlyList<SiloProcess> silos, string what, TimeSpan limit, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         while (!await done())

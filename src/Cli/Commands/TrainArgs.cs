@@ -1,3 +1,4 @@
+using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
 
@@ -41,4 +42,7 @@ public sealed record TrainArgs
     public int Trainers { get; init; } = 1;
 
     public bool Json { get; init; }
+
+    /// <summary>What the in-process report keeps: every sample (exact; this run is bounded by its log or <see cref="Samples"/>), or bounded aggregates.</summary>
+    public EvaluationDetail Evaluation { get; init; } = EvaluationDetail.PerSample;
 }

@@ -7,6 +7,7 @@ using Freshet.Cli.Output;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Embeddings;
+using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Statistics;
 using Freshet.Model.Synthetic;
@@ -116,7 +117,7 @@ public static class TrainCommand
             if (!args.Json) await cli.Out.WriteLineAsync($"restored {schema.Name} version {restored.Version} ({restored.Samples:N0} samples) from {args.Restore}");
         }
         store.StartFrom(args.Plan);
-        var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Plan = args.Plan, BatchSize = args.BatchSize, Window = args.Window });
+        var trainer = new StreamingTrainer(schema, store, new TrainerOptions { Plan = args.Plan, BatchSize = args.BatchSize, Window = args.Window, Evaluation = args.Evaluation });
         trainer.StepCompleted += step => progress.Report(step.TotalSamples, () =>
         {
             var auc = trainer.CtrEvaluation.Count > 0 ? trainer.CtrEvaluation.RecentAuc(20_000) : trainer.CvrEvaluation.RecentAuc(20_000);

@@ -1,29 +1,68 @@
 namespace Freshet.Model.Metrics;
 
 /// <summary>
-/// The counting model every result is compared with: each key's (item's, app's) empirical rate so
-/// far, smoothed towards the global rate so far with a prior of <c>strength</c> pseudo-samples.
+/// The counting model every result is compared with: each key's (item's, app's) empirical rate so far, smoothed towards
+/// the global rate so far with a prior of <c>strength</c> pseudo-samples. Bounded as the key's embedding table is: a key
+/// not seen for <paramref name="expireAfter"/> (event time) is forgotten at the next <see cref="Expire"/>, and past
+/// <paramref name="maxKeys"/> the least recently seen tenth are forgotten, so a trainer fed without end keeps as many
+/// keys as its tables do (a forgotten key scores the global rate again, as a new one does).
 /// </summary>
-public sealed class PopularityBaseline(double strength = 10)
+public sealed class PopularityBaseline(double strength = 10, long? maxKeys = null, TimeSpan? expireAfter = null)
 {
-    private readonly Dictionary<ulong, (double Positives, double Count)> _byKey = [];
+    private readonly Dictionary<ulong, Counts> _byKey = [];
     private double _positives;
     private double _count;
 
     public int Keys => _byKey.Count;
 
+    /// <summary>Keys forgotten so far (expired or past the cap).</summary>
+    public long Evicted { get; private set; }
+
     public float Score(ulong key)
     {
         var global = (_positives + 0.5) / (_count + 1);
-        var (p, n) = _byKey.GetValueOrDefault(key);
-        return (float)((p + strength * global) / (n + strength));
+        var c = _byKey.GetValueOrDefault(key);
+        return (float)((c.Positives + strength * global) / (c.Samples + strength));
     }
 
-    public void Update(ulong key, float label)
+    /// <summary>Counts a sample of <paramref name="key"/> seen at <paramref name="time"/> (UTC ticks).</summary>
+    public void Update(ulong key, float label, long time = 0)
     {
-        var (p, n) = _byKey.GetValueOrDefault(key);
-        _byKey[key] = (p + label, n + 1);
+        if (!_byKey.TryGetValue(key, out var c) && maxKeys is { } cap && _byKey.Count >= cap) EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
+        _byKey[key] = new Counts(c.Positives + label, c.Samples + 1, Math.Max(c.LastSeen, time));
         _positives += label;
         _count++;
     }
+
+    /// <summary>Forgets the keys not seen since <paramref name="now"/> less the expiry; returns how many.</summary>
+    public int Expire(long now)
+    {
+        if (expireAfter is not { } after) return 0;
+        var cutoff = now - after.Ticks;
+        var victims = new List<ulong>();
+        foreach (var (key, c) in _byKey)
+        {
+            if (c.LastSeen < cutoff) victims.Add(key);
+        }
+        foreach (var key in victims) _byKey.Remove(key);
+        Evicted += victims.Count;
+        return victims.Count;
+    }
+
+    private void EvictLeastRecentlySeen(int count)
+    {
+        var keys = new ulong[_byKey.Count];
+        var seen = new long[_byKey.Count];
+        var i = 0;
+        foreach (var (key, c) in _byKey)
+        {
+            keys[i] = key;
+            seen[i++] = c.LastSeen;
+        }
+        Array.Sort(seen, keys);
+        for (var k = 0; k < Math.Min(count, keys.Length); k++) _byKey.Remove(keys[k]);
+        Evicted += Math.Min(count, keys.Length);
+    }
+
+    private readonly record struct Counts(double Positives, double Samples, long LastSeen);
 }

@@ -30,6 +30,12 @@ public sealed class TrainerOptions
     /// <summary>How often (event time) expired rows are evicted.</summary>
     public TimeSpan ExpireEvery { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// What the progressive evaluation keeps: bounded aggregates (the default, for trainers fed without end), or every
+    /// sample for exact figures at the end of a bounded run (<c>freshet train</c>, the experiments).
+    /// </summary>
+    public Metrics.EvaluationDetail Evaluation { get; set; } = Metrics.EvaluationDetail.Bounded;
+
     /// <summary>Samples buffered per task between the reader and the trainer, in batches.</summary>
     public int BufferedBatches { get; set; } = 4;
 

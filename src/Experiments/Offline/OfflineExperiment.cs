@@ -1,3 +1,4 @@
+using Freshet.Model.Metrics;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -77,7 +78,7 @@ public static class OfflineExperiment
             using (var baseModel = new InProcessParameterStore(schema))
             {
                 baseModel.StartFrom(Strategy.All);
-                await new StreamingTrainer(schema, baseModel, new TrainerOptions { Plan = Strategy.All, Window = options.MetricWindow }).ReplayAsync(periods[t], cancellationToken);
+                await new StreamingTrainer(schema, baseModel, new TrainerOptions { Plan = Strategy.All, Window = options.MetricWindow, Evaluation = EvaluationDetail.PerSample }).ReplayAsync(periods[t], cancellationToken);
                 await ModelCheckpoint.SaveAsync(store, baseModel, new DateTime(periods[t][^1].Time, DateTimeKind.Utc), periods[t].Count, "all", cancellationToken);
             }
             var results = new List<StrategyResult>();
@@ -89,10 +90,10 @@ public static class OfflineExperiment
                 model.StartFrom(strategy);
                 if (strategy.Strategy != Strategy.Base)
                 {
-                    await new StreamingTrainer(schema, model, new TrainerOptions { Plan = strategy, Window = options.MetricWindow }).ReplayAsync(periods[t + 1], cancellationToken);
+                    await new StreamingTrainer(schema, model, new TrainerOptions { Plan = strategy, Window = options.MetricWindow, Evaluation = EvaluationDetail.PerSample }).ReplayAsync(periods[t + 1], cancellationToken);
                 }
                 model.StartFrom(Strategy.Base);
-                var eval = await new StreamingTrainer(schema, model, new TrainerOptions { Plan = Strategy.Base, Window = options.MetricWindow, ExpireEvery = TimeSpan.Zero })
+                var eval = await new StreamingTrainer(schema, model, new TrainerOptions { Plan = Strategy.Base, Window = options.MetricWindow, ExpireEvery = TimeSpan.Zero, Evaluation = EvaluationDetail.PerSample })
                     .ReplayAsync(periods[t + 2], cancellationToken);
                 results.Add(new StrategyResult(strategy, eval.Ctr.Auc, eval.Ctr.LogLoss, eval.Cvr.Auc, eval.Cvr.LogLoss, eval.Ctr.GroupAuc ?? eval.Cvr.GroupAuc, eval.Samples));
             }

@@ -141,7 +141,7 @@ public static class RealtimeExperiment
         log($"base model: training on {baseSamples.Count:N0} samples up to {warmupEnd:u}");
         using (var model = new InProcessParameterStore(schema))
         {
-            await new StreamingTrainer(schema, model, new TrainerOptions { Plan = Strategy.All, Window = options.Window }).ReplayAsync(baseSamples, ct);
+            await new StreamingTrainer(schema, model, new TrainerOptions { Plan = Strategy.All, Window = options.Window, Evaluation = EvaluationDetail.PerSample }).ReplayAsync(baseSamples, ct);
             foreach (var s in Runs(options))
             {
                 await ModelCheckpoint.SaveAsync(store, model, warmupEnd, baseSamples.Count, "all", ct, ModelName(s));

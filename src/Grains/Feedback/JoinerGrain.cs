@@ -6,7 +6,12 @@ using Freshet.Model.Feedback;
 using Freshet.Model.Telemetry;
 using Freshet.Samples;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
+using Freshet.Grains.Persistence;
 using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+using static Freshet.Grains.Persistence.ShutdownPolicy;
 
 namespace Freshet.Grains.Feedback;
 
@@ -16,13 +21,15 @@ namespace Freshet.Grains.Feedback;
 /// a click makes a CTR positive at once and enters the click into the conversion join; an impression whose click
 /// window closes unclicked makes a CTR negative; a click is trained for CVR as the spec's method says (FNW: a
 /// provisional negative at once, a late positive when its conversion comes; wait: once, when it is known).
-/// Pending rows are bounded (the oldest settles early, counted) and persisted every persist interval, so a joiner
+/// Pending rows are bounded (the oldest settles early, counted) and persisted every persist interval in chunks of bounded
+/// size (<see cref="ChunkedGrainState"/>, as a shard's state is), so a joiner
 /// moving to another silo loses at most what came in since its last persist.
 /// </summary>
 [TrainingSilo]
 public sealed partial class JoinerGrain(
     TimeProvider time,
-    [PersistentState("joiner", FreshetNames.GrainStorage)] IPersistentState<JoinerState> state,
+    [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
+    Serializer<JoinerState> serializer,
     FreshetInstruments instruments,
     ILogger<JoinerGrain> logger) : Grain, IJoinerGrain
 {
@@ -40,23 +47,48 @@ public sealed partial class JoinerGrain(
     private System.Diagnostics.TagList _tags;
     private JoinerKey _key;
 
+    private JoinerState _state = new();
+    private ChunkedGrainState? _chunks;
+
+    /// <summary>The name under which a joiner's state was written whole, before it was chunked; read once, then cleared.</summary>
+    private const string WholeStateName = "joiner";
+
     private JoinerKey Key => _key;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = JoinerKey.Parse(this.GetPrimaryKeyString());
         _tags = FreshetTags.Of(Key.Model);
-        if (state.State.Config is { } config)
+        // Chunked like a shard's state, so no storage's record limit is hit however much is pending (Azure Table: 1 MB).
+        _chunks = new ChunkedGrainState(storage, this.GetGrainId(), "joiner");
+        if (await _chunks.ReadAsync(cancellationToken) is { } bytes)
         {
-            Build(config, state.State);
+            _state = serializer.Deserialize(bytes) ?? throw new InvalidDataException($"joiner {this.GetPrimaryKeyString()}: its persisted state decodes to nothing");
+        }
+        else
+        {
+            var whole = new GrainState<JoinerState>(new JoinerState());
+            await storage.ReadStateAsync(WholeStateName, this.GetGrainId(), whole, cancellationToken);
+            if (whole.RecordExists && whole.State is { } earlier)
+            {
+                _state = earlier;
+                _dirty = true; // written chunked at the next persist, and the whole record cleared
+                _wholeRecord = whole;
+            }
+        }
+        if (_state.Config is { } config)
+        {
+            Build(config, _state);
             StartTimer(config);
         }
-        return Task.CompletedTask;
     }
+
+    /// <summary>A state found written whole (before chunking), cleared once it has been written chunked.</summary>
+    private GrainState<JoinerState>? _wholeRecord;
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty) await PersistAsync();
+        if (_dirty && !GrainStateDiesWithSilo(storage, reason)) await PersistAsync();
     }
 
     public async Task ConfigureAsync(JoinerConfig config)
@@ -71,7 +103,7 @@ public sealed partial class JoinerGrain(
         await PersistAsync();
     }
 
-    public Task<JoinerConfig?> GetConfigAsync() => Task.FromResult(state.State.Config);
+    public Task<JoinerConfig?> GetConfigAsync() => Task.FromResult(_state.Config);
 
     public async Task LogAsync(PredictionLog log)
     {
@@ -84,12 +116,12 @@ public sealed partial class JoinerGrain(
         {
             if (impressions.Add(log.Ids[i], samples[i].As(TaskKind.Ctr, samples[i].Time), ready))
             {
-                state.State.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN);
+                _state.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN);
             }
         }
         var quality = Score(log.Weights);
         quality.LastScored = Math.Max(quality.LastScored, log.Time.Ticks);
-        state.State.Counts.Predictions += samples.Count;
+        _state.Counts.Predictions += samples.Count;
         _dirty = true;
         Advance(log.Time.Ticks, ready);
         await PublishAsync(ready);
@@ -135,13 +167,13 @@ public sealed partial class JoinerGrain(
 
     public Task<JoinerStatus> GetStatusAsync()
     {
-        var counts = state.State.Counts;
+        var counts = _state.Counts;
         var impressions = _impressions?.Counts ?? default;
         var clicks = _clicks?.Counts ?? default;
         return Task.FromResult(new JoinerStatus
         {
             Joiner = Key.ToString(),
-            Configured = state.State.Config is not null,
+            Configured = _state.Config is not null,
             Predictions = counts.Predictions,
             PendingImpressions = _impressions?.Pending ?? 0,
             PendingClicks = _clicks?.Pending ?? 0,
@@ -153,9 +185,9 @@ public sealed partial class JoinerGrain(
             Evicted = impressions.Evicted + clicks.Evicted,
             CtrSamples = counts.CtrSamples,
             CvrSamples = counts.CvrSamples,
-            Now = state.State.Now == long.MinValue ? null : new DateTime(state.State.Now, DateTimeKind.Utc),
+            Now = _state.Now == long.MinValue ? null : new DateTime(_state.Now, DateTimeKind.Utc),
             Unpersisted = _dirty,
-            Quality = [.. state.State.Quality.Select(WithSettled)],
+            Quality = [.. _state.Quality.Select(WithSettled)],
         });
     }
 
@@ -163,7 +195,7 @@ public sealed partial class JoinerGrain(
     private ServedQuality WithSettled(ServedQuality q) => new()
     {
         Weights = q.Weights, Ctr = q.Ctr, Cvr = q.Cvr, Paired = q.Paired, LastScored = q.LastScored,
-        Settled = state.State.Config is { } config && state.State.Now != long.MinValue && q.LastScored + config.Spec.ClickWindow.Ticks <= state.State.Now,
+        Settled = _state.Config is { } config && _state.Now != long.MinValue && q.LastScored + config.Spec.ClickWindow.Ticks <= _state.Now,
     };
 
     private void Record(TaskKind task, float p, float label, Freshet.Model.Serving.WeightsVersion weights)
@@ -174,7 +206,7 @@ public sealed partial class JoinerGrain(
     /// <summary>The served quality of <paramref name="weights"/>, kept among the latest <see cref="VersionsKept"/> versions.</summary>
     private ServedQuality Score(Freshet.Model.Serving.WeightsVersion weights)
     {
-        var list = state.State.Quality;
+        var list = _state.Quality;
         var i = list.FindIndex(q => q.Weights == weights);
         if (i >= 0) return list[i];
         var quality = new ServedQuality { Weights = weights };
@@ -196,11 +228,11 @@ public sealed partial class JoinerGrain(
         _clicks = new LabelJoin<Guid>(spec.Method, spec.AttributionWindow, spec.MaxPendingPerJoiner);
         Restore(_impressions, from.Impressions);
         Restore(_clicks, from.Clicks);
-        state.State = from;
+        _state = from;
         // An impression that settles scores serving's CTR answer; a click that settles, its CVR answer.
         _impressions.Settled = (key, label) =>
         {
-            if (!state.State.Served.TryGetValue(key, out var answer)) return;
+            if (!_state.Served.TryGetValue(key, out var answer)) return;
             var quality = Score(answer.Weights);
             quality.Ctr.Add(answer.Ctr, label);
             // Shadowed: the good weights' answer on the same row, for the guard's paired comparison.
@@ -209,11 +241,11 @@ public sealed partial class JoinerGrain(
                 quality.Paired.Add(Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.Ctr, label), Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.ShadowCtr, label));
             }
             Record(TaskKind.Ctr, answer.Ctr, label, answer.Weights);
-            if (label < 0.5f) state.State.Served.Remove(key); // not clicked: no conversion to wait for
+            if (label < 0.5f) _state.Served.Remove(key); // not clicked: no conversion to wait for
         };
         _clicks.Settled = (key, label) =>
         {
-            if (state.State.Served.Remove(key, out var answer))
+            if (_state.Served.Remove(key, out var answer))
             {
                 Score(answer.Weights).Cvr.Add(answer.Cvr, label);
                 Record(TaskKind.Cvr, answer.Cvr, label, answer.Weights);
@@ -243,7 +275,7 @@ public sealed partial class JoinerGrain(
     /// <summary>The state as it stands now (pending samples encoded), for persisting.</summary>
     private JoinerState Snapshot()
     {
-        var s = state.State;
+        var s = _state;
         if (_impressions is not null) s.Impressions = Save(_impressions);
         if (_clicks is not null) s.Clicks = Save(_clicks);
         return s;
@@ -251,8 +283,13 @@ public sealed partial class JoinerGrain(
 
     private async Task PersistAsync()
     {
-        state.State = Snapshot();
-        await state.WriteStateAsync();
+        _state = Snapshot();
+        await _chunks!.WriteAsync(serializer.SerializeToArray(_state));
+        if (_wholeRecord is { } whole)
+        {
+            await storage.ClearStateAsync(WholeStateName, this.GetGrainId(), whole);
+            _wholeRecord = null;
+        }
         _lastPersist = time.GetTimestamp();
         _dirty = false;
     }
@@ -277,8 +314,8 @@ public sealed partial class JoinerGrain(
     /// <summary>Moves the clock to <paramref name="now"/>, closing the windows it passes; true when any closed.</summary>
     private bool Advance(long now, List<Sample> ready)
     {
-        if (now <= state.State.Now) return false;
-        state.State.Now = now;
+        if (now <= _state.Now) return false;
+        _state.Now = now;
         var (impressions, clicks) = Joins();
         var evicted = impressions.Evicted + clicks.Evicted;
         var pending = impressions.Pending + clicks.Pending;
@@ -292,7 +329,7 @@ public sealed partial class JoinerGrain(
     private async Task PublishAsync(List<Sample> ready)
     {
         if (ready.Count == 0) return;
-        var config = state.State.Config!;
+        var config = _state.Config!;
         var provider = this.GetStreamProvider(FreshetNames.StreamProvider);
         foreach (var group in ready.GroupBy(s => (Partition: SampleStreams.PartitionOf(s, config.Trainers), s.Task)))
         {
@@ -303,8 +340,8 @@ public sealed partial class JoinerGrain(
             }
             var tags = _tags.With("task", group.Key.Task.Name());
             instruments.FeedbackSamples.Add(group.Count(), tags);
-            if (group.Key.Task == TaskKind.Ctr) state.State.Counts.CtrSamples += group.Count();
-            else state.State.Counts.CvrSamples += group.Count();
+            if (group.Key.Task == TaskKind.Ctr) _state.Counts.CtrSamples += group.Count();
+            else _state.Counts.CvrSamples += group.Count();
         }
         LogPublished(logger, Key.ToString(), ready.Count, config.Job);
     }

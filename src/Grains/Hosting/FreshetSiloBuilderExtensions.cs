@@ -28,6 +28,14 @@ public static class FreshetSiloBuilderExtensions
     /// <summary>How often the local profile's memory stream pulling agents look for messages.</summary>
     public static readonly TimeSpan MemoryStreamPollPeriod = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// How long the local profile's memory streams keep a delivered message in their cache: it goes once it has been there this
+    /// long and a message this much newer has come. The cache's size is then the stream's rate times this, whatever has been
+    /// sent before; a consumer that falls further behind than this would miss what was dropped (producers are throttled to
+    /// the trainers, and a memory stream replays nothing anyway).
+    /// </summary>
+    public static readonly TimeSpan MemoryStreamCacheTime = TimeSpan.FromSeconds(30);
+
     /// <summary>Admin calls (a checkpoint of a large model) may take minutes; the default 30 s would cut them.</summary>
     public static readonly TimeSpan ResponseTimeout = TimeSpan.FromMinutes(5);
 
@@ -51,7 +59,13 @@ public static class FreshetSiloBuilderExtensions
         }
         // Pulling agents look for new messages every 10 ms (Orleans' default: 100 ms). Weights reach the replicas that much
         // sooner after a publish, and samples the trainers; the cost is a cheap local call per queue each period.
-        silo.AddMemoryStreams(FreshetNames.StreamProvider, c => c.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = MemoryStreamPollPeriod)));
+        // The cache of what was delivered is kept for MemoryStreamCacheTime, not Orleans' default 30 minutes: a message leaves it
+        // only once one 30 minutes newer has come, so at 30,000 samples a second it held gigabytes (the soak drill measured it).
+        silo.AddMemoryStreams(FreshetNames.StreamProvider, c =>
+        {
+            c.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = MemoryStreamPollPeriod));
+            c.ConfigureCacheEviction(ob => ob.Configure(o => (o.DataMinTimeInCache, o.DataMaxAgeInCache) = (MemoryStreamCacheTime, MemoryStreamCacheTime)));
+        });
         return silo.AddFreshetCore(_ => new LocalCheckpointStore(local.CheckpointDirectory), roles);
     }
 

@@ -213,6 +213,7 @@ public sealed partial class EmbeddingShardGrain(
             Model = Model,
             Shard = _config?.Shard ?? -1,
             Rows = rows?.Tables.Select(t => KeyValuePair.Create(t.Name, (long)t.Count)).Concat(rows.Rates.Select(r => KeyValuePair.Create(r.Name, (long)r.Count))).ToDictionary() ?? [],
+            Evicted = rows?.Tables.Select(t => KeyValuePair.Create(t.Name, t.Evicted)).Concat(rows.Rates.Select(r => KeyValuePair.Create(r.Name, r.Evicted))).ToDictionary() ?? [],
             DroppedFrozen = rows?.DroppedFrozen.ToDictionary() ?? [],
             Steps = rows?.Steps.ToDictionary() ?? [],
             LoadedCheckpoint = rows?.BaseVersion,

@@ -12,7 +12,11 @@ public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer sco
     public Task<SiloRoleInfo> GetRolesAsync()
     {
         Mine();
-        return Task.FromResult(new SiloRoleInfo { Silo = registry.SiloName, Training = registry.Roles.Training, Serving = registry.Roles.Serving });
+        return Task.FromResult(new SiloRoleInfo
+        {
+            Silo = registry.SiloName, Training = registry.Roles.Training, Serving = registry.Roles.Serving,
+            WorkingSetBytes = Environment.WorkingSet, GcHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+        });
     }
 
     public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)

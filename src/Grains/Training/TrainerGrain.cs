@@ -44,6 +44,20 @@ public sealed partial class TrainerGrain(
     private long _rejected;
     private long _skipped;
     private long _repeated;
+    private long _shed;
+
+    /// <summary>
+    /// Samples a task's queue holds between the streams and the training loop: past it, a delivery waits for room
+    /// (pushing back on the stream: a persistent stream's agent then stops reading ahead), for at most
+    /// <see cref="ShedAfter"/>. The sample publisher keeps at most 16,384 in flight per partition, well inside it.
+    /// </summary>
+    public const int QueueCapacity = 32_768;
+
+    /// <summary>
+    /// How long a delivery waits for room in a full queue before the rest of its batch is shed (counted in status, meters
+    /// and the log): under Orleans' 30-second response timeout, past which the stream would deliver the batch again.
+    /// </summary>
+    public static readonly TimeSpan ShedAfter = TimeSpan.FromSeconds(20);
 
     // Per position key of a replayable source (an Event Hubs partition), the last position received in this run: a
     // partition read again from an earlier point repeats what came before, which is dropped. Touched in grain turns only.
@@ -63,7 +77,15 @@ public sealed partial class TrainerGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _stop?.Cancel();
+        CloseQueues();
         return Task.CompletedTask;
+    }
+
+    /// <summary>No more samples are taken (a delivery waiting for room gives up at once): the loop has stopped.</summary>
+    private void CloseQueues()
+    {
+        _ctr?.Writer.TryComplete();
+        _cvr?.Writer.TryComplete();
     }
 
     public async Task StartAsync(JobSpec spec)
@@ -104,6 +126,7 @@ public sealed partial class TrainerGrain(
         state.State.Running = false;
         await state.WriteStateAsync();
         if (_stop is not null) await _stop.CancelAsync();
+        CloseQueues();
         _trainer?.Gate.Resume();
         if (_loop is not null) await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         if (_state is JobState.Running or JobState.Paused) _state = JobState.Stopped;
@@ -140,6 +163,12 @@ public sealed partial class TrainerGrain(
         SamplesRejected = Interlocked.Read(ref _rejected),
         SamplesSkipped = Interlocked.Read(ref _skipped),
         SamplesRepeated = Interlocked.Read(ref _repeated),
+        SamplesQueued = (_ctr?.Reader.Count ?? 0) + (_cvr?.Reader.Count ?? 0),
+        QueueCapacity = 2 * QueueCapacity,
+        SamplesShed = Interlocked.Read(ref _shed),
+        EvaluationHeld = _held.EvaluationHeld,
+        BaselineKeys = _held.BaselineKeys,
+        BaselineEvicted = _held.BaselineEvicted,
         Positions = Positions(),
         Offsets = Offsets(),
         Silo = local.SiloAddress.ToParsableString(),
@@ -168,8 +197,8 @@ public sealed partial class TrainerGrain(
         var schema = SchemaLoader.Parse(spec.SchemaJson, $"job '{spec.Model}'");
         var (job, partition) = TrainerKey.Parse(Key);
         if (JobSpecRules.Strategy(spec.Strategy) is { } problem) throw new JobRequestException(problem);
-        _ctr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
-        _cvr = Channel.CreateUnbounded<Sample>(new UnboundedChannelOptions { SingleReader = true });
+        _ctr = Channel.CreateBounded<Sample>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _cvr = Channel.CreateBounded<Sample>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _store?.Dispose();
         _store = new ClusterParameterStore(grains, schema, spec.Model, job, Key, spec.Shards, soleTrainer: spec.Trainers == 1, instruments);
         _trainer = new StreamingTrainer(schema, _store, new TrainerOptions
@@ -189,6 +218,15 @@ public sealed partial class TrainerGrain(
         Interlocked.Exchange(ref _repeated, 0);
         _lastReceived.Clear();
         Interlocked.Exchange(ref _rejected, 0);
+        Interlocked.Exchange(ref _shed, 0);
+        _held = Held.None;
+        // What the trainer holds is read after each step (on the loop's thread, never while a step runs) for status.
+        var held = _trainer;
+        held.StepCompleted += _ =>
+        {
+            var (evaluation, keys, evicted) = held.Held();
+            _held = new Held(evaluation, keys, evicted);
+        };
 
         _raw = new RequestFeaturizer(schema);
         _tags = FreshetTags.Of(spec.Model, job);
@@ -217,6 +255,12 @@ public sealed partial class TrainerGrain(
                 _error = e.Message;
                 _state = JobState.Failed;
                 LogFailed(logger, e, Key);
+            }
+            finally
+            {
+                // Deliveries waiting for room must not wait on a loop that has ended.
+                ctr.Writer.TryComplete();
+                cvr.Writer.TryComplete();
             }
         }, CancellationToken.None);
     }
@@ -273,28 +317,23 @@ public sealed partial class TrainerGrain(
 
     private async Task SubscribeAsync(IAsyncStream<SampleBatch> stream, Channel<Sample> channel, TaskKind task)
     {
-        Task OnNext(SampleBatch batch, StreamSequenceToken? token)
+        async Task OnNext(SampleBatch batch, StreamSequenceToken? token)
         {
+            var taken = new List<Sample>(Math.Max(batch.Count, batch.Rows.Length));
             if (batch.Rows.Length > 0)
             {
-                Interlocked.Add(ref _received, Featurize(batch, task, channel.Writer));
+                Featurize(batch, task, taken);
             }
             else if (batch.Count > 0)
             {
                 var i = 0;
-                var taken = 0;
                 foreach (var s in SampleCodec.Decode(batch.Payload))
                 {
-                    if (Take(s, batch, i++, task))
-                    {
-                        channel.Writer.TryWrite(s);
-                        taken++;
-                    }
+                    if (Take(s, batch, i++, task)) taken.Add(s);
                 }
-                Interlocked.Add(ref _received, taken);
             }
+            Interlocked.Add(ref _received, await EnqueueAsync(channel.Writer, taken, batch, task));
             if (batch.EndOfStream) channel.Writer.TryComplete();
-            return Task.CompletedTask;
         }
         var handles = await stream.GetAllSubscriptionHandles();
         if (handles.Count == 0)
@@ -307,12 +346,52 @@ public sealed partial class TrainerGrain(
     }
 
     /// <summary>
+    /// Puts a delivery's samples on its task's queue, waiting for room while it is full (the stream waits with it) for at
+    /// most <see cref="ShedAfter"/>; what is left then, or once the loop has ended, is shed and counted. Returns the
+    /// samples queued.
+    /// </summary>
+    private async Task<int> EnqueueAsync(ChannelWriter<Sample> writer, List<Sample> samples, SampleBatch batch, TaskKind task)
+    {
+        var queued = 0;
+        long? since = null;
+        foreach (var s in samples)
+        {
+            while (!writer.TryWrite(s))
+            {
+                since ??= System.Diagnostics.Stopwatch.GetTimestamp();
+                var left = ShedAfter - System.Diagnostics.Stopwatch.GetElapsedTime(since.Value);
+                var room = false;
+                if (left > TimeSpan.Zero)
+                {
+                    using var wait = new CancellationTokenSource(left);
+                    try
+                    {
+                        room = await writer.WaitToWriteAsync(wait.Token);
+                    }
+                    catch (OperationCanceledException) when (wait.IsCancellationRequested)
+                    {
+                    }
+                }
+                if (!room)
+                {
+                    var shed = samples.Count - queued;
+                    var total = Interlocked.Add(ref _shed, shed);
+                    instruments.SamplesRejected.Add(shed, _tags.With("hub", "trainer").With("reason", "queue-full"));
+                    LogShed(logger, Key, shed, task.Name(), batch.Origin ?? "a stream", left > TimeSpan.Zero ? "the trainer has stopped" : $"its queue stayed full ({QueueCapacity:N0} samples) for {ShedAfter.TotalSeconds:F0} s", total);
+                    return queued;
+                }
+            }
+            queued++;
+        }
+        return queued;
+    }
+
+    /// <summary>
     /// Raw rows (plain JSON producers) featurized with this job's schema; a row the schema refuses (an unknown
     /// field, a number that is not one) is skipped, counted and logged with where it came from, never failing the job.
     /// </summary>
-    private int Featurize(SampleBatch batch, TaskKind task, ChannelWriter<Sample> writer)
+    private void Featurize(SampleBatch batch, TaskKind task, List<Sample> taken)
     {
-        var good = 0;
         for (var at = 0; at < batch.Rows.Length; at++)
         {
             var row = batch.Rows[at];
@@ -330,10 +409,8 @@ public sealed partial class TrainerGrain(
                 continue;
             }
             if (!Take(sample, batch, at, task)) continue;
-            writer.TryWrite(sample);
-            good++;
+            taken.Add(sample);
         }
-        return good;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trainer {Trainer} finished its streams: {Samples} samples in {Steps} steps")]
@@ -341,6 +418,17 @@ public sealed partial class TrainerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer {Trainer} skipped a plain JSON sample ({Origin}, row {Row}; {Rejected} skipped so far): {Problem}; fix the producer's fields to match the job's schema")]
     private static partial void LogBadRow(ILogger logger, string trainer, string origin, int row, long rejected, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer {Trainer} shed {Shed} {Task} samples from {Origin}: {Why} ({Total} shed so far); the producers outrun training: add trainers (partitions) or slow the producers")]
+    private static partial void LogShed(ILogger logger, string trainer, int shed, string task, string origin, string why, long total);
+
+    /// <summary>What the trainer held after its latest step (replaced whole, so a status read sees one step's figures).</summary>
+    private sealed record Held(long EvaluationHeld, long BaselineKeys, long BaselineEvicted)
+    {
+        public static readonly Held None = new(0, 0, 0);
+    }
+
+    private Held _held = Held.None;
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Trainer {Trainer} failed")]
     private static partial void LogFailed(ILogger logger, Exception error, string trainer);

@@ -48,10 +48,10 @@ public sealed class StreamingTrainer
         _step = new TrainingStep(store, options.Plan);
         _ctrTags = FreshetTags.Of(options.Model, options.Job, TaskKind.Ctr);
         _cvrTags = FreshetTags.Of(options.Model, options.Job, TaskKind.Cvr);
-        _ctr = new TaskState(TaskKind.Ctr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: false), WindowClosed(_ctrTags));
-        _cvr = new TaskState(TaskKind.Cvr, options.Window, store.Layout, BaselineIndex(schema, store.Layout, conversion: true), WindowClosed(_cvrTags));
+        _ctr = new TaskState(TaskKind.Ctr, options, store.Layout, BaselineIndex(schema, store.Layout, conversion: false), WindowClosed(_ctrTags));
+        _cvr = new TaskState(TaskKind.Cvr, options, store.Layout, BaselineIndex(schema, store.Layout, conversion: true), WindowClosed(_cvrTags));
         // pCTCVR on impressions is scored as a CTR-shaped task, metered under its own task tag.
-        if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window, windowClosed: WindowClosed(FreshetTags.Of(options.Model, options.Job).With("task", "ctcvr")));
+        if (store.Layout.BothLabels) _ctcvr = new TaskEvaluation(TaskKind.Ctr, options.Window, windowClosed: WindowClosed(FreshetTags.Of(options.Model, options.Job).With("task", "ctcvr")), detail: options.Evaluation);
     }
 
     /// <summary>Called after every step (on the trainer's thread).</summary>
@@ -71,6 +71,22 @@ public sealed class StreamingTrainer
     public TaskEvaluation CtrEvaluation => _ctr.Evaluation;
 
     public TaskEvaluation CvrEvaluation => _cvr.Evaluation;
+
+    /// <summary>
+    /// What the trainer holds that a long run could grow, for status and the soak drill: samples held one by one by the
+    /// evaluations (bounded unless <see cref="TrainerOptions.Evaluation"/> is per sample), and keys counted by the
+    /// counting baselines (bounded as their tables are). Read between steps, or as an estimate while one runs.
+    /// </summary>
+    public (long EvaluationHeld, long BaselineKeys, long BaselineEvicted) Held()
+    {
+        long keys = 0, evicted = 0;
+        foreach (var b in _ctr.Fields.Concat(_cvr.Fields))
+        {
+            keys += b.Keys;
+            evicted += b.Evicted;
+        }
+        return (_ctr.Evaluation.HeldSamples + _cvr.Evaluation.HeldSamples + (_ctcvr?.HeldSamples ?? 0), keys, evicted);
+    }
 
     /// <summary>Latest event time trained on (UTC ticks), or null before the first step.</summary>
     public long? EventTime => _lastTime == long.MinValue ? null : _lastTime;
@@ -333,7 +349,7 @@ public sealed class StreamingTrainer
         for (var i = 0; i < n; i++)
         {
             var s = buffer[i];
-            for (var f = 0; f < fields; f++) state.Fields[f].Update(s.Ids[f], s.Label);
+            for (var f = 0; f < fields; f++) state.Fields[f].Update(s.Ids[f], s.Label, s.Time);
             state.Global.Update(0, s.Label);
         }
         buffer.Clear();
@@ -341,7 +357,11 @@ public sealed class StreamingTrainer
         Interlocked.Increment(ref _steps);
         if (_options.ExpireEvery > TimeSpan.Zero && _lastTime >= _nextExpiry)
         {
-            if (_nextExpiry != long.MinValue) _expired += await _store.ExpireAsync(_lastTime, cancellationToken);
+            if (_nextExpiry != long.MinValue)
+            {
+                _expired += await _store.ExpireAsync(_lastTime, cancellationToken);
+                foreach (var b in _ctr.Fields.Concat(_cvr.Fields)) b.Expire(_lastTime);
+            }
             _nextExpiry = _lastTime + _options.ExpireEvery.Ticks;
         }
         StepCompleted?.Invoke(new StepInfo(task, n, !float.IsNaN(trainedLoss), trainedLoss, _lastTime, _samples));
@@ -361,11 +381,12 @@ public sealed class StreamingTrainer
     /// One task's evaluation and what users run today, scored on the same samples at the same granularity (counts
     /// updated after each step): every id field's running smoothed rate, their mean, and the schema's named one.
     /// </summary>
-    private sealed class TaskState(TaskKind task, TimeSpan window, FeatureLayout layout, int baselineField, Action<double>? windowClosed)
+    private sealed class TaskState(TaskKind task, TrainerOptions options, FeatureLayout layout, int baselineField, Action<double>? windowClosed)
     {
-        public TaskEvaluation Evaluation { get; } = new(task, window, [.. layout.IdFields.Select(f => f.Field.Name), MeanBaseline], windowClosed);
+        public TaskEvaluation Evaluation { get; } = new(task, options.Window, [.. layout.IdFields.Select(f => f.Field.Name), MeanBaseline], windowClosed, options.Evaluation);
 
-        public PopularityBaseline[] Fields { get; } = [.. layout.IdFields.Select(_ => new PopularityBaseline())];
+        /// <summary>Each id field's running rate, keeping as many ids as the field's table does (its cap and expiry).</summary>
+        public PopularityBaseline[] Fields { get; } = [.. layout.IdFields.Select(f => new PopularityBaseline(10, layout.Tables[f.TableIndex].MaxRows, layout.Tables[f.TableIndex].ExpireAfter))];
 
         /// <summary>The global rate so far (the named baseline of a schema with no id field).</summary>
         public PopularityBaseline Global { get; } = new();

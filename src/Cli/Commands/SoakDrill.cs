@@ -1,0 +1,277 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Freshet.Cli.Cluster;
+using Freshet.Cli.Output;
+using Freshet.Client;
+using Freshet.Deployments;
+using Freshet.Experiments;
+using Freshet.Model.Data;
+using Freshet.Model.Schema;
+using Freshet.Serving;
+using Microsoft.Extensions.Hosting;
+
+namespace Freshet.Cli.Commands;
+
+/// <summary>
+/// <c>freshet drill soak</c>: a silo in a process of its own (training and serving, local profile) trains on the
+/// synthetic stream of a high-cardinality schema (its tables admit, expire and evict) while it publishes every interval
+/// and an SDK client scores against it, for as many samples as asked. The silo's resident memory and managed heap are
+/// read through the run against the samples trained; their slope after the warm-up says whether anything grows with the
+/// samples seen. What was produced and never trained is counted.
+/// </summary>
+public static class SoakDrill
+{
+    /// <summary>Samples before the slopes are fitted: memory settles (tables fill to their caps, the heap to its budget).</summary>
+    public const long WarmUpSamples = 2_000_000;
+
+    public static Command Build(CliContext cli)
+    {
+        var samples = new Option<long>("--samples") { Description = "Samples to produce and train", DefaultValueFactory = _ => 20_000_000 };
+        var schema = new Option<string>("--schema") { Description = "Feature schema JSON (a synthetic source; scoring requests are its rows)", DefaultValueFactory = _ => "schemas/soak.json" };
+        var interval = new Option<string>("--interval") { Description = "Publish interval", DefaultValueFactory = _ => "1s" };
+        var shards = new Option<int>("--shards") { Description = "Embedding shard grains", DefaultValueFactory = _ => 4 };
+        var scoreRate = new Option<double>("--score-rate") { Description = "SDK scoring calls per second (0: none)", DefaultValueFactory = _ => 20 };
+        var rows = new Option<int>("--rows") { Description = "Rows a scoring call", DefaultValueFactory = _ => 100 };
+        var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Ask for a full checkpoint every this many samples trained (0: none)", DefaultValueFactory = _ => 5_000_000 };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
+        var cmd = new Command("soak", "Train and serve a high-cardinality stream for a long run in a silo process, reading its memory against the samples trained")
+        {
+            samples, schema, interval, shards, scoreRate, rows, checkpointEvery, json,
+        };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var settings = new Settings(
+                p.GetValue(samples), SchemaLoader.Load(p.GetValue(schema)!), Durations.Parse(p.GetValue(interval)!, "--interval"), p.GetValue(shards),
+                p.GetValue(scoreRate), p.GetValue(rows), p.GetValue(checkpointEvery));
+            settings.Validate();
+            var result = await RunAsync(cli, settings, ct);
+            if (p.GetValue(json)) JsonResult.Write(cli.Out, result);
+            return result["ok"]!.GetValue<bool>() ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private sealed record Settings(long Samples, FeatureSchema Schema, TimeSpan Interval, int Shards, double ScoreRate, int Rows, long CheckpointEvery)
+    {
+        public void Validate()
+        {
+            if (Samples < 10_000) throw new ArgumentException($"--samples: {Samples}; give at least 10000");
+            if (Schema.Source.Format != "synthetic") throw new ArgumentException($"--schema: {Schema.Name} reads '{Schema.Source.Format}'; the soak needs a synthetic source (an endless stream)");
+            if (Interval <= TimeSpan.Zero) throw new ArgumentException("--interval: must be positive");
+            if (Shards < 1) throw new ArgumentException("--shards: must be at least 1");
+            if (ScoreRate is < 0 or > 1000) throw new ArgumentException($"--score-rate: {ScoreRate}; give 0 to 1000 calls a second");
+            if (Rows is < 1 or > ScoreRequest.MaxRows) throw new ArgumentException($"--rows: {Rows}; give 1 to {ScoreRequest.MaxRows}");
+            if (CheckpointEvery < 0) throw new ArgumentException("--checkpoint-every: must be 0 (none) or positive");
+        }
+    }
+
+    private sealed record Reading(long Samples, double Seconds, double RssMb, double GcHeapMb);
+
+    private static async Task<JsonObject> RunAsync(CliContext cli, Settings settings, CancellationToken ct)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "freshet-soak-" + Guid.NewGuid().ToString("N"));
+        var clusterId = "soak-" + Guid.NewGuid().ToString("N")[..8];
+        var hosts = new List<IHost>();
+        var silos = new List<SiloProcess>();
+        try
+        {
+            await cli.Error.WriteLineAsync($"soak: starting a silo process (training and serving, local profile) for {settings.Samples:N0} samples of {settings.Schema.Name}");
+            var silo = SiloProcess.Start("soak", clusterId, folder, "training,serving", null, noAdmin: false, Path.Combine(folder, "state"));
+            silos.Add(silo);
+            var client = await LoadDrill.ConnectAsync(hosts, silos, o => o.GatewayPorts = [silo.GatewayPort], clusterId, ct);
+            var spec = new DeploymentSpec
+            {
+                Model = "soak", SchemaJson = settings.Schema.Json, Shards = settings.Shards, PublishInterval = settings.Interval, Clock = ClockKind.Wall,
+                // Far from now: the soak's checkpoints are the ones it asks for.
+                DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+            };
+            await client.StartAsync(spec);
+            await LoadDrill.WaitAsync(async () => (await client.GetStatusAsync(spec.Model)).Replicas.Any(r => r.Weights is not null), silos, "serving holds the first checkpoint", TimeSpan.FromMinutes(2), ct);
+
+            var clock = Stopwatch.StartNew();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            long published = 0;
+            var publisher = new SamplePublisher(client.Cluster, spec.JobOf(DeploymentJob.Main), 1) { Progress = n => Interlocked.Exchange(ref published, n) };
+            var reader = SampleReader.Open(settings.Schema, SampleReader.SyntheticData);
+            var producing = Task.Run(() => publisher.PublishAsync(reader.Read(settings.Samples, stop.Token), end: false, cancellationToken: stop.Token), stop.Token);
+            var scoring = ScoreAsync(client, settings, spec.Model, stop.Token);
+
+            var readings = new List<Reading>();
+            var checkpoints = 0;
+            var nextCheckpoint = settings.CheckpointEvery > 0 ? settings.CheckpointEvery : long.MaxValue;
+            var lastReport = TimeSpan.Zero;
+            long trained = 0;
+            var drained = Stopwatch.StartNew();
+            while (true)
+            {
+                silo.ThrowIfExited();
+                if (producing.IsFaulted) await producing;
+                var status = await client.GetStatusAsync(spec.Model);
+                trained = status.Deployment.Main?.Trainers.Sum(t => t.SamplesTrained) ?? 0;
+                if (status.Silos.FirstOrDefault()?.Roles is { } roles)
+                {
+                    readings.Add(new Reading(trained, clock.Elapsed.TotalSeconds, roles.WorkingSetBytes / 1048576.0, roles.GcHeapBytes / 1048576.0));
+                }
+                if (trained >= nextCheckpoint)
+                {
+                    await client.CheckpointAsync(spec.Model);
+                    checkpoints++;
+                    nextCheckpoint += settings.CheckpointEvery;
+                }
+                if (clock.Elapsed - lastReport >= TimeSpan.FromSeconds(30))
+                {
+                    lastReport = clock.Elapsed;
+                    var r = readings.LastOrDefault();
+                    await cli.Error.WriteLineAsync($"soak: {clock.Elapsed:hh\\:mm\\:ss} trained {trained:N0} of {Interlocked.Read(ref published):N0} published; silo RSS {r?.RssMb:F0} MB, managed heap {r?.GcHeapMb:F0} MB");
+                }
+                if (!producing.IsCompleted) drained.Restart();
+                // Done when everything produced is trained; a trainer that stops taking samples ends the run after 2 minutes.
+                if (producing.IsCompleted && (trained >= Interlocked.Read(ref published) || drained.Elapsed > TimeSpan.FromMinutes(2))) break;
+                await Task.Delay(1000, ct);
+            }
+            var producedTotal = await producing;
+            await stop.CancelAsync();
+            var (calls, scoreFailures, scoreError) = await scoring;
+
+            var end = await client.GetStatusAsync(spec.Model);
+            var trainers = end.Deployment.Main?.Trainers ?? [];
+            var shards = await Task.WhenAll(client.Cluster.Shards(spec.Model, settings.Shards).Select(s => s.GetStatusAsync()));
+            var tables = new JsonObject();
+            var layout = FeatureLayout.From(settings.Schema);
+            // Each table's cap, and each rate's (a rate is bounded as its id field's table is).
+            var caps = layout.Tables.Select(t => (t.Name, t.MaxRows)).Concat(layout.RateFields.Select(r => (r.Field.Name, r.MaxRows)))
+                .ToDictionary(c => c.Item1, c => c.Item2, StringComparer.Ordinal);
+            var cappedOver = new List<string>();
+            foreach (var name in shards.SelectMany(s => s.Rows.Keys).Distinct().Order(StringComparer.Ordinal))
+            {
+                var held = shards.Sum(s => s.Rows.GetValueOrDefault(name));
+                var cap = caps.GetValueOrDefault(name);
+                if (held > cap) cappedOver.Add(name);
+                tables[name] = new JsonObject
+                {
+                    ["rows"] = held,
+                    ["evicted"] = shards.Sum(s => s.Evicted.GetValueOrDefault(name)),
+                    ["maxRows"] = cap,
+                };
+            }
+            var queued = trainers.Sum(t => t.SamplesQueued);
+            var capacity = trainers.Sum(t => t.QueueCapacity);
+            var shed = trainers.Sum(t => t.SamplesShed);
+            var evaluationHeld = trainers.Sum(t => t.EvaluationHeld);
+            var lost = Math.Max(0, producedTotal - trained);
+            var warmUp = Math.Min(WarmUpSamples, settings.Samples / 2);
+            var settled = readings.Where(r => r.Samples >= warmUp).ToList();
+            var rssSlope = Slope(settled, r => r.RssMb);
+            var heapSlope = Slope(settled, r => r.GcHeapMb);
+            // The slope says something only well past the warm-up: a short run (a test) is judged on what it lost and on its caps.
+            var slopeJudged = settings.Samples >= 2 * WarmUpSamples;
+            var ok = lost == 0 && shed == 0 && scoreFailures == 0 && cappedOver.Count == 0 && (!slopeJudged || rssSlope is <= 1.0);
+            await cli.Out.WriteLineAsync($"soak: {trained:N0} of {producedTotal:N0} samples trained in {clock.Elapsed.TotalMinutes:F1} min ({checkpoints} checkpoints asked, {calls:N0} scoring calls, {scoreFailures} failed); "
+                + $"silo RSS {readings.FirstOrDefault()?.RssMb:F0} -> {readings.LastOrDefault()?.RssMb:F0} MB (max {readings.Select(r => r.RssMb).DefaultIfEmpty().Max():F0}), "
+                + $"slope after {warmUp:N0} samples {rssSlope:F2} MB per million (managed heap {heapSlope:F2})");
+            foreach (var (name, node) in tables) await cli.Out.WriteLineAsync($"  table {name}: {node!["rows"]} rows (cap {node["maxRows"]?.ToString() ?? "none"}), {node["evicted"]} evicted");
+            await cli.Out.WriteLineAsync(ok ? "soak: memory flat and nothing lost"
+                : $"soak: NOT MET: lost {lost}, shed {shed}, scoring failures {scoreFailures}{(scoreError is null ? "" : $" ({scoreError})")}, tables over their cap [{string.Join(", ", cappedOver)}], RSS slope {rssSlope:F2} MB per million (at most 1)");
+            return new JsonObject
+            {
+                ["command"] = "drill soak",
+                ["schema"] = settings.Schema.Name,
+                ["samples"] = trained,
+                ["produced"] = producedTotal,
+                ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+                ["samplesPerSecond"] = JsonResult.Metric(trained / Math.Max(1e-9, clock.Elapsed.TotalSeconds), 0),
+                ["publishIntervalMs"] = settings.Interval.TotalMilliseconds,
+                ["checkpoints"] = checkpoints,
+                ["scoringCalls"] = calls,
+                ["scoringFailures"] = scoreFailures,
+                ["scoringError"] = scoreError,
+                ["readingSamples"] = new JsonArray([.. readings.Select(r => (JsonNode?)r.Samples)]),
+                ["rssMb"] = new JsonArray([.. readings.Select(r => (JsonNode?)Math.Round(r.RssMb, 1))]),
+                ["gcHeapMb"] = new JsonArray([.. readings.Select(r => (JsonNode?)Math.Round(r.GcHeapMb, 1))]),
+                ["warmUpSamples"] = warmUp,
+                ["rssSlopeMbPerMillion"] = JsonResult.Metric(rssSlope, 3),
+                ["slopeJudged"] = slopeJudged,
+                ["gcHeapSlopeMbPerMillion"] = JsonResult.Metric(heapSlope, 3),
+                ["tables"] = tables,
+                ["tablesOverCap"] = new JsonArray([.. cappedOver.Select(n => (JsonNode?)n)]),
+                ["samplesQueued"] = queued,
+                ["queueCapacity"] = capacity,
+                ["samplesShed"] = shed,
+                ["evaluationHeld"] = evaluationHeld,
+                ["baselineKeys"] = trainers.Sum(t => t.BaselineKeys),
+                ["baselineEvicted"] = trainers.Sum(t => t.BaselineEvicted),
+                ["lost"] = lost,
+                ["ok"] = ok,
+            };
+        }
+        finally
+        {
+            foreach (var h in hosts)
+            {
+                try
+                {
+                    using var s = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    await h.StopAsync(s.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or Orleans.Runtime.OrleansException or ObjectDisposedException)
+                {
+                    // a client whose silo is gone stops as best it can
+                }
+                h.Dispose();
+            }
+            foreach (var s in silos) s.Dispose();
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Scores a call of synthetic rows every 1/rate seconds until stopped: calls made, failed, and the first failure.</summary>
+    private static Task<(long Calls, long Failures, string? Error)> ScoreAsync(FreshetClient client, Settings settings, string model, CancellationToken ct) => Task.Run(async () =>
+    {
+        if (settings.ScoreRate <= 0) return (0L, 0L, (string?)null);
+        var requests = ServeBench.RequestRows(settings.Schema, 5_000);
+        var pause = TimeSpan.FromSeconds(1 / settings.ScoreRate);
+        long calls = 0, failures = 0;
+        string? error = null;
+        var at = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await client.ScoreAsync(model, [.. requests.Skip(at).Take(settings.Rows)]);
+                calls++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failures++;
+                error ??= LoadDrill.Describe(e);
+            }
+            at = (at + settings.Rows) % Math.Max(1, requests.Count - settings.Rows);
+            try
+            {
+                await Task.Delay(pause, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        return (calls, failures, error);
+    }, CancellationToken.None);
+
+    /// <summary>Least-squares slope of a reading against the samples trained, per million samples; null with fewer than 3 readings.</summary>
+    private static double? Slope(IReadOnlyList<Reading> readings, Func<Reading, double> of)
+    {
+        if (readings.Count < 3) return null;
+        var mx = readings.Average(r => r.Samples / 1e6);
+        var my = readings.Average(of);
+        double sxy = 0, sxx = 0;
+        foreach (var r in readings)
+        {
+            var dx = r.Samples / 1e6 - mx;
+            sxy += dx * (of(r) - my);
+            sxx += dx * dx;
+        }
+        return sxx == 0 ? null : sxy / sxx;
+    }
+}
