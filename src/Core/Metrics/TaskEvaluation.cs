@@ -10,8 +10,8 @@ namespace Freshet.Model.Metrics;
 /// <para>
 /// <see cref="EvaluationDetail.Bounded"/> (the default, and the service's) keeps aggregates whose size does not grow with
 /// the samples: log-odds histograms for AUC (<see cref="LogitHistogram"/>), sums for log-loss, at most
-/// <see cref="MaxOpenWindows"/> open windows (a window closes once the stream is a whole window past its end; a sample for
-/// a closed window counts overall only, as <see cref="LateSamples"/>) and the latest <see cref="MaxWindows"/> closed ones
+/// <see cref="MaxOpenWindows"/> open windows (a window closes once the stream is a tenth of a window past its end; a sample
+/// for a closed window counts overall only, as <see cref="LateSamples"/>) and the latest <see cref="MaxWindows"/> closed ones
 /// as their figures, group AUC over a bounded set of open groups (<see cref="RunningGroupAuc"/>), and the latest
 /// <see cref="RecentKept"/> scores for <see cref="RecentAuc"/>. <see cref="EvaluationDetail.PerSample"/> keeps every
 /// sample for exact figures at the end of a bounded run.
@@ -256,7 +256,7 @@ public sealed class TaskEvaluation
         private bool _hasOracle = true;
         private bool _hasGroups = true;
         private bool _hasBaselines = true;
-        private long _latestKey = long.MinValue;
+        private long _latest = long.MinValue;
         private long _closedThrough = long.MinValue;
 
         public long Count { get; private set; }
@@ -281,40 +281,40 @@ public sealed class TaskEvaluation
             _recentLabels[_recentNext] = label;
             _recentNext = (_recentNext + 1) % RecentKept;
             _recentCount = Math.Min(_recentCount + 1, RecentKept);
-            if (owner.Window > TimeSpan.Zero) AddToWindow(score, label, baseline, oracle, owner.WindowKey(time));
+            if (owner.Window > TimeSpan.Zero) AddToWindow(score, label, baseline, oracle, time);
         }
 
-        private void AddToWindow(float score, float label, float baseline, float oracle, long key)
+        private void AddToWindow(float score, float label, float baseline, float oracle, long time)
         {
-            var w = owner.Window.Ticks;
-            if (key <= _closedThrough || (_latestKey != long.MinValue && key <= _latestKey - 2 * w))
+            var key = owner.WindowKey(time);
+            if (key <= _closedThrough || (_latest != long.MinValue && key + Grace <= _latest - owner.Window.Ticks))
             {
                 Late++;
                 return;
             }
-            var created = false;
-            if (!_open.TryGetValue(key, out var window))
-            {
-                _open[key] = window = new OpenWindow(key);
-                _latestKey = Math.Max(_latestKey, key);
-                created = true;
-            }
+            if (!_open.TryGetValue(key, out var window)) _open[key] = window = new OpenWindow(key);
             window.Count++;
             window.Positives += label;
             window.Model.Add(score, label);
             window.Baseline.Add(baseline, label);
             window.Oracle.Add(oracle, label);
-            if (created) CloseWhatIsPast();
+            var moved = time > _latest;
+            if (moved) _latest = time;
+            // The first open window is the one that can close: look only when the stream has moved past its end.
+            if ((moved && _open.Count > 1) || _open.Count > MaxOpenWindows) CloseWhatIsPast();
         }
 
-        /// <summary>A window closes once the stream is a whole window past its end, or when too many are open (times far apart).</summary>
+        /// <summary>How far past a window's end the stream goes before the window closes: samples come in event-time order up to a batch.</summary>
+        private long Grace => owner.Window.Ticks / 10;
+
+        /// <summary>A window closes once the stream is <see cref="Grace"/> past its end, or when too many are open (times far apart).</summary>
         private void CloseWhatIsPast()
         {
             var w = owner.Window.Ticks;
             while (_open.Count > 0)
             {
                 var first = _open.First().Value;
-                if (first.Start + 2 * w > _latestKey && _open.Count <= MaxOpenWindows) break;
+                if (first.Start + w + Grace > _latest && _open.Count <= MaxOpenWindows) break;
                 Close(first);
             }
         }
