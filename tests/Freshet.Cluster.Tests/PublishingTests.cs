@@ -105,6 +105,33 @@ public class PublishingTests
     }
 
     [Fact]
+    public async Task Pruning_keeps_the_newest_and_every_checkpoint_serving_or_the_guard_still_needs()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "prune";
+        var job = h.Job("prune-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1, KeepCheckpoints = 2 });
+        await job.StartAsync();
+        await new SamplePublisher(h.Client, "prune-job", 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(2000), end: false);
+        await WaitTrainedAsync(job, 2000);
+        var good = await job.PublishCheckpointAsync();
+        // The guard keeps these weights as the good copy on every replica (and shadow-scores with them).
+        await h.Grains.GetGrain<IServingVersionGrain>(model).SetGoodAsync(new Freshet.Model.Serving.WeightsVersion(good.Version, 0));
+        var later = new List<long>();
+        for (var i = 0; i < 3; i++) later.Add((await job.PublishCheckpointAsync()).Version);
+        // A job's own checkpoint, which serving is not told of: serving's version is the last announced, and stays.
+        var own = await job.CheckpointAsync();
+
+        var versions = await h.Checkpoints.ListVersionsAsync(model);
+        Assert.Contains(good.Version, versions);                // the guard's good weights
+        Assert.Contains(later[^1], versions);                   // what serving follows (and the base of the deltas)
+        Assert.Contains(own.Version, versions);                 // the newest two
+        Assert.DoesNotContain(later[0], versions);              // needed by nothing, and older than the newest two
+        Assert.Equal([good.Version, later[2], own.Version], versions.Order());
+    }
+
+    [Fact]
     public async Task A_publish_that_retained_its_delta_but_failed_before_recording_it_never_has_its_number_reused()
     {
         await using var h = await ClusterHarness.StartAsync();

@@ -131,6 +131,49 @@ public class ReplicaDeliveryTests
     }
 
     [Fact]
+    public async Task A_delta_on_a_checkpoint_whose_announcement_was_lost_is_applied_and_a_late_announcement_does_not_take_the_replica_back()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "lost";
+        var job = h.Job("lost-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
+        await job.StartAsync();
+        await new SamplePublisher(h.Client, "lost-job", 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3000), end: false);
+        await PublishingTests.WaitTrainedAsync(job, 3000);
+        await job.PauseAsync();
+        var published = await job.PublishAsync();
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
+        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 1, "delta 1 applied");
+        var replica = registry.TryGet(model)!;
+        var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.Weights.Checkpoint, CheckpointFiles.Delta(1), CancellationToken.None);
+        var grain = h.Grains.Replica(model, h.Cluster.Silos[0].SiloAddress);
+
+        // A new checkpoint is announced to the serving-version grain, and its message never reaches the replica (a queue
+        // stream's agent read it and died). Then the first delta on it arrives.
+        var checkpoint = await job.CheckpointAsync();
+        await h.Grains.GetGrain<IServingVersionGrain>(model).SetAsync(checkpoint.Version);
+        var refused = replica.Refused;
+        var delta = new WeightDelta { Model = model, Version = new WeightsVersion(checkpoint.Version, 1), SnapshotUtc = DateTime.UtcNow, Tables = template.Tables, Dense = template.Dense };
+        var chunks = WeightDelta.Chunk(delta.Encode(), WeightDelta.MaxChunkBytes);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = delta.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = delta.SnapshotUtc });
+        }
+        // It was refused (serving followed the old checkpoint as far as this replica knew) until the watch caught up.
+        Assert.Equal(delta.Version, replica.Weights);
+        Assert.Equal(refused, replica.Refused);
+        Assert.Equal(checkpoint.Version, replica.TargetCheckpoint);
+        Assert.True(replica.CatchUps >= 1);
+
+        // The lost announcement of the older checkpoint comes late: the replica stays on what serving follows.
+        await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = model, Weights = published.Weights with { Delta = 0 }, SnapshotUtc = DateTime.UtcNow });
+        Assert.Equal(checkpoint.Version, replica.TargetCheckpoint);
+        Assert.Equal(delta.Version, replica.Weights);
+    }
+
+    [Fact]
     public void A_replica_orders_deltas_on_its_own()
     {
         var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));

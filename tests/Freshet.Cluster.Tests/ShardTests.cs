@@ -93,7 +93,7 @@ public class ShardTests
         await ReadAsync(shard, create: true);
         await PushAsync(shard, "a", 1);
         var checkpointed = await ReadAsync(shard);
-        var files = await shard.WriteCheckpointAsync(await h.Checkpoints.NextVersionAsync("persist"));
+        var files = await shard.WriteCheckpointAsync(await h.Checkpoints.NextVersionAsync("persist"), rebase: true);
         var writer = Freshet.Model.Checkpoints.CheckpointWriter.ForVersion(h.Checkpoints, "persist", 1);
         foreach (var f in files) writer.AddWritten(new Freshet.Model.Checkpoints.ManifestFile { Name = f.Name, Kind = f.Kind, Bytes = f.Bytes, Sha256 = f.Sha256, Table = f.Table, Shard = f.Shard, Shards = f.Shards, Rows = f.Rows });
         await writer.CommitAsync(null, 0, "all");
@@ -108,6 +108,78 @@ public class ShardTests
         Assert.Equal(checkpointed.Frozen, back.Frozen);      // from checkpoint 1, not the later push
         Assert.NotEqual(latest.Frozen, back.Frozen);
         Assert.Equal(1, (await shard.GetStatusAsync()).LoadedCheckpoint);
+    }
+
+    /// <summary>Writes the shard's files into the next version of <paramref name="model"/> and commits it; returns the version.</summary>
+    private static async Task<long> CheckpointAsync(ClusterHarness h, IEmbeddingShardGrain shard, string model, bool rebase = true)
+    {
+        var version = await h.Checkpoints.NextVersionAsync(model);
+        var files = await shard.WriteCheckpointAsync(version, rebase);
+        var writer = Freshet.Model.Checkpoints.CheckpointWriter.ForVersion(h.Checkpoints, model, version);
+        foreach (var f in files) writer.AddWritten(new Freshet.Model.Checkpoints.ManifestFile { Name = f.Name, Kind = f.Kind, Bytes = f.Bytes, Sha256 = f.Sha256, Table = f.Table, Shard = f.Shard, Shards = f.Shards, Rows = f.Rows });
+        await writer.CommitAsync(null, 0, "all");
+        return version;
+    }
+
+    [Fact]
+    public async Task A_reactivated_shard_takes_the_frozen_tier_of_the_version_it_is_on_not_the_latest()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var (shard, _) = await ShardAsync(h, "rolled");
+        await ReadAsync(shard, create: true);
+        await PushAsync(shard, "a", 1);
+        var v1 = await CheckpointAsync(h, shard, "rolled");
+        var atV1 = await ReadAsync(shard);
+        await PushAsync(shard, "a", 2);
+        var v2 = await CheckpointAsync(h, shard, "rolled");
+        Assert.NotEqual(atV1.Frozen, (await ReadAsync(shard)).Frozen);
+
+        // A rollback to v1: v2 is the abandoned line, still in the store.
+        await shard.LoadCheckpointAsync(v1);
+        await h.Cluster.DeactivateAsync(shard);
+        await h.Cluster.WaitForDeactivationAsync(shard);
+
+        Assert.Equal(atV1.Frozen, (await ReadAsync(shard)).Frozen);
+        Assert.Equal(v1, (await shard.GetStatusAsync()).LoadedCheckpoint);
+        Assert.True(v2 > v1);
+    }
+
+    [Fact]
+    public async Task Model_Bs_reactivated_shard_takes_Model_As_frozen_tier()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var (a, _) = await ShardAsync(h, "main");
+        await ReadAsync(a, create: true);
+        await PushAsync(a, "main", 1);
+        var version = await CheckpointAsync(h, a, "main");
+        var atA = await ReadAsync(a);
+
+        // Model B starts from A's checkpoint and never writes one of its own.
+        var (b, _) = await ShardAsync(h, "main-b");
+        await b.LoadCheckpointAsync(version, "main");
+        Assert.Equal(atA.Frozen, (await ReadAsync(b)).Frozen);
+        await h.Cluster.DeactivateAsync(b);
+        await h.Cluster.WaitForDeactivationAsync(b);
+
+        Assert.Equal(atA.Frozen, (await ReadAsync(b)).Frozen);
+        Assert.Equal(version, (await b.GetStatusAsync()).LoadedCheckpoint);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_serving_is_not_told_of_keeps_the_changed_rows_for_the_next_delta()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var (shard, _) = await ShardAsync(h, "kept");
+        await ReadAsync(shard, create: true);
+        await CheckpointAsync(h, shard, "kept"); // serving's base
+        await PushAsync(shard, "a", 1);
+        await CheckpointAsync(h, shard, "kept", rebase: false); // a job's own checkpoint: serving stays on the first
+        var delta = await shard.TakeDeltaAsync(freshBudget: 0);
+        Assert.True(delta.ChangingRows > 0, "the next delta on serving's base lost the rows changed before the job's checkpoint");
+
+        await PushAsync(shard, "a", 2);
+        await CheckpointAsync(h, shard, "kept", rebase: true); // announced: the next deltas build on it
+        Assert.Equal(0, (await shard.TakeDeltaAsync(freshBudget: 0)).ChangingRows);
     }
 
     [Fact]

@@ -39,6 +39,12 @@ public sealed record DeploymentSpec
     /// <summary>The feedback loop: serving logs what it answered and reported labels train the main job (null: no loop).</summary>
     [Id(15)] public Feedback.FeedbackSpec? Feedback { get; init; }
 
+    /// <summary>
+    /// Full checkpoints of the model kept in the store, the newest; older ones are pruned, except those serving, the guard
+    /// (its good weights and rollback ceiling) or the deltas still build on.
+    /// </summary>
+    [Id(16)] public int KeepCheckpoints { get; init; } = 5;
+
     /// <summary>The name of one of this deployment's jobs (<see cref="DeploymentJobs.JobOf"/>).</summary>
     public string JobOf(DeploymentJob job) => job.JobOf(Model);
 }

@@ -27,7 +27,7 @@ public static class DeploymentSpecRules
             Model(spec.Model), AdminLimits.Schema(spec.SchemaJson),
             JobSpecRules.Strategy(spec.Strategy), JobSpecRules.Shards(spec.Shards), JobSpecRules.Trainers(spec.Trainers),
             PublishInterval(spec.PublishInterval), DailyCheckpointAt(spec.DailyCheckpointAt), PromotionEvery(spec.PromotionEvery),
-            JobSpecRules.FreshRowBudget(spec.FreshRowBudget),
+            JobSpecRules.FreshRowBudget(spec.FreshRowBudget), JobSpecRules.KeepCheckpoints(spec.KeepCheckpoints),
         }.OfType<string>(),
         .. spec.Feedback?.Problems() ?? [],
     ];

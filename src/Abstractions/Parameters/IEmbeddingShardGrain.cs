@@ -29,8 +29,12 @@ public interface IEmbeddingShardGrain : IGrainWithStringKey
     /// </summary>
     [Alias("TakeDelta")] Task<ShardDelta> TakeDeltaAsync(int freshBudget);
 
-    /// <summary>Writes this shard's files into checkpoint <paramref name="version"/>.</summary>
-    [Alias("WriteCheckpoint")] Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version);
+    /// <summary>
+    /// Writes this shard's files into checkpoint <paramref name="version"/>. <paramref name="rebase"/>: serving is told to
+    /// switch to it, so the next deltas build on it (the change sets start afresh); otherwise they are kept for the next
+    /// delta on the checkpoint serving follows.
+    /// </summary>
+    [Alias("WriteCheckpoint")] Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version, bool rebase);
 
     /// <summary>Replaces every row (all tiers) with this shard's part of checkpoint <paramref name="version"/>.</summary>
     [Alias("LoadCheckpoint")] Task LoadCheckpointAsync(long version, string? fromModel = null);

@@ -37,4 +37,7 @@ public sealed record ReplicaStatus
 
     /// <summary>Rows this replica scored since the silo loaded the model.</summary>
     [Id(16)] public long RowsScored { get; init; }
+
+    /// <summary>Times the replica was behind the version serving follows (an announcement lost or late, a stream that stalled) and caught up from the store by itself.</summary>
+    [Id(17)] public long CatchUps { get; init; }
 }

@@ -85,6 +85,7 @@ public static class AdminCommands
         var clickWindow = new Option<string>("--click-window") { Description = "Feedback loop: how long an impression waits for its click", DefaultValueFactory = _ => "30m" };
         var attribution = new Option<string>("--attribution-window") { Description = "Feedback loop: how long a click waits for its conversion", DefaultValueFactory = _ => "12h" };
         var joiners = new Option<int>("--joiners") { Description = "Feedback loop: joiner grains (fixed for the deployment's life)", DefaultValueFactory = _ => 4 };
+        var keep = new Option<int>("--keep-checkpoints") { Description = "Full checkpoints kept in the store, the newest (those serving or the guard still needs are kept as well)", DefaultValueFactory = _ => 5 };
         var defaults = new GuardSpec();
         var guard = new Option<bool>("--guard") { Description = "Feedback loop: the served-quality guard (shadow-scores a share of requests with the last good weights; rolls serving back and halts publishing when the new line is worse)" };
         var shadowShare = new Option<double>("--guard-shadow-share") { Description = "Guard: share of scoring calls also answered by the good weights", DefaultValueFactory = _ => defaults.ShadowShare };
@@ -94,7 +95,7 @@ public static class AdminCommands
         var checkEvery = new Option<string>("--guard-check-every") { Description = "Guard: how often it judges", DefaultValueFactory = _ => Durations.Format(defaults.CheckEvery) };
         var cmd = new Command("start", "Start serving a model: its main job trains and publishes deltas every interval (daily mode)")
         {
-            schema, strategy, shards, trainers, interval, dailyAt, every, clock, restore, feedback, clickWindow, attribution, joiners,
+            schema, strategy, shards, trainers, interval, dailyAt, every, clock, restore, feedback, clickWindow, attribution, joiners, keep,
             guard, shadowShare, minPairs, tolerance, z, checkEvery,
         };
         c.AddTo(cmd);
@@ -117,6 +118,7 @@ public static class AdminCommands
                 Model = p.GetValue(c.Model)!, SchemaJson = s.Json, Strategy = st, Shards = p.GetValue(shards), Trainers = p.GetValue(trainers),
                 PublishInterval = Durations.Parse(p.GetValue(interval)!, "--publish-interval"), DailyCheckpointAt = at,
                 PromotionEvery = Durations.Parse(p.GetValue(every)!, "--every"), Clock = clockKind, RestoreLatest = p.GetValue(restore),
+                KeepCheckpoints = p.GetValue(keep),
                 Feedback = p.GetValue(feedback) is not { } method ? null : new FeedbackSpec
                 {
                     Method = DelayedFeedbacks.TryParse(method, out var m) ? m : throw new ArgumentException($"--feedback: '{method}' is not a delayed-feedback method; use fnw or wait"),

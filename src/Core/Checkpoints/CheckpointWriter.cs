@@ -73,11 +73,14 @@ public sealed class CheckpointWriter
         return manifest;
     }
 
-    /// <summary>Deletes all but the newest <paramref name="keep"/> complete versions; returns the deleted ones.</summary>
-    public static async Task<IReadOnlyList<long>> PruneAsync(ICheckpointStore store, string model, int keep, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Deletes all but the newest <paramref name="keep"/> complete versions, never one of <paramref name="needed"/> (what
+    /// serving follows, the guard's good weights and ceiling, the base of the job's deltas); returns the deleted ones.
+    /// </summary>
+    public static async Task<IReadOnlyList<long>> PruneAsync(ICheckpointStore store, string model, int keep, IReadOnlySet<long>? needed = null, CancellationToken cancellationToken = default)
     {
         var versions = await store.ListVersionsAsync(model, cancellationToken);
-        var deleted = versions.Take(Math.Max(0, versions.Count - Math.Max(1, keep))).ToList();
+        var deleted = versions.Take(Math.Max(0, versions.Count - Math.Max(1, keep))).Where(v => needed?.Contains(v) != true).ToList();
         foreach (var v in deleted) await store.DeleteVersionAsync(model, v, cancellationToken);
         return deleted;
     }

@@ -13,7 +13,8 @@ namespace Freshet.Model.Cluster;
 /// </summary>
 public sealed class ShardRows
 {
-    private const int StateFormat = 1;
+    /// <summary>2: the model of <see cref="BaseVersion"/> follows it (1 had the version only, of this shard's own model).</summary>
+    private const int StateFormat = 2;
     private static readonly byte[] StateMagic = "FRSHSTAT"u8.ToArray();
     private readonly Dictionary<string, long> _steps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _dropped = new(StringComparer.Ordinal);
@@ -50,6 +51,12 @@ public sealed class ShardRows
 
     /// <summary>The checkpoint version this shard last wrote or loaded (its recovery point for the frozen tier).</summary>
     public long? BaseVersion { get; set; }
+
+    /// <summary>
+    /// The model whose checkpoint <see cref="BaseVersion"/> is: this shard's own, or the one it was restored from (Model B
+    /// starts from Model A's and never writes one of its own); null: this shard's own (state written before it was kept).
+    /// </summary>
+    public string? BaseModel { get; set; }
 
     public IReadOnlyDictionary<string, long> Steps => _steps;
 
@@ -182,6 +189,7 @@ public sealed class ShardRows
             w.Write(StateMagic);
             w.Write(StateFormat);
             w.Write(BaseVersion ?? -1);
+            w.Write(BaseModel ?? "");
             WriteMap(w, _steps);
             WriteMap(w, _dropped);
             w.Write(_locked.Count);
@@ -205,6 +213,7 @@ public sealed class ShardRows
             if (format > StateFormat) throw new InvalidDataException($"shard state format {format} is newer than this build reads");
             var baseVersion = r.ReadInt64();
             BaseVersion = baseVersion < 0 ? null : baseVersion;
+            BaseModel = format >= 2 && r.ReadString() is { Length: > 0 } baseModel ? baseModel : null;
             ReadMap(r, _steps);
             ReadMap(r, _dropped);
             _locked.Clear();
@@ -219,8 +228,13 @@ public sealed class ShardRows
         }
     }
 
-    /// <summary>Writes this shard's files (every table and rate) into checkpoint <paramref name="version"/>.</summary>
-    public async Task<IReadOnlyList<ManifestFile>> WriteCheckpointAsync(ICheckpointStore store, string model, long version, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes this shard's files (every table and rate) into checkpoint <paramref name="version"/>. With
+    /// <paramref name="rebase"/> (serving is told to switch to it) the version becomes the base of the next deltas and the
+    /// change sets start afresh; without (a job's own checkpoint, serving stays where it is) they are kept, so the next
+    /// delta on serving's base still carries every row changed since that base.
+    /// </summary>
+    public async Task<IReadOnlyList<ManifestFile>> WriteCheckpointAsync(ICheckpointStore store, string model, long version, bool rebase = true, CancellationToken cancellationToken = default)
     {
         var files = new List<ManifestFile>();
         var steps = new Dictionary<string, long>(_steps, StringComparer.Ordinal);
@@ -239,7 +253,8 @@ public sealed class ShardRows
             files.Add(f with { Table = r.Name, Shard = Shard, Shards = Shards, Rows = snap.Ids.Length, Steps = steps });
         }
         BaseVersion = version;
-        MarkBase();
+        BaseModel = model;
+        if (rebase) MarkBase();
         return files;
     }
 
@@ -288,6 +303,7 @@ public sealed class ShardRows
             }
         }
         BaseVersion = reader.Manifest.Version;
+        BaseModel = model;
         MarkBase();
         return reader.Manifest.Version;
     }

@@ -47,7 +47,7 @@ public sealed partial class DeploymentGrain(
             {
                 Model = spec.Model, SchemaJson = spec.SchemaJson, Strategy = spec.Strategy, Shards = spec.Shards, Trainers = spec.Trainers,
                 PersistInterval = spec.PersistInterval, FreshRowBudget = spec.FreshRowBudget, RestoreVersion = spec.RestoreVersion, RestoreLatest = spec.RestoreLatest,
-                MaxBatchWait = spec.MaxBatchWait,
+                MaxBatchWait = spec.MaxBatchWait, KeepCheckpoints = spec.KeepCheckpoints,
             });
         }
         await main.StartAsync();

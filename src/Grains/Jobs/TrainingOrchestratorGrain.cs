@@ -300,7 +300,7 @@ public sealed partial class TrainingOrchestratorGrain(
             {
                 version = await checkpoints.NextVersionAsync(spec.Model);
                 stage = "writing the shards' files";
-                var shardFiles = await Task.WhenAll(Shards(spec).Select(s => s.WriteCheckpointAsync(version.Value)));
+                var shardFiles = await Task.WhenAll(Shards(spec).Select(s => s.WriteCheckpointAsync(version.Value, rebase: announce)));
                 stage = "writing the dense tier's file";
                 var denseFile = await Dense(spec).WriteCheckpointAsync(version.Value);
                 stage = "writing the schema";
@@ -339,7 +339,7 @@ public sealed partial class TrainingOrchestratorGrain(
             }
             try
             {
-                await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints);
+                await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints, await NeededVersionsAsync(spec, announce ? version.Value : null));
             }
             catch (Exception e)
             {
@@ -366,6 +366,23 @@ public sealed partial class TrainingOrchestratorGrain(
             releaseFailed?.Throw();
             return new CheckpointResult { Model = spec.Model, Version = version.Value, Steps = stepMap, BarrierPauseMs = pauseMs, Bytes = manifest.Files.Sum(f => f.Bytes) };
         }
+    }
+
+    /// <summary>
+    /// The versions of this job's model that must outlive pruning however old: the one serving follows (and the one about to
+    /// be announced), the guard's good weights (replicas' shadow copy) and its rollback ceiling, and the base of this
+    /// job's deltas. Model B serves on Model A's checkpoint, which is A's announced version while B runs.
+    /// </summary>
+    private async Task<IReadOnlySet<long>> NeededVersionsAsync(JobSpec spec, long? announcing)
+    {
+        var serving = grains.GetGrain<IServingVersionGrain>(spec.Model);
+        var marks = await serving.GetGuardAsync();
+        var needed = new HashSet<long>();
+        foreach (var v in new[] { await serving.GetAsync(), announcing, marks.Good?.Checkpoint, marks.Halt?.Checkpoint, state.State.Published?.Checkpoint })
+        {
+            if (v is { } version) needed.Add(version);
+        }
+        return needed;
     }
 
     /// <summary>

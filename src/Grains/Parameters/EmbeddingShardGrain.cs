@@ -49,7 +49,9 @@ public sealed partial class EmbeddingShardGrain(
         {
             try
             {
-                var loaded = await Task.Run(() => rows.LoadCheckpointAsync(checkpoints, config.Model, null, frozenOnly: true, cancellationToken), cancellationToken);
+                // The version this shard last wrote or loaded, of the model it came from (Model B's shards hold Model A's): not the
+                // model's latest, which after a rollback is the abandoned line's, and for Model B does not exist.
+                var loaded = await Task.Run(() => rows.LoadCheckpointAsync(checkpoints, rows.BaseModel ?? config.Model, rows.BaseVersion, frozenOnly: true, cancellationToken), cancellationToken);
                 LogFrozenReloaded(logger, this.GetPrimaryKeyString(), loaded);
             }
             catch (CheckpointException e)
@@ -176,10 +178,10 @@ public sealed partial class EmbeddingShardGrain(
         return Task.FromResult(new ShardDelta { Payload = part.Encode(), ChangingRows = part.ChangingRows, FreshRows = part.FreshRows, FreshPending = part.FreshPending });
     }
 
-    public async Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version)
+    public async Task<IReadOnlyList<CheckpointFile>> WriteCheckpointAsync(long version, bool rebase)
     {
         var rows = Rows();
-        var files = await rows.WriteCheckpointAsync(checkpoints, _config!.Model, version);
+        var files = await rows.WriteCheckpointAsync(checkpoints, _config!.Model, version, rebase);
         await PersistAsync();
         return [.. files.Select(f => f.ToWire())];
     }

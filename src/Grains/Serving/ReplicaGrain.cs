@@ -96,6 +96,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
             return;
         }
         LogStalled(logger, _model, at, announced, newest);
+        replica.CountCatchUp();
         replica.TargetCheckpoint = announced;
         if (replica.Halt is { } lifted && lifted.Checkpoint != announced) replica.Halt = null;
         if (replica.Weights?.Checkpoint != announced)
@@ -139,7 +140,11 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
                 await RevertAsync(replica, message.Weights);
                 break;
             case WeightMessageKind.Checkpoint or WeightMessageKind.Rollback:
-                var checkpoint = message.Weights.Checkpoint;
+                // The version serving follows is the one announced now, whatever the message says: a queue stream delivers a
+                // message again, late and out of order, when the agent that read it died (an old checkpoint's announcement
+                // after a newer one, or after a rollback), and following it would take the replica back.
+                var checkpoint = await GrainFactory.GetGrain<IServingVersionGrain>(_model).GetAsync() ?? message.Weights.Checkpoint;
+                if (checkpoint != message.Weights.Checkpoint) LogStaleAnnouncement(logger, _model, message.Kind.ToString().ToLowerInvariant(), message.Weights.Checkpoint, checkpoint);
                 replica.TargetCheckpoint = checkpoint;
                 replica.Halt = null; // an announced checkpoint lifts a guard rollback's ceiling
                 _assembler.Forget(checkpoint);
@@ -198,10 +203,26 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         Halt = replica.Halt,
         CallsScored = replica.CallsScored,
         RowsScored = replica.RowsScored,
+        CatchUps = replica.CatchUps,
     };
 
     private async Task OfferAsync(ServingReplica replica, WeightDelta delta)
     {
+        if (delta.Model == _model && delta.Version.Checkpoint != replica.TargetCheckpoint)
+        {
+            // A delta on a checkpoint this replica was not told of: the announcement was lost, or comes later (a queue
+            // redelivers late what a dead agent had read). Serving follows what is announced, so ask, and if it is this
+            // delta's checkpoint, take that checkpoint now instead of refusing everything built on it.
+            var announced = await GrainFactory.GetGrain<IServingVersionGrain>(_model).GetAsync();
+            if (announced == delta.Version.Checkpoint)
+            {
+                LogAdopted(logger, _model, delta.Version, replica.TargetCheckpoint);
+                replica.TargetCheckpoint = announced;
+                if (replica.Halt is { } lifted && lifted.Checkpoint != announced) replica.Halt = null;
+                replica.CountCatchUp();
+                if (replica.Weights?.Checkpoint != announced) await LoadAsync(replica, announced.Value);
+            }
+        }
         var outcome = replica.Offer(delta);
         if (outcome == DeltaOutcome.NeedsBase)
         {
@@ -262,6 +283,12 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Replica of {Model} did not apply a delta: {Error}")]
     private static partial void LogBadDelta(ILogger logger, string model, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} got delta {Weights} while it followed checkpoint {Target}: serving's announced version is the delta's, so the replica takes it (its announcement was lost or is late)")]
+    private static partial void LogAdopted(ILogger logger, string model, WeightsVersion weights, long? target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} got a {Kind} announcement of checkpoint {Said} while serving's announced version is {Announced}: it follows {Announced} (the message came late)")]
+    private static partial void LogStaleAnnouncement(ILogger logger, string model, string kind, long said, long announced);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} refused delta {Weights}: serving follows checkpoint {Target}")]
     private static partial void LogRefused(ILogger logger, string model, WeightsVersion weights, long? target);

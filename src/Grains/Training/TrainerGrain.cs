@@ -45,6 +45,7 @@ public sealed partial class TrainerGrain(
     private long _skipped;
     private long _repeated;
     private long _shed;
+    private bool _skipListChanged;
 
     /// <summary>
     /// Samples a task's queue holds between the streams and the training loop: past it, a delivery waits for room
@@ -296,10 +297,17 @@ public sealed partial class TrainerGrain(
         }
         if (sample.Position < 0) return true;
         var key = SampleStreams.PositionKey(task, sample.Source);
-        if (state.State.SkipThrough.TryGetValue(key, out var through) && sample.Position <= through)
+        if (state.State.SkipThrough.TryGetValue(key, out var through))
         {
-            Interlocked.Increment(ref _skipped);
-            return false;
+            if (sample.Position <= through)
+            {
+                Interlocked.Increment(ref _skipped);
+                return false;
+            }
+            // Past what the checkpoint holds: the replay the list was made for has caught up with it. A later run of the
+            // producer numbers from its start again, and none of that is in the checkpoint: nothing more is skipped.
+            state.State.SkipThrough.Remove(key);
+            _skipListChanged = true;
         }
         // A replayable source's positions only grow along it, so a lower one is a repeat; a producer's own numbering
         // starts again with each run of the producer (freshet replay), so it is not checked.
@@ -333,6 +341,11 @@ public sealed partial class TrainerGrain(
                 }
             }
             Interlocked.Add(ref _received, await EnqueueAsync(channel.Writer, taken, batch, task));
+            if (_skipListChanged)
+            {
+                _skipListChanged = false;
+                await state.WriteStateAsync();
+            }
             if (batch.EndOfStream) channel.Writer.TryComplete();
         }
         var handles = await stream.GetAllSubscriptionHandles();

@@ -49,6 +49,14 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
 
     public long Refused => Interlocked.Read(ref _refused);
 
+    /// <summary>Times this replica found itself behind the version serving follows and caught up from the store by itself.</summary>
+    public long CatchUps => Interlocked.Read(ref _catchUps);
+
+    private long _catchUps;
+
+    /// <summary>Counts a catch-up (the replica was behind what serving follows and went to it from the store).</summary>
+    public void CountCatchUp() => Interlocked.Increment(ref _catchUps);
+
     public long Gaps => Interlocked.Read(ref _gaps);
 
     /// <summary>Scoring calls answered by this replica since it was created.</summary>
