@@ -105,6 +105,38 @@ public class PublishingTests
     }
 
     [Fact]
+    public async Task A_delta_kept_after_a_failed_publish_survives_the_jobs_deactivation()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        const string model = "unsent";
+        var job = h.Job("unsent-job");
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
+        await job.StartAsync();
+        var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(5000).ToList();
+        var publisher = new SamplePublisher(h.Client, "unsent-job", 1);
+        await publisher.PublishAsync(samples.Take(3000), end: false);
+        await WaitTrainedAsync(job, 3000);
+        var first = await job.PublishAsync();
+        await publisher.PublishAsync(samples.Skip(3000), end: false);
+        await WaitTrainedAsync(job, 5000);
+        await job.PauseAsync();
+
+        // Retaining delta 2 fails (a folder stands where its file goes) after its rows were taken from the shard.
+        var blocked = Path.Combine(h.CheckpointFolder, "checkpoints", model, first.Weights.Checkpoint.ToString("D10"), CheckpointFiles.Delta(2));
+        Directory.CreateDirectory(blocked);
+        await Assert.ThrowsAsync<PublishFailedException>(() => job.PublishAsync());
+        // The job's activation ends (its silo restarts it elsewhere, or it was collected) before the next publish.
+        await h.Cluster.DeactivateAsync(job);
+        await h.Cluster.WaitForDeactivationAsync(job);
+        Directory.Delete(blocked);
+
+        var delivered = await job.PublishAsync();
+        Assert.Equal(first.Weights with { Delta = 2 }, delivered.Weights);
+        Assert.True(delivered.ChangingRows > 0, "the rows taken for the failed delta were lost with the job's activation");
+    }
+
+    [Fact]
     public async Task Pruning_keeps_the_newest_and_every_checkpoint_serving_or_the_guard_still_needs()
     {
         await using var h = await ClusterHarness.StartAsync();

@@ -183,6 +183,44 @@ public class ShardTests
     }
 
     [Fact]
+    public async Task A_shard_whose_state_cannot_be_read_activates_empty_says_why_and_trains_again_once_a_checkpoint_is_loaded()
+    {
+        await using var h = await ClusterHarness.StartAsync(durableState: true);
+        var (shard, schema) = await ShardAsync(h, "broken");
+        await ReadAsync(shard, create: true);
+        await PushAsync(shard, "a", 1);
+        var version = await CheckpointAsync(h, shard, "broken");
+        var atCheckpoint = await ReadAsync(shard);
+        await shard.PersistAsync();
+
+        // A byte of the persisted state goes bad (the largest file of the shards' state: its one chunk).
+        var folder = Directory.GetDirectories(Path.Combine(h.CheckpointFolder, "state")).Single(d => Path.GetFileName(d).Contains("shard", StringComparison.OrdinalIgnoreCase));
+        var chunk = new DirectoryInfo(folder).GetFiles("*.state").OrderByDescending(f => f.Length).First().FullName;
+        var bytes = await File.ReadAllBytesAsync(chunk);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(chunk, bytes);
+        await h.Cluster.DeactivateAsync(shard);
+        await h.Cluster.WaitForDeactivationAsync(shard);
+
+        // It activates (status answers), says why, and refuses to train rather than start over from nothing.
+        var status = await shard.GetStatusAsync();
+        Assert.Contains("cannot be read", status.Error);
+        Assert.Contains("rollback", status.Error);
+        var refused = await Assert.ThrowsAsync<ShardStateException>(() => ReadAsync(shard));
+        Assert.Contains("refuses to train", refused.Message);
+        await Assert.ThrowsAsync<ShardStateException>(() => PushAsync(shard, "a", 2));
+
+        // A restore configures it and loads the checkpoint: it trains again, from what the checkpoint holds.
+        await shard.ConfigureAsync(new ShardConfig { Model = "broken", SchemaJson = schema.Json, Shard = 0, Shards = 1, PersistInterval = TimeSpan.FromMinutes(10) });
+        await shard.LoadCheckpointAsync(version);
+        Assert.Null((await shard.GetStatusAsync()).Error);
+        var back = await ReadAsync(shard);
+        Assert.Equal(atCheckpoint.Frozen, back.Frozen);
+        Assert.Equal(atCheckpoint.Changing, back.Changing);
+        await PushAsync(shard, "a", 2);
+    }
+
+    [Fact]
     public async Task Changed_rows_are_tracked_per_tier_since_the_last_take()
     {
         await using var h = await ClusterHarness.StartAsync();

@@ -31,4 +31,7 @@ public sealed record ShardStatus
 
     /// <summary>Rows removed per table since this activation: expired (not seen for the table's expiry) or evicted past its cap.</summary>
     [Id(11)] public IReadOnlyDictionary<string, long> Evicted { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Why the shard cannot train (its persisted state could not be read), with what to do; null when it can.</summary>
+    [Id(12)] public string? Error { get; init; }
 }

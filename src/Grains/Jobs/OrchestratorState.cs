@@ -16,4 +16,7 @@ public sealed class OrchestratorState
     /// <summary>The last delta published: its base checkpoint (the one serving was told) and sequence; delta 0 before the first on that base.</summary>
     [Id(6)] public WeightsVersion? Published { get; set; }
     [Id(8)] public DateTime? LastPublishUtc { get; set; }
+
+    /// <summary>Checkpoint versions that failed before they committed and whose leftovers storage has not yet let the job remove.</summary>
+    [Id(9)] public List<long> Abandoned { get; set; } = [];
 }

@@ -1,3 +1,6 @@
+using Freshet.Grains.Persistence;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Freshet.Grains.Streaming;
 using Freshet.Grains.Training;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +39,8 @@ public sealed partial class TrainingOrchestratorGrain(
     ICheckpointStore checkpoints,
     DeltaPublisher publisher,
     [PersistentState("job", FreshetNames.GrainStorage)] IPersistentState<OrchestratorState> state,
+    [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
+    Serializer<UnsentDelta> unsentSerializer,
     FreshetInstruments instruments,
     IServiceProvider services,
     ILogger<TrainingOrchestratorGrain> logger) : Grain, ITrainingOrchestratorGrain
@@ -45,6 +50,39 @@ public sealed partial class TrainingOrchestratorGrain(
     /// <summary>The last checkpoint attempt's failure, until one succeeds (in memory: storage may be what failed).</summary>
     private string? _checkpointError;
     private DateTime? _checkpointErrorTime;
+
+    /// <summary>The delta taken from the shards and not yet delivered, as persisted (chunked: it can be megabytes), so it survives a deactivation.</summary>
+    private ChunkedGrainState? _unsentState;
+    private bool _unsentPersisted;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _unsentState = new ChunkedGrainState(storage, this.GetGrainId(), "unsent");
+        if (await _unsentState.ReadAsync(cancellationToken) is { Length: > 0 } bytes && unsentSerializer.Deserialize(bytes) is { } kept)
+        {
+            _unsent = new Unsent(kept.Encoded, kept.Result);
+            _unsentPersisted = true;
+        }
+    }
+
+    /// <summary>
+    /// Keeps (or, with null, drops) the delta not yet delivered, in memory and in grain state. Storage that fails here (the
+    /// outage the publish met, most likely) leaves it in memory only, which is said in the log.
+    /// </summary>
+    private async Task KeepUnsentAsync(Unsent? delta)
+    {
+        _unsent = delta;
+        if (delta is null && !_unsentPersisted) return;
+        try
+        {
+            await _unsentState!.WriteAsync(delta is null ? [] : unsentSerializer.SerializeToArray(new UnsentDelta { Encoded = delta.Encoded, Result = delta.Result }));
+            _unsentPersisted = delta is not null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogUnsentNotPersisted(logger, e, Job, delta?.Result.Weights.ToString() ?? "none");
+        }
+    }
 
     public async Task<JobStatus> CreateAsync(JobSpec spec)
     {
@@ -76,9 +114,7 @@ public sealed partial class TrainingOrchestratorGrain(
     {
         var spec = Spec();
         if (state.State.State == JobState.Running) return await GetStatusAsync();
-        var config = new ShardConfig { Model = spec.Model, SchemaJson = spec.SchemaJson, Shards = spec.Shards, PersistInterval = spec.PersistInterval };
-        await Task.WhenAll(Shards(spec).Select((s, i) => s.ConfigureAsync(config with { Shard = i })));
-        await Dense(spec).ConfigureAsync(config);
+        await ConfigureShardsAsync(spec);
         await Task.WhenAll(Shards(spec).Select(s => s.SetFrozenLockAsync(Job, spec.LockFrozen)));
         if (state.State.State == JobState.Created)
         {
@@ -99,6 +135,13 @@ public sealed partial class TrainingOrchestratorGrain(
         state.State.Error = null;
         await state.WriteStateAsync();
         return await GetStatusAsync();
+    }
+
+    private async Task ConfigureShardsAsync(JobSpec spec)
+    {
+        var config = new ShardConfig { Model = spec.Model, SchemaJson = spec.SchemaJson, Shards = spec.Shards, PersistInterval = spec.PersistInterval };
+        await Task.WhenAll(Shards(spec).Select((s, i) => s.ConfigureAsync(config with { Shard = i })));
+        await Dense(spec).ConfigureAsync(config);
     }
 
     public async Task<JobStatus> PauseAsync()
@@ -141,7 +184,7 @@ public sealed partial class TrainingOrchestratorGrain(
             // A delta taken from the shards that storage or the stream refused last time: its rows are no longer in any
             // shard's change set, so it goes out first, under its own number, before anything new is taken.
             if (state.State.Published is { } on && unsent.Result.Weights.Checkpoint == on.Checkpoint) return await DeliverAsync(spec, unsent);
-            _unsent = null; // a checkpoint serving switched to holds its rows
+            await KeepUnsentAsync(null); // a checkpoint serving switched to holds its rows
         }
         if (state.State.Published is null)
         {
@@ -210,7 +253,7 @@ public sealed partial class TrainingOrchestratorGrain(
             await state.WriteStateAsync();
             stage = "sending it on the weights stream";
             var chunks = await publisher.SendAsync(this.GetStreamProvider(FreshetNames.StreamProvider), spec.Served, version, delta.Encoded, delta.Result.SnapshotUtc);
-            _unsent = null;
+            await KeepUnsentAsync(null);
             var tags = FreshetTags.Of(spec.Served, Job);
             instruments.PublishBytes.Add(delta.Encoded.Length, tags);
             instruments.PublishRows.Add(delta.Result.ChangingRows + delta.Result.FreshRows, tags);
@@ -218,7 +261,9 @@ public sealed partial class TrainingOrchestratorGrain(
         }
         catch (Exception e) when (e is not JobRequestException)
         {
-            throw PublishFailed(spec, version, stage, e, kept: true);
+            var failed = PublishFailed(spec, version, stage, e, kept: true);
+            await KeepUnsentAsync(delta);
+            throw failed;
         }
     }
 
@@ -237,8 +282,10 @@ public sealed partial class TrainingOrchestratorGrain(
         var spec = Spec();
         await using (await HoldTrainersAsync(spec))
         {
+            // Configured first (a no-op for a shard that is): one whose state could not be read activated empty and unconfigured.
+            await ConfigureShardsAsync(spec);
             await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
-            _unsent = null; // taken from the weights just replaced
+            await KeepUnsentAsync(null); // taken from the weights just replaced
             var positions = await PositionsOfAsync(spec, fromModel, version);
             await SkipThroughAsync(spec, positions?.Positions);
             if (positions is not null) await RewindHubsAsync(positions.Value.Manifest);
@@ -322,7 +369,14 @@ public sealed partial class TrainingOrchestratorGrain(
             }
             catch (Exception e) when (e is not JobRequestException)
             {
-                throw CheckpointFailed(spec, version, stage, e);
+                var failed = CheckpointFailed(spec, version, stage, e);
+                if (version is { } reserved)
+                {
+                    // The trainers go on first: removing the leftovers may wait out the same storage failure.
+                    await barrier.DisposeAsync();
+                    await AbandonAsync(spec, reserved);
+                }
+                throw failed;
             }
             _checkpointError = null;
             _checkpointErrorTime = null;
@@ -339,6 +393,8 @@ public sealed partial class TrainingOrchestratorGrain(
             }
             try
             {
+                // Versions that failed before: whatever of them storage kept (the reservation, partial files) goes now.
+                foreach (var abandoned in state.State.Abandoned.ToList()) await AbandonAsync(spec, abandoned);
                 await CheckpointWriter.PruneAsync(checkpoints, spec.Model, spec.KeepCheckpoints, await NeededVersionsAsync(spec, announce ? version.Value : null));
             }
             catch (Exception e)
@@ -350,7 +406,7 @@ public sealed partial class TrainingOrchestratorGrain(
             {
                 // Serving switches to this version; this job's deltas build on it from now on.
                 state.State.Published = new WeightsVersion(version.Value);
-                _unsent = null; // its rows are in this checkpoint
+                await KeepUnsentAsync(null); // its rows are in this checkpoint
                 await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version.Value);
             }
             var pauseMs = barrier.Held.TotalMilliseconds;
@@ -365,6 +421,34 @@ public sealed partial class TrainingOrchestratorGrain(
             LogCheckpoint(logger, Job, spec.Model, version.Value, pauseMs);
             releaseFailed?.Throw();
             return new CheckpointResult { Model = spec.Model, Version = version.Value, Steps = stepMap, BarrierPauseMs = pauseMs, Bytes = manifest.Files.Sum(f => f.Bytes) };
+        }
+    }
+
+    /// <summary>
+    /// Removes what a checkpoint that was not committed left in the store (its reserved number, the files written before it
+    /// failed; never visible, since it has no manifest). If storage refuses now (it is most likely what failed), the version
+    /// is remembered and removed after the next checkpoint that commits.
+    /// </summary>
+    private async Task AbandonAsync(JobSpec spec, long version)
+    {
+        try
+        {
+            await checkpoints.DeleteVersionAsync(spec.Model, version);
+            if (state.State.Abandoned.Remove(version)) await state.WriteStateAsync();
+            LogAbandonedRemoved(logger, Job, spec.Model, version);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            if (!state.State.Abandoned.Contains(version)) state.State.Abandoned.Add(version);
+            LogAbandonedKept(logger, Job, spec.Model, version, Describe(e));
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch (Exception stateFailed) when (stateFailed is not OperationCanceledException)
+            {
+                // Grain state is down too: the version is remembered in memory until this activation ends.
+            }
         }
     }
 
@@ -394,7 +478,7 @@ public sealed partial class TrainingOrchestratorGrain(
         var previous = state.State.LastCheckpoint is { } last ? $"version {last} stays the latest" : "the model has no checkpoint yet";
         var message = $"checkpoint {(version is { } v ? $"version {v} " : "")}of model '{spec.Model}' was not committed: {stage} in {checkpoints.Location} failed " +
             $"({Describe(e)}). No manifest was written, so nothing of it is visible: {previous}, serving stays where it is, " +
-            "and training goes on. Check that the checkpoint storage is reachable, then checkpoint again (the next takes a new version number).";
+            "and training goes on; what it wrote is removed. Check that the checkpoint storage is reachable, then checkpoint again.";
         _checkpointError = message;
         _checkpointErrorTime = DateTime.UtcNow;
         instruments.CheckpointFailures.Add(1, FreshetTags.Of(spec.Model, Job).With("stage", stage));
@@ -545,6 +629,15 @@ public sealed partial class TrainingOrchestratorGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: checkpoint {Model} version {Version} holds stream positions of {Partitions} partitions, the job has {Trainers}; nothing is skipped, so a replay from before it trains those samples again")]
     private static partial void LogPositionsUnused(ILogger logger, string job, string model, long version, int partitions, int trainers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} could not keep its unsent delta ({Weights}) in grain state: it goes out first on the next publish unless this activation ends first")]
+    private static partial void LogUnsentNotPersisted(ILogger logger, Exception error, string job, string weights);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} removed what the uncommitted checkpoint {Version} of model {Model} left in the store")]
+    private static partial void LogAbandonedRemoved(ILogger logger, string job, string model, long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} could not yet remove what the uncommitted checkpoint {Version} of model {Model} left in the store ({Reason}); it is removed after the next checkpoint that commits")]
+    private static partial void LogAbandonedKept(ILogger logger, string job, string model, long version, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} wrote checkpoint {Model} version {Version}; trainers held {PauseMs} ms")]
     private static partial void LogCheckpoint(ILogger logger, string job, string model, long version, double pauseMs);

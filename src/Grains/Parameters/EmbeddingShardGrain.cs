@@ -39,11 +39,24 @@ public sealed partial class EmbeddingShardGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _state = new ChunkedGrainState(storage, this.GetGrainId(), "shard");
-        var bytes = await _state.ReadAsync(cancellationToken);
-        if (bytes is null) return;
-        var config = ShardConfigCodec.Read(bytes, out var offset);
-        var rows = Build(config);
-        rows.RestoreState(bytes[offset..]);
+        ShardConfig config;
+        ShardRows rows;
+        try
+        {
+            var bytes = await _state.ReadAsync(cancellationToken);
+            if (bytes is null) return;
+            config = ShardConfigCodec.Read(bytes, out var offset);
+            rows = Build(config);
+            rows.RestoreState(bytes[offset..]);
+        }
+        catch (Exception e) when (Unreadable(e))
+        {
+            // Activate anyway, empty, and say why: a state that cannot be read must not block the restore that mends it (which
+            // needs this grain), nor be trained on from scratch as if nothing had been lost.
+            _unreadable = $"its persisted state cannot be read ({e.GetType().Name}: {e.Message})";
+            LogUnreadable(logger, this.GetPrimaryKeyString(), _unreadable);
+            return;
+        }
         // The frozen tier is not in grain state: take it from the latest checkpoint since the last one this shard knew.
         if (rows.BaseVersion is not null)
         {
@@ -75,6 +88,13 @@ public sealed partial class EmbeddingShardGrain(
         if (config.Shard < 0 || config.Shards < 1 || config.Shard >= config.Shards)
         {
             throw new ArgumentException($"shard {config.Shard} of {config.Shards} does not exist");
+        }
+        if (_unreadable is not null)
+        {
+            // Configured, so a checkpoint can be loaded into it; nothing written until one is (the state stays as found).
+            _config = config;
+            _rows = Build(config);
+            return;
         }
         if (_config is not null && _config.SchemaJson == config.SchemaJson && _config.Shards == config.Shards)
         {
@@ -191,15 +211,20 @@ public sealed partial class EmbeddingShardGrain(
         var config = _config ?? throw NotConfigured();
         // Load into a fresh shard and switch only when it all loaded: a bad checkpoint changes nothing.
         var fresh = Build(config);
-        var current = Rows();
-        foreach (var job in current.LockedJobs) fresh.SetLock(job, true);
+        foreach (var job in _rows?.LockedJobs ?? []) fresh.SetLock(job, true);
         await Task.Run(() => fresh.LoadCheckpointAsync(checkpoints, fromModel ?? config.Model, version, frozenOnly: false));
         _rows = fresh;
+        if (_unreadable is not null)
+        {
+            LogMended(logger, this.GetPrimaryKeyString(), version);
+            _unreadable = null;
+        }
         await PersistAsync();
     }
 
     public async Task PersistAsync()
     {
+        if (_unreadable is not null) return; // nothing of its own to keep until a checkpoint is loaded
         var rows = Rows();
         var bytes = ShardConfigCodec.Write(_config!, rows.SerializeState());
         await _state!.WriteAsync(bytes);
@@ -224,10 +249,21 @@ public sealed partial class EmbeddingShardGrain(
             ActivatedUtc = _activated,
             Unpersisted = _dirty,
             Silo = local.SiloAddress.ToParsableString(),
+            Error = _unreadable is null ? null : $"shard {this.GetPrimaryKeyString()}: {_unreadable}; it refuses to train until a checkpoint is loaded into it: restore the job (freshet rollback --model M --to VERSION)",
         });
     }
 
-    private ShardRows Rows() => _rows ?? throw NotConfigured();
+    private ShardRows Rows() => _unreadable is not null
+        ? throw new ShardStateException($"shard {this.GetPrimaryKeyString()} refuses to train: {_unreadable}. Restore its job from a checkpoint (freshet rollback --model M --to VERSION, or a job's RestoreAsync), which loads one into it")
+        : _rows ?? throw NotConfigured();
+
+    /// <summary>Why the persisted state could not be used (it activates empty and refuses to train), or null.</summary>
+    private string? _unreadable;
+
+    /// <summary>A state whose bytes are wrong (not storage that could not be reached, which fails the activation to be tried again).</summary>
+    private static bool Unreadable(Exception e) =>
+        e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or OverflowException or IndexOutOfRangeException
+        || e.GetType().Namespace?.StartsWith("Orleans.Serialization", StringComparison.Ordinal) == true;
 
     private InvalidOperationException NotConfigured() =>
         new($"shard {this.GetPrimaryKeyString()} is not configured: its job has not been started (ITrainingOrchestratorGrain.StartAsync configures the shards)");
@@ -236,6 +272,12 @@ public sealed partial class EmbeddingShardGrain(
         new(SchemaLoader.Parse(config.SchemaJson, $"model '{config.Model}'"), config.Shard, config.Shards);
 
     private void StartTimer() => _timer = PersistTimer.Start(this, _timer, _config!.PersistInterval, () => _dirty, PersistAsync);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} activated empty: {Reason}; it refuses to train until a checkpoint is loaded into it (restore its job)")]
+    private static partial void LogUnreadable(ILogger logger, string shard, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shard {Shard}, whose persisted state could not be read, now holds checkpoint version {Version} and trains again")]
+    private static partial void LogMended(ILogger logger, string shard, long version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} could not reload its frozen tier and starts it blank: {Reason}")]
     private static partial void LogFrozenLost(ILogger logger, string shard, string reason);
