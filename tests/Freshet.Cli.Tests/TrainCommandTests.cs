@@ -117,7 +117,9 @@ public class TrainCommandTests
     {
         Assert.Equal((long)local["samples"]!, (long)cluster["samples"]!);
         Assert.InRange((double)cluster["ctrAuc"]! - (double)local["ctrAuc"]!, -0.005, 0.005);
-        Assert.Equal((double)local["ctrBaselineAuc"]!, (double)cluster["ctrBaselineAuc"]!, 6);
+        // The same counts on the same samples: equal but for the cluster trainers' bounded evaluation, whose AUC comes from
+        // log-odds histograms (pairs within a 0.004-wide bin count half; the in-process run keeps every score).
+        Assert.Equal((double)local["ctrBaselineAuc"]!, (double)cluster["ctrBaselineAuc"]!, 0.0005);
         var info = cluster["cluster"]!.AsObject();
         Assert.Equal(4, (int)info["shards"]!);
         Assert.Equal(1, (int)info["trainers"]!);

@@ -145,7 +145,7 @@ public class StorageOutageTests(Azurite azurite, ITestOutputHelper output)
         // And what it wrote before the cut (its reservation, the files of the shards that got through) is gone: storage refused
         // its removal during the outage, so it went after the next checkpoint that committed.
         var leftovers = new List<string>();
-        await foreach (var b in new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, "checkpoints").GetBlobsAsync(prefix: $"{model}/{next:D10}/")) leftovers.Add(b.Name);
+        await foreach (var b in new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, "checkpoints").GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{model}/{next:D10}/", CancellationToken.None)) leftovers.Add(b.Name);
         Assert.Empty(leftovers);
         Assert.Null((await job.GetStatusAsync()).LastCheckpointError);
 

@@ -19,6 +19,7 @@ public static class DenseFile
     public static void Write(Stream stream, EsmmModel model, DenseOptimizers? optimizers)
     {
         using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        using var scope = torch.NewDisposeScope(); // contiguous() makes a wrapper per tensor
         w.Write(Magic);
         w.Write(FormatVersion);
         var state = model.StateInOrder();
@@ -83,6 +84,7 @@ public static class DenseFile
     /// <summary>Copies the content into the model (and optimizers); every tensor must match by name, type and shape.</summary>
     public static void Apply(Content content, EsmmModel model, DenseOptimizers? optimizers, string name)
     {
+        using var scope = torch.NewDisposeScope();
         var state = model.StateInOrder();
         foreach (var (tensorName, t) in state)
         {

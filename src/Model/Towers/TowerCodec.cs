@@ -16,6 +16,7 @@ public static class TowerCodec
     {
         var result = new float[ParameterCount(tower)];
         var at = 0;
+        using var scope = NewDisposeScope();
         foreach (var p in tower.parameters())
         {
             var n = (int)p.numel();
@@ -27,6 +28,7 @@ public static class TowerCodec
 
     public static void WriteParameters(Tower tower, ReadOnlySpan<float> values)
     {
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         var at = 0;
         foreach (var p in tower.parameters())
@@ -42,6 +44,9 @@ public static class TowerCodec
     {
         var result = new float[ParameterCount(tower)];
         var at = 0;
+        // Every `grad` read is a new wrapper holding the gradient's storage: disposed here, not by a finalizer some GCs
+        // later (undisposed, each step's gradients stayed in native memory until then: the soak drill's RSS grew with GC pauses).
+        using var scope = NewDisposeScope();
         foreach (var p in tower.parameters())
         {
             var n = (int)p.numel();
@@ -55,6 +60,7 @@ public static class TowerCodec
     public static byte[] ReadBuffers(Tower tower)
     {
         using var ms = new MemoryStream();
+        using var scope = NewDisposeScope();
         foreach (var b in tower.buffers())
         {
             ms.Write(b.contiguous().bytes);
@@ -64,6 +70,7 @@ public static class TowerCodec
 
     public static void WriteBuffers(Tower tower, ReadOnlySpan<byte> bytes)
     {
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         var at = 0;
         foreach (var b in tower.buffers())
@@ -89,6 +96,7 @@ public static class TowerCodec
         {
             throw new InvalidDataException($"tower buffers: the base has {before.Length} bytes and the result {after.Length}");
         }
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         var at = 0;
         foreach (var (name, b) in tower.named_buffers())

@@ -55,6 +55,8 @@ public sealed class DenseOptimizer
     /// <summary>One step with the gradients the parameters hold; clears them afterwards.</summary>
     public void Step()
     {
+        // `grad` reads are new wrappers over the gradients' storage: disposed here, not left to the finalizer.
+        using var scope = NewDisposeScope();
         for (var i = 0; i < _parameters.Length; i++)
         {
             var p = _parameters[i];
@@ -78,6 +80,7 @@ public sealed class DenseOptimizer
 
     private void Apply()
     {
+        using var scope = NewDisposeScope();
         for (var i = 0; i < _parameters.Length; i++)
         {
             _parameters[i].data<float>().CopyTo(_weights.AsSpan(_offsets[i], _offsets[i + 1] - _offsets[i]));
