@@ -2,6 +2,7 @@ using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Experiments;
 using Freshet.Feedback;
+using Freshet.Jobs;
 using Freshet.Model.Schema;
 using Freshet.Model.Synthetic;
 using Xunit.Abstractions;
@@ -18,16 +19,19 @@ public class GuardTests(ITestOutputHelper output)
 
     private static SyntheticOptions Stream(string promotionStart = "24h") => new() { PromotionStart = promotionStart, PromotionDuration = "3h" };
 
-    private async Task<LoopSimulation.Result> RunAsync(LoopSimulation.Options options)
+    /// <param name="after">Run on the cluster once the loop has ended, before it stops.</param>
+    private async Task<LoopSimulation.Result> RunAsync(LoopSimulation.Options options, Func<FreshetClient, LoopSimulation.Result, Task>? after = null)
     {
         await using var h = await ClusterHarness.StartAsync();
-        var result = await LoopSimulation.RunAsync(new FreshetClient(h.Client), h.Client, Schema, options, h.Grains, output.WriteLine);
+        var client = new FreshetClient(h.Client);
+        var result = await LoopSimulation.RunAsync(client, h.Client, Schema, options, h.Grains, output.WriteLine);
         foreach (var e in result.Events.Where(e => e.Guard is not null)) output.WriteLine($"{e.Time:u} {e.Kind.Name()} {e.Guard}");
         foreach (var (q, at) in result.Served)
         {
             output.WriteLine($"served by {q.Weights} from {at:u}: {q.Ctr.Count} impressions, CTR AUC {q.Ctr.Auc:F4}, log-loss {q.Ctr.LogLoss:F4}, mean answer {Enumerable.Range(0, Freshet.Model.Metrics.ScoreBins.Bins).Sum(i => (i + 0.5) / Freshet.Model.Metrics.ScoreBins.Bins * (q.Ctr.Positives[i] + q.Ctr.Negatives[i])) / Math.Max(1, q.Ctr.Count):F4} against {(double)q.Ctr.PositiveCount / Math.Max(1, q.Ctr.Count):F4} clicked; paired {q.Paired.Count}");
         }
         output.WriteLine($"scored {result.Scored}, shadow pairs {result.Shadowed}, publishes {result.Publishes}, good {result.GoodVerdicts}, rollbacks {result.Rollbacks.Count} (false {result.FalseRollbacks}), detected after {result.DetectedAfterMinutes} min, {result.Elapsed.TotalSeconds:F0} s");
+        if (after is not null) await after(client, result);
         return result;
     }
 
@@ -60,9 +64,26 @@ public class GuardTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_corrupted_delta_is_rolled_back()
+    public async Task A_corrupted_delta_is_rolled_back_and_while_halted_no_checkpoint_or_mode_change_serves_its_line_again()
     {
-        var result = await RunAsync(new LoopSimulation.Options { Model = "corrupted", Synthetic = Stream(), Duration = TimeSpan.FromHours(3), CorruptAt = TimeSpan.FromHours(1.5) });
+        var result = await RunAsync(
+            new LoopSimulation.Options { Model = "corrupted", Synthetic = Stream(), Duration = TimeSpan.FromHours(3), CorruptAt = TimeSpan.FromHours(1.5) },
+            async (client, result) =>
+            {
+                // Halted: a checkpoint or a mode switch would publish the rolled-back line, and its announcement would lift
+                // the replicas' halt. Both are refused, naming the way out.
+                var good = result.Rollbacks[0].Verdict.Good;
+                var checkpoint = await Assert.ThrowsAsync<JobRequestException>(() => client.CheckpointAsync("corrupted"));
+                Assert.Contains("freshet resume --model corrupted", checkpoint.Message);
+                Assert.Contains($"a checkpoint is refused while the guard holds serving on the good weights {good}", checkpoint.Message);
+                var promotion = await Assert.ThrowsAsync<JobRequestException>(() => client.SetModeAsync("corrupted", Mode.Promotion, TimeSpan.FromHours(2)));
+                Assert.Contains("switching to promotion mode is refused", promotion.Message);
+                Assert.Contains("freshet resume", promotion.Message);
+                var status = await client.GetStatusAsync("corrupted");
+                Assert.True(status.Deployment.Guard!.Halted);
+                Assert.Equal(Mode.Daily, status.Deployment.Mode);
+                Assert.All(status.Replicas, r => Assert.Equal((good, good), (r.Weights!.Value, r.Halt!.Value)));
+            });
         var rollback = Assert.Single(result.Rollbacks);
         Assert.True(rollback.Explained);
         Assert.InRange(result.DetectedAfterMinutes!.Value, 0, 40);

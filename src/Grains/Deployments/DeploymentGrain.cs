@@ -74,6 +74,8 @@ public sealed partial class DeploymentGrain(
     {
         var spec = Spec();
         var now = Now();
+        // Either switch publishes a full checkpoint of the training line, which serving would switch to.
+        if (mode != state.State.Mode) RefuseWhileHalted($"switching to {mode.ToString().ToLowerInvariant()} mode");
         if (mode == Mode.Promotion)
         {
             if (every is { } e && DeploymentSpecRules.PromotionEvery(e) is { } problem) throw new JobRequestException(problem);
@@ -196,6 +198,7 @@ public sealed partial class DeploymentGrain(
     {
         var spec = Spec();
         var now = Now();
+        RefuseWhileHalted("a checkpoint");
         var checkpoint = await Main(spec).PublishCheckpointAsync();
         if (state.State.Mode == Mode.Promotion) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
         state.State.ServingCheckpoint = checkpoint.Version;
@@ -247,6 +250,22 @@ public sealed partial class DeploymentGrain(
         });
         await state.WriteStateAsync();
         return await GetStatusAsync();
+    }
+
+    /// <summary>
+    /// While the guard holds serving on the good weights, nothing may publish the training line: a full checkpoint is
+    /// announced to every replica and lifts their halt, so the rolled-back line would be served again while the guard,
+    /// halted, judges nothing. Lifting the halt is <see cref="ResumeAsync"/>'s (or an explicit <see cref="RollbackAsync"/>'s), which start a new judged line.
+    /// </summary>
+    private void RefuseWhileHalted(string what)
+    {
+        var g = state.State.Guard;
+        if (!g.Halted) return;
+        var when = g.LastRollbackTime is { } t ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" at {t:u}") : "";
+        throw new JobRequestException(
+            $"'{Model}': {what} is refused while the guard holds serving on the good weights {g.Good}: it rolled the line back{when} ({g.LastRollback?.ToString() ?? "served line worse"}) "
+            + $"and publishing is halted, and {what} would serve that line again unjudged. Run 'freshet resume --model {Model}' first (--from good discards what the line learned; "
+            + "--from line keeps it, after a false alarm): it publishes a new line from a full checkpoint, which the guard judges");
     }
 
     /// <summary>
