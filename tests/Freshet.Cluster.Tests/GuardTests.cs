@@ -88,4 +88,68 @@ public class GuardTests(ITestOutputHelper output)
         Assert.True(rollback.Explained);
         Assert.InRange(result.DetectedAfterMinutes!.Value, 0, 40);
     }
+
+    [Fact]
+    public async Task A_corrupted_version_is_judged_while_it_is_served_when_nothing_replaces_it()
+    {
+        // One publish an hour: the corrupted delta goes out at +60 min and nothing replaces it before the run ends. The
+        // guard judges it on its rows whose click window has closed, while it is served.
+        var result = await RunAsync(new LoopSimulation.Options
+        {
+            Model = "served", Synthetic = Stream(), Duration = TimeSpan.FromMinutes(110), PublishInterval = TimeSpan.FromHours(1), CorruptAt = TimeSpan.FromHours(1),
+        });
+        Assert.Equal(1, result.Publishes);
+        var published = Assert.Single(result.Events, e => e.Kind == DeploymentEventKind.Publish).Weights!.Value;
+        var rollback = Assert.Single(result.Rollbacks);
+        Assert.True(rollback.Explained);
+        Assert.Equal((published, published), (rollback.Verdict.From!.Value, rollback.Verdict.To!.Value));
+        // Its first rows' click window closes 10 minutes after the publish; then a look every 5 minutes.
+        Assert.InRange(result.DetectedAfterMinutes!.Value, 0, 30);
+    }
+
+    [Fact]
+    public async Task A_shadowed_row_counts_once_its_click_window_has_closed_in_the_pair_of_versions_that_answered_it()
+    {
+        await using var h = await ClusterHarness.StartAsync();
+        const string model = "pairs";
+        var joiner = h.Grains.Joiner(model, 0);
+        await joiner.ConfigureAsync(new JoinerConfig
+        {
+            Spec = new FeedbackSpec { Method = Freshet.Model.Feedback.DelayedFeedback.Fnw, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(10), Guard = new GuardSpec() },
+            Job = "pairs-main", Trainers = 1, Clock = ClockKind.Manual,
+        });
+        var t = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var served = new Freshet.Model.Serving.WeightsVersion(1, 2);
+        var (oldGood, newGood) = (new Freshet.Model.Serving.WeightsVersion(1), new Freshet.Model.Serving.WeightsVersion(1, 1));
+        // Serving answered 0.2, the good weights 0.1; four rows shadowed by the old good copy, four a minute later by the new one.
+        PredictionLog Log(DateTime at, Freshet.Model.Serving.WeightsVersion shadow, Guid[] ids) => new()
+        {
+            Ids = ids, Weights = served, Time = at, Shadow = shadow, Ctr = [.. ids.Select(_ => 0.2f)], Cvr = [.. ids.Select(_ => 0.1f)], ShadowCtr = [.. ids.Select(_ => 0.1f)],
+            Samples = Freshet.Model.Data.SampleCodec.Encode([.. ids.Select(_ => new Freshet.Model.Data.Sample { Task = Freshet.Model.Data.TaskKind.Ctr, Time = at.Ticks, Label = 0, Ids = [1UL], Bags = [], Numerics = [] })]),
+        };
+        var first = Enumerable.Range(0, 4).Select(_ => Guid.NewGuid()).ToArray();
+        var second = Enumerable.Range(0, 4).Select(_ => Guid.NewGuid()).ToArray();
+        await joiner.LogAsync(Log(t, oldGood, first));
+        await joiner.LogAsync(Log(t.AddMinutes(1), newGood, second));
+        FeedbackLabel Click(Guid id, DateTime at) => new() { Prediction = new PredictionId(model, 0, id), Event = FeedbackEvent.Click, Time = at };
+        async Task<ServedQuality> QualityAsync() => Assert.Single((await joiner.GetStatusAsync()).Quality);
+
+        // A click before the window closed: its pair waits for the window, with the unclicked rows of its time.
+        await joiner.LabelAsync([Click(first[0], t.AddMinutes(2))]);
+        Assert.Equal(0, (await QualityAsync()).Paired.Count);
+
+        // The clock past the first rows' window (a label for an id never served moves it): they count, against the old good copy only.
+        await joiner.LabelAsync([Click(Guid.NewGuid(), t.AddMinutes(10.5))]);
+        var quality = await QualityAsync();
+        Assert.Equal(4, quality.Paired.Count);
+        var pairs = Assert.Single(quality.PairedWith);
+        Assert.Equal(oldGood, pairs.Key);
+        // The clicked row: served -ln 0.2, good -ln 0.1; the three unclicked: -ln 0.8 and -ln 0.9.
+        Assert.Equal(Math.Log(0.1 / 0.2) + 3 * Math.Log(0.9 / 0.8), pairs.Value.SumDiff, 4);
+
+        await joiner.LabelAsync([Click(Guid.NewGuid(), t.AddMinutes(11.5))]);
+        quality = await QualityAsync();
+        Assert.Equal((4L, 4L, 8L), (quality.PairedWith[oldGood].Count, quality.PairedWith[newGood].Count, quality.Paired.Count));
+        Assert.Equal(4 * Math.Log(0.9 / 0.8), quality.PairedWith[newGood].SumDiff, 4);
+    }
 }

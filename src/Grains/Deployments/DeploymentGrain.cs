@@ -269,9 +269,11 @@ public sealed partial class DeploymentGrain(
     }
 
     /// <summary>
-    /// The served-quality guard, every <see cref="GuardSpec.CheckEvery"/>: the joiners' paired sums, merged, judged by
-    /// <see cref="ServedGuard.Judge"/>. A pass makes the oldest judged version the good one (replicas bring their copy to
-    /// it); a failure sends serving back to the good weights and halts publishing.
+    /// The served-quality guard, every <see cref="GuardSpec.CheckEvery"/>: the joiners' paired sums against the good
+    /// weights, merged, judged by <see cref="ServedGuard.Judge"/>'s sequential test, the version being served included.
+    /// Worse: serving goes back to the good weights and publishing halts. Not worse on <see cref="GuardSpec.MinPairs"/>
+    /// pairs: the oldest judged version becomes the good one (replicas bring their copy to it), and the next test starts
+    /// on the pairs it shadows. Otherwise the test goes on at the next check.
     /// </summary>
     private async Task GuardAsync(DateTime now, DeploymentSpec spec, GuardSpec guard, List<DeploymentEvent> events)
     {
