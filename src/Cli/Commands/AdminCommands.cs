@@ -256,7 +256,7 @@ public static class AdminCommands
                 }
                 if (d.Guard is { } g)
                 {
-                    await cli.Out.WriteLineAsync($"  guard: {(g.Halted ? "HALTED (publishing stopped; freshet resume starts a new line)" : "watching")}; good weights {g.Good?.ToString() ?? "-"}; {g.Promotions} judged good, {g.Rollbacks} rollback(s)");
+                    await cli.Out.WriteLineAsync($"  guard: {(g.Halted ? "HALTED (publishing, checkpoints and mode changes refused; freshet resume starts a new line)" : "watching")}; good weights {g.Good?.ToString() ?? "-"}; {g.Promotions} judged good, {g.Rollbacks} rollback(s)");
                     if (g.LastRollback is { } lr) await cli.Out.WriteLineAsync($"    last rollback {g.LastRollbackTime?.ToString("u", CultureInfo.InvariantCulture)}: {lr}");
                     if (g.Last is { } last) await cli.Out.WriteLineAsync($"    last check: {last}");
                 }
