@@ -209,7 +209,9 @@ public class ServedGuardTests(ITestOutputHelper output)
         Assert.InRange(atPlanned, 4.1, 4.3);
         Assert.True(MixtureSprt.Boundary(250, 1_000, 0.001) > atPlanned);
         Assert.True(MixtureSprt.Boundary(10_000, 1_000, 0.001) > atPlanned);
-        Assert.Equal(0.001, MixtureSprt.PValue(atPlanned, 1_000, 1_000, 0.001), 6);
+        // At the boundary the mixture likelihood ratio (1 + r)^-1/2 exp(z² r / 2(1 + r)), r = n ρ, is exactly 1/α.
+        var r = MixtureSprt.BestRatio(0.001);
+        Assert.Equal(Math.Log(1 / 0.001), -0.5 * Math.Log(1 + r) + atPlanned * atPlanned * r / (2 * (1 + r)), 6);
     }
 
     [Fact]

@@ -47,13 +47,4 @@ public static class MixtureSprt
         var r = n * BestRatio(alpha) / Math.Max(1, planned);
         return Math.Sqrt((1 + 1 / r) * (2 * Math.Log(1 / alpha) + Math.Log(1 + r)));
     }
-
-    /// <summary>The always-valid p-value of this look alone: min(1, 1/Λₙ) for a positive mean, 1 otherwise.</summary>
-    public static double PValue(double z, long n, long planned, double alpha)
-    {
-        if (n < 1 || z <= 0 || double.IsNaN(z)) return 1;
-        var r = n * BestRatio(alpha) / Math.Max(1, planned);
-        var logLambda = -0.5 * Math.Log(1 + r) + z * z * r / (2 * (1 + r));
-        return Math.Min(1, Math.Exp(-logLambda));
-    }
 }
