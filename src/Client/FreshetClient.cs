@@ -179,10 +179,10 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// <summary>Stops a model's jobs (serving keeps the weights it has).</summary>
     public Task<DeploymentStatus> StopAsync(string model) => Deployment(model).StopAsync();
 
-    /// <summary>Switches to daily or promotion mode (<paramref name="every"/>: promotion's checkpoint period).</summary>
+    /// <summary>Switches to daily or promotion mode (<paramref name="every"/>: promotion's checkpoint period); refused while the guard has halted publishing (<see cref="ResumeAsync"/> first).</summary>
     public Task<DeploymentStatus> SetModeAsync(string model, Mode mode, TimeSpan? every = null) => Deployment(model).SetModeAsync(mode, every);
 
-    /// <summary>A full checkpoint now, which serving switches to.</summary>
+    /// <summary>A full checkpoint now, which serving switches to; refused while the guard has halted publishing (<see cref="ResumeAsync"/> first).</summary>
     public Task<DeploymentStatus> CheckpointAsync(string model) => Deployment(model).CheckpointAsync();
 
     /// <summary>Puts serving back on checkpoint <paramref name="version"/> and restarts the streaming job from it.</summary>

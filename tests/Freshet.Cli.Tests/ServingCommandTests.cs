@@ -32,9 +32,9 @@ public class ServingCommandTests
             var noLoop = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--guard", "--gateway-port", g);
             Assert.Equal(2, noLoop.ExitCode);
             Assert.Contains("--guard: the guard judges what the feedback loop's labels say; add --feedback fnw", noLoop.Error);
-            var badZ = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--feedback", "fnw", "--guard", "--guard-z", "0.5", "--gateway-port", g);
-            Assert.Equal(2, badZ.ExitCode);
-            Assert.Contains("--guard-z: 0.5; use 1 to 10", badZ.Error);
+            var badFalseAlarm = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--feedback", "fnw", "--guard", "--guard-false-alarm", "0.5", "--gateway-port", g);
+            Assert.Equal(2, badFalseAlarm.ExitCode);
+            Assert.Contains("--guard-false-alarm: 0.5; use above 0 and at most 0.2", badFalseAlarm.Error);
 
             var start = await CliRunner.RunAsync("start", "--model", "cli", "--schema", schema, "--publish-interval", "1s", "--shards", "2", "--feedback", "fnw", "--joiners", "2",
                 "--guard", "--guard-check-every", "1s", "--gateway-port", g, "--json");

@@ -17,12 +17,13 @@ public interface IDeploymentGrain : IGrainWithStringKey
     /// <summary>Creates the main job (or takes the existing one) and starts it in daily mode.</summary>
     [Alias("Start")] Task<DeploymentStatus> StartAsync(DeploymentSpec spec);
 
+    /// <summary>Switches to daily or promotion mode (a full checkpoint serving switches to); refused while the guard has halted publishing (<see cref="ResumeAsync"/> first).</summary>
     [Alias("SetMode")] Task<DeploymentStatus> SetModeAsync(Mode mode, TimeSpan? every = null);
 
     /// <summary>Runs every schedule due at <paramref name="now"/> (the timer does this on wall or event time; tests call it).</summary>
     [Alias("Tick")] Task<IReadOnlyList<DeploymentEvent>> TickAsync(DateTime now);
 
-    /// <summary>A full checkpoint now, which serving switches to.</summary>
+    /// <summary>A full checkpoint now, which serving switches to; refused while the guard has halted publishing (<see cref="ResumeAsync"/> first).</summary>
     [Alias("Checkpoint")] Task<DeploymentStatus> CheckpointAsync();
 
     [Alias("Rollback")] Task<DeploymentStatus> RollbackAsync(long version);

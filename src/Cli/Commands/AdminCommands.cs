@@ -89,14 +89,14 @@ public static class AdminCommands
         var defaults = new GuardSpec();
         var guard = new Option<bool>("--guard") { Description = "Feedback loop: the served-quality guard (shadow-scores a share of requests with the last good weights; rolls serving back and halts publishing when the new line is worse)" };
         var shadowShare = new Option<double>("--guard-shadow-share") { Description = "Guard: share of scoring calls also answered by the good weights", DefaultValueFactory = _ => defaults.ShadowShare };
-        var minPairs = new Option<int>("--guard-min-pairs") { Description = "Guard: settled shadowed rows a verdict needs", DefaultValueFactory = _ => defaults.MinPairs };
+        var minPairs = new Option<int>("--guard-min-pairs") { Description = "Guard: shadowed rows (click window closed) after which a line not found worse becomes good; it may roll back from a quarter of them", DefaultValueFactory = _ => defaults.MinPairs };
         var tolerance = new Option<double>("--guard-tolerance") { Description = "Guard: relative log-loss increase tolerated (0.02: 2%)", DefaultValueFactory = _ => defaults.Tolerance };
-        var z = new Option<double>("--guard-z") { Description = "Guard: the paired z-test's threshold (3.09: one-sided p < 0.001)", DefaultValueFactory = _ => defaults.Z };
+        var falseAlarm = new Option<double>("--guard-false-alarm") { Description = "Guard: the most the chance of rolling back a line that is not worse may be, per good version judged, however many checks look (a sequential test)", DefaultValueFactory = _ => defaults.FalseAlarm };
         var checkEvery = new Option<string>("--guard-check-every") { Description = "Guard: how often it judges", DefaultValueFactory = _ => Durations.Format(defaults.CheckEvery) };
         var cmd = new Command("start", "Start serving a model: its main job trains and publishes deltas every interval (daily mode)")
         {
             schema, strategy, shards, trainers, interval, dailyAt, every, clock, restore, feedback, clickWindow, attribution, joiners, keep,
-            guard, shadowShare, minPairs, tolerance, z, checkEvery,
+            guard, shadowShare, minPairs, tolerance, falseAlarm, checkEvery,
         };
         c.AddTo(cmd);
         cmd.SetAction(async (p, ct) =>
@@ -127,7 +127,7 @@ public static class AdminCommands
                     Joiners = p.GetValue(joiners),
                     Guard = !p.GetValue(guard) ? null : new GuardSpec
                     {
-                        ShadowShare = p.GetValue(shadowShare), MinPairs = p.GetValue(minPairs), Tolerance = p.GetValue(tolerance), Z = p.GetValue(z),
+                        ShadowShare = p.GetValue(shadowShare), MinPairs = p.GetValue(minPairs), Tolerance = p.GetValue(tolerance), FalseAlarm = p.GetValue(falseAlarm),
                         CheckEvery = Durations.Parse(p.GetValue(checkEvery)!, "--guard-check-every"),
                     },
                 },
@@ -258,7 +258,7 @@ public static class AdminCommands
                 }
                 if (d.Guard is { } g)
                 {
-                    await cli.Out.WriteLineAsync($"  guard: {(g.Halted ? "HALTED (publishing stopped; freshet resume starts a new line)" : "watching")}; good weights {g.Good?.ToString() ?? "-"}; {g.Promotions} judged good, {g.Rollbacks} rollback(s)");
+                    await cli.Out.WriteLineAsync($"  guard: {(g.Halted ? "HALTED (publishing, checkpoints and mode changes refused; freshet resume starts a new line)" : "watching")}; good weights {g.Good?.ToString() ?? "-"}; {g.Promotions} judged good, {g.Rollbacks} rollback(s)");
                     if (g.LastRollback is { } lr) await cli.Out.WriteLineAsync($"    last rollback {g.LastRollbackTime?.ToString("u", CultureInfo.InvariantCulture)}: {lr}");
                     if (g.Last is { } last) await cli.Out.WriteLineAsync($"    last check: {last}");
                 }
@@ -489,6 +489,7 @@ public static class AdminCommands
         ["goodLogLoss"] = JsonResult.Metric(v.GoodLogLoss),
         ["z"] = JsonResult.Metric(v.Z, 3),
         ["marginZ"] = JsonResult.Metric(v.MarginZ, 3),
+        ["boundary"] = JsonResult.Metric(v.Boundary, 3),
     };
 
     private static ScoreRow ParsePairs(string text, int index)

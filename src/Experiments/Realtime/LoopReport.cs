@@ -130,18 +130,19 @@ public static class LoopReport
             sb.AppendLine();
         }
         sb.AppendLine(inv, $"The guard shadow-scored {o.Guard.ShadowShare:P0} of requests with the last good weights and judged every {Durations.Format(o.Guard.CheckEvery)} " +
-            $"(a one-sided paired z-test on per-row log-loss, at least {o.Guard.MinPairs:N0} pairs: rolled back when worse by more than {o.Guard.Tolerance:P0} at z ≥ {o.Guard.Z:F2}): " +
+            $"(a sequential test, a mixture SPRT, on the per-row log-loss of the rows whose click window had closed, the version being served included: rolled back when worse by more than {o.Guard.Tolerance:P0}, " +
+            $"at most a {o.Guard.FalseAlarm:0.####} chance of a false rollback per good version however many checks look; good after {o.Guard.MinPairs:N0} pairs): " +
             $"{r.GoodVerdicts} lines judged good, **{r.Rollbacks.Count} rollback(s)**, {r.FalseRollbacks} without a fault, " +
             $"{(r.DetectedAfterMinutes is { } d ? $"the first {d:F0} minutes after the fault began" : "none for a fault")}; {r.Resumes} resume(s).");
         sb.AppendLine();
         if (r.Rollbacks.Count > 0)
         {
-            sb.AppendLine("| at | judged | pairs | log-loss served | log-loss good | z | z beyond the tolerance | fault |");
-            sb.AppendLine("|---|---|---|---|---|---|---|---|");
+            sb.AppendLine("| at | judged | pairs | log-loss served | log-loss good | z | z beyond the tolerance | z needed | fault |");
+            sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var b in r.Rollbacks)
             {
                 var v = b.Verdict;
-                sb.AppendLine(inv, $"| +{(b.Time - r.Start).TotalMinutes:F0} min | {v.From}..{v.To} against {v.Good} | {v.Pairs:N0} | {v.ServedLogLoss:F4} | {v.GoodLogLoss:F4} | {v.Z:F2} | {v.MarginZ:F2} | {(b.Explained ? "yes" : "no")} |");
+                sb.AppendLine(inv, $"| +{(b.Time - r.Start).TotalMinutes:F0} min | {v.From}..{v.To} against {v.Good} | {v.Pairs:N0} | {v.ServedLogLoss:F4} | {v.GoodLogLoss:F4} | {v.Z:F2} | {v.MarginZ:F2} | {v.Boundary:F2} | {(b.Explained ? "yes" : "no")} |");
             }
             sb.AppendLine();
         }
@@ -177,6 +178,7 @@ public static class LoopReport
             ["goodLogLoss"] = JsonResult.Metric(b.Verdict.GoodLogLoss),
             ["z"] = JsonResult.Metric(b.Verdict.Z, 3),
             ["marginZ"] = JsonResult.Metric(b.Verdict.MarginZ, 3),
+            ["boundary"] = JsonResult.Metric(b.Verdict.Boundary, 3),
             ["explained"] = b.Explained,
         })]),
         ["served"] = new JsonArray([.. r.Served.Select(s => (JsonNode)new JsonObject

@@ -74,6 +74,8 @@ public sealed partial class DeploymentGrain(
     {
         var spec = Spec();
         var now = Now();
+        // Either switch publishes a full checkpoint of the training line, which serving would switch to.
+        if (mode != state.State.Mode) RefuseWhileHalted($"switching to {mode.ToString().ToLowerInvariant()} mode");
         if (mode == Mode.Promotion)
         {
             if (every is { } e && DeploymentSpecRules.PromotionEvery(e) is { } problem) throw new JobRequestException(problem);
@@ -196,6 +198,7 @@ public sealed partial class DeploymentGrain(
     {
         var spec = Spec();
         var now = Now();
+        RefuseWhileHalted("a checkpoint");
         var checkpoint = await Main(spec).PublishCheckpointAsync();
         if (state.State.Mode == Mode.Promotion) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
         state.State.ServingCheckpoint = checkpoint.Version;
@@ -250,9 +253,27 @@ public sealed partial class DeploymentGrain(
     }
 
     /// <summary>
-    /// The served-quality guard, every <see cref="GuardSpec.CheckEvery"/>: the joiners' paired sums, merged, judged by
-    /// <see cref="ServedGuard.Judge"/>. A pass makes the oldest judged version the good one (replicas bring their copy to
-    /// it); a failure sends serving back to the good weights and halts publishing.
+    /// While the guard holds serving on the good weights, nothing may publish the training line: a full checkpoint is
+    /// announced to every replica and lifts their halt, so the rolled-back line would be served again while the guard,
+    /// halted, judges nothing. Lifting the halt is <see cref="ResumeAsync"/>'s (or an explicit <see cref="RollbackAsync"/>'s), which start a new judged line.
+    /// </summary>
+    private void RefuseWhileHalted(string what)
+    {
+        var g = state.State.Guard;
+        if (!g.Halted) return;
+        var when = g.LastRollbackTime is { } t ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" at {t:u}") : "";
+        throw new JobRequestException(
+            $"'{Model}': {what} is refused while the guard holds serving on the good weights {g.Good}: it rolled the line back{when} ({g.LastRollback?.ToString() ?? "served line worse"}) "
+            + $"and publishing is halted, and {what} would serve that line again unjudged. Run 'freshet resume --model {Model}' first (--from good discards what the line learned; "
+            + "--from line keeps it, after a false alarm): it publishes a new line from a full checkpoint, which the guard judges");
+    }
+
+    /// <summary>
+    /// The served-quality guard, every <see cref="GuardSpec.CheckEvery"/>: the joiners' paired sums against the good
+    /// weights, merged, judged by <see cref="ServedGuard.Judge"/>'s sequential test, the version being served included.
+    /// Worse: serving goes back to the good weights and publishing halts. Not worse on <see cref="GuardSpec.MinPairs"/>
+    /// pairs: the oldest judged version becomes the good one (replicas bring their copy to it), and the next test starts
+    /// on the pairs it shadows. Otherwise the test goes on at the next check.
     /// </summary>
     private async Task GuardAsync(DateTime now, DeploymentSpec spec, GuardSpec guard, List<DeploymentEvent> events)
     {

@@ -110,13 +110,14 @@ public sealed partial class JoinerGrain(
         var (impressions, _) = Joins();
         var samples = SampleCodec.Decode(log.Samples);
         if (samples.Count != log.Ids.Length) throw new FeedbackException($"joiner {Key}: a prediction log of {log.Ids.Length} ids carries {samples.Count} samples");
-        var shadowed = log.ShadowCtr.Length == samples.Count;
+        // Shadowed rows are paired against the good weights that shadowed them; a log that does not name them has no baseline.
+        var shadowed = log.ShadowCtr.Length == samples.Count && log.Shadow is not null;
         var ready = new List<Sample>();
         for (var i = 0; i < samples.Count; i++)
         {
             if (impressions.Add(log.Ids[i], samples[i].As(TaskKind.Ctr, samples[i].Time), ready))
             {
-                _state.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN);
+                _state.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN, shadowed ? log.Shadow : null, samples[i].Time);
             }
         }
         var quality = Score(log.Weights);
@@ -194,7 +195,7 @@ public sealed partial class JoinerGrain(
     /// <summary>A copy of <paramref name="q"/> saying whether every impression it answered has its click label by this joiner's clock.</summary>
     private ServedQuality WithSettled(ServedQuality q) => new()
     {
-        Weights = q.Weights, Ctr = q.Ctr, Cvr = q.Cvr, Paired = q.Paired, LastScored = q.LastScored,
+        Weights = q.Weights, Ctr = q.Ctr, Cvr = q.Cvr, Paired = q.Paired, PairedWith = q.PairedWith, LastScored = q.LastScored,
         Settled = _state.Config is { } config && _state.Now != long.MinValue && q.LastScored + config.Spec.ClickWindow.Ticks <= _state.Now,
     };
 
@@ -235,10 +236,11 @@ public sealed partial class JoinerGrain(
             if (!_state.Served.TryGetValue(key, out var answer)) return;
             var quality = Score(answer.Weights);
             quality.Ctr.Add(answer.Ctr, label);
-            // Shadowed: the good weights' answer on the same row, for the guard's paired comparison.
-            if (!float.IsNaN(answer.ShadowCtr))
+            // Shadowed: the good weights' answer on the same row, for the guard's paired comparison against those weights.
+            if (!float.IsNaN(answer.ShadowCtr) && answer.Shadow is { } shadow)
             {
-                quality.Paired.Add(Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.Ctr, label), Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.ShadowCtr, label));
+                Pair(new HeldPair(answer.Scored + config.Spec.ClickWindow.Ticks, answer.Weights, shadow,
+                    Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.Ctr, label), Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.ShadowCtr, label)));
             }
             Record(TaskKind.Ctr, answer.Ctr, label, answer.Weights);
             if (label < 0.5f) _state.Served.Remove(key); // not clicked: no conversion to wait for
@@ -251,6 +253,36 @@ public sealed partial class JoinerGrain(
                 Record(TaskKind.Cvr, answer.Cvr, label, answer.Weights);
             }
         };
+    }
+
+    /// <summary>
+    /// A shadowed row's pair counts once its click window has closed by the joiner's clock, as an unclicked row's does:
+    /// a row settled before (clicked, evicted, a label judged late) waits in <see cref="JoinerState.Held"/> until then.
+    /// So the pairs of the version being served are, at every moment, those of its rows scored up to a click window
+    /// ago, clicked or not, and the guard can judge it while it is served.
+    /// </summary>
+    private void Pair(HeldPair pair)
+    {
+        if (pair.Deadline < _state.Now)
+        {
+            Score(pair.Served).AddPair(pair.Shadow, pair.ServedLoss, pair.GoodLoss);
+            return;
+        }
+        var held = _state.Held;
+        var at = held.Count;
+        while (at > 0 && held[at - 1].Deadline > pair.Deadline) at--; // rows come in about their time order: from the end
+        held.Insert(at, pair);
+        // Bounded as the joins are: past the cap the earliest counts now, a little before its window closes.
+        var cap = _state.Config?.Spec.MaxPendingPerJoiner ?? int.MaxValue;
+        if (held.Count > cap) Release(held.Count - cap);
+    }
+
+    /// <summary>Counts the <paramref name="count"/> held pairs whose windows close first.</summary>
+    private void Release(int count)
+    {
+        var held = _state.Held;
+        for (var i = 0; i < count; i++) Score(held[i].Served).AddPair(held[i].Shadow, held[i].ServedLoss, held[i].GoodLoss);
+        held.RemoveRange(0, count);
     }
 
     private static void Restore(LabelJoin<Guid> join, PendingSamples pending)
@@ -322,7 +354,11 @@ public sealed partial class JoinerGrain(
         impressions.Advance(now, ready);
         clicks.Advance(now, ready);
         if (impressions.Evicted + clicks.Evicted > evicted) instruments.PendingEvicted.Add(impressions.Evicted + clicks.Evicted - evicted, _tags);
-        return impressions.Pending + clicks.Pending != pending;
+        // Held pairs whose click window closed by now count, on the rule the joins close windows by (deadline before now).
+        var closed = 0;
+        while (closed < _state.Held.Count && _state.Held[closed].Deadline < now) closed++;
+        Release(closed);
+        return impressions.Pending + clicks.Pending != pending || closed > 0;
     }
 
     /// <summary>Publishes samples onto the main job's streams, each to its trainer partition and task.</summary>

@@ -20,12 +20,19 @@ public sealed class JoinerState
 
     /// <summary>Served quality of the latest weights versions.</summary>
     [Id(6)] public List<ServedQuality> Quality { get; set; } = [];
+
+    /// <summary>Shadowed impressions clicked before their click window closed: their pairs wait for it, so the guard never sees the clicked rows of a span before its unclicked ones.</summary>
+    [Id(7)] public List<HeldPair> Held { get; set; } = [];
 }
 
-/// <summary>What serving answered for one row, and with which weights; with the good weights' CTR when the call was shadow-scored (else NaN).</summary>
+/// <summary>
+/// What serving answered for one row, and with which weights; with the good weights' CTR and version when the call was
+/// shadow-scored (else NaN and null), and the row's scoring time (UTC ticks), from which its click window closes.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Freshet.Grains.Feedback.ServedAnswer")]
 public readonly record struct ServedAnswer(
-    [property: Id(0)] float Ctr, [property: Id(1)] float Cvr, [property: Id(2)] Freshet.Model.Serving.WeightsVersion Weights, [property: Id(3)] float ShadowCtr = float.NaN);
+    [property: Id(0)] float Ctr, [property: Id(1)] float Cvr, [property: Id(2)] Freshet.Model.Serving.WeightsVersion Weights, [property: Id(3)] float ShadowCtr = float.NaN,
+    [property: Id(4)] Freshet.Model.Serving.WeightsVersion? Shadow = null, [property: Id(5)] long Scored = 0);
 
 /// <summary>One join's pending samples and counts, as persisted.</summary>
 [GenerateSerializer, Alias("Freshet.Grains.Feedback.PendingSamples")]
