@@ -9,9 +9,6 @@ public static class FreshetNames
     /// <summary>Stream namespace of CTR and CVR samples.</summary>
     public const string SamplesNamespace = "samples";
 
-    /// <summary>Stream namespace of weight deltas and checkpoint announcements.</summary>
-    public const string WeightsNamespace = "weights";
-
     /// <summary>Grain storage of the changing and dense tiers and of job state.</summary>
     public const string GrainStorage = "freshet";
 

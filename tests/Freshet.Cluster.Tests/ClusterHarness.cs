@@ -1,5 +1,6 @@
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Serving;
+using Freshet.Grains.Weights;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Orleans.Hosting;
@@ -26,6 +27,12 @@ public sealed class ClusterHarness : IAsyncDisposable
     /// grains a client may not call (shards, the dense tier, replicas). A client calls only what is open to it.
     /// </summary>
     public IGrainFactory Grains => Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The weights channel as the silos seal with it: a message delivered to a replica directly must be sealed.</summary>
+    public WeightsChannel WeightsChannel => Cluster.Silos[0].ServiceProvider.GetRequiredService<WeightsChannel>();
+
+    /// <summary>A model's replica on <paramref name="silo"/>, as the weights stream reaches it (silo code, sealed messages only).</summary>
+    public IWeightsReader WeightsReader(string model, Orleans.Runtime.SiloAddress silo) => Grains.GetGrain<IWeightsReader>(new ReplicaKey(model, silo).ToString());
 
     public string CheckpointFolder { get; }
 

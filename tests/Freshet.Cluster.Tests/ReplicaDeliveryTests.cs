@@ -1,6 +1,7 @@
 using Freshet.Model.Checkpoints;
 using Freshet.Client;
 using Freshet.Grains.Serving;
+using Freshet.Grains.Weights;
 using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Embeddings;
@@ -47,13 +48,13 @@ public class ReplicaDeliveryTests
             Dense = template.Dense,
         };
         float Row() => replica.Inspect(m => { var r = new float[dim]; m.Tables[2].TryGetRow(id, r); return r[0]; });
-        var grain = h.Grains.Replica(model, h.Cluster.Silos[0].SiloAddress);
+        var grain = h.WeightsReader(model, h.Cluster.Silos[0].SiloAddress);
         async Task Deliver(WeightDelta d, int chunkBytes = WeightDelta.MaxChunkBytes, int[]? order = null)
         {
             var chunks = WeightDelta.Chunk(d.Encode(), chunkBytes);
             foreach (var i in order ?? [.. Enumerable.Range(0, chunks.Count)])
             {
-                await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = d.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = d.SnapshotUtc });
+                await grain.DeliverAsync(h.WeightsChannel.Seal(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = d.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = d.SnapshotUtc }));
             }
         }
 

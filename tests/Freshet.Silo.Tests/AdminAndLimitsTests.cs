@@ -85,7 +85,8 @@ public sealed class AdminAndLimitsTests : IDisposable
                 ("IEmbeddingShardGrain.LoadCheckpointAsync", () => client.Cluster.GetGrain<IEmbeddingShardGrain>("shop/0").LoadCheckpointAsync(1)),
                 ("IDenseGrain.PushAsync", () => client.Cluster.GetGrain<IDenseGrain>("shop").PushAsync(new DensePush { Trainer = "t", Step = 1, Task = TaskKind.Ctr })),
                 ("ITrainerGrain.StopAsync", () => client.Cluster.GetGrain<ITrainerGrain>("shop-main/0").StopAsync()),
-                ("IReplicaGrain.DeliverAsync", () => client.Cluster.Replica("shop", servingSilo).DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = "shop", Weights = new WeightsVersion(7) })),
+                ("IWeightsReader.DeliverAsync", () => client.Cluster.GetGrain<Freshet.Grains.Weights.IWeightsReader>(new ReplicaKey("shop", servingSilo).ToString()).DeliverAsync(new Freshet.Grains.Weights.WeightMessage { Kind = Freshet.Grains.Weights.WeightMessageKind.Checkpoint, Model = "shop", Weights = new WeightsVersion(7) })),
+                ("IReplicaGrain.StartAsync", () => client.Cluster.Replica("shop", servingSilo).StartAsync()),
                 ("IServingVersionGrain.SetAsync", () => client.Cluster.GetGrain<IServingVersionGrain>("shop").SetAsync(7)),
             };
             foreach (var (method, call) in holes)

@@ -17,6 +17,7 @@ public sealed class TlsTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "freshet-tls-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly string _clusterId = "tls-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _clusterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public TlsTests() => Directory.CreateDirectory(_folder);
 
@@ -50,6 +51,7 @@ public sealed class TlsTests : IDisposable
             o.Local.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
             o.Tls.TlsCertificate = certificate;
             o.Tls.TlsCertificatePassword = "throwaway";
+            o.Tls.ClusterKey = _clusterKey;
         }).Build();
 
     private IHost Client(int gatewayPort, string? certificate, string? trusted = null)
@@ -222,6 +224,16 @@ public sealed class TlsTests : IDisposable
         }));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsCertificate: ", StringComparison.Ordinal) && f.Contains("password", StringComparison.Ordinal));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsTrustedThumbprints: 'not-a-thumbprint' is not a certificate thumbprint", StringComparison.Ordinal));
+        var withoutKey = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
+        {
+            o.Tls.TlsCertificate = cluster.Path;
+            o.Tls.TlsCertificatePassword = "throwaway";
+        }));
+        Assert.Contains(withoutKey.Failures, f => f.StartsWith("Freshet:Silo:ClusterKey: with TLS on, give every silo the same cluster key", StringComparison.Ordinal));
+        var shortKey = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.ClusterKey = Convert.ToBase64String(new byte[16])));
+        Assert.Contains(shortKey.Failures, f => f.StartsWith("Freshet:Silo:ClusterKey: 16 bytes; give at least 32", StringComparison.Ordinal));
+        var notBase64 = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.ClusterKey = "not a key!"));
+        Assert.Contains(notBase64.Failures, f => f.StartsWith("Freshet:Silo:ClusterKey: not base64", StringComparison.Ordinal));
         var adminWithoutTls = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.AdminCertificates = cluster.Certificate.Thumbprint));
         Assert.Contains(adminWithoutTls.Failures, f => f.StartsWith("Freshet:Silo:AdminCertificates: admin certificates are checked on TLS connections", StringComparison.Ordinal));
 

@@ -188,6 +188,13 @@ public static class FreshetSiloBuilderExtensions
         // Instruments from the host's meter factory: this silo's own, exported by the host, told apart by scope in tests.
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<FreshetInstruments>();
+        // Weights travel sealed with the cluster key (configured by the host, or derived from the cluster's names when it gives none).
+        silo.Services.TryAddSingleton(sp =>
+        {
+            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            return Admin.ClusterKey.FromNames(cluster.ServiceId, cluster.ClusterId);
+        });
+        silo.Services.AddSingleton<Weights.WeightsChannel>();
         // Clients reach the cluster only through its front doors; a silo may refuse admin calls (serving-only silos).
         silo.Services.TryAddSingleton(new Admin.AdminPolicy());
         silo.AddIncomingGrainCallFilter<Admin.ClientCallFilter>();
