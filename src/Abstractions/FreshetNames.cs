@@ -3,7 +3,10 @@ namespace Freshet;
 /// <summary>The names silos, clients and tools agree on: stream namespaces and provider names.</summary>
 public static class FreshetNames
 {
-    /// <summary>The stream provider that carries samples and weight deltas.</summary>
+    /// <summary>
+    /// The silos' stream provider: samples, labels, weight deltas. Silos write and read it; clients register none (an
+    /// application publishes samples through <c>ISampleIntakeGrain</c> and labels through <c>IJoinerGrain</c>).
+    /// </summary>
     public const string StreamProvider = "freshet";
 
     /// <summary>Stream namespace of CTR and CVR samples.</summary>

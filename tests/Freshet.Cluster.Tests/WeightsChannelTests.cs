@@ -47,7 +47,7 @@ public sealed class WeightsChannelTests
             Model = model, Version = new WeightsVersion(first.Weights.Checkpoint, 2), SnapshotUtc = DateTime.UtcNow, Dense = template.Dense,
             Tables = [.. template.Tables.Select(t => t with { Weights = [.. t.Weights.Select(_ => 5f)] })],
         };
-        var stream = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<IClusterClient>().GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(WeightsChannel.Namespace, model));
+        var stream = h.Streams.GetStream<WeightMessage>(StreamId.Create(WeightsChannel.Namespace, model));
         await stream.OnNextAsync(new WeightMessage { Kind = WeightMessageKind.Revert, Model = model, Weights = new WeightsVersion(first.Weights.Checkpoint) });
         await stream.OnNextAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = forged.Version, Payload = forged.Encode(), SnapshotUtc = forged.SnapshotUtc });
         // Sealed by the silos, then changed: the seal covers every field.

@@ -23,21 +23,7 @@ public sealed class TlsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>A self-signed certificate for server and client authentication, written as a .pfx with a password.</summary>
-    private (string Path, X509Certificate2 Certificate) Throwaway(string name)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(name);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: false));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var path = Path.Combine(_folder, name + ".pfx");
-        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, "throwaway"));
-        return (path, X509CertificateLoader.LoadPkcs12FromFile(path, "throwaway"));
-    }
+    private (string Path, X509Certificate2 Certificate) Throwaway(string name) => Certificates.Throwaway(_folder, name);
 
     private IHost Silo(string roles, int siloPort, int gatewayPort, int? primary, string certificate, Action<FreshetSiloOptions>? more = null) =>
         FreshetSilo.CreateBuilder([], o =>
@@ -50,7 +36,7 @@ public sealed class TlsTests : IDisposable
             o.Silo.Roles = roles;
             o.Local.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
             o.Tls.TlsCertificate = certificate;
-            o.Tls.TlsCertificatePassword = "throwaway";
+            o.Tls.TlsCertificatePassword = Certificates.Password;
             o.Tls.ClusterKey = _clusterKey;
         }).Build();
 
@@ -63,7 +49,7 @@ public sealed class TlsTests : IDisposable
             o.GatewayPort = gatewayPort;
             o.ClusterId = _clusterId;
             o.TlsCertificate = certificate;
-            o.TlsCertificatePassword = "throwaway";
+            o.TlsCertificatePassword = Certificates.Password;
             o.TlsTrustedThumbprints = trusted;
             o.ConnectTimeout = TimeSpan.FromSeconds(3);
         });
@@ -227,7 +213,7 @@ public sealed class TlsTests : IDisposable
         var withoutKey = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
         {
             o.Tls.TlsCertificate = cluster.Path;
-            o.Tls.TlsCertificatePassword = "throwaway";
+            o.Tls.TlsCertificatePassword = Certificates.Password;
         }));
         Assert.Contains(withoutKey.Failures, f => f.StartsWith("Freshet:Silo:ClusterKey: with TLS on, give every silo the same cluster key", StringComparison.Ordinal));
         var shortKey = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.ClusterKey = Convert.ToBase64String(new byte[16])));
