@@ -48,7 +48,7 @@ public static class FreshetClientExtensions
             if (tls.Certificate is { } certificate)
             {
                 client.UseTls(certificate, o => FreshetTls.Configure(o, certificate, tls.Trusted));
-                client.AddOutgoingGrainCallFilter(new AdminProofFilter(certificate, TimeProvider.System));
+                client.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => new AdminProofFilter(certificate, TimeProvider.System, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             }
             if (options.Profile == "azurite")
             {

@@ -190,6 +190,53 @@ public sealed class SealedClusterTests(SealedCluster cluster, Xunit.Abstractions
     }
 
     /// <summary>
+    /// An admin proof taken from an operator's call (as anyone who saw one could) cannot be sent again, nor sent with other
+    /// arguments: the proof covers the call's arguments, and the silo remembers the proofs it took.
+    /// </summary>
+    [Fact]
+    public async Task An_admin_proof_replayed_or_reused_with_other_arguments_is_refused()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var catcher = new ProofCatcher();
+        using var operatorHost = cluster.SdkClient(cluster.TrainingGateway, cluster.Operator.Path, after: b => b.Services.AddSingleton<IOutgoingGrainCallFilter>(catcher));
+        await operatorHost.StartAsync(timeout.Token);
+        var admin = operatorHost.Services.GetRequiredService<FreshetClient>();
+        // The operator's own call is taken: the deployment answers that it is not started.
+        var taken = await Assert.ThrowsAsync<Freshet.Jobs.JobRequestException>(() => admin.SetModeAsync("replayed", Mode.Daily));
+        Assert.Equal("deployment 'replayed' is not started; start it first", taken.Message);
+        var used = catcher.Last!;
+        // A proof made for a call that was never sent.
+        catcher.Hold = true;
+        await Assert.ThrowsAsync<OperationCanceledException>(() => admin.SetModeAsync("replayed", Mode.Daily));
+        catcher.Hold = false;
+        var unsent = catcher.Last!;
+        Assert.NotEqual(used, unsent);
+
+        // Another client (a scoring certificate, no signing of its own) sends the proofs it saw.
+        using var host = cluster.RawClient(cluster.TrainingGateway, cluster.Scorer.Certificate);
+        await host.StartAsync(timeout.Token);
+        var deployment = host.Services.GetRequiredService<IClusterClient>().GetGrain<IDeploymentGrain>("replayed");
+        async Task<Exception> WithProof(string proof, Func<Task> call)
+        {
+            RequestContext.Set(AdminProof.Key, proof);
+            try
+            {
+                return await Assert.ThrowsAnyAsync<Exception>(call);
+            }
+            finally
+            {
+                RequestContext.Remove(AdminProof.Key);
+            }
+        }
+        var replayed = Assert.IsType<ClientCallRefusedException>(await WithProof(used, () => deployment.SetModeAsync(Mode.Daily)));
+        Assert.Contains("was already used", replayed.Message, StringComparison.Ordinal);
+        var otherArguments = Assert.IsType<ClientCallRefusedException>(await WithProof(unsent, () => deployment.SetModeAsync(Mode.Promotion, TimeSpan.FromHours(1))));
+        Assert.Contains("arguments", otherArguments.Message, StringComparison.Ordinal);
+        await host.StopAsync(timeout.Token);
+        await operatorHost.StopAsync(timeout.Token);
+    }
+
+    /// <summary>
     /// What a silo sends: its proof on every call to a grain, a system target or a silo's own client, made for that method
     /// and good for a while under this cluster's key only; and no proof on a call to a client, whatever proof the call it
     /// is serving came with.
@@ -256,6 +303,24 @@ public sealed class SealedClusterTests(SealedCluster cluster, Xunit.Abstractions
         {
             Proof = RequestContext.Get(SiloCallProof.Key) as string;
             return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Keeps the admin proof of each call the client sends; with <see cref="Hold"/>, stops the call before it leaves.</summary>
+    private sealed class ProofCatcher : IOutgoingGrainCallFilter
+    {
+        public string? Last { get; private set; }
+
+        public bool Hold { get; set; }
+
+        public Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (RequestContext.Get(AdminProof.Key) is string proof)
+            {
+                Last = proof;
+                if (Hold) throw new OperationCanceledException("held back by the test");
+            }
+            return context.Invoke();
         }
     }
 

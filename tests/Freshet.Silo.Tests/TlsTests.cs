@@ -183,16 +183,42 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
-    public void An_admin_proof_holds_only_for_its_call_and_time()
+    public void An_admin_proof_holds_only_for_its_call_its_arguments_and_its_time_and_each_is_new()
     {
         var holder = Throwaway("freshet-operator");
         var now = new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
-        var proof = Freshet.Admin.AdminProof.Create(holder.Certificate, "deployment/shop", "IDeploymentGrain.StopAsync", now);
-        Assert.Equal(holder.Certificate.Thumbprint, Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.StopAsync", now.AddMinutes(1)).Thumbprint);
-        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.RollbackAsync", now)).Message, StringComparison.Ordinal);
-        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/cart", "IDeploymentGrain.StopAsync", now)).Message, StringComparison.Ordinal);
-        Assert.Contains("check the clocks", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.StopAsync", now.AddMinutes(6))).Message, StringComparison.Ordinal);
-        Assert.Contains("malformed", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify("v1.x", "deployment/shop", "IDeploymentGrain.StopAsync", now)).Message, StringComparison.Ordinal);
+        byte[] arguments = SHA256.HashData("promotion, 1 h"u8), other = SHA256.HashData("daily"u8);
+        var proof = Freshet.Admin.AdminProof.Create(holder.Certificate, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now);
+        var check = Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now.AddMinutes(1));
+        Assert.Equal((holder.Certificate.Thumbprint, now), (check.Certificate.Thumbprint, check.Made));
+        // Two proofs of the same call differ by their nonces: a silo remembers the nonces it took, not the calls.
+        var again = Freshet.Admin.AdminProof.Create(holder.Certificate, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now);
+        Assert.NotEqual(check.Nonce, Freshet.Admin.AdminProof.Verify(again, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now).Nonce);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.RollbackAsync", arguments, now)).Message, StringComparison.Ordinal);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/cart", "IDeploymentGrain.SetModeAsync", arguments, now)).Message, StringComparison.Ordinal);
+        Assert.Contains("made for other arguments", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.SetModeAsync", other, now)).Message, StringComparison.Ordinal);
+        // The digest it carries is signed: put the other call's digest in it, and the signature no longer matches.
+        var parts = proof.Split('.');
+        parts[4] = Convert.ToHexString(other);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(string.Join('.', parts), "deployment/shop", "IDeploymentGrain.SetModeAsync", other, now)).Message, StringComparison.Ordinal);
+        Assert.Contains("check the clocks", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now.AddMinutes(6))).Message, StringComparison.Ordinal);
+        Assert.Contains("malformed", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify("v1.x", "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_silo_takes_an_admin_proofs_nonce_once_and_remembers_a_bounded_number_for_the_skew_window()
+    {
+        var clock = new ManualClock(new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc));
+        var nonces = new Freshet.Grains.Admin.AdminNonces(clock, capacity: 2);
+        var made = clock.GetUtcNow().UtcDateTime;
+        nonces.Take("a", made, "IDeploymentGrain.StopAsync");
+        Assert.Contains("already used", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => nonces.Take("a", made, "IDeploymentGrain.StopAsync")).Message, StringComparison.Ordinal);
+        nonces.Take("b", made, "IDeploymentGrain.StopAsync");
+        Assert.Contains("takes no more until they age", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => nonces.Take("c", made, "IDeploymentGrain.StopAsync")).Message, StringComparison.Ordinal);
+        // Past the skew window every proof made then is refused by its time, so its nonce is forgotten and room is made.
+        clock.Now = made + Freshet.Admin.AdminProof.Skew + TimeSpan.FromSeconds(1);
+        nonces.Take("c", clock.Now, "IDeploymentGrain.StopAsync");
+        Assert.Equal(1, nonces.Count);
     }
 
     [Fact]

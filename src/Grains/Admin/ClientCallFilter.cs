@@ -1,5 +1,6 @@
 using Freshet.Admin;
 using Orleans.Runtime;
+using Orleans.Serialization;
 
 namespace Freshet.Grains.Admin;
 
@@ -11,11 +12,11 @@ namespace Freshet.Grains.Admin;
 /// grain extensions) is refused with an error naming what to call instead. An admin call is checked where it runs (Orleans
 /// forwards a client's call from any gateway to the grain's silo): this silo must take admin calls, the grain's key must
 /// be a name (<see cref="AdminLimits.Name"/>), and with TLS on the call must carry a proof signed by an admin certificate
-/// (<see cref="AdminProof"/>). Proofs are taken off the
+/// (<see cref="AdminProof"/>) for these arguments, not used before (<see cref="AdminNonces"/>). Proofs are taken off the
 /// request context once checked, so grain code never passes one on. Grain timers' ticks, which Orleans queues on the
 /// grain itself and never sends, go through as they are.
 /// </summary>
-public sealed class ClientCallFilter(AdminPolicy policy, Serving.ServingRegistry registry, TimeProvider time, SiloCallProof proofs)
+public sealed class ClientCallFilter(AdminPolicy policy, Serving.ServingRegistry registry, TimeProvider time, SiloCallProof proofs, AdminNonces nonces, Serializer serializer)
     : IIncomingGrainCallFilter
 {
     /// <summary>
@@ -53,11 +54,14 @@ public sealed class ClientCallFilter(AdminPolicy policy, Serving.ServingRegistry
             case ClientAccess.Admin:
                 if (ClientDoors.KeyNamesOf(method) is { } what) AdminLimits.CheckName(context.TargetId.Key.ToString(), what);
                 if (policy.AdminCertificates is null) break;
-                var certificate = AdminProof.Verify(RequestContext.Get(AdminProof.Key) as string, context.TargetId.ToString(), ClientDoors.Describe(method), time.GetUtcNow().UtcDateTime);
-                if (!policy.IsAdmin(certificate))
+                var described = ClientDoors.Describe(method);
+                var check = AdminProof.Verify(RequestContext.Get(AdminProof.Key) as string, context.TargetId.ToString(), described,
+                    AdminProof.Arguments(context.Request, serializer), time.GetUtcNow().UtcDateTime);
+                if (!policy.IsAdmin(check.Certificate))
                 {
-                    throw new ClientCallRefusedException($"{ClientDoors.Describe(method)}: certificate {certificate.Subject} (thumbprint {certificate.Thumbprint}) may score and read status but is not an admin certificate; admin calls take a certificate listed in Freshet:Silo:AdminCertificates");
+                    throw new ClientCallRefusedException($"{described}: certificate {check.Certificate.Subject} (thumbprint {check.Certificate.Thumbprint}) may score and read status but is not an admin certificate; admin calls take a certificate listed in Freshet:Silo:AdminCertificates");
                 }
+                nonces.Take(check.Nonce, check.Made, described);
                 RequestContext.Remove(AdminProof.Key);
                 break;
             case ClientAccess.Produce:

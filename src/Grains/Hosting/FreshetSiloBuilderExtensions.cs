@@ -197,6 +197,7 @@ public static class FreshetSiloBuilderExtensions
             return Admin.ClusterKey.FromNames(cluster.ServiceId, cluster.ClusterId);
         });
         silo.Services.AddSingleton<Admin.SiloCallProof>();
+        silo.Services.AddSingleton(sp => new Admin.AdminNonces(sp.GetRequiredService<TimeProvider>()));
         silo.Services.AddSingleton<Weights.WeightsChannel>();
         silo.Services.TryAddSingleton(new Admin.AdminPolicy());
         silo.AddOutgoingGrainCallFilter<Admin.SiloCallProofFilter>();
