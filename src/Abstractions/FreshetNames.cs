@@ -3,14 +3,14 @@ namespace Freshet;
 /// <summary>The names silos, clients and tools agree on: stream namespaces and provider names.</summary>
 public static class FreshetNames
 {
-    /// <summary>The stream provider that carries samples and weight deltas.</summary>
+    /// <summary>
+    /// The silos' stream provider: samples, labels, weight deltas. Silos write and read it; clients register none (an
+    /// application publishes samples through <c>ISampleIntakeGrain</c> and labels through <c>IJoinerGrain</c>).
+    /// </summary>
     public const string StreamProvider = "freshet";
 
     /// <summary>Stream namespace of CTR and CVR samples.</summary>
     public const string SamplesNamespace = "samples";
-
-    /// <summary>Stream namespace of weight deltas and checkpoint announcements.</summary>
-    public const string WeightsNamespace = "weights";
 
     /// <summary>Grain storage of the changing and dense tiers and of job state.</summary>
     public const string GrainStorage = "freshet";

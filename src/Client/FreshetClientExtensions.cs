@@ -1,5 +1,4 @@
 using Azure.Data.Tables;
-using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -49,7 +48,7 @@ public static class FreshetClientExtensions
             if (tls.Certificate is { } certificate)
             {
                 client.UseTls(certificate, o => FreshetTls.Configure(o, certificate, tls.Trusted));
-                client.AddOutgoingGrainCallFilter(new AdminProofFilter(certificate, TimeProvider.System));
+                client.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => new AdminProofFilter(certificate, TimeProvider.System, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             }
             if (options.Profile == "azurite")
             {
@@ -67,18 +66,13 @@ public static class FreshetClientExtensions
                         o.TableName = FreshetNames.ClusteringTable;
                     });
                 }
-                client.AddAzureQueueStreams(FreshetNames.StreamProvider, c => c.ConfigureAzureQueue(ob => ob.Configure(o =>
-                {
-                    o.QueueServiceClient = new QueueServiceClient(cs);
-                    o.QueueNames = [.. FreshetNames.QueueNames()];
-                })));
             }
             else
             {
                 client.UseLocalhostClustering(options.GatewayPorts ?? [options.GatewayPort], options.ServiceId, options.ClusterId);
-                // Producers (freshet replay) publish samples on the cluster's memory streams.
-                client.AddMemoryStreams(FreshetNames.StreamProvider);
             }
+            // No stream provider: the cluster's streams are the silos' own. Samples go through ISampleIntakeGrain
+            // (SamplePublisher), labels through the joiners (ReportAsync).
             client.Configure<ClusterOptions>(c =>
             {
                 c.ClusterId = options.ClusterId;

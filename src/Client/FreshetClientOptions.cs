@@ -6,7 +6,7 @@ public sealed class FreshetClientOptions
     /// <summary>The configuration section the options are read from.</summary>
     public const string Section = "Freshet:Client";
 
-    /// <summary><c>local</c> (a localhost cluster) or <c>azurite</c> (membership and streams in Azure Storage).</summary>
+    /// <summary><c>local</c> (a localhost cluster) or <c>azurite</c> (membership in Azure Storage).</summary>
     public string Profile { get; set; } = "local";
 
     /// <summary>Storage connection string of the azurite profile (default: the emulator on its standard ports).</summary>
@@ -19,7 +19,7 @@ public sealed class FreshetClientOptions
     /// Gateway ports of a localhost cluster with several gateways (replaces <see cref="GatewayPort"/> when set): the
     /// client spreads its calls over them and goes on through the others when one is gone. On the azurite profile, the
     /// client then uses only these gateways instead of every silo's from the membership table (for example only the
-    /// serving silos'), and still sends samples on the Azure queue streams.
+    /// serving silos').
     /// </summary>
     public int[]? GatewayPorts { get; set; }
 

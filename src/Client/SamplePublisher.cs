@@ -3,20 +3,19 @@ using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Hashing;
 using Freshet.Samples;
-using Orleans.Runtime;
-using Orleans.Streams;
 
 namespace Freshet.Client;
 
 /// <summary>
 /// Publishes samples, in event-time order, to a job's sample streams: one CTR and one CVR stream per
-/// trainer partition (a sample goes to the partition of its first id), in batches. It keeps at most
+/// trainer partition (a sample goes to the partition of its first id), in batches, through the job's
+/// sample door (<see cref="ISampleIntakeGrain"/>: the cluster's streams are written by silos only). It keeps at most
 /// <see cref="MaxInFlight"/> samples published but not yet trained per partition, so a fast replay
 /// never outruns the trainers into unbounded queues; <c>speed</c> paces it on event time.
 /// </summary>
 public sealed class SamplePublisher(IClusterClient client, string job, int partitions)
 {
-    private readonly IStreamProvider _streams = client.GetStreamProvider(FreshetNames.StreamProvider);
+    private readonly ISampleIntakeGrain _intake = client.GetGrain<ISampleIntakeGrain>(Admin.AdminLimits.CheckName(job, "job"));
 
     /// <summary>Samples per stream message, at most (a message is also split to stay under <see cref="MaxPayloadBytes"/>).</summary>
     public int BatchSize { get; init; } = 256;
@@ -47,12 +46,6 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
     /// </summary>
     public async Task<long> PublishAsync(IEnumerable<Sample> samples, double? speed = null, bool end = true, Func<long, Task>? after = null, CancellationToken cancellationToken = default)
     {
-        var streams = new IAsyncStream<SampleBatch>[partitions, 2];
-        for (var p = 0; p < partitions; p++)
-        {
-            streams[p, 0] = _streams.GetStream<SampleBatch>(SampleStreams.Id(job, p, TaskKind.Ctr));
-            streams[p, 1] = _streams.GetStream<SampleBatch>(SampleStreams.Id(job, p, TaskKind.Cvr));
-        }
         var trainers = client.Trainers(job, partitions).ToArray();
         var buffers = new List<Sample>[partitions, 2];
         var positions = new List<long>[partitions, 2];
@@ -78,7 +71,7 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             {
                 trainedKnown[p] = await ThrottleAsync(trainers[p], published[p], cancellationToken);
             }
-            await SendAsync(streams[p, t], buffer, positions[p, t]);
+            await SendAsync(p, t == 0 ? TaskKind.Ctr : TaskKind.Cvr, buffer, positions[p, t]);
             published[p] += buffer.Count;
             total += buffer.Count;
             buffer.Clear();
@@ -117,24 +110,24 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             await Flush(p, 1);
             if (end)
             {
-                await streams[p, 0].OnNextAsync(new SampleBatch { EndOfStream = true });
-                await streams[p, 1].OnNextAsync(new SampleBatch { EndOfStream = true });
+                await _intake.PublishAsync(p, TaskKind.Ctr, new SampleBatch { EndOfStream = true });
+                await _intake.PublishAsync(p, TaskKind.Cvr, new SampleBatch { EndOfStream = true });
             }
         }
         return total;
     }
 
-    private async Task SendAsync(IAsyncStream<SampleBatch> stream, List<Sample> samples, List<long> positions)
+    private async Task SendAsync(int partition, TaskKind task, List<Sample> samples, List<long> positions)
     {
         var payload = SampleCodec.Encode(samples);
         if (payload.Length > MaxPayloadBytes && samples.Count > 1)
         {
             var half = samples.Count / 2;
-            await SendAsync(stream, samples.GetRange(0, half), positions.GetRange(0, half));
-            await SendAsync(stream, samples.GetRange(half, samples.Count - half), positions.GetRange(half, samples.Count - half));
+            await SendAsync(partition, task, samples.GetRange(0, half), positions.GetRange(0, half));
+            await SendAsync(partition, task, samples.GetRange(half, samples.Count - half), positions.GetRange(half, samples.Count - half));
             return;
         }
-        await stream.OnNextAsync(new SampleBatch { Payload = payload, Count = samples.Count, Positions = FirstPosition is null ? [] : [.. positions] });
+        await _intake.PublishAsync(partition, task, new SampleBatch { Payload = payload, Count = samples.Count, Positions = FirstPosition is null ? [] : [.. positions] });
     }
 
     /// <summary>Waits until the trainer is within <see cref="MaxInFlight"/> of what was published; returns what it has trained.</summary>

@@ -59,6 +59,10 @@ public static class FreshetSilo
             orleans.AddActivityPropagation();
             if (options.Http.Dashboard) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(orleans);
             var tls = options.Tls;
+            if (!string.IsNullOrWhiteSpace(tls.ClusterKey))
+            {
+                orleans.Services.AddSingleton(Grains.Admin.ClusterKey.FromSetting(tls.ClusterKey, $"{SiloOptions.Section}:ClusterKey"));
+            }
             if (tls.Enabled)
             {
                 var certificate = Client.FreshetTls.Load(tls.TlsCertificate!, tls.TlsCertificateKey, tls.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");

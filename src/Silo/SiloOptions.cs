@@ -39,7 +39,7 @@ public sealed class SiloOptions
     public bool AdminCalls { get; set; } = true;
 }
 
-/// <summary>TLS between silos and from clients (mutual), and who may make admin calls.</summary>
+/// <summary>TLS between silos and from clients (mutual), who may make admin calls, and the key that tells silos from clients.</summary>
 public sealed class SiloTlsOptions
 {
     /// <summary>
@@ -63,6 +63,15 @@ public sealed class SiloTlsOptions
     /// certificate may score and read status, nothing more.
     /// </summary>
     public string? AdminCertificates { get; set; }
+
+    /// <summary>
+    /// The secret every silo of the cluster shares and no client holds: base64 of at least 32 random bytes (e.g.
+    /// <c>openssl rand -base64 32</c>), by environment variable (<c>Freshet__Silo__ClusterKey</c>, from a secret store).
+    /// Silos prove their calls to each other with it (anything else is a client's call, held to the client doors) and
+    /// seal the weights they send serving with it. Required with TLS on; without it (TLS off, a development cluster) the
+    /// key is derived from the cluster's names, which are no secret. Changing it is a full restart of the cluster.
+    /// </summary>
+    public string? ClusterKey { get; set; }
 
     public bool Enabled => !string.IsNullOrWhiteSpace(TlsCertificate);
 }

@@ -62,6 +62,14 @@ public sealed class SiloTlsOptionsValidator : IValidateOptions<SiloTlsOptions>
         {
             errors.Add(e.Message);
         }
+        if (!string.IsNullOrWhiteSpace(o.ClusterKey))
+        {
+            if (Grains.Admin.ClusterKey.Problem(o.ClusterKey, $"{Section}:ClusterKey") is { } problem) errors.Add(problem);
+        }
+        else if (o.Enabled)
+        {
+            errors.Add($"{Section}:ClusterKey: with TLS on, give every silo the same cluster key (base64 of at least {Grains.Admin.ClusterKey.MinBytes} random bytes, e.g. `openssl rand -base64 32`, by environment variable Freshet__Silo__ClusterKey) and no client: silos prove their calls and seal the weights they send with it");
+        }
         try
         {
             var admins = Client.FreshetTls.ParseThumbprints(o.AdminCertificates, $"{Section}:AdminCertificates");

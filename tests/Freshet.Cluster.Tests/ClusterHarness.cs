@@ -1,5 +1,6 @@
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Serving;
+using Freshet.Grains.Weights;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Orleans.Hosting;
@@ -27,6 +28,37 @@ public sealed class ClusterHarness : IAsyncDisposable
     /// </summary>
     public IGrainFactory Grains => Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
 
+    /// <summary>
+    /// The cluster's stream provider as the first silo's own code writes on it: for tests that put samples, labels or
+    /// weights on a stream directly. A client registers no stream provider, and Orleans' stream plumbing refuses clients.
+    /// </summary>
+    public Orleans.Streams.IStreamProvider Streams => Cluster.Silos[0].ServiceProvider.GetRequiredService<IClusterClient>().GetStreamProvider(FreshetNames.StreamProvider);
+
+    /// <summary>
+    /// Moves a grain's activation to <paramref name="target"/> as silo code does (the test cluster's own <c>MigrateAsync</c>
+    /// calls the grain's management extension from the test's client, which the client boundary refuses).
+    /// </summary>
+    public async Task MigrateAsync(IAddressable grain, Orleans.Runtime.SiloAddress target)
+    {
+        var deactivated = Cluster.WaitForDeactivationAsync(grain);
+        Orleans.Runtime.RequestContext.Set(Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey, target);
+        try
+        {
+            await Grains.GetGrain(grain.GetGrainId()).Cast<Orleans.Core.Internal.IGrainManagementExtension>().MigrateOnIdle();
+        }
+        finally
+        {
+            Orleans.Runtime.RequestContext.Remove(Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey);
+        }
+        await deactivated;
+    }
+
+    /// <summary>The weights channel as the silos seal with it: a message delivered to a replica directly must be sealed.</summary>
+    public WeightsChannel WeightsChannel => Cluster.Silos[0].ServiceProvider.GetRequiredService<WeightsChannel>();
+
+    /// <summary>A model's replica on <paramref name="silo"/>, as the weights stream reaches it (silo code, sealed messages only).</summary>
+    public IWeightsReader WeightsReader(string model, Orleans.Runtime.SiloAddress silo) => Grains.GetGrain<IWeightsReader>(new ReplicaKey(model, silo).ToString());
+
     public string CheckpointFolder { get; }
 
     public LocalCheckpointStore Checkpoints => new(Path.Combine(CheckpointFolder, "checkpoints"));
@@ -39,7 +71,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         var folder = Path.Combine(Path.GetTempPath(), "freshet-cluster-" + Guid.NewGuid().ToString("N"));
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((options, silo) => silo.AddFreshetLocal(new LocalProfileOptions { CheckpointDirectory = Path.Combine(folder, "checkpoints"), StateDirectory = durableState ? Path.Combine(folder, "state") : null }, roles?.Invoke(options.SiloName)));
-        builder.ConfigureClient(client => client.AddMemoryStreams(FreshetNames.StreamProvider));
+        builder.ConfigureClient(client => client.Services.AddSingleton<IOutgoingGrainCallFilter, TestHooksAsSilo>());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new ClusterHarness(cluster, folder);
@@ -70,6 +102,22 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     /// <summary>A job's grain as a client calls it (admin calls, checked by the client boundary).</summary>
     public ITrainingOrchestratorGrain Job(string name) => new Freshet.Client.FreshetClient(Client).Job(name);
+
+    /// <summary>
+    /// The test cluster's own hooks (it waits on them for its silos to see each other) are called as a silo calls: with a
+    /// silo's proof, under the key a cluster given none derives from its names. Every other call of the test's client is a
+    /// client's, held to the client doors.
+    /// </summary>
+    private sealed class TestHooksAsSilo(Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions> cluster) : IOutgoingGrainCallFilter
+    {
+        private readonly Freshet.Grains.Admin.SiloCallProof _proofs = new(Freshet.Grains.Admin.ClusterKey.FromNames(cluster.Value.ServiceId, cluster.Value.ClusterId), TimeProvider.System);
+
+        public async Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.DeclaringType?.Name == "ITestHooks") Orleans.Runtime.RequestContext.Set(Freshet.Grains.Admin.SiloCallProof.Key, _proofs.Create(context.InterfaceName, context.MethodName));
+            await context.Invoke();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,4 @@
-using Freshet.Grains.Serving;
+using Freshet.Grains.Weights;
 using Freshet.Model.Serving;
 using Freshet.Serving;
 

@@ -257,9 +257,9 @@ public class DeploymentModeTests
 
         // A delta built on the newer base (a late message of the abandoned line) is refused by the replica.
         var refusedBefore = f.Replica.Refused;
-        var replicaGrain = f.H.Grains.Replica(f.Model, f.H.Cluster.Silos[0].SiloAddress);
+        var replicaGrain = f.H.WeightsReader(f.Model, f.H.Cluster.Silos[0].SiloAddress);
         var late = new Freshet.Model.Serving.WeightDelta { Model = f.Model, Version = new WeightsVersion(v2, 2), SnapshotUtc = DateTime.UtcNow };
-        await replicaGrain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = f.Model, Weights = new WeightsVersion(v2, 2), Chunk = 0, Chunks = 1, Payload = late.Encode(), SnapshotUtc = late.SnapshotUtc });
+        await replicaGrain.DeliverAsync(f.H.WeightsChannel.Seal(new Grains.Weights.WeightMessage { Kind = Grains.Weights.WeightMessageKind.Delta, Model = f.Model, Weights = new WeightsVersion(v2, 2), Chunk = 0, Chunks = 1, Payload = late.Encode(), SnapshotUtc = late.SnapshotUtc }));
         Assert.Equal(refusedBefore + 1, f.Replica.Refused);
         Assert.Equal(new WeightsVersion(v1), f.Replica.Weights);
 

@@ -112,7 +112,7 @@ public class FailoverTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"the joiner came back holding {after.Predictions} of the 30 rows served; {30 - after.Predictions} were lost with the silo");
         Assert.InRange(after.Predictions, 20, 30);
         Assert.Equal(after.Predictions, after.PendingImpressions);
-        Assert.Equal(h.Cluster.Silos[0].SiloAddress, await h.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(joiner));
+        Assert.Equal(h.Cluster.Silos[0].SiloAddress, await h.Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(joiner));
         await client.ReportAsync([.. predictions.Take(5).Select(p => new FeedbackLabel { Prediction = p.Id, Event = FeedbackEvent.Click, Time = DateTime.UtcNow })]);
         var labelled = await joiner.GetStatusAsync();
         Assert.Equal((5L, 0L, after.PendingImpressions - 5), (labelled.Clicks, labelled.LabelsUnmatched, labelled.PendingImpressions));
@@ -121,13 +121,13 @@ public class FailoverTests(Xunit.Abstractions.ITestOutputHelper output)
 
     internal static async Task MoveAsync(ClusterHarness h, IGrain grain, SiloAddress target)
     {
-        var management = h.Client.GetGrain<IManagementGrain>(0);
+        var management = h.Grains.GetGrain<IManagementGrain>(0);
         if (grain is IJoinerGrain joiner) await joiner.GetStatusAsync();
         if (grain is ITrainingOrchestratorGrain j) await j.GetStatusAsync();
         else if (grain is IEmbeddingShardGrain s) await s.GetStatusAsync();
         else if (grain is IDenseGrain d) await d.GetStatusAsync();
         else if (grain is ITrainerGrain t) await t.GetStatusAsync();
-        if (await management.GetActivationAddress(grain) != target) await h.Cluster.MigrateAsync(grain, target);
+        if (await management.GetActivationAddress(grain) != target) await h.MigrateAsync(grain, target);
         Assert.Equal(target, await management.GetActivationAddress(grain));
     }
 

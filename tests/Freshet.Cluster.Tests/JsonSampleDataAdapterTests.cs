@@ -4,6 +4,7 @@ using System.Text;
 using Azure.Messaging.EventHubs;
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Streaming;
+using Freshet.Grains.Weights;
 using Freshet.Model.Hashing;
 using Freshet.Samples;
 using Freshet.Serving;
@@ -180,7 +181,7 @@ public class JsonSampleDataAdapterTests
         var stream = SampleStreams.Id("shop-main", 0, TaskKind.Ctr);
         var e = Assert.Throws<ArgumentException>(() => adapter.ToQueueMessage(stream, [new SampleBatch { Payload = [1, 2, 3], Count = 1 }], null, null));
         Assert.Contains($"'{FreshetNames.StreamProvider}' stream provider", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => adapter.ToQueueMessage(StreamId.Create(FreshetNames.WeightsNamespace, "m"), [new SampleBatch()], null, null));
+        Assert.Throws<ArgumentException>(() => adapter.ToQueueMessage(StreamId.Create(WeightsChannel.Namespace, "m"), [new SampleBatch()], null, null));
     }
 
     [Fact]
@@ -188,8 +189,8 @@ public class JsonSampleDataAdapterTests
     {
         // Event Hubs (standard tier) refuses events over 1 MB; the weights stream uses the default adapter.
         var adapter = new EventHubDataAdapter(Serializer);
-        var chunk = new WeightMessage { Kind = WeightMessageKind.Delta, Model = new string('m', 64), Payload = new byte[WeightChunking.Large.MaxChunkBytes], Chunk = 1, Chunks = 2 };
-        var data = adapter.ToQueueMessage(StreamId.Create(FreshetNames.WeightsNamespace, chunk.Model), [chunk], null, new Dictionary<string, object> { ["traceparent"] = new string('0', 55) });
+        var chunk = new WeightMessage { Kind = WeightMessageKind.Delta, Model = new string('m', 64), Payload = new byte[WeightChunking.Large.MaxChunkBytes], Chunk = 1, Chunks = 2, Seal = new byte[32] };
+        var data = adapter.ToQueueMessage(StreamId.Create(WeightsChannel.Namespace, chunk.Model), [chunk], null, new Dictionary<string, object> { ["traceparent"] = new string('0', 55) });
         Assert.InRange(data.EventBody.ToMemory().Length, WeightChunking.Large.MaxChunkBytes, 1024 * 1024 - 16 * 1024);
     }
 

@@ -77,7 +77,7 @@ public class LabelsHubTests
         async Task<JoinerStatus[]> Joiners() => await Task.WhenAll(Enumerable.Range(0, 2).Select(j => h.Client.Joiner("hub", j).GetStatusAsync()));
         await PublishingTests.WaitAsync(async () => (await Joiners()).Sum(j => j.Predictions) == 6, "serving logs the rows");
 
-        var stream = h.Client.GetStreamProvider(FreshetNames.StreamProvider).GetStream<LabelBatch>(LabelStreams.Id("app/1"));
+        var stream = h.Streams.GetStream<LabelBatch>(LabelStreams.Id("app/1"));
         var now = DateTime.UtcNow;
         await stream.OnNextAsync(new LabelBatch { Labels = [new FeedbackLabel { Prediction = PredictionId.New("no-loop", 1), Event = FeedbackEvent.Click, Time = now }] });
         await stream.OnNextAsync(new LabelBatch { Labels = [.. predictions.Take(4).Select(p => new FeedbackLabel { Prediction = p.Id, Event = FeedbackEvent.Click, Time = now })] });

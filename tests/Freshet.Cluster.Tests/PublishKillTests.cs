@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Freshet.Client;
 using Freshet.Grains.Serving;
+using Freshet.Grains.Weights;
 using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -39,7 +40,7 @@ public class PublishKillTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // Every delta message on the weights stream, by number and chunk: what serving could ever be sent.
         var seen = new ConcurrentDictionary<(WeightsVersion, int), ConcurrentBag<string>>();
-        var stream = h.Client.GetStreamProvider(FreshetNames.StreamProvider).GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, model));
+        var stream = h.Streams.GetStream<WeightMessage>(StreamId.Create(WeightsChannel.Namespace, model));
         await stream.SubscribeAsync((m, _) =>
         {
             if (m.Kind == WeightMessageKind.Delta) seen.GetOrAdd((m.Weights, m.Chunk), _ => []).Add(Convert.ToHexString(SHA256.HashData(m.Payload)));

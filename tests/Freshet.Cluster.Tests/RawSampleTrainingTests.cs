@@ -36,7 +36,7 @@ public class RawSampleTrainingTests
         rows.Insert(10, new RawSample { Time = start, Label = 1, Fields = new() { ["colour"] = "red" }, Index = 10 });
         rows.Insert(20, new RawSample { Time = start, Label = 1, Fields = new() { ["price"] = "cheap" }, Index = 20 });
 
-        var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
+        var provider = h.Streams;
         var ctr = provider.GetStream<SampleBatch>(SampleStreams.Id("job-" + model, 0, TaskKind.Ctr));
         var cvr = provider.GetStream<SampleBatch>(SampleStreams.Id("job-" + model, 0, TaskKind.Cvr));
         foreach (var chunk in rows.Chunk(100)) await ctr.OnNextAsync(new SampleBatch { Rows = chunk, Count = chunk.Length, Origin = "test" });

@@ -1,6 +1,7 @@
 using Freshet.Model.Checkpoints;
 using Freshet.Client;
 using Freshet.Grains.Serving;
+using Freshet.Grains.Weights;
 using Freshet.Jobs;
 using Freshet.Model.Data;
 using Freshet.Model.Embeddings;
@@ -47,13 +48,13 @@ public class ReplicaDeliveryTests
             Dense = template.Dense,
         };
         float Row() => replica.Inspect(m => { var r = new float[dim]; m.Tables[2].TryGetRow(id, r); return r[0]; });
-        var grain = h.Grains.Replica(model, h.Cluster.Silos[0].SiloAddress);
+        var grain = h.WeightsReader(model, h.Cluster.Silos[0].SiloAddress);
         async Task Deliver(WeightDelta d, int chunkBytes = WeightDelta.MaxChunkBytes, int[]? order = null)
         {
             var chunks = WeightDelta.Chunk(d.Encode(), chunkBytes);
             foreach (var i in order ?? [.. Enumerable.Range(0, chunks.Count)])
             {
-                await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = d.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = d.SnapshotUtc });
+                await grain.DeliverAsync(h.WeightsChannel.Seal(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = d.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = d.SnapshotUtc }));
             }
         }
 
@@ -148,7 +149,7 @@ public class ReplicaDeliveryTests
         await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 1, "delta 1 applied");
         var replica = registry.TryGet(model)!;
         var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.Weights.Checkpoint, CheckpointFiles.Delta(1), CancellationToken.None);
-        var grain = h.Grains.Replica(model, h.Cluster.Silos[0].SiloAddress);
+        var grain = h.WeightsReader(model, h.Cluster.Silos[0].SiloAddress);
 
         // A new checkpoint is announced to the serving-version grain, and its message never reaches the replica (a queue
         // stream's agent read it and died). Then the first delta on it arrives.
@@ -159,7 +160,7 @@ public class ReplicaDeliveryTests
         var chunks = WeightDelta.Chunk(delta.Encode(), WeightDelta.MaxChunkBytes);
         for (var i = 0; i < chunks.Count; i++)
         {
-            await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = delta.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = delta.SnapshotUtc });
+            await grain.DeliverAsync(h.WeightsChannel.Seal(new WeightMessage { Kind = WeightMessageKind.Delta, Model = model, Weights = delta.Version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = delta.SnapshotUtc }));
         }
         // It was refused (serving followed the old checkpoint as far as this replica knew) until the watch caught up.
         Assert.Equal(delta.Version, replica.Weights);
@@ -168,7 +169,7 @@ public class ReplicaDeliveryTests
         Assert.True(replica.CatchUps >= 1);
 
         // The lost announcement of the older checkpoint comes late: the replica stays on what serving follows.
-        await grain.DeliverAsync(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = model, Weights = published.Weights with { Delta = 0 }, SnapshotUtc = DateTime.UtcNow });
+        await grain.DeliverAsync(h.WeightsChannel.Seal(new WeightMessage { Kind = WeightMessageKind.Checkpoint, Model = model, Weights = published.Weights with { Delta = 0 }, SnapshotUtc = DateTime.UtcNow }));
         Assert.Equal(checkpoint.Version, replica.TargetCheckpoint);
         Assert.Equal(delta.Version, replica.Weights);
     }

@@ -52,7 +52,7 @@ public class ServingEndToEndTests
         var servingName = serving.SiloAddress.ToParsableString();
         Assert.Equal([servingName], status.Silos.Where(s => s.Replica is not null).Select(s => s.Silo));
         Assert.Null(training.ServiceProvider.GetRequiredService<ServingRegistry>().TryGet(model));
-        var stats = await h.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        var stats = await h.Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
         var trainingTypes = stats.Where(s => s.GrainType.Contains("Trainer", StringComparison.Ordinal) || s.GrainType.Contains("EmbeddingShard", StringComparison.Ordinal) || s.GrainType.Contains("DenseGrain", StringComparison.Ordinal)
             || s.GrainType.Contains("ServingVersion", StringComparison.Ordinal)).ToList();
         Assert.Contains(trainingTypes, s => s.GrainType.Contains("ServingVersion", StringComparison.Ordinal));

@@ -97,7 +97,7 @@ public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
         events = [.. events.OrderBy(e => e.Samples[0].Time).ThenBy(e => e.Task)];
         async Task SendAsync(string job, IEnumerable<(TaskKind Task, string Source, long[] Positions, List<Sample> Samples, string Offset)> batch)
         {
-            var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
+            var provider = h.Streams;
             foreach (var e in batch)
             {
                 await provider.GetStream<SampleBatch>(SampleStreams.Id(job, 0, e.Task)).OnNextAsync(
@@ -144,7 +144,7 @@ public class StreamPositionTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(reread.Count < events.Count - held.Count / 2, "the resume offsets skip most of what the checkpoint holds");
         await SendAsync("b-" + model, reread.Where(e => e.Source.EndsWith("/1", StringComparison.Ordinal)));
         await SendAsync("b-" + model, reread.Where(e => e.Source.EndsWith("/0", StringComparison.Ordinal)));
-        var provider = h.Client.GetStreamProvider(FreshetNames.StreamProvider);
+        var provider = h.Streams;
         foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr }) await provider.GetStream<SampleBatch>(SampleStreams.Id("b-" + model, 0, task)).OnNextAsync(new SampleBatch { EndOfStream = true });
         var done = await ClusterTrainingTests.WaitCompletedAsync(b);
         Assert.Equal(JobState.Completed, done.State);

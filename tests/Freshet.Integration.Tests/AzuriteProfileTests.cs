@@ -86,7 +86,8 @@ public class AzuriteProfileTests(Azurite azurite)
         // Grain state lives in blobs: after the shard is deactivated it comes back with its rows.
         var shard = cluster.GetGrain<IEmbeddingShardGrain>("azmodel/0");
         var before = await shard.GetStatusAsync();
-        await cluster.GetGrain<IManagementGrain>(0).DeactivateGrain(shard.GetGrainId(), timeout.Token);
+        // Orleans' management grain answers silos only: the silo's own code deactivates the shard.
+        await silo.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).DeactivateGrain(shard.GetGrainId(), timeout.Token);
         await Task.Delay(500, timeout.Token);
         var stateContainer = new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, "grainstate");
         var blobs = new List<string>();
@@ -121,14 +122,16 @@ public class AzuriteProfileTests(Azurite azurite)
         await new SamplePublisher(cluster, "rewind-job", 1).PublishAsync(samples.Take(2000), end: false, cancellationToken: timeout.Token);
         while ((await job.GetStatusAsync()).Trainers[0].SamplesTrained < 2000) await Task.Delay(100, timeout.Token);
 
-        var management = cluster.GetGrain<IManagementGrain>(0);
+        // Orleans' management grain (stream providers' control commands) answers silos only: the silo's own code drives it.
+        var inside = silo.Services.GetRequiredService<IGrainFactory>();
+        var management = inside.GetGrain<IManagementGrain>(0);
         async Task<int> RunningAgentsAsync() => (await management.SendControlCommandToProvider<Orleans.Providers.Streams.Common.PersistentStreamProvider>(
             FreshetNames.StreamProvider, (int)Orleans.Providers.Streams.Common.PersistentStreamProviderCommand.GetNumberRunningAgents)).Sum(r => (int)r!);
         var agents = await RunningAgentsAsync();
         Assert.True(agents > 0, "the queue provider runs pulling agents");
         var store = new Freshet.Grains.Streaming.HubCheckpoints(new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString).GetTableClient("hubs" + Guid.NewGuid().ToString("N")[..8]),
             clusterId, TimeSpan.FromSeconds(10), Microsoft.Extensions.Logging.Abstractions.NullLogger<Freshet.Grains.Streaming.HubCheckpoints>.Instance);
-        var rewinder = new Freshet.Grains.Streaming.SampleHubRewinder(store, new Dictionary<string, string> { ["ctr-samples"] = FreshetNames.StreamProvider }, cluster,
+        var rewinder = new Freshet.Grains.Streaming.SampleHubRewinder(store, new Dictionary<string, string> { ["ctr-samples"] = FreshetNames.StreamProvider }, inside,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Freshet.Grains.Streaming.SampleHubRewinder>.Instance);
         var done = await rewinder.RewindAsync(new Dictionary<string, string> { ["ctr-samples/0"] = "4096", ["ctr-samples/1"] = "8192", ["other-hub/0"] = "1" }, timeout.Token);
 

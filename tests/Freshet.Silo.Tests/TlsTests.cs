@@ -17,26 +17,13 @@ public sealed class TlsTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "freshet-tls-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly string _clusterId = "tls-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _clusterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public TlsTests() => Directory.CreateDirectory(_folder);
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>A self-signed certificate for server and client authentication, written as a .pfx with a password.</summary>
-    private (string Path, X509Certificate2 Certificate) Throwaway(string name)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(name);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: false));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var path = Path.Combine(_folder, name + ".pfx");
-        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, "throwaway"));
-        return (path, X509CertificateLoader.LoadPkcs12FromFile(path, "throwaway"));
-    }
+    private (string Path, X509Certificate2 Certificate) Throwaway(string name) => Certificates.Throwaway(_folder, name);
 
     private IHost Silo(string roles, int siloPort, int gatewayPort, int? primary, string certificate, Action<FreshetSiloOptions>? more = null) =>
         FreshetSilo.CreateBuilder([], o =>
@@ -49,7 +36,8 @@ public sealed class TlsTests : IDisposable
             o.Silo.Roles = roles;
             o.Local.CheckpointDirectory = Path.Combine(_folder, "checkpoints");
             o.Tls.TlsCertificate = certificate;
-            o.Tls.TlsCertificatePassword = "throwaway";
+            o.Tls.TlsCertificatePassword = Certificates.Password;
+            o.Tls.ClusterKey = _clusterKey;
         }).Build();
 
     private IHost Client(int gatewayPort, string? certificate, string? trusted = null)
@@ -61,7 +49,7 @@ public sealed class TlsTests : IDisposable
             o.GatewayPort = gatewayPort;
             o.ClusterId = _clusterId;
             o.TlsCertificate = certificate;
-            o.TlsCertificatePassword = "throwaway";
+            o.TlsCertificatePassword = Certificates.Password;
             o.TlsTrustedThumbprints = trusted;
             o.ConnectTimeout = TimeSpan.FromSeconds(3);
         });
@@ -195,16 +183,42 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
-    public void An_admin_proof_holds_only_for_its_call_and_time()
+    public void An_admin_proof_holds_only_for_its_call_its_arguments_and_its_time_and_each_is_new()
     {
         var holder = Throwaway("freshet-operator");
         var now = new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
-        var proof = Freshet.Admin.AdminProof.Create(holder.Certificate, "deployment/shop", "IDeploymentGrain.StopAsync", now);
-        Assert.Equal(holder.Certificate.Thumbprint, Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.StopAsync", now.AddMinutes(1)).Thumbprint);
-        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.RollbackAsync", now)).Message, StringComparison.Ordinal);
-        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/cart", "IDeploymentGrain.StopAsync", now)).Message, StringComparison.Ordinal);
-        Assert.Contains("check the clocks", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.StopAsync", now.AddMinutes(6))).Message, StringComparison.Ordinal);
-        Assert.Contains("malformed", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify("v1.x", "deployment/shop", "IDeploymentGrain.StopAsync", now)).Message, StringComparison.Ordinal);
+        byte[] arguments = SHA256.HashData("promotion, 1 h"u8), other = SHA256.HashData("daily"u8);
+        var proof = Freshet.Admin.AdminProof.Create(holder.Certificate, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now);
+        var check = Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now.AddMinutes(1));
+        Assert.Equal((holder.Certificate.Thumbprint, now), (check.Certificate.Thumbprint, check.Made));
+        // Two proofs of the same call differ by their nonces: a silo remembers the nonces it took, not the calls.
+        var again = Freshet.Admin.AdminProof.Create(holder.Certificate, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now);
+        Assert.NotEqual(check.Nonce, Freshet.Admin.AdminProof.Verify(again, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now).Nonce);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.RollbackAsync", arguments, now)).Message, StringComparison.Ordinal);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/cart", "IDeploymentGrain.SetModeAsync", arguments, now)).Message, StringComparison.Ordinal);
+        Assert.Contains("made for other arguments", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.SetModeAsync", other, now)).Message, StringComparison.Ordinal);
+        // The digest it carries is signed: put the other call's digest in it, and the signature no longer matches.
+        var parts = proof.Split('.');
+        parts[4] = Convert.ToHexString(other);
+        Assert.Contains("signature does not match", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(string.Join('.', parts), "deployment/shop", "IDeploymentGrain.SetModeAsync", other, now)).Message, StringComparison.Ordinal);
+        Assert.Contains("check the clocks", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify(proof, "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now.AddMinutes(6))).Message, StringComparison.Ordinal);
+        Assert.Contains("malformed", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => Freshet.Admin.AdminProof.Verify("v1.x", "deployment/shop", "IDeploymentGrain.SetModeAsync", arguments, now)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_silo_takes_an_admin_proofs_nonce_once_and_remembers_a_bounded_number_for_the_skew_window()
+    {
+        var clock = new ManualClock(new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc));
+        var nonces = new Freshet.Grains.Admin.AdminNonces(clock, capacity: 2);
+        var made = clock.GetUtcNow().UtcDateTime;
+        nonces.Take("a", made, "IDeploymentGrain.StopAsync");
+        Assert.Contains("already used", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => nonces.Take("a", made, "IDeploymentGrain.StopAsync")).Message, StringComparison.Ordinal);
+        nonces.Take("b", made, "IDeploymentGrain.StopAsync");
+        Assert.Contains("takes no more until they age", Assert.Throws<Freshet.Admin.ClientCallRefusedException>(() => nonces.Take("c", made, "IDeploymentGrain.StopAsync")).Message, StringComparison.Ordinal);
+        // Past the skew window every proof made then is refused by its time, so its nonce is forgotten and room is made.
+        clock.Now = made + Freshet.Admin.AdminProof.Skew + TimeSpan.FromSeconds(1);
+        nonces.Take("c", clock.Now, "IDeploymentGrain.StopAsync");
+        Assert.Equal(1, nonces.Count);
     }
 
     [Fact]
@@ -222,6 +236,16 @@ public sealed class TlsTests : IDisposable
         }));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsCertificate: ", StringComparison.Ordinal) && f.Contains("password", StringComparison.Ordinal));
         Assert.Contains(wrongPassword.Failures, f => f.StartsWith("Freshet:Silo:TlsTrustedThumbprints: 'not-a-thumbprint' is not a certificate thumbprint", StringComparison.Ordinal));
+        var withoutKey = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o =>
+        {
+            o.Tls.TlsCertificate = cluster.Path;
+            o.Tls.TlsCertificatePassword = Certificates.Password;
+        }));
+        Assert.Contains(withoutKey.Failures, f => f.StartsWith("Freshet:Silo:ClusterKey: with TLS on, give every silo the same cluster key", StringComparison.Ordinal));
+        var shortKey = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.ClusterKey = Convert.ToBase64String(new byte[16])));
+        Assert.Contains(shortKey.Failures, f => f.StartsWith("Freshet:Silo:ClusterKey: 16 bytes; give at least 32", StringComparison.Ordinal));
+        var notBase64 = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.ClusterKey = "not a key!"));
+        Assert.Contains(notBase64.Failures, f => f.StartsWith("Freshet:Silo:ClusterKey: not base64", StringComparison.Ordinal));
         var adminWithoutTls = Assert.Throws<OptionsValidationException>(() => FreshetSilo.CreateBuilder([], o => o.Tls.AdminCertificates = cluster.Certificate.Thumbprint));
         Assert.Contains(adminWithoutTls.Failures, f => f.StartsWith("Freshet:Silo:AdminCertificates: admin certificates are checked on TLS connections", StringComparison.Ordinal));
 

@@ -14,4 +14,7 @@ public enum ClientAccess
 
     /// <summary>Changes deployments and jobs: on silos that take admin calls, with an admin certificate when TLS is on.</summary>
     Admin,
+
+    /// <summary>Sends what training learns from: samples to a job, labels to a model's feedback loop; any client may, as it may score.</summary>
+    Produce,
 }

@@ -19,7 +19,7 @@ public interface IJoinerGrain : IGrainWithStringKey
     [Alias("Log")] Task LogAsync(PredictionLog log);
 
     /// <summary>Labels for this partition's predictions; what they complete is published at once.</summary>
-    [ClientCallable(ClientAccess.Score), Alias("Label")] Task LabelAsync(IReadOnlyList<FeedbackLabel> labels);
+    [ClientCallable(ClientAccess.Produce), Alias("Label")] Task LabelAsync(IReadOnlyList<FeedbackLabel> labels);
 
     /// <summary>The loop's settings (null: the model logs no predictions).</summary>
     [Alias("GetConfig")] Task<JoinerConfig?> GetConfigAsync();

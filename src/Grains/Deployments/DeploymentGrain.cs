@@ -22,6 +22,7 @@ public sealed partial class DeploymentGrain(
     TimeProvider time,
     [PersistentState("deployment", FreshetNames.GrainStorage)] IPersistentState<DeploymentState> state,
     FreshetInstruments instruments,
+    Weights.WeightsChannel weights,
     ILogger<DeploymentGrain> logger) : Grain, IDeploymentGrain
 {
     private const int EventsKept = 200;
@@ -302,7 +303,7 @@ public sealed partial class DeploymentGrain(
             g.LastRollback = verdict;
             g.LastRollbackTime = now;
             await grains.GetGrain<Serving.IServingVersionGrain>(spec.Model).HaltAsync(good);
-            await WeightsStream(spec.Model).OnNextAsync(new Freshet.Serving.WeightMessage { Kind = Freshet.Serving.WeightMessageKind.Revert, Model = spec.Model, Weights = good, SnapshotUtc = DateTime.UtcNow });
+            await weights.AnnounceAsync(this, spec.Model, Weights.WeightMessageKind.Revert, good);
             events.Add(new DeploymentEvent
             {
                 Time = now, Kind = DeploymentEventKind.GuardRollback, Job = DeploymentJob.Main, Weights = good, Guard = verdict,
@@ -315,11 +316,8 @@ public sealed partial class DeploymentGrain(
     {
         state.State.Guard.Good = good;
         await grains.GetGrain<Serving.IServingVersionGrain>(Model).SetGoodAsync(good);
-        await WeightsStream(Model).OnNextAsync(new Freshet.Serving.WeightMessage { Kind = Freshet.Serving.WeightMessageKind.Good, Model = Model, Weights = good, SnapshotUtc = DateTime.UtcNow });
+        await weights.AnnounceAsync(this, Model, Weights.WeightMessageKind.Good, good);
     }
-
-    private Orleans.Streams.IAsyncStream<Freshet.Serving.WeightMessage> WeightsStream(string model) =>
-        Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), model);
 
     public async Task<DeploymentStatus> StopAsync()
     {

@@ -202,8 +202,19 @@ public static class FreshetSiloBuilderExtensions
         // Instruments from the host's meter factory: this silo's own, exported by the host, told apart by scope in tests.
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<FreshetInstruments>();
-        // Clients reach the cluster only through its front doors; a silo may refuse admin calls (serving-only silos).
+        // Who is a client: a call without a silo's proof, made with the cluster key (configured by the host, or derived from
+        // the cluster's names when it gives none). Clients reach the cluster only through its doors; a silo may refuse admin
+        // calls (serving-only silos). Weights travel sealed with the same key.
+        silo.Services.TryAddSingleton(sp =>
+        {
+            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            return Admin.ClusterKey.FromNames(cluster.ServiceId, cluster.ClusterId);
+        });
+        silo.Services.AddSingleton<Admin.SiloCallProof>();
+        silo.Services.AddSingleton(sp => new Admin.AdminNonces(sp.GetRequiredService<TimeProvider>()));
+        silo.Services.AddSingleton<Weights.WeightsChannel>();
         silo.Services.TryAddSingleton(new Admin.AdminPolicy());
+        silo.AddOutgoingGrainCallFilter<Admin.SiloCallProofFilter>();
         silo.AddIncomingGrainCallFilter<Admin.ClientCallFilter>();
         // Roles travel as silo metadata: training grains are placed on training silos, scoring finds serving silos.
         silo.UseSiloMetadata(new Dictionary<string, string> { [RoleMetadata.Key] = roles.ToString(), [RoleMetadata.AdminKey] = roles.AdminCalls ? "true" : "false" });

@@ -1,8 +1,6 @@
+using Freshet.Grains.Weights;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Serving;
-using Freshet.Serving;
-using Orleans.Runtime;
-using Orleans.Streams;
 
 namespace Freshet.Grains.Jobs;
 
@@ -10,10 +8,10 @@ namespace Freshet.Grains.Jobs;
 /// Publishes a job's deltas (DESIGN.md section 4) after the barrier has taken the snapshot: numbers the delta
 /// above every one retained on its base, encodes it once from the shards' own encoded parts
 /// (<see cref="WeightDelta.Frame"/>: copied, never decoded, merged or encoded again), retains it whole beside its
-/// base checkpoint, and sends it in chunks on the served model's weights stream, where each replica's
-/// <see cref="Serving.DeltaAssembler"/> puts it back together.
+/// base checkpoint, and sends it in sealed chunks on the served model's weights stream (<see cref="WeightsChannel"/>), where each
+/// replica's <see cref="DeltaAssembler"/> puts it back together.
 /// </summary>
-public sealed class DeltaPublisher(ICheckpointStore checkpoints, Hosting.WeightChunking chunking)
+public sealed class DeltaPublisher(ICheckpointStore checkpoints, WeightsChannel channel)
 {
     /// <summary>
     /// The next delta on <paramref name="published"/>'s checkpoint: above every delta retained on it, not only above
@@ -30,22 +28,7 @@ public sealed class DeltaPublisher(ICheckpointStore checkpoints, Hosting.WeightC
     public Task RetainAsync(string model, WeightsVersion version, byte[] encoded) =>
         checkpoints.WriteAtomicAsync(model, version.Checkpoint, CheckpointFiles.Delta(version.Delta), encoded);
 
-    /// <summary>Sends the encoded delta in chunks (at most the stream's chunk size each); returns how many.</summary>
-    public async Task<int> SendAsync(IStreamProvider streams, string model, WeightsVersion version, byte[] encoded, DateTime snapshotUtc)
-    {
-        var stream = Stream(streams, model);
-        var chunks = WeightDelta.Chunk(encoded, chunking.MaxChunkBytes);
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            await stream.OnNextAsync(new WeightMessage
-            {
-                Kind = WeightMessageKind.Delta, Model = model, Weights = version, Chunk = i, Chunks = chunks.Count, Payload = chunks[i], SnapshotUtc = snapshotUtc,
-            });
-        }
-        return chunks.Count;
-    }
-
-    /// <summary>The served model's weights stream: deltas, checkpoint and rollback announcements, in the order sent.</summary>
-    public static IAsyncStream<WeightMessage> Stream(IStreamProvider streams, string model) =>
-        streams.GetStream<WeightMessage>(StreamId.Create(FreshetNames.WeightsNamespace, model));
+    /// <summary>Sends the encoded delta on the weights channel, from <paramref name="grain"/>; returns how many chunks it took.</summary>
+    public Task<int> SendAsync(IGrainBase grain, string model, WeightsVersion version, byte[] encoded, DateTime snapshotUtc) =>
+        channel.SendDeltaAsync(grain, model, version, encoded, snapshotUtc);
 }

@@ -14,6 +14,7 @@ using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Schema;
 using Freshet.Grains.Serving;
+using Freshet.Grains.Weights;
 using Freshet.Model.Data;
 using Freshet.Model.Embeddings;
 using Freshet.Model.Serving;
@@ -38,6 +39,7 @@ public sealed partial class TrainingOrchestratorGrain(
     IGrainFactory grains,
     ICheckpointStore checkpoints,
     DeltaPublisher publisher,
+    WeightsChannel weights,
     [PersistentState("job", FreshetNames.GrainStorage)] IPersistentState<OrchestratorState> state,
     [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
     Serializer<UnsentDelta> unsentSerializer,
@@ -252,7 +254,7 @@ public sealed partial class TrainingOrchestratorGrain(
             state.State.LastPublishUtc = delta.Result.SnapshotUtc;
             await state.WriteStateAsync();
             stage = "sending it on the weights stream";
-            var chunks = await publisher.SendAsync(this.GetStreamProvider(FreshetNames.StreamProvider), spec.Served, version, delta.Encoded, delta.Result.SnapshotUtc);
+            var chunks = await publisher.SendAsync(this, spec.Served, version, delta.Encoded, delta.Result.SnapshotUtc);
             await KeepUnsentAsync(null);
             var tags = FreshetTags.Of(spec.Served, Job);
             instruments.PublishBytes.Add(delta.Encoded.Length, tags);
@@ -324,11 +326,8 @@ public sealed partial class TrainingOrchestratorGrain(
     {
         var serving = grains.GetGrain<IServingVersionGrain>(served);
         await Retry.CallAsync(() => serving.SetAsync(version), CancellationToken.None);
-        var message = new WeightMessage { Kind = kind, Model = served, Weights = new WeightsVersion(version), SnapshotUtc = DateTime.UtcNow };
-        await Retry.CallAsync(() => WeightsStream(served).OnNextAsync(message), CancellationToken.None);
+        await Retry.CallAsync(() => weights.AnnounceAsync(this, served, kind, new WeightsVersion(version)), CancellationToken.None);
     }
-
-    private IAsyncStream<WeightMessage> WeightsStream(string served) => DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), served);
 
     private async Task<CheckpointResult> CheckpointCoreAsync(bool announce)
     {

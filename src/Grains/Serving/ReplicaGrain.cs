@@ -3,19 +3,21 @@ using Freshet.Model.Serving;
 using Freshet.Serving;
 using Microsoft.Extensions.Logging;
 using Freshet.Grains.Placement;
+using Freshet.Grains.Weights;
 using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace Freshet.Grains.Serving;
 
 /// <summary>
-/// Keeps this silo's replica of a model on the model's weights stream: reassembles delta chunks (<see cref="DeltaAssembler"/>),
+/// Keeps this silo's replica of a model on the model's weights stream, the reading end of <see cref="WeightsChannel"/>: acts on
+/// the messages silos sealed and drops any other, reassembles delta chunks (<see cref="DeltaAssembler"/>),
 /// applies deltas exactly once and in order (a duplicate is ignored, a gap is filled from the
 /// deltas retained in the checkpoint store, never skipped), and loads announced checkpoints off the
 /// scoring path.
 /// </summary>
 [SiloKeyPlacement]
-public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDetails silo, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
+public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChannel channel, ILocalSiloDetails silo, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain, IWeightsReader
 {
     private readonly DeltaAssembler _assembler = new();
     private StreamSubscriptionHandle<WeightMessage>? _subscription;
@@ -41,8 +43,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         else
         {
             // A replica grain of a silo that is gone, woken here by its old subscription: not ours to keep.
-            var stream = Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), _model);
-            foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
+            await WeightsChannel.UnsubscribeAsync(this, _model);
             DeactivateOnIdle();
         }
     }
@@ -55,13 +56,8 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     private async Task ResumeAsync(bool subscribeIfNone)
     {
-        var stream = Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), _model);
-        var handles = await stream.GetAllSubscriptionHandles();
-        if (handles.Count == 0 && !subscribeIfNone) return;
-        _subscription = handles.Count == 0
-            ? await stream.SubscribeAsync((m, _) => DeliverAsync(m))
-            : await handles[0].ResumeAsync((m, _) => DeliverAsync(m));
-        foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
+        if (!subscribeIfNone && !await WeightsChannel.IsSubscribedAsync(this, _model)) return;
+        _subscription = await WeightsChannel.SubscribeAsync(this, _model, DeliverAsync);
         _watch ??= this.RegisterGrainTimer(WatchAsync, new GrainTimerCreationOptions(WatchPeriod, WatchPeriod) { Interleave = false, KeepAlive = true });
     }
 
@@ -121,15 +117,22 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         }
         _behindAt = null;
         // A fresh subscription: the stalled one's cursor goes with the old handle.
-        var stream = Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), _model);
-        foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
-        _subscription = await stream.SubscribeAsync((m, _) => DeliverAsync(m));
+        _subscription = await WeightsChannel.SubscribeAsync(this, _model, DeliverAsync, fresh: true);
     }
 
     public async Task DeliverAsync(WeightMessage message)
     {
         if (!_mine) return;
         var replica = await registry.GetAsync(_model);
+        if (!channel.IsSealed(message))
+        {
+            // Not from a silo of this cluster (or from one with another cluster key): acting on it would let its writer
+            // choose what serving answers, and dropping it loses nothing a silo sent.
+            var problem = $"a {message.Kind} message for {message.Weights} on the weights stream was not sealed by a silo of this cluster and was dropped; if silos sent it, give every silo the same Freshet:Silo:ClusterKey";
+            replica.ReportError(problem);
+            LogUnsealed(logger, _model, problem);
+            return;
+        }
         switch (message.Kind)
         {
             case WeightMessageKind.Good:
@@ -289,6 +292,9 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} got a {Kind} announcement of checkpoint {Said} while serving's announced version is {Announced}: it follows {Announced} (the message came late)")]
     private static partial void LogStaleAnnouncement(ILogger logger, string model, string kind, long said, long announced);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} dropped a weights message: {Problem}")]
+    private static partial void LogUnsealed(ILogger logger, string model, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} refused delta {Weights}: serving follows checkpoint {Target}")]
     private static partial void LogRefused(ILogger logger, string model, WeightsVersion weights, long? target);

@@ -1,8 +1,12 @@
 using Freshet.Model.Serving;
 
-namespace Freshet.Serving;
+namespace Freshet.Grains.Weights;
 
-/// <summary>A message on the <c>weights</c> stream of a model: a delta chunk, or a checkpoint / rollback announcement.</summary>
+/// <summary>
+/// A message on a model's weights stream (<see cref="WeightsChannel"/>): a delta chunk, or an announcement (checkpoint,
+/// rollback, the guard's good weights and rollback). Only silos write them, and each is sealed (<see cref="Seal"/>) under
+/// a key derived from the cluster key; a replica acts on sealed messages only.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Freshet.Serving.WeightMessage")]
 public sealed record WeightMessage
 {
@@ -20,4 +24,7 @@ public sealed record WeightMessage
 
     /// <summary>When the delta's snapshot was taken under the barrier (UTC).</summary>
     [Id(7)] public DateTime SnapshotUtc { get; init; }
+
+    /// <summary>HMAC-SHA256 of every field above under the weights key (<see cref="WeightsChannel.Seal"/>); empty: not sealed, not acted on.</summary>
+    [Id(8)] public byte[] Seal { get; init; } = [];
 }

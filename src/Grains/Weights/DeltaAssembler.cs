@@ -1,10 +1,9 @@
 using Freshet.Model.Serving;
-using Freshet.Serving;
 
-namespace Freshet.Grains.Serving;
+namespace Freshet.Grains.Weights;
 
 /// <summary>
-/// A replica's side of <see cref="Jobs.DeltaPublisher"/>: collects a delta's chunks from the weights stream, in
+/// The reading side of <see cref="WeightsChannel"/>'s deltas: collects a delta's chunks from the weights stream, in
 /// any order and with repeats, and gives back its bytes once every chunk is in. Deltas the replica no longer
 /// needs (on another checkpoint, or at or below what it applied) are dropped, so a publish whose chunks never
 /// all arrive (its sender failed; the replica reads it from the store instead) does not stay in memory.

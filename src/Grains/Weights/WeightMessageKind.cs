@@ -1,5 +1,6 @@
-namespace Freshet.Serving;
+namespace Freshet.Grains.Weights;
 
+/// <summary>What a weights message says (<see cref="WeightMessage"/>); its number is part of what the seal covers.</summary>
 [GenerateSerializer, Alias("Freshet.Serving.WeightMessageKind")]
 public enum WeightMessageKind
 {
