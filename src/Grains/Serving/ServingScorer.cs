@@ -39,7 +39,7 @@ public sealed class ServingScorer(
         {
             decoded = Model.Data.SampleCodec.Decode(samples.Payload);
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
+        catch (InvalidDataException e)
         {
             throw new ScoringRequestException($"model '{model}': the sample batch does not decode ({e.Message})");
         }
