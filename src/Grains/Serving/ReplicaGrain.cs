@@ -153,7 +153,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
                 {
                     delta = WeightDelta.Decode(whole, $"delta {message.Model} {message.Weights} from the weights stream");
                 }
-                catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+                catch (InvalidDataException e)
                 {
                     // Not applied; the next delta finds a gap and reads this one from the store instead.
                     replica.ReportError(e.Message);

@@ -375,15 +375,14 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     {
         var where = $"retained delta {CheckpointManifest.VersionFolder(model, version)}/{name} in {store.Location}";
         await using var s = await store.OpenReadAsync(model, version, name, cancellationToken);
-        using var ms = new MemoryStream();
-        await s.CopyToAsync(ms, cancellationToken);
+        var bytes = await StreamBlocks.ReadAllAsync(s, WeightDelta.MaxBytes, where, cancellationToken);
         try
         {
-            return WeightDelta.Decode(ms.ToArray(), where);
+            return WeightDelta.Decode(bytes, where);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException)
+        catch (InvalidDataException e)
         {
-            throw new CheckpointException(e is InvalidDataException ? e.Message : $"{where}: {e.Message}", e);
+            throw new CheckpointException(e.Message, e);
         }
     }
 
