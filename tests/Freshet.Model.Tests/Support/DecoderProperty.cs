@@ -98,8 +98,20 @@ public static class DecoderProperty
         where TError : Exception =>
         Holds<byte[], TError>(output, decoder, inputs, decode, input => input.Length, names, bytesPerByte, constant);
 
+    /// <summary>
+    /// As <see cref="Holds{TError}(ITestOutputHelper, string, Gen{byte[]}, Action{byte[]}, string, long, long)"/> for a decoder
+    /// that fills something made beforehand (a shard's rows): <paramref name="target"/> makes one per sampling thread, outside
+    /// what is measured, and the decoder reads into it again and again.
+    /// </summary>
+    public static long HoldsInto<TTarget, TError>(ITestOutputHelper output, string decoder, Gen<byte[]> inputs, Func<TTarget> target, Action<TTarget, byte[]> decode, string names, long bytesPerByte, long constant)
+        where TError : Exception
+    {
+        using var targets = new ThreadLocal<TTarget>(target);
+        return Holds<byte[], TError>(output, decoder, inputs, input => decode(targets.Value!, input), input => input.Length, names, bytesPerByte, constant, before: () => _ = targets.Value);
+    }
+
     /// <summary>As <see cref="Holds{TError}(ITestOutputHelper, string, Gen{byte[]}, Action{byte[]}, string, long, long)"/> for inputs of any type, with <paramref name="size"/> their length in bytes.</summary>
-    public static long Holds<T, TError>(ITestOutputHelper output, string decoder, Gen<T> inputs, Action<T> decode, Func<T, long> size, string names, long bytesPerByte, long constant)
+    public static long Holds<T, TError>(ITestOutputHelper output, string decoder, Gen<T> inputs, Action<T> decode, Func<T, long> size, string names, long bytesPerByte, long constant, Action? before = null)
         where TError : Exception
     {
         long tried = 0;
@@ -107,7 +119,8 @@ public static class DecoderProperty
         var watch = Stopwatch.StartNew();
         inputs.Sample(input =>
         {
-            var before = GC.GetAllocatedBytesForCurrentThread();
+            before?.Invoke();
+            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             Exception? error = null;
             try
             {
@@ -117,7 +130,7 @@ public static class DecoderProperty
             {
                 error = e;
             }
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             Interlocked.Increment(ref tried);
             if (error is not null)
             {
