@@ -33,7 +33,8 @@ public static class DecoderProperty
 
     private static readonly long[] InflatedLong = [-1, long.MaxValue, long.MinValue, 1L << 40, 1L << 31, int.MaxValue + 1L];
 
-    public static long Inputs => long.TryParse(Environment.GetEnvironmentVariable(InputsVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : InSuite;
+    /// <summary>Inputs per decoder: <see cref="InputsVariable"/>'s count, else <paramref name="inSuite"/>.</summary>
+    public static long Inputs(long inSuite = InSuite) => long.TryParse(Environment.GetEnvironmentVariable(InputsVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : inSuite;
 
     private static int Threads => int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
 
@@ -111,9 +112,10 @@ public static class DecoderProperty
     }
 
     /// <summary>As <see cref="Holds{TError}(ITestOutputHelper, string, Gen{byte[]}, Action{byte[]}, string, long, long)"/> for inputs of any type, with <paramref name="size"/> their length in bytes.</summary>
-    public static long Holds<T, TError>(ITestOutputHelper output, string decoder, Gen<T> inputs, Action<T> decode, Func<T, long> size, string names, long bytesPerByte, long constant, Action? before = null)
+    public static long Holds<T, TError>(ITestOutputHelper output, string decoder, Gen<T> inputs, Action<T> decode, Func<T, long> size, string names, long bytesPerByte, long constant, Action? before = null, long inSuite = InSuite)
         where TError : Exception
     {
+        var count = Inputs(inSuite);
         long tried = 0;
         long errors = 0;
         var watch = Stopwatch.StartNew();
@@ -143,12 +145,12 @@ public static class DecoderProperty
             {
                 throw new InvalidOperationException($"{decoder} allocated {allocated} bytes for an input of {size(input)} bytes; the bound is {bound} ({bytesPerByte} per byte + {constant}){(error is null ? "" : $", and it failed: {error.Message}")}");
             }
-        }, iter: Inputs, threads: Threads, print: input => input is byte[] b ? $"{b.Length} bytes: {Convert.ToHexString(b.AsSpan(0, Math.Min(b.Length, 96)))}" : $"{input}");
+        }, iter: count, threads: Threads, print: input => input is byte[] b ? $"{b.Length} bytes: {Convert.ToHexString(b.AsSpan(0, Math.Min(b.Length, 96)))}" : $"{input}");
         watch.Stop();
         var line = string.Create(CultureInfo.InvariantCulture, $"{decoder}: {tried} inputs ({errors} refused) in {watch.Elapsed.TotalSeconds:F1} s, {Threads} thread(s)");
         output.WriteLine(line);
         if (Environment.GetEnvironmentVariable(ReportVariable) is { Length: > 0 } report) File.AppendAllText(report, line + Environment.NewLine);
-        Assert.True(tried >= Inputs, $"{decoder}: {tried} inputs tried, {Inputs} asked");
+        Assert.True(tried >= count, $"{decoder}: {tried} inputs tried, {count} asked");
         return tried;
     }
 }
