@@ -16,6 +16,8 @@ namespace Freshet.Client;
 /// </summary>
 public sealed class SamplePublisher(IClusterClient client, string job, int partitions)
 {
+    private readonly string _job = Freshet.Model.Schema.NameRule.Check(job, "job");
+
     private readonly IStreamProvider _streams = client.GetStreamProvider(FreshetNames.StreamProvider);
 
     /// <summary>Samples per stream message, at most (a message is also split to stay under <see cref="MaxPayloadBytes"/>).</summary>
@@ -50,10 +52,10 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
         var streams = new IAsyncStream<SampleBatch>[partitions, 2];
         for (var p = 0; p < partitions; p++)
         {
-            streams[p, 0] = _streams.GetStream<SampleBatch>(SampleStreams.Id(job, p, TaskKind.Ctr));
-            streams[p, 1] = _streams.GetStream<SampleBatch>(SampleStreams.Id(job, p, TaskKind.Cvr));
+            streams[p, 0] = _streams.GetStream<SampleBatch>(SampleStreams.Id(_job, p, TaskKind.Ctr));
+            streams[p, 1] = _streams.GetStream<SampleBatch>(SampleStreams.Id(_job, p, TaskKind.Cvr));
         }
-        var trainers = client.Trainers(job, partitions).ToArray();
+        var trainers = client.Trainers(_job, partitions).ToArray();
         var buffers = new List<Sample>[partitions, 2];
         var positions = new List<long>[partitions, 2];
         for (var p = 0; p < partitions; p++)
