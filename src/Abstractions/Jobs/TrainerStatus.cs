@@ -45,4 +45,10 @@ public sealed record TrainerStatus
 
     /// <summary>For the keys of <see cref="Positions"/> from an Event Hubs partition, the offset of the event holding the last sample trained: where to read that partition again from.</summary>
     [Id(15)] public IReadOnlyDictionary<string, string> Offsets { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Samples dropped on arrival because their time was further ahead of the trainer silo's clock than <c>Freshet:Silo:MaxClockSkew</c> (since the trainer's activation).</summary>
+    [Id(16)] public long SamplesTimeRejected { get; init; }
+
+    /// <summary>Sample batches dropped on arrival because they did not decode (their samples count in <see cref="SamplesRejected"/>).</summary>
+    [Id(17)] public long BatchesUndecodable { get; init; }
 }

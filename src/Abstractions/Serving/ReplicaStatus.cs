@@ -37,4 +37,7 @@ public sealed record ReplicaStatus
 
     /// <summary>Rows this replica scored since the silo loaded the model.</summary>
     [Id(16)] public long RowsScored { get; init; }
+
+    /// <summary>Scoring calls this replica refused because their time was further ahead of the silo's clock than <c>Freshet:Silo:MaxClockSkew</c>.</summary>
+    [Id(17)] public long TimesRejected { get; init; }
 }

@@ -27,6 +27,9 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     /// <summary>How often the replica compares itself with the store (see <see cref="WatchAsync"/>).</summary>
     public static readonly TimeSpan WatchPeriod = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a replica no deployment follows (no version announced) stays loaded unused.</summary>
+    public static readonly TimeSpan UnfollowedIdle = TimeSpan.FromMinutes(1);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = ReplicaKey.Parse(this.GetPrimaryKeyString());
@@ -74,9 +77,21 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     /// </summary>
     private async Task WatchAsync(CancellationToken cancellationToken)
     {
+        if (!registry.Holds(_model))
+        {
+            await LeaveAsync();
+            return;
+        }
         if (registry.TryGet(_model) is not { } replica || replica.TargetCheckpoint is not { } target) return;
         var serving = GrainFactory.GetGrain<IServingVersionGrain>(_model);
-        var announced = await serving.GetAsync() ?? target;
+        var followed = await serving.GetAsync();
+        if (followed is null && registry.IdleFor(_model) > UnfollowedIdle)
+        {
+            registry.Drop(_model, $"no deployment follows it (no version announced) and it was not scored for {UnfollowedIdle}");
+            await LeaveAsync();
+            return;
+        }
+        var announced = followed ?? target;
         // The guard's marks, should their messages have been lost with the stream: a rollback, and the good weights.
         var marks = await serving.GetGuardAsync();
         if (marks.Halt is { } halt && halt.Checkpoint == announced && replica.Halt != halt) await RevertAsync(replica, halt);
@@ -128,7 +143,13 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
     public async Task DeliverAsync(WeightMessage message)
     {
         if (!_mine) return;
-        var replica = await registry.GetAsync(_model);
+        if (registry.Held(_model) is not { } held)
+        {
+            // Unloaded (the silo holds its most models, or none follows this one): a later scoring call loads it again from the store.
+            await LeaveAsync();
+            return;
+        }
+        var replica = await held;
         switch (message.Kind)
         {
             case WeightMessageKind.Good:
@@ -166,6 +187,17 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         }
     }
 
+    /// <summary>Leaves the weights stream and goes, once this silo no longer holds the model.</summary>
+    private async Task LeaveAsync()
+    {
+        _watch?.Dispose();
+        _watch = null;
+        _subscription = null;
+        var stream = Jobs.DeltaPublisher.Stream(this.GetStreamProvider(FreshetNames.StreamProvider), _model);
+        foreach (var h in await stream.GetAllSubscriptionHandles()) await h.UnsubscribeAsync();
+        DeactivateOnIdle();
+    }
+
     /// <summary>The guard's rollback: serve the good weights (kept beside the served ones, else loaded to them).</summary>
     private async Task RevertAsync(ServingReplica replica, WeightsVersion good)
     {
@@ -198,6 +230,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, ILocalSiloDet
         Halt = replica.Halt,
         CallsScored = replica.CallsScored,
         RowsScored = replica.RowsScored,
+        TimesRejected = replica.TimesRejected,
     };
 
     private async Task OfferAsync(ServingReplica replica, WeightDelta delta)

@@ -24,6 +24,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     private long _applied;
     private long _duplicates;
     private long _refused;
+    private long _timesRejected;
     private long _gaps;
     private long _callsScored;
     private long _rowsScored;
@@ -48,6 +49,12 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     public long Duplicates => Interlocked.Read(ref _duplicates);
 
     public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Scoring calls refused because their time was too far ahead of the silo's clock (counted by the caller, <see cref="TimeRejected"/>).</summary>
+    public long TimesRejected => Interlocked.Read(ref _timesRejected);
+
+    /// <summary>Counts a scoring call refused for its time.</summary>
+    public void TimeRejected() => Interlocked.Increment(ref _timesRejected);
 
     public long Gaps => Interlocked.Read(ref _gaps);
 
@@ -308,6 +315,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
         _lock.EnterReadLock();
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var model = _current ?? throw new InvalidOperationException($"model '{Model}' has no checkpoint loaded on this silo yet");
             var ctr = new float[rows.Count];
             var cvr = new float[rows.Count];
