@@ -88,6 +88,15 @@ public static class ShardFile
         }
     }
 
+    private static int? FirstNotFinite(float[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return i;
+        }
+        return null;
+    }
+
     /// <summary>Characters of a table's name in a shard file, at most (field names are at most 64, rate names add a suffix).</summary>
     private const int MaxTableName = 256;
 
@@ -135,6 +144,9 @@ public static class ShardFile
             var steps = lastSeen is null ? null : StreamBlocks.Read<int>(stream, n);
             var state = steps is null ? null : StreamBlocks.Read<float>(stream, n * width);
             if (state is null) throw new CheckpointException($"{name}: the file ends early (truncated)");
+            // A weight or optimizer state that is not a number would poison whatever takes it (an FTRL table throws on it).
+            if (FirstNotFinite(weights!) is { } w) throw new CheckpointException($"{name}: row {w / dim} of table '{table}' has a weight that is not a finite number");
+            if (FirstNotFinite(state) is { } x) throw new CheckpointException($"{name}: row {x / Math.Max(1, width)} of table '{table}' has optimizer state that is not a finite number");
             return (new TableSnapshot(table, dim, width, optimizer, ids!, weights!, state, lastSeen!, steps!), shard, shards);
         }
         catch (EndOfStreamException e)

@@ -202,7 +202,7 @@ public sealed class ShardRows
         {
             Restore(state);
         }
-        catch (Exception e) when (e is CheckpointException or IOException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is CheckpointException or IOException or FormatException or InvalidOperationException or ArithmeticException)
         {
             throw new InvalidDataException(e.Message.StartsWith("shard state", StringComparison.Ordinal) ? e.Message : $"shard state: {e.Message}", e);
         }
