@@ -3,7 +3,10 @@ using Freshet.Admin;
 using Freshet.Deployments;
 using Freshet.Jobs;
 using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans;
+using Orleans.Configuration;
 using Orleans.Runtime;
 
 namespace Freshet.Client;
@@ -42,8 +45,48 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// (the full checkpoint and the last delta applied on it) and <see cref="Prediction.WeightsAge"/>.
     /// </summary>
     /// <exception cref="ScoringRequestException">The request cannot be served as asked: an unknown field,
-    /// a value of the wrong type, more than <see cref="ScoreRequest.MaxRows"/> rows (the message names the row and field).</exception>
+    /// a value of the wrong type, more than <see cref="ScoreRequest.MaxRows"/> rows (the message names the row and field),
+    /// or more bytes than one message carries (<see cref="MaxRequestBytes"/>; never sent, never retried: split the rows).</exception>
     public Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IReadOnlyList<ScoreRow> rows) => ScoreAsync(model, rows, null);
+
+    private int? _maxRequestBytes;
+
+    /// <summary>
+    /// The most bytes one request may carry: Orleans' <see cref="MessagingOptions.MaxMessageBodySize"/> as this client is
+    /// configured (100 MB by default, as on the silos). A silo closes the connection of a message over its limit, which
+    /// would look like a silo going away and be retried; so a larger request is refused here before it is sent, naming
+    /// its size and the limit, and never retried. Set it lower when the silos' limit is lower than this client's.
+    /// </summary>
+    public int MaxRequestBytes
+    {
+        get => _maxRequestBytes ??= cluster.ServiceProvider.GetService<IOptions<ClientMessagingOptions>>()?.Value.MaxMessageBodySize ?? 100 * 1024 * 1024;
+        init => _maxRequestBytes = value;
+    }
+
+    /// <summary>Room left in a message for what is not the request (the call, its target, headers of the body).</summary>
+    private const int MessageOverhead = 4 * 1024;
+
+    /// <summary>
+    /// Refuses a request that would not fit one message: an upper bound from the strings' lengths first (cheap), the exact
+    /// size by Orleans' serializer only when that bound is over.
+    /// </summary>
+    private void CheckSize<T>(T request, long upperBound, int rows, string what)
+    {
+        var limit = MaxRequestBytes - MessageOverhead;
+        if (upperBound <= limit) return;
+        var bytes = (long)cluster.ServiceProvider.GetRequiredService<Orleans.Serialization.Serializer>().SerializeToArray(request).Length;
+        if (bytes <= limit) return;
+        var perRow = Math.Max(1, bytes / Math.Max(1, rows));
+        throw new ScoringRequestException($"{what}: {bytes:N0} bytes, over the {MaxRequestBytes:N0} one message carries (Orleans' MaxMessageBodySize; a silo would close the connection): it was not sent; split it into calls of at most {Math.Max(1, limit / perRow):N0} rows");
+    }
+
+    private static long Utf8(string? s) => s is null ? 1 : 5 + System.Text.Encoding.UTF8.GetByteCount(s);
+
+    /// <summary>An upper bound of a scoring request's serialized size: every string's bytes with its length and field header.</summary>
+    private static long UpperBound(ScoreRequest request) =>
+        256 + Utf8(request.Model) + request.Rows.Sum(r => 16L
+            + r.Values.Sum(kv => 4 + Utf8(kv.Key) + Utf8(kv.Value))
+            + (r.Lists?.Sum(kv => 8 + Utf8(kv.Key) + (kv.Value?.Sum(Utf8) ?? 0)) ?? 0));
 
     /// <summary>
     /// As <see cref="ScoreAsync(string, IReadOnlyList{ScoreRow})"/>, for a request that happened at <paramref name="time"/>
@@ -54,6 +97,7 @@ public sealed class FreshetClient(IClusterClient cluster)
     {
         ScoreRequest.Validate(model, rows);
         var request = new ScoreRequest { Model = model, Rows = rows, Time = time?.ToUniversalTime() };
+        CheckSize(request, UpperBound(request), rows.Count, $"model '{model}': a scoring request of {rows.Count} rows");
         return await RetryAsync(() => Scoring().ScoreAsync(request));
     }
 
@@ -162,8 +206,14 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// Scores samples already featurized with the model's schema (<c>SampleCodec</c> bytes): for
     /// replays and experiments that read a log through the same featurizer as training.
     /// </summary>
-    public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples) =>
-        RetryAsync(() => Scoring().ScoreSamplesAsync(model, samples));
+    /// <exception cref="ScoringRequestException">The batch is larger than one message carries (<see cref="MaxRequestBytes"/>): split it.</exception>
+    public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples)
+    {
+        var upperBound = 256L + samples.Payload.Length + 9L * samples.Positions.Length + Utf8(samples.Source) + Utf8(samples.SourceOffset) + Utf8(samples.Origin)
+            + samples.Rows.Sum(r => 64L + r.Fields.Sum(kv => 4 + Utf8(kv.Key) + Utf8(kv.Value)));
+        CheckSize(samples, upperBound, Math.Max(samples.Count, samples.Rows.Length), $"model '{model}': a batch of {samples.Count} samples");
+        return RetryAsync(() => Scoring().ScoreSamplesAsync(model, samples));
+    }
 
     /// <summary>Runs every schedule of a deployment on a manual clock that is due at <paramref name="now"/> (replays drive their own time).</summary>
     public Task<IReadOnlyList<DeploymentEvent>> TickAsync(string model, DateTime now) => Deployment(model).TickAsync(now);

@@ -15,7 +15,7 @@ namespace Freshet.Client;
 /// </summary>
 public sealed class SamplePublisher(IClusterClient client, string job, int partitions)
 {
-    private readonly ISampleIntakeGrain _intake = client.GetGrain<ISampleIntakeGrain>(Admin.AdminLimits.CheckName(job, "job"));
+    private readonly ISampleIntakeGrain _intake = client.GetGrain<ISampleIntakeGrain>(Freshet.Model.Schema.NameRule.Check(job, "job"));
 
     /// <summary>Samples per stream message, at most (a message is also split to stay under <see cref="MaxPayloadBytes"/>).</summary>
     public int BatchSize { get; init; } = 256;

@@ -28,11 +28,13 @@ public sealed class FreshetSiloOptions
 
     public SiloTelemetryOptions Telemetry { get; init; } = new();
 
+    public SiloLimitsOptions Limits { get; init; } = new();
+
     /// <summary>Every key the section takes (the settings a deployment may set as <c>Freshet__Silo__KEY</c>).</summary>
     public static IReadOnlySet<string> Keys { get; } = new[]
     {
         typeof(SiloOptions), typeof(LocalProfileOptions), typeof(AzuriteProfileOptions), typeof(AzureProfileOptions),
-        typeof(SiloTlsOptions), typeof(SiloHttpOptions), typeof(SiloTelemetryOptions),
+        typeof(SiloTlsOptions), typeof(SiloHttpOptions), typeof(SiloTelemetryOptions), typeof(SiloLimitsOptions),
     }.SelectMany(t => t.GetProperties().Where(p => p.CanWrite).Select(p => p.Name)).ToHashSet(StringComparer.Ordinal);
 
     public static FreshetSiloOptions Bind(IConfiguration configuration)
@@ -42,7 +44,7 @@ public sealed class FreshetSiloOptions
         return new FreshetSiloOptions
         {
             Silo = Get<SiloOptions>(), Local = Get<LocalProfileOptions>(), Azurite = Get<AzuriteProfileOptions>(), Azure = Get<AzureProfileOptions>(),
-            Tls = Get<SiloTlsOptions>(), Http = Get<SiloHttpOptions>(), Telemetry = Get<SiloTelemetryOptions>(),
+            Tls = Get<SiloTlsOptions>(), Http = Get<SiloHttpOptions>(), Telemetry = Get<SiloTelemetryOptions>(), Limits = Get<SiloLimitsOptions>(),
         };
     }
 
@@ -59,6 +61,7 @@ public sealed class FreshetSiloOptions
         },
         .. Failures(new SiloTlsOptionsValidator(), Tls),
         .. Failures(new SiloHttpOptionsValidator(Silo), Http),
+        .. Failures(new SiloLimitsOptionsValidator(), Limits),
     ];
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem.</summary>
@@ -78,6 +81,7 @@ public sealed class FreshetSiloOptions
         services.AddSingleton(Options.Create(Tls));
         services.AddSingleton(Options.Create(Http));
         services.AddSingleton(Options.Create(Telemetry));
+        services.AddSingleton(Options.Create(Limits));
     }
 
     private static IEnumerable<string> Failures<T>(IValidateOptions<T> validator, T value) where T : class =>

@@ -66,12 +66,24 @@ public sealed class ClusterHarness : IAsyncDisposable
     /// <param name="silos">Silos to start.</param>
     /// <param name="durableState">Keep grain state in files shared by the silos (survives a silo's loss), instead of in memory.</param>
     /// <param name="roles">Each silo's roles by its name (<c>Silo_0</c>, <c>Silo_1</c>, ...); default both.</param>
-    public static async Task<ClusterHarness> StartAsync(short silos = 1, bool durableState = false, Func<string, SiloRoles>? roles = null)
+    /// <param name="limits">The silos' limits (clock skew, models held), when not the defaults.</param>
+    /// <param name="maxMessageBytes">Orleans' largest message body, on the silos and the client, when not its 100 MB.</param>
+    public static async Task<ClusterHarness> StartAsync(short silos = 1, bool durableState = false, Func<string, SiloRoles>? roles = null, Action<SiloLimitsOptions>? limits = null,
+        int? maxMessageBytes = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "freshet-cluster-" + Guid.NewGuid().ToString("N"));
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((options, silo) => silo.AddFreshetLocal(new LocalProfileOptions { CheckpointDirectory = Path.Combine(folder, "checkpoints"), StateDirectory = durableState ? Path.Combine(folder, "state") : null }, roles?.Invoke(options.SiloName)));
-        builder.ConfigureClient(client => client.Services.AddSingleton<IOutgoingGrainCallFilter, TestHooksAsSilo>());
+        builder.ConfigureSilo((options, silo) =>
+        {
+            silo.AddFreshetLocal(new LocalProfileOptions { CheckpointDirectory = Path.Combine(folder, "checkpoints"), StateDirectory = durableState ? Path.Combine(folder, "state") : null }, roles?.Invoke(options.SiloName));
+            if (limits is not null) silo.Services.Configure(limits);
+            if (maxMessageBytes is { } max) silo.Configure<Orleans.Configuration.SiloMessagingOptions>(o => o.MaxMessageBodySize = max);
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddSingleton<IOutgoingGrainCallFilter, TestHooksAsSilo>();
+            if (maxMessageBytes is { } max) client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.MaxMessageBodySize = max);
+        });
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new ClusterHarness(cluster, folder);

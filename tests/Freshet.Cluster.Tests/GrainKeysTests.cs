@@ -9,7 +9,7 @@ public class GrainKeysTests
 {
     [Theory]
     [InlineData("ctr-model", 0)]
-    [InlineData("team/ctr-model", 12)] // a name may hold '/': the index is after the last one
+    [InlineData("team_ctr-model2", 12)]
     public void Keys_parse_back_into_what_built_them(string name, int index)
     {
         Assert.Equal(new ShardKey(name, index), ShardKey.Parse(new ShardKey(name, index).ToString()));
@@ -19,6 +19,16 @@ public class GrainKeysTests
         Assert.Equal(id, Feedback.PredictionId.Parse(id.ToString()));
         var stream = SampleStreams.Id(name, index, TaskKind.Cvr);
         Assert.Equal((name, index, TaskKind.Cvr), JsonSampleDataAdapter.ParseStreamKey(stream));
+    }
+
+    [Fact]
+    public void A_name_holding_a_slash_is_not_a_name_where_names_arrive()
+    {
+        // Keys split at the last '/', so internal keys still parse; but no door takes such a model or job (NameRule).
+        Assert.Equal(new ShardKey("team/ctr-model", 12), ShardKey.Parse("team/ctr-model/12"));
+        Assert.Throws<ArgumentException>(() => Feedback.JoinerKey.Parse("team/ctr-model/12"));
+        Assert.False(Feedback.PredictionId.TryParse($"team/ctr-model/12/{Guid.NewGuid():N}", out _));
+        Assert.False(SampleStreams.TryParse(SampleStreams.Id("team/ctr-model", 12, TaskKind.Cvr), out _, out _, out _));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public class JobSpecRulesTests
 
         Assert.Equal(
         [
-            "model: 'CTR 1' must be 1-64 characters of a-z, 0-9, '-' or '_'",
+            "model 'CTR 1': the character 'C' is not allowed; a name is 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or a digit",
             "strategy: 7 is not a strategy; use base, mlp, part or all",
             "shards: 0 is out of range; use 1..4096",
             "trainers: 5000 is out of range; use 1..1024",

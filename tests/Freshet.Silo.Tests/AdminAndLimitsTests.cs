@@ -122,7 +122,7 @@ public sealed class AdminAndLimitsTests : IDisposable
             var answered = await Assert.ThrowsAsync<Freshet.Jobs.JobRequestException>(() => client.StopAsync("shop"));
             Assert.Equal("deployment 'shop' is not started; start it first", answered.Message);
             var badName = await Assert.ThrowsAsync<ArgumentException>(() => client.StopJobAsync("shop/../etc"));
-            Assert.Equal("job 'shop/../etc': the character '/' is not allowed; use letters, digits, '-', '_' and '.'", badName.Message);
+            Assert.Equal("job 'shop/../etc': the character '/' is not allowed; a name is 1-64 characters of a-z, 0-9, '-' and '_', starting with a letter or a digit", badName.Message);
             var aroundTheClient = await Assert.ThrowsAsync<ArgumentException>(() => client.Cluster.Job("shop/../etc").StopAsync());
             Assert.Equal(badName.Message, aroundTheClient.Message);
             var hugeSchema = new DeploymentSpec { Model = "shop", SchemaJson = new string(' ', Freshet.Admin.AdminLimits.MaxSchemaLength + 1) };

@@ -10,8 +10,13 @@ namespace Freshet.Deployments;
 /// </summary>
 public static class DeploymentSpecRules
 {
-    /// <summary>The deployment's key and served model: required (a job's model may default to its schema's name), by the job's rule.</summary>
-    public static string? Model(string model) => model.Length == 0 ? "model: give a name" : JobSpecRules.Model(model);
+    /// <summary>
+    /// The deployment's key and served model: required (a job's model may default to its schema's name), by the job's
+    /// rule; the names it makes (its jobs <c>{model}-main</c> and <c>{model}-b</c>, Model B's <c>{model}-b</c>) follow it too.
+    /// </summary>
+    public static string? Model(string model) =>
+        model.Length == 0 ? "model: give a name"
+        : JobSpecRules.Model(model) ?? Freshet.Model.Schema.NameRule.Problem(DeploymentJob.Main.JobOf(model), $"model '{model}': its main job");
 
     public static string? PublishInterval(TimeSpan interval) => interval <= TimeSpan.Zero ? "publishInterval: must be positive (1s works)" : null;
 

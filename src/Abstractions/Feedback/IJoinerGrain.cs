@@ -93,6 +93,12 @@ public sealed record JoinerStatus
 
     /// <summary>What serving answered against what happened, per weights version (the latest ones, oldest first).</summary>
     [Id(14)] public IReadOnlyList<ServedQuality> Quality { get; init; } = [];
+
+    /// <summary>
+    /// Labels and logged predictions refused because their time was further ahead of the joiner silo's clock than
+    /// <c>Freshet:Silo:MaxClockSkew</c> (since the joiner's activation): they would have moved its clock for good.
+    /// </summary>
+    [Id(15)] public long TimesRejected { get; init; }
 }
 
 /// <summary>
@@ -161,8 +167,9 @@ public readonly record struct JoinerKey(string Model, int Joiner)
 {
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Model}/{Joiner}");
 
+    /// <summary>The key's parts; a joiner's key is a client's door (labels), so its model's name follows <see cref="Freshet.Model.Schema.NameRule"/>.</summary>
     public static JoinerKey Parse(string key) =>
-        GrainKeys.TrySplit(key, out var model, out var joiner)
-            ? new JoinerKey(model, joiner)
-            : throw new ArgumentException($"joiner key '{key}' is not '{{model}}/{{joiner}}'", nameof(key));
+        GrainKeys.TrySplit(key, out var model, out var joiner) && joiner < FeedbackSpec.MaxJoiners
+            ? new JoinerKey(Freshet.Model.Schema.NameRule.Check(model, "model"), joiner)
+            : throw new ArgumentException($"joiner key '{key}' is not '{{model}}/{{joiner}}' with a joiner below {FeedbackSpec.MaxJoiners}", nameof(key));
 }

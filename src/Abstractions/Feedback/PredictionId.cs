@@ -49,7 +49,9 @@ public readonly record struct PredictionId
         var middle = last > 0 ? text.LastIndexOf('/', last - 1) : -1;
         if (middle <= 0
             || !int.TryParse(text.AsSpan(middle + 1, last - middle - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var joiner)
-            || !Guid.TryParseExact(text.AsSpan(last + 1), "N", out var value))
+            || joiner >= FeedbackSpec.MaxJoiners
+            || !Guid.TryParseExact(text.AsSpan(last + 1), "N", out var value)
+            || !Freshet.Model.Schema.NameRule.IsValid(text[..middle]))
         {
             return false;
         }
@@ -57,7 +59,8 @@ public readonly record struct PredictionId
         return true;
     }
 
+    /// <exception cref="FormatException">The text is not a prediction id: a model's name (<see cref="Freshet.Model.Schema.NameRule"/>), a joiner below <see cref="FeedbackSpec.MaxJoiners"/> and 32 hex digits.</exception>
     public static PredictionId Parse(string text) => TryParse(text, out var id)
         ? id
-        : throw new FormatException($"'{text}' is not a prediction id; one reads {{model}}/{{joiner}}/{{32 hex digits}}, as Prediction.Id.ToString() writes it");
+        : throw new FormatException($"'{(text?.Length > 200 ? text[..200] + "..." : text)}' is not a prediction id; one reads {{model}}/{{joiner}}/{{32 hex digits}}, as Prediction.Id.ToString() writes it");
 }

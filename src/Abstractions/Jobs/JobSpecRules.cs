@@ -40,8 +40,7 @@ public static class JobSpecRules
     public static string? Trainers(int trainers) => trainers is < 1 or > MaxTrainers ? $"trainers: {trainers} is out of range; use 1..{MaxTrainers}" : null;
 
     /// <summary>An empty model takes the schema's name.</summary>
-    public static string? Model(string model) =>
-        model.Length == 0 || Freshet.Model.Schema.SchemaLoader.IsModelName(model) ? null : $"model: '{model}' must be 1-64 characters of a-z, 0-9, '-' or '_'";
+    public static string? Model(string model) => model.Length == 0 ? null : Freshet.Model.Schema.NameRule.Problem(model, "model");
 
     public static string? KeepCheckpoints(int keep) => keep < 1 ? $"keepCheckpoints: {keep}; keep at least 1" : null;
 

@@ -61,4 +61,10 @@ public sealed record TrainerStatus
     [Id(20)] public long BaselineKeys { get; init; }
 
     [Id(21)] public long BaselineEvicted { get; init; }
+
+    /// <summary>Samples dropped on arrival because their time was further ahead of the trainer silo's clock than <c>Freshet:Silo:MaxClockSkew</c> (since the trainer's activation).</summary>
+    [Id(22)] public long SamplesTimeRejected { get; init; }
+
+    /// <summary>Sample batches dropped on arrival because they did not decode (their samples count in <see cref="SamplesRejected"/>).</summary>
+    [Id(23)] public long BatchesUndecodable { get; init; }
 }

@@ -40,6 +40,6 @@ public static class SampleStreams
         var key = stream.GetKeyAsString();
         var cut = key.LastIndexOf('/');
         return stream.GetNamespace() == FreshetNames.SamplesNamespace && cut > 0 && TaskKinds.TryParse(key[(cut + 1)..], out task)
-            && GrainKeys.TrySplit(key[..cut], out job, out partition);
+            && GrainKeys.TrySplit(key[..cut], out job, out partition) && Freshet.Model.Schema.NameRule.IsValid(job);
     }
 }

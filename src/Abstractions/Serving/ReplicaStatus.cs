@@ -40,4 +40,7 @@ public sealed record ReplicaStatus
 
     /// <summary>Times the replica was behind the version serving follows (an announcement lost or late, a stream that stalled) and caught up from the store by itself.</summary>
     [Id(17)] public long CatchUps { get; init; }
+
+    /// <summary>Scoring calls this replica refused because their time was further ahead of the silo's clock than <c>Freshet:Silo:MaxClockSkew</c>.</summary>
+    [Id(18)] public long TimesRejected { get; init; }
 }

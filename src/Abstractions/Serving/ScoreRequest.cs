@@ -9,10 +9,13 @@ public sealed record ScoreRequest
     /// <summary>Fields in one row.</summary>
     public const int MaxFields = 256;
 
-    /// <summary>Characters of one value.</summary>
+    /// <summary>Characters of one value (and of one item of a list).</summary>
     public const int MaxValueLength = 1024;
 
-    /// <summary>Characters of a model or field name.</summary>
+    /// <summary>Items of one list (<see cref="ScoreRow.Lists"/>).</summary>
+    public const int MaxListItems = 1024;
+
+    /// <summary>Characters of a field's name (a model's name follows <see cref="Freshet.Model.Schema.NameRule"/>).</summary>
     public const int MaxNameLength = 128;
 
     [Id(0)] public string Model { get; init; } = "";
@@ -32,7 +35,7 @@ public sealed record ScoreRequest
     public static void Validate(string? model, IReadOnlyList<ScoreRow>? rows)
     {
         if (string.IsNullOrWhiteSpace(model)) throw new ScoringRequestException("model: name the model to score with");
-        if (model.Length > MaxNameLength) throw new ScoringRequestException($"model: the name has {model.Length} characters; at most {MaxNameLength}");
+        if (Freshet.Model.Schema.NameRule.Problem(model, "model") is { } problem) throw new ScoringRequestException(problem);
         if (rows is null || rows.Count == 0) throw new ScoringRequestException($"model '{model}': no rows to score");
         if (rows.Count > MaxRows)
         {
@@ -41,6 +44,21 @@ public sealed record ScoreRequest
         for (var r = 0; r < rows.Count; r++)
         {
             if (rows[r]?.Values is not { } values) throw new ScoringRequestException($"model '{model}': row {r} is empty");
+            var lists = rows[r].Lists ?? new Dictionary<string, IReadOnlyList<string>>();
+            if (values.Count + lists.Count > MaxFields) throw new ScoringRequestException($"model '{model}': row {r} has {values.Count + lists.Count} fields; at most {MaxFields}");
+            foreach (var (field, items) in lists)
+            {
+                if (string.IsNullOrEmpty(field)) throw new ScoringRequestException($"model '{model}': row {r} has a list without a name");
+                if (field.Length > MaxNameLength) throw new ScoringRequestException($"model '{model}': row {r}: a field name has {field.Length} characters; at most {MaxNameLength}");
+                if (values.ContainsKey(field)) throw new ScoringRequestException($"model '{model}': row {r}: field '{field}' is given both as a value and as a list; give one");
+                if (items is null) throw new ScoringRequestException($"model '{model}': row {r}: list '{field}' is null (leave the field out for a missing value)");
+                if (items.Count > MaxListItems) throw new ScoringRequestException($"model '{model}': row {r}: list '{field}' has {items.Count} items; at most {MaxListItems}");
+                for (var i = 0; i < items.Count; i++)
+                {
+                    if (items[i] is not { } item) throw new ScoringRequestException($"model '{model}': row {r}: list '{field}', item {i} is null");
+                    if (item.Length > MaxValueLength) throw new ScoringRequestException($"model '{model}': row {r}: list '{field}', item {i} has {item.Length} characters; at most {MaxValueLength}");
+                }
+            }
             if (values.Count > MaxFields) throw new ScoringRequestException($"model '{model}': row {r} has {values.Count} fields; at most {MaxFields}");
             foreach (var (field, value) in values)
             {

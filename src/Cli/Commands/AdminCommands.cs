@@ -265,7 +265,7 @@ public static class AdminCommands
                 if (s.Feedback is { } f)
                 {
                     var j = f.Joiners;
-                    await cli.Out.WriteLineAsync($"  feedback: {j.Sum(x => x.Predictions):N0} rows logged, {j.Sum(x => x.Clicks):N0} clicks, {j.Sum(x => x.Conversions):N0} conversions, {j.Sum(x => x.LabelsUnmatched):N0} labels unmatched, {j.Sum(x => x.LabelsExpired):N0} late, {j.Sum(x => x.Evicted):N0} evicted; {j.Sum(x => x.CtrSamples):N0} CTR and {j.Sum(x => x.CvrSamples):N0} CVR samples made");
+                    await cli.Out.WriteLineAsync($"  feedback: {j.Sum(x => x.Predictions):N0} rows logged, {j.Sum(x => x.Clicks):N0} clicks, {j.Sum(x => x.Conversions):N0} conversions, {j.Sum(x => x.LabelsUnmatched):N0} labels unmatched, {j.Sum(x => x.LabelsExpired):N0} late, {j.Sum(x => x.Evicted):N0} evicted; {j.Sum(x => x.CtrSamples):N0} CTR and {j.Sum(x => x.CvrSamples):N0} CVR samples made{(j.Sum(x => x.TimesRejected) is > 0 and var ahead ? $"; {ahead:N0} labels or logs refused, their time ahead of the silo's clock" : "")}");
                     foreach (var q in f.Quality.TakeLast(5))
                     {
                         await cli.Out.WriteLineAsync($"    served by {q.Weights}: CTR AUC {Show(q.Ctr.Auc)}, log-loss {Show(q.Ctr.LogLoss)} on {q.Ctr.Count:N0} impressions; CVR AUC {Show(q.Cvr.Auc)} on {q.Cvr.Count:N0} clicks");
@@ -291,10 +291,14 @@ public static class AdminCommands
                         ["steps"] = t.Steps,
                         ["samplesSkipped"] = t.SamplesSkipped,
                         ["samplesRepeated"] = t.SamplesRepeated,
+                        ["samplesTimeRejected"] = t.SamplesTimeRejected,
                         ["positions"] = new JsonObject(t.Positions.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                         ["offsets"] = new JsonObject(t.Offsets.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                     })]);
                     result["lastCheckpointError"] = d.Main?.LastCheckpointError;
+                    // Inputs refused for a time too far ahead of the receiving silo's clock: samples (trainers), scoring calls (replicas), labels and logged predictions (joiners).
+                    result["timesRejected"] = new[] { d.Main, d.B }.OfType<JobStatus>().SelectMany(j => j.Trainers).Sum(t => t.SamplesTimeRejected)
+                        + s.Replicas.Sum(r => r.TimesRejected) + (s.Feedback?.Joiners.Sum(x => x.TimesRejected) ?? 0);
                     result["silos"] = new JsonArray([.. s.Silos.Select(x => (JsonNode)new JsonObject
                     {
                         ["silo"] = x.Silo,
@@ -308,6 +312,7 @@ public static class AdminCommands
                         ["duplicates"] = x.Replica?.Duplicates,
                         ["gaps"] = x.Replica?.Gaps,
                         ["refused"] = x.Replica?.Refused,
+                        ["timesRejected"] = x.Replica?.TimesRejected,
                         ["freshnessMsP50"] = x.Replica is { FreshnessMs.Count: > 0 } q ? JsonResult.Metric(Percentile(q.FreshnessMs, 0.5), 1) : null,
                         ["error"] = x.Error,
                     })]);
@@ -325,6 +330,7 @@ public static class AdminCommands
                             ["ctrSamples"] = j.Sum(x => x.CtrSamples),
                             ["cvrSamples"] = j.Sum(x => x.CvrSamples),
                             ["pending"] = j.Sum(x => x.PendingImpressions + x.PendingClicks),
+                            ["timesRejected"] = j.Sum(x => x.TimesRejected),
                             ["served"] = new JsonArray([.. feedback.Quality.Select(q => (JsonNode)new JsonObject
                             {
                                 ["weights"] = q.Weights.ToString(),
@@ -513,28 +519,7 @@ public static class AdminCommands
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            JsonObject obj;
-            try
-            {
-                obj = JsonNode.Parse(text) as JsonObject ?? throw new ArgumentException($"--rows {file}, line {line}: not a JSON object; write one object per line, e.g. {{\"user\": \"u1\", \"price\": 12.5}}");
-            }
-            catch (JsonException e)
-            {
-                throw new ArgumentException($"--rows {file}, line {line}: not JSON ({e.Message}); write one object per line");
-            }
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var (key, value) in obj)
-            {
-                values[key] = value switch
-                {
-                    null => throw new ArgumentException($"--rows {file}, line {line}: field '{key}' is null; leave the field out for a missing value"),
-                    JsonValue v when v.TryGetValue<string>(out var str) => str,
-                    JsonValue v => v.ToJsonString(),
-                    JsonArray a => string.Join(",", a.Select(x => x?.ToString())),
-                    _ => throw new ArgumentException($"--rows {file}, line {line}: field '{key}' is an object; give text, a number, or a list of ids"),
-                };
-            }
-            result.Add(new ScoreRow { Values = values });
+            result.Add(ScoreRowJson.Parse(text, $"--rows {file}, line {line}"));
         }
         return result;
     }

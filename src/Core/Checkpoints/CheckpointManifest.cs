@@ -12,6 +12,9 @@ public sealed record CheckpointManifest
     public const string FormatName = "freshet-checkpoint";
     public const int CurrentFormatVersion = 1;
 
+    /// <summary>Bytes of a manifest, at most: thousands of files with their trainers' steps fit in far less.</summary>
+    public const int MaxBytes = 16 << 20;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -82,14 +85,20 @@ public sealed record CheckpointManifest
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
+    /// <summary>
+    /// Reads a manifest and checks it holds what a reader relies on: a model, files with names that stay in their folder
+    /// (<see cref="CheckpointFiles.IsFileName"/>), sizes and digests that can be checked.
+    /// </summary>
+    /// <exception cref="CheckpointException">It is not a whole, consistent manifest; the message starts with <paramref name="where"/> and names the field.</exception>
     public static CheckpointManifest Parse(byte[] json, string where)
     {
+        if (json.Length > MaxBytes) throw new CheckpointException($"{where}: the manifest has {json.Length} bytes, over the {MaxBytes} a manifest may have");
         CheckpointManifest? m;
         try
         {
             m = JsonSerializer.Deserialize<CheckpointManifest>(json, Json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
             throw new CheckpointException($"{where}: the manifest is not valid JSON ({e.Message})", e);
         }
@@ -100,6 +109,22 @@ public sealed record CheckpointManifest
         if (m.FormatVersion > CurrentFormatVersion)
         {
             throw new CheckpointException($"{where}: format version {m.FormatVersion} is newer than this build reads ({CurrentFormatVersion}); upgrade Freshet");
+        }
+        if (string.IsNullOrEmpty(m.Model)) throw new CheckpointException($"{where}: the manifest names no model");
+        if (m.Version < 1) throw new CheckpointException($"{where}: the manifest's version is {m.Version}; versions count from 1");
+        if (m.Files is null) throw new CheckpointException($"{where}: the manifest lists no files");
+        for (var i = 0; i < m.Files.Count; i++)
+        {
+            var f = m.Files[i] ?? throw new CheckpointException($"{where}: files[{i}] is null");
+            CheckpointFiles.CheckFileName(f.Name, $"{where}: files[{i}].name");
+            if (string.IsNullOrEmpty(f.Kind)) throw new CheckpointException($"{where}: files[{i}] ('{f.Name}') has no kind");
+            if (f.Bytes < 0) throw new CheckpointException($"{where}: files[{i}] ('{f.Name}') has {f.Bytes} bytes");
+            if (f.Sha256 is not { Length: 64 } || !f.Sha256.All(char.IsAsciiHexDigit)) throw new CheckpointException($"{where}: files[{i}] ('{f.Name}'): sha256 is not 64 hex digits");
+            if (f.Shards is { } shards && (shards < 1 || f.Shard is not { } shard || shard < 0 || shard >= shards))
+            {
+                throw new CheckpointException($"{where}: files[{i}] ('{f.Name}') is shard {f.Shard} of {shards}, which does not exist");
+            }
+            if (f.Rows < 0) throw new CheckpointException($"{where}: files[{i}] ('{f.Name}') has {f.Rows} rows");
         }
         return m;
     }

@@ -10,6 +10,9 @@ internal sealed class HashingReadStream(Stream inner) : Stream
     /// <summary>Bytes read so far.</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>Bytes left to read when the stream underneath can tell (a file, a blob), else null.</summary>
+    public long? Remaining => inner.CanSeek ? inner.Length - inner.Position : null;
+
     /// <summary>The digest of everything read (call once, at the end).</summary>
     public byte[] Digest() => _hash.GetHashAndReset();
 

@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Freshet.Model.Checkpoints;
 
-/// <summary>Checkpoints in a local directory: <c>{root}/{model}/{version:D10}/</c>.</summary>
+/// <summary>
+/// Checkpoints in a local directory: <c>{root}/{model}/{version:D10}/</c>. A model's name (<see cref="Schema.NameRule"/>)
+/// and a file's (<see cref="CheckpointFiles.IsFileName"/>) are checked before they become parts of a path, so nothing
+/// outside the root is ever read, written or deleted.
+/// </summary>
 public sealed class LocalCheckpointStore : ICheckpointStore
 {
     public LocalCheckpointStore(string root)
@@ -16,7 +20,7 @@ public sealed class LocalCheckpointStore : ICheckpointStore
 
     public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<string>>(Directory.Exists(Root)
-            ? [.. Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            ? [.. Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>().Where(Schema.NameRule.IsValid).Order(StringComparer.Ordinal)]
             : []);
 
     public Task<IReadOnlyList<long>> ListVersionsAsync(string model, CancellationToken cancellationToken = default) =>
@@ -33,7 +37,7 @@ public sealed class LocalCheckpointStore : ICheckpointStore
     {
         var dir = VersionPath(model, version);
         Directory.CreateDirectory(dir);
-        return Task.FromResult<Stream>(new FileStream(Path.Combine(dir, name), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20));
+        return Task.FromResult<Stream>(new FileStream(Path.Combine(dir, FileName(name)), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20));
     }
 
     public async Task WriteAtomicAsync(string model, long version, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
@@ -41,7 +45,7 @@ public sealed class LocalCheckpointStore : ICheckpointStore
         var dir = VersionPath(model, version);
         Directory.CreateDirectory(dir);
         // A unique temporary name (listings skip *.tmp), flushed to disk before the rename makes it visible.
-        var temp = Path.Combine(dir, $"{name}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(dir, $"{FileName(name)}.{Guid.NewGuid():N}.tmp");
         try
         {
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
@@ -59,7 +63,7 @@ public sealed class LocalCheckpointStore : ICheckpointStore
 
     public Task<Stream> OpenReadAsync(string model, long version, string name, CancellationToken cancellationToken = default)
     {
-        var path = Path.Combine(VersionPath(model, version), name);
+        var path = Path.Combine(VersionPath(model, version), FileName(name));
         if (!File.Exists(path))
         {
             throw new CheckpointException($"checkpoint {CheckpointManifest.VersionFolder(model, version)}: file '{name}' is missing ({path})");
@@ -78,7 +82,9 @@ public sealed class LocalCheckpointStore : ICheckpointStore
     public async Task<byte[]?> ReadManifestAsync(string model, long version, CancellationToken cancellationToken = default)
     {
         var path = Path.Combine(VersionPath(model, version), CheckpointFiles.Manifest);
-        return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
+        if (!File.Exists(path)) return null;
+        await using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        return await StreamBlocks.ReadAllAsync(s, CheckpointManifest.MaxBytes, $"checkpoint {CheckpointManifest.VersionFolder(model, version)}: {CheckpointFiles.Manifest} ({path})", cancellationToken);
     }
 
     public Task DeleteVersionAsync(string model, long version, CancellationToken cancellationToken = default)
@@ -111,11 +117,17 @@ public sealed class LocalCheckpointStore : ICheckpointStore
         }
     }
 
-    public string VersionPath(string model, long version) => Path.Combine(Root, model, version.ToString("D10", CultureInfo.InvariantCulture));
+    /// <exception cref="CheckpointException"><paramref name="model"/> is not a model's name (<see cref="Schema.NameRule"/>).</exception>
+    public string VersionPath(string model, long version) => Path.Combine(Root, Model(model), version.ToString("D10", CultureInfo.InvariantCulture));
+
+    private string Model(string model) =>
+        Schema.NameRule.Problem(model, "model") is { } problem ? throw new CheckpointException($"checkpoint store {Root}: {problem}") : model;
+
+    private string FileName(string name) => CheckpointFiles.CheckFileName(name, $"checkpoint store {Root}");
 
     private IEnumerable<long> AllVersions(string model)
     {
-        var dir = Path.Combine(Root, model);
+        var dir = Path.Combine(Root, Model(model));
         if (!Directory.Exists(dir)) return [];
         return Directory.EnumerateDirectories(dir)
             .Select(d => long.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)

@@ -88,7 +88,24 @@ public static class ShardFile
         }
     }
 
-    /// <summary>Reads a shard file; <paramref name="name"/> is used in errors.</summary>
+    private static int? FirstNotFinite(float[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return i;
+        }
+        return null;
+    }
+
+    /// <summary>Characters of a table's name in a shard file, at most (field names are at most 64, rate names add a suffix).</summary>
+    private const int MaxTableName = 256;
+
+    /// <summary>
+    /// Reads a shard file; <paramref name="name"/> is used in errors. Its header's sizes are checked against the bytes the
+    /// stream still holds before the rows are allocated (see <see cref="StreamBlocks"/>), so what it costs is bounded by
+    /// the file's length, whatever the header says.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is not a whole, consistent shard file; the message names it and what was wrong.</exception>
     public static (TableSnapshot Snapshot, int Shard, int Shards) Read(Stream stream, string name)
     {
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
@@ -99,6 +116,7 @@ public static class ShardFile
             var version = r.ReadUInt16();
             if (version > FormatVersion) throw new CheckpointException($"{name}: shard format {version} is newer than this build reads ({FormatVersion})");
             var table = r.ReadString();
+            if (table.Length is 0 or > MaxTableName) throw new CheckpointException($"{name}: the table's name has {table.Length} characters; 1 to {MaxTableName}");
             var dim = r.ReadInt32();
             var stateWidth = r.ReadInt32();
             var optimizer = (SparseOptimizerKind)r.ReadByte();
@@ -106,35 +124,39 @@ public static class ShardFile
             var shards = r.ReadInt32();
             var rows = r.ReadInt64();
             var flags = r.ReadByte();
-            if (dim <= 0 || stateWidth < 0 || rows < 0 || rows > int.MaxValue / Math.Max(1, dim))
+            if (dim <= 0 || stateWidth < 0 || rows < 0 || rows > int.MaxValue / Math.Max(1, dim) || (flags & ~HasState) != 0)
             {
-                throw new CheckpointException($"{name}: header is inconsistent (dim {dim}, state width {stateWidth}, rows {rows})");
+                throw new CheckpointException($"{name}: header is inconsistent (dim {dim}, state width {stateWidth}, rows {rows}, flags {flags})");
             }
+            if (!Enum.IsDefined(optimizer)) throw new CheckpointException($"{name}: optimizer {(byte)optimizer} is not one ({string.Join(", ", Enum.GetNames<SparseOptimizerKind>())})");
+            if (shards < 1 || shard < 0 || shard >= shards) throw new CheckpointException($"{name}: shard {shard} of {shards} does not exist");
             var n = (int)rows;
-            var ids = new ulong[n];
-            var weights = new float[n * dim];
-            var lastSeen = new long[n];
-            var steps = new int[n];
             var hasState = (flags & HasState) != 0;
-            var state = new float[hasState ? n * stateWidth : 0];
-            ReadExactly(r, MemoryMarshal.AsBytes(ids.AsSpan()), name);
-            ReadExactly(r, MemoryMarshal.AsBytes(weights.AsSpan()), name);
-            ReadExactly(r, MemoryMarshal.AsBytes(lastSeen.AsSpan()), name);
-            ReadExactly(r, MemoryMarshal.AsBytes(steps.AsSpan()), name);
-            if (hasState) ReadExactly(r, MemoryMarshal.AsBytes(state.AsSpan()), name);
-            return (new TableSnapshot(table, dim, hasState ? stateWidth : 0, optimizer, ids, weights, state, lastSeen, steps), shard, shards);
+            var width = hasState ? stateWidth : 0;
+            var needed = (Int128)n * (sizeof(ulong) + (Int128)dim * sizeof(float) + sizeof(long) + sizeof(int) + (Int128)width * sizeof(float));
+            if (n * (Int128)width > int.MaxValue || (StreamBlocks.Remaining(stream) is { } left && needed > left))
+            {
+                throw new CheckpointException($"{name}: the header says {rows} rows of dim {dim}{(hasState ? $" with state width {stateWidth}" : "")} ({needed} bytes), {(StreamBlocks.Remaining(stream) is { } l ? $"the file holds {l} more" : "more than one array holds")}: the file is truncated or its header is wrong");
+            }
+            var ids = StreamBlocks.Read<ulong>(stream, n);
+            var weights = ids is null ? null : StreamBlocks.Read<float>(stream, n * dim);
+            var lastSeen = weights is null ? null : StreamBlocks.Read<long>(stream, n);
+            var steps = lastSeen is null ? null : StreamBlocks.Read<int>(stream, n);
+            var state = steps is null ? null : StreamBlocks.Read<float>(stream, n * width);
+            if (state is null) throw new CheckpointException($"{name}: the file ends early (truncated)");
+            // A weight or optimizer state that is not a number would poison whatever takes it (an FTRL table throws on it).
+            if (FirstNotFinite(weights!) is { } w) throw new CheckpointException($"{name}: row {w / dim} of table '{table}' has a weight that is not a finite number");
+            if (FirstNotFinite(state) is { } x) throw new CheckpointException($"{name}: row {x / Math.Max(1, width)} of table '{table}' has optimizer state that is not a finite number");
+            return (new TableSnapshot(table, dim, width, optimizer, ids!, weights!, state, lastSeen!, steps!), shard, shards);
         }
         catch (EndOfStreamException e)
         {
             throw new CheckpointException($"{name}: the file ends early (truncated)", e);
         }
-    }
-
-    private static void ReadExactly(BinaryReader r, Span<byte> into, string name)
-    {
-        if (r.BaseStream.ReadAtLeast(into, into.Length, throwOnEndOfStream: false) != into.Length)
+        catch (Exception e) when (e is FormatException or IOException)
         {
-            throw new CheckpointException($"{name}: the file ends early (truncated)");
+            // BinaryReader's own refusals: a string length that is not one, or negative.
+            throw new CheckpointException($"{name}: cannot be read ({e.Message})", e);
         }
     }
 }

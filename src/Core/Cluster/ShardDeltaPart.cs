@@ -42,20 +42,44 @@ public sealed record ShardDeltaPart(
     internal static ShardDeltaPart Read(MemoryStream ms, BinaryReader reader, string where, out List<Serving.DenseTowerWeights> denseBetween) =>
         Read(ms, reader, where, out denseBetween, legacy: true);
 
+    /// <summary>The fewest bytes a table or rate (its shard-file magic) and a removal (an empty name and a count) take: what a count claims is checked against them.</summary>
+    private const int MinSectionBytes = 8;
+
+    private const int MinRemovalBytes = 1 + sizeof(int);
+
+    /// <exception cref="InvalidDataException">The part is not whole or not consistent: names <paramref name="where"/> and what was wrong.</exception>
     private static ShardDeltaPart Read(MemoryStream ms, BinaryReader reader, string where, out List<Serving.DenseTowerWeights> denseBetween, bool legacy)
     {
-        var t = reader.ReadInt32();
-        var r = reader.ReadInt32();
-        var dense = legacy ? reader.ReadInt32() : 0;
-        var d = reader.ReadInt32();
+        var t = Count(ms, reader.ReadInt32(), MinSectionBytes, "tables", where);
+        var r = Count(ms, reader.ReadInt32(), MinSectionBytes, "rates", where);
+        var dense = legacy ? Count(ms, reader.ReadInt32(), MinSectionBytes, "dense towers", where) : 0;
+        var d = Count(ms, reader.ReadInt32(), MinRemovalBytes, "removals", where);
         var tables = new List<TableSnapshot>(t);
-        for (var i = 0; i < t; i++) tables.Add(ShardFile.Read(ms, where).Snapshot);
         var rates = new List<TableSnapshot>(r);
-        for (var i = 0; i < r; i++) rates.Add(ShardFile.Read(ms, where).Snapshot);
-        denseBetween = legacy ? Serving.WeightDelta.ReadDense(ms, reader, dense) : [];
+        try
+        {
+            for (var i = 0; i < t; i++) tables.Add(ShardFile.Read(ms, $"{where}, table {i}").Snapshot);
+            for (var i = 0; i < r; i++) rates.Add(ShardFile.Read(ms, $"{where}, rate {i}").Snapshot);
+        }
+        catch (CheckpointException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+        denseBetween = legacy ? Serving.WeightDelta.ReadDense(ms, reader, dense, where) : [];
         var removed = new List<RemovedRows>(d);
-        for (var i = 0; i < d; i++) removed.Add(ReadRemoved(reader));
+        for (var i = 0; i < d; i++) removed.Add(ReadRemoved(ms, reader, $"{where}, removal {i}"));
         return new ShardDeltaPart(tables, rates, removed, 0, 0, 0);
+    }
+
+    /// <summary>A count read from the wire, if the bytes left could hold that many items of at least <paramref name="minBytes"/> each.</summary>
+    internal static int Count(MemoryStream ms, int count, long minBytes, string what, string where)
+    {
+        var left = ms.Length - ms.Position;
+        if (count < 0 || count * minBytes > left)
+        {
+            throw new InvalidDataException($"{where}: {count} {what}, with {left} bytes left (each takes at least {minBytes}): the delta is damaged");
+        }
+        return count;
     }
 
     internal static void WriteRemoved(BinaryWriter w, RemovedRows r)
@@ -65,10 +89,10 @@ public sealed record ShardDeltaPart(
         foreach (var id in r.Ids) w.Write(id);
     }
 
-    internal static RemovedRows ReadRemoved(BinaryReader r)
+    internal static RemovedRows ReadRemoved(MemoryStream ms, BinaryReader r, string where)
     {
         var table = r.ReadString();
-        var ids = new ulong[r.ReadInt32()];
+        var ids = new ulong[Count(ms, r.ReadInt32(), sizeof(ulong), "removed ids", where)];
         for (var i = 0; i < ids.Length; i++) ids[i] = r.ReadUInt64();
         return new RemovedRows(table, ids);
     }

@@ -202,7 +202,21 @@ public sealed class ShardRows
         return ms.ToArray();
     }
 
+    /// <summary>Puts back what <see cref="SerializeState"/> wrote (the shard grain's persisted state).</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a whole shard state of this schema; the message starts with "shard state".</exception>
     public void RestoreState(byte[] state)
+    {
+        try
+        {
+            Restore(state);
+        }
+        catch (Exception e) when (e is CheckpointException or IOException or FormatException or InvalidOperationException or ArithmeticException)
+        {
+            throw new InvalidDataException(e.Message.StartsWith("shard state", StringComparison.Ordinal) ? e.Message : $"shard state: {e.Message}", e);
+        }
+    }
+
+    private void Restore(byte[] state)
     {
         using var ms = new MemoryStream(state);
         int parts;
@@ -218,12 +232,14 @@ public sealed class ShardRows
             ReadMap(r, _dropped);
             _locked.Clear();
             var locks = r.ReadInt32();
+            if (locks < 0 || locks > ms.Length - ms.Position) throw new InvalidDataException($"shard state: {locks} locked jobs, with {ms.Length - ms.Position} bytes left");
             for (var i = 0; i < locks; i++) _locked.Add(r.ReadString());
             parts = r.ReadInt32();
+            if (parts < 0 || parts > Tables.Count + Rates.Count) throw new InvalidDataException($"shard state: {parts} tables and rates; this shard has {Tables.Count + Rates.Count}");
         }
         for (var i = 0; i < parts; i++)
         {
-            var (snap, _, _) = ShardFile.Read(ms, "shard state");
+            var (snap, _, _) = ShardFile.Read(ms, $"shard state, table {i}");
             Apply(snap, replace: true);
         }
     }

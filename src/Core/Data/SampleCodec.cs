@@ -88,13 +88,45 @@ public static class SampleCodec
         return ms.ToArray();
     }
 
+    /// <summary>Bytes of the header: magic, then sample count, ids, bags and numerics per sample, and the bag ids in all.</summary>
+    private const int HeaderBytes = 6 * sizeof(int);
+
+    /// <summary>Bytes every sample takes in the columns whatever its shape (task, time, label, group flag and value, truth, conversion time and label, arrival).</summary>
+    private const int FixedBytesPerSample = 1 + 8 + 4 + 1 + 8 + 4 + 8 + 4 + 1;
+
+    /// <summary>
+    /// Reads a batch <see cref="Encode"/> wrote. Every size in the header is checked against the bytes there are before
+    /// anything is allocated, so what a batch costs to read is bounded by its length (at most about 16 bytes per byte
+    /// read, plus a constant: <c>SampleCodecPropertyTests</c> holds it to that), whatever its header claims.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a whole, consistent batch: the message names the field
+    /// (magic, a count, a bag length, a task, a label arrival), its value and the sizes involved.</exception>
     public static List<Sample> Decode(ReadOnlySpan<byte> data)
     {
         var r = new SpanReader(data);
+        if (data.Length < HeaderBytes)
+        {
+            throw new InvalidDataException($"sample batch: {data.Length} bytes, shorter than its {HeaderBytes}-byte header (truncated, or not a sample batch)");
+        }
         var magic = r.Int();
-        if (magic != Magic && magic != Magic2) throw new InvalidDataException("not a Freshet sample batch (bad magic)");
+        if (magic != Magic && magic != Magic2)
+        {
+            throw new InvalidDataException($"sample batch: not a Freshet sample batch (magic 0x{magic:X8}; expected 0x{Magic:X8} or 0x{Magic2:X8})");
+        }
         int n = r.Int(), k = r.Int(), b = r.Int(), m = r.Int(), bagTotal = r.Int();
-        if (n < 0 || k < 0 || b < 0 || m < 0 || bagTotal < 0) throw new InvalidDataException("sample batch header is inconsistent");
+        if (n < 0 || k < 0 || b < 0 || m < 0 || bagTotal < 0)
+        {
+            throw new InvalidDataException($"sample batch: a negative count in the header (samples {n}, ids {k}, bags {b}, numerics {m}, bag ids {bagTotal})");
+        }
+        // In 128 bits: counts from the wire multiplied in 32 bits wrap around (1 sample of 2^30 bags "needs" 0 bytes), and
+        // two counts near 2^31 times 8 bytes overflow 64.
+        var fixedBytes = FixedBytesPerSample - (magic == Magic ? 0 : 1);
+        var needed = HeaderBytes + (Int128)n * fixedBytes + (Int128)n * k * sizeof(ulong) + (Int128)n * b * sizeof(int) + (Int128)bagTotal * sizeof(ulong) + (Int128)n * m * sizeof(float);
+        if (needed != data.Length)
+        {
+            throw new InvalidDataException(
+                $"sample batch: the header (samples {n}, ids {k}, bags {b}, numerics {m}, bag ids {bagTotal}) needs {needed} bytes, the batch has {data.Length}: it is truncated, padded or its header is wrong");
+        }
         var tasks = r.Block<byte>(n);
         var times = r.Block<long>(n);
         var labels = r.Block<float>(n);
@@ -108,6 +140,24 @@ public static class SampleCodec
         var conversions = r.Block<long>(n);
         var conversionLabels = r.Block<float>(n);
         var arrivals = magic == Magic ? r.Block<byte>(n) : default;
+        long lengthSum = 0;
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            if (lengths[i] < 0) throw new InvalidDataException($"sample batch: sample {i / Math.Max(1, b)}, bag {i % Math.Max(1, b)} has length {lengths[i]}");
+            lengthSum += lengths[i];
+        }
+        if (lengthSum != bagTotal)
+        {
+            throw new InvalidDataException($"sample batch: the bag lengths add up to {lengthSum} ids, the header says {bagTotal}");
+        }
+        for (var i = 0; i < n; i++)
+        {
+            if (tasks[i] > (byte)TaskKind.Cvr) throw new InvalidDataException($"sample batch: sample {i} has task {tasks[i]}, which is not one (0 ctr, 1 cvr)");
+            if (!arrivals.IsEmpty && arrivals[i] > (byte)LabelArrival.Late)
+            {
+                throw new InvalidDataException($"sample batch: sample {i} has label arrival {arrivals[i]}, which is not one (0 known, 1 provisional, 2 late)");
+            }
+        }
         var result = new List<Sample>(n);
         var at = 0;
         for (var i = 0; i < n; i++)
@@ -131,15 +181,11 @@ public static class SampleCodec
                 TrueProbability = truth[i],
                 ConversionTime = conversions[i],
                 ConversionLabel = conversionLabels[i],
-                Arrival = arrivals.IsEmpty ? LabelArrival.Known : Arrival(arrivals[i]),
+                Arrival = arrivals.IsEmpty ? LabelArrival.Known : (LabelArrival)arrivals[i],
             });
         }
         return result;
     }
-
-    private static LabelArrival Arrival(byte value) => value <= (byte)LabelArrival.Late
-        ? (LabelArrival)value
-        : throw new InvalidDataException($"sample batch has label arrival {value}, which is not one (0 known, 1 provisional, 2 late)");
 
     private ref struct SpanReader(ReadOnlySpan<byte> data)
     {
@@ -148,11 +194,12 @@ public static class SampleCodec
 
         public int Int() => MemoryMarshal.Read<int>(Take(4));
 
-        public ReadOnlySpan<T> Block<T>(int count) where T : unmanaged => MemoryMarshal.Cast<byte, T>(Take(count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        /// <summary>The next <paramref name="count"/> values; the caller has checked the batch's length covers them all.</summary>
+        public ReadOnlySpan<T> Block<T>(int count) where T : unmanaged => MemoryMarshal.Cast<byte, T>(Take(checked(count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())));
 
         private ReadOnlySpan<byte> Take(int bytes)
         {
-            if (bytes < 0 || _at + bytes > _data.Length) throw new InvalidDataException("sample batch ends early (truncated)");
+            if (bytes < 0 || bytes > _data.Length - _at) throw new InvalidDataException($"sample batch: ends early (needs {bytes} more bytes at byte {_at} of {_data.Length})");
             var s = _data.Slice(_at, bytes);
             _at += bytes;
             return s;

@@ -63,10 +63,7 @@ public static partial class SchemaLoader
     public static List<string> Validate(FeatureSchema s, bool streaming)
     {
         var p = new List<string>();
-        if (string.IsNullOrWhiteSpace(s.Name) || !ModelNamePattern().IsMatch(s.Name))
-        {
-            p.Add($"name: '{s.Name}' must be 1-64 characters of a-z, 0-9, '-' or '_' (it names the model and its checkpoint folder)");
-        }
+        if (NameRule.Problem(s.Name, "name") is { } problem) p.Add($"{problem} (it names the model and its checkpoint folder)");
         ValidateSource(s, p);
         ValidateLabels(s, p);
         ValidateFields(s, p, streaming);
@@ -291,12 +288,6 @@ public static partial class SchemaLoader
         var i = message.IndexOf(" Path: ", StringComparison.Ordinal);
         return i > 0 ? message[..i] : message;
     }
-
-    /// <summary>Whether <paramref name="name"/> may name a model: 1-64 characters of a-z, 0-9, '-' or '_' (schemas and job specs alike).</summary>
-    public static bool IsModelName(string name) => ModelNamePattern().IsMatch(name);
-
-    [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
-    internal static partial Regex ModelNamePattern();
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex FieldNamePattern();

@@ -20,12 +20,16 @@ public sealed class RequestFeaturizer(FeatureSchema schema)
     /// <summary>The fields a request may give (id, ids and numeric fields; rates and time features are computed).</summary>
     public IReadOnlyCollection<string> Fields => _fields;
 
-    public List<Sample> Featurize(IReadOnlyList<IReadOnlyDictionary<string, string>> rows, DateTime now, int maxRows)
+    public List<Sample> Featurize(IReadOnlyList<IReadOnlyDictionary<string, string>> rows, DateTime now, int maxRows) =>
+        Featurize([.. rows.Select(r => (r, (IReadOnlyDictionary<string, IReadOnlyList<string>>?)null))], now, maxRows);
+
+    /// <summary>As <see cref="Featurize(IReadOnlyList{IReadOnlyDictionary{string, string}}, DateTime, int)"/>, with each row's <c>ids</c> fields given as lists too.</summary>
+    public List<Sample> Featurize(IReadOnlyList<(IReadOnlyDictionary<string, string> Values, IReadOnlyDictionary<string, IReadOnlyList<string>>? Lists)> rows, DateTime now, int maxRows)
     {
         if (rows.Count == 0) throw new ArgumentException("the request has no rows");
         if (rows.Count > maxRows) throw new ArgumentException($"the request has {rows.Count} rows; at most {maxRows} are scored per call: split the batch");
         var samples = new List<Sample>(rows.Count);
-        for (var r = 0; r < rows.Count; r++) samples.Add(FeaturizeRow(rows[r], r, TaskKind.Ctr, now, 0));
+        for (var r = 0; r < rows.Count; r++) samples.Add(FeaturizeRow(rows[r].Values, r, TaskKind.Ctr, now, 0, rows[r].Lists));
         return samples;
     }
 
@@ -33,15 +37,20 @@ public sealed class RequestFeaturizer(FeatureSchema schema)
     /// One row (field name to value, as text) as a sample of <paramref name="task"/> at <paramref name="now"/>
     /// with <paramref name="label"/>: a scoring request's row, or a raw row a producer sent on a samples hub.
     /// An unknown field or a number that is not one throws <see cref="ArgumentException"/> naming row <paramref name="r"/> and the field.
+    /// <paramref name="lists"/> holds <c>ids</c> fields given as lists: each item one id (trimmed; empty items dropped), as a part between separators would be.
     /// </summary>
-    public Sample FeaturizeRow(IReadOnlyDictionary<string, string> row, int r, TaskKind task, DateTime now, float label)
+    public Sample FeaturizeRow(IReadOnlyDictionary<string, string> row, int r, TaskKind task, DateTime now, float label, IReadOnlyDictionary<string, IReadOnlyList<string>>? lists = null)
     {
-        foreach (var key in row.Keys)
+        foreach (var key in row.Keys.Concat(lists?.Keys ?? []))
         {
             if (!_fields.Contains(key))
             {
                 throw new ArgumentException($"row {r}: field '{key}' is not in model '{Schema.Name}' (fields: {string.Join(", ", _fields.Order(StringComparer.Ordinal))})");
             }
+        }
+        foreach (var key in lists?.Keys ?? [])
+        {
+            if (!_layout.BagFields.Any(b => b.Field.Name == key)) throw new ArgumentException($"row {r}: field '{key}' is given as a list, but it is not an ids field: give its value as text");
         }
         var ids = new ulong[_layout.IdFields.Count];
         for (var i = 0; i < ids.Length; i++)
@@ -58,7 +67,9 @@ public sealed class RequestFeaturizer(FeatureSchema schema)
         for (var i = 0; i < bags.Length; i++)
         {
             var f = _layout.BagFields[i].Field;
-            var parts = (row.GetValueOrDefault(f.Name) ?? "").Split(f.Separator ?? " ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            string[] parts = lists?.GetValueOrDefault(f.Name) is { } list
+                ? [.. list.Select(item => item.Trim()).Where(item => item.Length > 0)]
+                : (row.GetValueOrDefault(f.Name) ?? "").Split(f.Separator ?? " ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var skip = Math.Max(0, parts.Length - (f.MaxLength ?? FeatureLayout.DefaultMaxLength));
             bags[i] = [.. parts.Skip(skip).Select(p => IdHasher.Hash(p))];
         }

@@ -25,6 +25,12 @@ public sealed class WeightDelta
     /// <summary>Most bytes of one chunk (an Event Hubs event is at most 1 MB).</summary>
     public const int MaxChunkBytes = 900 * 1024;
 
+    /// <summary>
+    /// Most bytes of one encoded delta: what a replica reassembles or reads from the store, at most. A publish that
+    /// would be larger fails at <see cref="Frame"/> (publish more often, or lower the fresh-row budget).
+    /// </summary>
+    public const int MaxBytes = 1 << 30;
+
     public required string Model { get; init; }
 
     /// <summary>The base checkpoint and this delta's sequence on it (from 1).</summary>
@@ -83,7 +89,11 @@ public sealed class WeightDelta
     public static byte[] Frame(string model, WeightsVersion version, DateTime snapshotUtc, DateTime? eventTime, IReadOnlyList<byte[]> parts, IReadOnlyList<DenseTowerWeights> dense)
     {
         var capacity = 256 + parts.Sum(p => 4L + p.Length) + dense.Sum(d => 9L + d.Parameters.Length * sizeof(float) + d.Buffers.Length) + TrailerBytes;
-        using var ms = new MemoryStream(checked((int)capacity));
+        if (capacity > MaxBytes)
+        {
+            throw new InvalidOperationException($"delta {model} {version}: about {capacity} bytes, over the {MaxBytes} a replica takes; publish more often, or lower the fresh-row budget");
+        }
+        using var ms = new MemoryStream((int)capacity);
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
@@ -149,49 +159,97 @@ public sealed class WeightDelta
 
     /// <summary>
     /// Reads a delta: checks its trailer, then its parts, merged into one snapshot per table (<see cref="Assemble"/>).
-    /// Reads format 2 (one merged body, written by builds before parts were framed) too.
+    /// Reads format 2 (one merged body, written by builds before parts were framed) too. Every count and length in it
+    /// is checked against the bytes left before anything is allocated for it, so what a delta costs to read is bounded
+    /// by its length, whatever it claims.
     /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a whole, consistent delta: the message starts with
+    /// <paramref name="where"/> and names what was wrong (the trailer, a count, a part, a table).</exception>
     public static WeightDelta Decode(byte[] data, string where = "weight delta")
     {
+        if (data.Length > MaxBytes) throw new InvalidDataException($"{where}: {data.Length} bytes, over the {MaxBytes} a delta may have");
         Verify(data, where);
         using var ms = new MemoryStream(data, 0, data.Length - TrailerBytes);
         using var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true);
-        if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{where}: not a Freshet weight delta (bad magic)");
-        var format = r.ReadUInt16();
-        if (format > FormatVersion) throw new InvalidDataException($"{where}: format {format} is newer than this build reads ({FormatVersion})");
-        var model = r.ReadString();
-        var version = new WeightsVersion(r.ReadInt64(), r.ReadInt64());
-        var snapshot = new DateTime(r.ReadInt64(), DateTimeKind.Utc);
-        var eventTicks = r.ReadInt64();
-        DateTime? eventTime = eventTicks < 0 ? null : new DateTime(eventTicks, DateTimeKind.Utc);
-        if (format < 3)
+        try
         {
-            var body = Cluster.ShardDeltaPart.Read(ms, r, where, denseBetween: out var legacyDense);
-            return Assemble(model, version, snapshot, eventTime, [body], legacyDense);
+            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{where}: not a Freshet weight delta (bad magic)");
+            var format = r.ReadUInt16();
+            if (format > FormatVersion) throw new InvalidDataException($"{where}: format {format} is newer than this build reads ({FormatVersion})");
+            var model = r.ReadString();
+            var version = new WeightsVersion(r.ReadInt64(), r.ReadInt64());
+            var snapshot = Time(r.ReadInt64(), "snapshot time", where);
+            var eventTicks = r.ReadInt64();
+            DateTime? eventTime = eventTicks < 0 ? null : Time(eventTicks, "event time", where);
+            if (format < 3)
+            {
+                var body = Cluster.ShardDeltaPart.Read(ms, r, where, denseBetween: out var legacyDense);
+                return Assembled(model, version, snapshot, eventTime, [body], legacyDense, where);
+            }
+            var partCount = Cluster.ShardDeltaPart.Count(ms, r.ReadInt32(), sizeof(int), "parts", where);
+            var denseCount = Cluster.ShardDeltaPart.Count(ms, r.ReadInt32(), 9, "dense towers", where);
+            var parts = new List<Cluster.ShardDeltaPart>(partCount);
+            for (var i = 0; i < partCount; i++)
+            {
+                var length = Cluster.ShardDeltaPart.Count(ms, r.ReadInt32(), 1, $"bytes in part {i}", where);
+                var end = ms.Position + length;
+                parts.Add(Cluster.ShardDeltaPart.Read(ms, r, $"{where}, part {i}"));
+                if (ms.Position != end) throw new InvalidDataException($"{where}, part {i}: {length} bytes declared, {ms.Position - (end - length)} read");
+            }
+            var dense = ReadDense(ms, r, denseCount, where);
+            if (ms.Position != ms.Length) throw new InvalidDataException($"{where}: {ms.Length - ms.Position} bytes after the dense towers, before the trailer");
+            return Assembled(model, version, snapshot, eventTime, parts, dense, where);
         }
-        var partCount = r.ReadInt32();
-        var denseCount = r.ReadInt32();
-        var parts = new List<Cluster.ShardDeltaPart>(partCount);
-        for (var i = 0; i < partCount; i++)
+        catch (Exception e) when (e is FormatException or IOException)
         {
-            var length = r.ReadInt32();
-            var end = ms.Position + length;
-            parts.Add(Cluster.ShardDeltaPart.Read(ms, r, $"{where}, part {i}"));
-            if (ms.Position != end) throw new InvalidDataException($"{where}, part {i}: {length} bytes declared, {ms.Position - (end - length)} read");
+            // BinaryReader's own refusals: the body ends inside a field, or a string length is not one.
+            throw new InvalidDataException($"{where}: the body ends early or a field cannot be read ({e.Message})", e);
         }
-        return Assemble(model, version, snapshot, eventTime, parts, ReadDense(ms, r, denseCount));
     }
 
-    internal static List<DenseTowerWeights> ReadDense(MemoryStream ms, BinaryReader r, int count)
+    private static DateTime Time(long ticks, string what, string where) =>
+        ticks is >= 0 and <= 3_155_378_975_999_999_999 ? new DateTime(ticks, DateTimeKind.Utc) : throw new InvalidDataException($"{where}: the {what} is {ticks} ticks, not a time");
+
+    /// <summary>The parts merged (<see cref="Assemble"/>), once they agree with each other: a table's rows of one width in every part.</summary>
+    private static WeightDelta Assembled(string model, WeightsVersion version, DateTime snapshot, DateTime? eventTime, IReadOnlyList<Cluster.ShardDeltaPart> parts, IReadOnlyList<DenseTowerWeights> dense, string where)
+    {
+        foreach (var group in parts.SelectMany(p => p.Tables.Concat(p.Rates)).GroupBy(t => t.Table, StringComparer.Ordinal))
+        {
+            var first = group.First();
+            if (group.Any(t => t.Dim != first.Dim || t.StateWidth != first.StateWidth || t.Optimizer != first.Optimizer))
+            {
+                throw new InvalidDataException($"{where}: the parts of table '{first.Table}' differ in width or optimizer");
+            }
+        }
+        if (parts.SelectMany(p => p.Rates).FirstOrDefault(x => x.Dim != 2) is { } rate)
+        {
+            throw new InvalidDataException($"{where}: rate '{rate.Table}' has rows of {rate.Dim} values; a rate's rows hold 2 (positives, samples)");
+        }
+        if (parts.Any(p => p.Tables.Select(t => t.Table).Intersect(p.Rates.Select(x => x.Table), StringComparer.Ordinal).Any()))
+        {
+            throw new InvalidDataException($"{where}: a name is both a table and a rate");
+        }
+        try
+        {
+            return Assemble(model, version, snapshot, eventTime, parts, dense);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{where}: the parts do not merge ({e.Message})", e);
+        }
+    }
+
+    internal static List<DenseTowerWeights> ReadDense(MemoryStream ms, BinaryReader r, int count, string where)
     {
         var dense = new List<DenseTowerWeights>(count);
         for (var i = 0; i < count; i++)
         {
-            var task = (TaskKind)r.ReadByte();
-            var parameters = new float[r.ReadInt32()];
+            var task = r.ReadByte();
+            if (task > (byte)TaskKind.Cvr) throw new InvalidDataException($"{where}, dense tower {i}: task {task} is not one (0 ctr, 1 cvr)");
+            var parameters = new float[Cluster.ShardDeltaPart.Count(ms, r.ReadInt32(), sizeof(float), $"parameters in dense tower {i}", where)];
             ms.ReadExactly(MemoryMarshal.AsBytes(parameters.AsSpan()));
-            var buffers = r.ReadBytes(r.ReadInt32());
-            dense.Add(new DenseTowerWeights(task, parameters, buffers));
+            var buffers = r.ReadBytes(Cluster.ShardDeltaPart.Count(ms, r.ReadInt32(), 1, $"buffer bytes in dense tower {i}", where));
+            dense.Add(new DenseTowerWeights((TaskKind)task, parameters, buffers));
         }
         return dense;
     }

@@ -49,6 +49,7 @@ public sealed class FreshetInstruments
         Labels = feedback.CreateCounter<long>("freshet.feedback.labels", "{label}", "Labels reported, by event (click, conversion) and outcome (joined, unmatched, expired)");
         FeedbackSamples = feedback.CreateCounter<long>("freshet.feedback.samples", "{sample}", "Training samples the joiners made, by task");
         ServedLogLoss = feedback.CreateHistogram<double>("freshet.feedback.served.logloss", "1", "Log-loss of what serving answered, per row as its label settles, by task and the checkpoint of the weights that answered (status has AUC per weights version)");
+        TimesRejected = feedback.CreateCounter<long>("freshet.times.rejected", "{input}", "Inputs refused because their time was further ahead of the receiving silo's clock than Freshet:Silo:MaxClockSkew, by input (score, prediction-log, label, sample)");
         PendingEvicted = feedback.CreateCounter<long>("freshet.feedback.evicted", "{row}", "Impressions and clicks a joiner settled before their window closed, because it held its most");
     }
 
@@ -57,6 +58,9 @@ public sealed class FreshetInstruments
 
     /// <summary>Rows skipped (<c>hub</c>, <c>reason</c>; <c>model</c> and <c>job</c> where known).</summary>
     public Counter<long> SamplesRejected { get; }
+
+    /// <summary>Inputs refused because their time was too far ahead of the receiver's clock, by <c>input</c>.</summary>
+    public Counter<long> TimesRejected { get; }
 
     public Histogram<double> StepDuration { get; }
 

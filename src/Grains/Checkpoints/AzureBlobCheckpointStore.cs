@@ -9,7 +9,9 @@ namespace Freshet.Grains.Checkpoints;
 /// <summary>
 /// Checkpoints in an Azure Blob container: <c>{model}/{version:D10}/{file}</c>, <c>manifest.json</c>
 /// uploaded last (a blob upload is atomic, so a version appears whole or not at all). A version is
-/// reserved with a marker blob when allocated, so two writers never take the same number.
+/// reserved with a marker blob when allocated, so two writers never take the same number. A model's name
+/// (<see cref="Model.Schema.NameRule"/>) and a file's (<see cref="CheckpointFiles.IsFileName"/>) are checked before they
+/// become parts of a blob's name or a listing's prefix.
 /// </summary>
 public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : ICheckpointStore
 {
@@ -35,7 +37,7 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
         var models = new List<string>();
         await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, cancellationToken))
         {
-            if (item.IsPrefix) models.Add(item.Prefix.TrimEnd('/'));
+            if (item.IsPrefix && item.Prefix.TrimEnd('/') is var model && Model.Schema.NameRule.IsValid(model)) models.Add(model);
         }
         models.Sort(StringComparer.Ordinal);
         return models;
@@ -45,7 +47,7 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     {
         await EnsureContainerAsync(cancellationToken);
         var versions = new List<long>();
-        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{model}/", cancellationToken))
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{Checked(model)}/", cancellationToken))
         {
             if (!blob.Name.EndsWith("/" + CheckpointFiles.Manifest, StringComparison.Ordinal)) continue;
             if (ParseVersion(model, blob.Name) is { } v) versions.Add(v);
@@ -58,7 +60,7 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     {
         await EnsureContainerAsync(cancellationToken);
         long max = 0;
-        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{model}/", cancellationToken))
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{Checked(model)}/", cancellationToken))
         {
             if (ParseVersion(model, blob.Name) is { } v) max = Math.Max(max, v);
         }
@@ -112,8 +114,9 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     {
         try
         {
-            var result = await container.GetBlobClient(Name(model, version, CheckpointFiles.Manifest)).DownloadContentAsync(cancellationToken);
-            return result.Value.Content.ToArray();
+            var blob = container.GetBlobClient(Name(model, version, CheckpointFiles.Manifest));
+            await using var s = await blob.OpenReadAsync(cancellationToken: cancellationToken);
+            return await StreamBlocks.ReadAllAsync(s, CheckpointManifest.MaxBytes, $"checkpoint {CheckpointManifest.VersionFolder(model, version)}: {CheckpointFiles.Manifest} ({Location})", cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -125,7 +128,7 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     {
         // The manifest goes first: a half-deleted version is invisible rather than corrupt.
         await container.GetBlobClient(Name(model, version, CheckpointFiles.Manifest)).DeleteIfExistsAsync(cancellationToken: cancellationToken);
-        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, CheckpointManifest.VersionFolder(model, version) + "/", cancellationToken))
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, CheckpointManifest.VersionFolder(Checked(model), version) + "/", cancellationToken))
         {
             await container.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: cancellationToken);
         }
@@ -134,7 +137,7 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
     public async Task<IReadOnlyList<string>> ListFilesAsync(string model, long version, string prefix, CancellationToken cancellationToken = default)
     {
         await EnsureContainerAsync(cancellationToken);
-        var folder = CheckpointManifest.VersionFolder(model, version) + "/";
+        var folder = CheckpointManifest.VersionFolder(Checked(model), version) + "/";
         var names = new List<string>();
         await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, folder + prefix, cancellationToken)) names.Add(blob.Name[folder.Length..]);
         names.Sort(StringComparer.Ordinal);
@@ -149,7 +152,12 @@ public sealed class AzureBlobCheckpointStore(BlobContainerClient container) : IC
         }
     }
 
-    private static string Name(string model, long version, string name) => $"{CheckpointManifest.VersionFolder(model, version)}/{name}";
+    private string Name(string model, long version, string name) =>
+        $"{CheckpointManifest.VersionFolder(Checked(model), version)}/{(name == Marker ? name : CheckpointFiles.CheckFileName(name, $"checkpoint store {Location}"))}";
+
+    /// <exception cref="CheckpointException"><paramref name="model"/> is not a model's name.</exception>
+    private string Checked(string model) =>
+        Model.Schema.NameRule.Problem(model, "model") is { } problem ? throw new CheckpointException($"checkpoint store {Location}: {problem}") : model;
 
     private static long? ParseVersion(string model, string blobName)
     {

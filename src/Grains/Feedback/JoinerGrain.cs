@@ -5,8 +5,8 @@ using Freshet.Model.Data;
 using Freshet.Model.Feedback;
 using Freshet.Model.Telemetry;
 using Freshet.Samples;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Freshet.Grains.Persistence;
 using Orleans.Runtime;
 using Orleans.Serialization;
@@ -108,6 +108,11 @@ public sealed partial class JoinerGrain(
     public async Task LogAsync(PredictionLog log)
     {
         var (impressions, _) = Joins();
+        if (Clock.IsAhead(log.Time.ToUniversalTime().Ticks))
+        {
+            TimesRejected(log.Ids.Length, "prediction-log");
+            return;
+        }
         var samples = SampleCodec.Decode(log.Samples);
         if (samples.Count != log.Ids.Length) throw new FeedbackException($"joiner {Key}: a prediction log of {log.Ids.Length} ids carries {samples.Count} samples");
         // Shadowed rows are paired against the good weights that shadowed them; a log that does not name them has no baseline.
@@ -140,6 +145,11 @@ public sealed partial class JoinerGrain(
                 throw new FeedbackException($"prediction {label.Prediction} belongs to joiner {label.Prediction.Model}/{label.Prediction.Joiner}, not {Key}: report it through FreshetClient.ReportAsync, which routes by the id");
             }
             var at = label.Time.ToUniversalTime().Ticks;
+            if (Clock.IsAhead(at))
+            {
+                TimesRejected(1, "label");
+                continue;
+            }
             var id = label.Prediction.Value;
             bool joined;
             bool expired;
@@ -187,6 +197,7 @@ public sealed partial class JoinerGrain(
             CtrSamples = counts.CtrSamples,
             CvrSamples = counts.CvrSamples,
             Now = _state.Now == long.MinValue ? null : new DateTime(_state.Now, DateTimeKind.Utc),
+            TimesRejected = Interlocked.Read(ref _timesRejected),
             Unpersisted = _dirty,
             Quality = [.. _state.Quality.Select(WithSettled)],
         });
@@ -381,6 +392,23 @@ public sealed partial class JoinerGrain(
         }
         LogPublished(logger, Key.ToString(), ready.Count, config.Job);
     }
+
+    // Times on the wire are checked against this silo's clock: one label or log a year ahead would move the joiner's
+    // clock there for good, closing every pending window at once and none by time again.
+    private long _timesRejected;
+    private WireClock? _clock;
+
+    private WireClock Clock => _clock ??= ServiceProvider.GetRequiredService<WireClock>();
+
+    private void TimesRejected(long count, string input)
+    {
+        var total = Interlocked.Add(ref _timesRejected, count);
+        Clock.Rejected(Key.Model, input, count);
+        if (total - count < 100 || total / 1000 != (total - count) / 1000) LogTimeRejected(logger, Key.ToString(), count, input, total, Clock.MaxSkew);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joiner {Joiner} refused {Count} {Input}(s) whose time was more than {Skew} ahead of its clock ({Total} so far); fix the sender's clock")]
+    private static partial void LogTimeRejected(ILogger logger, string joiner, long count, string input, long total, TimeSpan skew);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Joiner {Joiner} published {Samples} samples to job {Job}")]
     private static partial void LogPublished(ILogger logger, string joiner, int samples, string job);

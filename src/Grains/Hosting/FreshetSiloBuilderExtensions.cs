@@ -194,6 +194,10 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddSingleton<Jobs.DeltaPublisher>();
         silo.Services.TryAddSingleton(SampleStreamProviders.Default);
         silo.Services.TryAddSingleton(Feedback.LabelStreamProviders.Default);
+        // Limits of what arrives and what is held (a host binds them from Freshet:Silo; a test cluster takes the defaults).
+        silo.Services.AddOptions<SiloLimitsOptions>();
+        silo.Services.AddSingleton<IValidateOptions<SiloLimitsOptions>, SiloLimitsOptionsValidator>();
+        silo.Services.AddSingleton<WireClock>();
         silo.Services.AddSingleton<ServingRegistry>();
         silo.Services.AddSingleton<ServingWarmUp>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ServingWarmUp>());

@@ -4,7 +4,7 @@ using Freshet.Parameters;
 namespace Freshet.Grains.Parameters;
 
 /// <summary>A shard's or dense grain's configuration in front of its binary state.</summary>
-internal static class ShardConfigCodec
+public static class ShardConfigCodec
 {
     public static byte[] Write(ShardConfig config, byte[] state)
     {
@@ -21,19 +21,31 @@ internal static class ShardConfigCodec
         return ms.ToArray();
     }
 
+    /// <summary>The configuration in front of a grain's state, and where the state starts (<paramref name="offset"/>).</summary>
+    /// <exception cref="InvalidDataException">The bytes do not start with a configuration; the message starts with "grain state".</exception>
     public static ShardConfig Read(byte[] bytes, out int offset)
     {
         using var ms = new MemoryStream(bytes);
         using var r = new BinaryReader(ms, Encoding.UTF8);
-        var config = new ShardConfig
+        try
         {
-            Model = r.ReadString(),
-            SchemaJson = r.ReadString(),
-            Shard = r.ReadInt32(),
-            Shards = r.ReadInt32(),
-            PersistInterval = TimeSpan.FromTicks(r.ReadInt64()),
-        };
-        offset = (int)ms.Position;
-        return config;
+            var config = new ShardConfig
+            {
+                Model = r.ReadString(),
+                SchemaJson = r.ReadString(),
+                Shard = r.ReadInt32(),
+                Shards = r.ReadInt32(),
+                PersistInterval = TimeSpan.FromTicks(r.ReadInt64()),
+            };
+            if (Freshet.Model.Schema.NameRule.Problem(config.Model, "model") is { } problem) throw new InvalidDataException($"grain state: {problem}");
+            if (config.Shards < 1 || config.Shard < 0 || config.Shard >= config.Shards) throw new InvalidDataException($"grain state of model '{config.Model}': shard {config.Shard} of {config.Shards} does not exist");
+            if (config.PersistInterval < TimeSpan.Zero) throw new InvalidDataException($"grain state of model '{config.Model}': persist interval {config.PersistInterval}");
+            offset = (int)ms.Position;
+            return config;
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            throw new InvalidDataException($"grain state: its configuration cannot be read ({e.Message})", e);
+        }
     }
 }

@@ -29,6 +29,9 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
     /// <summary>How often the replica compares itself with the store (see <see cref="WatchAsync"/>).</summary>
     public static readonly TimeSpan WatchPeriod = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a replica no deployment follows (no version announced) stays loaded unused.</summary>
+    public static readonly TimeSpan UnfollowedIdle = TimeSpan.FromMinutes(1);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = ReplicaKey.Parse(this.GetPrimaryKeyString());
@@ -70,9 +73,21 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
     /// </summary>
     private async Task WatchAsync(CancellationToken cancellationToken)
     {
+        if (!registry.Holds(_model))
+        {
+            await LeaveAsync();
+            return;
+        }
         if (registry.TryGet(_model) is not { } replica || replica.TargetCheckpoint is not { } target) return;
         var serving = GrainFactory.GetGrain<IServingVersionGrain>(_model);
-        var announced = await serving.GetAsync() ?? target;
+        var followed = await serving.GetAsync();
+        if (followed is null && registry.IdleFor(_model) > UnfollowedIdle)
+        {
+            registry.Drop(_model, $"no deployment follows it (no version announced) and it was not scored for {UnfollowedIdle}");
+            await LeaveAsync();
+            return;
+        }
+        var announced = followed ?? target;
         // The guard's marks, should their messages have been lost with the stream: a rollback, and the good weights.
         var marks = await serving.GetGuardAsync();
         if (marks.Halt is { } halt && halt.Checkpoint == announced && replica.Halt != halt) await RevertAsync(replica, halt);
@@ -123,7 +138,13 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
     public async Task DeliverAsync(WeightMessage message)
     {
         if (!_mine) return;
-        var replica = await registry.GetAsync(_model);
+        if (registry.Held(_model) is not { } held)
+        {
+            // Unloaded (the silo holds its most models, or none follows this one): a later scoring call loads it again from the store.
+            await LeaveAsync();
+            return;
+        }
+        var replica = await held;
         if (!channel.IsSealed(message))
         {
             // Not from a silo of this cluster (or from one with another cluster key): acting on it would let its writer
@@ -161,7 +182,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
                 {
                     delta = WeightDelta.Decode(whole, $"delta {message.Model} {message.Weights} from the weights stream");
                 }
-                catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+                catch (InvalidDataException e)
                 {
                     // Not applied; the next delta finds a gap and reads this one from the store instead.
                     replica.ReportError(e.Message);
@@ -172,6 +193,16 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
                 if (replica.Weights is { } at) _assembler.Forget(at.Checkpoint, at.Delta);
                 break;
         }
+    }
+
+    /// <summary>Leaves the weights stream and goes, once this silo no longer holds the model.</summary>
+    private async Task LeaveAsync()
+    {
+        _watch?.Dispose();
+        _watch = null;
+        _subscription = null;
+        await WeightsChannel.UnsubscribeAsync(this, _model);
+        DeactivateOnIdle();
     }
 
     /// <summary>The guard's rollback: serve the good weights (kept beside the served ones, else loaded to them).</summary>
@@ -207,6 +238,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
         CallsScored = replica.CallsScored,
         RowsScored = replica.RowsScored,
         CatchUps = replica.CatchUps,
+        TimesRejected = replica.TimesRejected,
     };
 
     private async Task OfferAsync(ServingReplica replica, WeightDelta delta)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Freshet.Grains.Placement;
 using Freshet.Model.Serving;
 using Freshet.Serving;
@@ -13,9 +12,10 @@ namespace Freshet.Grains.Serving;
 /// </summary>
 public sealed class ServingScorer(
     ServingRegistry registry, IClusterMembershipService membership, ISiloMetadataCache metadata, IGrainFactory grains, Feedback.PredictionLogger predictions, TimeProvider time,
-    Model.Telemetry.FreshetInstruments instruments)
+    Model.Telemetry.FreshetInstruments instruments, WireClock clock)
 {
-    private static readonly ConcurrentDictionary<(string Model, long Version), RequestFeaturizer> Featurizers = new();
+    // One featurizer per loaded replica (its schema), gone with it: a replica the registry unloads takes its featurizer along.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Model.Serving.ServingReplica, RequestFeaturizer> _featurizers = [];
     private int _next;
 
     public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)
@@ -26,12 +26,28 @@ public sealed class ServingScorer(
 
     public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples)
     {
-        if (string.IsNullOrEmpty(model)) throw new ScoringRequestException("the request names no model");
+        if (Freshet.Model.Schema.NameRule.Problem(model, "model") is { } problem) throw new ScoringRequestException(problem);
         if (samples.Count > ScoreRequest.MaxRows * 10) throw new ScoringRequestException($"model '{model}': {samples.Count} samples in one call; at most {ScoreRequest.MaxRows * 10}: split the batch");
         return registry.Roles.Serving ? ScoreSamplesLocalAsync(model, samples) : ForwardAsync(door => door.ScoreSamplesAsync(model, samples));
     }
 
-    public async Task<IReadOnlyList<Prediction>> ScoreSamplesLocalAsync(string model, Freshet.Samples.SampleBatch samples)
+    public Task<IReadOnlyList<Prediction>> ScoreSamplesLocalAsync(string model, Freshet.Samples.SampleBatch samples) =>
+        OnceMoreIfUnloadedAsync(() => ScoreSamplesOnceAsync(model, samples));
+
+    /// <summary>A call that met its replica unloaded (by <see cref="ServingRegistry"/>, between taking it and scoring) runs once more, loading it again.</summary>
+    private static async Task<IReadOnlyList<Prediction>> OnceMoreIfUnloadedAsync(Func<Task<IReadOnlyList<Prediction>>> score)
+    {
+        try
+        {
+            return await score();
+        }
+        catch (ObjectDisposedException)
+        {
+            return await score();
+        }
+    }
+
+    private async Task<IReadOnlyList<Prediction>> ScoreSamplesOnceAsync(string model, Freshet.Samples.SampleBatch samples)
     {
         var replica = await registry.GetAsync(model);
         List<Model.Data.Sample> decoded;
@@ -39,9 +55,16 @@ public sealed class ServingScorer(
         {
             decoded = Model.Data.SampleCodec.Decode(samples.Payload);
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
+        catch (InvalidDataException e)
         {
             throw new ScoringRequestException($"model '{model}': the sample batch does not decode ({e.Message})");
+        }
+        for (var i = 0; i < decoded.Count; i++)
+        {
+            if (!clock.IsAhead(decoded[i].Time)) continue;
+            replica.TimeRejected();
+            clock.Rejected(model, "score");
+            throw new ScoringRequestException($"model '{model}': {clock.Problem(new DateTime(Math.Clamp(decoded[i].Time, 0, DateTime.MaxValue.Ticks), DateTimeKind.Utc), $"sample {i}")}");
         }
         var now = time.GetUtcNow().UtcDateTime;
         var (results, version, weights, _, _) = ScoreTimed(replica, decoded, model, shadow: false);
@@ -76,17 +99,29 @@ public sealed class ServingScorer(
         throw new SiloUnavailableException($"every serving silo failed to answer ({silos.Count} tried): {last?.Message}");
     }
 
-    public async Task<IReadOnlyList<Prediction>> ScoreLocalAsync(ScoreRequest request)
+    public Task<IReadOnlyList<Prediction>> ScoreLocalAsync(ScoreRequest request)
     {
         Validate(request);
+        return OnceMoreIfUnloadedAsync(() => ScoreOnceAsync(request));
+    }
+
+    private async Task<IReadOnlyList<Prediction>> ScoreOnceAsync(ScoreRequest request)
+    {
         var replica = await registry.GetAsync(request.Model);
-        var featurizer = Featurizers.GetOrAdd((request.Model, replica.Weights?.Checkpoint ?? 0), _ => new RequestFeaturizer(replica.Schema));
+        if (request.Time is { } asked && clock.Problem(asked, $"model '{request.Model}': the request") is { } ahead)
+        {
+            // A time ahead of this clock would be logged for the joiners and move their clocks there for good.
+            replica.TimeRejected();
+            clock.Rejected(request.Model, "score");
+            throw new ScoringRequestException(ahead);
+        }
+        var featurizer = _featurizers.GetValue(replica, r => new RequestFeaturizer(r.Schema));
         var feedback = await predictions.SpecAsync(request.Model);
         var now = request.Time ?? time.GetUtcNow().UtcDateTime;
         List<Model.Data.Sample> samples;
         try
         {
-            samples = featurizer.Featurize([.. request.Rows.Select(r => r.Values)], now, ScoreRequest.MaxRows);
+            samples = featurizer.Featurize([.. request.Rows.Select(r => (r.Values, (IReadOnlyDictionary<string, IReadOnlyList<string>>?)r.Lists))], now, ScoreRequest.MaxRows);
         }
         catch (ArgumentException e)
         {

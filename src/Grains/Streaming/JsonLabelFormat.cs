@@ -19,6 +19,8 @@ public static class JsonLabelFormat
 
     public static LabelEvent Read(ReadOnlySpan<byte> body)
     {
+        // A string of invalid UTF-8 parses, then throws when read: refused whole, here, as the format says.
+        if (!System.Text.Unicode.Utf8.IsValid(body)) return Refused("the event is not UTF-8 text; send labels as UTF-8 JSON");
         JsonDocument doc;
         try
         {

@@ -19,6 +19,8 @@ public static class JsonSampleFormat
     /// <summary>Reads one event's body. <paramref name="hubTask"/> is the task of the hub it arrived on.</summary>
     public static SampleEvent Read(ReadOnlySpan<byte> body, TaskKind hubTask, string? partitionKey, long sequenceNumber, SampleRouting routing)
     {
+        // A string of invalid UTF-8 parses, then throws when read: refused whole, here, as the format says.
+        if (!System.Text.Unicode.Utf8.IsValid(body)) return Refused("json", "the event is not UTF-8 text; send samples as UTF-8 JSON");
         JsonDocument doc;
         try
         {

@@ -9,6 +9,7 @@ using Freshet.Model.Telemetry;
 using Freshet.Model.Training;
 using Freshet.Parameters;
 using Freshet.Samples;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -162,6 +163,8 @@ public sealed partial class TrainerGrain(
         EventTime = _trainer?.EventTime is { } t ? new DateTime(t, DateTimeKind.Utc) : null,
         GrainCallsPerStep = _store?.CallsPerStep ?? 0,
         SamplesRejected = Interlocked.Read(ref _rejected),
+        SamplesTimeRejected = Interlocked.Read(ref _timesRejected),
+        BatchesUndecodable = Interlocked.Read(ref _undecodable),
         SamplesSkipped = Interlocked.Read(ref _skipped),
         SamplesRepeated = Interlocked.Read(ref _repeated),
         SamplesQueued = (_ctr?.Reader.Count ?? 0) + (_cvr?.Reader.Count ?? 0),
@@ -289,6 +292,14 @@ public sealed partial class TrainerGrain(
     /// </summary>
     private bool Take(Sample sample, SampleBatch batch, int index, TaskKind task)
     {
+        if (Clock.IsAhead(sample.Time))
+        {
+            // Ahead of this silo's clock by more than the skew allowed: it would move the job's event time there.
+            var n = Interlocked.Increment(ref _timesRejected);
+            Clock.Rejected(state.State.Spec?.Model ?? Key, "sample");
+            if (n <= 100 || n % 1000 == 0) LogTimeRejected(logger, Key, batch.Origin ?? "?", n, Clock.MaxSkew);
+            return false;
+        }
         if (index < batch.Positions.Length)
         {
             sample.Position = batch.Positions[index];
@@ -327,7 +338,7 @@ public sealed partial class TrainerGrain(
     {
         async Task OnNext(SampleBatch batch, StreamSequenceToken? token)
         {
-            var taken = new List<Sample>(Math.Max(batch.Count, batch.Rows.Length));
+            var taken = new List<Sample>(Math.Min(Math.Max(batch.Count, batch.Rows.Length), 4096)); // a count from the wire is a hint, never an allocation
             if (batch.Rows.Length > 0)
             {
                 Featurize(batch, task, taken);
@@ -335,7 +346,21 @@ public sealed partial class TrainerGrain(
             else if (batch.Count > 0)
             {
                 var i = 0;
-                foreach (var s in SampleCodec.Decode(batch.Payload))
+                List<Sample> decoded;
+                try
+                {
+                    decoded = SampleCodec.Decode(batch.Payload);
+                }
+                catch (InvalidDataException e)
+                {
+                    // A producer's bad batch is dropped and counted, not thrown back into the stream (it would stall it).
+                    Interlocked.Add(ref _rejected, batch.Count);
+                    var n = Interlocked.Increment(ref _undecodable);
+                    instruments.SamplesRejected.Add(batch.Count, _tags.With("hub", "trainer").With("reason", "decode"));
+                    if (n <= 100 || n % 1000 == 0) LogBadBatch(logger, Key, batch.Origin ?? "?", n, e.Message);
+                    return;
+                }
+                foreach (var s in decoded)
                 {
                     if (Take(s, batch, i++, task)) taken.Add(s);
                 }
@@ -442,6 +467,18 @@ public sealed partial class TrainerGrain(
     }
 
     private Held _held = Held.None;
+
+    private long _timesRejected;
+    private long _undecodable;
+    private WireClock? _clock;
+
+    private WireClock Clock => _clock ??= ServiceProvider.GetRequiredService<WireClock>();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer {Trainer} dropped a sample from {Origin} whose time is more than {Skew} ahead of its clock ({Rejected} so far); fix the producer's clock")]
+    private static partial void LogTimeRejected(ILogger logger, string trainer, string origin, long rejected, TimeSpan skew);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer {Trainer} dropped a sample batch from {Origin} that does not decode ({Batches} so far): {Problem}")]
+    private static partial void LogBadBatch(ILogger logger, string trainer, string origin, long batches, string problem);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Trainer {Trainer} failed")]
     private static partial void LogFailed(ILogger logger, Exception error, string trainer);

@@ -48,6 +48,14 @@ public static class DenseFile
     /// <summary>The tensors and optimizer state of a dense file, read and checked but not yet applied.</summary>
     public sealed record Content(IReadOnlyDictionary<string, (ScalarType Type, long[] Shape, byte[] Data)> Tensors, byte[] OptimizerState);
 
+    /// <summary>Ranks of a tensor, at most (the towers' are 1 and 2).</summary>
+    private const int MaxRank = 8;
+
+    /// <summary>
+    /// Reads a dense file; every length in it is checked against the bytes the stream still holds (or grown as they
+    /// arrive, see <see cref="StreamBlocks"/>) before it is allocated.
+    /// </summary>
+    /// <exception cref="CheckpointException">It is not a whole, consistent dense file; the message starts with <paramref name="name"/>.</exception>
     public static Content Read(Stream stream, string name)
     {
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
@@ -63,22 +71,31 @@ public static class DenseFile
                 var tensorName = r.ReadString();
                 var type = (ScalarType)r.ReadByte();
                 var rank = r.ReadInt32();
+                if (rank is < 0 or > MaxRank) throw new CheckpointException($"{name}: tensor '{tensorName}' has rank {rank}; 0 to {MaxRank}");
                 var shape = new long[rank];
                 for (var k = 0; k < rank; k++) shape[k] = r.ReadInt64();
-                var length = r.ReadInt32();
-                var data = r.ReadBytes(length);
-                if (data.Length != length) throw new EndOfStreamException();
-                tensors[tensorName] = (type, shape, data);
+                tensors[tensorName] = (type, shape, Block(stream, r.ReadInt32(), $"tensor '{tensorName}'", name));
             }
-            var optimizerLength = r.ReadInt32();
-            var optimizer = r.ReadBytes(optimizerLength);
-            if (optimizer.Length != optimizerLength) throw new EndOfStreamException();
-            return new Content(tensors, optimizer);
+            return new Content(tensors, Block(stream, r.ReadInt32(), "the optimizers' state", name));
         }
         catch (EndOfStreamException e)
         {
             throw new CheckpointException($"{name}: the file ends early (truncated)", e);
         }
+        catch (Exception e) when (e is FormatException or IOException)
+        {
+            // BinaryReader's own refusals: a string length that is not one, or negative.
+            throw new CheckpointException($"{name}: cannot be read ({e.Message})", e);
+        }
+    }
+
+    private static byte[] Block(Stream stream, int length, string what, string name)
+    {
+        if (length < 0 || (StreamBlocks.Remaining(stream) is { } left && length > left))
+        {
+            throw new CheckpointException($"{name}: {what} has {length} bytes, {(StreamBlocks.Remaining(stream) is { } l ? $"the file holds {l} more" : "which is not a length")}: the file is truncated or damaged");
+        }
+        return StreamBlocks.Read<byte>(stream, length) ?? throw new CheckpointException($"{name}: the file ends early (truncated) in {what}");
     }
 
     /// <summary>Copies the content into the model (and optimizers); every tensor must match by name, type and shape.</summary>
@@ -96,6 +113,10 @@ public static class DenseFile
             {
                 throw new CheckpointException($"{name}: tensor '{tensorName}' is {stored.Type} [{string.Join(",", stored.Shape)}], the model's is {t.dtype} [{string.Join(",", t.shape)}]: the checkpoint was written for a different model");
             }
+            if (stored.Data.LongLength != t.NumberOfElements * t.ElementSize)
+            {
+                throw new CheckpointException($"{name}: tensor '{tensorName}' holds {stored.Data.Length} bytes, its shape [{string.Join(",", t.shape)}] takes {t.NumberOfElements * t.ElementSize}");
+            }
         }
         using (no_grad())
         {
@@ -107,7 +128,14 @@ public static class DenseFile
         if (optimizers is not null && content.OptimizerState.Length > 0)
         {
             using var r = new BinaryReader(new MemoryStream(content.OptimizerState));
-            optimizers.Load(r);
+            try
+            {
+                optimizers.Load(r);
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+            {
+                throw new CheckpointException($"{name}: the optimizers' state does not fit this model ({e.Message})", e);
+            }
         }
     }
 }

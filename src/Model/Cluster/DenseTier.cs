@@ -53,10 +53,12 @@ public sealed class DenseTier : IDisposable
     /// With <paramref name="buffersBase"/> (the buffers that forward pass started from) the change is added to the
     /// tier's statistics, so with several trainers every batch counts; without it the buffers replace the tier's.
     /// </summary>
+    /// <exception cref="InvalidDataException">The gradients or buffers do not fit the tower (checked before anything changes).</exception>
     public void Apply(TaskKind task, ReadOnlySpan<float> gradients, ReadOnlySpan<byte> buffers, double labelRate, string trainer, long step,
         ReadOnlySpan<byte> buffersBase = default)
     {
         var tower = Model.TowerOf(task);
+        TowerCodec.CheckSizes(tower, gradients.Length, buffers.Length, buffersBase.IsEmpty ? null : buffersBase.Length);
         if (Optimizers.Of(task).Steps == 0)
         {
             tower.InitializeOutputBias(labelRate);
@@ -96,7 +98,21 @@ public sealed class DenseTier : IDisposable
         return ms.ToArray();
     }
 
+    /// <summary>Puts back what <see cref="SerializeState"/> wrote (the dense grain's persisted state).</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a whole dense state of this model; the message starts with "dense state".</exception>
     public void RestoreState(byte[] state)
+    {
+        try
+        {
+            Restore(state);
+        }
+        catch (Exception e) when (e is CheckpointException or IOException or FormatException)
+        {
+            throw new InvalidDataException(e.Message.StartsWith("dense state", StringComparison.Ordinal) ? e.Message : $"dense state: {e.Message}", e);
+        }
+    }
+
+    private void Restore(byte[] state)
     {
         using var ms = new MemoryStream(state);
         using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))

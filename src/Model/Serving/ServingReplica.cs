@@ -24,6 +24,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     private long _applied;
     private long _duplicates;
     private long _refused;
+    private long _timesRejected;
     private long _gaps;
     private long _callsScored;
     private long _rowsScored;
@@ -56,6 +57,12 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
 
     /// <summary>Counts a catch-up (the replica was behind what serving follows and went to it from the store).</summary>
     public void CountCatchUp() => Interlocked.Increment(ref _catchUps);
+
+    /// <summary>Scoring calls refused because their time was too far ahead of the silo's clock (counted by the caller, <see cref="TimeRejected"/>).</summary>
+    public long TimesRejected => Interlocked.Read(ref _timesRejected);
+
+    /// <summary>Counts a scoring call refused for its time.</summary>
+    public void TimeRejected() => Interlocked.Increment(ref _timesRejected);
 
     public long Gaps => Interlocked.Read(ref _gaps);
 
@@ -316,6 +323,7 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
         _lock.EnterReadLock();
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var model = _current ?? throw new InvalidOperationException($"model '{Model}' has no checkpoint loaded on this silo yet");
             var ctr = new float[rows.Count];
             var cvr = new float[rows.Count];
@@ -383,15 +391,14 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     {
         var where = $"retained delta {CheckpointManifest.VersionFolder(model, version)}/{name} in {store.Location}";
         await using var s = await store.OpenReadAsync(model, version, name, cancellationToken);
-        using var ms = new MemoryStream();
-        await s.CopyToAsync(ms, cancellationToken);
+        var bytes = await StreamBlocks.ReadAllAsync(s, WeightDelta.MaxBytes, where, cancellationToken);
         try
         {
-            return WeightDelta.Decode(ms.ToArray(), where);
+            return WeightDelta.Decode(bytes, where);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException)
+        catch (InvalidDataException e)
         {
-            throw new CheckpointException(e is InvalidDataException ? e.Message : $"{where}: {e.Message}", e);
+            throw new CheckpointException(e.Message, e);
         }
     }
 

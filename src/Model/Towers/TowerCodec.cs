@@ -26,8 +26,30 @@ public static class TowerCodec
         return result;
     }
 
+    /// <summary>Bytes of the tower's batch-norm buffers (and batch counters), as <see cref="ReadBuffers"/> gives them.</summary>
+    public static long BufferBytes(Tower tower) => tower.buffers().Sum(b => b.numel() * b.ElementSize);
+
+    /// <summary>
+    /// Checks what crossed the wire fits <paramref name="tower"/>: a value per parameter, and its buffers' bytes (with the
+    /// base they started from, when given), before anything is changed.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Names the sizes given and the tower's.</exception>
+    public static void CheckSizes(Tower tower, int parameters, int bufferBytes, int? baseBytes = null)
+    {
+        var count = ParameterCount(tower);
+        if (parameters != count) throw new InvalidDataException($"tower: {parameters} values for {count} parameters");
+        var bytes = BufferBytes(tower);
+        if (bufferBytes != bytes || (baseBytes is { } b && b != bytes))
+        {
+            throw new InvalidDataException($"tower buffers: {bufferBytes} bytes{(baseBytes is { } x ? $" (base {x})" : "")}, the tower holds {bytes}");
+        }
+    }
+
+    /// <exception cref="InvalidDataException">There is not one value per parameter.</exception>
     public static void WriteParameters(Tower tower, ReadOnlySpan<float> values)
     {
+        var count = ParameterCount(tower);
+        if (values.Length != count) throw new InvalidDataException($"tower: {values.Length} values for {count} parameters");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var at = 0;

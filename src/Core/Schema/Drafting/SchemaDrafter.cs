@@ -900,7 +900,7 @@ public static partial class SchemaDrafter
     {
         if (o.Name is { } given)
         {
-            if (!SchemaLoader.ModelNamePattern().IsMatch(given)) throw new ArgumentException($"--name: '{given}' must be 1-64 characters of a-z, 0-9, '-' or '_' (it names the model and its checkpoint folder)");
+            if (NameRule.Problem(given, "--name") is { } problem) throw new ArgumentException($"{problem} (it names the model and its checkpoint folder)");
             return given;
         }
         var stem = Regex.Replace(Path.GetFileNameWithoutExtension(file).ToLowerInvariant(), "[^a-z0-9_-]+", "-").Trim('-', '_');
