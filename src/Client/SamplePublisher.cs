@@ -15,7 +15,15 @@ namespace Freshet.Client;
 /// </summary>
 public sealed class SamplePublisher(IClusterClient client, string job, int partitions)
 {
-    private readonly ISampleIntakeGrain _intake = client.GetGrain<ISampleIntakeGrain>(Freshet.Model.Schema.NameRule.Check(job, "job"));
+    private readonly ISampleIntakeGrain _intake = IntakeOf(client, job);
+
+    // The name is checked before the client is used, so a bad name is reported as one whatever the client.
+    private static ISampleIntakeGrain IntakeOf(IClusterClient client, string job)
+    {
+        var name = Freshet.Model.Schema.NameRule.Check(job, "job");
+        ArgumentNullException.ThrowIfNull(client);
+        return client.GetGrain<ISampleIntakeGrain>(name);
+    }
 
     /// <summary>Samples per stream message, at most (a message is also split to stay under <see cref="MaxPayloadBytes"/>).</summary>
     public int BatchSize { get; init; } = 256;

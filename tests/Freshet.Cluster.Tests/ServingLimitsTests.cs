@@ -84,8 +84,7 @@ public class ServingLimitsTests
         var jobBefore = await client.GetJobStatusAsync(job);
         var ahead = SampleReader.Open(SchemaLoader.Load(TestData.Schema("synthetic.json")), SampleReader.SyntheticData).Read(10)
             .Select(s => new Sample { Task = TaskKind.Ctr, Time = DateTime.UtcNow.AddYears(1).Ticks, Label = s.Label, Ids = s.Ids, Bags = s.Bags, Numerics = s.Numerics }).ToList();
-        var stream = h.Client.GetStreamProvider(FreshetNames.StreamProvider).GetStream<SampleBatch>(SampleStreams.Id(job, 0, TaskKind.Ctr));
-        await stream.OnNextAsync(new SampleBatch { Payload = SampleCodec.Encode(ahead), Count = ahead.Count, Origin = "a producer a year ahead" });
+        await h.Client.GetGrain<ISampleIntakeGrain>(job).PublishAsync(0, TaskKind.Ctr, new SampleBatch { Payload = SampleCodec.Encode(ahead), Count = ahead.Count, Origin = "a producer a year ahead" });
         await PublishingTests.WaitAsync(async () => (await client.GetJobStatusAsync(job)).Trainers.Sum(t => t.SamplesTimeRejected) == 10, "the trainer drops the ten samples a year ahead");
         Assert.Equal(jobBefore.Trainers.Sum(t => t.SamplesReceived), (await client.GetJobStatusAsync(job)).Trainers.Sum(t => t.SamplesReceived));
     }
