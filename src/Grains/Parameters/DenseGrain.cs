@@ -8,6 +8,7 @@ using Freshet.Model.Checkpoints;
 using Freshet.Model.Cluster;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
+using Freshet.Model.Towers;
 using Freshet.Parameters;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
@@ -125,8 +126,8 @@ public sealed class DenseGrain(
 
     private static DenseTowerState State(DenseTier tier, TaskKind task)
     {
-        var (parameters, buffers, version) = tier.Read(task);
-        return new DenseTowerState { Task = task, Version = version, Parameters = Bytes.Of<float>(parameters), Buffers = buffers };
+        var tower = tier.Model.TowerOf(task);
+        return new DenseTowerState { Task = task, Version = tier.VersionOf(task), Parameters = TowerCodec.ReadParameterBytes(tower), Buffers = TowerCodec.ReadBuffers(tower) };
     }
 
     private void StartTimer() => _timer = PersistTimer.Start(this, _timer, _config!.PersistInterval, () => _dirty, PersistAsync);

@@ -228,7 +228,7 @@ public sealed class ClusterParameterStore : IParameterStore
             Trainer = _trainer,
             Step = step,
             Task = task,
-            Gradients = Bytes.Of<float>(TowerCodec.ReadGradients(tower)),
+            Gradients = TowerCodec.ReadGradientBytes(tower),
             Buffers = TowerCodec.ReadBuffers(tower),
             BuffersBase = _buffersBase[(int)task],
             LabelRate = labelRate,

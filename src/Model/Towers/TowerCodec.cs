@@ -15,15 +15,31 @@ public static class TowerCodec
     public static float[] ReadParameters(Tower tower)
     {
         var result = new float[ParameterCount(tower)];
+        ReadParameters(tower, result);
+        return result;
+    }
+
+    /// <summary>
+    /// The parameters as the wire's float32 bytes, written once: a tower's weights cross a grain call every training step,
+    /// and each array of them (hundreds of KB) lands on the large object heap, which only full collections reclaim.
+    /// </summary>
+    public static byte[] ReadParameterBytes(Tower tower)
+    {
+        var result = new byte[ParameterCount(tower) * sizeof(float)];
+        ReadParameters(tower, MemoryMarshal.Cast<byte, float>(result.AsSpan()));
+        return result;
+    }
+
+    private static void ReadParameters(Tower tower, Span<float> into)
+    {
         var at = 0;
         using var scope = NewDisposeScope();
         foreach (var p in tower.parameters())
         {
             var n = (int)p.numel();
-            p.data<float>().CopyTo(result.AsSpan(at, n));
+            p.data<float>().CopyTo(into.Slice(at, n));
             at += n;
         }
-        return result;
     }
 
     /// <summary>Bytes of the tower's batch-norm buffers (and batch counters), as <see cref="ReadBuffers"/> gives them.</summary>
@@ -56,7 +72,9 @@ public static class TowerCodec
         foreach (var p in tower.parameters())
         {
             var n = (int)p.numel();
-            p.bytes = MemoryMarshal.AsBytes(values.Slice(at, n)).ToArray();
+            // Copied into the tensor's storage from the caller's span (the setter only reads it): no array per parameter.
+            var part = MemoryMarshal.AsBytes(values.Slice(at, n));
+            p.bytes = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(part), part.Length);
             at += n;
         }
     }
@@ -65,6 +83,20 @@ public static class TowerCodec
     public static float[] ReadGradients(Tower tower)
     {
         var result = new float[ParameterCount(tower)];
+        ReadGradients(tower, result);
+        return result;
+    }
+
+    /// <summary>The gradients as the wire's float32 bytes, written once (see <see cref="ReadParameterBytes"/>).</summary>
+    public static byte[] ReadGradientBytes(Tower tower)
+    {
+        var result = new byte[ParameterCount(tower) * sizeof(float)];
+        ReadGradients(tower, MemoryMarshal.Cast<byte, float>(result.AsSpan()));
+        return result;
+    }
+
+    private static void ReadGradients(Tower tower, Span<float> result)
+    {
         var at = 0;
         // Every `grad` read is a new wrapper holding the gradient's storage: disposed here, not by a finalizer some GCs
         // later (undisposed, each step's gradients stayed in native memory until then: the soak drill's RSS grew with GC pauses).
@@ -72,10 +104,10 @@ public static class TowerCodec
         foreach (var p in tower.parameters())
         {
             var n = (int)p.numel();
-            if (p.grad is { } g) g.data<float>().CopyTo(result.AsSpan(at, n));
+            if (p.grad is { } g) g.data<float>().CopyTo(result.Slice(at, n));
+            else result.Slice(at, n).Clear();
             at += n;
         }
-        return result;
     }
 
     /// <summary>The batch-norm running statistics (and batch counters), raw, in buffer order.</summary>
