@@ -272,6 +272,9 @@ public sealed class FreshetClient(IClusterClient cluster)
     /// <exception cref="ArgumentException">The name is not a model's name.</exception>
     public IDeploymentGrain Deployment(string model) => cluster.GetGrain<IDeploymentGrain>(AdminLimits.CheckName(model, "model"));
 
+    /// <summary>How long <see cref="GetStatusAsync"/> waits for one silo's answer before it reports that silo as not answering.</summary>
+    public static readonly TimeSpan SiloStatusTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// A model's status: its mode, the version serving follows, the last publish, the jobs, the
     /// recent transitions, and for every serving silo its replica (version, applied sequence, freshness).
@@ -285,11 +288,13 @@ public sealed class FreshetClient(IClusterClient cluster)
             var door = cluster.GetGrain<IServingSiloGrain>(address.ToParsableString());
             try
             {
-                var roles = await door.GetRolesAsync();
+                // A silo that died and is not yet declared dead by membership holds a call until the response timeout
+                // (minutes): the status says so after a few seconds instead of waiting with it.
+                var roles = await door.GetRolesAsync().WaitAsync(SiloStatusTimeout);
                 if (!roles.Serving) return new ServingSiloStatus(roles.Silo, roles, null, null);
                 try
                 {
-                    return new ServingSiloStatus(roles.Silo, roles, await door.GetReplicaAsync(model), null);
+                    return new ServingSiloStatus(roles.Silo, roles, await door.GetReplicaAsync(model).WaitAsync(SiloStatusTimeout), null);
                 }
                 catch (ScoringRequestException e)
                 {

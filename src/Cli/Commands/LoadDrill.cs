@@ -385,7 +385,8 @@ public static partial class LoadDrill
             {
                 throw new TimeoutException($"drill: the serving silos did not swap from checkpoint {from} within 2 minutes of writing the next; replicas: "
                     + string.Join("; ", status.Silos.Select(s => $"{s.Silo} {s.Replica?.Weights} target {s.Replica?.TargetCheckpoint} {s.Replica?.Error ?? s.Error}"))
-                    + $"; serving version {status.Deployment.ServingCheckpoint}, job checkpoint error {status.Deployment.Main?.LastCheckpointError}");
+                    + $"; serving version {status.Deployment.ServingCheckpoint}, job checkpoint error {status.Deployment.Main?.LastCheckpointError}"
+                    + string.Concat(serving.Where(s => s != killed()).Select(s => $"\n{s.Name} silo's last output:\n{s.Tail}")));
             }
             await Task.Delay(50, ct);
         }

@@ -298,8 +298,21 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
         if (outcome == DeltaOutcome.Refused) LogRefused(logger, _model, delta.Version, replica.TargetCheckpoint);
     }
 
-    private Task LoadAsync(ServingReplica replica, long version) =>
-        Task.Run(() => replica.LoadAsync(registry.Store, version));
+    /// <summary>Loads checkpoint <paramref name="version"/> off the grain's turn; a failure is named in the replica's status before it is thrown on.</summary>
+    private async Task LoadAsync(ServingReplica replica, long version)
+    {
+        try
+        {
+            await Task.Run(() => replica.LoadAsync(registry.Store, version));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var problem = $"checkpoint {version} could not be loaded ({e.GetType().Name}: {e.Message}); serving goes on with {replica.Weights?.ToString() ?? "nothing"} and its watch tries again (every {WatchPeriod.TotalSeconds:F0} s)";
+            replica.ReportError(problem);
+            LogBadDelta(logger, _model, problem);
+            throw;
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica of {Model} on {Kind}: serving {Weights}")]
     private static partial void LogSwitched(ILogger logger, string model, string kind, WeightsVersion weights);
