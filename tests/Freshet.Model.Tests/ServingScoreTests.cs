@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -57,6 +58,77 @@ public sealed class ServingScoreTests : IDisposable
             Assert.Equal(ctr[i] * cvr[i], results[i].Ctcvr, 6);
         }
     }
+
+    /// <summary>
+    /// A model swapped out is not kept by the steps that scored with it: those steps were kept in a ConcurrentBag, whose
+    /// thread-local lists held them (and through them the model) for as long as the threads that scored lived.
+    /// </summary>
+    [Fact]
+    public async Task A_model_swapped_out_is_collected_while_the_threads_that_scored_with_it_live_on()
+    {
+        var (replica, trained, rows) = await TrainedAsync();
+        // On a fresh stack: the first load's completion may have run this continuation inside its own frame, whose locals
+        // would then hold the first model for the whole test.
+        await Task.Yield();
+        using var _ = replica;
+        using var __ = trained;
+        var store = new LocalCheckpointStore(_root);
+        var version = replica.Weights!.Value.Checkpoint;
+        // Scoring threads that outlive the swaps, as the thread pool's do: each scores once per round, then waits.
+        using var stop = new CancellationTokenSource();
+        var rounds = Enumerable.Range(0, 4).Select(_ => new SemaphoreSlim(0)).ToList();
+        using var scored = new SemaphoreSlim(0);
+        var threads = rounds.Select(go => new Thread(() =>
+        {
+            try
+            {
+                while (true)
+                {
+                    go.Wait(stop.Token);
+                    replica.Score(rows);
+                    scored.Release();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        // The swaps run on a pool thread, so no frame of this one still holds a model when it collects.
+        var swappedOut = await Task.Run(async () =>
+        {
+            var references = new List<WeakReference>();
+            for (var swap = 0; swap < 3; swap++)
+            {
+                rounds.ForEach(go => go.Release());
+                for (var t = 0; t < rounds.Count; t++) Assert.True(await scored.WaitAsync(TimeSpan.FromMinutes(1)), "a scoring thread did not answer");
+                references.Add(Reference(replica));
+                await replica.LoadAsync(store, version); // the same checkpoint again: a new model in service, the old one disposed
+            }
+            // The threads score once more, with the model now in service.
+            rounds.ForEach(go => go.Release());
+            for (var t = 0; t < rounds.Count; t++) Assert.True(await scored.WaitAsync(TimeSpan.FromMinutes(1)), "a scoring thread did not answer");
+            return references;
+        });
+        try
+        {
+            for (var i = 0; i < 3 && swappedOut.Any(w => w.IsAlive); i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            Assert.True(swappedOut.All(w => !w.IsAlive), $"models swapped out still reachable (in swap order): {string.Join(", ", swappedOut.Select(w => w.IsAlive ? "yes" : "no"))}");
+        }
+        finally
+        {
+            stop.Cancel();
+            threads.ForEach(t => t.Join());
+            rounds.ForEach(go => go.Dispose());
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference Reference(ServingReplica replica) => new(replica.Inspect(m => m));
 
     [Fact]
     public async Task Callers_scoring_at_once_each_get_their_own_rows_answers()

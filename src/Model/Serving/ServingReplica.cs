@@ -29,7 +29,9 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     private long _callsScored;
     private long _rowsScored;
     private readonly Queue<double> _freshness = new();
-    private readonly ConditionalWeakTable<InProcessParameterStore, ConcurrentBag<TrainingStep>> _scorers = new();
+    // A queue, not a ConcurrentBag: a bag keeps its items in thread-local lists, and those threads' storage held every
+    // step, hence every model swapped out, for the process's lifetime (a whole model per checkpoint, seen in the soak drill).
+    private readonly ConditionalWeakTable<InProcessParameterStore, ConcurrentQueue<TrainingStep>> _scorers = new();
 
     public FeatureSchema Schema { get; } = schema;
 
@@ -354,15 +356,15 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     /// </summary>
     private void ScoreWith(InProcessParameterStore model, IReadOnlyList<Sample> rows, Span<float> ctr, Span<float> cvr)
     {
-        var steps = _scorers.GetValue(model, _ => new ConcurrentBag<TrainingStep>());
-        if (!steps.TryTake(out var step)) step = new TrainingStep(model, Strategy.Base);
+        var steps = _scorers.GetValue(model, _ => new ConcurrentQueue<TrainingStep>());
+        if (!steps.TryDequeue(out var step)) step = new TrainingStep(model, Strategy.Base);
         try
         {
             step.ScoreBoth(rows, ctr, cvr);
         }
         finally
         {
-            steps.Add(step);
+            steps.Enqueue(step);
         }
     }
 
