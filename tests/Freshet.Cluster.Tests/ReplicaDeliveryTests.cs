@@ -94,19 +94,8 @@ public class ReplicaDeliveryTests
     public async Task A_replica_the_stream_stops_feeding_catches_up_from_the_store_within_two_watch_periods()
     {
         await using var h = await ClusterHarness.StartAsync();
-        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
         const string model = "watch";
-        var job = h.Job("watch-job");
-        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
-        await job.StartAsync();
-        await new SamplePublisher(h.Client, "watch-job", 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3000), end: false);
-        await PublishingTests.WaitTrainedAsync(job, 3000);
-        await job.PauseAsync();
-        var published = await job.PublishAsync();
-        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
-        await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
-        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 1, "delta 1 applied");
-        var replica = registry.TryGet(model)!;
+        var (job, published, registry, replica) = await ServingFirstDeltaAsync(h, model, "watch-job");
 
         // Deltas retained but never sent (as when a stream stalls): the replica finds and applies them itself.
         var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.Weights.Checkpoint, CheckpointFiles.Delta(1), CancellationToken.None);
@@ -135,19 +124,8 @@ public class ReplicaDeliveryTests
     public async Task A_delta_on_a_checkpoint_whose_announcement_was_lost_is_applied_and_a_late_announcement_does_not_take_the_replica_back()
     {
         await using var h = await ClusterHarness.StartAsync();
-        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
         const string model = "lost";
-        var job = h.Job("lost-job");
-        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
-        await job.StartAsync();
-        await new SamplePublisher(h.Client, "lost-job", 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3000), end: false);
-        await PublishingTests.WaitTrainedAsync(job, 3000);
-        await job.PauseAsync();
-        var published = await job.PublishAsync();
-        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
-        await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
-        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 1, "delta 1 applied");
-        var replica = registry.TryGet(model)!;
+        var (job, published, registry, replica) = await ServingFirstDeltaAsync(h, model, "lost-job");
         var template = await ServingReplica.ReadDeltaAsync(h.Checkpoints, model, published.Weights.Checkpoint, CheckpointFiles.Delta(1), CancellationToken.None);
         var grain = h.WeightsReader(model, h.Cluster.Silos[0].SiloAddress);
 
@@ -183,5 +161,23 @@ public class ReplicaDeliveryTests
         Assert.Equal(DeltaOutcome.NeedsBase, replica.Offer(delta)); // no checkpoint loaded yet
         Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "m", Version = new WeightsVersion(2, 1), SnapshotUtc = DateTime.UtcNow }));
         Assert.Equal(DeltaOutcome.Refused, replica.Offer(new WeightDelta { Model = "other", Version = new WeightsVersion(1, 1), SnapshotUtc = DateTime.UtcNow }));
+    }
+
+    /// <summary>A job trained on 3,000 samples and paused, its first delta published and applied by this silo's replica.</summary>
+    private static async Task<(ITrainingOrchestratorGrain Job, PublishResult Published, ServingRegistry Registry, ServingReplica Replica)> ServingFirstDeltaAsync(
+        ClusterHarness h, string model, string jobName)
+    {
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic.json"));
+        var job = h.Job(jobName);
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 1 });
+        await job.StartAsync();
+        await new SamplePublisher(h.Client, jobName, 1).PublishAsync(SampleReader.Open(schema, SampleReader.SyntheticData).Read(3000), end: false);
+        await PublishingTests.WaitTrainedAsync(job, 3000);
+        await job.PauseAsync();
+        var published = await job.PublishAsync();
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        await h.Client.GetGrain<IScoringGrain>(0).GetReplicaAsync(model);
+        await PublishingTests.WaitAsync(() => registry.TryGet(model)?.Weights?.Delta == 1, "delta 1 applied");
+        return (job, published, registry, registry.TryGet(model)!);
     }
 }

@@ -220,20 +220,7 @@ public static partial class LoadDrill
         }
         finally
         {
-            foreach (var h in hosts)
-            {
-                try
-                {
-                    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    await h.StopAsync(stop.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or Orleans.Runtime.OrleansException or ObjectDisposedException)
-                {
-                    // a client whose gateway is gone stops as best it can
-                }
-                h.Dispose();
-            }
-            foreach (var s in silos) s.Dispose();
+            await StopAsync(hosts, silos);
             azurite?.Dispose();
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
@@ -390,6 +377,25 @@ public static partial class LoadDrill
             }
             await Task.Delay(50, ct);
         }
+    }
+
+    /// <summary>Stops a drill's clients (each within 10 s) and kills its silo processes.</summary>
+    internal static async Task StopAsync(IEnumerable<IHost> clients, IEnumerable<SiloProcess> silos)
+    {
+        foreach (var h in clients)
+        {
+            try
+            {
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await h.StopAsync(stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or Orleans.Runtime.OrleansException or ObjectDisposedException)
+            {
+                // a client whose gateway is gone stops as best it can
+            }
+            h.Dispose();
+        }
+        foreach (var s in silos) s.Dispose();
     }
 
     internal static async Task<T> AdminAsync<T>(Func<Task<T>> call)

@@ -207,20 +207,7 @@ public static class SoakDrill
         }
         finally
         {
-            foreach (var h in hosts)
-            {
-                try
-                {
-                    using var s = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    await h.StopAsync(s.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or Orleans.Runtime.OrleansException or ObjectDisposedException)
-                {
-                    // a client whose silo is gone stops as best it can
-                }
-                h.Dispose();
-            }
-            foreach (var s in silos) s.Dispose();
+            await LoadDrill.StopAsync(hosts, silos);
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
