@@ -2,6 +2,7 @@ using System.Reflection;
 using Freshet.Client;
 using Freshet.Feedback;
 using Freshet.Grains.Serving;
+using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
@@ -81,7 +82,15 @@ public class ServingLimitsTests
 
         // Samples from a producer whose clock is a year ahead are dropped by the trainer and counted, not trained.
         var job = spec.JobOf(Freshet.Deployments.DeploymentJob.Main);
-        var jobBefore = await client.GetJobStatusAsync(job);
+        // First the trainer takes what the joiner made of the joined click (it arrives on its own time; counted, it would
+        // look like samples from the producer a year ahead): the 2,000 served samples and every sample the joiner sent.
+        JobStatus jobBefore = null!;
+        await PublishingTests.WaitAsync(async () =>
+        {
+            var made = await joiner.GetStatusAsync();
+            jobBefore = await client.GetJobStatusAsync(job);
+            return jobBefore.Trainers.Sum(t => t.SamplesReceived) == 2_000 + made.CtrSamples + made.CvrSamples;
+        }, "the trainer received the served samples and the joiner's");
         var ahead = SampleReader.Open(SchemaLoader.Load(TestData.Schema("synthetic.json")), SampleReader.SyntheticData).Read(10)
             .Select(s => new Sample { Task = TaskKind.Ctr, Time = DateTime.UtcNow.AddYears(1).Ticks, Label = s.Label, Ids = s.Ids, Bags = s.Bags, Numerics = s.Numerics }).ToList();
         await h.Client.GetGrain<ISampleIntakeGrain>(job).PublishAsync(0, TaskKind.Ctr, new SampleBatch { Payload = SampleCodec.Encode(ahead), Count = ahead.Count, Origin = "a producer a year ahead" });
