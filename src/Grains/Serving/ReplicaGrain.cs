@@ -107,14 +107,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
             return;
         }
         LogStalled(logger, _model, at, announced, newest);
-        replica.CountCatchUp();
-        replica.TargetCheckpoint = announced;
-        if (replica.Halt is { } lifted && lifted.Checkpoint != announced) replica.Halt = null;
-        if (replica.Weights?.Checkpoint != announced)
-        {
-            await LoadAsync(replica, announced);
-        }
-        else
+        if (!await CatchUpToAsync(replica, announced))
         {
             foreach (var name in retained.Where(n => CheckpointFiles.DeltaSequence(n) > (replica.Weights?.Delta ?? 0)))
             {
@@ -252,10 +245,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
             if (announced == delta.Version.Checkpoint)
             {
                 LogAdopted(logger, _model, delta.Version, replica.TargetCheckpoint);
-                replica.TargetCheckpoint = announced;
-                if (replica.Halt is { } lifted && lifted.Checkpoint != announced) replica.Halt = null;
-                replica.CountCatchUp();
-                if (replica.Weights?.Checkpoint != announced) await LoadAsync(replica, announced.Value);
+                await CatchUpToAsync(replica, announced.Value);
             }
         }
         var outcome = replica.Offer(delta);
@@ -298,6 +288,21 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
         if (outcome == DeltaOutcome.Refused) LogRefused(logger, _model, delta.Version, replica.TargetCheckpoint);
     }
 
+    /// <summary>
+    /// Follows <paramref name="announced"/>, the version serving holds, found by the replica itself (a lost or late
+    /// announcement): counted as a catch-up, a guard ceiling on another checkpoint lifted, and the checkpoint loaded
+    /// unless it is the one served. Returns whether it was loaded.
+    /// </summary>
+    private async Task<bool> CatchUpToAsync(ServingReplica replica, long announced)
+    {
+        replica.CountCatchUp();
+        replica.TargetCheckpoint = announced;
+        if (replica.Halt is { } lifted && lifted.Checkpoint != announced) replica.Halt = null;
+        if (replica.Weights?.Checkpoint == announced) return false;
+        await LoadAsync(replica, announced);
+        return true;
+    }
+
     /// <summary>Loads checkpoint <paramref name="version"/> off the grain's turn; a failure is named in the replica's status before it is thrown on.</summary>
     private async Task LoadAsync(ServingReplica replica, long version)
     {
@@ -309,7 +314,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
         {
             var problem = $"checkpoint {version} could not be loaded ({e.GetType().Name}: {e.Message}); serving goes on with {replica.Weights?.ToString() ?? "nothing"} and its watch tries again (every {WatchPeriod.TotalSeconds:F0} s)";
             replica.ReportError(problem);
-            LogBadDelta(logger, _model, problem);
+            LogLoadFailed(logger, _model, problem);
             throw;
         }
     }
@@ -337,6 +342,9 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} got a {Kind} announcement of checkpoint {Said} while serving's announced version is {Announced}: it follows {Announced} (the message came late)")]
     private static partial void LogStaleAnnouncement(ILogger logger, string model, string kind, long said, long announced);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replica of {Model} did not load a checkpoint: {Problem}")]
+    private static partial void LogLoadFailed(ILogger logger, string model, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica of {Model} dropped a weights message: {Problem}")]
     private static partial void LogUnsealed(ILogger logger, string model, string problem);

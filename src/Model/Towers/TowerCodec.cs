@@ -79,15 +79,7 @@ public static class TowerCodec
         }
     }
 
-    /// <summary>The gradients the parameters hold (zeros where none).</summary>
-    public static float[] ReadGradients(Tower tower)
-    {
-        var result = new float[ParameterCount(tower)];
-        ReadGradients(tower, result);
-        return result;
-    }
-
-    /// <summary>The gradients as the wire's float32 bytes, written once (see <see cref="ReadParameterBytes"/>).</summary>
+    /// <summary>The gradients the parameters hold (zeros where none), as the wire's float32 bytes, written once (see <see cref="ReadParameterBytes"/>).</summary>
     public static byte[] ReadGradientBytes(Tower tower)
     {
         var result = new byte[ParameterCount(tower) * sizeof(float)];
