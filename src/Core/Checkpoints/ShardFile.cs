@@ -17,6 +17,21 @@ public static class ShardFile
     private const ushort FormatVersion = 1;
     private const byte HasState = 1;
 
+    /// <summary>The bytes <see cref="Write(Stream, TableSnapshot, int, int, bool)"/> writes for <paramref name="s"/>: a buffer of exactly this size takes it.</summary>
+    public static long SizeOf(TableSnapshot s, bool withState = true) =>
+        Magic.Length + sizeof(ushort) + PrefixedStringBytes(s.Table) + 3 * sizeof(int) + sizeof(byte) + sizeof(int) + sizeof(long) + sizeof(byte)
+        + (long)s.Ids.Length * sizeof(ulong) + (long)s.Weights.Length * sizeof(float) + (long)s.LastSeen.Length * sizeof(long)
+        + (long)s.Steps.Length * sizeof(int) + (withState ? (long)s.State.Length * sizeof(float) : 0);
+
+    /// <summary>The bytes <see cref="BinaryWriter.Write(string)"/> takes for <paramref name="value"/>: its UTF-8 length as a 7-bit varint, then the bytes.</summary>
+    public static int PrefixedStringBytes(string value)
+    {
+        var n = Encoding.UTF8.GetByteCount(value);
+        var prefix = 1;
+        for (var v = (uint)n; v >= 0x80; v >>= 7) prefix++;
+        return prefix + n;
+    }
+
     public static void Write(Stream stream, TableSnapshot s, int shard, int shards, bool withState = true)
     {
         using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);

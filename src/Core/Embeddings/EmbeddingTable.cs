@@ -1,3 +1,4 @@
+using System.Buffers;
 using Freshet.Model.Hashing;
 using Freshet.Model.Schema;
 
@@ -435,12 +436,31 @@ public sealed class EmbeddingTable
         Array.Resize(ref _steps, capacity);
     }
 
+    /// <summary>
+    /// Evicts the <paramref name="count"/> rows seen least recently. The ids and times are sorted in pooled buffers: a
+    /// fresh array of every row at each eviction is large-object garbage that fragments a long-running silo's heap.
+    /// </summary>
     private void EvictLeastRecentlySeen(int count)
     {
-        var all = _slots.ToArray();
-        var seen = all.Select(kv => _lastSeen[kv.Value]).ToArray();
-        Array.Sort(seen, all);
-        for (var i = 0; i < Math.Min(count, all.Length); i++) Remove(all[i].Key);
+        var n = _slots.Count;
+        var seen = ArrayPool<long>.Shared.Rent(n);
+        var ids = ArrayPool<ulong>.Shared.Rent(n);
+        try
+        {
+            var i = 0;
+            foreach (var (id, slot) in _slots)
+            {
+                seen[i] = _lastSeen[slot];
+                ids[i++] = id;
+            }
+            seen.AsSpan(0, n).Sort(ids.AsSpan(0, n));
+            for (i = 0; i < Math.Min(count, n); i++) Remove(ids[i]);
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(seen);
+            ArrayPool<ulong>.Shared.Return(ids);
+        }
     }
 
     private void Remove(ulong id)

@@ -1,3 +1,4 @@
+using System.Buffers;
 namespace Freshet.Model.Metrics;
 
 /// <summary>
@@ -49,19 +50,29 @@ public sealed class PopularityBaseline(double strength = 10, long? maxKeys = nul
         return victims.Count;
     }
 
+    /// <summary>Forgets the <paramref name="count"/> keys seen least recently, sorting in pooled buffers (no large garbage per eviction).</summary>
     private void EvictLeastRecentlySeen(int count)
     {
-        var keys = new ulong[_byKey.Count];
-        var seen = new long[_byKey.Count];
-        var i = 0;
-        foreach (var (key, c) in _byKey)
+        var n = _byKey.Count;
+        var keys = ArrayPool<ulong>.Shared.Rent(n);
+        var seen = ArrayPool<long>.Shared.Rent(n);
+        try
         {
-            keys[i] = key;
-            seen[i++] = c.LastSeen;
+            var i = 0;
+            foreach (var (key, c) in _byKey)
+            {
+                keys[i] = key;
+                seen[i++] = c.LastSeen;
+            }
+            seen.AsSpan(0, n).Sort(keys.AsSpan(0, n));
+            for (var k = 0; k < Math.Min(count, n); k++) _byKey.Remove(keys[k]);
+            Evicted += Math.Min(count, n);
         }
-        Array.Sort(seen, keys);
-        for (var k = 0; k < Math.Min(count, keys.Length); k++) _byKey.Remove(keys[k]);
-        Evicted += Math.Min(count, keys.Length);
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(keys);
+            ArrayPool<long>.Shared.Return(seen);
+        }
     }
 
     private readonly record struct Counts(double Positives, double Samples, long LastSeen);

@@ -88,12 +88,15 @@ public sealed class WeightDelta
     /// </summary>
     public static byte[] Frame(string model, WeightsVersion version, DateTime snapshotUtc, DateTime? eventTime, IReadOnlyList<byte[]> parts, IReadOnlyList<DenseTowerWeights> dense)
     {
-        var capacity = 256 + parts.Sum(p => 4L + p.Length) + dense.Sum(d => 9L + d.Parameters.Length * sizeof(float) + d.Buffers.Length) + TrailerBytes;
+        // Exactly the bytes written: the delta goes out in the buffer it was written into (no copy of a large object).
+        var header = Magic.Length + sizeof(ushort) + Checkpoints.ShardFile.PrefixedStringBytes(model) + 4 * sizeof(long) + 2 * sizeof(int);
+        var capacity = header + parts.Sum(p => 4L + p.Length) + dense.Sum(d => 9L + (long)d.Parameters.Length * sizeof(float) + d.Buffers.Length) + TrailerBytes;
         if (capacity > MaxBytes)
         {
-            throw new InvalidOperationException($"delta {model} {version}: about {capacity} bytes, over the {MaxBytes} a replica takes; publish more often, or lower the fresh-row budget");
+            throw new InvalidOperationException($"delta {model} {version}: {capacity} bytes, over the {MaxBytes} a replica takes; publish more often, or lower the fresh-row budget");
         }
-        using var ms = new MemoryStream((int)capacity);
+        var buffer = new byte[capacity];
+        using var ms = new MemoryStream(buffer);
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
@@ -120,15 +123,16 @@ public sealed class WeightDelta
             }
         }
         // The trailer lets a reader tell a whole delta from a truncated or damaged one (a retained file, reassembled chunks).
-        var bodyLength = ms.Length;
-        var digest = System.Security.Cryptography.SHA256.HashData(ms.GetBuffer().AsSpan(0, (int)bodyLength));
+        var bodyLength = ms.Position;
+        var digest = System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, (int)bodyLength));
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(bodyLength);
             w.Write(digest);
             w.Write(EndMagic);
         }
-        return ms.ToArray();
+        if (ms.Position != buffer.Length) throw new InvalidOperationException($"delta {model} {version}: wrote {ms.Position} bytes where {buffer.Length} were counted");
+        return buffer;
     }
 
     /// <summary>Checks the trailer: the length and SHA-256 of the body; throws naming <paramref name="where"/> when they do not hold.</summary>

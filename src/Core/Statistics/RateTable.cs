@@ -1,3 +1,4 @@
+using System.Buffers;
 using Freshet.Model.Embeddings;
 using Freshet.Model.Schema;
 
@@ -342,14 +343,37 @@ public sealed class RateTable(RateSlot slot)
         }
     }
 
+    /// <summary>
+    /// Evicts the <paramref name="count"/> settled rows seen least recently (ties in the order the rows are held). The
+    /// ids and times are sorted in pooled buffers: a full table evicts every tenth of its cap, and a fresh array of
+    /// every row each time is large-object garbage that fragments a long-running silo's heap.
+    /// </summary>
     private void EvictLeastRecentlySeen(int count)
     {
-        foreach (var id in _rows.Where(kv => !_pending.ContainsKey(kv.Key)).OrderBy(kv => kv.Value.LastSeen).Take(count).Select(kv => kv.Key).ToList())
+        var order = ArrayPool<(long Seen, int Position)>.Shared.Rent(_rows.Count);
+        var ids = ArrayPool<ulong>.Shared.Rent(_rows.Count);
+        try
         {
-            _rows.Remove(id);
-            _changed.Remove(id);
-            if (TrackRemovals) _removed.Add(id);
-            Evicted++;
+            var n = 0;
+            foreach (var (id, c) in _rows)
+            {
+                if (_pending.ContainsKey(id)) continue;
+                order[n] = (c.LastSeen, n);
+                ids[n++] = id;
+            }
+            order.AsSpan(0, n).Sort(ids.AsSpan(0, n));
+            for (var i = 0; i < Math.Min(count, n); i++)
+            {
+                _rows.Remove(ids[i]);
+                _changed.Remove(ids[i]);
+                if (TrackRemovals) _removed.Add(ids[i]);
+                Evicted++;
+            }
+        }
+        finally
+        {
+            ArrayPool<(long, int)>.Shared.Return(order);
+            ArrayPool<ulong>.Shared.Return(ids);
         }
     }
 

@@ -190,7 +190,7 @@ public static class FreshetSiloBuilderExtensions
 #pragma warning restore ORLEANSEXP003
         roles ??= SiloRoles.Both;
         silo.Services.AddSingleton(roles);
-        silo.Services.TryAddSingleton(WeightChunking.Large);
+        silo.Services.TryAddSingleton(WeightChunking.Default);
         silo.Services.AddSingleton<Jobs.DeltaPublisher>();
         silo.Services.TryAddSingleton(SampleStreamProviders.Default);
         silo.Services.TryAddSingleton(Feedback.LabelStreamProviders.Default);
@@ -199,6 +199,7 @@ public static class FreshetSiloBuilderExtensions
         silo.Services.AddSingleton<IValidateOptions<SiloLimitsOptions>, SiloLimitsOptionsValidator>();
         silo.Services.AddSingleton<WireClock>();
         silo.Services.AddSingleton<ServingRegistry>();
+        silo.Services.AddSingleton<HeapCompactor>();
         silo.Services.AddSingleton<ServingWarmUp>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ServingWarmUp>());
         silo.Services.AddSingleton<ServingScorer>();

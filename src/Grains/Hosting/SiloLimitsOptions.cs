@@ -19,4 +19,11 @@ public sealed class SiloLimitsOptions
     /// a model that no deployment follows (no version announced) is unloaded once it has gone unused for a minute.
     /// </summary>
     public int MaxServedModels { get; set; } = 16;
+
+    /// <summary>
+    /// The least time between two heap compactions after a checkpoint (<see cref="HeapCompactor"/>): a served model swapped
+    /// out or a shard's checkpoint written leaves garbage the size of a model, given back to the system by one compacting
+    /// collection. 00:00:00 turns it off.
+    /// </summary>
+    public TimeSpan HeapCompactionInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -22,6 +22,10 @@ public sealed class SiloLimitsOptionsValidator : IValidateOptions<SiloLimitsOpti
         {
             errors.Add($"{FreshetNames.SiloSection}:MaxServedModels: {o.MaxServedModels}; give 1 to {MaxModels} (models a serving silo holds loaded at once; 16 by default)");
         }
+        if (o.HeapCompactionInterval < TimeSpan.Zero || o.HeapCompactionInterval > MaxSkew)
+        {
+            errors.Add($"{FreshetNames.SiloSection}:HeapCompactionInterval: {o.HeapCompactionInterval}; give 00:00:00 (off) to 1.00:00:00 (the least time between two heap compactions after a checkpoint; 00:01:00 by default)");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

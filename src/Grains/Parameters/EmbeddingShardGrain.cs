@@ -24,6 +24,7 @@ public sealed partial class EmbeddingShardGrain(
     [FromKeyedServices(FreshetNames.GrainStorage)] IGrainStorage storage,
     ICheckpointStore checkpoints,
     ILocalSiloDetails local,
+    Hosting.HeapCompactor compactor,
     ILogger<EmbeddingShardGrain> logger) : Grain, IEmbeddingShardGrain
 {
     private ShardConfig? _config;
@@ -203,6 +204,7 @@ public sealed partial class EmbeddingShardGrain(
         var rows = Rows();
         var files = await rows.WriteCheckpointAsync(checkpoints, _config!.Model, version, rebase);
         await PersistAsync();
+        compactor.AfterLargeRelease($"{Model}: shard checkpoint {version} written");
         return [.. files.Select(f => f.ToWire())];
     }
 
@@ -220,6 +222,7 @@ public sealed partial class EmbeddingShardGrain(
             _unreadable = null;
         }
         await PersistAsync();
+        compactor.AfterLargeRelease($"{Model}: shard checkpoint {version} loaded");
     }
 
     public async Task PersistAsync()

@@ -2,6 +2,7 @@ using Freshet.Model.Checkpoints;
 using Freshet.Model.Serving;
 using Freshet.Serving;
 using Microsoft.Extensions.Logging;
+using Freshet.Grains.Hosting;
 using Freshet.Grains.Placement;
 using Freshet.Grains.Weights;
 using Orleans.Runtime;
@@ -17,7 +18,7 @@ namespace Freshet.Grains.Serving;
 /// scoring path.
 /// </summary>
 [SiloKeyPlacement]
-public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChannel channel, ILocalSiloDetails silo, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain, IWeightsReader
+public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChannel channel, ILocalSiloDetails silo, HeapCompactor compactor, ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain, IWeightsReader
 {
     private readonly DeltaAssembler _assembler = new();
     private StreamSubscriptionHandle<WeightMessage>? _subscription;
@@ -309,6 +310,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
         try
         {
             await Task.Run(() => replica.LoadAsync(registry.Store, version));
+            compactor.AfterLargeRelease($"{_model}: serving checkpoint {version}");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
