@@ -30,4 +30,10 @@ public sealed record SiloRoleInfo
 
     /// <summary>The silo process's managed heap (bytes) at its last garbage collection.</summary>
     [Id(4)] public long GcHeapBytes { get; init; }
+
+    /// <summary>Heap compactions the silo ran after checkpoints since it started (<c>Freshet:Silo:HeapCompactionInterval</c>).</summary>
+    [Id(5)] public long HeapCompactions { get; init; }
+
+    /// <summary>The longest of those compactions (milliseconds, a pause of the whole silo); 0 before the first.</summary>
+    [Id(6)] public double LongestHeapCompactionMs { get; init; }
 }

@@ -135,6 +135,7 @@ public static class SoakDrill
             var (calls, scoreFailures, scoreError) = await scoring;
 
             var end = await client.GetStatusAsync(spec.Model);
+            var roleInfo = end.Silos.FirstOrDefault()?.Roles;
             var trainers = end.Deployment.Main?.Trainers ?? [];
             var shards = await Task.WhenAll(client.Cluster.Shards(spec.Model, settings.Shards).Select(s => s.GetStatusAsync()));
             var tables = new JsonObject();
@@ -169,7 +170,8 @@ public static class SoakDrill
             var ok = lost == 0 && shed == 0 && scoreFailures == 0 && cappedOver.Count == 0 && (!slopeJudged || rssSlope is <= 1.0);
             await cli.Out.WriteLineAsync($"soak: {trained:N0} of {producedTotal:N0} samples trained in {clock.Elapsed.TotalMinutes:F1} min ({checkpoints} checkpoints asked, {calls:N0} scoring calls, {scoreFailures} failed); "
                 + $"silo RSS {readings.FirstOrDefault()?.RssMb:F0} -> {readings.LastOrDefault()?.RssMb:F0} MB (max {readings.Select(r => r.RssMb).DefaultIfEmpty().Max():F0}), "
-                + $"slope after {warmUp:N0} samples {rssSlope:F2} MB per million (managed heap {heapSlope:F2})");
+                + $"slope after {warmUp:N0} samples {rssSlope:F2} MB per million (managed heap {heapSlope:F2}); "
+                + $"{roleInfo?.HeapCompactions ?? 0} heap compactions after checkpoints, the longest {roleInfo?.LongestHeapCompactionMs ?? 0:F0} ms");
             foreach (var (name, node) in tables) await cli.Out.WriteLineAsync($"  table {name}: {node!["rows"]} rows (cap {node["maxRows"]?.ToString() ?? "none"}), {node["evicted"]} evicted");
             await cli.Out.WriteLineAsync(ok ? "soak: memory flat and nothing lost"
                 : $"soak: NOT MET: lost {lost}, shed {shed}, scoring failures {scoreFailures}{(scoreError is null ? "" : $" ({scoreError})")}, tables over their cap [{string.Join(", ", cappedOver)}], RSS slope {rssSlope:F2} MB per million (at most 1)");
@@ -201,6 +203,8 @@ public static class SoakDrill
                 ["evaluationHeld"] = evaluationHeld,
                 ["baselineKeys"] = trainers.Sum(t => t.BaselineKeys),
                 ["baselineEvicted"] = trainers.Sum(t => t.BaselineEvicted),
+                ["heapCompactions"] = roleInfo?.HeapCompactions,
+                ["longestHeapCompactionMs"] = roleInfo is null ? null : Math.Round(roleInfo.LongestHeapCompactionMs, 1),
                 ["lost"] = lost,
                 ["ok"] = ok,
             };

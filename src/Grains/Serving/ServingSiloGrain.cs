@@ -7,7 +7,7 @@ namespace Freshet.Grains.Serving;
 
 /// <summary>A silo's serving front door, placed on the silo its key names; calls interleave (scoring is read-only).</summary>
 [SiloKeyPlacement, Reentrant]
-public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer scorer) : Grain, IServingSiloGrain
+public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer scorer, Hosting.HeapCompactor compactor) : Grain, IServingSiloGrain
 {
     public Task<SiloRoleInfo> GetRolesAsync()
     {
@@ -16,6 +16,7 @@ public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer sco
         {
             Silo = registry.SiloName, Training = registry.Roles.Training, Serving = registry.Roles.Serving,
             WorkingSetBytes = Environment.WorkingSet, GcHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+            HeapCompactions = compactor.Compactions, LongestHeapCompactionMs = compactor.LongestPause.TotalMilliseconds,
         });
     }
 
