@@ -37,7 +37,9 @@ if [ "$rc" -ne 0 ]; then
   # The failed tests with their messages, again at the end: the projects run in parallel, so in a long log they are
   # buried among the others' output, and a truncated CI log keeps only its end.
   echo "test.sh: the failed tests (their full output is above):"
-  grep -E -A 14 '^\s+Failed [A-Za-z_.]+' "$log" | grep -v -E '^\s+at (Orleans|System|Xunit)\.' | head -n 200 || true
+  # A failed test's line only (not a log's "Failed to ..."), with enough of its trace to reach Freshet's frames past
+  # Orleans' own (an exception from another silo carries that silo's frames first).
+  grep -E -A 40 '^\s+Failed [A-Za-z_][A-Za-z0-9_]*\.[A-Za-z0-9_.]+ \[' "$log" | grep -v -E '^\s+at (Orleans|System|Xunit)\.' | head -n 300 || true
   mapfile -t dumps < <(find tests -path '*/TestResults/*' -name '*.dmp' -newer "$started" 2>/dev/null)
   if [ "${#dumps[@]}" -gt 0 ]; then
     dump_tool=.tools/dotnet-dump/dotnet-dump

@@ -301,8 +301,9 @@ public sealed class FreshetClient(IClusterClient cluster)
                     return new ServingSiloStatus(roles.Silo, roles, null, e.Message);
                 }
             }
-            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OperationCanceledException)
             {
+                // OperationCanceledException: the cluster dropped the call (this client cancels none), as a silo leaves.
                 return new ServingSiloStatus(address.ToParsableString(), null, null, e.Message);
             }
         }));

@@ -5,7 +5,9 @@ namespace Freshet.Grains.Training;
 /// <summary>
 /// Retries a grain call through a silo failure: while the cluster declares a silo dead and its
 /// grains come back elsewhere, calls fail with transient errors. Pushes are idempotent per trainer
-/// step, so a retried push whose first try did land is not applied twice.
+/// step, so a retried push whose first try did land is not applied twice. A call cancelled by the cluster while the
+/// caller did not cancel (Orleans answers a request it dropped, a stream agent that stopped as queues moved to other
+/// silos, with an <see cref="OperationCanceledException"/>) is as transient.
 /// </summary>
 internal static class Retry
 {
@@ -24,7 +26,7 @@ internal static class Retry
             {
                 return await call();
             }
-            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < giveUp && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when ((IsTransient(e) || e is OperationCanceledException) && DateTime.UtcNow < giveUp && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 2));

@@ -54,7 +54,14 @@ public sealed class WeightsChannel(ClusterKey key, WeightChunking chunking)
     }
 
     /// <summary>Subscribes <paramref name="reader"/> to the model's weights (or takes up its subscription, dropping extra ones); every message goes to <paramref name="deliver"/>, which acts on sealed ones only.</summary>
-    public static async Task<StreamSubscriptionHandle<WeightMessage>> SubscribeAsync(IGrainBase reader, string model, Func<WeightMessage, Task> deliver, bool fresh = false)
+    /// <remarks>
+    /// Retried through the stream plumbing's transient failures (a silo leaving while the subscription is told to the
+    /// producers): each try starts from the subscriptions that exist, so a try that registered before it failed is resumed, not doubled.
+    /// </remarks>
+    public static Task<StreamSubscriptionHandle<WeightMessage>> SubscribeAsync(IGrainBase reader, string model, Func<WeightMessage, Task> deliver, bool fresh = false) =>
+        Training.Retry.CallAsync(() => SubscribeOnceAsync(reader, model, deliver, fresh), CancellationToken.None);
+
+    private static async Task<StreamSubscriptionHandle<WeightMessage>> SubscribeOnceAsync(IGrainBase reader, string model, Func<WeightMessage, Task> deliver, bool fresh)
     {
         var stream = Stream(reader, model);
         var handles = await stream.GetAllSubscriptionHandles();
