@@ -42,7 +42,10 @@ public class SoakDrillTests
             Assert.True(json["baselineEvicted"]!.GetValue<long>() > 0, r.Out);
             // Memory was read through the run against the samples trained.
             var readings = json["rssMb"]!.AsArray().Count;
-            Assert.True(readings >= 3 && readings == json["gcHeapMb"]!.AsArray().Count && readings == json["readingSamples"]!.AsArray().Count, r.Out);
+            Assert.True(readings >= 3 && readings == json["gcHeapMb"]!.AsArray().Count && readings == json["gcCommittedMb"]!.AsArray().Count && readings == json["readingSamples"]!.AsArray().Count, r.Out);
+            // The collector's committed memory is part of the resident memory; the rest is native.
+            Assert.All(json["rssMb"]!.AsArray().Zip(json["gcCommittedMb"]!.AsArray()), p => Assert.True(p.First!.GetValue<double>() > p.Second!.GetValue<double>(), r.Out));
+            Assert.True(json["nativeTrimmedMb"]!.GetValue<double>() >= 0 && json["heapCompactions"]!.GetValue<long>() >= 0, r.Out);
             Assert.True(json["ok"]!.GetValue<bool>(), r.Out);
         }
         finally

@@ -36,4 +36,13 @@ public sealed record SiloRoleInfo
 
     /// <summary>The longest of those compactions (milliseconds, a pause of the whole silo); 0 before the first.</summary>
     [Id(6)] public double LongestHeapCompactionMs { get; init; }
+
+    /// <summary>
+    /// Memory the collector holds from the system (bytes, at its last collection): the managed heap with its free space
+    /// and allocation budgets. The rest of <see cref="WorkingSetBytes"/> is native: the runtime, TorchSharp, the C library's heap.
+    /// </summary>
+    [Id(7)] public long GcCommittedBytes { get; init; }
+
+    /// <summary>Native memory the C library handed back to the system after the compactions (bytes in all; Linux with glibc only, else 0).</summary>
+    [Id(8)] public long NativeBytesTrimmed { get; init; }
 }

@@ -66,7 +66,7 @@ public static class SoakDrill
         }
     }
 
-    private sealed record Reading(long Samples, double Seconds, double RssMb, double GcHeapMb);
+    private sealed record Reading(long Samples, double Seconds, double RssMb, double GcHeapMb, double GcCommittedMb);
 
     private static async Task<JsonObject> RunAsync(CliContext cli, Settings settings, CancellationToken ct)
     {
@@ -111,7 +111,7 @@ public static class SoakDrill
                 trained = status.Deployment.Main?.Trainers.Sum(t => t.SamplesTrained) ?? 0;
                 if (status.Silos.FirstOrDefault()?.Roles is { } roles)
                 {
-                    readings.Add(new Reading(trained, clock.Elapsed.TotalSeconds, roles.WorkingSetBytes / 1048576.0, roles.GcHeapBytes / 1048576.0));
+                    readings.Add(new Reading(trained, clock.Elapsed.TotalSeconds, roles.WorkingSetBytes / 1048576.0, roles.GcHeapBytes / 1048576.0, roles.GcCommittedBytes / 1048576.0));
                 }
                 if (trained >= nextCheckpoint)
                 {
@@ -165,12 +165,15 @@ public static class SoakDrill
             var settled = readings.Where(r => r.Samples >= warmUp).ToList();
             var rssSlope = Slope(settled, r => r.RssMb);
             var heapSlope = Slope(settled, r => r.GcHeapMb);
+            // What the collector holds from the system, and the rest of the RSS (native: the runtime, TorchSharp, the C library's heap).
+            var committedSlope = Slope(settled, r => r.GcCommittedMb);
+            var nativeSlope = Slope(settled, r => r.RssMb - r.GcCommittedMb);
             // The slope says something only well past the warm-up: a short run (a test) is judged on what it lost and on its caps.
             var slopeJudged = settings.Samples >= 2 * WarmUpSamples;
             var ok = lost == 0 && shed == 0 && scoreFailures == 0 && cappedOver.Count == 0 && (!slopeJudged || rssSlope is <= 1.0);
             await cli.Out.WriteLineAsync($"soak: {trained:N0} of {producedTotal:N0} samples trained in {clock.Elapsed.TotalMinutes:F1} min ({checkpoints} checkpoints asked, {calls:N0} scoring calls, {scoreFailures} failed); "
                 + $"silo RSS {readings.FirstOrDefault()?.RssMb:F0} -> {readings.LastOrDefault()?.RssMb:F0} MB (max {readings.Select(r => r.RssMb).DefaultIfEmpty().Max():F0}), "
-                + $"slope after {warmUp:N0} samples {rssSlope:F2} MB per million (managed heap {heapSlope:F2}); "
+                + $"slope after {warmUp:N0} samples {rssSlope:F2} MB per million (managed heap {heapSlope:F2}, collector's committed memory {committedSlope:F2}, native {nativeSlope:F2}); "
                 + $"{roleInfo?.HeapCompactions ?? 0} heap compactions after checkpoints, the longest {roleInfo?.LongestHeapCompactionMs ?? 0:F0} ms");
             foreach (var (name, node) in tables) await cli.Out.WriteLineAsync($"  table {name}: {node!["rows"]} rows (cap {node["maxRows"]?.ToString() ?? "none"}), {node["evicted"]} evicted");
             await cli.Out.WriteLineAsync(ok ? "soak: memory flat and nothing lost"
@@ -191,10 +194,13 @@ public static class SoakDrill
                 ["readingSamples"] = new JsonArray([.. readings.Select(r => (JsonNode?)r.Samples)]),
                 ["rssMb"] = new JsonArray([.. readings.Select(r => (JsonNode?)Math.Round(r.RssMb, 1))]),
                 ["gcHeapMb"] = new JsonArray([.. readings.Select(r => (JsonNode?)Math.Round(r.GcHeapMb, 1))]),
+                ["gcCommittedMb"] = new JsonArray([.. readings.Select(r => (JsonNode?)Math.Round(r.GcCommittedMb, 1))]),
                 ["warmUpSamples"] = warmUp,
                 ["rssSlopeMbPerMillion"] = JsonResult.Metric(rssSlope, 3),
                 ["slopeJudged"] = slopeJudged,
                 ["gcHeapSlopeMbPerMillion"] = JsonResult.Metric(heapSlope, 3),
+                ["gcCommittedSlopeMbPerMillion"] = JsonResult.Metric(committedSlope, 3),
+                ["nativeSlopeMbPerMillion"] = JsonResult.Metric(nativeSlope, 3),
                 ["tables"] = tables,
                 ["tablesOverCap"] = new JsonArray([.. cappedOver.Select(n => (JsonNode?)n)]),
                 ["samplesQueued"] = queued,
@@ -205,6 +211,7 @@ public static class SoakDrill
                 ["baselineEvicted"] = trainers.Sum(t => t.BaselineEvicted),
                 ["heapCompactions"] = roleInfo?.HeapCompactions,
                 ["longestHeapCompactionMs"] = roleInfo is null ? null : Math.Round(roleInfo.LongestHeapCompactionMs, 1),
+                ["nativeTrimmedMb"] = roleInfo is null ? null : Math.Round(roleInfo.NativeBytesTrimmed / 1048576.0, 1),
                 ["lost"] = lost,
                 ["ok"] = ok,
             };

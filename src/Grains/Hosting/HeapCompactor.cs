@@ -12,7 +12,8 @@ namespace Freshet.Grains.Hosting;
 /// release this runs one compacting, decommitting full collection, a few seconds later (the old model's last scoring
 /// calls end first) and at most once a <see cref="SiloLimitsOptions.HeapCompactionInterval"/>. A checkpoint comes
 /// daily in production: one pause a day (a few hundred milliseconds at most, measured by the soak and shown in the
-/// silo's status) against memory that would otherwise stay taken.
+/// silo's status) against memory that would otherwise stay taken. After the collection, the C library's free pages go
+/// back too (<see cref="NativeHeap.Trim"/>): what the old model's tensors and the steps' native buffers left in glibc's heap.
 /// </summary>
 public sealed partial class HeapCompactor(IOptions<SiloLimitsOptions> options, ILogger<HeapCompactor> logger)
 {
@@ -22,6 +23,8 @@ public sealed partial class HeapCompactor(IOptions<SiloLimitsOptions> options, I
     private readonly Stopwatch _sinceLast = new();
     private int _scheduled;
     private long _compactions;
+    private TimeSpan _longest; // guarded by _sinceLast
+    private long _nativeTrimmed;
 
     /// <summary>Compactions run since the silo started.</summary>
     public long Compactions => Interlocked.Read(ref _compactions);
@@ -35,7 +38,8 @@ public sealed partial class HeapCompactor(IOptions<SiloLimitsOptions> options, I
         }
     }
 
-    private TimeSpan _longest;
+    /// <summary>Native memory handed back to the system after the compactions (<see cref="NativeHeap.Trim"/>), in bytes.</summary>
+    public long NativeBytesTrimmed => Interlocked.Read(ref _nativeTrimmed);
 
     /// <summary>A large amount of memory just became garbage (a model swapped out, a checkpoint written or loaded).</summary>
     public void AfterLargeRelease(string what)
@@ -57,13 +61,18 @@ public sealed partial class HeapCompactor(IOptions<SiloLimitsOptions> options, I
                 var clock = Stopwatch.StartNew();
                 GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 clock.Stop();
+                // The collection ran the finalizers of what it freed (an old model's tensors among them): their native memory
+                // is back in the C library's heap, which keeps it unless told to give it back.
+                GC.WaitForPendingFinalizers();
+                var trimmed = NativeHeap.Trim();
+                Interlocked.Add(ref _nativeTrimmed, trimmed);
                 lock (_sinceLast)
                 {
                     _sinceLast.Restart();
                     if (clock.Elapsed > _longest) _longest = clock.Elapsed;
                 }
                 Interlocked.Increment(ref _compactions);
-                LogCompacted(logger, what, clock.Elapsed.TotalMilliseconds, before / 1048576.0, GC.GetTotalMemory(false) / 1048576.0);
+                LogCompacted(logger, what, clock.Elapsed.TotalMilliseconds, before / 1048576.0, GC.GetTotalMemory(false) / 1048576.0, trimmed / 1048576.0);
             }
             finally
             {
@@ -72,6 +81,6 @@ public sealed partial class HeapCompactor(IOptions<SiloLimitsOptions> options, I
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Heap compacted after {What} in {Ms:F0} ms: managed heap {Before:F0} -> {After:F0} MB")]
-    private static partial void LogCompacted(ILogger logger, string what, double ms, double before, double after);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Heap compacted after {What} in {Ms:F0} ms: managed heap {Before:F0} -> {After:F0} MB; native memory given back {Trimmed:F0} MB")]
+    private static partial void LogCompacted(ILogger logger, string what, double ms, double before, double after, double trimmed);
 }

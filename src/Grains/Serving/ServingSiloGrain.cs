@@ -12,11 +12,12 @@ public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer sco
     public Task<SiloRoleInfo> GetRolesAsync()
     {
         Mine();
+        var gc = GC.GetGCMemoryInfo();
         return Task.FromResult(new SiloRoleInfo
         {
             Silo = registry.SiloName, Training = registry.Roles.Training, Serving = registry.Roles.Serving,
-            WorkingSetBytes = Environment.WorkingSet, GcHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
-            HeapCompactions = compactor.Compactions, LongestHeapCompactionMs = compactor.LongestPause.TotalMilliseconds,
+            WorkingSetBytes = Environment.WorkingSet, GcHeapBytes = gc.HeapSizeBytes, GcCommittedBytes = gc.TotalCommittedBytes,
+            HeapCompactions = compactor.Compactions, LongestHeapCompactionMs = compactor.LongestPause.TotalMilliseconds, NativeBytesTrimmed = compactor.NativeBytesTrimmed,
         });
     }
 
