@@ -27,12 +27,15 @@ public sealed class PopularityBaseline(double strength = 10, long? maxKeys = nul
     }
 
     /// <summary>Counts a sample of <paramref name="key"/> seen at <paramref name="time"/> (UTC ticks).</summary>
-    public void Update(ulong key, float label, long time = 0)
+    public void Update(ulong key, float label, long time = 0) => Update(key, label, 1, time);
+
+    /// <summary>Counts <paramref name="positives"/> and <paramref name="samples"/> of <paramref name="key"/> at <paramref name="time"/> (a trial, or a positive alone when its label came later).</summary>
+    public void Update(ulong key, float positives, float samples, long time)
     {
         if (!_byKey.TryGetValue(key, out var c) && maxKeys is { } cap && _byKey.Count >= cap) EvictLeastRecentlySeen((int)Math.Max(1, cap / 10));
-        _byKey[key] = new Counts(c.Positives + label, c.Samples + 1, Math.Max(c.LastSeen, time));
-        _positives += label;
-        _count++;
+        _byKey[key] = new Counts(c.Positives + positives, c.Samples + samples, Math.Max(c.LastSeen, time));
+        _positives += positives;
+        _count += samples;
     }
 
     /// <summary>Forgets the keys not seen since <paramref name="now"/> less the expiry; returns how many.</summary>

@@ -33,6 +33,8 @@ public sealed class StreamingTrainer
     private long _firstTime = long.MaxValue;
     private long _lastTime = long.MinValue;
     private float[] _scores = [];
+    private int[] _eventOrder = [];
+    private long[] _eventTimes = [];
     private float[] _ctcvrScores = [];
     private readonly TaskEvaluation? _ctcvr;
     private readonly Stopwatch _clock = new();
@@ -80,7 +82,7 @@ public sealed class StreamingTrainer
     public (long EvaluationHeld, long BaselineKeys, long BaselineEvicted) Held()
     {
         long keys = 0, evicted = 0;
-        foreach (var b in _ctr.Fields.Concat(_cvr.Fields))
+        foreach (var b in _ctr.Counters.Fields.Concat(_cvr.Counters.Fields))
         {
             keys += b.Keys;
             evicted += b.Evicted;
@@ -322,35 +324,41 @@ public sealed class StreamingTrainer
             instruments.SamplesTrained.Add(n, tags);
         }
 
-        // The batch was scored before its update; the baselines likewise score before counting it.
-        var fields = state.Fields.Length;
+        // The counting baselines go per event in event time (a shop's counters): each sample is scored on the events
+        // strictly before it, then its own events wait their time. The model scored the batch before its update.
+        var counters = state.Counters;
+        var fields = counters.Fields.Length;
         Span<float> baselines = stackalloc float[fields + 1];
-        for (var i = 0; i < n; i++)
+        if (_eventOrder.Length < n)
         {
-            var s = buffer[i];
-            // A late positive repeats a sample already scored (as provisional): scored once, counted in the baselines below.
-            if (s.Arrival == LabelArrival.Late) continue;
-            float mean = 0;
-            for (var f = 0; f < fields; f++)
-            {
-                baselines[f] = state.Fields[f].Score(s.Ids[f]);
-                mean += baselines[f];
-            }
-            baselines[fields] = fields == 0 ? state.Global.Score(0) : mean / fields;
-            var named = state.BaselineField >= 0 ? baselines[state.BaselineField] : state.Global.Score(0);
-            state.Evaluation.Add(_scores[i], s.Label, named, s.TrueProbability, s.Time, s.Group, baselines);
-            if (task == TaskKind.Ctr && _ctcvr is not null && !float.IsNaN(s.ConversionLabel))
-            {
-                _ctcvr.Add(_ctcvrScores[i], s.ConversionLabel, float.NaN, float.NaN, s.Time, s.Group);
-            }
-            _firstTime = Math.Min(_firstTime, s.Time);
-            _lastTime = Math.Max(_lastTime, s.Time);
+            _eventOrder = new int[n];
+            _eventTimes = new long[n];
         }
         for (var i = 0; i < n; i++)
         {
+            _eventOrder[i] = i;
+            _eventTimes[i] = buffer[i].Time;
+        }
+        Array.Sort(_eventTimes, _eventOrder, 0, n);
+        for (var k = 0; k < n; k++)
+        {
+            var i = _eventOrder[k];
             var s = buffer[i];
-            for (var f = 0; f < fields; f++) state.Fields[f].Update(s.Ids[f], s.Label, s.Time);
-            state.Global.Update(0, s.Label);
+            counters.Advance(s.Time);
+            // A late positive repeats a sample already scored (as provisional): scored once; its positive counts from its arrival.
+            if (s.Arrival != LabelArrival.Late)
+            {
+                counters.Score(s.Ids, baselines);
+                var named = state.BaselineField >= 0 ? baselines[state.BaselineField] : counters.Global.Score(0);
+                state.Evaluation.Add(_scores[i], s.Label, named, s.TrueProbability, s.Time, s.Group, baselines);
+                if (task == TaskKind.Ctr && _ctcvr is not null && !float.IsNaN(s.ConversionLabel))
+                {
+                    _ctcvr.Add(_ctcvrScores[i], s.ConversionLabel, float.NaN, float.NaN, s.Time, s.Group);
+                }
+                _firstTime = Math.Min(_firstTime, s.Time);
+                _lastTime = Math.Max(_lastTime, s.Time);
+            }
+            counters.Add(s);
         }
         buffer.Clear();
         Interlocked.Add(ref _samples, n);
@@ -360,7 +368,7 @@ public sealed class StreamingTrainer
             if (_nextExpiry != long.MinValue)
             {
                 _expired += await _store.ExpireAsync(_lastTime, cancellationToken);
-                foreach (var b in _ctr.Fields.Concat(_cvr.Fields)) b.Expire(_lastTime);
+                foreach (var b in _ctr.Counters.Fields.Concat(_cvr.Counters.Fields)) b.Expire(_lastTime);
             }
             _nextExpiry = _lastTime + _options.ExpireEvery.Ticks;
         }
@@ -378,18 +386,16 @@ public sealed class StreamingTrainer
     }
 
     /// <summary>
-    /// One task's evaluation and what users run today, scored on the same samples at the same granularity (counts
-    /// updated after each step): every id field's running smoothed rate, their mean, and the schema's named one.
+    /// One task's evaluation and what users run today, scored on the same samples: every id field's running smoothed
+    /// rate, their mean, and the schema's named one, counted per event in event time (<see cref="EventTimeCounters"/>).
     /// </summary>
     private sealed class TaskState(TaskKind task, TrainerOptions options, FeatureLayout layout, int baselineField, Action<double>? windowClosed)
     {
         public TaskEvaluation Evaluation { get; } = new(task, options.Window, [.. layout.IdFields.Select(f => f.Field.Name), MeanBaseline], windowClosed, options.Evaluation);
 
-        /// <summary>Each id field's running rate, keeping as many ids as the field's table does (its cap and expiry).</summary>
-        public PopularityBaseline[] Fields { get; } = [.. layout.IdFields.Select(f => new PopularityBaseline(10, layout.Tables[f.TableIndex].MaxRows, layout.Tables[f.TableIndex].ExpireAfter))];
-
-        /// <summary>The global rate so far (the named baseline of a schema with no id field).</summary>
-        public PopularityBaseline Global { get; } = new();
+        /// <summary>Each id field's running rate (keeping as many ids as the field's table does: its cap and expiry) and the global rate, per event.</summary>
+        public EventTimeCounters Counters { get; } = new(
+            [.. layout.IdFields.Select(f => new PopularityBaseline(10, layout.Tables[f.TableIndex].MaxRows, layout.Tables[f.TableIndex].ExpireAfter))], new PopularityBaseline());
 
         public int BaselineField { get; } = baselineField;
 
