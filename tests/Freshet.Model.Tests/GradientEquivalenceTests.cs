@@ -1,3 +1,4 @@
+using Freshet.Model.Schema;
 using Freshet.Model.Data;
 using Freshet.Model.Hashing;
 using Freshet.Model.Towers;
@@ -24,14 +25,16 @@ public class GradientEquivalenceTests
         Numerics = [price],
     };
 
-    public static TheoryData<string> Tasks => new() { "ctr", "cvr" };
+    public static TheoryData<string, string> Tasks => new() { { "ctr", "none" }, { "cvr", "none" }, { "ctr", "dot" }, { "cvr", "dot" } };
 
     [Theory]
     [MemberData(nameof(Tasks))]
-    public async Task Row_gradients_equal_nn_embedding_autograd(string taskName)
+    public async Task Row_gradients_equal_nn_embedding_autograd(string taskName, string interactions)
     {
         var task = taskName == "ctr" ? TaskKind.Ctr : TaskKind.Cvr;
-        var schema = Schemas.Parse(Schemas.GradientCheck);
+        // With interactions the towers also read the embeddings' pairwise dot products: their gradients reach the rows too.
+        var schema = Schemas.Parse(Schemas.GradientCheck.Replace("\"initScale\": 0.5 }", $"\"initScale\": 0.5, \"interactions\": \"{interactions}\" }}"));
+        Assert.Equal(interactions == "dot" ? 3 : 0, FeatureLayout.From(schema).InteractionOffsets.Length);
         // Repeated ids within and across fields (item i1 is a candidate and in histories), an empty bag.
         var batch = new List<Sample>
         {

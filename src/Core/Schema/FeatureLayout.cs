@@ -54,6 +54,16 @@ public sealed class FeatureLayout
     /// <summary>The input columns the stacking head of <paramref name="task"/> adds as they are: its per-id biases.</summary>
     public int[] StackBiasColumns(Data.TaskKind task) => [.. BiasFields.Select(b => b.Column(task))];
 
+    /// <summary>
+    /// The embeddings whose pairwise dot products each tower reads (<see cref="ModelSpec.Interactions"/>): the first
+    /// column of every id and bag field of the most common width (the widest of equals), in input order; empty when
+    /// interactions are off or fewer than two fields share a width.
+    /// </summary>
+    public int[] InteractionOffsets { get; private init; } = [];
+
+    /// <summary>The width of the embeddings in <see cref="InteractionOffsets"/>.</summary>
+    public int InteractionWidth { get; private init; }
+
     public IReadOnlyList<TableSpec> Tables { get; }
 
     public IReadOnlyList<FieldSlot> IdFields { get; }
@@ -147,10 +157,20 @@ public sealed class FeatureLayout
             }
         }
         var both = schema.Labels.Click is not null && schema.Labels.Conversion is not null;
+        // Interactions over the embeddings of the most common width (the widest of equally common ones): dot products need equal widths.
+        var interacting = new List<FieldSlot>();
+        if (m.Interactions == Interactions.Dot)
+        {
+            var embedded = ids.Concat(bags).ToList();
+            var width = embedded.GroupBy(f => f.Width).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).FirstOrDefault();
+            if (width is not null && width.Count() >= 2) interacting = [.. embedded.Where(f => f.Width == width.Key).OrderBy(f => f.Offset)];
+        }
         return new FeatureLayout(tables, ids, bags, numerics, rates, biases, deepDim, offset, m.Stacking, both, both && m.CvrLoss == CvrLoss.Esmm)
         {
             _batchSize = Math.Max(1, m.BatchSize),
             _cvrBatchSize = Math.Max(1, m.CvrBatchSize ?? ModelSpec.DefaultCvrBatchSize(m.BatchSize, both)),
+            InteractionOffsets = interacting.Select(f => f.Offset).ToArray(),
+            InteractionWidth = interacting.Count > 0 ? interacting[0].Width : 0,
         };
     }
 }

@@ -70,4 +70,10 @@ public sealed class ModelSpec
     /// plus pCTCVR = pCTR x pCVR against click-and-conversion on every impression, so both towers learn from both).
     /// </summary>
     public CvrLoss CvrLoss { get; set; } = CvrLoss.Clicks;
+
+    /// <summary>
+    /// Explicit interactions fed to each tower: <c>none</c> (the default) or <c>dot</c> (pairwise dot products of the
+    /// field embeddings, DLRM / FM style). Their weights are the towers' first layers: the dense tier, as now.
+    /// </summary>
+    public Interactions Interactions { get; set; } = Interactions.None;
 }

@@ -29,8 +29,8 @@ public sealed class EsmmModel : Module
         {
             using var _ = NewDisposeScope();
             torch.manual_seed(spec.Seed);
-            ctr = new Tower("ctr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Ctr), layout.StackBiasColumns(TaskKind.Ctr));
-            cvr = new Tower("cvr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Cvr), layout.StackBiasColumns(TaskKind.Cvr));
+            ctr = new Tower("ctr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Ctr), layout.StackBiasColumns(TaskKind.Ctr), layout.InteractionOffsets, layout.InteractionWidth);
+            cvr = new Tower("cvr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Cvr), layout.StackBiasColumns(TaskKind.Cvr), layout.InteractionOffsets, layout.InteractionWidth);
         }
         RegisterComponents();
     }

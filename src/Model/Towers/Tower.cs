@@ -23,6 +23,10 @@ public sealed class Tower : Module<Tensor, Tensor>
     private readonly int _deepDim;
     private readonly long[] _rateColumns;
     private readonly long[] _biasColumns;
+    private readonly long[] _interactionColumns = [];
+    private readonly long[] _pairs = [];
+    private readonly int _fields;
+    private readonly int _width;
 
     /// <param name="inputDim">Columns the deep part reads (the first of the input).</param>
     /// <param name="rateColumns">The stacking head's weighted inputs (running rates' log-odds against the global rate); empty: none.</param>
@@ -38,13 +42,25 @@ public sealed class Tower : Module<Tensor, Tensor>
         }
     }
 
-    public Tower(string name, int inputDim, IReadOnlyList<int> hidden, double batchNormMomentum, int[]? rateColumns = null, int[]? biasColumns = null) : base(name)
+    /// <param name="interactionOffsets">The first column of each embedding whose pairwise dot products the tower reads beside its input (<see cref="Schema.FeatureLayout.InteractionOffsets"/>); empty or one: none.</param>
+    /// <param name="interactionWidth">Those embeddings' width.</param>
+    public Tower(string name, int inputDim, IReadOnlyList<int> hidden, double batchNormMomentum, int[]? rateColumns = null, int[]? biasColumns = null,
+        int[]? interactionOffsets = null, int interactionWidth = 0) : base(name)
     {
         _deepDim = inputDim;
         _rateColumns = [.. (rateColumns ?? []).Select(c => (long)c)];
         _biasColumns = [.. (biasColumns ?? []).Select(c => (long)c)];
+        var offsets = interactionOffsets ?? [];
+        if (offsets.Length >= 2)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(interactionWidth, 1);
+            _fields = offsets.Length;
+            _width = interactionWidth;
+            _interactionColumns = [.. offsets.SelectMany(o => Enumerable.Range(o, interactionWidth)).Select(c => (long)c)];
+            _pairs = [.. Enumerable.Range(0, _fields).SelectMany(i => Enumerable.Range(i + 1, _fields - i - 1).Select(j => (long)(i * _fields + j)))];
+        }
         var layers = new List<(string, Module<Tensor, Tensor>)>();
-        var width = inputDim;
+        var width = inputDim + _pairs.Length;
         for (var i = 0; i < hidden.Count; i++)
         {
             layers.Add(($"fc{i + 1}", Linear(width, hidden[i])));
@@ -57,7 +73,7 @@ public sealed class Tower : Module<Tensor, Tensor>
         output = Linear(width, 1);
         layers.Add(("out", output));
         body = Sequential(layers);
-        wide = Linear(inputDim, 1, hasBias: false);
+        wide = Linear(inputDim + _pairs.Length, 1, hasBias: false);
         if (_rateColumns.Length > 0)
         {
             // Starts as the mean of the rates' log-odds (what a counter would say), then learns each one's weight.
@@ -91,6 +107,7 @@ public sealed class Tower : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var deep = input.shape[1] == _deepDim ? input : input.narrow(1, 0, _deepDim);
+        if (_pairs.Length > 0) deep = cat([deep, PairwiseDots(deep)], 1);
         var logit = body.call(deep).add(wide.call(deep), One);
         if (stack is not null)
         {
@@ -103,6 +120,18 @@ public sealed class Tower : Module<Tensor, Tensor>
             logit = logit.add(input.index_select(1, columns).sum(1, keepdim: true), One);
         }
         return logit.squeeze(-1);
+    }
+
+    /// <summary>Each pair's dot product of the interacting embeddings, [batch, pairs] in (i, j), i &lt; j order.</summary>
+    private Tensor PairwiseDots(Tensor deep)
+    {
+        using var columns = tensor(_interactionColumns);
+        using var pairs = tensor(_pairs);
+        using var embeddings = deep.index_select(1, columns).view(-1, _fields, _width);
+        using var transposed = embeddings.transpose(1, 2);
+        using var gram = embeddings.bmm(transposed);
+        using var flat = gram.reshape(-1, _fields * _fields);
+        return flat.index_select(1, pairs);
     }
 
     protected override void Dispose(bool disposing)
