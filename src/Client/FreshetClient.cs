@@ -193,10 +193,13 @@ public sealed class FreshetClient(IClusterClient cluster)
 
     /// <summary>
     /// Failures of the cluster's plumbing (a silo or gateway gone), not of the request: what the scoring retry policy
-    /// absorbs, and what a caller of admin calls can wait out the same way.
+    /// absorbs, and what a caller of admin calls can wait out the same way. An <see cref="OperationCanceledException"/>
+    /// counts: this client's calls carry no cancellation token, so a cancelled call is one the cluster cancelled (a
+    /// gateway silo's grain-directory lookup cut short as a silo left the directory's view, measured in the load
+    /// drill); a caller that cancels calls of its own must tell its cancellation apart before asking.
     /// </summary>
     public static bool IsTransient(Exception e) =>
-        e is SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException;
+        e is SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException or OperationCanceledException;
 
     /// <inheritdoc cref="ScoreAsync(string, IReadOnlyList{ScoreRow})"/>
     public Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IEnumerable<IReadOnlyDictionary<string, string>> rows) =>

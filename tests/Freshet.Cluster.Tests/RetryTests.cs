@@ -33,4 +33,15 @@ public sealed class RetryTests
         await Assert.ThrowsAsync<ArgumentException>(() => Retry.CallAsync(() => { tries++; throw new ArgumentException("bad request"); }, CancellationToken.None));
         Assert.Equal(1, tries);
     }
+
+    [Fact]
+    public void The_sdk_takes_a_call_the_cluster_cancelled_as_transient_and_a_fault_of_the_request_not()
+    {
+        // A gateway silo's grain-directory lookup cut short as a silo left reaches the client as an
+        // OperationCanceledException (the load drill's kill phase); the SDK's calls carry no token of the caller's.
+        Assert.True(Freshet.Client.FreshetClient.IsTransient(new OperationCanceledException()));
+        Assert.True(Freshet.Client.FreshetClient.IsTransient(new SiloUnavailableException("gone")));
+        Assert.False(Freshet.Client.FreshetClient.IsTransient(new ArgumentException("bad request")));
+        Assert.False(Freshet.Client.FreshetClient.IsTransient(new Freshet.Serving.ScoringRequestException("too large")));
+    }
 }

@@ -260,7 +260,7 @@ public static partial class LoadDrill
                     var answers = await client.ScoreAsync(model, batch);
                     phase.Calls.Enqueue(new Call(at, Stopwatch.GetElapsedTime(started).TotalMilliseconds, answers[0].Weights.Checkpoint, answers[0].Weights.Delta, null));
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!ct.IsCancellationRequested)
                 {
                     phase.Calls.Enqueue(new Call(at, Stopwatch.GetElapsedTime(started).TotalMilliseconds, -1, -1, Describe(e)));
                 }

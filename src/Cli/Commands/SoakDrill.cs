@@ -239,7 +239,7 @@ public static class SoakDrill
                 await client.ScoreAsync(model, [.. requests.Skip(at).Take(settings.Rows)]);
                 calls++;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 failures++;
                 error ??= LoadDrill.Describe(e);
