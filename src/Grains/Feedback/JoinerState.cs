@@ -23,6 +23,9 @@ public sealed class JoinerState
 
     /// <summary>Shadowed impressions clicked before their click window closed: their pairs wait for it, so the guard never sees the clicked rows of a span before its unclicked ones.</summary>
     [Id(7)] public List<HeldPair> Held { get; set; } = [];
+
+    /// <summary>Samples made but not yet on the job's streams (a publish failed, as a silo died): sent first by the next publish (<c>SampleCodec</c> bytes).</summary>
+    [Id(8)] public byte[] Unsent { get; set; } = [];
 }
 
 /// <summary>
