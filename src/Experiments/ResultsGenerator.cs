@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Freshet.Model.Feedback;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
 
@@ -44,8 +45,8 @@ public static class ResultsGenerator
             md.AppendLine();
             md.AppendLine("```sh").AppendLine(command).AppendLine("```").AppendLine();
             md.AppendLine(RealtimeReport.Table(r));
-            md.AppendLine(Order(r.Runs.Where(x => x.Strategy is not RealtimeExperiment.JoinedName and not RealtimeExperiment.CorrectedName).Select(x => (x.Strategy, x.MeanAuc)).ToList(), ["all", "part+fresh", "part", "base"]));
-            if (r.Delayed is { } d)
+            md.AppendLine(Order(r.Runs.Where(x => !RealtimeExperiment.IsDelayedRun(x.Strategy)).Select(x => (x.Strategy, x.MeanAuc)).ToList(), ["all", "part+fresh", "part", "base"]));
+            foreach (var d in r.DelayedByMethod)
             {
                 md.AppendLine();
                 md.AppendLine(RealtimeReport.Delayed(d));
@@ -119,9 +120,14 @@ public static class ResultsGenerator
             await Train(log, file, data, "defaults", null);
             await Train(log, file, data, "no stacking", new JsonObject { ["stacking"] = false });
             if (log == "synthetic") await Train(log, file, data, "cvrLoss esmm", new JsonObject { ["cvrLoss"] = "esmm" });
+            foreach (var interactions in new[] { "dot", "cross", "dotCross" })
+            {
+                await Train(log, file, data, $"interactions {interactions}", new JsonObject { ["interactions"] = interactions });
+                await Train(log, file, data, $"interactions {interactions}, no stacking", new JsonObject { ["interactions"] = interactions, ["stacking"] = false });
+            }
         }
         md.AppendLine();
-        md.AppendLine($"The same rows by command: `freshet train --schema schemas/<log>.json --data <folder or synthetic> --json`, with a `model` section for the changed setting (`\"stacking\": false`, `\"cvrLoss\": \"esmm\"`).");
+        md.AppendLine($"The same rows by command: `freshet train --schema schemas/<log>.json --data <folder or synthetic> --json`, with a `model` section for the changed setting (`\"stacking\": false`, `\"cvrLoss\": \"esmm\"`, `\"interactions\": \"dot\"`). The interactions (README, `model.interactions`) stay off by default: a default must not lose on any log it was measured on.");
         md.AppendLine();
         summary["quality"] = quality;
 
@@ -135,8 +141,12 @@ public static class ResultsGenerator
         await Offline("TalkingData, offline next-day gains (CVR)", "talkingdata.json", talking, "talkingdata-offline",
             $"freshet experiment --suite offline --schema schemas/talkingdata.json --data {talking}");
         await Realtime("TalkingData, real time (CVR), with delayed conversions", "talkingdata.json", talking, null,
-            new RealtimeExperiment.Options { AttributionWindow = TimeSpan.FromHours(12) }, "talkingdata-realtime",
-            $"freshet experiment --suite realtime --schema schemas/talkingdata.json --data {talking} --attribution-window 12h");
+            new RealtimeExperiment.Options { AttributionWindow = TimeSpan.FromHours(12), Corrections = [DelayedFeedback.Fnw, DelayedFeedback.Defer] }, "talkingdata-realtime",
+            $"freshet experiment --suite realtime --schema schemas/talkingdata.json --data {talking} --attribution-window 12h --feedback fnw,defer");
+        await Realtime("Synthetic stream, real time, conversions 3 h after the click (median)", "synthetic.json", "synthetic", null,
+            new RealtimeExperiment.Options { AttributionWindow = TimeSpan.FromHours(12), ConversionDelay = TimeSpan.FromHours(3), Corrections = [DelayedFeedback.Fnw, DelayedFeedback.Defer], Strategies = ["base", "part+fresh"] },
+            "synthetic-delayed-3h",
+            "freshet experiment --suite realtime --schema schemas/synthetic.json --data synthetic --strategies base,part+fresh --attribution-window 12h --conversion-delay 3h --feedback fnw,defer");
 
         var path = Path.Combine(outDir, "RESULTS.md");
         await File.WriteAllTextAsync(path, md.ToString(), ct);

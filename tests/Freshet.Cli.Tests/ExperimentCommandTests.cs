@@ -73,7 +73,7 @@ public class ExperimentCommandTests
             Assert.Null(offline.Json["strategies"]!["part"]!["ctrAuc"]);
 
             var realtime = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("talkingdata.json"), "--data", TestData.TalkingData,
-                "--strategies", "base,part+fresh", "--attribution-window", "12h", "--out", dir, "--json");
+                "--strategies", "base,part+fresh", "--attribution-window", "12h", "--feedback", "fnw,defer", "--out", dir, "--json");
             Assert.True(realtime.ExitCode == 0, realtime.Error);
             Assert.Equal("cvr", (string)realtime.Json["task"]!);
             var join = realtime.Json["delayedJoin"]!;
@@ -87,6 +87,16 @@ public class ExperimentCommandTests
             Assert.Equal((double)realtime.Json["strategies"]!["base"]!["meanAuc"]!, (double)delayed["baseMeanAuc"]!);
             Assert.Equal((double)realtime.Json["strategies"]!["part+fresh+fnw"]!["meanAuc"]!, (double)delayed["correctedMeanAuc"]!);
             Assert.True((double)delayed["gapClosed"]! >= 0.5, delayed.ToJsonString());
+            // DEFER ran beside it, as its own run, and closes at least half the gap too.
+            var methods = realtime.Json["delayedMethods"]!;
+            Assert.Equal((double)delayed["gapClosed"]!, (double)methods["fnw"]!["gapClosed"]!);
+            Assert.Equal((double)realtime.Json["strategies"]!["part+fresh+defer"]!["meanAuc"]!, (double)methods["defer"]!["correctedMeanAuc"]!);
+            Assert.True((double)methods["defer"]!["gapClosed"]! >= 0.5, methods.ToJsonString());
+
+            var refused = await CliRunner.RunAsync("experiment", "--suite", "realtime", "--schema", TestData.Schema("talkingdata.json"), "--data", TestData.TalkingData,
+                "--attribution-window", "12h", "--feedback", "fnw,wait", "--out", dir, "--json");
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("--feedback: 'wait' is not a correction", refused.Error);
         }
         finally
         {

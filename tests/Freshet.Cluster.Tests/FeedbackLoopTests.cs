@@ -90,4 +90,36 @@ public class FeedbackLoopTests
         var malformed = Assert.Throws<FormatException>(() => PredictionId.Parse("loop/x/123"));
         Assert.Contains("{model}/{joiner}/{32 hex digits}", malformed.Message);
     }
+    [Fact]
+    public async Task Under_defer_every_impression_and_click_trains_twice_once_at_once_and_once_with_its_real_label()
+    {
+        await using var h = await ClusterHarness.StartAsync(limits: l => l.MaxClockSkew = TimeSpan.FromDays(1));
+        var client = new FreshetClient(h.Client);
+        const string model = "deferloop";
+        var spec = await h.ServeAsync(model, new FeedbackSpec { Method = DelayedFeedback.Defer, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(30), AttributionWindow = TimeSpan.FromHours(12) }, samples: 2_000);
+        var job = spec.JobOf(DeploymentJob.Main);
+        async Task<long> Received() => (await client.GetJobStatusAsync(job)).Trainers.Sum(t => t.SamplesReceived);
+        async Task<JoinerStatus> Joiner() => await h.Client.Joiner(model, 0).GetStatusAsync();
+
+        var predictions = await client.ScoreAsync(model, Rows(20));
+        await PublishingTests.WaitAsync(async () => (await Joiner()).Predictions == 20, "serving logs the 20 rows with the joiner");
+        // Each impression trains at once as an immediate CTR negative.
+        await PublishingTests.WaitAsync(async () => await Received() == 2_000 + 20, "the trainer has the 20 immediate CTR negatives");
+        var t = DateTime.UtcNow;
+
+        // Five clicks, two converting: five CTR duplicates (positive), five immediate CVR negatives, two CVR duplicates (positive).
+        await client.ReportAsync([.. predictions.Take(5).Select(p => new FeedbackLabel { Prediction = p.Id, Event = FeedbackEvent.Click, Time = t.AddSeconds(1) })]);
+        for (var i = 0; i < 2; i++) await client.ReportAsync(predictions[i].Id, FeedbackEvent.Conversion, t.AddSeconds(2));
+        await PublishingTests.WaitAsync(async () => await Received() == 2_000 + 20 + 5 + 5 + 2, "the trainer receives 5 + 5 + 2 samples");
+
+        // The click window closes: the fifteen impressions never clicked train again, as real negatives (FNW would train none).
+        await client.ReportAsync(new PredictionId(model, 0, Guid.NewGuid()), FeedbackEvent.Click, t.AddMinutes(31));
+        await PublishingTests.WaitAsync(async () => (await Joiner()).CtrSamples == 20 + 5 + 15, "every impression trained twice");
+        // The attribution window closes: the three clicks that did not convert train again, as real negatives.
+        await client.ReportAsync(new PredictionId(model, 0, Guid.NewGuid()), FeedbackEvent.Click, t.AddHours(13));
+        await PublishingTests.WaitAsync(async () => (await Joiner()).CvrSamples == 5 + 2 + 3, "every click trained twice");
+        var joiner = await Joiner();
+        Assert.Equal((0, 0), (joiner.PendingImpressions, joiner.PendingClicks));
+        await PublishingTests.WaitAsync(async () => await Received() == 2_000 + 40 + 10, "the trainer receives every sample the joiner made");
+    }
 }

@@ -6,7 +6,8 @@ namespace Freshet.Feedback;
 /// A deployment's feedback loop: serving logs every scored row for its joiner; labels reported for it become
 /// training samples of the main job. Both joins are labelled as <see cref="Method"/> says: under FNW an impression
 /// trains at once as a provisional CTR negative and again as a late positive when clicked within <see cref="ClickWindow"/>,
-/// and a click likewise for CVR within <see cref="AttributionWindow"/>; under wait a click makes a CTR positive at once
+/// and a click likewise for CVR within <see cref="AttributionWindow"/>; under DEFER likewise, and every sample trains a
+/// second time with its real label when its window closes unlabelled; under wait a click makes a CTR positive at once
 /// and an impression unclicked when its window closes a negative (docs/FEEDBACK.md).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("freshet.feedback-spec")]

@@ -81,7 +81,7 @@ public static class AdminCommands
         var every = new Option<string>("--every") { Description = "Promotion mode: Model A's checkpoint period", DefaultValueFactory = _ => "2h" };
         var clock = new Option<string>("--clock") { Description = "What the schedules run on: wall (the silo's clock) or event (the samples' event time, for replays)", DefaultValueFactory = _ => "wall" };
         var restore = new Option<bool>("--restore-latest") { Description = "Start the main job from the model's latest checkpoint" };
-        var feedback = new Option<string?>("--feedback") { Description = "A feedback loop: serving logs every scored row and labels reported for it train the main job; CVR labels delayed by fnw (default when on) or wait" };
+        var feedback = new Option<string?>("--feedback") { Description = "A feedback loop: serving logs every scored row and labels reported for it train the main job; labels delayed by fnw (default when on), defer or wait" };
         var clickWindow = new Option<string>("--click-window") { Description = "Feedback loop: how long an impression waits for its click", DefaultValueFactory = _ => "30m" };
         var attribution = new Option<string>("--attribution-window") { Description = "Feedback loop: how long a click waits for its conversion", DefaultValueFactory = _ => "12h" };
         var joiners = new Option<int>("--joiners") { Description = "Feedback loop: joiner grains (fixed for the deployment's life)", DefaultValueFactory = _ => 4 };
@@ -121,7 +121,7 @@ public static class AdminCommands
                 KeepCheckpoints = p.GetValue(keep),
                 Feedback = p.GetValue(feedback) is not { } method ? null : new FeedbackSpec
                 {
-                    Method = DelayedFeedbacks.TryParse(method, out var m) ? m : throw new ArgumentException($"--feedback: '{method}' is not a delayed-feedback method; use fnw or wait"),
+                    Method = DelayedFeedbacks.TryParse(method, out var m) ? m : throw new ArgumentException($"--feedback: '{method}' is not a delayed-feedback method; use fnw, defer or wait"),
                     ClickWindow = Durations.Parse(p.GetValue(clickWindow)!, "--click-window"),
                     AttributionWindow = Durations.Parse(p.GetValue(attribution)!, "--attribution-window"),
                     Joiners = p.GetValue(joiners),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Freshet.Cli.Output;
 using Freshet.Experiments;
+using Freshet.Model.Feedback;
 using Freshet.Model.Schema;
 
 namespace Freshet.Cli.Commands;
@@ -22,7 +23,8 @@ public static class ExperimentCommand
         var t1 = new Option<string?>("--updates-start") { Description = "Realtime scenario: real-time updates start this long after the replay's start (T1)" };
         var t2 = new Option<string?>("--full-update-at") { Description = "Realtime scenario: a full update this long after the replay's start (T2)" };
         var t3 = new Option<string?>("--updates-stop") { Description = "Realtime scenario: real-time updates stop this long after the replay's start (T3)" };
-        var attribution = new Option<string?>("--attribution-window") { Description = "Realtime: compare delayed-feedback handling: part+fresh waiting for each click's conversion or this window's close (naive), corrected (FNW), and with immediate labels" };
+        var attribution = new Option<string?>("--attribution-window") { Description = "Realtime: compare delayed-feedback handling: part+fresh waiting for each click's conversion or this window's close (naive), corrected (--feedback), and with immediate labels" };
+        var feedback = new Option<string>("--feedback") { Description = "Realtime, with --attribution-window: the corrections to compare, comma-separated: fnw, defer", DefaultValueFactory = _ => "fnw" };
         var delay = new Option<string?>("--conversion-delay") { Description = "Realtime, synthetic stream: median delay from a click to its conversion, e.g. 3h (default: the schema's conversionDelayMedian)" };
         var samples = new Option<long?>("--samples") { Description = "Samples to read (default: all of a log; 600000 of the synthetic stream)" };
         var windows = new Option<int?>("--max-windows") { Description = "Offline: at most this many (latest) windows" };
@@ -30,7 +32,7 @@ public static class ExperimentCommand
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
         var cmd = new Command("experiment", "Run the method's experiments on a log and write a report")
         {
-            suite, schema, data, period, strategies, samples, windows, interval, window, warmup, every, t1, t2, t3, attribution, delay, output, json,
+            suite, schema, data, period, strategies, samples, windows, interval, window, warmup, every, t1, t2, t3, attribution, feedback, delay, output, json,
         };
         cmd.SetAction(async (p, ct) =>
         {
@@ -43,6 +45,7 @@ public static class ExperimentCommand
                     {
                         AttributionWindow = p.GetValue(attribution) is { } a ? Durations.Parse(a, "--attribution-window") : null,
                         ConversionDelay = p.GetValue(delay) is { } d ? Durations.Parse(d, "--conversion-delay") : null,
+                        Corrections = ParseCorrections(p.GetValue(feedback)!),
                     };
                 RealtimeExperiment.Validate(options);
                 return await RunRealtimeAsync(cli, p.GetValue(schema)!, p.GetValue(data)!, p.GetValue(samples), options, p.GetValue(output), "realtime", p.GetValue(json), ct);
@@ -58,6 +61,11 @@ public static class ExperimentCommand
             return 0;
         });
         return cmd;
+
+        static IReadOnlyList<DelayedFeedback> ParseCorrections(string text) => [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(m =>
+            DelayedFeedbacks.TryParse(m, out var method) && method != DelayedFeedback.Wait
+                ? method
+                : throw new ArgumentException($"--feedback: '{m}' is not a correction; use fnw, defer or both (fnw,defer)"))];
     }
 
     /// <summary>This process's command line, as the reports quote it.</summary>

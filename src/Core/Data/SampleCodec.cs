@@ -153,7 +153,7 @@ public static class SampleCodec
         for (var i = 0; i < n; i++)
         {
             if (tasks[i] > (byte)TaskKind.Cvr) throw new InvalidDataException($"sample batch: sample {i} has task {tasks[i]}, which is not one (0 ctr, 1 cvr)");
-            if (!arrivals.IsEmpty && arrivals[i] > (byte)LabelArrival.Late)
+            if (!arrivals.IsEmpty && arrivals[i] > (byte)LabelArrivals.Last)
             {
                 throw new InvalidDataException($"sample batch: sample {i} has label arrival {arrivals[i]}, which is not one (0 known, 1 provisional, 2 late)");
             }

@@ -10,6 +10,8 @@ namespace Freshet.Model.Feedback;
 /// <item><see cref="DelayedFeedback.Wait"/>: the sample trains once, when its label arrives (1) or its window closes (0).</item>
 /// <item><see cref="DelayedFeedback.Fnw"/>: the sample trains at once as a <see cref="LabelArrival.Provisional"/> negative,
 /// and again as a <see cref="LabelArrival.Late"/> positive if its label arrives within the window.</item>
+/// <item><see cref="DelayedFeedback.Defer"/>: the sample trains at once as an <see cref="LabelArrival.Immediate"/> negative,
+/// and again as a <see cref="LabelArrival.Duplicate"/> with its real label: when the label arrives, or when the window closes.</item>
 /// </list>
 /// Pending samples are bounded: at <see cref="Capacity"/>, the oldest is settled early (as its window closing would)
 /// and counted in <see cref="Evicted"/>. Labels for keys never added, already settled or evicted are counted in
@@ -87,6 +89,7 @@ public sealed class LabelJoin<TKey> where TKey : notnull
         _pending[key] = new Entry(sample, deadline);
         _deadlines.Enqueue(key, deadline);
         if (Method == DelayedFeedback.Fnw) ready.Add(sample.Relabelled(0f, LabelArrival.Provisional, 0));
+        else if (Method == DelayedFeedback.Defer) ready.Add(sample.Relabelled(0f, LabelArrival.Immediate, 0));
         return true;
     }
 
@@ -118,7 +121,13 @@ public sealed class LabelJoin<TKey> where TKey : notnull
             return false;
         }
         var labelTime = Math.Max(time, entry.Sample.Time);
-        ready.Add(entry.Sample.Relabelled(1f, Method == DelayedFeedback.Fnw ? LabelArrival.Late : LabelArrival.Known, labelTime));
+        var arrival = Method switch
+        {
+            DelayedFeedback.Fnw => LabelArrival.Late,
+            DelayedFeedback.Defer => LabelArrival.Duplicate,
+            _ => LabelArrival.Known,
+        };
+        ready.Add(entry.Sample.Relabelled(1f, arrival, labelTime));
         Joined++;
         sample = entry.Sample;
         Settled?.Invoke(key, 1f);
@@ -161,8 +170,9 @@ public sealed class LabelJoin<TKey> where TKey : notnull
 
     private void Settle(Entry entry, ICollection<Sample> ready)
     {
-        // Under FNW the negative trained when the sample came; under Wait it trains now.
+        // Under FNW the negative trained when the sample came; under Wait it trains now; DEFER trains its real negative now too.
         if (Method == DelayedFeedback.Wait) ready.Add(entry.Sample.Relabelled(0f, LabelArrival.Known, 0));
+        else if (Method == DelayedFeedback.Defer) ready.Add(entry.Sample.Relabelled(0f, LabelArrival.Duplicate, 0));
     }
 
     private readonly record struct Entry(Sample Sample, long Deadline);

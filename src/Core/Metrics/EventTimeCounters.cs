@@ -67,10 +67,10 @@ public sealed class EventTimeCounters
     public void Add(Sample sample)
     {
         var labelTime = sample.ConversionTime > sample.Time ? sample.ConversionTime : sample.Time;
-        if (sample.Arrival == LabelArrival.Late)
+        if (sample.Arrival.IsRepeat())
         {
-            // Its trial counted when it trained as provisional: only the positive, when it arrived.
-            Enqueue(sample.Ids, labelTime, sample.Label, 0);
+            // Its trial counted when its first copy trained: only a positive, when it arrived.
+            if (sample.Label > 0) Enqueue(sample.Ids, labelTime, sample.Label, 0);
         }
         else if (labelTime == sample.Time || sample.Label == 0)
         {

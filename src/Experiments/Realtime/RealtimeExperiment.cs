@@ -51,11 +51,14 @@ public static class RealtimeExperiment
         /// <summary>
         /// Delayed conversions (DESIGN.md 6.2, docs/FEEDBACK.md): also run part+fresh with CVR labels as a live system
         /// gets them, once per <see cref="DelayedFeedback"/> method: waiting for each click's conversion or this attribution
-        /// window's close (<c>part+fresh+join</c>), and the correction (<c>part+fresh+fnw</c>); <c>base</c> and
+        /// window's close (<c>part+fresh+join</c>), and each correction of <see cref="Corrections"/> (<c>part+fresh+fnw</c>, <c>part+fresh+defer</c>); <c>base</c> and
         /// <c>part+fresh</c> (the immediate label a live system cannot have) run too, for the comparison. Null: none of
         /// these. Needs a log with conversion times.
         /// </summary>
         public TimeSpan? AttributionWindow { get; init; }
+
+        /// <summary>The delayed-feedback corrections compared with an attribution window, each a run (<c>--feedback</c>); the first is <see cref="Result.Delayed"/>.</summary>
+        public IReadOnlyList<DelayedFeedback> Corrections { get; init; } = [DelayedFeedback.Fnw];
 
         /// <summary>
         /// On the synthetic stream, the median delay from a click to its conversion (the schema's
@@ -83,8 +86,11 @@ public static class RealtimeExperiment
         /// Delayed feedback, compared (with an attribution window): no updates (base), waiting for labels (naive), the
         /// correction, and the immediate label (oracle); the share of the oracle's gain over base that the correction closes.
         /// </summary>
-        public DelayedComparison? Delayed => Options.AttributionWindow is not { } window ? null : new DelayedComparison(
-            DelayedFeedback.Fnw, window, MeanOf("base"), MeanOf(JoinedName), MeanOf(CorrectedName), MeanOf(OracleName));
+        public DelayedComparison? Delayed => DelayedByMethod.FirstOrDefault();
+
+        /// <summary>The comparison for each correction run, in <see cref="Options.Corrections"/> order.</summary>
+        public IReadOnlyList<DelayedComparison> DelayedByMethod => Options.AttributionWindow is not { } window ? [] :
+            [.. Options.Corrections.Select(m => new DelayedComparison(m, window, MeanOf("base"), MeanOf(JoinedName), MeanOf(CorrectedName(m)), MeanOf(OracleName)))];
 
         private double? MeanOf(string strategy) => Runs.FirstOrDefault(x => x.Strategy == strategy)?.CvrMeanAuc;
     }
@@ -112,6 +118,10 @@ public static class RealtimeExperiment
         if (options.UpdatesStart is { } a && options.UpdatesStop is { } b && b <= a) throw new ArgumentException("--updates-stop: must come after --updates-start");
         if (options.AttributionWindow is { } w && w <= TimeSpan.Zero) throw new ArgumentException("--attribution-window: must be positive");
         if (options.ConversionDelay is { } d && d <= TimeSpan.Zero) throw new ArgumentException("--conversion-delay: must be positive");
+        if (options.Corrections.Count == 0 || options.Corrections.Any(m => m == DelayedFeedback.Wait) || options.Corrections.Distinct().Count() != options.Corrections.Count)
+        {
+            throw new ArgumentException("--feedback: name one or more corrections, each once: fnw, defer (waiting for labels always runs, as part+fresh+join)");
+        }
     }
 
     public static async Task<Result> RunAsync(FeatureSchema schema, IReadOnlyList<Sample> samples, Options options, string folder, Action<string> log, Action<Progress>? progress, CancellationToken ct)
@@ -174,8 +184,11 @@ public static class RealtimeExperiment
     /// <summary>part+fresh with CVR labels waiting for their conversion or their attribution window (the naive join).</summary>
     public const string JoinedName = "part+fresh+join";
 
-    /// <summary>part+fresh with CVR labels corrected for delayed feedback (FNW).</summary>
-    public const string CorrectedName = "part+fresh+fnw";
+    /// <summary>part+fresh with CVR labels corrected for delayed feedback by <paramref name="method"/> (<c>part+fresh+fnw</c>, <c>part+fresh+defer</c>).</summary>
+    public static string CorrectedName(DelayedFeedback method) => "part+fresh+" + method.Name();
+
+    /// <summary>Whether a run is one of the delayed comparison's label-joining runs (the naive join or a correction).</summary>
+    public static bool IsDelayedRun(string run) => FeedbackOf(run) is not null;
 
     /// <summary>part+fresh with every label at once (what a live system cannot have): the delayed comparison's ceiling.</summary>
     public const string OracleName = "part+fresh";
@@ -183,14 +196,10 @@ public static class RealtimeExperiment
     /// <summary>The runs of an experiment, in order: the strategies, then with an attribution window base and the oracle if missing, the naive join and the correction.</summary>
     public static IReadOnlyList<string> Runs(Options options) => options.AttributionWindow is null
         ? options.Strategies
-        : [.. options.Strategies.Union(["base", OracleName]), JoinedName, CorrectedName];
+        : [.. options.Strategies.Union(["base", OracleName]), JoinedName, .. options.Corrections.Select(CorrectedName)];
 
-    private static DelayedFeedback? FeedbackOf(string run) => run switch
-    {
-        JoinedName => DelayedFeedback.Wait,
-        CorrectedName => DelayedFeedback.Fnw,
-        _ => null,
-    };
+    private static DelayedFeedback? FeedbackOf(string run) =>
+        run == JoinedName ? DelayedFeedback.Wait : DelayedFeedbacks.All.Where(m => m != DelayedFeedback.Wait && CorrectedName(m) == run).Select(m => (DelayedFeedback?)m).FirstOrDefault();
 
     public static string ModelName(string strategy) => "rt-" + strategy.Replace("+", "", StringComparison.Ordinal);
 

@@ -1,7 +1,7 @@
-using Freshet.Model.Feedback;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Freshet.Model.Feedback;
 using Freshet.Model.Schema;
 
 namespace Freshet.Experiments;
@@ -54,7 +54,7 @@ public static class RealtimeReport
         b.AppendLine("```");
         b.AppendLine();
         b.AppendLine(Table(r));
-        if (r.Delayed is { } d)
+        foreach (var d in r.DelayedByMethod)
         {
             b.AppendLine(Delayed(d));
             b.AppendLine();
@@ -87,11 +87,17 @@ public static class RealtimeReport
     /// <summary>The delayed-feedback comparison in words, for the report and the results page.</summary>
     public static string Delayed(RealtimeExperiment.DelayedComparison d) =>
         $"Delayed conversions ({Durations.Format(d.Window)} attribution window; docs/FEEDBACK.md): `{RealtimeExperiment.JoinedName}` waits for each click's label "
-        + $"(trained when its conversion arrives, or as a negative when the window closes); `{RealtimeExperiment.CorrectedName}` trains each click at once as a "
-        + "negative and again as a positive when its conversion arrives, importance-weighted (FNW, Ktena et al., RecSys 2019); "
+        + $"(trained when its conversion arrives, or as a negative when the window closes); `{RealtimeExperiment.CorrectedName(d.Method)}` {Describe(d.Method)}; "
         + $"`{RealtimeExperiment.OracleName}` has every label at once, which a live system cannot. Mean windowed AUC: base {F(d.BaseMeanAuc)}, "
         + $"waiting {F(d.NaiveMeanAuc)}, {d.Method.Name()} {F(d.CorrectedMeanAuc)}, immediate labels {F(d.OracleMeanAuc)}: {d.Method.Name()} closes "
         + $"{Share(d.GapClosed)} of the gap from base to the immediate labels (waiting closes {Share(d.NaiveGapClosed)}).";
+
+    private static string Describe(DelayedFeedback method) => method switch
+    {
+        DelayedFeedback.Fnw => "trains each click at once as a negative and again as a positive when its conversion arrives, importance-weighted (FNW, Ktena et al., RecSys 2019)",
+        DelayedFeedback.Defer => "trains each click at once as a negative and again with its real label, when its conversion arrives or its window closes, importance-weighted (DEFER, Gu et al., KDD 2021)",
+        _ => "waits for each label",
+    };
 
     private static string Share(double? x) => x is { } v ? v.ToString("P0", CultureInfo.InvariantCulture) : "-";
 
@@ -134,6 +140,11 @@ public static class RealtimeReport
                 ["gapClosed"] = JsonResult.Metric(d.GapClosed),
                 ["naiveGapClosed"] = JsonResult.Metric(d.NaiveGapClosed),
             },
+            ["delayedMethods"] = r.DelayedByMethod.Count == 0 ? null : new JsonObject(r.DelayedByMethod.Select(m => KeyValuePair.Create(m.Method.Name(), (JsonNode?)new JsonObject
+            {
+                ["correctedMeanAuc"] = JsonResult.Metric(m.CorrectedMeanAuc),
+                ["gapClosed"] = JsonResult.Metric(m.GapClosed),
+            }))),
             ["delayedJoin"] = joined is null ? null : new JsonObject
             {
                 ["attributionWindow"] = r.Options.AttributionWindow is { } w ? Durations.Format(w) : null,

@@ -345,8 +345,8 @@ public sealed class StreamingTrainer
             var i = _eventOrder[k];
             var s = buffer[i];
             counters.Advance(s.Time);
-            // A late positive repeats a sample already scored (as provisional): scored once; its positive counts from its arrival.
-            if (s.Arrival != LabelArrival.Late)
+            // A repeat (a late positive, a duplicate) is a sample already scored: scored once; a positive counts from its arrival.
+            if (!s.Arrival.IsRepeat())
             {
                 counters.Score(s.Ids, baselines);
                 var named = state.BaselineField >= 0 ? baselines[state.BaselineField] : counters.Global.Score(0);

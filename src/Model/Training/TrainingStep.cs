@@ -309,7 +309,7 @@ public sealed class TrainingStep
         tower.zero_grad();
         // Batch-norm statistics estimate what this tower scores: a batch moves them by its share of a full step, and a
         // late positive (a row already counted when it trained as provisional) not at all.
-        tower.StatisticsWeight = batch.Count(s => s.Arrival != LabelArrival.Late) / (double)_layout.BatchSizeOf(task);
+        tower.StatisticsWeight = batch.Count(s => !s.Arrival.IsRepeat()) / (double)_layout.BatchSizeOf(task);
         var logits = tower.call(x);
         Tensor loss;
         // The loss sums over the batch and divides by a full step's size: a short batch (cut by the wait for more samples,
@@ -389,10 +389,10 @@ public sealed class TrainingStep
                     var sample = batch[s];
                     var slot = _rateSlots[s * rates + r];
                     var labelTime = sample.ConversionTime > sample.Time ? sample.ConversionTime : sample.Time;
-                    if (sample.Arrival == LabelArrival.Late)
+                    if (sample.Arrival.IsRepeat())
                     {
-                        // Its trial was counted when it trained as provisional: only the positive, when it arrived.
-                        rb.Events.Add((slot, labelTime, sample.Label, 0));
+                        // Its trial was counted when its first copy trained: only a positive, when it arrived.
+                        if (sample.Label > 0) rb.Events.Add((slot, labelTime, sample.Label, 0));
                     }
                     else if (labelTime == sample.Time || sample.Label == 0)
                     {
