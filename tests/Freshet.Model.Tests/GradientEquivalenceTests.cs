@@ -25,7 +25,7 @@ public class GradientEquivalenceTests
         Numerics = [price],
     };
 
-    public static TheoryData<string, string> Tasks => new() { { "ctr", "none" }, { "cvr", "none" }, { "ctr", "dot" }, { "cvr", "dot" } };
+    public static TheoryData<string, string> Tasks => new() { { "ctr", "none" }, { "cvr", "none" }, { "ctr", "dot" }, { "cvr", "dot" }, { "ctr", "dotCross" }, { "cvr", "cross" } };
 
     [Theory]
     [MemberData(nameof(Tasks))]
@@ -34,7 +34,7 @@ public class GradientEquivalenceTests
         var task = taskName == "ctr" ? TaskKind.Ctr : TaskKind.Cvr;
         // With interactions the towers also read the embeddings' pairwise dot products: their gradients reach the rows too.
         var schema = Schemas.Parse(Schemas.GradientCheck.Replace("\"initScale\": 0.5 }", $"\"initScale\": 0.5, \"interactions\": \"{interactions}\" }}"));
-        Assert.Equal(interactions == "dot" ? 3 : 0, FeatureLayout.From(schema).InteractionOffsets.Length);
+        Assert.Equal(interactions is "dot" or "dotCross" ? 4 : 0, FeatureLayout.From(schema).InteractionOffsets.Length);
         // Repeated ids within and across fields (item i1 is a candidate and in histories), an empty bag.
         var batch = new List<Sample>
         {

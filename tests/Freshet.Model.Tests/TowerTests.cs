@@ -44,38 +44,83 @@ public class TowerTests
     }
 
     [Fact]
-    public void With_dot_interactions_a_tower_reads_every_pair_of_equal_width_embeddings_dot_product()
+    public void With_dot_interactions_a_tower_reads_every_pair_of_embeddings_dot_product_projecting_other_widths()
     {
-        // user, item and the history bag are 4 wide, category 3: the three 4-wide fields interact (3 pairs).
+        // user, item and the history bag are 4 wide, category 3: all four interact at width 4 (6 pairs), category projected.
         var schema = Schemas.Parse(Schemas.GradientCheck.Replace("\"initScale\": 0.5 }", "\"initScale\": 0.5, \"interactions\": \"dot\" }"));
         var layout = FeatureLayout.From(schema);
-        Assert.Equal([layout.IdFields[0].Offset, layout.IdFields[1].Offset, layout.BagFields[0].Offset], layout.InteractionOffsets);
+        Assert.Equal([layout.IdFields[0].Offset, layout.IdFields[1].Offset, layout.BagFields[0].Offset, layout.IdFields[2].Offset], layout.InteractionOffsets);
+        Assert.Equal([4, 4, 4, 3], layout.InteractionWidths);
         Assert.Equal(4, layout.InteractionWidth);
         Assert.Empty(FeatureLayout.From(Schemas.Parse(Schemas.GradientCheck)).InteractionOffsets);
 
         // A tower with no hidden layer is linear in what it reads: weights of 1 on the dots only give their sum.
-        using var tower = new Tower("t", layout.DeepDim, [], 0.3, interactionOffsets: layout.InteractionOffsets, interactionWidth: layout.InteractionWidth);
+        using var tower = new Tower("t", layout.DeepDim, [], 0.3, interactionOffsets: layout.InteractionOffsets, interactionWidth: layout.InteractionWidth,
+            interactionWidths: layout.InteractionWidths);
         using var scope = NewDisposeScope();
         tower.eval();
         using var _ = no_grad();
-        var weights = tower.parameters().ToList();
-        foreach (var w in weights) w.zero_();
+        foreach (var w in tower.parameters()) w.zero_();
         var body = tower.named_parameters().Single(p => p.name == "body.out.weight").parameter;
-        body.narrow(1, layout.DeepDim, 3).fill_(1.0f);
+        body.narrow(1, layout.DeepDim, 6).fill_(1.0f);
+        // The category's projection: its 3 columns onto the first 3 of width 4, as they are.
+        var projection = tower.named_parameters().Single(p => p.name.StartsWith("projections.", StringComparison.Ordinal)).parameter;
+        Assert.Equal([4L, 3L], projection.shape);
+        projection.copy_(eye(4, 3));
         var x = randn(4, layout.DeepDim);
         var logits = tower.call(x).data<float>().ToArray();
         var rows = x.data<float>().ToArray();
         for (var r = 0; r < 4; r++)
         {
-            float Dot(int a, int b)
+            float Dot(int a, int b, int width)
             {
                 float sum = 0;
-                for (var k = 0; k < 4; k++) sum += rows[r * layout.DeepDim + a + k] * rows[r * layout.DeepDim + b + k];
+                for (var k = 0; k < width; k++) sum += rows[r * layout.DeepDim + a + k] * rows[r * layout.DeepDim + b + k];
                 return sum;
             }
-            var (u, i, h) = (layout.InteractionOffsets[0], layout.InteractionOffsets[1], layout.InteractionOffsets[2]);
-            Assert.Equal(Dot(u, i) + Dot(u, h) + Dot(i, h), logits[r], 4);
+            var (u, i, h, c) = (layout.InteractionOffsets[0], layout.InteractionOffsets[1], layout.InteractionOffsets[2], layout.InteractionOffsets[3]);
+            var expected = Dot(u, i, 4) + Dot(u, h, 4) + Dot(i, h, 4) + Dot(u, c, 3) + Dot(i, c, 3) + Dot(c, h, 3);
+            Assert.Equal(expected, logits[r], 3);
         }
+    }
+
+    [Fact]
+    public void A_cross_layer_multiplies_the_input_by_its_projection_and_keeps_the_input()
+    {
+        // One full-rank layer, W = identity and b = 0, no hidden layer, the wide term off: x1 = x0 * x0 + x0, and an
+        // output weight of 1 on every column gives the logit sum(x0^2 + x0).
+        using var net = new CrossNetwork("c", 3, layers: 1, rank: 0);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (w, b) = (net.parameters().First(), net.parameters().Last());
+        w.copy_(eye(3));
+        b.zero_();
+        var x = tensor(new float[] { 1, -2, 0.5f, 3, 0, -1 }, [2, 3]);
+        var y = net.call(x).data<float>().ToArray();
+        Assert.Equal([2f, 2f, 0.75f, 12f, 0f, 0f], y);
+
+        // Low rank: W = U V' with two matrices of rank 2 per layer, and the same output width.
+        using var low = new CrossNetwork("l", 5, layers: 2, rank: 2);
+        Assert.Equal(2 * (5 * 2 + 2 * 5 + 5), low.parameters().Sum(p => p.numel()));
+        Assert.Equal([4L, 5L], low.call(randn(4, 5)).shape);
+
+        // In a model: the towers carry the layers (dense tier), and the schema's count and rank are honoured.
+        var schema = Schemas.Parse(Schemas.GradientCheck.Replace("\"initScale\": 0.5 }", "\"initScale\": 0.5, \"interactions\": \"cross\", \"crossLayers\": 3, \"crossRank\": 2 }"));
+        var layout = FeatureLayout.From(schema);
+        using var model = new EsmmModel(layout, schema.Model);
+        var names = model.StateInOrder().Select(s => s.Name).ToList();
+        Assert.Equal(2 * 3 * 3, names.Count(n => n.Contains(".cross.", StringComparison.Ordinal)));
+        Assert.Empty(layout.InteractionOffsets);
+        Assert.DoesNotContain(names, n => n.Contains("projections", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Cross_settings_out_of_range_are_refused_naming_the_field()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Schemas.Parse(Schemas.GradientCheck.Replace("\"initScale\": 0.5 }", "\"initScale\": 0.5, \"interactions\": \"cross\", \"crossLayers\": 0 }")));
+        Assert.Contains("model.crossLayers", e.Message);
+        e = Assert.ThrowsAny<Exception>(() => Schemas.Parse(Schemas.GradientCheck.Replace("\"initScale\": 0.5 }", "\"initScale\": 0.5, \"crossRank\": -1 }")));
+        Assert.Contains("model.crossRank", e.Message);
     }
 
     [Fact]

@@ -61,7 +61,8 @@ public sealed class RowFeaturizer
         }
         _idColumns = [.. layout.IdFields.Select(s => s.Field.Derive is null or TimeDerivation.None ? Resolve(s.Field.Column!, $"field '{s.Field.Name}' column", where) : -1)];
         _idDerive = [.. layout.IdFields.Select(s => s.Field.Derive ?? TimeDerivation.None)];
-        _bagColumns = [.. layout.BagFields.Select(s => Resolve(s.Field.Column!, $"field '{s.Field.Name}' column", where))];
+        // A sequence has no column (-1): it starts empty, and replay fills it (SequenceTracker).
+        _bagColumns = [.. layout.BagFields.Select(s => s.Field.Kind == FieldKind.Sequence ? -1 : Resolve(s.Field.Column!, $"field '{s.Field.Name}' column", where))];
         _numericColumns = [.. layout.NumericFields.Select(s => Resolve(s.Field.Column!, $"field '{s.Field.Name}' column", where))];
         _numericMoments = [.. layout.NumericFields.Select(_ => new RunningMoments())];
         if (schema.Labels.Click is { } c) _click = new LabelReader("click", c, Resolve(c.Column, "labels.click.column", where));
@@ -150,6 +151,11 @@ public sealed class RowFeaturizer
         for (var i = 0; i < bags.Length; i++)
         {
             var f = _layout.BagFields[i].Field;
+            if (_bagColumns[i] < 0)
+            {
+                bags[i] = [];
+                continue;
+            }
             var parts = values[_bagColumns[i]].Split(f.Separator ?? " ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var max = f.MaxLength ?? FeatureLayout.DefaultMaxLength;
             var skip = Math.Max(0, parts.Length - max);

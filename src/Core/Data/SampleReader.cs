@@ -1,4 +1,5 @@
 using Freshet.Model.Schema;
+using Freshet.Model.Sequences;
 using Freshet.Model.Synthetic;
 
 namespace Freshet.Model.Data;
@@ -64,11 +65,15 @@ public sealed class SampleReader
     /// <summary>One row of <see cref="Source"/> as its samples (a CTR sample, and a CVR sample when clicked); bad rows are counted in <see cref="BadRows"/>.</summary>
     public void Featurize(RawRow row, List<Sample> output) => _featurizer.Featurize(row, BadRows, output);
 
-    /// <summary>Samples in event-time order, at most <paramref name="maxSamples"/>.</summary>
+    /// <summary>
+    /// Samples in event-time order, at most <paramref name="maxSamples"/>; sequence fields filled per event from the
+    /// samples before (<see cref="SequenceTracker"/>), each read starting from none.
+    /// </summary>
     public IEnumerable<Sample> Read(long? maxSamples = null, CancellationToken cancellationToken = default)
     {
         var buffer = new List<Sample>();
         long emitted = 0;
+        var sequences = new SequenceTracker(Schema, Layout);
         foreach (var row in Source.Read(BadRows, cancellationToken))
         {
             buffer.Clear();
@@ -77,6 +82,11 @@ public sealed class SampleReader
             {
                 if (maxSamples is { } max && emitted >= max) yield break;
                 emitted++;
+                if (sequences.Any)
+                {
+                    sequences.Fill(s);
+                    sequences.Record(s);
+                }
                 yield return s;
             }
             if (maxSamples is { } m && emitted >= m) yield break;

@@ -49,19 +49,28 @@ public sealed class FeatureLayout
     public int DeepDim { get; }
 
     /// <summary>The input columns the stacking head of <paramref name="task"/> weighs: each of its rates' log-odds against the global rate.</summary>
-    public int[] StackRateColumns(Data.TaskKind task) => Stacking ? [.. RateFields.Where(r => r.Task == task).Select(r => r.Offset)] : [];
+    public int[] StackRateColumns(Data.TaskKind task) => !Stacking ? [] :
+        [.. RateFields.Where(r => r.Task == task).Select(r => r.Offset), .. StackAcrossTasks ? RateFields.Where(r => r.Task != task).Select(r => r.Offset) : []];
+
+    /// <summary>How many of <see cref="StackRateColumns"/> are the task's own rates (the first ones); the rest are the other task's.</summary>
+    public int StackOwnRates(Data.TaskKind task) => Stacking ? RateFields.Count(r => r.Task == task) : 0;
+
+    /// <summary>Each task's stacking head also reads the other task's rates (<see cref="ModelSpec.StackAcrossTasks"/>).</summary>
+    public bool StackAcrossTasks { get; private init; }
 
     /// <summary>The input columns the stacking head of <paramref name="task"/> adds as they are: its per-id biases.</summary>
     public int[] StackBiasColumns(Data.TaskKind task) => [.. BiasFields.Select(b => b.Column(task))];
 
     /// <summary>
     /// The embeddings whose pairwise dot products each tower reads (<see cref="ModelSpec.Interactions"/>): the first
-    /// column of every id and bag field of the most common width (the widest of equals), in input order; empty when
-    /// interactions are off or fewer than two fields share a width.
+    /// column of every id and bag field, in input order; empty when interactions are off or fewer than two fields embed.
     /// </summary>
     public int[] InteractionOffsets { get; private init; } = [];
 
-    /// <summary>The width of the embeddings in <see cref="InteractionOffsets"/>.</summary>
+    /// <summary>The width of each embedding in <see cref="InteractionOffsets"/>; one of another width than <see cref="InteractionWidth"/> is projected to it.</summary>
+    public int[] InteractionWidths { get; private init; } = [];
+
+    /// <summary>The width the dot products are taken at: the most common embedding width (the widest of equally common ones).</summary>
     public int InteractionWidth { get; private init; }
 
     public IReadOnlyList<TableSpec> Tables { get; }
@@ -69,6 +78,12 @@ public sealed class FeatureLayout
     public IReadOnlyList<FieldSlot> IdFields { get; }
 
     public IReadOnlyList<FieldSlot> BagFields { get; }
+
+    /// <summary>Length of a sequence field when the schema gives none.</summary>
+    public const int DefaultSequenceLength = 20;
+
+    /// <summary>Whether any bag is a sequence Freshet keeps (<see cref="FieldKind.Sequence"/>) rather than a column.</summary>
+    public bool HasSequences => BagFields.Any(b => b.Field.Kind == FieldKind.Sequence);
 
     public IReadOnlyList<FieldSlot> NumericFields { get; }
 
@@ -110,13 +125,14 @@ public sealed class FeatureLayout
                 offset += 1;
                 continue;
             }
-            var dim = f.Dim ?? DefaultDim;
-            var t = tables.FindIndex(x => x.Name == f.TableName);
+            // A sequence is embedded in the table of the id field it records, at that table's width.
+            var tableName = f.Kind == FieldKind.Sequence ? schema.Fields.First(x => x.Name == f.From).TableName : f.TableName;
+            var t = tables.FindIndex(x => x.Name == tableName);
             if (t < 0)
             {
-                var owner = schema.Fields.First(x => x.Kind is FieldKind.Id or FieldKind.Ids && x.TableName == f.TableName);
+                var owner = schema.Fields.First(x => x.Kind is FieldKind.Id or FieldKind.Ids && x.TableName == tableName);
                 tables.Add(new TableSpec(
-                    f.TableName,
+                    tableName,
                     owner.Dim ?? DefaultDim,
                     owner.Tier ?? Tier.Changing,
                     owner.MinCount ?? 1,
@@ -126,6 +142,7 @@ public sealed class FeatureLayout
                     owner.LearningRate ?? ((owner.Optimizer ?? m.SparseOptimizer) == SparseOptimizerKind.Ftrl ? m.FtrlAlpha : m.SparseLearningRate)));
                 t = tables.Count - 1;
             }
+            var dim = f.Kind == FieldKind.Sequence ? tables[t].Dim : f.Dim ?? DefaultDim;
             var slot = new FieldSlot(f, t, offset, dim);
             (f.Kind == FieldKind.Id ? ids : bags).Add(slot);
             offset += dim;
@@ -157,20 +174,27 @@ public sealed class FeatureLayout
             }
         }
         var both = schema.Labels.Click is not null && schema.Labels.Conversion is not null;
-        // Interactions over the embeddings of the most common width (the widest of equally common ones): dot products need equal widths.
+        // Interactions over every embedding, at the most common width (the widest of equally common ones): a field of
+        // another width is projected to it by its own learned matrix (DLRM's projection), so a user meets a category too.
         var interacting = new List<FieldSlot>();
-        if (m.Interactions == Interactions.Dot)
+        var interactionWidth = 0;
+        if (m.Interactions is Interactions.Dot or Interactions.DotCross)
         {
             var embedded = ids.Concat(bags).ToList();
-            var width = embedded.GroupBy(f => f.Width).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).FirstOrDefault();
-            if (width is not null && width.Count() >= 2) interacting = [.. embedded.Where(f => f.Width == width.Key).OrderBy(f => f.Offset)];
+            if (embedded.Count >= 2)
+            {
+                interacting = [.. embedded.OrderBy(f => f.Offset)];
+                interactionWidth = embedded.GroupBy(f => f.Width).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).First().Key;
+            }
         }
         return new FeatureLayout(tables, ids, bags, numerics, rates, biases, deepDim, offset, m.Stacking, both, both && m.CvrLoss == CvrLoss.Esmm)
         {
             _batchSize = Math.Max(1, m.BatchSize),
             _cvrBatchSize = Math.Max(1, m.CvrBatchSize ?? ModelSpec.DefaultCvrBatchSize(m.BatchSize, both)),
             InteractionOffsets = interacting.Select(f => f.Offset).ToArray(),
-            InteractionWidth = interacting.Count > 0 ? interacting[0].Width : 0,
+            StackAcrossTasks = m.StackAcrossTasks && both,
+            InteractionWidths = interacting.Select(f => f.Width).ToArray(),
+            InteractionWidth = interactionWidth,
         };
     }
 }

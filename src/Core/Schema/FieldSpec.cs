@@ -23,7 +23,7 @@ public sealed class FieldSpec
     /// <summary>Separator of the values of an <c>ids</c> column.</summary>
     public string? Separator { get; set; }
 
-    /// <summary>Most values kept from an <c>ids</c> column (the last ones: logs list history oldest first).</summary>
+    /// <summary>Most values kept from an <c>ids</c> column (the last ones: logs list history oldest first); a sequence's length (default 20).</summary>
     public int? MaxLength { get; set; }
 
     public NumericTransform? Transform { get; set; }
@@ -40,13 +40,19 @@ public sealed class FieldSpec
     /// <summary>Expiry: a row not seen for this long (event time, e.g. <c>7d</c>) is evicted.</summary>
     public string? ExpireAfter { get; set; }
 
-    /// <summary>Hard row cap of the table; the least recently seen rows are evicted beyond it.</summary>
+    /// <summary>Hard row cap of the table; the least recently seen rows are evicted beyond it. A sequence: the most keys kept (default 1,000,000).</summary>
     public long? MaxRows { get; set; }
 
     public SparseOptimizerKind? Optimizer { get; set; }
 
     /// <summary>Rate fields: the id field whose label rate is counted.</summary>
     public string? Of { get; set; }
+
+    /// <summary>Sequence fields: the id field whose values the sequence records (e.g. <c>item</c>); its table embeds them.</summary>
+    public string? From { get; set; }
+
+    /// <summary>Sequence fields: what is recorded: <c>click</c> (the default), <c>impression</c> (every sample of the log's first task) or <c>conversion</c> (at its conversion time).</summary>
+    public string? Event { get; set; }
 
     /// <summary>Rate fields: <c>click</c> (counted on CTR samples) or <c>conversion</c> (on CVR samples).</summary>
     public string? Label { get; set; }

@@ -11,4 +11,14 @@ public enum Interactions
     /// bag fields of the most common embedding width, fed to the tower beside the embeddings themselves.
     /// </summary>
     Dot,
+
+    /// <summary>
+    /// DCN-v2's cross network (Wang et al., WWW 2021): <see cref="ModelSpec.CrossLayers"/> layers
+    /// x(l+1) = x0 * (W x(l) + b) + x(l) over the tower's input, full rank or of rank <see cref="ModelSpec.CrossRank"/>;
+    /// the MLP and the wide term read the last layer's output.
+    /// </summary>
+    Cross,
+
+    /// <summary>Both: the pairwise dot products join the input, and the cross network runs over the whole.</summary>
+    DotCross,
 }

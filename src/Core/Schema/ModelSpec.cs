@@ -61,6 +61,13 @@ public sealed class ModelSpec
     /// </summary>
     public bool Stacking { get; set; } = true;
 
+    /// <summary>
+    /// Where a log has both labels, each task's stacking head also weighs the other task's running rates (starting at
+    /// weight 0): a user's click rate says something about the same user's conversions, and counts of clicks are many
+    /// where counts of conversions are few.
+    /// </summary>
+    public bool StackAcrossTasks { get; set; }
+
     /// <summary>FTRL's alpha for the stacking head's per-id biases.</summary>
     public float StackingLearningRate { get; set; } = 0.05f;
 
@@ -72,8 +79,18 @@ public sealed class ModelSpec
     public CvrLoss CvrLoss { get; set; } = CvrLoss.Clicks;
 
     /// <summary>
-    /// Explicit interactions fed to each tower: <c>none</c> (the default) or <c>dot</c> (pairwise dot products of the
-    /// field embeddings, DLRM / FM style). Their weights are the towers' first layers: the dense tier, as now.
+    /// Explicit interactions fed to each tower: <c>none</c> (the default), <c>dot</c> (pairwise dot products of the
+    /// field embeddings, DLRM / FM style), <c>cross</c> (DCN-v2's cross layers) or <c>dotCross</c> (both). Their weights
+    /// belong to the towers: the dense tier, as now.
     /// </summary>
     public Interactions Interactions { get; set; } = Interactions.None;
+
+    /// <summary>Cross layers per tower when <see cref="Interactions"/> has them (1..8).</summary>
+    public int CrossLayers { get; set; } = 2;
+
+    /// <summary>
+    /// Rank of each cross layer's matrix: 0 (the default) for a full d x d matrix, else W = U V' with U and V of
+    /// d x rank (DCN-v2's low-rank form, for wide inputs).
+    /// </summary>
+    public int CrossRank { get; set; }
 }

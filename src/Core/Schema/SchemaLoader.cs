@@ -149,11 +149,16 @@ public static partial class SchemaLoader
             var at = $"fields[{i}] '{f.Name}'";
             if (string.IsNullOrWhiteSpace(f.Name) || !FieldNamePattern().IsMatch(f.Name)) { p.Add($"fields[{i}].name: '{f.Name}' must be 1-64 characters of letters, digits, '_' or '-'"); continue; }
             if (!names.Add(f.Name)) p.Add($"{at}: the name is used by an earlier field; field names must be unique");
-            if (f.Kind is null) { p.Add($"{at}.kind: missing; use id, ids, numeric or rate"); continue; }
+            if (f.Kind is null) { p.Add($"{at}.kind: missing; use id, ids, numeric, rate or sequence"); continue; }
             var derive = f.Derive ?? TimeDerivation.None;
             if (f.Kind == FieldKind.Rate)
             {
                 ValidateRate(s, f, at, p);
+                continue;
+            }
+            if (f.Kind == FieldKind.Sequence)
+            {
+                ValidateSequence(s, f, at, p);
                 continue;
             }
             if (derive == TimeDerivation.None && string.IsNullOrEmpty(f.Column)) p.Add($"{at}.column: missing; name the source column (\"column\": \"name\" or \"name:type\" or \"#index\"; {ColumnRef.ColonRule})");
@@ -202,6 +207,32 @@ public static partial class SchemaLoader
             var f = s.Fields.FirstOrDefault(x => x.Name == named);
             if (f is null) p.Add($"baseline.{label}: '{named}' is not a field; name an 'id' field");
             else if (f.Kind != FieldKind.Id) p.Add($"baseline.{label}: field '{named}' is {f.Kind?.ToString().ToLowerInvariant()}; the counting baseline needs an 'id' field");
+        }
+    }
+
+    private static void ValidateSequence(FeatureSchema s, FieldSpec f, string at, List<string> p)
+    {
+        foreach (var (role, name) in new[] { ("of", f.Of), ("from", f.From) })
+        {
+            var target = s.Fields.FirstOrDefault(x => x.Name == name);
+            var what = role == "of" ? "the key whose events are kept (e.g. user)" : "the values recorded (e.g. item)";
+            if (string.IsNullOrEmpty(name)) p.Add($"{at}.{role}: name the id field of {what}");
+            else if (target is null) p.Add($"{at}.{role}: '{name}' is not a field");
+            else if (target.Kind != FieldKind.Id || target.Derive is not (null or TimeDerivation.None)) p.Add($"{at}.{role}: field '{name}' is {(target.Kind == FieldKind.Id ? "a time feature" : target.Kind?.ToString().ToLowerInvariant())}; a sequence names an 'id' field read from a column");
+        }
+        var events = new[] { "click", "impression", "conversion" };
+        var ev = f.Event ?? "click";
+        if (!events.Contains(ev)) p.Add($"{at}.event: '{ev}' is not an event; use click, impression or conversion");
+        else if (ev == "click" && s.Labels.Click is null) p.Add($"{at}.event: the schema has no click label; use impression{(s.Labels.Conversion is null ? "" : " or conversion")}");
+        else if (ev == "conversion" && s.Labels.Conversion is null) p.Add($"{at}.event: the schema has no conversion label; use click or impression");
+        if (f.MaxLength is < 1 or > 1000) p.Add($"{at}.maxLength: {f.MaxLength} is out of range; use 1..1000 (default 20)");
+        if (f.MaxRows is < 1) p.Add($"{at}.maxRows: the most keys kept; must be at least 1");
+        if (f.ExpireAfter is not null && !Durations.TryParse(f.ExpireAfter, out _)) p.Add($"{at}.expireAfter: '{f.ExpireAfter}' is not a duration (e.g. 12h, 7d)");
+        if (f.Column is not null || f.Derive is not (null or TimeDerivation.None)) p.Add($"{at}.column: a sequence has no column: Freshet keeps it from the events; remove 'column'");
+        if (f.Table is not null || f.Dim is not null || f.Tier is not null) p.Add($"{at}: a sequence is embedded in the table of its 'from' field, at its dim and tier; remove table, dim and tier");
+        if (f.Transform is not null || f.Separator is not null || f.MinCount is not null || f.Optimizer is not null || f.LearningRate is not null || f.Label is not null || f.Prior is not null)
+        {
+            p.Add($"{at}: a sequence takes of, from, event, maxLength, maxRows and expireAfter only");
         }
     }
 
@@ -258,6 +289,8 @@ public static partial class SchemaLoader
         if (m.AdagradInitialAccumulator < 0) p.Add("model.adagradInitialAccumulator: must not be negative");
         if (m.BatchNormMomentum is <= 0 or > 1) p.Add("model.batchNormMomentum: must be in (0, 1]");
         if (m.AdamBeta1 is < 0 or >= 1 || m.AdamBeta2 is < 0 or >= 1) p.Add("model.adamBeta1/adamBeta2: must be in [0, 1)");
+        if (m.CrossLayers is < 1 or > 8) p.Add($"model.crossLayers: {m.CrossLayers} is out of range; use 1..8");
+        if (m.CrossRank is < 0 or > 4096) p.Add($"model.crossRank: {m.CrossRank} is out of range; use 0 (full rank) or 1..4096");
         if (m.FtrlAlpha <= 0 || m.FtrlBeta < 0 || m.FtrlL1 < 0 || m.FtrlL2 < 0) p.Add("model.ftrl*: alpha must be positive, beta, l1 and l2 not negative");
     }
 

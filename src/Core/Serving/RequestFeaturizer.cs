@@ -13,7 +13,8 @@ namespace Freshet.Model.Serving;
 public sealed class RequestFeaturizer(FeatureSchema schema)
 {
     private readonly FeatureLayout _layout = FeatureLayout.From(schema);
-    private readonly HashSet<string> _fields = new(schema.Fields.Where(f => f.Kind != FieldKind.Rate && (f.Derive ?? TimeDerivation.None) == TimeDerivation.None).Select(f => f.Name), StringComparer.Ordinal);
+    private readonly HashSet<string> _fields = new(schema.Fields.Where(f => f.Kind is not (FieldKind.Rate or FieldKind.Sequence) && (f.Derive ?? TimeDerivation.None) == TimeDerivation.None).Select(f => f.Name), StringComparer.Ordinal);
+    private readonly string? _sequence = schema.Fields.FirstOrDefault(f => f.Kind == FieldKind.Sequence)?.Name;
 
     public FeatureSchema Schema { get; } = schema;
 
@@ -41,6 +42,12 @@ public sealed class RequestFeaturizer(FeatureSchema schema)
     /// </summary>
     public Sample FeaturizeRow(IReadOnlyDictionary<string, string> row, int r, TaskKind task, DateTime now, float label, IReadOnlyDictionary<string, IReadOnlyList<string>>? lists = null)
     {
+        if (_sequence is not null)
+        {
+            // Refused rather than scored with an empty sequence the model never trained on (a train/serve skew).
+            throw new ArgumentException($"model '{Schema.Name}' has the sequence field '{_sequence}', which Freshet fills in replay (train, experiment, demo) " +
+                "but does not keep live yet: rows cannot be scored or sent as raw samples; score samples that carry the sequence, or drop the field");
+        }
         foreach (var key in row.Keys.Concat(lists?.Keys ?? []))
         {
             if (!_fields.Contains(key))

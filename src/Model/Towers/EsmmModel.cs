@@ -29,8 +29,9 @@ public sealed class EsmmModel : Module
         {
             using var _ = NewDisposeScope();
             torch.manual_seed(spec.Seed);
-            ctr = new Tower("ctr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Ctr), layout.StackBiasColumns(TaskKind.Ctr), layout.InteractionOffsets, layout.InteractionWidth);
-            cvr = new Tower("cvr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Cvr), layout.StackBiasColumns(TaskKind.Cvr), layout.InteractionOffsets, layout.InteractionWidth);
+            var crossLayers = spec.Interactions is Interactions.Cross or Interactions.DotCross ? spec.CrossLayers : 0;
+            ctr = new Tower("ctr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Ctr), layout.StackBiasColumns(TaskKind.Ctr), layout.InteractionOffsets, layout.InteractionWidth, crossLayers, spec.CrossRank, layout.StackOwnRates(TaskKind.Ctr), layout.InteractionWidths);
+            cvr = new Tower("cvr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Cvr), layout.StackBiasColumns(TaskKind.Cvr), layout.InteractionOffsets, layout.InteractionWidth, crossLayers, spec.CrossRank, layout.StackOwnRates(TaskKind.Cvr), layout.InteractionWidths);
         }
         RegisterComponents();
     }

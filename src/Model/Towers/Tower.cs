@@ -20,11 +20,14 @@ public sealed class Tower : Module<Tensor, Tensor>
     private readonly Linear wide;
     private readonly Linear output;
     private readonly Linear? stack;
+    private readonly CrossNetwork? cross;
     private readonly int _deepDim;
     private readonly long[] _rateColumns;
     private readonly long[] _biasColumns;
-    private readonly long[] _interactionColumns = [];
     private readonly long[] _pairs = [];
+    private readonly (long Offset, int Width)[] _interacting = [];
+    private readonly ModuleList<Linear> projections = new();
+    private readonly int[] _projectionOf = [];
     private readonly int _fields;
     private readonly int _width;
 
@@ -43,9 +46,13 @@ public sealed class Tower : Module<Tensor, Tensor>
     }
 
     /// <param name="interactionOffsets">The first column of each embedding whose pairwise dot products the tower reads beside its input (<see cref="Schema.FeatureLayout.InteractionOffsets"/>); empty or one: none.</param>
-    /// <param name="interactionWidth">Those embeddings' width.</param>
+    /// <param name="interactionWidth">The width the dot products are taken at.</param>
+    /// <param name="interactionWidths">Each embedding's width; one of another width is projected to <paramref name="interactionWidth"/> by a learned matrix. Null: all are that wide.</param>
+    /// <param name="crossLayers">DCN-v2 cross layers over the deep input (with the dot products); 0: none.</param>
+    /// <param name="crossRank">Each cross layer's rank; 0: full.</param>
+    /// <param name="ownRates">How many of <paramref name="rateColumns"/> (the first) start weighted; null: all of them.</param>
     public Tower(string name, int inputDim, IReadOnlyList<int> hidden, double batchNormMomentum, int[]? rateColumns = null, int[]? biasColumns = null,
-        int[]? interactionOffsets = null, int interactionWidth = 0) : base(name)
+        int[]? interactionOffsets = null, int interactionWidth = 0, int crossLayers = 0, int crossRank = 0, int? ownRates = null, int[]? interactionWidths = null) : base(name)
     {
         _deepDim = inputDim;
         _rateColumns = [.. (rateColumns ?? []).Select(c => (long)c)];
@@ -56,11 +63,22 @@ public sealed class Tower : Module<Tensor, Tensor>
             ArgumentOutOfRangeException.ThrowIfLessThan(interactionWidth, 1);
             _fields = offsets.Length;
             _width = interactionWidth;
-            _interactionColumns = [.. offsets.SelectMany(o => Enumerable.Range(o, interactionWidth)).Select(c => (long)c)];
+            var widths = interactionWidths ?? [.. offsets.Select(_ => interactionWidth)];
+            if (widths.Length != offsets.Length) throw new ArgumentException("one width per interacting embedding", nameof(interactionWidths));
+            _interacting = [.. offsets.Zip(widths, (o, w) => ((long)o, w))];
+            _projectionOf = new int[_fields];
+            for (var f = 0; f < _fields; f++)
+            {
+                _projectionOf[f] = -1;
+                if (widths[f] == interactionWidth) continue;
+                _projectionOf[f] = projections.Count;
+                projections.Add(Linear(widths[f], interactionWidth, hasBias: false));
+            }
             _pairs = [.. Enumerable.Range(0, _fields).SelectMany(i => Enumerable.Range(i + 1, _fields - i - 1).Select(j => (long)(i * _fields + j)))];
         }
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         var width = inputDim + _pairs.Length;
+        if (crossLayers > 0) cross = new CrossNetwork("cross", width, crossLayers, crossRank);
         for (var i = 0; i < hidden.Count; i++)
         {
             layers.Add(($"fc{i + 1}", Linear(width, hidden[i])));
@@ -76,11 +94,14 @@ public sealed class Tower : Module<Tensor, Tensor>
         wide = Linear(inputDim + _pairs.Length, 1, hasBias: false);
         if (_rateColumns.Length > 0)
         {
-            // Starts as the mean of the rates' log-odds (what a counter would say), then learns each one's weight.
+            // Starts as the mean of the task's own rates' log-odds (what a counter would say), the other task's at 0, then
+            // learns each one's weight.
             stack = Linear(_rateColumns.Length, 1, hasBias: false);
+            var own = Math.Clamp(ownRates ?? _rateColumns.Length, 1, _rateColumns.Length);
             using var _ = no_grad();
-            using var mean = (1.0 / _rateColumns.Length).ToScalar();
-            stack.weight!.fill_(mean);
+            using var mean = (1.0 / own).ToScalar();
+            stack.weight!.zero_();
+            stack.weight!.narrow(1, 0, own).fill_(mean);
         }
         RegisterComponents();
     }
@@ -108,6 +129,7 @@ public sealed class Tower : Module<Tensor, Tensor>
     {
         var deep = input.shape[1] == _deepDim ? input : input.narrow(1, 0, _deepDim);
         if (_pairs.Length > 0) deep = cat([deep, PairwiseDots(deep)], 1);
+        if (cross is not null) deep = cross.call(deep);
         var logit = body.call(deep).add(wide.call(deep), One);
         if (stack is not null)
         {
@@ -122,16 +144,21 @@ public sealed class Tower : Module<Tensor, Tensor>
         return logit.squeeze(-1);
     }
 
-    /// <summary>Each pair's dot product of the interacting embeddings, [batch, pairs] in (i, j), i &lt; j order.</summary>
+    /// <summary>Each pair's dot product of the interacting embeddings (projected to one width), [batch, pairs] in (i, j), i &lt; j order.</summary>
     private Tensor PairwiseDots(Tensor deep)
     {
-        using var columns = tensor(_interactionColumns);
+        using var scope = NewDisposeScope();
+        var parts = new Tensor[_fields];
+        for (var f = 0; f < _fields; f++)
+        {
+            var (offset, width) = _interacting[f];
+            var embedding = deep.narrow(1, offset, width);
+            parts[f] = _projectionOf[f] < 0 ? embedding : projections[_projectionOf[f]].call(embedding);
+        }
         using var pairs = tensor(_pairs);
-        using var embeddings = deep.index_select(1, columns).view(-1, _fields, _width);
-        using var transposed = embeddings.transpose(1, 2);
-        using var gram = embeddings.bmm(transposed);
-        using var flat = gram.reshape(-1, _fields * _fields);
-        return flat.index_select(1, pairs);
+        var embeddings = torch.stack(parts, 1);
+        var gram = embeddings.bmm(embeddings.transpose(1, 2));
+        return gram.reshape(-1, _fields * _fields).index_select(1, pairs).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
@@ -141,6 +168,8 @@ public sealed class Tower : Module<Tensor, Tensor>
             body.Dispose();
             wide.Dispose();
             stack?.Dispose();
+            cross?.Dispose();
+            projections.Dispose();
         }
         base.Dispose(disposing);
     }
