@@ -1,3 +1,4 @@
+using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Model.Towers;
 using Freshet.Model.Tests.Support;
@@ -112,6 +113,27 @@ public class TowerTests
         Assert.Equal(2 * 3 * 3, names.Count(n => n.Contains(".cross.", StringComparison.Ordinal)));
         Assert.Empty(layout.InteractionOffsets);
         Assert.DoesNotContain(names, n => n.Contains("projections", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Stacking_across_tasks_adds_the_other_tasks_rates_starting_at_weight_zero()
+    {
+        var off = FeatureLayout.From(Schemas.Parse(Schemas.GradientCheck));
+        var schema = Schemas.Parse(Schemas.GradientCheck.Replace("\"initScale\": 0.5 }", "\"initScale\": 0.5, \"stackAcrossTasks\": true }"));
+        var layout = FeatureLayout.From(schema);
+        // Three id fields, a rate per task each: the CTR head reads its own three, then the CVR three.
+        Assert.Equal(3, off.StackRateColumns(TaskKind.Ctr).Length);
+        Assert.Equal([.. off.StackRateColumns(TaskKind.Ctr), .. off.StackRateColumns(TaskKind.Cvr)], layout.StackRateColumns(TaskKind.Ctr));
+        Assert.Equal(3, layout.StackOwnRates(TaskKind.Cvr));
+        using var model = new EsmmModel(layout, schema.Model);
+        foreach (var tower in new[] { model.Ctr, model.Cvr })
+        {
+            var w = tower.named_parameters().Single(p => p.name == "stack.weight").parameter.data<float>().ToArray();
+            Assert.Equal([1f / 3, 1f / 3, 1f / 3, 0f, 0f, 0f], w);
+        }
+        // A log with one label has no other task: the option changes nothing.
+        var one = Schemas.Parse(Schemas.ClickCsv.Replace("\"batchSize\": 4 }", "\"batchSize\": 4, \"stackAcrossTasks\": true }"));
+        Assert.Equal(FeatureLayout.From(Schemas.Parse(Schemas.ClickCsv)).StackRateColumns(TaskKind.Ctr), FeatureLayout.From(one).StackRateColumns(TaskKind.Ctr));
     }
 
     [Fact]
