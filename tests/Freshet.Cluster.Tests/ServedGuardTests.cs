@@ -224,5 +224,8 @@ public class ServedGuardTests(ITestOutputHelper output)
         Assert.Contains(problems, p => p.StartsWith("feedback.guard.falseAlarm: 0.5; use above 0 and at most 0.2", StringComparison.Ordinal));
         Assert.Empty(new GuardSpec().Problems());
         Assert.Contains(new FeedbackSpec { Guard = new GuardSpec { FalseAlarm = 0 } }.Problems(), p => p.StartsWith("feedback.guard.falseAlarm", StringComparison.Ordinal));
+        // A method number no build knows (a careless or hostile caller's) is named, not trusted.
+        Assert.Equal("feedback.method: 9 is not a method; use wait, fnw or defer", Assert.Single(new FeedbackSpec { Method = (Freshet.Model.Feedback.DelayedFeedback)9 }.Problems()));
+        Assert.Empty(new FeedbackSpec { Method = Freshet.Model.Feedback.DelayedFeedback.Defer }.Problems());
     }
 }

@@ -35,6 +35,7 @@ public sealed record FeedbackSpec
     [
         .. new[]
         {
+            !Enum.IsDefined(Method) ? $"feedback.method: {(int)Method} is not a method; use wait, fnw or defer" : null,
             ClickWindow <= TimeSpan.Zero ? "feedback.clickWindow: must be positive (30m is usual)" : null,
             AttributionWindow <= TimeSpan.Zero ? "feedback.attributionWindow: must be positive (12h to 7d is usual)" : null,
             Joiners is < 1 or > MaxJoiners ? $"feedback.joiners: {Joiners}; use 1 to {MaxJoiners}" : null,

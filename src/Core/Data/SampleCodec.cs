@@ -155,7 +155,7 @@ public static class SampleCodec
             if (tasks[i] > (byte)TaskKind.Cvr) throw new InvalidDataException($"sample batch: sample {i} has task {tasks[i]}, which is not one (0 ctr, 1 cvr)");
             if (!arrivals.IsEmpty && arrivals[i] > (byte)LabelArrivals.Last)
             {
-                throw new InvalidDataException($"sample batch: sample {i} has label arrival {arrivals[i]}, which is not one (0 known, 1 provisional, 2 late)");
+                throw new InvalidDataException($"sample batch: sample {i} has label arrival {arrivals[i]}, which is not one (0 known, 1 provisional, 2 late, 3 immediate, 4 duplicate)");
             }
         }
         var result = new List<Sample>(n);
