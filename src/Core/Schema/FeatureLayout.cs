@@ -82,9 +82,6 @@ public sealed class FeatureLayout
     /// <summary>Length of a sequence field when the schema gives none.</summary>
     public const int DefaultSequenceLength = 20;
 
-    /// <summary>Whether any bag is a sequence Freshet keeps (<see cref="FieldKind.Sequence"/>) rather than a column.</summary>
-    public bool HasSequences => BagFields.Any(b => b.Field.Kind == FieldKind.Sequence);
-
     public IReadOnlyList<FieldSlot> NumericFields { get; }
 
     public IReadOnlyList<RateSlot> RateFields { get; }

@@ -29,7 +29,6 @@ public sealed class Tower : Module<Tensor, Tensor>
     private readonly ModuleList<Linear> projections = new();
     private readonly int[] _projectionOf = [];
     private readonly int _fields;
-    private readonly int _width;
 
     /// <param name="inputDim">Columns the deep part reads (the first of the input).</param>
     /// <param name="rateColumns">The stacking head's weighted inputs (running rates' log-odds against the global rate); empty: none.</param>
@@ -62,7 +61,6 @@ public sealed class Tower : Module<Tensor, Tensor>
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(interactionWidth, 1);
             _fields = offsets.Length;
-            _width = interactionWidth;
             var widths = interactionWidths ?? [.. offsets.Select(_ => interactionWidth)];
             if (widths.Length != offsets.Length) throw new ArgumentException("one width per interacting embedding", nameof(interactionWidths));
             _interacting = [.. offsets.Zip(widths, (o, w) => ((long)o, w))];
