@@ -95,6 +95,23 @@ public class DelayedFeedbackTests
     }
 
     [Fact]
+    public void Running_counts_take_a_trial_once_per_click_and_a_positive_when_it_was_known()
+    {
+        var click = Click(10 * Hour);
+        CountEvent Trial(float positives) => new(10 * Hour, positives, 1);
+        Assert.Equal((1, Trial(0), default(CountEvent)), LabelEvents.Of(click.Relabelled(0f, LabelArrival.Known, 0)));
+        Assert.Equal((1, Trial(1), default(CountEvent)), LabelEvents.Of(click.Relabelled(1f, LabelArrival.Known, 10 * Hour)));
+        // A conversion known later: the trial at the click, the positive at the conversion.
+        Assert.Equal((2, Trial(0), new CountEvent(13 * Hour, 1, 0)), LabelEvents.Of(click.Relabelled(1f, LabelArrival.Known, 13 * Hour)));
+        // First copies count the trial; repeats only a positive, and a repeated negative nothing.
+        Assert.Equal((1, Trial(0), default(CountEvent)), LabelEvents.Of(click.Relabelled(0f, LabelArrival.Provisional, 0)));
+        Assert.Equal((1, Trial(0), default(CountEvent)), LabelEvents.Of(click.Relabelled(0f, LabelArrival.Immediate, 0)));
+        Assert.Equal((1, new CountEvent(13 * Hour, 1, 0), default(CountEvent)), LabelEvents.Of(click.Relabelled(1f, LabelArrival.Late, 13 * Hour)));
+        Assert.Equal((1, new CountEvent(13 * Hour, 1, 0), default(CountEvent)), LabelEvents.Of(click.Relabelled(1f, LabelArrival.Duplicate, 13 * Hour)));
+        Assert.Equal(0, LabelEvents.Of(click.Relabelled(0f, LabelArrival.Duplicate, 0)).Count);
+    }
+
+    [Fact]
     public void A_label_after_its_window_is_counted_as_expired_and_the_click_stays_a_negative()
     {
         var join = new LabelJoin<int>(DelayedFeedback.Wait, TimeSpan.FromHours(1));

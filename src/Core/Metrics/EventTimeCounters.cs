@@ -63,24 +63,12 @@ public sealed class EventTimeCounters
         scores[fields] = fields == 0 ? Global.Score(0) : mean / fields;
     }
 
-    /// <summary>A trained sample's events: its trial at its time, its positive when it was known.</summary>
+    /// <summary>A trained sample's events (<see cref="LabelEvents"/>): its trial at its time, its positive when it was known.</summary>
     public void Add(Sample sample)
     {
-        var labelTime = sample.ConversionTime > sample.Time ? sample.ConversionTime : sample.Time;
-        if (sample.Arrival.IsRepeat())
-        {
-            // Its trial counted when its first copy trained: only a positive, when it arrived.
-            if (sample.Label > 0) Enqueue(sample.Ids, labelTime, sample.Label, 0);
-        }
-        else if (labelTime == sample.Time || sample.Label == 0)
-        {
-            Enqueue(sample.Ids, sample.Time, sample.Label, 1);
-        }
-        else
-        {
-            Enqueue(sample.Ids, sample.Time, 0, 1);
-            Enqueue(sample.Ids, labelTime, sample.Label, 0);
-        }
+        var (count, first, second) = LabelEvents.Of(sample);
+        if (count > 0) Enqueue(sample.Ids, first.Time, first.Positives, first.Samples);
+        if (count > 1) Enqueue(sample.Ids, second.Time, second.Positives, second.Samples);
     }
 
     private void Enqueue(ulong[] ids, long time, float positives, float samples)

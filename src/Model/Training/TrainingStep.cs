@@ -388,21 +388,9 @@ public sealed class TrainingStep
                 {
                     var sample = batch[s];
                     var slot = _rateSlots[s * rates + r];
-                    var labelTime = sample.ConversionTime > sample.Time ? sample.ConversionTime : sample.Time;
-                    if (sample.Arrival.IsRepeat())
-                    {
-                        // Its trial was counted when its first copy trained: only a positive, when it arrived.
-                        if (sample.Label > 0) rb.Events.Add((slot, labelTime, sample.Label, 0));
-                    }
-                    else if (labelTime == sample.Time || sample.Label == 0)
-                    {
-                        rb.Events.Add((slot, sample.Time, sample.Label, 1));
-                    }
-                    else
-                    {
-                        rb.Events.Add((slot, sample.Time, 0, 1));
-                        rb.Events.Add((slot, labelTime, sample.Label, 0));
-                    }
+                    var (count, first, second) = LabelEvents.Of(sample);
+                    if (count > 0) rb.Events.Add((slot, first.Time, first.Positives, first.Samples));
+                    if (count > 1) rb.Events.Add((slot, second.Time, second.Positives, second.Samples));
                 }
             }
             _events.Clear();
