@@ -304,9 +304,9 @@ public sealed class FreshetClient(IClusterClient cluster)
                     return new ServingSiloStatus(roles.Silo, roles, null, e.Message);
                 }
             }
-            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OperationCanceledException)
+            catch (Exception e) when (IsTransient(e))
             {
-                // OperationCanceledException: the cluster dropped the call (this client cancels none), as a silo leaves.
+                // A silo leaving or unreachable (the transient faults, a dropped call among them: this client cancels none) is reported, not thrown.
                 return new ServingSiloStatus(address.ToParsableString(), null, null, e.Message);
             }
         }));
