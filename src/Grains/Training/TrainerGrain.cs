@@ -373,19 +373,7 @@ public sealed partial class TrainerGrain(
             }
             if (batch.EndOfStream) channel.Writer.TryComplete();
         }
-        // Retried through the stream plumbing's transient failures; each try starts from the subscriptions that exist, so a
-        // try that registered before it failed is resumed, not doubled.
-        await Retry.CallAsync(async () =>
-        {
-            var handles = await stream.GetAllSubscriptionHandles();
-            if (handles.Count == 0)
-            {
-                await stream.SubscribeAsync(OnNext);
-                return;
-            }
-            await handles[0].ResumeAsync(OnNext);
-            foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
-        }, CancellationToken.None);
+        await StreamSubscriptions.ResumeOrSubscribeAsync(stream, OnNext);
     }
 
     /// <summary>

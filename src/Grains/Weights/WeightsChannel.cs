@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Freshet.Grains.Admin;
 using Freshet.Grains.Hosting;
+using Freshet.Grains.Streaming;
 using Freshet.Model.Serving;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -59,23 +60,7 @@ public sealed class WeightsChannel(ClusterKey key, WeightChunking chunking)
     /// producers): each try starts from the subscriptions that exist, so a try that registered before it failed is resumed, not doubled.
     /// </remarks>
     public static Task<StreamSubscriptionHandle<WeightMessage>> SubscribeAsync(IGrainBase reader, string model, Func<WeightMessage, Task> deliver, bool fresh = false) =>
-        Training.Retry.CallAsync(() => SubscribeOnceAsync(reader, model, deliver, fresh), CancellationToken.None);
-
-    private static async Task<StreamSubscriptionHandle<WeightMessage>> SubscribeOnceAsync(IGrainBase reader, string model, Func<WeightMessage, Task> deliver, bool fresh)
-    {
-        var stream = Stream(reader, model);
-        var handles = await stream.GetAllSubscriptionHandles();
-        if (fresh)
-        {
-            foreach (var h in handles) await h.UnsubscribeAsync();
-            handles = [];
-        }
-        var handle = handles.Count == 0
-            ? await stream.SubscribeAsync((m, _) => deliver(m))
-            : await handles[0].ResumeAsync((m, _) => deliver(m));
-        foreach (var extra in handles.Skip(1)) await extra.UnsubscribeAsync();
-        return handle;
-    }
+        StreamSubscriptions.ResumeOrSubscribeAsync(Stream(reader, model), (m, _) => deliver(m), fresh);
 
     /// <summary>Whether <paramref name="reader"/> holds a subscription to the model's weights.</summary>
     public static async Task<bool> IsSubscribedAsync(IGrainBase reader, string model) => (await Stream(reader, model).GetAllSubscriptionHandles()).Count > 0;
