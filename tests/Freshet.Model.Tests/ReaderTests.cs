@@ -118,6 +118,31 @@ public class ReaderTests
     }
 
     [Fact]
+    public void An_ids_field_through_a_lookup_column_reads_each_value_as_the_side_files_value_for_it()
+    {
+        using var dir = new TempFolder();
+        dir.File("behaviors.tsv", "7\tU1\t11/12/2019 2:14:46 PM\tN10 N99 N11 N10\tN10-1\n");
+        dir.File("news.tsv", "N10\tsports\tfootball\tt\ta\tu\t[]\t[]\nN11\tnews\t\tt\ta\tu\t[]\t[]\n");
+        var json = File.ReadAllText(TestData.Schema("mind.json")).Replace(
+            "\"fields\": [",
+            "\"fields\": [ { \"name\": \"history_categories\", \"column\": \"history\", \"kind\": \"ids\", \"through\": \"news_category\", \"table\": \"category\", \"tier\": \"changing\", \"dim\": 8 }, { \"name\": \"history_subcategories\", \"column\": \"history\", \"kind\": \"ids\", \"through\": \"news_subcategory\", \"table\": \"subcategory\", \"tier\": \"changing\", \"dim\": 8 },");
+        var reader = SampleReader.Open(SchemaLoader.Parse(json, "mind-through.json"), dir.Path);
+        var sample = reader.Read().Single();
+        int Bag(string name) => reader.Layout.BagFields.Select((b, i) => (b, i)).Single(x => x.b.Field.Name == name).i;
+        // N99 is not in news.tsv and N11 has no subcategory: dropped, not read as an empty value.
+        Assert.Equal([IdHasher.Hash("sports"), IdHasher.Hash("news"), IdHasher.Hash("sports")], sample.Bags[Bag("history_categories")]);
+        Assert.Equal([IdHasher.Hash("football"), IdHasher.Hash("football")], sample.Bags[Bag("history_subcategories")]);
+        // Mapped values share the candidate's category table: one embedding space for both.
+        Assert.Equal(reader.Layout.IdFields.Single(f => f.Field.Name == "category").TableIndex, reader.Layout.BagFields[Bag("history_categories")].TableIndex);
+
+        var wrong = json.Replace("\"through\": \"news_category\"", "\"through\": \"category\"");
+        var e = Assert.Throws<SchemaException>(() => SampleReader.Open(SchemaLoader.Parse(wrong, "mind-through.json"), dir.Path));
+        Assert.Contains("field 'history_categories' through: 'category' is not a column of any lookup", e.Message);
+        var onId = Assert.Throws<SchemaException>(() => SchemaLoader.Parse(json.Replace("\"kind\": \"ids\", \"through\": \"news_category\"", "\"kind\": \"id\", \"through\": \"news_category\""), "x.json"));
+        Assert.Contains("history_categories'.through", onId.Message);
+    }
+
+    [Fact]
     public void A_header_quirk_is_handled_by_renaming_in_the_schema()
     {
         using var dir = new TempFolder();

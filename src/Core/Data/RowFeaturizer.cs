@@ -25,6 +25,7 @@ public sealed class RowFeaturizer
     private readonly int[] _idColumns;
     private readonly TimeDerivation[] _idDerive;
     private readonly int[] _bagColumns;
+    private readonly (int Lookup, int Column)[] _bagThrough;
     private readonly int[] _numericColumns;
     private readonly RunningMoments[] _numericMoments;
     private readonly LabelReader? _click;
@@ -63,6 +64,7 @@ public sealed class RowFeaturizer
         _idDerive = [.. layout.IdFields.Select(s => s.Field.Derive ?? TimeDerivation.None)];
         // A sequence has no column (-1): it starts empty, and replay fills it (SequenceTracker).
         _bagColumns = [.. layout.BagFields.Select(s => s.Field.Kind == FieldKind.Sequence ? -1 : Resolve(s.Field.Column!, $"field '{s.Field.Name}' column", where))];
+        _bagThrough = [.. layout.BagFields.Select(s => s.Field.Through is { } through ? Through(s.Field.Name, through, lookups, where) : (-1, -1))];
         _numericColumns = [.. layout.NumericFields.Select(s => Resolve(s.Field.Column!, $"field '{s.Field.Name}' column", where))];
         _numericMoments = [.. layout.NumericFields.Select(_ => new RunningMoments())];
         if (schema.Labels.Click is { } c) _click = new LabelReader("click", c, Resolve(c.Column, "labels.click.column", where));
@@ -78,6 +80,16 @@ public sealed class RowFeaturizer
         if (schema.Group is not null) _groupIndex = Resolve(schema.Group, "group", where);
         if (schema.Oracle?.Click is { Length: > 0 } oc) _oracleClick = Resolve(oc, "oracle.click", where);
         if (schema.Oracle?.Conversion is { Length: > 0 } ov) _oracleConversion = Resolve(ov, "oracle.conversion", where);
+    }
+
+    private static (int Lookup, int Column) Through(string field, string through, IReadOnlyList<LookupTable> lookups, string where)
+    {
+        for (var i = 0; i < lookups.Count; i++)
+        {
+            var k = lookups[i].Columns.ToList().IndexOf(through);
+            if (k >= 0) return (i, k);
+        }
+        throw new SchemaException($"{where}: field '{field}' through: '{through}' is not a column of any lookup (their columns: {string.Join(", ", lookups.SelectMany(l => l.Columns))}); name a lookup column with its prefix, e.g. news_category");
     }
 
     /// <summary>Every column name a field may refer to: the row's, the exploded item and label, and the lookups'.</summary>
@@ -157,6 +169,11 @@ public sealed class RowFeaturizer
                 continue;
             }
             var parts = values[_bagColumns[i]].Split(f.Separator ?? " ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (_bagThrough[i] is { Lookup: >= 0 } through)
+            {
+                // Each value read as the side file's column for it; values the side file lacks (or leaves empty) are dropped.
+                parts = [.. parts.Select(part => _lookups[through.Lookup].Find(part)?[through.Column]).OfType<string>().Where(x => x.Length > 0)];
+            }
             var max = f.MaxLength ?? FeatureLayout.DefaultMaxLength;
             var skip = Math.Max(0, parts.Length - max);
             var bag = new ulong[parts.Length - skip];

@@ -121,6 +121,7 @@ public sealed class SampleReader
         foreach (var f in s.Fields)
         {
             if (f.ColumnRef is { } c) set.Add(c.Name);
+            if (f.Through is { } through) set.Add(through);
         }
         foreach (var r in new[] { s.Labels.Click, s.Labels.Conversion })
         {

@@ -48,6 +48,13 @@ public sealed class FieldSpec
     /// <summary>Rate fields: the id field whose label rate is counted.</summary>
     public string? Of { get; set; }
 
+    /// <summary>
+    /// Ids fields: each value is looked up in a side file and replaced by this (prefixed) lookup column's value for it,
+    /// e.g. a history of news ids read as the news' categories (<c>"through": "news_category"</c>); values the side file
+    /// lacks are dropped. A scoring request gives the replaced values.
+    /// </summary>
+    public string? Through { get; set; }
+
     /// <summary>Sequence fields: the id field whose values the sequence records (e.g. <c>item</c>); its table embeds them.</summary>
     public string? From { get; set; }
 

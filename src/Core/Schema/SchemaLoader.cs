@@ -170,6 +170,10 @@ public static partial class SchemaLoader
                     if (f.Dim is < 1 or > 1024) p.Add($"{at}.dim: {f.Dim} is out of range; use 1..1024");
                     if (f.Transform is not null) p.Add($"{at}.transform: only numeric fields have a transform");
                     if (f.Kind == FieldKind.Id && (f.MaxLength is not null || f.Separator is not null)) p.Add($"{at}: maxLength and separator apply to 'ids' fields only");
+                    if (f.Through is not null && (f.Kind != FieldKind.Ids || f.Through.Length == 0 || (s.Source.Lookups?.Count ?? 0) == 0))
+                    {
+                        p.Add($"{at}.through: maps an 'ids' field's values through a side file's column; it needs an ids field, a column name and source.lookups");
+                    }
                     if (f.MaxLength is < 1) p.Add($"{at}.maxLength: must be at least 1");
                     if (f.Separator is { Length: 0 }) p.Add($"{at}.separator: must not be empty");
                     if (f.MinCount is < 1) p.Add($"{at}.minCount: must be at least 1");
@@ -188,6 +192,7 @@ public static partial class SchemaLoader
                     }
                     break;
                 case FieldKind.Numeric:
+                    if (f.Through is not null) p.Add($"{at}.through: applies to 'ids' fields only");
                     if (f.Tier is not null and not Tier.Dense) p.Add($"{at}.tier: numeric fields feed the dense tier; remove 'tier' (or write \"dense\")");
                     if (f.Dim is not null) p.Add($"{at}.dim: numeric fields have no embedding; remove 'dim'");
                     if (f.Table is not null || f.MinCount is not null || f.MaxRows is not null || f.ExpireAfter is not null) p.Add($"{at}: table, minCount, maxRows and expireAfter apply to embedding fields only");
