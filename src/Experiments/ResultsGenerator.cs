@@ -115,8 +115,15 @@ public static class ResultsGenerator
             }
             quality[$"{log}/{setting}"] = row;
         }
-        foreach (var (log, file, data) in new[] { ("synthetic", "synthetic.json", "synthetic"), ("MIND", "mind.json", mind), ("TalkingData", "talkingdata.json", talking) })
+        // The second synthetic stream (another seed and shape) guards against defaults that fit the first one only.
+        foreach (var (log, file, data) in new[] { ("synthetic", "synthetic.json", "synthetic"), ("MIND", "mind.json", mind), ("TalkingData", "talkingdata.json", talking), ("synthetic-wide", "synthetic-wide.json", "synthetic") })
         {
+            if (log == "synthetic-wide")
+            {
+                await Train(log, file, data, "defaults", null);
+                await Train(log, file, data, "no stacking", new JsonObject { ["stacking"] = false });
+                continue;
+            }
             await Train(log, file, data, "defaults", null);
             await Train(log, file, data, "no stacking", new JsonObject { ["stacking"] = false });
             if (log == "synthetic") await Train(log, file, data, "cvrLoss esmm", new JsonObject { ["cvrLoss"] = "esmm" });
