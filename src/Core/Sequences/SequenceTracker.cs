@@ -51,20 +51,28 @@ public sealed class SequenceTracker
         foreach (var s in _sequences) sample.Bags[s.Bag] = s.Before(sample.Ids[s.Key], sample.Time);
     }
 
-    /// <summary>Records what <paramref name="sample"/> says happened: a click, an impression or a conversion of its key.</summary>
+    /// <summary>
+    /// Records what <paramref name="sample"/> says happened, at the times the running counts take them (<see cref="LabelEvents"/>):
+    /// an impression with its trial, a click or a conversion with its positive (a conversion at its own time).
+    /// </summary>
     public void Record(Sample sample)
     {
-        if (sample.Arrival.IsRepeat() && sample.Label <= 0) return; // a second copy adds no event (a duplicate negative)
+        var (count, first, second) = LabelEvents.Of(sample);
+        if (count > 0) RecordEvent(sample, first);
+        if (count > 1) RecordEvent(sample, second);
+    }
+
+    private void RecordEvent(Sample sample, CountEvent e)
+    {
         foreach (var s in _sequences)
         {
-            long? at = s.Event switch
+            var recorded = s.Event switch
             {
-                SequenceEvent.Click when sample.Task == TaskKind.Ctr && sample.Label > 0 => sample.Time,
-                SequenceEvent.Impression when sample.Task == s.FirstTask && !sample.Arrival.IsRepeat() => sample.Time,
-                SequenceEvent.Conversion when sample.Task == TaskKind.Cvr && sample.Label > 0 => Math.Max(sample.Time, sample.ConversionTime),
-                _ => null,
+                SequenceEvent.Impression => e.Samples > 0 && sample.Task == s.FirstTask,
+                SequenceEvent.Click => e.Positives > 0 && sample.Task == TaskKind.Ctr,
+                _ => e.Positives > 0 && sample.Task == TaskKind.Cvr,
             };
-            if (at is { } time) s.Add(sample.Ids[s.Key], sample.Ids[s.Item], time);
+            if (recorded) s.Add(sample.Ids[s.Key], sample.Ids[s.Item], e.Time);
         }
     }
 
