@@ -235,7 +235,8 @@ public sealed class RowFeaturizer
         }
         return new Sample
         {
-            Task = TaskKind.Cvr, Time = row.Time, Label = label, Ids = ids, Bags = bags, Numerics = numerics, Group = group,
+            // Its own bags array: a sequence is filled into each sample's, after the CTR sample's click was recorded.
+            Task = TaskKind.Cvr, Time = row.Time, Label = label, Ids = ids, Bags = (ulong[][])bags.Clone(), Numerics = numerics, Group = group,
             TrueProbability = Oracle(values, _oracleConversion), ConversionTime = conversionTime,
         };
     }

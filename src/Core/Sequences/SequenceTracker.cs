@@ -45,9 +45,19 @@ public sealed class SequenceTracker
     /// <summary>Keys evicted past a cap, over every sequence.</summary>
     public long Evicted => _sequences.Sum(s => s.Evicted);
 
-    /// <summary>Sets each sequence bag of <paramref name="sample"/> to its key's events strictly before the sample's time.</summary>
+    private ulong[][]? _lastFilled;
+
+    /// <summary>
+    /// Sets each sequence bag of <paramref name="sample"/> to its key's events strictly before the sample's time. The sample
+    /// must own its <see cref="Sample.Bags"/> array: filled through an array another sample shares (a clicked impression's
+    /// CTR and CVR samples), the first sample's sequence would change after its own label was recorded, and say it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The sample shares its bags with the sample filled before it.</exception>
     public void Fill(Sample sample)
     {
+        if (_sequences.Length == 0) return;
+        if (ReferenceEquals(sample.Bags, _lastFilled)) throw new InvalidOperationException("two samples share one bags array: a sequence filled into it would rewrite the first sample's after its label was recorded");
+        _lastFilled = sample.Bags;
         foreach (var s in _sequences) sample.Bags[s.Bag] = s.Before(sample.Ids[s.Key], sample.Time);
     }
 
@@ -72,7 +82,7 @@ public sealed class SequenceTracker
                 SequenceEvent.Click => e.Positives > 0 && sample.Task == TaskKind.Ctr,
                 _ => e.Positives > 0 && sample.Task == TaskKind.Cvr,
             };
-            if (recorded) s.Add(sample.Ids[s.Key], sample.Ids[s.Item], e.Time);
+            if (recorded) s.Add(sample.Ids[s.Key], sample.Ids[s.Item], e.Time, sample.Time);
         }
     }
 
@@ -111,7 +121,8 @@ public sealed class SequenceTracker
             return result;
         }
 
-        public void Add(ulong key, ulong value, long time)
+        /// <summary>Records <paramref name="value"/> at <paramref name="time"/>, by a sample at <paramref name="now"/> (no later than it; a conversion recorded at its click is due later).</summary>
+        public void Add(ulong key, ulong value, long time, long now)
         {
             if (!_events.TryGetValue(key, out var list))
             {
@@ -119,17 +130,25 @@ public sealed class SequenceTracker
                 list = [];
                 _events[key] = list;
             }
-            Touch(key, time);
+            Touch(key, now);
             // Kept in time order; an event due later (a conversion's time) sits after those before it.
             var at = list.Count;
             while (at > 0 && list[at - 1].Time > time) at--;
             list.Insert(at, (value, time));
-            // Past the length, only the oldest events go: those due at or before this time beyond the last `length`.
-            var due = at + 1;
-            if (due > length) list.RemoveRange(0, due - length);
-            // Events due later are bounded too: a key keeps at most twice its length in all.
-            if (list.Count > 2 * length) list.RemoveRange(0, list.Count - 2 * length);
+            // Samples come in time order, so every one still to come is at `now` or later and sees the last `length` events
+            // before its time: the events before `now` beyond the last `length` go (a sample at `now` itself, the same
+            // impression's other sample, still sees `length`).
+            var past = 0;
+            while (past < list.Count && list[past].Time < now) past++;
+            if (past > length) list.RemoveRange(0, past - length);
+            // Events due later (conversions still to come) are bounded apart from the past: past the cap the one due last
+            // goes, so the past a sample sees is never cut by a key's many pending conversions; and many at one time (a
+            // slate's impressions) are bounded too.
+            if (list.Count - Math.Min(past, length) > length + PendingSlack) list.RemoveAt(list.Count - 1);
         }
+
+        /// <summary>Events pending beyond a key's length before the one due last is dropped.</summary>
+        private const int PendingSlack = 32;
 
         private void Touch(ulong key, long time)
         {
