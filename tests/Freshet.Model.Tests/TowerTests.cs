@@ -45,6 +45,54 @@ public class TowerTests
     }
 
     [Fact]
+    public async Task Attention_pooling_starts_as_the_mean_of_the_values_and_its_unit_learns_from_the_first_step()
+    {
+        var mean = Schemas.Parse(Schemas.GradientCheck);
+        var attending = Schemas.Parse(Schemas.GradientCheck.Replace("\"maxLength\": 5 }", "\"maxLength\": 5, \"pooling\": \"attention\" }"));
+        var meanLayout = FeatureLayout.From(mean);
+        var layout = FeatureLayout.From(attending);
+        var a = Assert.Single(layout.AttentionFields);
+        Assert.Equal((meanLayout.InputDim + 5 * 5, 5, 4), (layout.InputDim, a.Length, a.Width));
+        Assert.Equal(layout.IdFields[1].Offset, a.TargetOffset); // the item: the first id field in the history's table
+        using var plain = new EsmmModel(meanLayout, mean.Model);
+        using var model = new EsmmModel(layout, attending.Model);
+        using (var scope = NewDisposeScope())
+        {
+            plain.eval();
+            model.eval();
+            using var _ = no_grad();
+            // Three rows with 2, 5 and 0 values: the mean model reads their mean in the bag's columns, the attending one the slots.
+            var x = randn(3, layout.InputDim);
+            var lengths = new[] { 2, 5, 0 };
+            var bag = meanLayout.BagFields[0];
+            var values = x.narrow(1, a.SlotsOffset, a.Length * a.Width).view(3, a.Length, a.Width);
+            var mask = zeros(3, a.Length);
+            for (var r = 0; r < 3; r++) mask[r].narrow(0, 0, lengths[r]).fill_(1);
+            x.narrow(1, a.MaskOffset, a.Length).copy_(mask);
+            var meanInput = x.narrow(1, 0, meanLayout.InputDim).clone();
+            meanInput.narrow(1, bag.Offset, bag.Width).copy_((values * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim: true).clamp_min(1));
+            x.narrow(1, bag.Offset, bag.Width).fill_(0);
+            var expected = plain.Ctr.call(meanInput).data<float>().ToArray();
+            var actual = model.Ctr.call(x).data<float>().ToArray();
+            for (var r = 0; r < 3; r++) Assert.Equal(expected[r], actual[r], 5);
+        }
+        // One step: the unit's output layer moves off 0 (its inputs are not 0), so the weights come to depend on the candidate.
+        using var store = new Training.InProcessParameterStore(attending);
+        var step = new Training.TrainingStep(store, Training.Strategy.All);
+        var batch = Enumerable.Range(0, 8).Select(i => new Sample
+        {
+            Task = TaskKind.Ctr, Time = 1, Label = i % 2,
+            Ids = [(ulong)(i % 3 + 1), (ulong)(i % 4 + 10), 7UL],
+            Bags = [[.. Enumerable.Range(0, i % 5 + 1).Select(k => (ulong)(10 + (i + k) % 4))]],
+            Numerics = [i / 8f],
+        }).ToList();
+        await step.RunAsync(batch, TaskKind.Ctr, train: true, new float[batch.Count]);
+        using var scope2 = NewDisposeScope();
+        var unitOut = store.ComputeModel.named_parameters().Single(p => p.name == "ctr.units.0.out.weight").parameter;
+        Assert.True(unitOut.abs().sum().item<float>() > 0, "the attention unit's output layer did not train");
+    }
+
+    [Fact]
     public void With_dot_interactions_a_tower_reads_every_pair_of_embeddings_dot_product_projecting_other_widths()
     {
         // user, item and the history bag are 4 wide, category 3: all four interact at width 4 (6 pairs), category projected.

@@ -45,7 +45,7 @@ public sealed class FeatureLayout
     /// </summary>
     public IReadOnlyList<BiasSlot> BiasFields { get; }
 
-    /// <summary>Columns of the input the deep tower reads: every schema field's. The stacking head's own columns come after.</summary>
+    /// <summary>Columns of the input the deep tower reads: every schema field's. The stacking head's own columns come after, then attention slots.</summary>
     public int DeepDim { get; }
 
     /// <summary>The input columns the stacking head of <paramref name="task"/> weighs: each of its rates' log-odds against the global rate.</summary>
@@ -78,6 +78,19 @@ public sealed class FeatureLayout
     public IReadOnlyList<FieldSlot> IdFields { get; }
 
     public IReadOnlyList<FieldSlot> BagFields { get; }
+
+    /// <summary>The bags pooled by target attention, in <see cref="BagFields"/> order; their slots are the input's last columns.</summary>
+    public IReadOnlyList<AttentionSlot> AttentionFields { get; private init; } = [];
+
+    /// <summary>The attention slot of bag <paramref name="bag"/>, or null when it is mean-pooled.</summary>
+    public AttentionSlot? AttentionOf(int bag)
+    {
+        foreach (var a in AttentionFields)
+        {
+            if (a.Bag == bag) return a;
+        }
+        return null;
+    }
 
     /// <summary>Length of a sequence field when the schema gives none.</summary>
     public const int DefaultSequenceLength = 20;
@@ -170,6 +183,18 @@ public sealed class FeatureLayout
                 offset += BiasSlot.Width;
             }
         }
+        // A bag pooled by attention keeps each value's row in its own slot, after every other column.
+        var attention = new List<AttentionSlot>();
+        for (var b = 0; b < bags.Count; b++)
+        {
+            var f = bags[b].Field;
+            if (f.Pooling != BagPooling.Attention) continue;
+            var target = ids.First(x => x.Field.Name == AttentionTarget(schema, f));
+            var length = f.MaxLength ?? (f.Kind == FieldKind.Sequence ? DefaultSequenceLength : DefaultMaxLength);
+            var slot = new AttentionSlot(b, bags[b].Offset, bags[b].Width, target.Offset, offset, length);
+            attention.Add(slot);
+            offset += slot.Columns;
+        }
         var both = schema.Labels.Click is not null && schema.Labels.Conversion is not null;
         // Interactions over every embedding, at the most common width (the widest of equally common ones): a field of
         // another width is projected to it by its own learned matrix (DLRM's projection), so a user meets a category too.
@@ -192,6 +217,18 @@ public sealed class FeatureLayout
             StackAcrossTasks = m.StackAcrossTasks && both,
             InteractionWidths = interacting.Select(f => f.Width).ToArray(),
             InteractionWidth = interactionWidth,
+            AttentionFields = attention,
         };
+    }
+
+    /// <summary>
+    /// The id field an attention-pooled bag is weighed against (<see cref="FieldSpec.Target"/>): as given, else a sequence's
+    /// <c>from</c>, else the first id field in the bag's table; null when there is none.
+    /// </summary>
+    public static string? AttentionTarget(FeatureSchema schema, FieldSpec bag)
+    {
+        if (bag.Target is not null) return bag.Target;
+        if (bag.Kind == FieldKind.Sequence) return bag.From;
+        return schema.Fields.FirstOrDefault(x => x.Kind == FieldKind.Id && x.TableName == bag.TableName)?.Name;
     }
 }

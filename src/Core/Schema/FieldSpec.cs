@@ -61,6 +61,16 @@ public sealed class FieldSpec
     /// <summary>Sequence fields: what is recorded: <c>click</c> (the default), <c>impression</c> (every sample of the log's first task) or <c>conversion</c> (at its conversion time).</summary>
     public string? Event { get; set; }
 
+    /// <summary>Ids and sequence fields: how the values are pooled into one input (<c>mean</c>, the default, or <c>attention</c> against <see cref="Target"/>).</summary>
+    public BagPooling? Pooling { get; set; }
+
+    /// <summary>
+    /// Ids and sequence fields pooled by attention: the id field whose value is the candidate the values are weighed
+    /// against; it must embed in the same table. Default: a sequence's <see cref="From"/>, an ids field's first id field
+    /// sharing its table.
+    /// </summary>
+    public string? Target { get; set; }
+
     /// <summary>Rate fields: <c>click</c> (counted on CTR samples) or <c>conversion</c> (on CVR samples).</summary>
     public string? Label { get; set; }
 

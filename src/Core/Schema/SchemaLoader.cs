@@ -151,6 +151,8 @@ public static partial class SchemaLoader
             if (!names.Add(f.Name)) p.Add($"{at}: the name is used by an earlier field; field names must be unique");
             if (f.Kind is null) { p.Add($"{at}.kind: missing; use id, ids, numeric, rate or sequence"); continue; }
             var derive = f.Derive ?? TimeDerivation.None;
+            if (f.Kind is FieldKind.Ids or FieldKind.Sequence) ValidatePooling(s, f, at, p);
+            else if (f.Pooling is not null || f.Target is not null) p.Add($"{at}: pooling and target apply to 'ids' and 'sequence' fields only");
             if (f.Kind == FieldKind.Rate)
             {
                 ValidateRate(s, f, at, p);
@@ -215,6 +217,24 @@ public static partial class SchemaLoader
         }
     }
 
+    private static void ValidatePooling(FeatureSchema s, FieldSpec f, string at, List<string> p)
+    {
+        if (f.Pooling != BagPooling.Attention)
+        {
+            if (f.Target is not null) p.Add($"{at}.target: a target is what attention weighs the values against; add \"pooling\": \"attention\" or remove 'target'");
+            return;
+        }
+        var table = f.Kind == FieldKind.Sequence ? s.Fields.FirstOrDefault(x => x.Name == f.From)?.TableName : f.TableName;
+        if (table is null) return; // the sequence's own check names the missing 'from'
+        var name = FeatureLayout.AttentionTarget(s, f);
+        var target = name is null ? null : s.Fields.FirstOrDefault(x => x.Name == name);
+        if (name is null) p.Add($"{at}.target: attention needs the candidate's id field, and no id field embeds in table '{table}'; name one with \"target\" (it must share the table)");
+        else if (target is null) p.Add($"{at}.target: '{name}' is not a field");
+        else if (target.Kind != FieldKind.Id) p.Add($"{at}.target: field '{name}' is {target.Kind?.ToString().ToLowerInvariant()}; the candidate is an 'id' field");
+        else if (target.TableName != table) p.Add($"{at}.target: field '{name}' embeds in table '{target.TableName}', this field's values in '{table}'; the candidate and the values must share a table");
+        if (f.MaxLength is > 1000) p.Add($"{at}.maxLength: {f.MaxLength} is out of range for attention (one input slot per value); use 1..1000");
+    }
+
     private static void ValidateSequence(FeatureSchema s, FieldSpec f, string at, List<string> p)
     {
         foreach (var (role, name) in new[] { ("of", f.Of), ("from", f.From) })
@@ -237,7 +257,7 @@ public static partial class SchemaLoader
         if (f.Table is not null || f.Dim is not null || f.Tier is not null) p.Add($"{at}: a sequence is embedded in the table of its 'from' field, at its dim and tier; remove table, dim and tier");
         if (f.Transform is not null || f.Separator is not null || f.MinCount is not null || f.Optimizer is not null || f.LearningRate is not null || f.Label is not null || f.Prior is not null)
         {
-            p.Add($"{at}: a sequence takes of, from, event, maxLength, maxRows and expireAfter only");
+            p.Add($"{at}: a sequence takes of, from, event, maxLength, maxRows, expireAfter, pooling and target only");
         }
     }
 

@@ -16,7 +16,10 @@ public sealed record SyntheticCeilingResult(long Samples, long Clicks, double Ct
 /// aging, promotion, price, and the latent vectors of categories and items), and learns only what is
 /// each user's and each item's own (a user's bias and 4-d taste, an item's click and conversion effects),
 /// as Gaussian posteriors under the simulator's true priors, updated by an online Laplace step after
-/// every sample, seeing each conversion the moment its click is scored. It is better informed and
+/// every sample, seeing each conversion the moment its click is scored. When the stream has intents
+/// (<see cref="SyntheticOptions.IntentBoost"/>), it is told their boost and mean duration and follows each user's
+/// intent with the exact Bayes filter over the categories (switching at the true rate, weighing each label by its
+/// likelihood under each intent), scoring the mixture. It is better informed and
 /// updates sooner than any model on the stream can, so its AUC is an optimistic ceiling for a model's.
 /// </summary>
 public static class SyntheticCeiling
@@ -34,6 +37,8 @@ public static class SyntheticCeiling
             throw new ArgumentException($"the informed learner models a {Taste}-d taste; source.synthetic.latentDim is {options.LatentDim}");
         }
         var users = new UserPosterior[options.Users];
+        var intents = options.IntentBoost == 0 ? null : new IntentFilter(options.Users, options.Categories, options.IntentBoost,
+            Schema.Durations.Parse(options.IntentDuration, "source.synthetic.intentDuration"));
         var itemCtr = new List<Scalar>();
         var itemCvr = new List<Scalar>();
         var ctr = new Scores();
@@ -54,7 +59,7 @@ public static class SyntheticCeiling
             }
             x[0] = 1;
             for (var k = 0; k < Taste; k++) x[k + 1] = t.CategoryLatent[k] + SyntheticStream.ItemTasteWeight * t.ItemLatent[k];
-            itemCtr[t.Item] = Step(user, x, itemCtr[t.Item], t.CtrShared, t.TrueCtr, t.Click, ctr);
+            itemCtr[t.Item] = Step(user, x, itemCtr[t.Item], t.CtrShared, t.TrueCtr, t.Click, ctr, intents, t);
             if (t.Click && taken++ < samples)
             {
                 itemCvr[t.Item] = Step(user, cvrX, itemCvr[t.Item], t.CvrShared, t.TrueCvr, t.Conversion, cvr);
@@ -64,14 +69,48 @@ public static class SyntheticCeiling
     }
 
     /// <summary>Scores one sample before learning from it, then updates the user's and the item's posteriors; returns the item's.</summary>
-    private static Scalar Step(UserPosterior user, double[] x, Scalar item, double shared, double truth, bool label, Scores scores)
+    private static Scalar Step(UserPosterior user, double[] x, Scalar item, double shared, double truth, bool label, Scores scores,
+        IntentFilter? intents = null, SyntheticTruth t = default)
     {
         var logit = shared + user.Mean(x) + item.Mean;
-        scores.Add(logit, truth, label);
-        var p = Sigmoid(logit);
+        var p = intents is null ? Sigmoid(logit) : intents.Score(t.User, t.Category, t.Time, logit, label);
+        scores.Add(intents is null ? logit : Math.Log(p / (1 - p)), truth, label);
         var y = label ? 1.0 : 0.0;
         user.Update(x, p, y);
         return item.Update(p, y);
+    }
+
+    /// <summary>Each user's belief over which category the user is after, switching at the told rate and weighed by each label.</summary>
+    private sealed class IntentFilter(int users, int categories, double boost, TimeSpan duration)
+    {
+        private readonly double[]?[] _belief = new double[]?[users];
+        private readonly long[] _last = new long[users];
+
+        /// <summary>The click probability of an impression of category <paramref name="category"/> before its label, then the belief after it.</summary>
+        public double Score(int user, int category, long time, double logit, bool click)
+        {
+            var belief = _belief[user];
+            if (belief is null)
+            {
+                belief = _belief[user] = new double[categories];
+                Array.Fill(belief, 1.0 / categories);
+            }
+            else
+            {
+                var stay = Math.Exp(-Math.Max(0, time - _last[user]) / (double)duration.Ticks);
+                for (var c = 0; c < categories; c++) belief[c] = stay * belief[c] + (1 - stay) / categories;
+            }
+            _last[user] = time;
+            var boosted = Sigmoid(logit + boost);
+            var plain = Sigmoid(logit);
+            var p = belief[category] * boosted + (1 - belief[category]) * plain;
+            // Bayes: the intent that is this category explains the label with the boosted rate, every other with the plain one.
+            var ratio = click ? boosted / plain : (1 - boosted) / (1 - plain);
+            var total = 1 + belief[category] * (ratio - 1);
+            for (var c = 0; c < categories; c++) belief[c] /= total;
+            belief[category] *= ratio;
+            return Math.Clamp(p, 1e-9, 1 - 1e-9);
+        }
     }
 
     /// <summary>One task's progressive scores, the oracle's, and the labels.</summary>

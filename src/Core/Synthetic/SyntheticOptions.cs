@@ -47,6 +47,16 @@ public sealed class SyntheticOptions
     /// <summary>Logit shift of CVR for promoted categories during the window.</summary>
     public double PromotionCvrBoost { get; set; } = 1.0;
 
+    /// <summary>
+    /// Logit shift of CTR for items of the category a user is after right now (the user's session intent); 0: no
+    /// intents. An intent is a category drawn uniformly, held for an exponential time of mean <see cref="IntentDuration"/>,
+    /// then drawn again: what a user clicked in the last minutes says it, the user's long-run taste does not.
+    /// </summary>
+    public double IntentBoost { get; set; }
+
+    /// <summary>Mean time a user's intent holds (see <see cref="IntentBoost"/>).</summary>
+    public string IntentDuration { get; set; } = "1h";
+
     /// <summary>Median delay from a click to its conversion (log-normal).</summary>
     public string ConversionDelayMedian { get; set; } = "10m";
 }

@@ -31,6 +31,7 @@ public sealed class SyntheticStream : IRowSource
     private readonly long _promotionStart;
     private readonly long _promotionEnd;
     private readonly TimeSpan _delayMedian;
+    private readonly TimeSpan _intentDuration;
 
     public SyntheticStream(SyntheticOptions options)
     {
@@ -44,6 +45,9 @@ public sealed class SyntheticStream : IRowSource
         _promotionStart = _start + Durations.Parse(options.PromotionStart, "source.synthetic.promotionStart").Ticks;
         _promotionEnd = _promotionStart + Durations.Parse(options.PromotionDuration, "source.synthetic.promotionDuration").Ticks;
         _delayMedian = Durations.Parse(options.ConversionDelayMedian, "source.synthetic.conversionDelayMedian");
+        _intentDuration = Durations.Parse(options.IntentDuration, "source.synthetic.intentDuration");
+        if (_intentDuration <= TimeSpan.Zero) throw new SchemaException("source.synthetic.intentDuration: must be positive (e.g. 1h)");
+        if (!double.IsFinite(options.IntentBoost) || Math.Abs(options.IntentBoost) > 10) throw new SchemaException($"source.synthetic.intentBoost: {options.IntentBoost} is out of range; use -10..10 (0: no intents)");
         if (options.Users < 1 || options.InitialItems < 1 || options.Categories < 1 || options.Devices < 1 || options.LatentDim < 1)
         {
             throw new SchemaException("source.synthetic: users, initialItems, categories, devices and latentDim must be at least 1");
@@ -74,6 +78,8 @@ public sealed class SyntheticStream : IRowSource
     {
         var world = new World(_o, _start);
         var rng = new Random(_o.Seed ^ 0x5EED);
+        // Intents draw from their own generator: a stream without them is the same stream it was before they existed.
+        var intents = _o.IntentBoost == 0 ? null : new Intents(_o.Users, _o.Categories, _intentDuration, new Random(_o.Seed ^ 0x1E7E));
         var t = (double)_start;
         var ticksPerImpression = TimeSpan.TicksPerHour / _o.ImpressionsPerHour;
         var nextRefresh = _start;
@@ -110,6 +116,7 @@ public sealed class SyntheticStream : IRowSource
                 + (promoted ? _o.PromotionCtrBoost : 0);
             var ctrLogit = ctrShared + world.UserBias[u] + world.ItemBias[i]
                 + Dot(world.UserLatent[u], world.CategoryLatent[c]) + ItemTasteWeight * Dot(world.UserLatent[u], world.ItemLatent[i]);
+            if (intents is not null && intents.Of(u, now) == c) ctrLogit += _o.IntentBoost;
             var cvrShared = CvrBias + world.CategoryCvr[c] - 0.4 * (Math.Log(world.ItemPrice[i]) - 3.0) + (promoted ? _o.PromotionCvrBoost : 0);
             var cvrLogit = cvrShared + UserCvrWeight * world.UserBias[u] + world.ItemCvr[i];
             var ctr = Sigmoid(ctrLogit);
@@ -136,7 +143,7 @@ public sealed class SyntheticStream : IRowSource
                 ctr.ToString("R", inv),
                 cvr.ToString("R", inv),
             ]);
-            yield return (row, new SyntheticTruth(u, i, ctrShared, cvrShared, world.CategoryLatent[c], world.ItemLatent[i], ctr, cvr, click, conversion));
+            yield return (row, new SyntheticTruth(u, i, c, now, ctrShared, cvrShared, world.CategoryLatent[c], world.ItemLatent[i], ctr, cvr, click, conversion));
         }
     }
 
@@ -153,6 +160,26 @@ public sealed class SyntheticStream : IRowSource
 
     internal static double Normal(Random rng) =>
         Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
+    /// <summary>
+    /// Each user's current intent, drawn when first needed and again once it has held its exponential time: the state at
+    /// any impression is that of a chain that jumps at rate 1 / duration to a uniform category.
+    /// </summary>
+    private sealed class Intents(int users, int categories, TimeSpan duration, Random rng)
+    {
+        private readonly int[] _category = new int[users];
+        private readonly long[] _until = new long[users];
+
+        public int Of(int user, long now)
+        {
+            if (now >= _until[user])
+            {
+                _category[user] = rng.Next(categories);
+                _until[user] = now + (long)(-Math.Log(1 - rng.NextDouble()) * duration.Ticks);
+            }
+            return _category[user];
+        }
+    }
 
     /// <summary>The hidden parameters: who the users and items are, and what drives clicks and conversions.</summary>
     private sealed class World
@@ -304,6 +331,8 @@ public sealed class SyntheticStream : IRowSource
 internal readonly record struct SyntheticTruth(
     int User,
     int Item,
+    int Category,
+    long Time,
     double CtrShared,
     double CvrShared,
     double[] CategoryLatent,

@@ -30,8 +30,8 @@ public sealed class EsmmModel : Module
             using var _ = NewDisposeScope();
             torch.manual_seed(spec.Seed);
             var crossLayers = spec.Interactions is Interactions.Cross or Interactions.DotCross ? spec.CrossLayers : 0;
-            ctr = new Tower("ctr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Ctr), layout.StackBiasColumns(TaskKind.Ctr), layout.InteractionOffsets, layout.InteractionWidth, crossLayers, spec.CrossRank, layout.StackOwnRates(TaskKind.Ctr), layout.InteractionWidths);
-            cvr = new Tower("cvr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Cvr), layout.StackBiasColumns(TaskKind.Cvr), layout.InteractionOffsets, layout.InteractionWidth, crossLayers, spec.CrossRank, layout.StackOwnRates(TaskKind.Cvr), layout.InteractionWidths);
+            ctr = new Tower("ctr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Ctr), layout.StackBiasColumns(TaskKind.Ctr), layout.InteractionOffsets, layout.InteractionWidth, crossLayers, spec.CrossRank, layout.StackOwnRates(TaskKind.Ctr), layout.InteractionWidths, layout.AttentionFields);
+            cvr = new Tower("cvr", layout.DeepDim, spec.Hidden, spec.BatchNormMomentum, layout.StackRateColumns(TaskKind.Cvr), layout.StackBiasColumns(TaskKind.Cvr), layout.InteractionOffsets, layout.InteractionWidth, crossLayers, spec.CrossRank, layout.StackOwnRates(TaskKind.Cvr), layout.InteractionWidths, layout.AttentionFields);
         }
         RegisterComponents();
     }

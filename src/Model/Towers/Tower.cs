@@ -29,6 +29,12 @@ public sealed class Tower : Module<Tensor, Tensor>
     private readonly ModuleList<Linear> projections = new();
     private readonly int[] _projectionOf = [];
     private readonly int _fields;
+    private readonly Schema.AttentionSlot[] _attention = [];
+    private readonly ModuleList<Sequential> units = new();
+    private readonly ParameterList recency = new();
+
+    /// <summary>Hidden width of each attention unit (DIN's activation unit; its paper uses 80 then 40 over wider embeddings).</summary>
+    public const int AttentionUnits = 32;
 
     /// <param name="inputDim">Columns the deep part reads (the first of the input).</param>
     /// <param name="rateColumns">The stacking head's weighted inputs (running rates' log-odds against the global rate); empty: none.</param>
@@ -50,8 +56,10 @@ public sealed class Tower : Module<Tensor, Tensor>
     /// <param name="crossLayers">DCN-v2 cross layers over the deep input (with the dot products); 0: none.</param>
     /// <param name="crossRank">Each cross layer's rank; 0: full.</param>
     /// <param name="ownRates">How many of <paramref name="rateColumns"/> (the first) start weighted; null: all of them.</param>
+    /// <param name="attention">Bags pooled by target attention (<see cref="Schema.FeatureLayout.AttentionFields"/>): each gets a unit whose output starts at 0, so the pooling starts as a mean.</param>
     public Tower(string name, int inputDim, IReadOnlyList<int> hidden, double batchNormMomentum, int[]? rateColumns = null, int[]? biasColumns = null,
-        int[]? interactionOffsets = null, int interactionWidth = 0, int crossLayers = 0, int crossRank = 0, int? ownRates = null, int[]? interactionWidths = null) : base(name)
+        int[]? interactionOffsets = null, int interactionWidth = 0, int crossLayers = 0, int crossRank = 0, int? ownRates = null, int[]? interactionWidths = null,
+        IReadOnlyList<Schema.AttentionSlot>? attention = null) : base(name)
     {
         _deepDim = inputDim;
         _rateColumns = [.. (rateColumns ?? []).Select(c => (long)c)];
@@ -101,6 +109,24 @@ public sealed class Tower : Module<Tensor, Tensor>
             stack.weight!.zero_();
             stack.weight!.narrow(1, 0, own).fill_(mean);
         }
+        // Built last: a tower without attention draws the same initial weights as before it existed.
+        _attention = [.. attention ?? []];
+        foreach (var a in _attention)
+        {
+            if (a.Offset + a.Width > inputDim || a.TargetOffset + a.Width > inputDim) throw new ArgumentException("an attention bag and its target sit in the deep columns", nameof(attention));
+            var last = Linear(AttentionUnits, 1);
+            using (no_grad())
+            {
+                last.weight!.zero_();
+                last.bias!.zero_();
+            }
+            units.Add(Sequential(("fc", Linear(4 * a.Width, AttentionUnits)), ("relu", ReLU()), ("out", last)));
+            // Outside any dispose scope the caller (the model's construction) has open: a module's own tensors live with it.
+            var initial = zeros(a.Length).DetachFromDisposeScope();
+            var bias = new Parameter(initial);
+            bias.DetachFromDisposeScope();
+            recency.Add(bias);
+        }
         RegisterComponents();
     }
 
@@ -126,6 +152,7 @@ public sealed class Tower : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var deep = input.shape[1] == _deepDim ? input : input.narrow(1, 0, _deepDim);
+        for (var i = 0; i < _attention.Length; i++) deep = Attend(input, deep, i);
         if (_pairs.Length > 0) deep = cat([deep, PairwiseDots(deep)], 1);
         if (cross is not null) deep = cross.call(deep);
         var logit = body.call(deep).add(wide.call(deep), One);
@@ -140,6 +167,26 @@ public sealed class Tower : Module<Tensor, Tensor>
             logit = logit.add(input.index_select(1, columns).sum(1, keepdim: true), One);
         }
         return logit.squeeze(-1);
+    }
+
+    /// <summary>
+    /// Bag <paramref name="i"/> pooled against its candidate, written over the bag's columns of <paramref name="deep"/>:
+    /// sum over the slots of mask x (1 + a(candidate, value)) x value, over the number of values (DIN's weights are not
+    /// normalised to 1, so how strongly a history speaks to a candidate survives the pooling).
+    /// </summary>
+    private Tensor Attend(Tensor input, Tensor deep, int i)
+    {
+        using var scope = NewDisposeScope();
+        var a = _attention[i];
+        var values = input.narrow(1, a.SlotsOffset, a.Length * a.Width).view(-1, a.Length, a.Width);
+        var mask = input.narrow(1, a.MaskOffset, a.Length);
+        var candidate = deep.narrow(1, a.TargetOffset, a.Width).unsqueeze(1).expand(-1, a.Length, -1);
+        var relation = cat([candidate, values, candidate * values, candidate - values], 2);
+        var weights = mask * units[i].call(relation).squeeze(-1).add(recency[i]).add(One);
+        var pooled = (weights.unsqueeze(-1) * values).sum(1) / mask.sum(1, keepdim: true).clamp_min(One);
+        var after = _deepDim - a.Offset - a.Width;
+        Tensor[] parts = after > 0 ? [deep.narrow(1, 0, a.Offset), pooled, deep.narrow(1, a.Offset + a.Width, after)] : [deep.narrow(1, 0, a.Offset), pooled];
+        return cat(parts, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Each pair's dot product of the interacting embeddings (projected to one width), [batch, pairs] in (i, j), i &lt; j order.</summary>
@@ -168,6 +215,8 @@ public sealed class Tower : Module<Tensor, Tensor>
             stack?.Dispose();
             cross?.Dispose();
             projections.Dispose();
+            units.Dispose();
+            recency.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -179,7 +179,9 @@ public sealed class TrainingStep
             }
             for (var f = 0; f < bagFields.Count; f++)
             {
-                var bag = sample.Bags[f];
+                // An attention bag keeps its last values, one per slot; the rest are neither read nor trained.
+                var bag = sample.Bags[f].AsSpan();
+                if (_layout.AttentionOf(f) is { } attention && bag.Length > attention.Length) bag = bag[^attention.Length..];
                 var slots = _bagSlots[s * bagFields.Count + f];
                 if (slots is null || slots.Length != bag.Length)
                 {
@@ -238,6 +240,16 @@ public sealed class TrainingStep
                 var tb = _tables[slot.TableIndex];
                 var items = _bagSlots[s * bagFields.Count + f];
                 if (items.Length == 0) continue;
+                if (_layout.AttentionOf(f) is { } attention)
+                {
+                    // One slot per value kept (see Collect), its mask at 1; the towers pool them against the candidate.
+                    for (var k = 0; k < items.Length; k++)
+                    {
+                        tb.Rows.AsSpan(items[items.Length - 1 - k] * tb.Dim, tb.Dim).CopyTo(row.Slice(attention.SlotsOffset + k * attention.Width, attention.Width));
+                        row[attention.MaskOffset + k] = 1;
+                    }
+                    continue;
+                }
                 var dest = row.Slice(slot.Offset, slot.Width);
                 var scale = 1f / items.Length;
                 foreach (var item in items)
@@ -448,6 +460,14 @@ public sealed class TrainingStep
                 if (!tb.Train) continue;
                 var items = _bagSlots[s * bagFields.Count + f];
                 if (items.Length == 0) continue;
+                if (_layout.AttentionOf(f) is { } attention)
+                {
+                    for (var k = 0; k < items.Length; k++)
+                    {
+                        Add(tb.Gradients.AsSpan(items[items.Length - 1 - k] * tb.Dim, tb.Dim), g.Slice(attention.SlotsOffset + k * attention.Width, attention.Width), perSample);
+                    }
+                    continue;
+                }
                 var scale = perSample / items.Length;
                 foreach (var item in items) Add(tb.Gradients.AsSpan(item * tb.Dim, tb.Dim), g.Slice(slot.Offset, slot.Width), scale);
             }
