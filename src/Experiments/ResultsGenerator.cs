@@ -80,10 +80,11 @@ public static class ResultsGenerator
         md.AppendLine();
         md.AppendLine("| log | setting | task | model AUC | best counter | model - best | oracle fraction | informed learner fraction | ctcvr AUC |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|");
-        async Task Train(string log, string schemaFile, string data, string setting, JsonObject? model)
+        async Task Train(string log, string schemaFile, string data, string setting, JsonObject? model, Action<JsonObject>? edit = null)
         {
             var schemaJson = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(schemaDir, schemaFile), ct))!.AsObject();
             if (model is not null) schemaJson["model"] = model;
+            edit?.Invoke(schemaJson);
             var temp = Path.Combine(Path.GetTempPath(), $"freshet-results-{Guid.NewGuid():N}.json");
             await File.WriteAllTextAsync(temp, schemaJson.ToJsonString(), ct);
             JsonObject j;
@@ -124,6 +125,10 @@ public static class ResultsGenerator
                 await Train(log, file, data, "no stacking", new JsonObject { ["stacking"] = false });
                 continue;
             }
+            if (log == "MIND")
+            {
+                await Train(log, file, data, "history pooled by attention", null, s => Field(s, "history")["pooling"] = "attention");
+            }
             await Train(log, file, data, "defaults", null);
             await Train(log, file, data, "no stacking", new JsonObject { ["stacking"] = false });
             if (log == "synthetic") await Train(log, file, data, "cvrLoss esmm", new JsonObject { ["cvrLoss"] = "esmm" });
@@ -133,6 +138,12 @@ public static class ResultsGenerator
                 await Train(log, file, data, $"interactions {interactions}, no stacking", new JsonObject { ["interactions"] = interactions, ["stacking"] = false });
             }
         }
+        // Sequences: a stream whose users' session intents show in what they clicked minutes ago (schemas/synthetic-intent.json).
+        const string intent = "synthetic-intent";
+        await Train(intent, "synthetic-intent.json", "synthetic", "defaults (recent clicks by attention, dot)", null);
+        await Train(intent, "synthetic-intent.json", "synthetic", "recent clicks by mean", null, s => Field(s, "recent")["pooling"] = "mean");
+        await Train(intent, "synthetic-intent.json", "synthetic", "no sequence", null, s => Fields(s).Remove(Field(s, "recent")));
+        await Train(intent, "synthetic-intent.json", "synthetic", "no sequence, no interactions", new JsonObject { ["interactions"] = "none" }, s => Fields(s).Remove(Field(s, "recent")));
         md.AppendLine();
         md.AppendLine($"The same rows by command: `freshet train --schema schemas/<log>.json --data <folder or synthetic> --json`, with a `model` section for the changed setting (`\"stacking\": false`, `\"cvrLoss\": \"esmm\"`, `\"interactions\": \"dot\"`). The interactions (README, `model.interactions`) stay off by default: a default must not lose on any log it was measured on.");
         md.AppendLine();
@@ -160,6 +171,10 @@ public static class ResultsGenerator
         summary["results"] = path;
         return summary;
     }
+
+    private static JsonArray Fields(JsonObject schema) => schema["fields"]!.AsArray();
+
+    private static JsonObject Field(JsonObject schema, string name) => Fields(schema).Select(f => f!.AsObject()).Single(f => (string?)f["name"] == name);
 
     private static string F(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
 

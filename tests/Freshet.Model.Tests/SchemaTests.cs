@@ -18,7 +18,7 @@ public class SchemaTests
     [Fact]
     public void The_committed_schemas_load()
     {
-        foreach (var name in new[] { "mind.json", "talkingdata.json", "synthetic.json", "synthetic-wide.json" })
+        foreach (var name in new[] { "mind.json", "talkingdata.json", "synthetic.json", "synthetic-wide.json", "synthetic-intent.json" })
         {
             var s = SchemaLoader.Load(TestData.Schema(name));
             Assert.NotEmpty(s.Fields);

@@ -137,6 +137,12 @@ public class SequenceTests
     [InlineData("""{ "name": "s", "kind": "sequence", "of": "user", "from": "item", "column": "item" }""", "a sequence has no column")]
     [InlineData("""{ "name": "s", "kind": "sequence", "of": "user", "from": "item", "dim": 8 }""", "remove table, dim and tier")]
     [InlineData("""{ "name": "s", "kind": "sequence", "of": "user", "from": "item", "maxLength": 0 }""", "maxLength: 0 is out of range")]
+    [InlineData("""{ "name": "s", "kind": "sequence", "of": "user", "from": "item", "pooling": "attention", "target": "category" }""", "field 'category' embeds in table 'category', this field's values in 'item'")]
+    [InlineData("""{ "name": "s", "kind": "sequence", "of": "user", "from": "item", "pooling": "attention", "target": "nothing" }""", "'nothing' is not a field")]
+    [InlineData("""{ "name": "s", "kind": "sequence", "of": "user", "from": "item", "target": "item" }""", "add \"pooling\": \"attention\" or remove 'target'")]
+    [InlineData("""{ "name": "s", "kind": "sequence", "of": "user", "from": "item", "pooling": "sum" }""", "pooling")]
+    [InlineData("""{ "name": "s", "column": "history", "kind": "ids", "tier": "frozen", "pooling": "attention" }""", "no id field embeds in table 's'")]
+    [InlineData("""{ "name": "s", "kind": "rate", "of": "user", "label": "click", "pooling": "attention" }""", "pooling and target apply to 'ids' and 'sequence' fields only")]
     public void A_sequence_field_that_cannot_work_is_refused_naming_the_fix(string field, string expected)
     {
         var e = Assert.Throws<SchemaException>(() => Schemas.Parse(Schema(field)));

@@ -28,8 +28,11 @@ public static class SyntheticCeiling
     private const int Dim = Taste + 1; // the user's bias, then the taste
 
     /// <summary>Runs the informed learner on the first <paramref name="samples"/> samples of the stream, impressions and clicks counted as the trainer counts them.</summary>
-    /// <summary>Runs the informed learner on the first <paramref name="samples"/> samples of the stream, impressions and clicks counted as the trainer counts them.</summary>
-    public static SyntheticCeilingResult Run(SyntheticOptions options, long samples, CancellationToken cancellationToken = default)
+    public static SyntheticCeilingResult Run(SyntheticOptions options, long samples, CancellationToken cancellationToken = default) =>
+        Run(options, samples, followIntents: true, cancellationToken);
+
+    /// <summary>As <see cref="Run(SyntheticOptions, long, CancellationToken)"/>; <paramref name="followIntents"/> false: the learner is not told of intents (for tests: what the filter adds).</summary>
+    internal static SyntheticCeilingResult Run(SyntheticOptions options, long samples, bool followIntents, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
         if (options.LatentDim != Taste)
@@ -37,7 +40,7 @@ public static class SyntheticCeiling
             throw new ArgumentException($"the informed learner models a {Taste}-d taste; source.synthetic.latentDim is {options.LatentDim}");
         }
         var users = new UserPosterior[options.Users];
-        var intents = options.IntentBoost == 0 ? null : new IntentFilter(options.Users, options.Categories, options.IntentBoost,
+        var intents = options.IntentBoost == 0 || !followIntents ? null : new IntentFilter(options.Users, options.Categories, options.IntentBoost,
             Schema.Durations.Parse(options.IntentDuration, "source.synthetic.intentDuration"));
         var itemCtr = new List<Scalar>();
         var itemCvr = new List<Scalar>();
