@@ -145,7 +145,7 @@ public static class ResultsGenerator
         await Train(intent, "synthetic-intent.json", "synthetic", "no sequence", null, s => Fields(s).Remove(Field(s, "recent")));
         await Train(intent, "synthetic-intent.json", "synthetic", "no sequence, no interactions", new JsonObject { ["interactions"] = "none" }, s => Fields(s).Remove(Field(s, "recent")));
         md.AppendLine();
-        md.AppendLine($"The same rows by command: `freshet train --schema schemas/<log>.json --data <folder or synthetic> --json`, with a `model` section for the changed setting (`\"stacking\": false`, `\"cvrLoss\": \"esmm\"`, `\"interactions\": \"dot\"`). The interactions (README, `model.interactions`) stay off by default: a default must not lose on any log it was measured on.");
+        md.AppendLine($"The same rows by command: `freshet train --schema schemas/<log>.json --data <folder or synthetic> --json`, with a `model` section for the changed setting (`\"stacking\": false`, `\"cvrLoss\": \"esmm\"`, `\"interactions\": \"dot\"`). The interactions (README, `model.interactions`) stay off by default: a default must not lose on any log it was measured on. Sequences: `schemas/synthetic-intent.json` keeps the user's last 10 clicked categories (`recent`, 12 h) pooled by attention against the candidate's category, with `interactions` dot; its rows take one away at a time. MIND's history by attention is the schema's history with `\"pooling\": \"attention\"`. Mean pooling stays the default (attention gains nothing on MIND and costs speed).");
         md.AppendLine();
         summary["quality"] = quality;
 

@@ -18,12 +18,14 @@ public sealed class ServingScoreTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private async Task<(ServingReplica Replica, InProcessParameterStore Trained, List<Sample> Rows)> TrainedAsync()
+    private Task<(ServingReplica Replica, InProcessParameterStore Trained, List<Sample> Rows)> TrainedAsync() => TrainedAsync(_schema);
+
+    private async Task<(ServingReplica Replica, InProcessParameterStore Trained, List<Sample> Rows)> TrainedAsync(FeatureSchema schema)
     {
-        var samples = SampleReader.Open(_schema, "synthetic").Read(6_000).ToList();
-        var trained = new InProcessParameterStore(_schema);
+        var samples = SampleReader.Open(schema, "synthetic").Read(6_000).ToList();
+        var trained = new InProcessParameterStore(schema);
         var step = new TrainingStep(trained, Strategy.All);
-        var batch = _schema.Model.BatchSize;
+        var batch = schema.Model.BatchSize;
         var scores = new float[batch];
         foreach (var task in new[] { TaskKind.Ctr, TaskKind.Cvr })
         {
@@ -32,15 +34,17 @@ public sealed class ServingScoreTests : IDisposable
         }
         var store = new LocalCheckpointStore(_root);
         var manifest = await ModelCheckpoint.SaveAsync(store, trained, null, 0, "all", modelName: "m");
-        var replica = new ServingReplica(_schema, "m");
+        var replica = new ServingReplica(schema, "m");
         await replica.LoadAsync(store, manifest.Version);
         return (replica, trained, [.. samples.Where(s => s.Task == TaskKind.Ctr).Take(300)]);
     }
 
-    [Fact]
-    public async Task A_replica_scores_both_towers_as_the_training_steps_forward_does()
+    [Theory]
+    [InlineData("synthetic.json")]
+    [InlineData("synthetic-intent.json")] // a sequence pooled by attention: its unit and recency terms go through the checkpoint
+    public async Task A_replica_scores_both_towers_as_the_training_steps_forward_does(string schemaFile)
     {
-        var (replica, trained, rows) = await TrainedAsync();
+        var (replica, trained, rows) = await TrainedAsync(SchemaLoader.Load(TestData.Schema(schemaFile)));
         using var _ = replica;
         using var __ = trained;
         var reference = new TrainingStep(trained, Strategy.Base);
