@@ -1,5 +1,6 @@
 using Freshet.Model.Data;
 using Freshet.Model.Metrics;
+using Freshet.Model.Tests.Support;
 
 namespace Freshet.Model.Tests;
 
@@ -7,6 +8,7 @@ namespace Freshet.Model.Tests;
 /// A trainer fed without end keeps its progressive metrics in bounded form: the same figures as every sample kept (AUC to
 /// a histogram bin's width), in memory that does not grow with the samples.
 /// </summary>
+[Collection(HeapMeasured.Name)]
 public class BoundedEvaluationTests
 {
     private static readonly string[] Names = ["item", "mean"];

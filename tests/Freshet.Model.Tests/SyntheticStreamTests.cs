@@ -34,7 +34,7 @@ public class SyntheticStreamTests
             var last = new Dictionary<string, string>();
             double inSum = 0, outSum = 0;
             long inCount = 0, outCount = 0;
-            foreach (var r in Rows(o, 150_000))
+            foreach (var r in new SyntheticStream(o).Read(new BadRows(BadRowPolicy.Fail)).Take(150_000)) // streamed, not held
             {
                 var user = r.Columns[Col("user_id")];
                 var category = r.Columns[Col("category")];
