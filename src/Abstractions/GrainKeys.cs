@@ -78,6 +78,10 @@ public static class GrainKeys
     public static Feedback.IJoinerGrain Joiner(this IGrainFactory grains, string model, int joiner) =>
         grains.GetGrain<Feedback.IJoinerGrain>(new Feedback.JoinerKey(model, joiner).ToString());
 
+    /// <summary>One shard of a model's live sequence field.</summary>
+    public static Serving.ISequenceGrain Sequence(this IGrainFactory grains, string model, string field, int shard) =>
+        grains.GetGrain<Serving.ISequenceGrain>(Serving.SequenceShards.Key(model, field, shard));
+
     /// <summary>A job's orchestrator, keyed by the job.</summary>
     public static ITrainingOrchestratorGrain Job(this IGrainFactory grains, string job) => grains.GetGrain<ITrainingOrchestratorGrain>(job);
 

@@ -150,12 +150,18 @@ public class SequenceTests
     }
 
     [Fact]
-    public void Scoring_rows_of_a_model_with_a_sequence_is_refused_rather_than_served_an_empty_one()
+    public void A_raw_sample_of_a_model_with_a_sequence_is_refused_rather_than_trained_with_an_empty_one_and_serving_fills_it()
     {
         var schema = Schemas.Parse(Schema("""{ "name": "clicked", "kind": "sequence", "of": "user", "from": "item" }"""));
         var featurizer = new RequestFeaturizer(schema);
         Assert.DoesNotContain("clicked", featurizer.Fields);
         var e = Assert.Throws<ArgumentException>(() => featurizer.Featurize([new Dictionary<string, string> { ["user"] = "u1", ["item"] = "i1" }], DateTime.UtcNow, 10));
         Assert.Contains("sequence field 'clicked'", e.Message);
+        // Serving's featurizer takes the row and leaves the sequence for the live state to fill; the row cannot give it.
+        var serving = new RequestFeaturizer(schema, liveSequences: true);
+        var row = Assert.Single(serving.Featurize([new Dictionary<string, string> { ["user"] = "u1", ["item"] = "i1" }], DateTime.UtcNow, 10));
+        Assert.Empty(row.Bags[0]);
+        e = Assert.Throws<ArgumentException>(() => serving.Featurize([new Dictionary<string, string> { ["user"] = "u1", ["clicked"] = "i9" }], DateTime.UtcNow, 10));
+        Assert.Contains("field 'clicked' is not in model", e.Message);
     }
 }

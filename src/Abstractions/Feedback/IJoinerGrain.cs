@@ -39,6 +39,9 @@ public sealed record JoinerConfig
     [Id(3)] public ClockKind Clock { get; init; } = ClockKind.Wall;
 
     [Id(4)] public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The model's schema (the deployment's): its sequence fields are recorded live from what the loop reports; empty: none.</summary>
+    [Id(5)] public string SchemaJson { get; init; } = "";
 }
 
 /// <summary>Rows one serving call scored for one joiner: their ids, features (<c>SampleCodec</c>, as CTR samples at the scoring time) and answers.</summary>

@@ -10,7 +10,10 @@ namespace Freshet.Model.Serving;
 /// log rows; an unknown field, a number that is not one or a batch over the limit is an error that
 /// names the row and the field.
 /// </summary>
-public sealed class RequestFeaturizer(FeatureSchema schema)
+/// <param name="schema">The model's schema.</param>
+/// <param name="liveSequences">True where the caller fills sequence fields from live state (serving): rows are then taken,
+/// their sequence bags left empty for it; false (a producer's raw samples): a model with a sequence field is refused.</param>
+public sealed class RequestFeaturizer(FeatureSchema schema, bool liveSequences = false)
 {
     private readonly FeatureLayout _layout = FeatureLayout.From(schema);
     private readonly HashSet<string> _fields = new(schema.Fields.Where(f => f.Kind is not (FieldKind.Rate or FieldKind.Sequence) && (f.Derive ?? TimeDerivation.None) == TimeDerivation.None).Select(f => f.Name), StringComparer.Ordinal);
@@ -42,11 +45,11 @@ public sealed class RequestFeaturizer(FeatureSchema schema)
     /// </summary>
     public Sample FeaturizeRow(IReadOnlyDictionary<string, string> row, int r, TaskKind task, DateTime now, float label, IReadOnlyDictionary<string, IReadOnlyList<string>>? lists = null)
     {
-        if (_sequence is not null)
+        if (_sequence is not null && !liveSequences)
         {
             // Refused rather than scored with an empty sequence the model never trained on (a train/serve skew).
             throw new ArgumentException($"model '{Schema.Name}' has the sequence field '{_sequence}', which Freshet fills in replay (train, experiment, demo) " +
-                "but does not keep live yet: rows cannot be scored or sent as raw samples; score samples that carry the sequence, or drop the field");
+                "and serving keeps live, but a raw sample has none: send samples that carry the sequence (freshet replay), or drop the field");
         }
         foreach (var key in row.Keys.Concat(lists?.Keys ?? []))
         {

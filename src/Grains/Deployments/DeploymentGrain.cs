@@ -57,6 +57,7 @@ public sealed partial class DeploymentGrain(
             var config = new Freshet.Feedback.JoinerConfig
             {
                 Spec = feedback, Job = spec.JobOf(DeploymentJob.Main), Trainers = spec.Trainers, Clock = spec.Clock, PersistInterval = spec.PersistInterval,
+                SchemaJson = spec.SchemaJson,
             };
             await Task.WhenAll(Enumerable.Range(0, feedback.Joiners).Select(j => grains.Joiner(spec.Model, j).ConfigureAsync(config)));
         }

@@ -39,6 +39,8 @@ public sealed partial class JoinerGrain(
     /// <summary>Weights versions whose served quality a joiner keeps (the latest).</summary>
     public const int VersionsKept = 64;
 
+    private IReadOnlyList<Freshet.Model.Sequences.SequenceField> _sequences = [];
+    private long _sequencesNotRecorded;
     private LabelJoin<Guid>? _impressions;
     private LabelJoin<Guid>? _clicks;
     private IGrainTimer? _timer;
@@ -125,10 +127,12 @@ public sealed partial class JoinerGrain(
         // Shadowed rows are paired against the good weights that shadowed them; a log that does not name them has no baseline.
         var shadowed = log.ShadowCtr.Length == samples.Count && log.Shadow is not null;
         var ready = new List<Sample>();
+        var added = new List<Sample>();
         for (var i = 0; i < samples.Count; i++)
         {
             if (impressions.Add(log.Ids[i], samples[i].As(TaskKind.Ctr, samples[i].Time), ready))
             {
+                added.Add(samples[i]);
                 _state.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN, shadowed ? log.Shadow : null, samples[i].Time);
             }
         }
@@ -137,6 +141,7 @@ public sealed partial class JoinerGrain(
         _state.Counts.Predictions += samples.Count;
         _dirty = true;
         Advance(log.Time.Ticks, ready);
+        await RecordSequencesAsync(Freshet.Model.Sequences.SequenceEvent.Impression, added, log.Time.ToUniversalTime().Ticks);
         await PublishAsync(ready);
     }
 
@@ -144,6 +149,7 @@ public sealed partial class JoinerGrain(
     {
         var (impressions, clicks) = Joins();
         var ready = new List<Sample>();
+        var clicked = new List<Sample>();
         var latest = long.MinValue;
         foreach (var label in labels)
         {
@@ -165,7 +171,11 @@ public sealed partial class JoinerGrain(
                 var before = impressions.Expired;
                 joined = impressions.Positive(id, at, ready, out var impression);
                 expired = impressions.Expired > before;
-                if (joined) clicks.Add(id, impression!.As(TaskKind.Cvr, Math.Max(at, impression.Time)), ready);
+                if (joined)
+                {
+                    clicks.Add(id, impression!.As(TaskKind.Cvr, Math.Max(at, impression.Time)), ready);
+                    clicked.Add(impression);
+                }
             }
             else
             {
@@ -180,7 +190,26 @@ public sealed partial class JoinerGrain(
         // settled as a negative); then the clock moves to the latest of them, closing what it passes.
         _dirty = true;
         Advance(latest, ready);
+        await RecordSequencesAsync(Freshet.Model.Sequences.SequenceEvent.Click, clicked, latest);
         await PublishAsync(ready);
+    }
+
+    /// <summary>
+    /// Records what the loop reported in the model's live sequence fields (a click at its impression's time, an impression at
+    /// its own). A sequence grain that cannot be reached loses these values (counted and logged), never the labels.
+    /// </summary>
+    private async Task RecordSequencesAsync(Freshet.Model.Sequences.SequenceEvent what, List<Sample> samples, long now)
+    {
+        if (_sequences.Count == 0 || samples.Count == 0) return;
+        try
+        {
+            await Serving.LiveSequences.RecordAsync(GrainFactory, Key.Model, _sequences, what, samples, now);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var total = _sequencesNotRecorded += samples.Count;
+            LogSequencesNotRecorded(logger, e, Key.ToString(), samples.Count, total);
+        }
     }
 
     public Task<JoinerStatus> GetStatusAsync()
@@ -243,6 +272,8 @@ public sealed partial class JoinerGrain(
     private void Build(JoinerConfig config, JoinerState from)
     {
         var spec = config.Spec;
+        _sequences = config.SchemaJson.Length == 0 ? []
+            : Freshet.Model.Sequences.SequenceField.Of(Freshet.Model.Schema.FeatureLayout.From(Freshet.Model.Schema.SchemaLoader.Parse(config.SchemaJson, $"joiner {Key}", streaming: false)));
         _impressions = new LabelJoin<Guid>(spec.Method, spec.ClickWindow, spec.MaxPendingPerJoiner);
         _clicks = new LabelJoin<Guid>(spec.Method, spec.AttributionWindow, spec.MaxPendingPerJoiner);
         Restore(_impressions, from.Impressions);
@@ -456,6 +487,9 @@ public sealed partial class JoinerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Joiner {Joiner} could not publish {Count} samples ({Why}); they go out with its next publish ({Dropped} oldest dropped past the cap)")]
     private static partial void LogUnsent(ILogger logger, string joiner, int count, string why, int dropped);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joiner {Joiner} could not record {Count} values in its model's sequences ({Total} so far); rows scored meanwhile see shorter sequences")]
+    private static partial void LogSequencesNotRecorded(ILogger logger, Exception error, string joiner, int count, long total);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Joiner {Joiner} published {Samples} samples to job {Job}")]
     private static partial void LogPublished(ILogger logger, string joiner, int samples, string job);

@@ -16,6 +16,7 @@ public sealed class ServingScorer(
 {
     // One featurizer per loaded replica (its schema), gone with it: a replica the registry unloads takes its featurizer along.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Model.Serving.ServingReplica, RequestFeaturizer> _featurizers = [];
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Model.Serving.ServingReplica, IReadOnlyList<Model.Sequences.SequenceField>> _sequences = [];
     private int _next;
 
     public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)
@@ -115,7 +116,9 @@ public sealed class ServingScorer(
             clock.Rejected(request.Model, "score");
             throw new ScoringRequestException(ahead);
         }
-        var featurizer = _featurizers.GetValue(replica, r => new RequestFeaturizer(r.Schema));
+        var featurizer = _featurizers.GetValue(replica, r => new RequestFeaturizer(r.Schema, liveSequences: true));
+        var sequences = _sequences.GetValue(replica, r => Model.Sequences.SequenceField.Of(Model.Schema.FeatureLayout.From(r.Schema)));
+        if (LiveSequences.Unsupported(request.Model, sequences) is { } unsupported) throw new ScoringRequestException(unsupported);
         var feedback = await predictions.SpecAsync(request.Model);
         var now = request.Time ?? time.GetUtcNow().UtcDateTime;
         List<Model.Data.Sample> samples;
@@ -127,6 +130,8 @@ public sealed class ServingScorer(
         {
             throw new ScoringRequestException($"model '{request.Model}': {e.Message}");
         }
+        // Each row's sequences as the joiners recorded them before its time: logged with the row, so training sees them too.
+        if (sequences.Count > 0) await LiveSequences.FillAsync(grains, request.Model, sequences, samples);
         // The guard's share of calls is also scored with the last good weights: both answers go to the joiners.
         var shadow = feedback?.Guard is { } guard && Random.Shared.NextDouble() < guard.ShadowShare;
         var (results, version, weights, shadowCtr, shadowWeights) = ScoreTimed(replica, samples, request.Model, shadow);

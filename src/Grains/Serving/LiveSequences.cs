@@ -1,0 +1,62 @@
+using Freshet.Model.Data;
+using Freshet.Model.Sequences;
+using Freshet.Serving;
+
+namespace Freshet.Grains.Serving;
+
+/// <summary>
+/// Sequence fields kept live by <see cref="ISequenceGrain"/>s: serving fills a row's sequences before scoring it, joiners
+/// record what the loop reports. Replay's rules hold: a row sees the values its key recorded strictly before its time; a
+/// click is recorded at its impression's time, an impression at its own.
+/// </summary>
+public static class LiveSequences
+{
+    /// <summary>A field's bounds as its grains take them.</summary>
+    public static SequenceBounds Bounds(SequenceField field) => new(field.Length, field.ExpireTicks, field.MaxKeys);
+
+    /// <summary>Why live serving cannot keep <paramref name="fields"/>, or null: a conversion sequence is kept in replay only.</summary>
+    public static string? Unsupported(string model, IReadOnlyList<SequenceField> fields) =>
+        fields.FirstOrDefault(f => f.Event == SequenceEvent.Conversion) is { } f
+            ? $"model '{model}' has the sequence field '{f.Name}' of conversions, which Freshet keeps in replay (train, experiment, demo) but not live; " +
+              "rows cannot be scored: use a click or impression sequence, or drop the field"
+            : null;
+
+    /// <summary>Sets each sequence bag of <paramref name="samples"/> to its key's values before the sample's time: one call per shard a field's keys reach.</summary>
+    public static async Task FillAsync(IGrainFactory grains, string model, IReadOnlyList<SequenceField> fields, IReadOnlyList<Sample> samples)
+    {
+        var calls = new List<Task>();
+        foreach (var field in fields)
+        {
+            foreach (var shard in Enumerable.Range(0, samples.Count).GroupBy(i => SequenceShards.Of(samples[i].Ids[field.Key])))
+            {
+                var rows = shard.ToArray();
+                calls.Add(ReadAsync(grains.Sequence(model, field.Name, shard.Key), field, rows, samples));
+            }
+        }
+        await Task.WhenAll(calls);
+    }
+
+    private static async Task ReadAsync(ISequenceGrain grain, SequenceField field, int[] rows, IReadOnlyList<Sample> samples)
+    {
+        var read = await grain.ReadAsync(Bounds(field), [.. rows.Select(i => samples[i].Ids[field.Key])], [.. rows.Select(i => samples[i].Time)]);
+        for (var j = 0; j < rows.Length; j++) samples[rows[j]].Bags[field.Bag] = read[j];
+    }
+
+    /// <summary>Records what <paramref name="samples"/> (served rows) say happened for each field that keeps <paramref name="what"/>, reported at <paramref name="now"/>.</summary>
+    public static async Task RecordAsync(IGrainFactory grains, string model, IReadOnlyList<SequenceField> fields, SequenceEvent what, IReadOnlyList<Sample> samples, long now)
+    {
+        var calls = new List<Task>();
+        foreach (var field in fields.Where(f => f.Event == what))
+        {
+            foreach (var shard in samples.GroupBy(s => SequenceShards.Of(s.Ids[field.Key])))
+            {
+                foreach (var chunk in shard.Chunk(SequenceShards.MaxPerCall))
+                {
+                    calls.Add(grains.Sequence(model, field.Name, shard.Key)
+                        .RecordAsync(Bounds(field), [.. chunk.Select(s => new SequenceRecord(s.Ids[field.Key], s.Ids[field.Value], s.Time))], now));
+                }
+            }
+        }
+        await Task.WhenAll(calls);
+    }
+}

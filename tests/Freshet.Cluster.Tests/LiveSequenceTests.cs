@@ -1,0 +1,101 @@
+using Freshet.Client;
+using Freshet.Feedback;
+using Freshet.Grains.Serving;
+using Freshet.Model.Data;
+using Freshet.Model.Feedback;
+using Freshet.Model.Hashing;
+using Freshet.Model.Schema;
+using Freshet.Model.Sequences;
+using Freshet.Serving;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Freshet.Cluster.Tests;
+
+/// <summary>
+/// Sequence fields kept live: joiners record what the loop reports, serving fills a row's sequence before scoring it, and
+/// a row's sequence is the one replay computes from the same events.
+/// </summary>
+public class LiveSequenceTests
+{
+    private static ScoreRow Row(string user, string item, string category) =>
+        ScoreRow.Of(("user", user), ("item", item), ("category", category), ("device", "d1"), ("price", "12.5"));
+
+    [Fact]
+    public async Task Serving_scores_a_row_with_the_sequence_its_reported_clicks_made_the_same_one_replay_computes()
+    {
+        await using var h = await ClusterHarness.StartAsync(limits: l => l.MaxClockSkew = TimeSpan.FromDays(1));
+        var client = new FreshetClient(h.Client);
+        const string model = "seq";
+        // schemas/synthetic-intent.json: `recent` is the user's last 10 clicked categories (12 h), pooled by attention.
+        await h.ServeAsync(model, new FeedbackSpec { Method = DelayedFeedback.Fnw, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(30) }, samples: 3_000,
+            schemaFile: "synthetic-intent.json");
+        var schema = SchemaLoader.Load(TestData.Schema("synthetic-intent.json"));
+        var field = Assert.Single(SequenceField.Of(FeatureLayout.From(schema)));
+        var user = IdHasher.Hash("u-live");
+        async Task<ulong[]> SequenceAt(DateTime time) =>
+            (await h.Grains.Sequence(model, field.Name, SequenceShards.Of(user)).ReadAsync(LiveSequences.Bounds(field), [user], [time.Ticks]))[0];
+
+        // Three impressions of one user; the first two are clicked, the third is scored after both clicks were reported.
+        var t0 = DateTime.UtcNow.AddMinutes(-10);
+        var first = Assert.Single(await client.ScoreAsync(model, [Row("u-live", "i1", "c1")], t0));
+        var second = Assert.Single(await client.ScoreAsync(model, [Row("u-live", "i2", "c2")], t0.AddMinutes(1)));
+        Assert.Empty(await SequenceAt(t0.AddMinutes(2))); // impressions alone do not make a click sequence
+        await client.ReportAsync([new FeedbackLabel { Prediction = first.Id, Event = FeedbackEvent.Click, Time = t0.AddMinutes(3) },
+            new FeedbackLabel { Prediction = second.Id, Event = FeedbackEvent.Click, Time = t0.AddMinutes(3) }]);
+        ulong[] expected = [IdHasher.Hash("c1"), IdHasher.Hash("c2")];
+        await PublishingTests.WaitAsync(async () => (await SequenceAt(t0.AddMinutes(4))).SequenceEqual(expected), "the joiner records both clicks, at their impressions' times");
+        Assert.Equal([IdHasher.Hash("c1")], await SequenceAt(t0.AddMinutes(1))); // strictly before: the second click is not before its own time
+
+        // A shard that deactivates writes its state and reads it back when it activates again.
+        var shard = h.Grains.Sequence(model, field.Name, SequenceShards.Of(user));
+        await shard.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        Assert.Equal(expected, await SequenceAt(t0.AddMinutes(4)));
+
+        // Serving fills the third row's sequence before scoring it: its answer is the replica's on that row with that sequence.
+        var third = Assert.Single(await client.ScoreAsync(model, [Row("u-live", "i3", "c1")], t0.AddMinutes(5)));
+        var replica = await h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>().GetAsync(model);
+        var featurizer = new Freshet.Model.Serving.RequestFeaturizer(schema, liveSequences: true);
+        Sample Featurized(ulong[] sequence)
+        {
+            var s = featurizer.FeaturizeRow(Row("u-live", "i3", "c1").Values, 0, TaskKind.Ctr, t0.AddMinutes(5), 0);
+            s.Bags[field.Bag] = sequence;
+            return s;
+        }
+        var (withSequence, _, _) = replica.Score([Featurized(expected)]);
+        var (withNone, _, _) = replica.Score([Featurized([])]);
+        Assert.Equal(withSequence[0].Ctr, third.Ctr, 6);
+        Assert.NotEqual(withNone[0].Ctr, third.Ctr); // the sequence moved the answer: it was not scored empty
+
+        // Replay of the same events (the three impressions, the first two clicked) gives the third the same sequence.
+        var dir = Directory.CreateTempSubdirectory("freshet-live-sequence-");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(schema.Json)!.AsObject();
+        json["source"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "format": "delimited", "delimiter": ",", "header": true }""");
+        json.Remove("oracle");
+        var header = string.Join(',', Freshet.Model.Synthetic.SyntheticStream.Columns);
+        string Line(DateTime at, string item, string category, bool click) =>
+            $"{new DateTimeOffset(at).ToUnixTimeMilliseconds()},u-live,{item},{category},d1,12.5,{(click ? 1 : 0)},0,,0.1,0.1";
+        var log = Path.Combine(dir.FullName, "log.csv");
+        await File.WriteAllTextAsync(log, string.Join('\n', header, Line(t0, "i1", "c1", true), Line(t0.AddMinutes(1), "i2", "c2", true), Line(t0.AddMinutes(5), "i3", "c1", false)));
+        List<Sample> replayed;
+        try
+        {
+            replayed = [.. SampleReader.Open(SchemaLoader.Parse(json.ToJsonString(), "replay.json"), log).Read().Where(s => s.Task == TaskKind.Ctr)];
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+        Assert.Equal(3, replayed.Count);
+        Assert.Equal(expected, replayed[2].Bags[field.Bag]);
+    }
+
+    [Fact]
+    public void A_conversion_sequence_is_kept_in_replay_only_and_serving_says_so()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestData.Schema("synthetic.json")))!.AsObject();
+        json["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{ "name": "bought", "kind": "sequence", "of": "user", "from": "item", "event": "conversion" }"""));
+        var fields = SequenceField.Of(FeatureLayout.From(SchemaLoader.Parse(json.ToJsonString(), "synthetic.json")));
+        Assert.Contains("sequence field 'bought' of conversions, which Freshet keeps in replay", LiveSequences.Unsupported("m", fields));
+        Assert.Null(LiveSequences.Unsupported("m", [.. fields.Where(f => f.Event != SequenceEvent.Conversion)]));
+    }
+}
