@@ -92,10 +92,11 @@ public static class ServeBench
                 await app.StartAsync(ct);
                 var sdk = app.Services.GetRequiredService<FreshetClient>();
 
-                // The in-process reference: a replica of the same checkpoint, the silo's featurizer, no RPC.
+                // The in-process reference: a replica of the same checkpoint, the silo's featurizer, no RPC (so a model's sequence
+                // fields are scored empty here, while the silo reads them from their grains: the ratio includes those reads).
                 using var local = new ServingReplica(s, spec.Model);
                 await local.LoadAsync(new LocalCheckpointStore(folder), start.Weights!.Value.Checkpoint, ct);
-                var featurizer = new RequestFeaturizer(s);
+                var featurizer = new RequestFeaturizer(s, liveSequences: true);
 
                 var cases = new JsonArray();
                 var table = new List<string>();
