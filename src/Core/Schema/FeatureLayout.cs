@@ -82,15 +82,10 @@ public sealed class FeatureLayout
     /// <summary>The bags pooled by target attention, in <see cref="BagFields"/> order; their slots are the input's last columns.</summary>
     public IReadOnlyList<AttentionSlot> AttentionFields { get; private init; } = [];
 
-    /// <summary>The attention slot of bag <paramref name="bag"/>, or null when it is mean-pooled.</summary>
-    public AttentionSlot? AttentionOf(int bag)
-    {
-        foreach (var a in AttentionFields)
-        {
-            if (a.Bag == bag) return a;
-        }
-        return null;
-    }
+    private AttentionSlot?[] _attentionByBag = [];
+
+    /// <summary>The attention slot of bag <paramref name="bag"/>, or null when it is mean-pooled (read per sample by the step: an index, not a search).</summary>
+    public AttentionSlot? AttentionOf(int bag) => _attentionByBag[bag];
 
     /// <summary>Length of a sequence field when the schema gives none.</summary>
     public const int DefaultSequenceLength = 20;
@@ -136,7 +131,7 @@ public sealed class FeatureLayout
                 continue;
             }
             // A sequence is embedded in the table of the id field it records, at that table's width.
-            var tableName = f.Kind == FieldKind.Sequence ? schema.Fields.First(x => x.Name == f.From).TableName : f.TableName;
+            var tableName = TableOf(schema, f)!;
             var t = tables.FindIndex(x => x.Name == tableName);
             if (t < 0)
             {
@@ -185,6 +180,7 @@ public sealed class FeatureLayout
         }
         // A bag pooled by attention keeps each value's row in its own slot, after every other column.
         var attention = new List<AttentionSlot>();
+        var attentionByBag = new AttentionSlot?[bags.Count];
         for (var b = 0; b < bags.Count; b++)
         {
             var f = bags[b].Field;
@@ -193,6 +189,7 @@ public sealed class FeatureLayout
             var length = f.MaxLength ?? (f.Kind == FieldKind.Sequence ? DefaultSequenceLength : DefaultMaxLength);
             var slot = new AttentionSlot(b, bags[b].Offset, bags[b].Width, target.Offset, offset, length);
             attention.Add(slot);
+            attentionByBag[b] = slot;
             offset += slot.Columns;
         }
         var both = schema.Labels.Click is not null && schema.Labels.Conversion is not null;
@@ -218,8 +215,13 @@ public sealed class FeatureLayout
             InteractionWidths = interacting.Select(f => f.Width).ToArray(),
             InteractionWidth = interactionWidth,
             AttentionFields = attention,
+            _attentionByBag = attentionByBag,
         };
     }
+
+    /// <summary>The table an embedding field's values embed in: a sequence's <c>from</c> field's, any other field's own; null when a sequence's <c>from</c> is not a field.</summary>
+    public static string? TableOf(FeatureSchema schema, FieldSpec field) =>
+        field.Kind == FieldKind.Sequence ? schema.Fields.FirstOrDefault(x => x.Name == field.From)?.TableName : field.TableName;
 
     /// <summary>
     /// The id field an attention-pooled bag is weighed against (<see cref="FieldSpec.Target"/>): as given, else a sequence's

@@ -224,7 +224,7 @@ public static partial class SchemaLoader
             if (f.Target is not null) p.Add($"{at}.target: a target is what attention weighs the values against; add \"pooling\": \"attention\" or remove 'target'");
             return;
         }
-        var table = f.Kind == FieldKind.Sequence ? s.Fields.FirstOrDefault(x => x.Name == f.From)?.TableName : f.TableName;
+        var table = FeatureLayout.TableOf(s, f);
         if (table is null) return; // the sequence's own check names the missing 'from'
         var name = FeatureLayout.AttentionTarget(s, f);
         var target = name is null ? null : s.Fields.FirstOrDefault(x => x.Name == name);

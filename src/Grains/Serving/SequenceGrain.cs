@@ -30,8 +30,7 @@ public sealed partial class SequenceGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
-        var cut = key.LastIndexOf('/');
-        if (cut < 0 || !int.TryParse(key.AsSpan(cut + 1), out _shard) || _shard is < 0 or >= SequenceShards.Count)
+        if (!GrainKeys.TrySplit(key, out _, out _shard) || _shard is < 0 or >= SequenceShards.Count)
         {
             throw new ArgumentException($"sequence grain '{key}': the key is {{model}}/{{field}}/{{shard}} with a shard of 0..{SequenceShards.Count - 1}");
         }
@@ -79,7 +78,7 @@ public sealed partial class SequenceGrain(
     {
         if (bytes.Length < 20) throw new InvalidDataException($"sequence state: {bytes.Length} bytes, shorter than its bounds");
         var bounds = new SequenceBounds(BitConverter.ToInt32(bytes, 0), BitConverter.ToInt64(bytes, 4), BitConverter.ToInt64(bytes, 12));
-        if (bounds.Length is < 1 or > 1000 || bounds.MaxKeys < 1 || bounds.ExpireTicks < 1) throw new InvalidDataException($"sequence state: bounds {bounds} out of range");
+        if (BoundsProblem(bounds) is { } problem) throw new InvalidDataException($"sequence state: {problem}");
         var buffer = SequenceBuffer.Load(bytes[20..], bounds.Length, bounds.ExpireTicks, ShardKeys(bounds));
         return (bounds, buffer);
     }
@@ -90,37 +89,34 @@ public sealed partial class SequenceGrain(
     {
         Check(bounds, keys.Length);
         if (times.Length != keys.Length) throw new ArgumentException($"{keys.Length} keys with {times.Length} times: give one time per key");
+        foreach (var key in keys) Mine(key);
         var buffer = BufferFor(bounds);
         var result = new ulong[keys.Length][];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            Mine(keys[i]);
-            result[i] = buffer.Before(keys[i], times[i]);
-        }
+        for (var i = 0; i < keys.Length; i++) result[i] = buffer.Before(keys[i], times[i]);
         return Task.FromResult(result);
     }
 
     public Task RecordAsync(SequenceBounds bounds, SequenceRecord[] records, long now)
     {
         Check(bounds, records.Length);
+        foreach (var r in records) Mine(r.Key);
         var buffer = BufferFor(bounds);
-        foreach (var r in records)
-        {
-            Mine(r.Key);
-            buffer.Add(r.Key, r.Value, r.Time, Math.Min(now, r.Time));
-        }
+        foreach (var r in records) buffer.Add(r.Key, r.Value, r.Time, Math.Min(now, r.Time));
         _dirty |= records.Length > 0;
         return Task.CompletedTask;
     }
 
     private static void Check(SequenceBounds bounds, int count)
     {
-        if (bounds.Length is < 1 or > 1000 || bounds.MaxKeys < 1 || bounds.ExpireTicks < 1)
-        {
-            throw new ArgumentException($"sequence bounds {bounds}: length 1..1000, at least one key and a positive expiry");
-        }
+        if (BoundsProblem(bounds) is { } problem) throw new ArgumentException(problem);
         if (count > SequenceShards.MaxPerCall) throw new ArgumentException($"{count} keys in one call; at most {SequenceShards.MaxPerCall}");
     }
+
+    /// <summary>What is wrong with <paramref name="bounds"/> (from a caller or from storage), or null.</summary>
+    private static string? BoundsProblem(SequenceBounds bounds) =>
+        bounds.Length is < 1 or > 1000 || bounds.MaxKeys < 1 || bounds.ExpireTicks < 1
+            ? $"sequence bounds {bounds}: length 1..1000, at least one key and a positive expiry"
+            : null;
 
     private void Mine(ulong key)
     {
