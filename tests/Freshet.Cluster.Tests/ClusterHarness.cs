@@ -95,10 +95,10 @@ public sealed class ClusterHarness : IAsyncDisposable
     /// <paramref name="replicas"/> serving silos hold the model. Returns the spec it started.
     /// </summary>
     public async Task<Freshet.Deployments.DeploymentSpec> ServeAsync(string model, Feedback.FeedbackSpec? feedback = null, int samples = 3_000, int replicas = 1,
-        TimeSpan? persistInterval = null, int shards = 2, string schemaFile = "synthetic.json")
+        TimeSpan? persistInterval = null, int shards = 2, string schemaFile = "synthetic.json", string? schemaJson = null)
     {
         var client = new Freshet.Client.FreshetClient(Client);
-        var schema = Freshet.Model.Schema.SchemaLoader.Load(TestData.Schema(schemaFile));
+        var schema = schemaJson is null ? Freshet.Model.Schema.SchemaLoader.Load(TestData.Schema(schemaFile)) : Freshet.Model.Schema.SchemaLoader.Parse(schemaJson, schemaFile);
         var spec = new Freshet.Deployments.DeploymentSpec
         {
             Model = model, SchemaJson = schema.Json, Shards = shards, PublishInterval = TimeSpan.FromSeconds(1), Feedback = feedback,

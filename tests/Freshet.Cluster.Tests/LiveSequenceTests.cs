@@ -67,35 +67,83 @@ public class LiveSequenceTests
         Assert.NotEqual(withNone[0].Ctr, third.Ctr); // the sequence moved the answer: it was not scored empty
 
         // Replay of the same events (the three impressions, the first two clicked) gives the third the same sequence.
-        var dir = Directory.CreateTempSubdirectory("freshet-live-sequence-");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(schema.Json)!.AsObject();
-        json["source"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "format": "delimited", "delimiter": ",", "header": true }""");
-        json.Remove("oracle");
-        var header = string.Join(',', Freshet.Model.Synthetic.SyntheticStream.Columns);
-        string Line(DateTime at, string item, string category, bool click) =>
-            $"{new DateTimeOffset(at).ToUnixTimeMilliseconds()},u-live,{item},{category},d1,12.5,{(click ? 1 : 0)},0,,0.1,0.1";
-        var log = Path.Combine(dir.FullName, "log.csv");
-        await File.WriteAllTextAsync(log, string.Join('\n', header, Line(t0, "i1", "c1", true), Line(t0.AddMinutes(1), "i2", "c2", true), Line(t0.AddMinutes(5), "i3", "c1", false)));
-        List<Sample> replayed;
-        try
-        {
-            replayed = [.. SampleReader.Open(SchemaLoader.Parse(json.ToJsonString(), "replay.json"), log).Read().Where(s => s.Task == TaskKind.Ctr)];
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        var replayed = Replay(schema, [
+            Line(t0, "u-live", "i1", "c1", click: true, conversion: null),
+            Line(t0.AddMinutes(1), "u-live", "i2", "c2", click: true, conversion: null),
+            Line(t0.AddMinutes(5), "u-live", "i3", "c1", click: false, conversion: null)]);
         Assert.Equal(3, replayed.Count);
         Assert.Equal(expected, replayed[2].Bags[field.Bag]);
     }
 
     [Fact]
-    public void A_conversion_sequence_is_kept_in_replay_only_and_serving_says_so()
+    public async Task A_conversion_is_recorded_at_its_own_time_and_serving_reads_it_as_replay_does()
     {
+        await using var h = await ClusterHarness.StartAsync(limits: l => l.MaxClockSkew = TimeSpan.FromDays(1));
+        var client = new FreshetClient(h.Client);
+        const string model = "bought";
+        // schemas/synthetic.json with `bought`: the user's last 5 converted items.
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestData.Schema("synthetic.json")))!.AsObject();
-        json["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{ "name": "bought", "kind": "sequence", "of": "user", "from": "item", "event": "conversion" }"""));
-        var fields = SequenceField.Of(FeatureLayout.From(SchemaLoader.Parse(json.ToJsonString(), "synthetic.json")));
-        Assert.Contains("sequence field 'bought' of conversions, which Freshet keeps in replay", LiveSequences.Unsupported("m", fields));
-        Assert.Null(LiveSequences.Unsupported("m", [.. fields.Where(f => f.Event != SequenceEvent.Conversion)]));
+        json["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{ "name": "bought", "kind": "sequence", "of": "user", "from": "item", "event": "conversion", "maxLength": 5 }"""));
+        await h.ServeAsync(model, new FeedbackSpec { Method = DelayedFeedback.Fnw, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(30), AttributionWindow = TimeSpan.FromHours(2) },
+            samples: 3_000, schemaJson: json.ToJsonString());
+        var schema = SchemaLoader.Parse(json.ToJsonString(), "synthetic.json");
+        var field = Assert.Single(SequenceField.Of(FeatureLayout.From(schema)));
+        Assert.Equal(SequenceEvent.Conversion, field.Event);
+        var user = IdHasher.Hash("u-buyer");
+        async Task<ulong[]> SequenceAt(DateTime time) =>
+            (await h.Grains.Sequence(model, field.Name, SequenceShards.Of(user)).ReadAsync(LiveSequences.Bounds(field), [user], [time.Ticks]))[0];
+
+        // Two impressions, both clicked; only the first converts, twenty minutes after its impression.
+        var t0 = DateTime.UtcNow.AddHours(-1);
+        var first = Assert.Single(await client.ScoreAsync(model, [Row("u-buyer", "i1", "c1")], t0));
+        var second = Assert.Single(await client.ScoreAsync(model, [Row("u-buyer", "i2", "c2")], t0.AddMinutes(1)));
+        await client.ReportAsync([new FeedbackLabel { Prediction = first.Id, Event = FeedbackEvent.Click, Time = t0.AddMinutes(2) },
+            new FeedbackLabel { Prediction = second.Id, Event = FeedbackEvent.Click, Time = t0.AddMinutes(2) }]);
+        await client.ReportAsync([new FeedbackLabel { Prediction = first.Id, Event = FeedbackEvent.Conversion, Time = t0.AddMinutes(20) }]);
+        ulong[] expected = [IdHasher.Hash("i1")];
+        await PublishingTests.WaitAsync(async () => (await SequenceAt(t0.AddMinutes(21))).SequenceEqual(expected), "the joiner records the conversion");
+        Assert.Empty(await SequenceAt(t0.AddMinutes(20))); // at the conversion's time, not the impression's: strictly before it, none
+
+        // Serving fills the next row's sequence with the conversion; the answer is the replica's on that row with it.
+        var third = Assert.Single(await client.ScoreAsync(model, [Row("u-buyer", "i3", "c1")], t0.AddMinutes(30)));
+        var replica = await h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>().GetAsync(model);
+        var featurizer = new Freshet.Model.Serving.RequestFeaturizer(schema, liveSequences: true);
+        var row = featurizer.FeaturizeRow(Row("u-buyer", "i3", "c1").Values, 0, TaskKind.Ctr, t0.AddMinutes(30), 0);
+        row.Bags[field.Bag] = expected;
+        var (answer, _, _) = replica.Score([row]);
+        Assert.Equal(answer[0].Ctr, third.Ctr, 6);
+        Assert.Equal(answer[0].Cvr, third.Cvr, 6);
+
+        // Replay of the same events gives the third row the same sequence, and the second (before the conversion) none.
+        var replayed = Replay(schema, [
+            Line(t0, "u-buyer", "i1", "c1", click: true, conversion: t0.AddMinutes(20)),
+            Line(t0.AddMinutes(1), "u-buyer", "i2", "c2", click: true, conversion: null),
+            Line(t0.AddMinutes(30), "u-buyer", "i3", "c1", click: false, conversion: null)]);
+        Assert.Equal(3, replayed.Count);
+        Assert.Empty(replayed[1].Bags[field.Bag]);
+        Assert.Equal(expected, replayed[2].Bags[field.Bag]);
+    }
+
+    private static string Line(DateTime at, string user, string item, string category, bool click, DateTime? conversion) =>
+        $"{new DateTimeOffset(at).ToUnixTimeMilliseconds()},{user},{item},{category},d1,12.5,{(click ? 1 : 0)},{(conversion is null ? 0 : 1)}," +
+        $"{(conversion is { } c ? new DateTimeOffset(c).ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) : "")},0.1,0.1";
+
+    /// <summary>The CTR samples replay reads from <paramref name="lines"/> (synthetic columns) under <paramref name="schema"/> as a delimited log.</summary>
+    private static List<Sample> Replay(FeatureSchema schema, IEnumerable<string> lines)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(schema.Json)!.AsObject();
+        json["source"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "format": "delimited", "delimiter": ",", "header": true }""");
+        json.Remove("oracle");
+        var dir = Directory.CreateTempSubdirectory("freshet-live-sequence-");
+        try
+        {
+            var log = Path.Combine(dir.FullName, "log.csv");
+            File.WriteAllText(log, string.Join('\n', [string.Join(',', Freshet.Model.Synthetic.SyntheticStream.Columns), .. lines]));
+            return [.. SampleReader.Open(SchemaLoader.Parse(json.ToJsonString(), "replay.json"), log).Read().Where(s => s.Task == TaskKind.Ctr)];
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

@@ -127,12 +127,12 @@ public sealed partial class JoinerGrain(
         // Shadowed rows are paired against the good weights that shadowed them; a log that does not name them has no baseline.
         var shadowed = log.ShadowCtr.Length == samples.Count && log.Shadow is not null;
         var ready = new List<Sample>();
-        var added = new List<Sample>();
+        var added = new List<(Sample, long)>();
         for (var i = 0; i < samples.Count; i++)
         {
             if (impressions.Add(log.Ids[i], samples[i].As(TaskKind.Ctr, samples[i].Time), ready))
             {
-                added.Add(samples[i]);
+                added.Add((samples[i], samples[i].Time));
                 _state.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN, shadowed ? log.Shadow : null, samples[i].Time);
             }
         }
@@ -149,7 +149,8 @@ public sealed partial class JoinerGrain(
     {
         var (impressions, clicks) = Joins();
         var ready = new List<Sample>();
-        var clicked = new List<Sample>();
+        var clicked = new List<(Sample, long)>();
+        var converted = new List<(Sample, long)>();
         var latest = long.MinValue;
         foreach (var label in labels)
         {
@@ -174,14 +175,15 @@ public sealed partial class JoinerGrain(
                 if (joined)
                 {
                     clicks.Add(id, impression!.As(TaskKind.Cvr, Math.Max(at, impression.Time)), ready);
-                    clicked.Add(impression);
+                    clicked.Add((impression, impression.Time));
                 }
             }
             else
             {
                 var before = clicks.Expired;
-                joined = clicks.Positive(id, at, ready);
+                joined = clicks.Positive(id, at, ready, out var click);
                 expired = clicks.Expired > before;
+                if (joined) converted.Add((click!, Math.Max(at, click!.Time)));
             }
             instruments.Labels.Add(1, _tags.With("event", label.Event.Name()).With("outcome", joined ? "joined" : expired ? "expired" : "unmatched"));
             latest = Math.Max(latest, at);
@@ -191,14 +193,16 @@ public sealed partial class JoinerGrain(
         _dirty = true;
         Advance(latest, ready);
         await RecordSequencesAsync(Freshet.Model.Sequences.SequenceEvent.Click, clicked, latest);
+        await RecordSequencesAsync(Freshet.Model.Sequences.SequenceEvent.Conversion, converted, latest);
         await PublishAsync(ready);
     }
 
     /// <summary>
-    /// Records what the loop reported in the model's live sequence fields (a click at its impression's time, an impression at
-    /// its own). A sequence grain that cannot be reached loses these values (counted and logged), never the labels.
+    /// Records what the loop reported in the model's live sequence fields (an impression at its own time, a click at its
+    /// impression's, a conversion at its own). A sequence grain that cannot be reached loses these values (counted and
+    /// logged), never the labels.
     /// </summary>
-    private async Task RecordSequencesAsync(Freshet.Model.Sequences.SequenceEvent what, List<Sample> samples, long now)
+    private async Task RecordSequencesAsync(Freshet.Model.Sequences.SequenceEvent what, List<(Sample, long)> samples, long now)
     {
         if (_sequences.Count == 0 || samples.Count == 0) return;
         try

@@ -7,19 +7,13 @@ namespace Freshet.Grains.Serving;
 /// <summary>
 /// Sequence fields kept live by <see cref="ISequenceGrain"/>s: serving fills a row's sequences before scoring it, joiners
 /// record what the loop reports. Replay's rules hold: a row sees the values its key recorded strictly before its time; a
-/// click is recorded at its impression's time, an impression at its own.
+/// click is recorded at its impression's time, an impression at its own, a conversion at its own (the later of the
+/// reported conversion time and its click's).
 /// </summary>
 public static class LiveSequences
 {
     /// <summary>A field's bounds as its grains take them.</summary>
     public static SequenceBounds Bounds(SequenceField field) => new(field.Length, field.ExpireTicks, field.MaxKeys);
-
-    /// <summary>Why live serving cannot keep <paramref name="fields"/>, or null: a conversion sequence is kept in replay only.</summary>
-    public static string? Unsupported(string model, IReadOnlyList<SequenceField> fields) =>
-        fields.FirstOrDefault(f => f.Event == SequenceEvent.Conversion) is { } f
-            ? $"model '{model}' has the sequence field '{f.Name}' of conversions, which Freshet keeps in replay (train, experiment, demo) but not live; " +
-              "rows cannot be scored: use a click or impression sequence, or drop the field"
-            : null;
 
     /// <summary>Sets each sequence bag of <paramref name="samples"/> to its key's values before the sample's time: one call per shard a field's keys reach.</summary>
     public static async Task FillAsync(IGrainFactory grains, string model, IReadOnlyList<SequenceField> fields, IReadOnlyList<Sample> samples)
@@ -42,18 +36,22 @@ public static class LiveSequences
         for (var j = 0; j < rows.Length; j++) samples[rows[j]].Bags[field.Bag] = read[j];
     }
 
-    /// <summary>Records what <paramref name="samples"/> (served rows) say happened for each field that keeps <paramref name="what"/>, reported at <paramref name="now"/>.</summary>
-    public static async Task RecordAsync(IGrainFactory grains, string model, IReadOnlyList<SequenceField> fields, SequenceEvent what, IReadOnlyList<Sample> samples, long now)
+    /// <summary>
+    /// Records the <paramref name="events"/> the loop reported (served rows, each with the event time it is recorded at) for
+    /// each field that keeps <paramref name="what"/>, reported at <paramref name="now"/>.
+    /// </summary>
+    public static async Task RecordAsync(IGrainFactory grains, string model, IReadOnlyList<SequenceField> fields, SequenceEvent what,
+        IReadOnlyList<(Sample Sample, long At)> events, long now)
     {
         var calls = new List<Task>();
         foreach (var field in fields.Where(f => f.Event == what))
         {
-            foreach (var shard in samples.GroupBy(s => SequenceShards.Of(s.Ids[field.Key])))
+            foreach (var shard in events.GroupBy(e => SequenceShards.Of(e.Sample.Ids[field.Key])))
             {
                 foreach (var chunk in shard.Chunk(SequenceShards.MaxPerCall))
                 {
                     calls.Add(grains.Sequence(model, field.Name, shard.Key)
-                        .RecordAsync(Bounds(field), [.. chunk.Select(s => new SequenceRecord(s.Ids[field.Key], s.Ids[field.Value], s.Time))], now));
+                        .RecordAsync(Bounds(field), [.. chunk.Select(e => new SequenceRecord(e.Sample.Ids[field.Key], e.Sample.Ids[field.Value], e.At))], now));
                 }
             }
         }

@@ -118,7 +118,6 @@ public sealed class ServingScorer(
         }
         var featurizer = _featurizers.GetValue(replica, r => new RequestFeaturizer(r.Schema, liveSequences: true));
         var sequences = _sequences.GetValue(replica, r => Model.Sequences.SequenceField.Of(Model.Schema.FeatureLayout.From(r.Schema)));
-        if (LiveSequences.Unsupported(request.Model, sequences) is { } unsupported) throw new ScoringRequestException(unsupported);
         var feedback = await predictions.SpecAsync(request.Model);
         var now = request.Time ?? time.GetUtcNow().UtcDateTime;
         List<Model.Data.Sample> samples;
