@@ -33,7 +33,7 @@ public class LiveSequenceTests
         var field = Assert.Single(SequenceField.Of(FeatureLayout.From(schema)));
         var user = IdHasher.Hash("u-live");
         async Task<ulong[]> SequenceAt(DateTime time) =>
-            (await h.Grains.Sequence(model, field.Name, SequenceShards.Of(user)).ReadAsync(LiveSequences.Bounds(field), [user], [time.Ticks]))[0];
+            (await h.Grains.Sequence(model, field.Name, SequenceShards.Of(user)).ReadAsync(LiveSequences.Bounds(field), [user], [time.Ticks])).Values[0];
 
         // Three impressions of one user; the first two are clicked, the third is scored after both clicks were reported.
         var t0 = DateTime.UtcNow.AddMinutes(-10);
@@ -55,16 +55,21 @@ public class LiveSequenceTests
         var third = Assert.Single(await client.ScoreAsync(model, [Row("u-live", "i3", "c1")], t0.AddMinutes(5)));
         var replica = await h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>().GetAsync(model);
         var featurizer = new Freshet.Model.Serving.RequestFeaturizer(schema, liveSequences: true);
-        Sample Featurized(ulong[] sequence)
+        Sample Featurized(ulong[] sequence, float[] ages)
         {
             var s = featurizer.FeaturizeRow(Row("u-live", "i3", "c1").Values, 0, TaskKind.Ctr, t0.AddMinutes(5), 0);
             s.Bags[field.Bag] = sequence;
+            s.Ages = SequenceTracker.EmptyAges(s.Bags.Length);
+            s.Ages[field.Bag] = ages;
             return s;
         }
-        var (withSequence, _, _) = replica.Score([Featurized(expected)]);
-        var (withNone, _, _) = replica.Score([Featurized([])]);
+        float[] expectedAges = [300, 240]; // c1 five minutes before the row, c2 four
+        var (withSequence, _, _) = replica.Score([Featurized(expected, expectedAges)]);
+        var (withNone, _, _) = replica.Score([Featurized([], [])]);
+        var (withOtherAges, _, _) = replica.Score([Featurized(expected, [86_400, 86_400])]);
         Assert.Equal(withSequence[0].Ctr, third.Ctr, 6);
         Assert.NotEqual(withNone[0].Ctr, third.Ctr); // the sequence moved the answer: it was not scored empty
+        Assert.NotEqual(withOtherAges[0].Ctr, third.Ctr); // and so did its ages
 
         // Replay of the same events (the three impressions, the first two clicked) gives the third the same sequence.
         var replayed = Replay(schema, [
@@ -73,6 +78,7 @@ public class LiveSequenceTests
             Line(t0.AddMinutes(5), "u-live", "i3", "c1", click: false, conversion: null)]);
         Assert.Equal(3, replayed.Count);
         Assert.Equal(expected, replayed[2].Bags[field.Bag]);
+        Assert.Equal(expectedAges, replayed[2].Ages![field.Bag]);
     }
 
     [Fact]
@@ -91,7 +97,7 @@ public class LiveSequenceTests
         Assert.Equal(SequenceEvent.Conversion, field.Event);
         var user = IdHasher.Hash("u-buyer");
         async Task<ulong[]> SequenceAt(DateTime time) =>
-            (await h.Grains.Sequence(model, field.Name, SequenceShards.Of(user)).ReadAsync(LiveSequences.Bounds(field), [user], [time.Ticks]))[0];
+            (await h.Grains.Sequence(model, field.Name, SequenceShards.Of(user)).ReadAsync(LiveSequences.Bounds(field), [user], [time.Ticks])).Values[0];
 
         // Two impressions, both clicked; only the first converts, twenty minutes after its impression.
         var t0 = DateTime.UtcNow.AddHours(-1);
@@ -110,6 +116,8 @@ public class LiveSequenceTests
         var featurizer = new Freshet.Model.Serving.RequestFeaturizer(schema, liveSequences: true);
         var row = featurizer.FeaturizeRow(Row("u-buyer", "i3", "c1").Values, 0, TaskKind.Ctr, t0.AddMinutes(30), 0);
         row.Bags[field.Bag] = expected;
+        row.Ages = SequenceTracker.EmptyAges(row.Bags.Length);
+        row.Ages[field.Bag] = [600]; // converted ten minutes before the row
         var (answer, _, _) = replica.Score([row]);
         Assert.Equal(answer[0].Ctr, third.Ctr, 6);
         Assert.Equal(answer[0].Cvr, third.Cvr, 6);
@@ -122,6 +130,7 @@ public class LiveSequenceTests
         Assert.Equal(3, replayed.Count);
         Assert.Empty(replayed[1].Bags[field.Bag]);
         Assert.Equal(expected, replayed[2].Bags[field.Bag]);
+        Assert.Equal([600f], replayed[2].Ages![field.Bag]);
     }
 
     private static string Line(DateTime at, string user, string item, string category, bool click, DateTime? conversion) =>

@@ -17,6 +17,12 @@ public class SampleCodecPropertyTests(ITestOutputHelper output)
         Numerics = [.. Enumerable.Range(0, numerics).Select(x => x * 0.5f)], Group = i % 2 == 0 ? (ulong)i : null, Arrival = (LabelArrival)(i % 3),
     };
 
+    internal static Sample WithAges(Sample s)
+    {
+        s.Ages = [.. s.Bags.Select(b => b.Select((_, j) => 60f * j).ToArray())];
+        return s;
+    }
+
     internal static byte[][] ValidBatches()
     {
         var batches = new List<byte[]>
@@ -26,6 +32,8 @@ public class SampleCodecPropertyTests(ITestOutputHelper output)
             SampleCodec.Encode([.. Enumerable.Range(0, 5).Select(i => Make(i, 4, 3, 2))]),
             SampleCodec.Encode([.. Enumerable.Range(0, 3).Select(i => Make(i, 0, 1, 0))]),
         };
+        // Format 4: with the ages of the bags' values (sequence fields).
+        batches.Add(SampleCodec.Encode([.. Enumerable.Range(0, 4).Select(i => Make(i, 2, 2, 1) is var s ? WithAges(s) : s)]));
         // Format 2: the same blocks without the arrivals, under its own magic ("RFS2").
         var old = SampleCodec.Encode([.. Enumerable.Range(0, 2).Select(i => Make(i, 2, 1, 1) is var s ? s.Relabelled(s.Label, LabelArrival.Known, 0) : s)])[..^2];
         BitConverter.GetBytes(0x32534652).CopyTo(old, 0);

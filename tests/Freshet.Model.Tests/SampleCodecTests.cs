@@ -27,4 +27,24 @@ public class SampleCodecTests
         var e = Assert.Throws<InvalidDataException>(() => SampleCodec.Decode(bad));
         Assert.Contains("label arrival 7", e.Message);
     }
+
+    [Fact]
+    public void The_ages_of_sequence_values_cross_the_wire_and_a_batch_without_them_stays_in_the_format_before()
+    {
+        var withAges = Make(LabelArrival.Known, 1);
+        withAges.Ages = [[30f, 20f, 10f]];
+        var without = Make(LabelArrival.Known, 0);
+        var back = SampleCodec.Decode(SampleCodec.Encode([withAges, without]));
+        Assert.Equal([30f, 20f, 10f], back[0].Ages![0]);
+        Assert.Equal([0f, 0f, 0f], back[1].Ages![0]); // not known: 0, aligned with its bag
+        Assert.Equal(0x33534652, BitConverter.ToInt32(SampleCodec.Encode([without]), 0)); // "RFS3": no ages, no cost
+        Assert.Null(SampleCodec.Decode(SampleCodec.Encode([without]))[0].Ages);
+
+        var bytes = SampleCodec.Encode([withAges]);
+        BitConverter.GetBytes(-5f).CopyTo(bytes, bytes.Length - 4);
+        var e = Assert.Throws<InvalidDataException>(() => SampleCodec.Decode(bytes));
+        Assert.Contains("age -5", e.Message);
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, bytes.Length - 4);
+        Assert.Throws<InvalidDataException>(() => SampleCodec.Decode(bytes));
+    }
 }

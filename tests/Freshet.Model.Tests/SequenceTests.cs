@@ -52,6 +52,30 @@ public class SequenceTests
     }
 
     [Fact]
+    public async Task An_attention_sequence_feeds_each_kept_values_age_to_the_towers_most_recent_first()
+    {
+        var schema = Schemas.Parse(Schema("""{ "name": "clicked", "kind": "sequence", "of": "user", "from": "item", "maxLength": 3, "pooling": "attention" }"""));
+        var a = Assert.Single(FeatureLayout.From(schema).AttentionFields);
+        Assert.True(a.Ages);
+        Assert.Equal(3 * (4 + 2), a.Columns); // per slot: the row, the mask, the age
+        using var store = new Training.InProcessParameterStore(schema);
+        var step = new Training.TrainingStep(store, Training.Strategy.All);
+        static Sample S(ulong[] bag, float[]? ages) => new()
+        {
+            Task = TaskKind.Ctr, Time = 1, Label = 0, Ids = [1, 2, 3], Bags = [bag], Ages = ages is null ? null : [ages], Numerics = [0.5f],
+        };
+        // Four values (three kept), ages known; one value, ages not known (read 0); ages that do not align with the bag (read 0).
+        List<Sample> batch = [S([11, 12, 13, 14], [400, 300, 120, 60]), S([15], null), S([16, 17], [5])];
+        await step.RunAsync(batch, TaskKind.Ctr, train: false, new float[batch.Count]);
+        var input = step.LastInput.ToArray();
+        float[] AgesOf(int row) => input[(row * store.Layout.InputDim + a.AgeOffset)..(row * store.Layout.InputDim + a.AgeOffset + a.Length)];
+        Assert.Equal([AttentionSlot.AgeInput(60), AttentionSlot.AgeInput(120), AttentionSlot.AgeInput(300)], AgesOf(0));
+        Assert.Equal([0f, 0f, 0f], AgesOf(1));
+        Assert.Equal([0f, 0f, 0f], AgesOf(2));
+        Assert.True(AttentionSlot.AgeInput(60) < AttentionSlot.AgeInput(3600) && AttentionSlot.AgeInput(3600) < AttentionSlot.AgeInput(86_400));
+    }
+
+    [Fact]
     public void On_a_stream_each_samples_sequence_is_the_naive_last_n_before_it_and_never_changes_once_read()
     {
         // A clicked impression makes a CTR and a CVR sample at one time: once shared one bags array, and the CVR sample's
@@ -64,16 +88,21 @@ public class SequenceTests
         var read = SampleReader.Open(schema, "synthetic").Read(40_000).Select(x => (Sample: x, Clicked: x.Bags[0].ToArray(), Bought: x.Bags[1].ToArray())).ToList();
         var clicks = new Dictionary<ulong, List<(ulong Value, long Time)>>();
         var conversions = new Dictionary<ulong, List<(ulong Value, long Time)>>();
-        static ulong[] LastBefore(Dictionary<ulong, List<(ulong Value, long Time)>> events, ulong key, long time, int n) =>
-            events.TryGetValue(key, out var list) ? [.. list.Where(e => e.Time < time).OrderBy(e => e.Time).TakeLast(n).Select(e => e.Value)] : [];
+        static (ulong Value, long Time)[] LastBefore(Dictionary<ulong, List<(ulong Value, long Time)>> events, ulong key, long time, int n) =>
+            events.TryGetValue(key, out var list) ? [.. list.Where(e => e.Time < time).OrderBy(e => e.Time).TakeLast(n)] : [];
+        static float[] AgesAt(IEnumerable<(ulong Value, long Time)> events, long time) => [.. events.Select(e => (float)((double)(time - e.Time) / TimeSpan.TicksPerSecond))];
         var full = 0;
         foreach (var (x, clicked, bought) in read)
         {
             Assert.Equal(clicked, x.Bags[0]); // not rewritten after it was read
             Assert.Equal(bought, x.Bags[1]);
             var user = x.Ids[0];
-            Assert.Equal(LastBefore(clicks, user, x.Time, 3), clicked);
-            Assert.Equal(LastBefore(conversions, user, x.Time, 2), bought);
+            var (lastClicks, lastConversions) = (LastBefore(clicks, user, x.Time, 3), LastBefore(conversions, user, x.Time, 2));
+            Assert.Equal(lastClicks.Select(e => e.Value), clicked);
+            Assert.Equal(lastConversions.Select(e => e.Value), bought);
+            // Each value's age at the sample's time, aligned with the values.
+            Assert.Equal(AgesAt(lastClicks, x.Time), x.Ages![0]);
+            Assert.Equal(AgesAt(lastConversions, x.Time), x.Ages[1]);
             if (clicked.Length == 3) full++;
             if (x.Task == TaskKind.Ctr && x.Label > 0) (clicks.TryGetValue(user, out var c) ? c : clicks[user] = []).Add((x.Ids[2], x.Time));
             if (x.Task == TaskKind.Cvr && x.Label > 0) (conversions.TryGetValue(user, out var v) ? v : conversions[user] = []).Add((x.Ids[1], Math.Max(x.Time, x.ConversionTime)));

@@ -9,8 +9,8 @@ namespace Freshet.Serving;
 [Alias("Freshet.Serving.ISequenceGrain")]
 public interface ISequenceGrain : IGrainWithStringKey
 {
-    /// <summary>For each key, its last values strictly before the time at the same index (oldest first).</summary>
-    [Alias("Read")] Task<ulong[][]> ReadAsync(SequenceBounds bounds, ulong[] keys, long[] times);
+    /// <summary>For each key, its last values strictly before the time at the same index (oldest first), with their ages at it.</summary>
+    [Alias("Read")] Task<SequenceRead> ReadAsync(SequenceBounds bounds, ulong[] keys, long[] times);
 
     /// <summary>Records values for keys, each at its time, reported at <paramref name="now"/>.</summary>
     [Alias("Record")] Task RecordAsync(SequenceBounds bounds, SequenceRecord[] records, long now);
@@ -22,6 +22,12 @@ public sealed record SequenceBounds(
     [property: Id(0)] int Length,
     [property: Id(1)] long ExpireTicks,
     [property: Id(2)] long MaxKeys);
+
+/// <summary>What a read found: per key, its values (oldest first) and each value's age in seconds at the key's time.</summary>
+[GenerateSerializer, Immutable, Alias("freshet.sequence-read")]
+public sealed record SequenceRead(
+    [property: Id(0)] ulong[][] Values,
+    [property: Id(1)] float[][] Ages);
 
 /// <summary>One value a key recorded, at an event time.</summary>
 [GenerateSerializer, Immutable, Alias("freshet.sequence-record")]

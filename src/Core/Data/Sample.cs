@@ -33,6 +33,14 @@ public sealed class Sample
     /// <summary>One bag per <c>ids</c> field, in <see cref="Schema.FeatureLayout.BagFields"/> order.</summary>
     public required ulong[][] Bags { get; init; }
 
+    /// <summary>
+    /// Per bag, each value's age in seconds at the time its sequence was read (the sample's time in replay, the request's
+    /// live), aligned with <see cref="Bags"/>; null, or an entry shorter than its bag: not known, read as 0. Sequence
+    /// fields set them (<see cref="Sequences.SequenceTracker"/>, live sequences); they travel with the sample so training
+    /// sees the ages serving used.
+    /// </summary>
+    public float[][]? Ages { get; set; }
+
     /// <summary>One value per numeric field, in <see cref="Schema.FeatureLayout.NumericFields"/> order.</summary>
     public required float[] Numerics { get; init; }
 
@@ -58,7 +66,7 @@ public sealed class Sample
     /// <summary>This sample's features as an unlabelled sample of <paramref name="task"/> at <paramref name="time"/> (a served impression's click as a CVR sample).</summary>
     public Sample As(TaskKind task, long time) => new()
     {
-        Task = task, Time = time, Label = 0, Ids = Ids, Bags = Bags, Numerics = Numerics, Group = Group, TrueProbability = float.NaN,
+        Task = task, Time = time, Label = 0, Ids = Ids, Bags = Bags, Ages = Ages, Numerics = Numerics, Group = Group, TrueProbability = float.NaN,
     };
 
     /// <summary>
@@ -67,7 +75,7 @@ public sealed class Sample
     /// </summary>
     public Sample Relabelled(float label, LabelArrival arrival, long conversionTime) => new()
     {
-        Task = Task, Time = Time, Label = label, Ids = Ids, Bags = Bags, Numerics = Numerics, Group = Group,
+        Task = Task, Time = Time, Label = label, Ids = Ids, Bags = Bags, Ages = Ages, Numerics = Numerics, Group = Group,
         TrueProbability = TrueProbability, ConversionTime = conversionTime, ConversionLabel = ConversionLabel, Arrival = arrival,
     };
 }

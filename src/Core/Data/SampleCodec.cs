@@ -5,11 +5,12 @@ namespace Freshet.Model.Data;
 /// <summary>
 /// Samples as bytes (little-endian), to cross grain calls and streams: a header, then each column
 /// of the batch as one block (tasks, times, labels, ids, bag lengths and ids, numerics, groups,
-/// true probabilities, conversion times, conversion labels, label arrivals). Batches written before label arrivals
-/// existed (format 2) still read, as <see cref="LabelArrival.Known"/>.
+/// true probabilities, conversion times, conversion labels, label arrivals, and, where any sample carries them, the bag
+/// values' ages). Batches written before label arrivals existed (format 2) still read, as <see cref="LabelArrival.Known"/>.
 /// </summary>
 public static class SampleCodec
 {
+    private const int Magic4 = 0x34534652; // "RFS4": with the ages of bag values (sequence fields)
     private const int Magic = 0x33534652; // "RFS3": with each label's arrival
     private const int Magic2 = 0x32534652; // "RFS2": with the conversion label of impressions
 
@@ -20,13 +21,15 @@ public static class SampleCodec
         var b = n == 0 ? 0 : samples[0].Bags.Length;
         var m = n == 0 ? 0 : samples[0].Numerics.Length;
         var bagTotal = 0;
+        var withAges = false;
         foreach (var s in samples)
         {
             foreach (var bag in s.Bags) bagTotal += bag.Length;
+            withAges |= s.Ages is not null;
         }
-        using var ms = new MemoryStream(64 + n * (1 + 8 + 4 + 8 * k + 4 * b + 4 * m + 1 + 8 + 4 + 8 + 4 + 1) + bagTotal * 8);
+        using var ms = new MemoryStream(64 + n * (1 + 8 + 4 + 8 * k + 4 * b + 4 * m + 1 + 8 + 4 + 8 + 4 + 1) + bagTotal * (withAges ? 12 : 8));
         using var w = new BinaryWriter(ms);
-        w.Write(Magic);
+        w.Write(withAges ? Magic4 : Magic);
         w.Write(n);
         w.Write(k);
         w.Write(b);
@@ -38,6 +41,7 @@ public static class SampleCodec
         var ids = new ulong[n * k];
         var lengths = new int[n * b];
         var bagIds = new ulong[bagTotal];
+        var ages = withAges ? new float[bagTotal] : [];
         var numerics = new float[n * m];
         var hasGroup = new byte[n];
         var groups = new ulong[n];
@@ -61,6 +65,10 @@ public static class SampleCodec
             {
                 lengths[i * b + f] = s.Bags[f].Length;
                 s.Bags[f].CopyTo(bagIds, at);
+                if (withAges && s.Ages is { } sampleAges && f < sampleAges.Length && sampleAges[f] is { } bagAges)
+                {
+                    bagAges.AsSpan(0, Math.Min(bagAges.Length, s.Bags[f].Length)).CopyTo(ages.AsSpan(at));
+                }
                 at += s.Bags[f].Length;
             }
             s.Numerics.CopyTo(numerics, i * m);
@@ -84,6 +92,7 @@ public static class SampleCodec
         w.Write(MemoryMarshal.AsBytes(conversions.AsSpan()));
         w.Write(MemoryMarshal.AsBytes(conversionLabels.AsSpan()));
         w.Write(arrivals);
+        if (withAges) w.Write(MemoryMarshal.AsBytes(ages.AsSpan()));
         w.Flush();
         return ms.ToArray();
     }
@@ -109,10 +118,11 @@ public static class SampleCodec
             throw new InvalidDataException($"sample batch: {data.Length} bytes, shorter than its {HeaderBytes}-byte header (truncated, or not a sample batch)");
         }
         var magic = r.Int();
-        if (magic != Magic && magic != Magic2)
+        if (magic != Magic4 && magic != Magic && magic != Magic2)
         {
-            throw new InvalidDataException($"sample batch: not a Freshet sample batch (magic 0x{magic:X8}; expected 0x{Magic:X8} or 0x{Magic2:X8})");
+            throw new InvalidDataException($"sample batch: not a Freshet sample batch (magic 0x{magic:X8}; expected 0x{Magic4:X8}, 0x{Magic:X8} or 0x{Magic2:X8})");
         }
+        var withAges = magic == Magic4;
         int n = r.Int(), k = r.Int(), b = r.Int(), m = r.Int(), bagTotal = r.Int();
         if (n < 0 || k < 0 || b < 0 || m < 0 || bagTotal < 0)
         {
@@ -120,8 +130,9 @@ public static class SampleCodec
         }
         // In 128 bits: counts from the wire multiplied in 32 bits wrap around (1 sample of 2^30 bags "needs" 0 bytes), and
         // two counts near 2^31 times 8 bytes overflow 64.
-        var fixedBytes = FixedBytesPerSample - (magic == Magic ? 0 : 1);
-        var needed = HeaderBytes + (Int128)n * fixedBytes + (Int128)n * k * sizeof(ulong) + (Int128)n * b * sizeof(int) + (Int128)bagTotal * sizeof(ulong) + (Int128)n * m * sizeof(float);
+        var fixedBytes = FixedBytesPerSample - (magic == Magic2 ? 1 : 0);
+        var needed = HeaderBytes + (Int128)n * fixedBytes + (Int128)n * k * sizeof(ulong) + (Int128)n * b * sizeof(int)
+            + (Int128)bagTotal * (sizeof(ulong) + (withAges ? sizeof(float) : 0)) + (Int128)n * m * sizeof(float);
         if (needed != data.Length)
         {
             throw new InvalidDataException(
@@ -139,7 +150,12 @@ public static class SampleCodec
         var truth = r.Block<float>(n);
         var conversions = r.Block<long>(n);
         var conversionLabels = r.Block<float>(n);
-        var arrivals = magic == Magic ? r.Block<byte>(n) : default;
+        var arrivals = magic != Magic2 ? r.Block<byte>(n) : default;
+        var ages = withAges ? r.Block<float>(bagTotal) : default;
+        for (var i = 0; i < ages.Length; i++)
+        {
+            if (!(ages[i] >= 0) || float.IsInfinity(ages[i])) throw new InvalidDataException($"sample batch: bag value {i} has age {ages[i]} s, which is not a time since (finite, 0 or more)");
+        }
         long lengthSum = 0;
         for (var i = 0; i < lengths.Length; i++)
         {
@@ -163,10 +179,12 @@ public static class SampleCodec
         for (var i = 0; i < n; i++)
         {
             var bags = new ulong[b][];
+            var sampleAges = withAges ? new float[b][] : null;
             for (var f = 0; f < b; f++)
             {
                 var len = lengths[i * b + f];
                 bags[f] = bagIds.Slice(at, len).ToArray();
+                if (sampleAges is not null) sampleAges[f] = ages.Slice(at, len).ToArray();
                 at += len;
             }
             result.Add(new Sample
@@ -176,6 +194,7 @@ public static class SampleCodec
                 Label = labels[i],
                 Ids = ids.Slice(i * k, k).ToArray(),
                 Bags = bags,
+                Ages = sampleAges,
                 Numerics = numerics.Slice(i * m, m).ToArray(),
                 Group = hasGroup[i] != 0 ? groups[i] : null,
                 TrueProbability = truth[i],

@@ -187,7 +187,7 @@ public sealed class FeatureLayout
             if (f.Pooling != BagPooling.Attention) continue;
             var target = ids.First(x => x.Field.Name == AttentionTarget(schema, f));
             var length = f.MaxLength ?? (f.Kind == FieldKind.Sequence ? DefaultSequenceLength : DefaultMaxLength);
-            var slot = new AttentionSlot(b, bags[b].Offset, bags[b].Width, target.Offset, offset, length);
+            var slot = new AttentionSlot(b, bags[b].Offset, bags[b].Width, target.Offset, offset, length, Ages: f.Kind == FieldKind.Sequence);
             attention.Add(slot);
             attentionByBag[b] = slot;
             offset += slot.Columns;

@@ -93,8 +93,15 @@ public sealed class SequenceBuffer(int length, long expire, long maxKeys)
     public long Evicted { get; private set; }
 
     /// <summary>The last <c>length</c> values <paramref name="key"/> recorded strictly before <paramref name="time"/>, oldest first.</summary>
-    public ulong[] Before(ulong key, long time)
+    public ulong[] Before(ulong key, long time) => Before(key, time, out _);
+
+    /// <summary>
+    /// As <see cref="Before(ulong, long)"/>, with each value's age at <paramref name="time"/> in seconds in
+    /// <paramref name="ages"/>, aligned with the values.
+    /// </summary>
+    public ulong[] Before(ulong key, long time, out float[] ages)
     {
+        ages = [];
         if (!_events.TryGetValue(key, out var list)) return [];
         Touch(key, time);
         var cutoff = expire == long.MaxValue ? long.MinValue : time - expire;
@@ -103,7 +110,12 @@ public sealed class SequenceBuffer(int length, long expire, long maxKeys)
         while (end > 0 && list[end - 1].Time >= time) end--;
         var start = Math.Max(0, end - length);
         var result = new ulong[end - start];
-        for (var i = start; i < end; i++) result[i - start] = list[i].Item;
+        ages = new float[end - start];
+        for (var i = start; i < end; i++)
+        {
+            result[i - start] = list[i].Item;
+            ages[i - start] = (float)((double)(time - list[i].Time) / TimeSpan.TicksPerSecond);
+        }
         return result;
     }
 

@@ -37,7 +37,8 @@ public sealed class SequenceTracker
     private ulong[][]? _lastFilled;
 
     /// <summary>
-    /// Sets each sequence bag of <paramref name="sample"/> to its key's events strictly before the sample's time. The sample
+    /// Sets each sequence bag of <paramref name="sample"/> to its key's events strictly before the sample's time, and their
+    /// ages at it in <see cref="Sample.Ages"/>. The sample
     /// must own its <see cref="Sample.Bags"/> array: filled through an array another sample shares (a clicked impression's
     /// CTR and CVR samples), the first sample's sequence would change after its own label was recorded, and say it.
     /// </summary>
@@ -47,7 +48,16 @@ public sealed class SequenceTracker
         if (_sequences.Length == 0) return;
         if (ReferenceEquals(sample.Bags, _lastFilled)) throw new InvalidOperationException("two samples share one bags array: a sequence filled into it would rewrite the first sample's after its label was recorded");
         _lastFilled = sample.Bags;
-        foreach (var (f, buffer) in _sequences) sample.Bags[f.Bag] = buffer.Before(sample.Ids[f.Key], sample.Time);
+        var ages = sample.Ages ??= EmptyAges(sample.Bags.Length);
+        foreach (var (f, buffer) in _sequences) sample.Bags[f.Bag] = buffer.Before(sample.Ids[f.Key], sample.Time, out ages[f.Bag]);
+    }
+
+    /// <summary>A sample's ages with none known: one empty entry per bag.</summary>
+    public static float[][] EmptyAges(int bags)
+    {
+        var ages = new float[bags][];
+        Array.Fill(ages, []);
+        return ages;
     }
 
     /// <summary>

@@ -15,9 +15,11 @@ public static class LiveSequences
     /// <summary>A field's bounds as its grains take them.</summary>
     public static SequenceBounds Bounds(SequenceField field) => new(field.Length, field.ExpireTicks, field.MaxKeys);
 
-    /// <summary>Sets each sequence bag of <paramref name="samples"/> to its key's values before the sample's time: one call per shard a field's keys reach.</summary>
+    /// <summary>Sets each sequence bag of <paramref name="samples"/> to its key's values before the sample's time, and their ages: one call per shard a field's keys reach.</summary>
     public static async Task FillAsync(IGrainFactory grains, string model, IReadOnlyList<SequenceField> fields, IReadOnlyList<Sample> samples)
     {
+        // Each sample its own ages, set before the calls (which fill them concurrently, a field each).
+        foreach (var sample in samples) sample.Ages ??= SequenceTracker.EmptyAges(sample.Bags.Length);
         var calls = new List<Task>();
         foreach (var field in fields)
         {
@@ -33,7 +35,12 @@ public static class LiveSequences
     private static async Task ReadAsync(ISequenceGrain grain, SequenceField field, int[] rows, IReadOnlyList<Sample> samples)
     {
         var read = await grain.ReadAsync(Bounds(field), [.. rows.Select(i => samples[i].Ids[field.Key])], [.. rows.Select(i => samples[i].Time)]);
-        for (var j = 0; j < rows.Length; j++) samples[rows[j]].Bags[field.Bag] = read[j];
+        for (var j = 0; j < rows.Length; j++)
+        {
+            var sample = samples[rows[j]];
+            sample.Bags[field.Bag] = read.Values[j];
+            sample.Ages![field.Bag] = read.Ages[j];
+        }
     }
 
     /// <summary>

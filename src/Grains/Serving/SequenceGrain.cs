@@ -85,15 +85,16 @@ public sealed partial class SequenceGrain(
 
     private static long ShardKeys(SequenceBounds bounds) => Math.Max(1, bounds.MaxKeys / SequenceShards.Count);
 
-    public Task<ulong[][]> ReadAsync(SequenceBounds bounds, ulong[] keys, long[] times)
+    public Task<SequenceRead> ReadAsync(SequenceBounds bounds, ulong[] keys, long[] times)
     {
         Check(bounds, keys.Length);
         if (times.Length != keys.Length) throw new ArgumentException($"{keys.Length} keys with {times.Length} times: give one time per key");
         foreach (var key in keys) Mine(key);
         var buffer = BufferFor(bounds);
-        var result = new ulong[keys.Length][];
-        for (var i = 0; i < keys.Length; i++) result[i] = buffer.Before(keys[i], times[i]);
-        return Task.FromResult(result);
+        var values = new ulong[keys.Length][];
+        var ages = new float[keys.Length][];
+        for (var i = 0; i < keys.Length; i++) values[i] = buffer.Before(keys[i], times[i], out ages[i]);
+        return Task.FromResult(new SequenceRead(values, ages));
     }
 
     public Task RecordAsync(SequenceBounds bounds, SequenceRecord[] records, long now)

@@ -120,7 +120,7 @@ public sealed class Tower : Module<Tensor, Tensor>
                 last.weight!.zero_();
                 last.bias!.zero_();
             }
-            units.Add(Sequential(("fc", Linear(4 * a.Width, AttentionUnits)), ("relu", ReLU()), ("out", last)));
+            units.Add(Sequential(("fc", Linear(4 * a.Width + (a.Ages ? 1 : 0), AttentionUnits)), ("relu", ReLU()), ("out", last)));
             // Outside any dispose scope the caller (the model's construction) has open: a module's own tensors live with it.
             var initial = zeros(a.Length).DetachFromDisposeScope();
             var bias = new Parameter(initial);
@@ -171,8 +171,8 @@ public sealed class Tower : Module<Tensor, Tensor>
 
     /// <summary>
     /// Bag <paramref name="i"/> pooled against its candidate, written over the bag's columns of <paramref name="deep"/>:
-    /// sum over the slots of mask x (1 + a(candidate, value)) x value, over the number of values (DIN's weights are not
-    /// normalised to 1, so how strongly a history speaks to a candidate survives the pooling).
+    /// sum over the slots of mask x (1 + a(candidate, value[, age]) + recency) x value, over the number of values (DIN's
+    /// weights are not normalised to 1, so how strongly a history speaks to a candidate survives the pooling).
     /// </summary>
     private Tensor Attend(Tensor input, Tensor deep, int i)
     {
@@ -181,7 +181,9 @@ public sealed class Tower : Module<Tensor, Tensor>
         var values = input.narrow(1, a.SlotsOffset, a.Length * a.Width).view(-1, a.Length, a.Width);
         var mask = input.narrow(1, a.MaskOffset, a.Length);
         var candidate = deep.narrow(1, a.TargetOffset, a.Width).unsqueeze(1).expand(-1, a.Length, -1);
-        var relation = cat([candidate, values, candidate * values, candidate - values], 2);
+        var relation = a.Ages
+            ? cat([candidate, values, candidate * values, candidate - values, input.narrow(1, a.AgeOffset, a.Length).unsqueeze(-1)], 2)
+            : cat([candidate, values, candidate * values, candidate - values], 2);
         var weights = mask * units[i].call(relation).squeeze(-1).add(recency[i]).add(One);
         var pooled = (weights.unsqueeze(-1) * values).sum(1) / mask.sum(1, keepdim: true).clamp_min(One);
         var after = _deepDim - a.Offset - a.Width;

@@ -242,11 +242,15 @@ public sealed class TrainingStep
                 if (items.Length == 0) continue;
                 if (_layout.AttentionOf(f) is { } attention)
                 {
-                    // One slot per value kept (see Collect), its mask at 1; the towers pool them against the candidate.
+                    // One slot per value kept (see Collect), most recent first, its mask at 1 and its age; the towers pool
+                    // them against the candidate. Ages align with the whole bag (unknown ones, read 0, where they do not).
+                    var bag = batch[s].Bags[f];
+                    var ages = attention.Ages && batch[s].Ages is { } all && f < all.Length && all[f] is { } a && a.Length == bag.Length ? a : null;
                     for (var k = 0; k < items.Length; k++)
                     {
                         tb.Rows.AsSpan(items[items.Length - 1 - k] * tb.Dim, tb.Dim).CopyTo(row.Slice(attention.SlotsOffset + k * attention.Width, attention.Width));
                         row[attention.MaskOffset + k] = 1;
+                        if (ages is not null) row[attention.AgeOffset + k] = AttentionSlot.AgeInput(ages[bag.Length - 1 - k]);
                     }
                     continue;
                 }
