@@ -314,7 +314,15 @@ public sealed class FreshetClient(IClusterClient cluster)
         if (deployment.Spec?.Feedback is { } loop)
         {
             var joiners = await Task.WhenAll(Enumerable.Range(0, loop.Joiners).Select(j => cluster.Joiner(model, j).GetStatusAsync()));
-            feedback = new FeedbackStatus(joiners, ServedQuality.Merge(joiners.SelectMany(j => j.Quality)));
+            // The live sequence fields the joiners keep, each over its shards.
+            var fields = deployment.Spec.SchemaJson.Length == 0 ? []
+                : Model.Sequences.SequenceField.Of(Model.Schema.FeatureLayout.From(Model.Schema.SchemaLoader.Parse(deployment.Spec.SchemaJson, $"model {model}", streaming: false)));
+            var sequences = await Task.WhenAll(fields.Select(async f =>
+            {
+                var shards = await Task.WhenAll(Enumerable.Range(0, SequenceShards.Count).Select(i => cluster.Sequence(model, f.Name, i).GetStatusAsync()));
+                return new SequenceStatus(f.Name, shards.Sum(x => (long)x.Keys), shards.Sum(x => x.Evicted), shards.Sum(x => x.MaxKeys));
+            }));
+            feedback = new FeedbackStatus(joiners, ServedQuality.Merge(joiners.SelectMany(j => j.Quality))) { Sequences = sequences };
         }
         return new ModelStatus(model, deployment, silos) { Feedback = feedback };
     }
@@ -339,7 +347,11 @@ public sealed record ModelStatus(string Model, DeploymentStatus Deployment, IRea
 /// <summary>A model's feedback loop as its joiners see it.</summary>
 /// <param name="Joiners">Each joiner partition's counts (rows logged, labels joined, unmatched and expired, samples made).</param>
 /// <param name="Quality">What serving answered against what happened, per weights version, summed over the joiners (oldest first).</param>
-public sealed record FeedbackStatus(IReadOnlyList<JoinerStatus> Joiners, IReadOnlyList<ServedQuality> Quality);
+public sealed record FeedbackStatus(IReadOnlyList<JoinerStatus> Joiners, IReadOnlyList<ServedQuality> Quality)
+{
+    /// <summary>The model's live sequence fields (none when its schema has none): keys held and evicted over their shards.</summary>
+    public IReadOnlyList<SequenceStatus> Sequences { get; init; } = [];
+}
 
 /// <summary>One silo's part in serving a model.</summary>
 /// <param name="Silo">The silo's address.</param>

@@ -10,15 +10,17 @@ namespace Freshet.Cli.Tests;
 public class SoakDrillTests
 {
     [Fact]
-    public async Task A_short_soak_loses_nothing_and_holds_what_it_keeps_within_its_bounds()
+    public async Task A_short_soak_with_its_feedback_loop_loses_nothing_and_holds_what_it_keeps_within_its_bounds()
     {
-        // The soak schema with small caps, so the user table and its rates admit, expire and evict within a short run.
+        // The soak schema with live sequences and small caps, so the user table and its rates admit, expire and evict
+        // within a short run, and so do the sequences the loop's labels keep.
         var schema = Path.Combine(Path.GetTempPath(), $"soak-{Guid.NewGuid():N}.json");
-        var text = await File.ReadAllTextAsync(TestData.Schema("soak.json"));
-        await File.WriteAllTextAsync(schema, text.Replace("\"maxRows\": 50000", "\"maxRows\": 2000").Replace("\"expireAfter\": \"6h\"", "\"expireAfter\": \"30m\""));
+        var text = await File.ReadAllTextAsync(TestData.Schema("soak-sequence.json"));
+        await File.WriteAllTextAsync(schema, text.Replace("\"maxRows\": 50000", "\"maxRows\": 2000").Replace("\"maxRows\": 20000", "\"maxRows\": 800")
+            .Replace("\"expireAfter\": \"6h\"", "\"expireAfter\": \"30m\""));
         try
         {
-            var r = await CliRunner.RunAsync("drill", "soak", "--schema", schema, "--samples", "200000", "--checkpoint-every", "80000", "--shards", "2", "--json");
+            var r = await CliRunner.RunAsync("drill", "soak", "--schema", schema, "--samples", "200000", "--checkpoint-every", "80000", "--shards", "2", "--feedback", "--json");
             Assert.True(r.ExitCode == 0, r.Out + r.Error);
             var json = r.Json;
             Assert.Equal(0, json["lost"]!.GetValue<long>());
@@ -26,7 +28,7 @@ public class SoakDrillTests
             Assert.Equal(0, json["scoringFailures"]!.GetValue<long>());
             Assert.True(json["scoringCalls"]!.GetValue<long>() > 0, r.Out);
             Assert.True(json["checkpoints"]!.GetValue<int>() >= 1, r.Out);
-            Assert.Equal(200_000, json["samples"]!.GetValue<long>());
+            Assert.Equal(200_000, json["produced"]!.GetValue<long>());
             Assert.False(json["slopeJudged"]!.GetValue<bool>());
             Assert.Empty(json["tablesOverCap"]!.AsArray());
             // The user table and its rates stay at their cap and evict; the trainer's queues within their capacity.
@@ -46,6 +48,15 @@ public class SoakDrillTests
             // The collector's committed memory is part of the resident memory; the rest is native.
             Assert.All(json["rssMb"]!.AsArray().Zip(json["gcCommittedMb"]!.AsArray()), p => Assert.True(p.First!.GetValue<double>() > p.Second!.GetValue<double>(), r.Out));
             Assert.True(json["nativeTrimmedMb"]!.GetValue<double>() >= 0 && json["heapCompactions"]!.GetValue<long>() >= 0, r.Out);
+            // The loop: scored rows' labels reported and joined into samples; the sequences its joiners keep at their caps,
+            // evicting the least recently seen users (800 a field: 100 a shard).
+            var loop = json["feedback"]!;
+            Assert.True(loop["labelsReported"]!.GetValue<long>() > 0 && loop["clicks"]!.GetValue<long>() > 0 && loop["samples"]!.GetValue<long>() > 0, loop.ToJsonString());
+            Assert.True(loop["pending"]!.GetValue<long>() <= loop["pendingCap"]!.GetValue<long>(), loop.ToJsonString());
+            var recent = loop["sequences"]!["recent"]!;
+            Assert.Equal(800, recent["maxKeys"]!.GetValue<long>());
+            Assert.True(recent["keys"]!.GetValue<long>() <= 800 && recent["evicted"]!.GetValue<long>() > 0, recent.ToJsonString());
+            Assert.True(loop["sequences"]!["bought"]!["keys"]!.GetValue<long>() is > 0 and <= 800, loop.ToJsonString());
             Assert.True(json["ok"]!.GetValue<bool>(), r.Out);
         }
         finally

@@ -1,10 +1,12 @@
+using Freshet.Admin;
+
 namespace Freshet.Serving;
 
 /// <summary>
 /// Live sequence fields: one grain per model, sequence field and shard of the keys (<see cref="SequenceShards"/>), keyed
 /// <c>{model}/{field}/{shard}</c>. Joiners record what the feedback loop reports (impressions as they are logged, clicks as
 /// they are reported); serving reads a row's sequence before scoring it, and the row is logged with that sequence, so the
-/// joiner trains on what serving used. Silo code only: no client door reaches it.
+/// joiner trains on what serving used. Silo code only, but for its status (a read, as a shard's is).
 /// </summary>
 [Alias("Freshet.Serving.ISequenceGrain")]
 public interface ISequenceGrain : IGrainWithStringKey
@@ -14,7 +16,29 @@ public interface ISequenceGrain : IGrainWithStringKey
 
     /// <summary>Records values for keys, each at its time, reported at <paramref name="now"/>.</summary>
     [Alias("Record")] Task RecordAsync(SequenceBounds bounds, SequenceRecord[] records, long now);
+
+    /// <summary>What the shard holds: keys, keys evicted past its cap, and the cap.</summary>
+    [ClientCallable(ClientAccess.Read), Alias("GetStatus")] Task<SequenceShardStatus> GetStatusAsync();
 }
+
+/// <summary>One sequence shard's state: keys held, keys evicted past its cap (since it activated) and its cap (0 before its first call gave it bounds).</summary>
+[GenerateSerializer, Immutable, Alias("freshet.sequence-shard-status")]
+public sealed record SequenceShardStatus(
+    [property: Id(0)] int Keys,
+    [property: Id(1)] long Evicted,
+    [property: Id(2)] long MaxKeys);
+
+/// <summary>A model's live sequence field over its shards: keys held, evicted, and the cap over all shards.</summary>
+/// <param name="Field">The sequence field's name.</param>
+/// <param name="Keys">Keys held, over the shards.</param>
+/// <param name="Evicted">Keys evicted past the shards' caps since they activated.</param>
+/// <param name="MaxKeys">The caps, summed (the field's <c>maxRows</c>, rounded down to a multiple of the shards).</param>
+[GenerateSerializer, Immutable, Alias("freshet.sequence-status")]
+public sealed record SequenceStatus(
+    [property: Id(0)] string Field,
+    [property: Id(1)] long Keys,
+    [property: Id(2)] long Evicted,
+    [property: Id(3)] long MaxKeys);
 
 /// <summary>A sequence field's bounds (its schema's <c>maxLength</c>, <c>expireAfter</c> and <c>maxRows</c>; keys spread over the shards).</summary>
 [GenerateSerializer, Immutable, Alias("freshet.sequence-bounds")]

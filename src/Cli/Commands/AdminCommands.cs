@@ -331,6 +331,12 @@ public static class AdminCommands
                             ["cvrSamples"] = j.Sum(x => x.CvrSamples),
                             ["pending"] = j.Sum(x => x.PendingImpressions + x.PendingClicks),
                             ["timesRejected"] = j.Sum(x => x.TimesRejected),
+                            ["sequences"] = new JsonObject(feedback.Sequences.Select(q => KeyValuePair.Create(q.Field, (JsonNode?)new JsonObject
+                            {
+                                ["keys"] = q.Keys,
+                                ["evicted"] = q.Evicted,
+                                ["maxKeys"] = q.MaxKeys,
+                            }))),
                             ["served"] = new JsonArray([.. feedback.Quality.Select(q => (JsonNode)new JsonObject
                             {
                                 ["weights"] = q.Weights.ToString(),

@@ -267,7 +267,31 @@ public static class ServeBench
     }
 
     /// <summary>Requests as an application sends them: the synthetic stream's raw rows, field name to text value.</summary>
+    /// <summary>A synthetic request row with what then happened to it.</summary>
+    internal sealed record LabelledRow(ScoreRow Row, bool Click, bool Conversion);
+
+    /// <summary>The schema's synthetic stream as request rows with their labels, without end.</summary>
+    internal static IEnumerable<LabelledRow> LabelledRows(FeatureSchema schema)
+    {
+        var fields = RequestFields(schema);
+        var (click, conversion) = (SyntheticStream.Columns.ToList().IndexOf("click"), SyntheticStream.Columns.ToList().IndexOf("conversion"));
+        var source = new SyntheticStream(schema.Source.Synthetic ?? new SyntheticOptions());
+        foreach (var r in source.Read(new BadRows(BadRowPolicy.Fail)))
+        {
+            yield return new LabelledRow(new ScoreRow { Values = fields.ToDictionary(f => f.Name, f => r.Columns[f.Index], StringComparer.Ordinal) },
+                r.Columns[click] == "1", r.Columns[conversion] == "1");
+        }
+    }
+
     internal static List<ScoreRow> RequestRows(FeatureSchema schema, int count)
+    {
+        var fields = RequestFields(schema);
+        var source = new SyntheticStream(schema.Source.Synthetic ?? new SyntheticOptions());
+        return [.. source.Read(new BadRows(BadRowPolicy.Fail)).Take(count).Select(r => new ScoreRow { Values = fields.ToDictionary(f => f.Name, f => r.Columns[f.Index], StringComparer.Ordinal) })];
+    }
+
+    /// <summary>The schema's fields a request carries, each with its synthetic column.</summary>
+    private static (string Name, int Index)[] RequestFields(FeatureSchema schema)
     {
         var columns = SyntheticStream.Columns.ToList();
         var fields = schema.Fields
@@ -276,8 +300,7 @@ public static class ServeBench
             .ToArray();
         var missing = fields.Where(f => f.Index < 0).Select(f => f.Name).ToList();
         if (missing.Count > 0) throw new ArgumentException($"--schema: fields {string.Join(", ", missing)} do not read a column of the synthetic stream; bench serve scores synthetic requests");
-        var source = new SyntheticStream(schema.Source.Synthetic ?? new SyntheticOptions());
-        return [.. source.Read(new BadRows(BadRowPolicy.Fail)).Take(count).Select(r => new ScoreRow { Values = fields.ToDictionary(f => f.Name, f => r.Columns[f.Index], StringComparer.Ordinal) })];
+        return fields;
     }
 
     /// <summary>Hands samples on at about <paramref name="perSecond"/>.</summary>

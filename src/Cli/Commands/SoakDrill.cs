@@ -6,6 +6,7 @@ using Freshet.Cli.Output;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Experiments;
+using Freshet.Feedback;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Serving;
@@ -34,16 +35,20 @@ public static class SoakDrill
         var scoreRate = new Option<double>("--score-rate") { Description = "SDK scoring calls per second (0: none)", DefaultValueFactory = _ => 20 };
         var rows = new Option<int>("--rows") { Description = "Rows a scoring call", DefaultValueFactory = _ => 100 };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Ask for a full checkpoint every this many samples trained (0: none)", DefaultValueFactory = _ => 5_000_000 };
+        var feedback = new Option<bool>("--feedback")
+        {
+            Description = "Run the feedback loop too: each scored row's click and conversion (the stream's labels) are reported, so joiners train on them and keep the schema's live sequences",
+        };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
         var cmd = new Command("soak", "Train and serve a high-cardinality stream for a long run in a silo process, reading its memory against the samples trained")
         {
-            samples, schema, interval, shards, scoreRate, rows, checkpointEvery, json,
+            samples, schema, interval, shards, scoreRate, rows, checkpointEvery, feedback, json,
         };
         cmd.SetAction(async (p, ct) =>
         {
             var settings = new Settings(
                 p.GetValue(samples), SchemaLoader.Load(p.GetValue(schema)!), Durations.Parse(p.GetValue(interval)!, "--interval"), p.GetValue(shards),
-                p.GetValue(scoreRate), p.GetValue(rows), p.GetValue(checkpointEvery));
+                p.GetValue(scoreRate), p.GetValue(rows), p.GetValue(checkpointEvery), p.GetValue(feedback));
             settings.Validate();
             var result = await RunAsync(cli, settings, ct);
             if (p.GetValue(json)) JsonResult.Write(cli.Out, result);
@@ -52,7 +57,7 @@ public static class SoakDrill
         return cmd;
     }
 
-    private sealed record Settings(long Samples, FeatureSchema Schema, TimeSpan Interval, int Shards, double ScoreRate, int Rows, long CheckpointEvery)
+    private sealed record Settings(long Samples, FeatureSchema Schema, TimeSpan Interval, int Shards, double ScoreRate, int Rows, long CheckpointEvery, bool Feedback)
     {
         public void Validate()
         {
@@ -63,6 +68,7 @@ public static class SoakDrill
             if (ScoreRate is < 0 or > 1000) throw new ArgumentException($"--score-rate: {ScoreRate}; give 0 to 1000 calls a second");
             if (Rows is < 1 or > ScoreRequest.MaxRows) throw new ArgumentException($"--rows: {Rows}; give 1 to {ScoreRequest.MaxRows}");
             if (CheckpointEvery < 0) throw new ArgumentException("--checkpoint-every: must be 0 (none) or positive");
+            if (Feedback && ScoreRate <= 0) throw new ArgumentException("--feedback: the loop's labels are those of scored rows; give a --score-rate above 0");
         }
     }
 
@@ -85,6 +91,8 @@ public static class SoakDrill
                 Model = "soak", SchemaJson = settings.Schema.Json, Shards = settings.Shards, PublishInterval = settings.Interval, Clock = ClockKind.Wall,
                 // Far from now: the soak's checkpoints are the ones it asks for.
                 DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+                // Labels come as soon as a row is scored; what is never clicked settles at the window's end.
+                Feedback = settings.Feedback ? new FeedbackSpec { Joiners = 2, ClickWindow = TimeSpan.FromMinutes(2), AttributionWindow = TimeSpan.FromMinutes(10) } : null,
             };
             await client.StartAsync(spec);
             await LoadDrill.WaitAsync(async () => (await client.GetStatusAsync(spec.Model)).Replicas.Any(r => r.Weights is not null), silos, "serving holds the first checkpoint", TimeSpan.FromMinutes(2), ct);
@@ -95,13 +103,16 @@ public static class SoakDrill
             var publisher = new SamplePublisher(client.Cluster, spec.JobOf(DeploymentJob.Main), 1) { Progress = n => Interlocked.Exchange(ref published, n) };
             var reader = SampleReader.Open(settings.Schema, SampleReader.SyntheticData);
             var producing = Task.Run(() => publisher.PublishAsync(reader.Read(settings.Samples, stop.Token), end: false, cancellationToken: stop.Token), stop.Token);
-            var scoring = ScoreAsync(client, settings, spec.Model, stop.Token);
+            // Scoring stops when producing does: the loop's samples made by then are waited for like those produced.
+            using var scoringStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var scoring = ScoreAsync(client, settings, spec.Model, scoringStop.Token);
 
             var readings = new List<Reading>();
             var checkpoints = 0;
             var nextCheckpoint = settings.CheckpointEvery > 0 ? settings.CheckpointEvery : long.MaxValue;
             var lastReport = TimeSpan.Zero;
             long trained = 0;
+            long made = 0;
             var drained = Stopwatch.StartNew();
             while (true)
             {
@@ -109,6 +120,8 @@ public static class SoakDrill
                 if (producing.IsFaulted) await producing;
                 var status = await client.GetStatusAsync(spec.Model);
                 trained = status.Deployment.Main?.Trainers.Sum(t => t.SamplesTrained) ?? 0;
+                // The feedback loop's samples (its joiners publish them to the same job) are trained with the produced ones.
+                made = status.Feedback?.Joiners.Sum(x => x.CtrSamples + x.CvrSamples) ?? 0;
                 if (status.Silos.FirstOrDefault()?.Roles is { } roles)
                 {
                     readings.Add(new Reading(trained, clock.Elapsed.TotalSeconds, roles.WorkingSetBytes / 1048576.0, roles.GcHeapBytes / 1048576.0, roles.GcCommittedBytes / 1048576.0));
@@ -126,13 +139,15 @@ public static class SoakDrill
                     await cli.Error.WriteLineAsync($"soak: {clock.Elapsed:hh\\:mm\\:ss} trained {trained:N0} of {Interlocked.Read(ref published):N0} published; silo RSS {r?.RssMb:F0} MB, managed heap {r?.GcHeapMb:F0} MB");
                 }
                 if (!producing.IsCompleted) drained.Restart();
-                // Done when everything produced is trained; a trainer that stops taking samples ends the run after 2 minutes.
-                if (producing.IsCompleted && (trained >= Interlocked.Read(ref published) || drained.Elapsed > TimeSpan.FromMinutes(2))) break;
+                else if (!scoringStop.IsCancellationRequested) await scoringStop.CancelAsync();
+                // Done when everything produced (and made by the loop) is trained; a trainer that stops taking samples ends the run after 2 minutes.
+                if (producing.IsCompleted && (trained >= Interlocked.Read(ref published) + made || drained.Elapsed > TimeSpan.FromMinutes(2))) break;
                 await Task.Delay(1000, ct);
             }
             var producedTotal = await producing;
             await stop.CancelAsync();
-            var (calls, scoreFailures, scoreError) = await scoring;
+            await scoringStop.CancelAsync();
+            var (calls, scoreFailures, scoreError, labelsReported) = await scoring;
 
             var end = await client.GetStatusAsync(spec.Model);
             var roleInfo = end.Silos.FirstOrDefault()?.Roles;
@@ -160,7 +175,7 @@ public static class SoakDrill
             var capacity = trainers.Sum(t => t.QueueCapacity);
             var shed = trainers.Sum(t => t.SamplesShed);
             var evaluationHeld = trainers.Sum(t => t.EvaluationHeld);
-            var lost = Math.Max(0, producedTotal - trained);
+            var lost = Math.Max(0, producedTotal + made - trained);
             var warmUp = Math.Min(WarmUpSamples, settings.Samples / 2);
             var settled = readings.Where(r => r.Samples >= warmUp).ToList();
             var rssSlope = Slope(settled, r => r.RssMb);
@@ -170,12 +185,46 @@ public static class SoakDrill
             var nativeSlope = Slope(settled, r => r.RssMb - r.GcCommittedMb);
             // The slope says something only well past the warm-up: a short run (a test) is judged on what it lost and on its caps.
             var slopeJudged = settings.Samples >= 2 * WarmUpSamples;
+            // The feedback loop: what its joiners hold waiting for labels and each live sequence's keys, against their caps.
+            JsonObject? loop = null;
+            if (end.Feedback is { } fed)
+            {
+                var j = fed.Joiners;
+                var pendingCap = (long)spec.Feedback!.MaxPendingPerJoiner * spec.Feedback.Joiners;
+                var pending = j.Sum(x => (long)x.PendingImpressions + x.PendingClicks);
+                if (pending > 2 * pendingCap) cappedOver.Add("feedback.pending");
+                var sequences = new JsonObject();
+                foreach (var q in fed.Sequences)
+                {
+                    if (q.Keys > q.MaxKeys) cappedOver.Add($"sequence {q.Field}");
+                    sequences[q.Field] = new JsonObject { ["keys"] = q.Keys, ["evicted"] = q.Evicted, ["maxKeys"] = q.MaxKeys };
+                }
+                loop = new JsonObject
+                {
+                    ["labelsReported"] = labelsReported,
+                    ["predictions"] = j.Sum(x => x.Predictions),
+                    ["clicks"] = j.Sum(x => x.Clicks),
+                    ["conversions"] = j.Sum(x => x.Conversions),
+                    ["labelsUnmatched"] = j.Sum(x => x.LabelsUnmatched),
+                    ["labelsExpired"] = j.Sum(x => x.LabelsExpired),
+                    ["pendingEvicted"] = j.Sum(x => x.Evicted),
+                    ["pending"] = pending,
+                    ["pendingCap"] = 2 * pendingCap,
+                    ["samples"] = made, // as the run was judged: all of them trained unless counted lost
+                    ["sequences"] = sequences,
+                };
+            }
             var ok = lost == 0 && shed == 0 && scoreFailures == 0 && cappedOver.Count == 0 && (!slopeJudged || rssSlope is <= 1.0);
             await cli.Out.WriteLineAsync($"soak: {trained:N0} of {producedTotal:N0} samples trained in {clock.Elapsed.TotalMinutes:F1} min ({checkpoints} checkpoints asked, {calls:N0} scoring calls, {scoreFailures} failed); "
                 + $"silo RSS {readings.FirstOrDefault()?.RssMb:F0} -> {readings.LastOrDefault()?.RssMb:F0} MB (max {readings.Select(r => r.RssMb).DefaultIfEmpty().Max():F0}), "
                 + $"slope after {warmUp:N0} samples {rssSlope:F2} MB per million (managed heap {heapSlope:F2}, collector's committed memory {committedSlope:F2}, native {nativeSlope:F2}); "
                 + $"{roleInfo?.HeapCompactions ?? 0} heap compactions after checkpoints, the longest {roleInfo?.LongestHeapCompactionMs ?? 0:F0} ms");
             foreach (var (name, node) in tables) await cli.Out.WriteLineAsync($"  table {name}: {node!["rows"]} rows (cap {node["maxRows"]?.ToString() ?? "none"}), {node["evicted"]} evicted");
+            if (loop is not null)
+            {
+                await cli.Out.WriteLineAsync($"  feedback: {labelsReported:N0} labels reported, {loop["clicks"]} clicks and {loop["conversions"]} conversions joined, {loop["pending"]} pending (cap {loop["pendingCap"]}), {loop["samples"]} samples made");
+                foreach (var (name, node) in loop["sequences"]!.AsObject()) await cli.Out.WriteLineAsync($"  sequence {name}: {node!["keys"]} keys (cap {node["maxKeys"]}), {node["evicted"]} evicted");
+            }
             await cli.Out.WriteLineAsync(ok ? "soak: memory flat and nothing lost"
                 : $"soak: NOT MET: lost {lost}, shed {shed}, scoring failures {scoreFailures}{(scoreError is null ? "" : $" ({scoreError})")}, tables over their cap [{string.Join(", ", cappedOver)}], RSS slope {rssSlope:F2} MB per million (at most 1)");
             return new JsonObject
@@ -203,6 +252,7 @@ public static class SoakDrill
                 ["nativeSlopeMbPerMillion"] = JsonResult.Metric(nativeSlope, 3),
                 ["tables"] = tables,
                 ["tablesOverCap"] = new JsonArray([.. cappedOver.Select(n => (JsonNode?)n)]),
+                ["feedback"] = loop,
                 ["samplesQueued"] = queued,
                 ["queueCapacity"] = capacity,
                 ["samplesShed"] = shed,
@@ -223,20 +273,43 @@ public static class SoakDrill
         }
     }
 
-    /// <summary>Scores a call of synthetic rows every 1/rate seconds until stopped: calls made, failed, and the first failure.</summary>
-    private static Task<(long Calls, long Failures, string? Error)> ScoreAsync(FreshetClient client, Settings settings, string model, CancellationToken ct) => Task.Run(async () =>
+    /// <summary>
+    /// Scores a call of synthetic rows every 1/rate seconds until stopped: calls made, failed, the first failure, and labels
+    /// reported. Without the feedback loop the calls cycle through 5,000 rows; with it they read the stream on (new users
+    /// and items, as a shop's traffic does) and report each row's click and conversion as soon as it is answered.
+    /// </summary>
+    private static Task<(long Calls, long Failures, string? Error, long Labels)> ScoreAsync(FreshetClient client, Settings settings, string model, CancellationToken ct) => Task.Run(async () =>
     {
-        if (settings.ScoreRate <= 0) return (0L, 0L, (string?)null);
-        var requests = ServeBench.RequestRows(settings.Schema, 5_000);
+        if (settings.ScoreRate <= 0) return (0L, 0L, (string?)null, 0L);
+        var requests = settings.Feedback ? [] : ServeBench.RequestRows(settings.Schema, 5_000);
+        using var stream = settings.Feedback ? ServeBench.LabelledRows(settings.Schema).GetEnumerator() : null;
         var pause = TimeSpan.FromSeconds(1 / settings.ScoreRate);
-        long calls = 0, failures = 0;
+        long calls = 0, failures = 0, labels = 0;
         string? error = null;
         var at = 0;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await client.ScoreAsync(model, [.. requests.Skip(at).Take(settings.Rows)]);
+                if (stream is null)
+                {
+                    await client.ScoreAsync(model, [.. requests.Skip(at).Take(settings.Rows)]);
+                }
+                else
+                {
+                    var batch = new List<ServeBench.LabelledRow>(settings.Rows);
+                    while (batch.Count < settings.Rows && stream.MoveNext()) batch.Add(stream.Current);
+                    var answers = await client.ScoreAsync(model, [.. batch.Select(r => r.Row)]);
+                    var now = DateTime.UtcNow;
+                    var report = new List<FeedbackLabel>();
+                    for (var i = 0; i < answers.Count; i++)
+                    {
+                        if (batch[i].Click) report.Add(new FeedbackLabel { Prediction = answers[i].Id, Event = FeedbackEvent.Click, Time = now });
+                        if (batch[i].Click && batch[i].Conversion) report.Add(new FeedbackLabel { Prediction = answers[i].Id, Event = FeedbackEvent.Conversion, Time = now });
+                    }
+                    if (report.Count > 0) await client.ReportAsync(report);
+                    labels += report.Count;
+                }
                 calls++;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
@@ -254,7 +327,7 @@ public static class SoakDrill
                 break;
             }
         }
-        return (calls, failures, error);
+        return (calls, failures, error, labels);
     }, CancellationToken.None);
 
     /// <summary>Least-squares slope of a reading against the samples trained, per million samples; null with fewer than 3 readings.</summary>

@@ -107,6 +107,9 @@ public sealed partial class SequenceGrain(
         return Task.CompletedTask;
     }
 
+    public Task<SequenceShardStatus> GetStatusAsync() =>
+        Task.FromResult(new SequenceShardStatus(_buffer?.Keys ?? 0, _buffer?.Evicted ?? 0, _bounds is null ? 0 : ShardKeys(_bounds)));
+
     private static void Check(SequenceBounds bounds, int count)
     {
         if (BoundsProblem(bounds) is { } problem) throw new ArgumentException(problem);
