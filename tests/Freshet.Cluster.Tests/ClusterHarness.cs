@@ -103,7 +103,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         {
             Model = model, SchemaJson = schema.Json, Shards = shards, PublishInterval = TimeSpan.FromSeconds(1), Feedback = feedback,
             PersistInterval = persistInterval ?? TimeSpan.FromSeconds(30),
-            DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+            DailyCheckpointAt = Freshet.Deployments.DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
         };
         await client.StartAsync(spec);
         var stream = Freshet.Model.Data.SampleReader.Open(schema, Freshet.Model.Data.SampleReader.SyntheticData).Read(samples).ToList();

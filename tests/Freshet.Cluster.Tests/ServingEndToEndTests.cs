@@ -31,7 +31,7 @@ public class ServingEndToEndTests
         var spec = new DeploymentSpec
         {
             Model = model, SchemaJson = schema.Json, Shards = 2, PublishInterval = TimeSpan.FromSeconds(1), Clock = ClockKind.Wall,
-            DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+            DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
         };
         await client.StartAsync(spec);
         var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(30_000).ToList();

@@ -61,7 +61,7 @@ public sealed class ShopSampleTests(ITestOutputHelper output) : IDisposable
             var spec = new DeploymentSpec
             {
                 Model = "shop", SchemaJson = schema.Json, Shards = 2, PublishInterval = TimeSpan.FromSeconds(1),
-                DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+                DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
                 Feedback = new FeedbackSpec { Joiners = 2 },
             };
             await freshet.StartAsync(spec);

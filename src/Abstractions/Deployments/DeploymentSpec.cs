@@ -17,6 +17,12 @@ public sealed record DeploymentSpec
     /// <summary>Time of day (UTC) of the daily full checkpoint.</summary>
     [Id(6)] public TimeSpan DailyCheckpointAt { get; init; } = TimeSpan.FromHours(2);
 
+    /// <summary>
+    /// The whole hour of day about half a day after <paramref name="utcNow"/>: a <see cref="DailyCheckpointAt"/> that a run of
+    /// a few hours (a drill, a bench, a test) never reaches, so its only checkpoints are those it asks for.
+    /// </summary>
+    public static TimeSpan DailyCheckpointFarFrom(DateTime utcNow) => TimeSpan.FromHours(Math.Floor((utcNow.TimeOfDay.TotalHours + 12) % 24));
+
     /// <summary>Promotion mode: Model A's checkpoint period.</summary>
     [Id(7)] public TimeSpan PromotionEvery { get; init; } = TimeSpan.FromHours(2);
 

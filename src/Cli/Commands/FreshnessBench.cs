@@ -50,7 +50,7 @@ public static class FreshnessBench
                 {
                     Model = "freshness", SchemaJson = s.Json, Shards = p.GetValue(shards), PublishInterval = every, Clock = ClockKind.Wall,
                     // Keep the daily checkpoint out of the measured window.
-                    DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+                    DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
                 };
                 using var feed = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 var publisher = new SamplePublisher(cluster.Client, spec.JobOf(DeploymentJob.Main), 1);

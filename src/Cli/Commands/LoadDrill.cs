@@ -128,7 +128,7 @@ public static partial class LoadDrill
             {
                 Model = "drill", SchemaJson = settings.Schema.Json, Shards = settings.Shards, PublishInterval = settings.Interval, Clock = ClockKind.Wall,
                 // Far from now: the drill's one checkpoint swap is the one it asks for.
-                DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+                DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
             };
             await admin.StartAsync(spec);
             using var feed = CancellationTokenSource.CreateLinkedTokenSource(ct);

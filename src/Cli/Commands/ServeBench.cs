@@ -68,7 +68,7 @@ public static class ServeBench
                 var spec = new DeploymentSpec
                 {
                     Model = "serve", SchemaJson = s.Json, Shards = p.GetValue(shards), PublishInterval = every, Clock = ClockKind.Wall,
-                    DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+                    DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
                 };
                 using var feed = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 var publisher = new SamplePublisher(cluster.Client, spec.JobOf(DeploymentJob.Main), 1);

@@ -90,7 +90,7 @@ public static class SoakDrill
             {
                 Model = "soak", SchemaJson = settings.Schema.Json, Shards = settings.Shards, PublishInterval = settings.Interval, Clock = ClockKind.Wall,
                 // Far from now: the soak's checkpoints are the ones it asks for.
-                DailyCheckpointAt = TimeSpan.FromHours(Math.Floor((DateTime.UtcNow.TimeOfDay.TotalHours + 12) % 24)),
+                DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
                 // Labels come as soon as a row is scored; what is never clicked settles at the window's end.
                 Feedback = settings.Feedback ? new FeedbackSpec { Joiners = 2, ClickWindow = TimeSpan.FromMinutes(2), AttributionWindow = TimeSpan.FromMinutes(10) } : null,
             };

@@ -104,8 +104,7 @@ public sealed partial class DeploymentGrain(
             await b.RestoreAsync(checkpoint.Version, spec.Model);
             state.State.Mode = Mode.Promotion;
             state.State.ServingCheckpoint = checkpoint.Version;
-            state.State.NextSwitch = now + state.State.PromotionEvery;
-            state.State.NextPublish = now + spec.PublishInterval;
+            DeploymentSchedule.Of(state.State).Enter(state.State, now);
             Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionStart, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; B restored it and publishes every {spec.PublishInterval}; A checkpoints every {state.State.PromotionEvery}" });
         }
         else if (state.State.Mode == Mode.Promotion)
@@ -116,8 +115,7 @@ public sealed partial class DeploymentGrain(
             var checkpoint = await Main(spec).PublishCheckpointAsync();
             state.State.Mode = Mode.Daily;
             state.State.ServingCheckpoint = checkpoint.Version;
-            state.State.NextPublish = now + spec.PublishInterval;
-            state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
+            DeploymentSchedule.Of(state.State).Enter(state.State, now);
             Record(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyStart, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"B stopped; A checkpointed version {checkpoint.Version}, which serving switched to; the main job publishes deltas on it" });
         }
         await state.WriteStateAsync();
@@ -129,71 +127,51 @@ public sealed partial class DeploymentGrain(
         if (!state.State.Running) return [];
         var spec = Spec();
         var events = new List<DeploymentEvent>();
-        state.State.Now = now;
-        state.State.NextPublish ??= now + spec.PublishInterval;
-        state.State.NextCheckpoint ??= NextDaily(now, spec.DailyCheckpointAt);
+        var schedule = DeploymentSchedule.Of(state.State);
+        var due = schedule.Tick(state.State, now);
         if (spec.Feedback?.Guard is { } guard) await GuardAsync(now, spec, guard, events);
-        if (state.State.Guard.Halted)
+        // While the guard holds serving on the good weights, nothing from the bad line is published or announced until a resume.
+        if (!state.State.Guard.Halted)
         {
-            // The guard rolled serving back: nothing from the bad line is published or announced until a resume.
-        }
-        else if (state.State.Mode == Mode.Daily)
-        {
-            if (spec.DailyCheckpoints && now >= state.State.NextCheckpoint)
+            switch (due)
             {
-                try
-                {
-                    var checkpoint = await Main(spec).PublishCheckpointAsync();
-                    state.State.ServingCheckpoint = checkpoint.Version;
-                    state.State.NextCheckpoint = NextDaily(now, spec.DailyCheckpointAt);
-                    state.State.NextPublish = now + spec.PublishInterval;
-                    events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyCheckpoint, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" });
-                }
-                catch (CheckpointFailedException e)
-                {
-                    state.State.NextCheckpoint = now + CheckpointRetry(spec);
-                    events.Add(CheckpointFailed(now, e, state.State.NextCheckpoint.Value));
-                }
-            }
-            else if (now >= state.State.NextPublish)
-            {
-                events.Add(await PublishDeltaAsync(DeploymentJob.Main, now, spec));
-            }
-        }
-        else
-        {
-            state.State.NextSwitch ??= now + state.State.PromotionEvery;
-            if (now >= state.State.NextSwitch)
-            {
-                // B's publishing pauses for the switch: nothing is published in this tick but A's checkpoint.
-                CheckpointResult? checkpoint = null;
-                try
-                {
-                    checkpoint = await Main(spec).PublishCheckpointAsync();
-                }
-                catch (CheckpointFailedException e)
-                {
-                    // B keeps publishing on the version serving has; the switch is tried again later.
-                    state.State.NextSwitch = now + CheckpointRetry(spec);
-                    events.Add(CheckpointFailed(now, e, state.State.NextSwitch.Value));
-                }
-                if (checkpoint is not null)
-                {
-                    await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
-                    state.State.ServingCheckpoint = checkpoint.Version;
-                    state.State.NextSwitch = now + state.State.PromotionEvery;
-                    state.State.NextPublish = now + spec.PublishInterval;
-                    events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionSwitch, Job = DeploymentJob.Main, Weights = new WeightsVersion(checkpoint.Version), Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" });
-                }
-            }
-            else if (now >= state.State.NextPublish)
-            {
-                events.Add(await PublishDeltaAsync(DeploymentJob.B, now, spec));
+                case ScheduledAction.DailyCheckpoint:
+                case ScheduledAction.PromotionSwitch:
+                    // In promotion mode B's publishing pauses for the switch: nothing is published in this tick but A's checkpoint.
+                    events.Add(await ScheduledCheckpointAsync(schedule, due, now, spec));
+                    break;
+                case ScheduledAction.Delta:
+                    events.Add(await PublishDeltaAsync(schedule, now, spec));
+                    break;
             }
         }
         foreach (var e in events) Record(e);
         await state.WriteStateAsync();
         return events;
+    }
+
+    /// <summary>
+    /// The mode's scheduled checkpoint: the day's (serving swaps to it) or A's (serving switches to it, B restores it and
+    /// publishes on it next). One storage refused is tried again later; meanwhile deltas go on, on the version serving has.
+    /// </summary>
+    private async Task<DeploymentEvent> ScheduledCheckpointAsync(DeploymentSchedule schedule, ScheduledAction due, DateTime now, DeploymentSpec spec)
+    {
+        CheckpointResult checkpoint;
+        try
+        {
+            checkpoint = await Main(spec).PublishCheckpointAsync();
+        }
+        catch (CheckpointFailedException e)
+        {
+            return CheckpointFailed(now, e, schedule.CheckpointFailed(state.State, now));
+        }
+        var weights = new WeightsVersion(checkpoint.Version);
+        if (due == ScheduledAction.PromotionSwitch) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
+        state.State.ServingCheckpoint = checkpoint.Version;
+        schedule.Checkpointed(state.State, now);
+        return due == ScheduledAction.PromotionSwitch
+            ? new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PromotionSwitch, Job = DeploymentJob.Main, Weights = weights, Detail = $"A checkpointed version {checkpoint.Version}; serving switched to it; B restored it and publishes on it next" }
+            : new DeploymentEvent { Time = now, Kind = DeploymentEventKind.DailyCheckpoint, Job = DeploymentJob.Main, Weights = weights, Detail = $"full checkpoint {checkpoint.Version}; serving swaps to it" };
     }
 
     public async Task<DeploymentStatus> CheckpointAsync()
@@ -219,7 +197,7 @@ public sealed partial class DeploymentGrain(
         await Main(spec).RollbackAsync(version);
         var now = Now();
         state.State.ServingCheckpoint = version;
-        state.State.NextPublish = now + spec.PublishInterval;
+        DeploymentSchedule.Of(state.State).RestartInterval(state.State, now);
         state.State.Guard.Halted = false;
         state.State.Guard.Floor = new WeightsVersion(version);
         if (spec.Feedback?.Guard is not null) await MarkGoodAsync(new WeightsVersion(version));
@@ -239,7 +217,7 @@ public sealed partial class DeploymentGrain(
         var checkpoint = await Main(spec).PublishCheckpointAsync();
         if (state.State.Mode == Mode.Promotion) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
         state.State.ServingCheckpoint = checkpoint.Version;
-        state.State.NextPublish = now + spec.PublishInterval;
+        DeploymentSchedule.Of(state.State).RestartInterval(state.State, now);
         state.State.Guard.Halted = false;
         state.State.Guard.NextCheck = null;
         // The halted line's versions (some published before the rollback took effect) are not this line's: never judged again.
@@ -372,21 +350,17 @@ public sealed partial class DeploymentGrain(
         }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
     }
 
-    /// <summary>
-    /// How long a scheduled checkpoint that storage refused waits before the next try: a minute, or the publish interval
-    /// if longer. Each try holds the trainers while storage is retried, so it must not come every tick; deltas go on meanwhile.
-    /// </summary>
-    private static TimeSpan CheckpointRetry(DeploymentSpec spec) => spec.PublishInterval > TimeSpan.FromMinutes(1) ? spec.PublishInterval : TimeSpan.FromMinutes(1);
-
     private static DeploymentEvent CheckpointFailed(DateTime now, CheckpointFailedException e, DateTime retry) => new()
     {
         Time = now, Kind = DeploymentEventKind.CheckpointFailed, Job = DeploymentJob.Main,
         Detail = $"{e.Message} Tried again at {retry:O}.",
     };
 
-    /// <summary>A delta of <paramref name="job"/>'s changes on the version serving holds; the next one is due an interval later.</summary>
-    private async Task<DeploymentEvent> PublishDeltaAsync(DeploymentJob job, DateTime now, DeploymentSpec spec)
+    /// <summary>A delta of the publishing job's changes on the version serving holds; the next one is due an interval later, published or not.</summary>
+    private async Task<DeploymentEvent> PublishDeltaAsync(DeploymentSchedule schedule, DateTime now, DeploymentSpec spec)
     {
+        var job = schedule.Publishing;
+        schedule.RestartInterval(state.State, now);
         PublishResult published;
         try
         {
@@ -394,11 +368,9 @@ public sealed partial class DeploymentGrain(
         }
         catch (PublishFailedException e)
         {
-            state.State.NextPublish = now + spec.PublishInterval;
             return new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PublishFailed, Job = job, Detail = e.Message };
         }
         state.State.ServingCheckpoint = published.Weights.Checkpoint;
-        state.State.NextPublish = now + spec.PublishInterval;
         return Published(now, job, published);
     }
 
@@ -428,12 +400,6 @@ public sealed partial class DeploymentGrain(
     }
 
     private DateTime Now() => state.State.Now ?? time.GetUtcNow().UtcDateTime;
-
-    private static DateTime NextDaily(DateTime now, TimeSpan at)
-    {
-        var today = now.Date + at;
-        return today > now ? today : today.AddDays(1);
-    }
 
     private DeploymentSpec Spec() => state.State.Spec ?? throw new JobRequestException($"deployment '{Model}' is not started; start it first");
 
