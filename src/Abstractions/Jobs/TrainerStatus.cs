@@ -67,4 +67,10 @@ public sealed record TrainerStatus
 
     /// <summary>Sample batches dropped on arrival because they did not decode (their samples count in <see cref="SamplesRejected"/>).</summary>
     [Id(23)] public long BatchesUndecodable { get; init; }
+
+    /// <summary>
+    /// Errors the sample streams delivered instead of batches (a delivery the stream's cache no longer held, as when the
+    /// trainer fell further behind a memory stream than its cache keeps): the batches in them never reached training.
+    /// </summary>
+    [Id(24)] public long StreamErrors { get; init; }
 }

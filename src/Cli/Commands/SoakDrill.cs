@@ -256,6 +256,7 @@ public static class SoakDrill
                 ["samplesQueued"] = queued,
                 ["queueCapacity"] = capacity,
                 ["samplesShed"] = shed,
+                ["streamErrors"] = trainers.Sum(t => t.StreamErrors),
                 ["evaluationHeld"] = evaluationHeld,
                 ["baselineKeys"] = trainers.Sum(t => t.BaselineKeys),
                 ["baselineEvicted"] = trainers.Sum(t => t.BaselineEvicted),

@@ -164,6 +164,7 @@ public sealed partial class TrainerGrain(
         GrainCallsPerStep = _store?.CallsPerStep ?? 0,
         SamplesRejected = Interlocked.Read(ref _rejected),
         SamplesTimeRejected = Interlocked.Read(ref _timesRejected),
+        StreamErrors = Interlocked.Read(ref _streamErrors),
         BatchesUndecodable = Interlocked.Read(ref _undecodable),
         SamplesSkipped = Interlocked.Read(ref _skipped),
         SamplesRepeated = Interlocked.Read(ref _repeated),
@@ -223,6 +224,7 @@ public sealed partial class TrainerGrain(
         _lastReceived.Clear();
         Interlocked.Exchange(ref _rejected, 0);
         Interlocked.Exchange(ref _shed, 0);
+        Interlocked.Exchange(ref _streamErrors, 0);
         _held = Held.None;
         // What the trainer holds is read after each step (on the loop's thread, never while a step runs) for status.
         var held = _trainer;
@@ -373,7 +375,16 @@ public sealed partial class TrainerGrain(
             }
             if (batch.EndOfStream) channel.Writer.TryComplete();
         }
-        await StreamSubscriptions.ResumeOrSubscribeAsync(stream, OnNext);
+        Task OnError(Exception e)
+        {
+            // The stream skipped what it could not deliver (its cache no longer held it): those samples are lost to
+            // training, so it is counted and said, never silent.
+            var n = Interlocked.Increment(ref _streamErrors);
+            instruments.SamplesRejected.Add(1, _tags.With("hub", "trainer").With("reason", "stream-error"));
+            if (n <= 100 || n % 1000 == 0) LogStreamError(logger, e, Key, task.Name(), n);
+            return Task.CompletedTask;
+        }
+        await StreamSubscriptions.ResumeOrSubscribeAsync(stream, OnNext, onError: OnError);
     }
 
     /// <summary>
@@ -444,6 +455,9 @@ public sealed partial class TrainerGrain(
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer {Trainer}: its {Task} sample stream delivered an error instead of a batch ({Count} so far): the samples in what it skipped never reach training")]
+    private static partial void LogStreamError(ILogger logger, Exception error, string trainer, string task, long count);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Trainer {Trainer} finished its streams: {Samples} samples in {Steps} steps")]
     private static partial void LogCompleted(ILogger logger, string trainer, long samples, long steps);
 
@@ -462,6 +476,7 @@ public sealed partial class TrainerGrain(
     private Held _held = Held.None;
 
     private long _timesRejected;
+    private long _streamErrors;
     private long _undecodable;
     private WireClock? _clock;
 
