@@ -40,14 +40,14 @@ public static class FreshetClientExtensions
             throw new ArgumentException($"{FreshetClientOptions.Section}:Profile: '{options.Profile}' is not a profile; use local or azurite");
         }
         var tls = options.TlsCertificate is { Length: > 0 } path
-            ? (Certificate: FreshetTls.Load(path, options.TlsCertificateKey, options.TlsCertificatePassword, $"{FreshetClientOptions.Section}:TlsCertificate"),
-               Trusted: FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{FreshetClientOptions.Section}:TlsTrustedThumbprints"))
+            ? (Certificate: Security.FreshetTls.Load(path, options.TlsCertificateKey, options.TlsCertificatePassword, $"{FreshetClientOptions.Section}:TlsCertificate"),
+               Trusted: Security.FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{FreshetClientOptions.Section}:TlsTrustedThumbprints"))
             : default;
         builder.UseOrleansClient(client =>
         {
             if (tls.Certificate is { } certificate)
             {
-                client.UseTls(certificate, o => FreshetTls.Configure(o, certificate, tls.Trusted));
+                client.UseTls(certificate, o => Security.FreshetTls.Configure(o, certificate, tls.Trusted));
                 client.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => new AdminProofFilter(certificate, TimeProvider.System, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             }
             if (options.Profile == "azurite")

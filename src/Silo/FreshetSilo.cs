@@ -65,12 +65,12 @@ public static class FreshetSilo
             }
             if (tls.Enabled)
             {
-                var certificate = Client.FreshetTls.Load(tls.TlsCertificate!, tls.TlsCertificateKey, tls.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
-                var admins = Client.FreshetTls.ParseThumbprints(tls.AdminCertificates, $"{SiloOptions.Section}:AdminCertificates");
-                if (admins.Count == 0) admins = Client.FreshetTls.ThumbprintsOf(certificate);
-                var trusted = new HashSet<string>(Client.FreshetTls.ParseThumbprints(tls.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints"), StringComparer.Ordinal);
+                var certificate = Freshet.Security.FreshetTls.Load(tls.TlsCertificate!, tls.TlsCertificateKey, tls.TlsCertificatePassword, $"{SiloOptions.Section}:TlsCertificate");
+                var admins = Freshet.Security.FreshetTls.ParseThumbprints(tls.AdminCertificates, $"{SiloOptions.Section}:AdminCertificates");
+                if (admins.Count == 0) admins = Freshet.Security.FreshetTls.ThumbprintsOf(certificate);
+                var trusted = new HashSet<string>(Freshet.Security.FreshetTls.ParseThumbprints(tls.TlsTrustedThumbprints, $"{SiloOptions.Section}:TlsTrustedThumbprints"), StringComparer.Ordinal);
                 trusted.UnionWith(admins);
-                orleans.UseTls(certificate, o => Client.FreshetTls.Configure(o, certificate, trusted));
+                orleans.UseTls(certificate, o => Freshet.Security.FreshetTls.Configure(o, certificate, trusted));
                 orleans.Services.AddSingleton(new Grains.Admin.AdminPolicy(admins));
             }
             orleans.Configure<ClusterOptions>(c =>

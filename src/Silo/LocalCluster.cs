@@ -1,4 +1,4 @@
-using Freshet.Model.Cluster;
+using Freshet.Grains.Hosting;
 using Freshet.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

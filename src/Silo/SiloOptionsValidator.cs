@@ -47,7 +47,7 @@ public sealed class SiloTlsOptionsValidator : IValidateOptions<SiloTlsOptions>
         {
             try
             {
-                using var _ = Client.FreshetTls.Load(o.TlsCertificate!, o.TlsCertificateKey, o.TlsCertificatePassword, $"{Section}:TlsCertificate");
+                using var _ = Freshet.Security.FreshetTls.Load(o.TlsCertificate!, o.TlsCertificateKey, o.TlsCertificatePassword, $"{Section}:TlsCertificate");
             }
             catch (ArgumentException e)
             {
@@ -56,7 +56,7 @@ public sealed class SiloTlsOptionsValidator : IValidateOptions<SiloTlsOptions>
         }
         try
         {
-            Client.FreshetTls.ParseThumbprints(o.TlsTrustedThumbprints, $"{Section}:TlsTrustedThumbprints");
+            Freshet.Security.FreshetTls.ParseThumbprints(o.TlsTrustedThumbprints, $"{Section}:TlsTrustedThumbprints");
         }
         catch (ArgumentException e)
         {
@@ -72,7 +72,7 @@ public sealed class SiloTlsOptionsValidator : IValidateOptions<SiloTlsOptions>
         }
         try
         {
-            var admins = Client.FreshetTls.ParseThumbprints(o.AdminCertificates, $"{Section}:AdminCertificates");
+            var admins = Freshet.Security.FreshetTls.ParseThumbprints(o.AdminCertificates, $"{Section}:AdminCertificates");
             if (admins.Count > 0 && !o.Enabled)
             {
                 errors.Add($"{Section}:AdminCertificates: admin certificates are checked on TLS connections; set {Section}:TlsCertificate too, or remove them");

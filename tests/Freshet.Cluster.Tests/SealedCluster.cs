@@ -155,7 +155,7 @@ public sealed class SealedCluster : IAsyncLifetime
         b.UseOrleansClient(c =>
         {
             c.UseLocalhostClustering(gatewayPort, FreshetNames.DefaultServiceId, _clusterId);
-            c.UseTls(certificate, o => FreshetTls.Configure(o, certificate, FreshetTls.ThumbprintsOf(ClusterCertificate.Certificate)));
+            c.UseTls(certificate, o => Freshet.Security.FreshetTls.Configure(o, certificate, Freshet.Security.FreshetTls.ThumbprintsOf(ClusterCertificate.Certificate)));
             c.AddMemoryStreams(FreshetNames.StreamProvider);
             more?.Invoke(c);
         });

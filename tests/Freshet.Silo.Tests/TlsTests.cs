@@ -169,7 +169,7 @@ public sealed class TlsTests : IDisposable
         b.UseOrleansClient(c =>
         {
             c.UseLocalhostClustering(gateway, FreshetNames.DefaultServiceId, _clusterId);
-            c.UseTls(operatorCertificate.Certificate, o => FreshetTls.Configure(o, operatorCertificate.Certificate, FreshetTls.ThumbprintsOf(cluster.Certificate)));
+            c.UseTls(operatorCertificate.Certificate, o => Freshet.Security.FreshetTls.Configure(o, operatorCertificate.Certificate, Freshet.Security.FreshetTls.ThumbprintsOf(cluster.Certificate)));
         });
         using (var raw = b.Build())
         {

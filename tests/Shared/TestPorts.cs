@@ -1,8 +1,8 @@
-using Freshet.Model.Cluster;
+using Freshet.Grains.Hosting;
 
 namespace Freshet.Tests;
 
-/// <summary>Linked into every test project: loopback ports for silos, gateways and emulators started by tests.</summary>
+/// <summary>Linked into every test project that starts silos: loopback ports for silos, gateways and emulators started by tests.</summary>
 public static class TestPorts
 {
     /// <summary>

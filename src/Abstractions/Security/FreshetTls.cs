@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
 
-namespace Freshet.Client;
+namespace Freshet.Security;
 
 /// <summary>
 /// TLS between silos and from clients (mutual: both ends present a certificate). A remote certificate is

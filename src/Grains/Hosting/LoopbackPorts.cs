@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Freshet.Model.Cluster;
+namespace Freshet.Grains.Hosting;
 
 /// <summary>
 /// Loopback ports for silos, gateways and emulators started on this machine (local clusters, drills, tests): one picker for
