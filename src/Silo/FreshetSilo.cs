@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Freshet.Grains.Hosting;

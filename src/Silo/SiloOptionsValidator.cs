@@ -17,7 +17,7 @@ public sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         }
         try
         {
-            Grains.Serving.SiloRoles.Parse(o.Roles);
+            Grains.Placement.SiloRoles.Parse(o.Roles);
         }
         catch (ArgumentException e)
         {

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Serving;
 using Freshet.Grains.Weights;

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Model.Serving;
 using Freshet.Client;
 using Freshet.Deployments;

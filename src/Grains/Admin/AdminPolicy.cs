@@ -3,7 +3,7 @@ namespace Freshet.Grains.Admin;
 /// <summary>
 /// Who may make admin calls: with TLS on, the thumbprints of the certificates whose holders may
 /// (<c>Freshet:Silo:AdminCertificates</c>, SHA-1 or SHA-256, upper-case hex); null when TLS is off. Whether
-/// this silo takes admin calls at all is its roles' (<see cref="Serving.SiloRoles.AdminCalls"/>).
+/// this silo takes admin calls at all is its roles' (<see cref="Placement.SiloRoles.AdminCalls"/>).
 /// </summary>
 public sealed record AdminPolicy(IReadOnlySet<string>? AdminCertificates = null)
 {

@@ -1,5 +1,4 @@
 #pragma warning disable ORLEANSEXP004 // silo metadata and placement filters are marked experimental in Orleans 10
-using Freshet.Grains.Serving;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;

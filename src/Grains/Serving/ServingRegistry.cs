@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using System.Collections.Concurrent;
 using System.Text;
 using Freshet.Model.Checkpoints;

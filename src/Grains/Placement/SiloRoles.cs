@@ -1,4 +1,4 @@
-namespace Freshet.Grains.Serving;
+namespace Freshet.Grains.Placement;
 
 /// <summary>
 /// What a silo does: trains (hosts trainers, shards, dense grains and jobs), serves (keeps replicas and scores),
