@@ -62,7 +62,7 @@ public sealed partial class TrainingOrchestratorGrain(
         _unsentState = new ChunkedGrainState(storage, this.GetGrainId(), "unsent");
         if (await _unsentState.ReadAsync(cancellationToken) is { Length: > 0 } bytes && unsentSerializer.Deserialize(bytes) is { } kept)
         {
-            _unsent = new Unsent(kept.Encoded, kept.Result);
+            Plan.Restore(kept);
             _unsentPersisted = true;
         }
     }
@@ -71,13 +71,12 @@ public sealed partial class TrainingOrchestratorGrain(
     /// Keeps (or, with null, drops) the delta not yet delivered, in memory and in grain state. Storage that fails here (the
     /// outage the publish met, most likely) leaves it in memory only, which is said in the log.
     /// </summary>
-    private async Task KeepUnsentAsync(Unsent? delta)
+    private async Task KeepUnsentAsync(UnsentDelta? delta)
     {
-        _unsent = delta;
         if (delta is null && !_unsentPersisted) return;
         try
         {
-            await _unsentState!.WriteAsync(delta is null ? [] : unsentSerializer.SerializeToArray(new UnsentDelta { Encoded = delta.Encoded, Result = delta.Result }));
+            await _unsentState!.WriteAsync(delta is null ? [] : unsentSerializer.SerializeToArray(delta));
             _unsentPersisted = delta is not null;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -181,13 +180,9 @@ public sealed partial class TrainingOrchestratorGrain(
     public async Task<PublishResult> PublishAsync()
     {
         var spec = Spec();
-        if (_unsent is { } unsent)
-        {
-            // A delta taken from the shards that storage or the stream refused last time: its rows are no longer in any
-            // shard's change set, so it goes out first, under its own number, before anything new is taken.
-            if (state.State.Published is { } on && unsent.Result.Weights.Checkpoint == on.Checkpoint) return await DeliverAsync(spec, unsent);
-            await KeepUnsentAsync(null); // a checkpoint serving switched to holds its rows
-        }
+        // A delta taken from the shards that storage or the stream refused last time: its rows are no longer in any
+        // shard's change set, so it goes out first, under its own number, before anything new is taken.
+        if (await Plan.FirstAsync(state.State.Published) is { } unsent) return await DeliverAsync(spec, unsent);
         if (state.State.Published is null)
         {
             // Deltas need a base serving has: the first publish of a job writes and announces one.
@@ -196,7 +191,7 @@ public sealed partial class TrainingOrchestratorGrain(
         WeightsVersion version;
         try
         {
-            version = await publisher.NextAsync(spec.Served, state.State.Published!.Value);
+            version = await Plan.NextAsync(state.State.Published!.Value);
         }
         catch (Exception e) when (e is not JobRequestException)
         {
@@ -222,51 +217,58 @@ public sealed partial class TrainingOrchestratorGrain(
             [.. parts.Select(p => p.Payload)], [.. dense.Select(d => new DenseTowerWeights(d.Task, Bytes.ToArray<float>(d.Parameters), d.Buffers))]);
         var tags = FreshetTags.Of(spec.Served, Job);
         instruments.BarrierPause.Record(pauseMs, tags.With("action", "publish"));
-        return await DeliverAsync(spec, new Unsent(encoded, new PublishResult
+        return await DeliverAsync(spec, new UnsentDelta
         {
-            Model = spec.Served, Weights = version, Bytes = encoded.Length,
-            ChangingRows = parts.Sum(p => (long)p.ChangingRows), FreshRows = parts.Sum(p => (long)p.FreshRows), FreshPending = parts.Sum(p => (long)p.FreshPending),
-            SnapshotUtc = snapshot, BarrierPauseMs = pauseMs,
-        }));
+            Encoded = encoded,
+            Result = new PublishResult
+            {
+                Model = spec.Served, Weights = version, Bytes = encoded.Length,
+                ChangingRows = parts.Sum(p => (long)p.ChangingRows), FreshRows = parts.Sum(p => (long)p.FreshRows), FreshPending = parts.Sum(p => (long)p.FreshPending),
+                SnapshotUtc = snapshot, BarrierPauseMs = pauseMs,
+            },
+        });
     }
 
-    /// <summary>A delta taken from the shards and not yet delivered whole (retained, recorded, sent).</summary>
-    private sealed record Unsent(byte[] Encoded, PublishResult Result);
+    private PublishPlan? _plan;
 
-    private Unsent? _unsent;
+    /// <summary>How this job's deltas are delivered, and the one not yet delivered (<see cref="PublishPlan"/>).</summary>
+    private PublishPlan Plan => _plan ??= new PublishPlan(new JobDeltaSteps(this, publisher, state));
 
-    /// <summary>
-    /// Retains, records and sends a taken delta. If storage or the stream fails it is kept (<see cref="_unsent"/>) and the
-    /// next publish delivers it first, with the same number and the same bytes: its rows are out of the shards' change
-    /// sets, so dropping it would leave serving without them until the next full checkpoint.
-    /// </summary>
-    private async Task<PublishResult> DeliverAsync(JobSpec spec, Unsent delta)
+    /// <summary>Delivers a taken delta (<see cref="PublishPlan.DeliverAsync"/>); a step that fails is said, and the delta kept for the next publish.</summary>
+    private async Task<PublishResult> DeliverAsync(JobSpec spec, UnsentDelta delta)
     {
-        _unsent = delta;
-        var version = delta.Result.Weights;
-        var stage = "retaining it beside its base";
         try
         {
-            await publisher.RetainAsync(spec.Served, version, delta.Encoded);
-            // Recorded before it is sent: a send that fails leaves a gap replicas fill from the retained file, never a reused number.
-            stage = "recording it in the job's state";
-            state.State.Published = version;
-            state.State.LastPublishUtc = delta.Result.SnapshotUtc;
-            await state.WriteStateAsync();
-            stage = "sending it on the weights stream";
-            var chunks = await publisher.SendAsync(this, spec.Served, version, delta.Encoded, delta.Result.SnapshotUtc);
-            await KeepUnsentAsync(null);
+            var result = await Plan.DeliverAsync(delta);
             var tags = FreshetTags.Of(spec.Served, Job);
             instruments.PublishBytes.Add(delta.Encoded.Length, tags);
             instruments.PublishRows.Add(delta.Result.ChangingRows + delta.Result.FreshRows, tags);
-            return delta.Result with { Chunks = chunks, SendMs = (DateTime.UtcNow - delta.Result.SnapshotUtc).TotalMilliseconds };
+            return result with { SendMs = (DateTime.UtcNow - delta.Result.SnapshotUtc).TotalMilliseconds };
         }
-        catch (Exception e) when (e is not JobRequestException)
+        catch (DeltaNotDeliveredException e)
         {
-            var failed = PublishFailed(spec, version, stage, e, kept: true);
-            await KeepUnsentAsync(delta);
-            throw failed;
+            throw PublishFailed(spec, e.Version, DeltaNotDeliveredException.Describe(e.Stage), e.InnerException!, kept: true);
         }
+    }
+
+    /// <summary>The job's storage, state and weights stream as a delivery's steps.</summary>
+    private sealed class JobDeltaSteps(TrainingOrchestratorGrain job, DeltaPublisher publisher, IPersistentState<OrchestratorState> state) : IDeltaSteps
+    {
+        public Task<WeightsVersion> NextAsync(WeightsVersion published) => publisher.NextAsync(job.Spec().Served, published);
+
+        public Task RetainAsync(WeightsVersion version, byte[] encoded) => publisher.RetainAsync(job.Spec().Served, version, encoded);
+
+        public async Task RecordAsync(WeightsVersion version, DateTime snapshotUtc)
+        {
+            state.State.Published = version;
+            state.State.LastPublishUtc = snapshotUtc;
+            await state.WriteStateAsync();
+        }
+
+        public Task<int> SendAsync(WeightsVersion version, byte[] encoded, DateTime snapshotUtc) =>
+            publisher.SendAsync(job, job.Spec().Served, version, encoded, snapshotUtc);
+
+        public Task KeepAsync(UnsentDelta? delta) => job.KeepUnsentAsync(delta);
     }
 
     private PublishFailedException PublishFailed(JobSpec spec, WeightsVersion? version, string stage, Exception e, bool kept)
@@ -287,7 +289,7 @@ public sealed partial class TrainingOrchestratorGrain(
             // Configured first (a no-op for a shard that is): one whose state could not be read activated empty and unconfigured.
             await ConfigureShardsAsync(spec);
             await Task.WhenAll(Shards(spec).Select(s => s.LoadCheckpointAsync(version, fromModel)).Append(Dense(spec).LoadCheckpointAsync(version, fromModel)));
-            await KeepUnsentAsync(null); // taken from the weights just replaced
+            await Plan.DropAsync(); // taken from the weights just replaced
             var positions = await PositionsOfAsync(spec, fromModel, version);
             await SkipThroughAsync(spec, positions?.Positions);
             if (positions is not null) await RewindHubsAsync(positions.Value.Manifest);
@@ -405,7 +407,7 @@ public sealed partial class TrainingOrchestratorGrain(
             {
                 // Serving switches to this version; this job's deltas build on it from now on.
                 state.State.Published = new WeightsVersion(version.Value);
-                await KeepUnsentAsync(null); // its rows are in this checkpoint
+                await Plan.DropAsync(); // its rows are in this checkpoint
                 await AnnounceAsync(spec.Model, WeightMessageKind.Checkpoint, version.Value);
             }
             var pauseMs = barrier.Held.TotalMilliseconds;
