@@ -257,6 +257,13 @@ public static class SoakDrill
                 ["queueCapacity"] = capacity,
                 ["samplesShed"] = shed,
                 ["streamErrors"] = trainers.Sum(t => t.StreamErrors),
+                // What trainers received and did not train, by reason (each is part of "lost" when it is not 0).
+                ["samplesReceived"] = trainers.Sum(t => t.SamplesReceived),
+                ["samplesRejected"] = trainers.Sum(t => t.SamplesRejected),
+                ["samplesTimeRejected"] = trainers.Sum(t => t.SamplesTimeRejected),
+                ["batchesUndecodable"] = trainers.Sum(t => t.BatchesUndecodable),
+                ["samplesSkipped"] = trainers.Sum(t => t.SamplesSkipped),
+                ["samplesRepeated"] = trainers.Sum(t => t.SamplesRepeated),
                 ["evaluationHeld"] = evaluationHeld,
                 ["baselineKeys"] = trainers.Sum(t => t.BaselineKeys),
                 ["baselineEvicted"] = trainers.Sum(t => t.BaselineEvicted),
