@@ -318,36 +318,18 @@ public static class AdminCommands
                     })]);
                     if (s.Feedback is { } feedback)
                     {
-                        var j = feedback.Joiners;
-                        result["feedback"] = new JsonObject
+                        var loop = FeedbackJson.Of(feedback);
+                        loop["served"] = new JsonArray([.. feedback.Quality.Select(q => (JsonNode)new JsonObject
                         {
-                            ["predictions"] = j.Sum(x => x.Predictions),
-                            ["clicks"] = j.Sum(x => x.Clicks),
-                            ["conversions"] = j.Sum(x => x.Conversions),
-                            ["labelsUnmatched"] = j.Sum(x => x.LabelsUnmatched),
-                            ["labelsExpired"] = j.Sum(x => x.LabelsExpired),
-                            ["evicted"] = j.Sum(x => x.Evicted),
-                            ["ctrSamples"] = j.Sum(x => x.CtrSamples),
-                            ["cvrSamples"] = j.Sum(x => x.CvrSamples),
-                            ["pending"] = j.Sum(x => x.PendingImpressions + x.PendingClicks),
-                            ["timesRejected"] = j.Sum(x => x.TimesRejected),
-                            ["sequences"] = new JsonObject(feedback.Sequences.Select(q => KeyValuePair.Create(q.Field, (JsonNode?)new JsonObject
-                            {
-                                ["keys"] = q.Keys,
-                                ["evicted"] = q.Evicted,
-                                ["maxKeys"] = q.MaxKeys,
-                            }))),
-                            ["served"] = new JsonArray([.. feedback.Quality.Select(q => (JsonNode)new JsonObject
-                            {
-                                ["weights"] = q.Weights.ToString(),
-                                ["ctrSamples"] = q.Ctr.Count,
-                                ["ctrAuc"] = JsonResult.Metric(q.Ctr.Auc),
-                                ["ctrLogLoss"] = JsonResult.Metric(q.Ctr.LogLoss),
-                                ["cvrSamples"] = q.Cvr.Count,
-                                ["cvrAuc"] = JsonResult.Metric(q.Cvr.Auc),
-                                ["cvrLogLoss"] = JsonResult.Metric(q.Cvr.LogLoss),
-                            })]),
-                        };
+                            ["weights"] = q.Weights.ToString(),
+                            ["ctrSamples"] = q.Ctr.Count,
+                            ["ctrAuc"] = JsonResult.Metric(q.Ctr.Auc),
+                            ["ctrLogLoss"] = JsonResult.Metric(q.Ctr.LogLoss),
+                            ["cvrSamples"] = q.Cvr.Count,
+                            ["cvrAuc"] = JsonResult.Metric(q.Cvr.Auc),
+                            ["cvrLogLoss"] = JsonResult.Metric(q.Cvr.LogLoss),
+                        })]);
+                        result["feedback"] = loop;
                     }
                     JsonResult.Write(cli.Out, result);
                 }

@@ -193,26 +193,11 @@ public static class SoakDrill
                 var pendingCap = (long)spec.Feedback!.MaxPendingPerJoiner * spec.Feedback.Joiners;
                 var pending = j.Sum(x => (long)x.PendingImpressions + x.PendingClicks);
                 if (pending > 2 * pendingCap) cappedOver.Add("feedback.pending");
-                var sequences = new JsonObject();
-                foreach (var q in fed.Sequences)
-                {
-                    if (q.Keys > q.MaxKeys) cappedOver.Add($"sequence {q.Field}");
-                    sequences[q.Field] = new JsonObject { ["keys"] = q.Keys, ["evicted"] = q.Evicted, ["maxKeys"] = q.MaxKeys };
-                }
-                loop = new JsonObject
-                {
-                    ["labelsReported"] = labelsReported,
-                    ["predictions"] = j.Sum(x => x.Predictions),
-                    ["clicks"] = j.Sum(x => x.Clicks),
-                    ["conversions"] = j.Sum(x => x.Conversions),
-                    ["labelsUnmatched"] = j.Sum(x => x.LabelsUnmatched),
-                    ["labelsExpired"] = j.Sum(x => x.LabelsExpired),
-                    ["pendingEvicted"] = j.Sum(x => x.Evicted),
-                    ["pending"] = pending,
-                    ["pendingCap"] = 2 * pendingCap,
-                    ["samples"] = made, // as the run was judged: all of them trained unless counted lost
-                    ["sequences"] = sequences,
-                };
+                foreach (var q in fed.Sequences.Where(q => q.Keys > q.MaxKeys)) cappedOver.Add($"sequence {q.Field}");
+                loop = FeedbackJson.Of(fed);
+                loop["labelsReported"] = labelsReported;
+                loop["pendingCap"] = 2 * pendingCap;
+                loop["samples"] = made; // as the run was judged: all of them trained unless counted lost
             }
             var ok = lost == 0 && shed == 0 && scoreFailures == 0 && cappedOver.Count == 0 && (!slopeJudged || rssSlope is <= 1.0);
             await cli.Out.WriteLineAsync($"soak: {trained:N0} of {producedTotal:N0} samples trained in {clock.Elapsed.TotalMinutes:F1} min ({checkpoints} checkpoints asked, {calls:N0} scoring calls, {scoreFailures} failed); "
