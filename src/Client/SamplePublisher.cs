@@ -10,7 +10,7 @@ namespace Freshet.Client;
 /// Publishes samples, in event-time order, to a job's sample streams: one CTR and one CVR stream per
 /// trainer partition (a sample goes to the partition of its first id), in batches, through the job's
 /// sample door (<see cref="ISampleIntakeGrain"/>: the cluster's streams are written by silos only). It keeps at most
-/// <see cref="MaxInFlight"/> samples published but not yet trained per partition, so a fast replay
+/// <see cref="MaxInFlight"/> samples published but not yet taken off its streams by the partition's trainer (its own samples: other producers of the job do not count), so a fast replay
 /// never outruns the trainers into unbounded queues; <c>speed</c> paces it on event time.
 /// </summary>
 public sealed class SamplePublisher(IClusterClient client, string job, int partitions)
@@ -28,7 +28,7 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
     /// <summary>Samples per stream message, at most (a message is also split to stay under <see cref="MaxPayloadBytes"/>).</summary>
     public int BatchSize { get; init; } = 256;
 
-    /// <summary>Samples published to a partition and not yet trained, at most: past it, publishing waits for the trainer.</summary>
+    /// <summary>Samples published to a partition and not yet taken off its streams by its trainer, at most: past it, publishing waits for the trainer.</summary>
     public long MaxInFlight { get; init; } = 16_384;
 
     /// <summary>
@@ -135,22 +135,30 @@ public sealed class SamplePublisher(IClusterClient client, string job, int parti
             await SendAsync(partition, task, samples.GetRange(half, samples.Count - half), positions.GetRange(half, samples.Count - half));
             return;
         }
-        await _intake.PublishAsync(partition, task, new SampleBatch { Payload = payload, Count = samples.Count, Positions = FirstPosition is null ? [] : [.. positions] });
+        await _intake.PublishAsync(partition, task, new SampleBatch { Payload = payload, Count = samples.Count, Positions = FirstPosition is null ? [] : [.. positions], Producer = _producer });
     }
 
-    /// <summary>Waits until the trainer is within <see cref="MaxInFlight"/> of what was published; returns what it has trained.</summary>
+    private readonly Guid _producer = Guid.NewGuid();
+
+    /// <summary>This publisher, as its batches name it (<see cref="SampleBatch.Producer"/>): trainers count what each publisher's batches delivered (<see cref="ITrainerGrain.GetDeliveredAsync"/>).</summary>
+    public Guid Producer => _producer;
+
+    /// <summary>
+    /// Waits until the trainer has taken this publisher's samples off its streams to within <see cref="MaxInFlight"/> of what
+    /// was published (its own samples only: a feedback loop or another publisher feeding the same trainer does not count);
+    /// returns what it has taken. A trainer's queue holds at most its capacity beyond that.
+    /// </summary>
     private async Task<long> ThrottleAsync(ITrainerGrain trainer, long published, CancellationToken cancellationToken)
     {
         var delay = 2;
         while (true)
         {
-            var status = await trainer.GetStatusAsync();
-            if (status.Error is not null)
+            var progress = await trainer.GetDeliveredAsync(_producer);
+            if (progress.Error is not null)
             {
-                throw new InvalidOperationException($"trainer {status.Trainer} failed: {status.Error}");
+                throw new InvalidOperationException($"trainer {trainer.GetPrimaryKeyString()} failed: {progress.Error}");
             }
-            // Samples a restored job skips (its checkpoint holds them) are done with as much as trained ones.
-            var done = status.SamplesTrained + status.SamplesSkipped;
+            var done = progress.Delivered;
             if (published - done <= MaxInFlight / 2) return done;
             await Task.Delay(delay, cancellationToken);
             delay = Math.Min(50, delay * 2);

@@ -35,6 +35,29 @@ public class ClusterTrainingTests
     }
 
     [Fact]
+    public async Task Each_publisher_is_counted_apart_so_its_flow_control_never_waits_on_another_producers_samples()
+    {
+        // A publisher's flow control once compared what it published with everything the trainer trained: a feedback loop
+        // or a second publisher feeding the same trainer made it think its own samples were trained, so it ran ahead
+        // without bound. Trainers now count each publisher's samples apart.
+        await using var h = await ClusterHarness.StartAsync();
+        var model = UniqueModel();
+        var schema = SchemaLoader.Parse(SchemaJson());
+        var job = h.Job("job-" + model);
+        await job.CreateAsync(new JobSpec { Model = model, SchemaJson = schema.Json, Shards = 2, Trainers = 1 });
+        await job.StartAsync();
+        var samples = SampleReader.Open(schema, SampleReader.SyntheticData).Read(7_000).ToList();
+        var (a, b) = (new SamplePublisher(h.Client, "job-" + model, 1), new SamplePublisher(h.Client, "job-" + model, 1));
+        Assert.NotEqual(a.Producer, b.Producer);
+        await Task.WhenAll(a.PublishAsync(samples[..3_000], end: false), b.PublishAsync(samples[3_000..], end: false));
+        var trainer = h.Grains.GetGrain<ITrainerGrain>($"job-{model}/0");
+        await PublishingTests.WaitAsync(async () => (await trainer.GetStatusAsync()).SamplesReceived >= 7_000, "the trainer takes both publishers' samples");
+        Assert.Equal(new ProducerProgress(3_000, null), await trainer.GetDeliveredAsync(a.Producer));
+        Assert.Equal(new ProducerProgress(4_000, null), await trainer.GetDeliveredAsync(b.Producer));
+        Assert.Equal(0, (await trainer.GetDeliveredAsync(Guid.NewGuid())).Delivered);
+    }
+
+    [Fact]
     public async Task A_job_stopped_twice_starts_again_on_one_subscription_per_stream()
     {
         // A stop that failed part way (a stream's pub-sub grain on a silo that just died) is tried again; the second

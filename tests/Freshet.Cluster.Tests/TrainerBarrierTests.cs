@@ -162,5 +162,6 @@ public class TrainerBarrierTests
         public Task<TrainerStatus> GetStatusAsync() => throw new NotSupportedException();
 
         public Task<string> GetReportJsonAsync() => throw new NotSupportedException();
+        public Task<ProducerProgress> GetDeliveredAsync(Guid producer) => throw new NotSupportedException();
     }
 }

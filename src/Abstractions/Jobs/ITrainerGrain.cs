@@ -30,4 +30,11 @@ public interface ITrainerGrain : IGrainWithStringKey
 
     /// <summary>The progressive-validation report so far (JSON of the in-process trainer's report).</summary>
     [ClientCallable(ClientAccess.Read), Alias("GetReport")] Task<string> GetReportJsonAsync();
+
+    /// <summary>
+    /// How many samples of <paramref name="producer"/>'s batches (<see cref="Samples.SampleBatch.Producer"/>) this trainer has
+    /// taken off its streams since it started (queued, shed, skipped or refused alike), and its error if it failed: what a
+    /// publisher's flow control waits on.
+    /// </summary>
+    [ClientCallable(ClientAccess.Read), AlwaysInterleave, Alias("GetDelivered")] Task<ProducerProgress> GetDeliveredAsync(Guid producer);
 }

@@ -31,4 +31,11 @@ public sealed record SampleBatch
 
     /// <summary>Where this batch's event is in <see cref="Source"/> for a reader to start again at it (the Event Hubs offset of the event).</summary>
     [Id(7)] public string? SourceOffset { get; init; }
+
+    /// <summary>
+    /// The <c>SamplePublisher</c> that sent the batch (<see cref="Guid.Empty"/>: none, as joiners and hub readers): trainers
+    /// count what each publisher's batches delivered, and the publisher waits on its own count, never on what other
+    /// producers of the same job delivered.
+    /// </summary>
+    [Id(8)] public Guid Producer { get; init; }
 }

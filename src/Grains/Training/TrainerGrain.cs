@@ -225,6 +225,7 @@ public sealed partial class TrainerGrain(
         Interlocked.Exchange(ref _rejected, 0);
         Interlocked.Exchange(ref _shed, 0);
         Interlocked.Exchange(ref _streamErrors, 0);
+        _delivered.Clear();
         _held = Held.None;
         // What the trainer holds is read after each step (on the loop's thread, never while a step runs) for status.
         var held = _trainer;
@@ -340,41 +341,50 @@ public sealed partial class TrainerGrain(
     {
         async Task OnNext(SampleBatch batch, StreamSequenceToken? token)
         {
-            var taken = new List<Sample>(Math.Min(Math.Max(batch.Count, batch.Rows.Length), 4096)); // a count from the wire is a hint, never an allocation
-            if (batch.Rows.Length > 0)
+            try
             {
-                Featurize(batch, task, taken);
+                var taken = new List<Sample>(Math.Min(Math.Max(batch.Count, batch.Rows.Length), 4096)); // a count from the wire is a hint, never an allocation
+                if (batch.Rows.Length > 0)
+                {
+                    Featurize(batch, task, taken);
+                }
+                else if (batch.Count > 0)
+                {
+                    var i = 0;
+                    List<Sample> decoded;
+                    try
+                    {
+                        decoded = SampleCodec.Decode(batch.Payload);
+                    }
+                    catch (InvalidDataException e)
+                    {
+                        // A producer's bad batch is dropped and counted, not thrown back into the stream (it would stall it).
+                        Interlocked.Add(ref _rejected, batch.Count);
+                        var n = Interlocked.Increment(ref _undecodable);
+                        instruments.SamplesRejected.Add(batch.Count, _tags.With("hub", "trainer").With("reason", "decode"));
+                        if (n <= 100 || n % 1000 == 0) LogBadBatch(logger, Key, batch.Origin ?? "?", n, e.Message);
+                        return;
+                    }
+                    foreach (var s in decoded)
+                    {
+                        if (Take(s, batch, i++, task)) taken.Add(s);
+                    }
+                }
+                Interlocked.Add(ref _received, await EnqueueAsync(channel.Writer, taken, batch, task));
+                if (_skipListChanged)
+                {
+                    _skipListChanged = false;
+                    await state.WriteStateAsync();
+                }
+                if (batch.EndOfStream) channel.Writer.TryComplete();
             }
-            else if (batch.Count > 0)
+            finally
             {
-                var i = 0;
-                List<Sample> decoded;
-                try
-                {
-                    decoded = SampleCodec.Decode(batch.Payload);
-                }
-                catch (InvalidDataException e)
-                {
-                    // A producer's bad batch is dropped and counted, not thrown back into the stream (it would stall it).
-                    Interlocked.Add(ref _rejected, batch.Count);
-                    var n = Interlocked.Increment(ref _undecodable);
-                    instruments.SamplesRejected.Add(batch.Count, _tags.With("hub", "trainer").With("reason", "decode"));
-                    if (n <= 100 || n % 1000 == 0) LogBadBatch(logger, Key, batch.Origin ?? "?", n, e.Message);
-                    return;
-                }
-                foreach (var s in decoded)
-                {
-                    if (Take(s, batch, i++, task)) taken.Add(s);
-                }
+                // A publisher waits on what its own batches delivered (queued, shed, skipped or refused alike).
+                if (batch.Producer != Guid.Empty) Delivered(batch.Producer, Math.Max(0, batch.Count));
             }
-            Interlocked.Add(ref _received, await EnqueueAsync(channel.Writer, taken, batch, task));
-            if (_skipListChanged)
-            {
-                _skipListChanged = false;
-                await state.WriteStateAsync();
-            }
-            if (batch.EndOfStream) channel.Writer.TryComplete();
         }
+
         Task OnError(Exception e)
         {
             // The stream skipped what it could not deliver (its cache no longer held it): those samples are lost to
@@ -477,6 +487,27 @@ public sealed partial class TrainerGrain(
 
     private long _timesRejected;
     private long _streamErrors;
+
+    /// <summary>Samples each publisher's batches delivered (<see cref="SampleBatch.Producer"/>), with when each was last counted; at most <see cref="MaxProducers"/>.</summary>
+    private readonly Dictionary<Guid, (long Samples, long Touched)> _delivered = [];
+    private long _deliveries;
+
+    /// <summary>Publishers a trainer counts at once; past it, the one counted longest ago is forgotten (its publisher, if still running, waits on a fresh count).</summary>
+    public const int MaxProducers = 1024;
+
+    private void Delivered(Guid producer, long samples)
+    {
+        var touched = ++_deliveries;
+        if (_delivered.TryGetValue(producer, out var d)) _delivered[producer] = (d.Samples + samples, touched);
+        else
+        {
+            if (_delivered.Count >= MaxProducers) _delivered.Remove(_delivered.MinBy(x => x.Value.Touched).Key);
+            _delivered[producer] = (samples, touched);
+        }
+    }
+
+    public Task<ProducerProgress> GetDeliveredAsync(Guid producer) =>
+        Task.FromResult(new ProducerProgress(_delivered.TryGetValue(producer, out var d) ? d.Samples : 0, _error));
     private long _undecodable;
     private WireClock? _clock;
 
