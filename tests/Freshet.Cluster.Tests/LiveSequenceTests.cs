@@ -27,7 +27,7 @@ public class LiveSequenceTests
         var client = new FreshetClient(h.Client);
         const string model = "seq";
         // schemas/synthetic-intent.json: `recent` is the user's last 10 clicked categories (12 h), pooled by attention.
-        await h.ServeAsync(model, new FeedbackSpec { Method = DelayedFeedback.Fnw, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(30) }, samples: 3_000,
+        var spec = await h.ServeAsync(model, new FeedbackSpec { Method = DelayedFeedback.Fnw, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(30) }, samples: 3_000,
             schemaFile: "synthetic-intent.json");
         var schema = SchemaLoader.Load(TestData.Schema("synthetic-intent.json"));
         var field = Assert.Single(SequenceField.Of(FeatureLayout.From(schema)));
@@ -52,8 +52,9 @@ public class LiveSequenceTests
         Assert.Equal(expected, await SequenceAt(t0.AddMinutes(4)));
 
         // Serving fills the third row's sequence before scoring it: its answer is the replica's on that row with that sequence.
+        var replica = await QuiesceAsync(h, client, spec);
         var third = Assert.Single(await client.ScoreAsync(model, [Row("u-live", "i3", "c1")], t0.AddMinutes(5)));
-        var replica = await h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>().GetAsync(model);
+        Assert.Equal(replica.Weights, third.Weights);
         var featurizer = new Freshet.Model.Serving.RequestFeaturizer(schema, liveSequences: true);
         Sample Featurized(ulong[] sequence, float[] ages)
         {
@@ -90,7 +91,7 @@ public class LiveSequenceTests
         // schemas/synthetic.json with `bought`: the user's last 5 converted items.
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestData.Schema("synthetic.json")))!.AsObject();
         json["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{ "name": "bought", "kind": "sequence", "of": "user", "from": "item", "event": "conversion", "maxLength": 5 }"""));
-        await h.ServeAsync(model, new FeedbackSpec { Method = DelayedFeedback.Fnw, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(30), AttributionWindow = TimeSpan.FromHours(2) },
+        var spec = await h.ServeAsync(model, new FeedbackSpec { Method = DelayedFeedback.Fnw, Joiners = 1, ClickWindow = TimeSpan.FromMinutes(30), AttributionWindow = TimeSpan.FromHours(2) },
             samples: 3_000, schemaJson: json.ToJsonString());
         var schema = SchemaLoader.Parse(json.ToJsonString(), "synthetic.json");
         var field = Assert.Single(SequenceField.Of(FeatureLayout.From(schema)));
@@ -111,8 +112,9 @@ public class LiveSequenceTests
         Assert.Empty(await SequenceAt(t0.AddMinutes(20))); // at the conversion's time, not the impression's: strictly before it, none
 
         // Serving fills the next row's sequence with the conversion; the answer is the replica's on that row with it.
+        var replica = await QuiesceAsync(h, client, spec);
         var third = Assert.Single(await client.ScoreAsync(model, [Row("u-buyer", "i3", "c1")], t0.AddMinutes(30)));
-        var replica = await h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>().GetAsync(model);
+        Assert.Equal(replica.Weights, third.Weights);
         var featurizer = new Freshet.Model.Serving.RequestFeaturizer(schema, liveSequences: true);
         var row = featurizer.FeaturizeRow(Row("u-buyer", "i3", "c1").Values, 0, TaskKind.Ctr, t0.AddMinutes(30), 0);
         row.Bags[field.Bag] = expected;
@@ -131,6 +133,21 @@ public class LiveSequenceTests
         Assert.Empty(replayed[1].Bags[field.Bag]);
         Assert.Equal(expected, replayed[2].Bags[field.Bag]);
         Assert.Equal([600f], replayed[2].Ages![field.Bag]);
+    }
+
+    /// <summary>
+    /// Stops the deployment's publishing and waits until the replica holds the last version published: the reported labels
+    /// train and publish deltas, so without it a served answer and the replica's own score a moment later can be on two
+    /// versions of the weights.
+    /// </summary>
+    private static async Task<Freshet.Model.Serving.ServingReplica> QuiesceAsync(ClusterHarness h, FreshetClient client, Freshet.Deployments.DeploymentSpec spec)
+    {
+        await client.StopAsync(spec.Model);
+        var published = (await h.Job(spec.JobOf(Freshet.Deployments.DeploymentJob.Main)).GetStatusAsync()).Published;
+        var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
+        Freshet.Model.Serving.ServingReplica? replica = null;
+        await PublishingTests.WaitAsync(async () => (replica = await registry.GetAsync(spec.Model)).Weights == published, $"the replica holds {published}, the last version published");
+        return replica!;
     }
 
     private static string Line(DateTime at, string user, string item, string category, bool click, DateTime? conversion) =>

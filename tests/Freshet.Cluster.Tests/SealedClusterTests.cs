@@ -43,6 +43,7 @@ public sealed class SealedClusterTests(SealedCluster cluster, Xunit.Abstractions
         "Freshet.Jobs.ITrainingOrchestratorGrain.GetStatusAsync/0",
         "Freshet.Jobs.ITrainerGrain.GetStatusAsync/0",
         "Freshet.Jobs.ITrainerGrain.GetReportJsonAsync/0",
+        "Freshet.Jobs.ITrainerGrain.GetDeliveredAsync/1",
         "Freshet.Parameters.IEmbeddingShardGrain.GetStatusAsync/0",
         "Freshet.Parameters.IDenseGrain.GetStatusAsync/0",
         "Freshet.Feedback.IJoinerGrain.GetStatusAsync/0",
