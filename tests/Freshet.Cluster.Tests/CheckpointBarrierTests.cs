@@ -25,6 +25,9 @@ public class CheckpointBarrierTests
         {
             if (taken is null && published >= 20_000)
             {
+                // The publisher's bound counts what the trainer has taken off its streams, not what it has trained:
+                // on a slow machine the first steps may still be running here, so wait until one has ended.
+                await PublishingTests.WaitTrainedAsync(job, 1);
                 trainedAtCheckpoint = (await job.GetStatusAsync()).Trainers[0].SamplesTrained;
                 taken = await job.CheckpointAsync();
             }
