@@ -1,7 +1,8 @@
 using Freshet.Jobs;
 using System.CommandLine;
 using Freshet.Cli.Commands;
-using Freshet.Cli.Output;
+using Freshet.Drills;
+using Freshet.Tools.Output;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Metrics;

@@ -1,5 +1,5 @@
 using Freshet.Cli;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Freshet.Cli;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 
 namespace Freshet.Cli.Tests;
 

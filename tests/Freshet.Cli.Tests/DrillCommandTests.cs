@@ -73,7 +73,7 @@ public sealed class AzuriteFactAttribute : FactAttribute
 {
     public AzuriteFactAttribute()
     {
-        if (Freshet.Cli.Cluster.AzuriteProcess.Executable() is null && Environment.GetEnvironmentVariable("FRESHET_REQUIRE_AZURITE") != "1")
+        if (Freshet.Tools.Cluster.AzuriteProcess.Executable() is null && Environment.GetEnvironmentVariable("FRESHET_REQUIRE_AZURITE") != "1")
         {
             Skip = "Azurite is not installed: run ./test.sh (it installs it under .tools/azurite), or set FRESHET_AZURITE to an azurite executable";
         }

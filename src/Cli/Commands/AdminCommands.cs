@@ -5,7 +5,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Jobs;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Freshet.Experiments;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 

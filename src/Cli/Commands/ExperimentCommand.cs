@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Experiments;
 using Freshet.Model.Feedback;
 using Freshet.Model.Schema;

@@ -2,7 +2,7 @@ using Freshet.Experiments;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Jobs;
 using Freshet.Model.Data;

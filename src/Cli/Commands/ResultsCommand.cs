@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Experiments;
 
 namespace Freshet.Cli.Commands;

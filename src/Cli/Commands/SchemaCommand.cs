@@ -1,7 +1,7 @@
 using Freshet.Experiments;
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Model.Schema;
 using Freshet.Model.Schema.Drafting;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 
-namespace Freshet.Cli.Commands;
+namespace Freshet.Drills;
 
 /// <summary><c>freshet drill NAME</c>: fault drills on a real cluster, each reporting its figures (docs/RELIABILITY.md).</summary>
 public static class DrillCommand

@@ -1,4 +1,4 @@
-namespace Freshet.Cli.Output;
+namespace Freshet.Tools.Output;
 
 /// <summary>Resident memory of this process as the kernel counts it.</summary>
 public static class ProcessMemory

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Freshet.Client;
 
-namespace Freshet.Cli.Output;
+namespace Freshet.Tools.Output;
 
 /// <summary>A feedback loop as the commands report it under <c>feedback</c> (<c>status --json</c>, <c>drill soak --feedback</c>).</summary>
-internal static class FeedbackJson
+public static class FeedbackJson
 {
     /// <summary>The joiners' counts summed over them, and each live sequence's keys, evictions and cap over its shards.</summary>
     public static JsonObject Of(FeedbackStatus feedback)

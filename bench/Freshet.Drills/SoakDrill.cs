@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Cluster;
-using Freshet.Cli.Output;
+using Freshet.Tools.Cluster;
+using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Experiments;
@@ -12,7 +12,7 @@ using Freshet.Model.Schema;
 using Freshet.Serving;
 using Microsoft.Extensions.Hosting;
 
-namespace Freshet.Cli.Commands;
+namespace Freshet.Drills;
 
 /// <summary>
 /// <c>freshet drill soak</c>: a silo in a process of its own (training and serving, local profile) trains on the

@@ -3,14 +3,14 @@ using Freshet.Silo;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Cluster;
-using Freshet.Cli.Output;
+using Freshet.Tools.Cluster;
+using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 
-namespace Freshet.Cli.Commands;
+namespace Freshet.Drills;
 
 /// <summary>
 /// <c>freshet bench freshness</c>: a training silo and a serving silo in this process, a deployment

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Experiments;
@@ -17,7 +17,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Freshet.Cli.Commands;
+namespace Freshet.Drills;
 
 /// <summary>
 /// <c>freshet bench serve</c>: a training silo and a serving silo in this process, the model trained on a stream and

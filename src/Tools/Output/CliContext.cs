@@ -1,4 +1,4 @@
-namespace Freshet.Cli.Output;
+namespace Freshet.Tools.Output;
 
 /// <summary>Where a command writes: results to <see cref="Out"/>, progress and errors to <see cref="Error"/>.</summary>
 public sealed class CliContext(TextWriter output, TextWriter error, bool interactive)

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Freshet.Bench;
-using Freshet.Cli.Output;
+using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Experiments;
 using Freshet.Jobs;
@@ -11,7 +11,7 @@ using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Silo;
 
-namespace Freshet.Cli.Commands;
+namespace Freshet.Drills;
 
 /// <summary>
 /// <c>freshet bench scale</c>: one table of the model (by default <c>user</c>, moved to the changing tier) filled with

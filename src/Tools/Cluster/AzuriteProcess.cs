@@ -4,13 +4,13 @@ using System.Net;
 using System.Net.Sockets;
 using Freshet.Silo;
 
-namespace Freshet.Cli.Cluster;
+namespace Freshet.Tools.Cluster;
 
 /// <summary>
 /// Azurite, the Azure Storage emulator (from npm), in a process of its own on free loopback ports with in-memory
 /// storage, for drills on the azurite profile; killed with its children on dispose.
 /// </summary>
-internal sealed class AzuriteProcess : IDisposable
+public sealed class AzuriteProcess : IDisposable
 {
     private readonly Process _process;
 

@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Freshet.Silo;
 
-namespace Freshet.Cli.Cluster;
+namespace Freshet.Tools.Cluster;
 
 /// <summary>
 /// A silo in a process of its own (<c>freshet silo</c>, the local profile), for drills that kill one the way a machine
 /// dies: its last output lines are kept to explain an early exit, and it is killed with its children on dispose.
 /// </summary>
-internal sealed class SiloProcess : IDisposable
+public sealed class SiloProcess : IDisposable
 {
     private readonly ConcurrentQueue<string> _tail = new();
     private readonly Process _process;
@@ -53,7 +53,7 @@ internal sealed class SiloProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(typeof(SiloProcess).Assembly.Location);
+        start.ArgumentList.Add(CommandLineAssembly());
         foreach (var a in new[] { "silo", "--profile", azurite is null ? "local" : "azurite", "--roles", roles, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString() })
         {
             start.ArgumentList.Add(a);
@@ -120,6 +120,18 @@ internal sealed class SiloProcess : IDisposable
         if (line is null) return;
         _tail.Enqueue(line);
         while (_tail.Count > 60) _tail.TryDequeue(out _);
+    }
+
+    /// <summary>
+    /// The command line's assembly (freshet.dll), beside this one wherever the command line runs: its own output,
+    /// a test's output, a published tool.
+    /// </summary>
+    private static string CommandLineAssembly()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(typeof(SiloProcess).Assembly.Location) ?? AppContext.BaseDirectory, "freshet.dll");
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"a silo process runs the command line's assembly, and {path} does not exist: build src/Cli (./freshet does) or run from its output", path);
     }
 
     private static string DotnetHost()

@@ -3,13 +3,13 @@ using Freshet.Silo;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Freshet.Bench;
-using Freshet.Cli.Cluster;
-using Freshet.Cli.Output;
+using Freshet.Tools.Cluster;
+using Freshet.Tools.Output;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using TorchSharp;
 
-namespace Freshet.Cli.Commands;
+namespace Freshet.Drills;
 
 /// <summary><c>freshet bench ...</c>: benchmarks, reported as ratios against a baseline measured in the same run.</summary>
 public static class BenchCommand

@@ -7,7 +7,7 @@ using Freshet.Model.Schema;
 using Freshet.Model.Training;
 using Freshet.Parameters;
 
-namespace Freshet.Cli.Cluster;
+namespace Freshet.Tools.Cluster;
 
 /// <summary>Runs a job over a sample stream on a cluster: create, start, publish, wait, collect the trainers' reports.</summary>
 public static class ClusterTraining

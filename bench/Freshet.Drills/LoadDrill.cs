@@ -3,8 +3,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Freshet.Cli.Cluster;
-using Freshet.Cli.Output;
+using Freshet.Tools.Cluster;
+using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Experiments;
@@ -15,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Freshet.Cli.Commands;
+namespace Freshet.Drills;
 
 /// <summary>
 /// <c>freshet drill load</c>: a training silo and two serving silos, each a process of its own (local profile); the

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Freshet.Cli.Output;
+namespace Freshet.Tools.Output;
 
 /// <summary>A one-line progress bar redrawn in place on an interactive error stream, at most a few times a second.</summary>
 public sealed class ProgressBar(TextWriter writer, bool enabled, long? total)
