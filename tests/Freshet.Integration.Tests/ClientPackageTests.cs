@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Text;
 using System.Xml.Linq;
 
@@ -62,6 +64,39 @@ public class ClientPackageTests
         zip.GetEntry("lib/net10.0/Freshet.Client.dll")!.Open().CopyTo(dll);
         var text = Encoding.UTF8.GetString(dll.ToArray());
         Assert.DoesNotContain(TestData.RepositoryRoot, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_sdk_packages_carry_the_contracts_request_featurizing_and_the_codec_and_no_training_code()
+    {
+        XNamespace ns = "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd";
+        var types = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in new[] { "Freshet.Client", "Freshet.Abstractions", "Freshet.Core" })
+        {
+            using var zip = Open(id);
+            var nuspec = XDocument.Load(zip.GetEntry(id + ".nuspec")!.Open());
+            var dependencies = nuspec.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).ToList();
+            Assert.DoesNotContain(dependencies, d => d.Contains("TorchSharp", StringComparison.OrdinalIgnoreCase) || d.Contains("libtorch", StringComparison.OrdinalIgnoreCase));
+            Assert.DoesNotContain(dependencies, d => d.StartsWith("Freshet.", StringComparison.Ordinal) && d is not ("Freshet.Abstractions" or "Freshet.Core"));
+            Assert.DoesNotContain(dependencies, d => d.StartsWith("Microsoft.Orleans.Server", StringComparison.Ordinal) || d.StartsWith("Microsoft.Orleans.Runtime", StringComparison.Ordinal));
+            var dlls = zip.Entries.Where(e => e.FullName.EndsWith(".dll", StringComparison.Ordinal)).ToList();
+            Assert.Equal([$"lib/net10.0/{id}.dll"], dlls.Select(e => e.FullName));
+            using var bytes = new MemoryStream();
+            dlls[0].Open().CopyTo(bytes);
+            bytes.Position = 0;
+            using var pe = new PEReader(bytes);
+            var reader = pe.GetMetadataReader();
+            foreach (var handle in reader.TypeDefinitions)
+            {
+                var type = reader.GetTypeDefinition(handle);
+                types.Add(reader.GetString(type.Name));
+            }
+        }
+        // What an application that scores needs: the client, the contracts, request featurizing, the sample codec.
+        Assert.Superset(new HashSet<string> { "FreshetClient", "SamplePublisher", "RequestFeaturizer", "SampleCodec", "FeatureSchema", "SchemaLoader", "IdHasher" }, types);
+        // What only training and tools need stays out of the packages.
+        Assert.Empty(types.Intersect(["SchemaDrafter", "SyntheticStream", "EmbeddingTable", "AdagradOptimizer", "AdamOptimizer", "FtrlOptimizer", "RateTable",
+            "CheckpointWriter", "CheckpointReader", "ShardRows", "SampleReader", "RowFeaturizer", "TaskEvaluation", "LabelJoin`1", "SequenceBuffer"]));
     }
 
     /// <summary>Members the compiler writes for records and properties (Equals, Deconstruct, the clone method...), which carry no docs of their own.</summary>

@@ -36,7 +36,7 @@ public sealed class Sample
     /// <summary>
     /// Per bag, each value's age in seconds at the time its sequence was read (the sample's time in replay, the request's
     /// live), aligned with <see cref="Bags"/>; null, or an entry shorter than its bag: not known, read as 0. Sequence
-    /// fields set them (<see cref="Sequences.SequenceTracker"/>, live sequences); they travel with the sample so training
+    /// fields set them (<c>SequenceTracker</c>, live sequences); they travel with the sample so training
     /// sees the ages serving used.
     /// </summary>
     public float[][]? Ages { get; set; }

@@ -23,7 +23,7 @@ public enum FieldKind
     /// A key's recent events, kept by Freshet itself: the last <see cref="FieldSpec.MaxLength"/> values of the id field
     /// <see cref="FieldSpec.From"/> that the key in <see cref="FieldSpec.Of"/> clicked (or was shown, or converted on:
     /// <see cref="FieldSpec.Event"/>) strictly before the event, embedded in <c>from</c>'s table and pooled as a bag.
-    /// No column: replay computes it per event from the log (<see cref="Sequences.SequenceTracker"/>).
+    /// No column: replay computes it per event from the log (<c>SequenceTracker</c>).
     /// </summary>
     Sequence,
 }

@@ -177,8 +177,3 @@ public sealed class LabelJoin<TKey> where TKey : notnull
 
     private readonly record struct Entry(Sample Sample, long Deadline);
 }
-
-/// <summary>A <see cref="LabelJoin{TKey}"/>'s counts: labels joined, windows closed, samples evicted, labels unmatched and expired.</summary>
-[GenerateSerializer, Immutable, Alias("freshet.label-join-counts")]
-public readonly record struct LabelJoinCounts(
-    [property: Id(0)] long Joined, [property: Id(1)] long Closed, [property: Id(2)] long Evicted, [property: Id(3)] long Unmatched, [property: Id(4)] long Expired);
