@@ -6,50 +6,6 @@ using Orleans.Runtime;
 
 namespace Freshet;
 
-/// <summary>The key of a model's embedding shard: <c>{model}/{shard}</c>.</summary>
-public readonly record struct ShardKey(string Model, int Shard)
-{
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Model}/{Shard}");
-
-    public static ShardKey Parse(string key) =>
-        GrainKeys.TrySplit(key, out var model, out var shard)
-            ? new ShardKey(model, shard)
-            : throw new ArgumentException($"shard key '{key}' is not '{{model}}/{{shard}}'", nameof(key));
-}
-
-/// <summary>The key of a job's trainer for one partition of its sample streams: <c>{job}/{partition}</c>.</summary>
-public readonly record struct TrainerKey(string Job, int Partition)
-{
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Job}/{Partition}");
-
-    public static TrainerKey Parse(string key) =>
-        GrainKeys.TrySplit(key, out var job, out var partition)
-            ? new TrainerKey(job, partition)
-            : throw new ArgumentException($"trainer key '{key}' is not '{{job}}/{{partition}}'", nameof(key));
-}
-
-/// <summary>The key of a model's replica on one serving silo: <c>{model}/{silo}</c>; the grain is placed on that silo.</summary>
-public readonly record struct ReplicaKey(string Model, SiloAddress Silo)
-{
-    public override string ToString() => $"{Model}/{Silo.ToParsableString()}";
-
-    public static ReplicaKey Parse(string key)
-    {
-        var cut = key.LastIndexOf('/');
-        if (cut > 0)
-        {
-            try
-            {
-                return new ReplicaKey(key[..cut], SiloAddress.FromParsableString(key[(cut + 1)..]));
-            }
-            catch (FormatException)
-            {
-            }
-        }
-        throw new ArgumentException($"replica key '{key}' is not '{{model}}/{{silo address}}'", nameof(key));
-    }
-}
-
 /// <summary>
 /// Freshet's keyed grains by what they are (<c>grains.Shard(model, 2)</c>, <c>grains.Trainer(job, 0)</c>),
 /// so a key is built in one place and parses back with <see cref="ShardKey.Parse"/> / <see cref="TrainerKey.Parse"/>.

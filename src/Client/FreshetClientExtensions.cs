@@ -1,3 +1,4 @@
+using Freshet.Hosting;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,10 +36,7 @@ public static class FreshetClientExtensions
                 if (port is < 1 or > 65535) throw new ArgumentException($"{FreshetClientOptions.Section}:GatewayPorts: {port} is not a TCP port (1..65535)");
             }
         }
-        if (options.Profile is not ("local" or "azurite"))
-        {
-            throw new ArgumentException($"{FreshetClientOptions.Section}:Profile: '{options.Profile}' is not a profile; use local or azurite");
-        }
+        var profile = FreshetProfiles.Parse(options.Profile, $"{FreshetClientOptions.Section}:Profile", FreshetProfile.Local, FreshetProfile.Azurite);
         var tls = options.TlsCertificate is { Length: > 0 } path
             ? (Certificate: Security.FreshetTls.Load(path, options.TlsCertificateKey, options.TlsCertificatePassword, $"{FreshetClientOptions.Section}:TlsCertificate"),
                Trusted: Security.FreshetTls.ParseThumbprints(options.TlsTrustedThumbprints, $"{FreshetClientOptions.Section}:TlsTrustedThumbprints"))
@@ -50,7 +48,7 @@ public static class FreshetClientExtensions
                 client.UseTls(certificate, o => Security.FreshetTls.Configure(o, certificate, tls.Trusted));
                 client.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => new AdminProofFilter(certificate, TimeProvider.System, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             }
-            if (options.Profile == "azurite")
+            if (profile == FreshetProfile.Azurite)
             {
                 var cs = options.StorageConnectionString;
                 if (options.GatewayPorts is { } pinned)

@@ -1,3 +1,4 @@
+using Freshet.Hosting;
 using Freshet.Grains.Placement;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -80,13 +81,13 @@ public static class FreshetSilo
                 c.ServiceId = silo.ServiceId;
             });
             var roles = SiloRoles.Parse(silo.Roles) with { AdminCalls = silo.AdminCalls };
-            switch (silo.Profile)
+            switch (silo.ProfileKind)
             {
-                case "azure":
+                case FreshetProfile.Azure:
                     orleans.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
                     orleans.AddFreshetAzure(options.Azure, roles);
                     break;
-                case "azurite":
+                case FreshetProfile.Azurite:
                     orleans.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: false);
                     orleans.AddFreshetAzureStorage(options.Azurite, roles);
                     break;
@@ -110,7 +111,7 @@ public static class FreshetSilo
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
         // Azure Monitor (Application Insights) in the azure profile, by the identity: the connection string only names the resource.
-        var insights = options.Silo.Profile == "azure" ? builder.Configuration[ApplicationInsightsVariable] ?? Environment.GetEnvironmentVariable(ApplicationInsightsVariable) : null;
+        var insights = options.Silo.ProfileKind == FreshetProfile.Azure ? builder.Configuration[ApplicationInsightsVariable] ?? Environment.GetEnvironmentVariable(ApplicationInsightsVariable) : null;
         var azureMonitor = !string.IsNullOrWhiteSpace(insights);
         var console = options.Telemetry.ConsoleTelemetry;
         if (!otlp && !console && !azureMonitor) return;

@@ -1,3 +1,4 @@
+using Freshet.Hosting;
 using Freshet.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,11 +53,11 @@ public sealed class FreshetSiloOptions
     public IReadOnlyList<string> Problems() =>
     [
         .. Failures(new SiloOptionsValidator(), Silo),
-        .. Silo.Profile switch
+        .. (FreshetProfiles.TryParse(Silo.Profile, out var profile) ? profile : (FreshetProfile?)null) switch
         {
-            "local" => Failures(new LocalProfileOptionsValidator(), Local),
-            "azurite" => Failures(new AzuriteProfileOptionsValidator(), Azurite),
-            "azure" => Failures(new AzureProfileOptionsValidator(Azurite.StorageConnectionString), Azure),
+            FreshetProfile.Local => Failures(new LocalProfileOptionsValidator(), Local),
+            FreshetProfile.Azurite => Failures(new AzuriteProfileOptionsValidator(), Azurite),
+            FreshetProfile.Azure => Failures(new AzureProfileOptionsValidator(Azurite.StorageConnectionString), Azure),
             _ => [],
         },
         .. Failures(new SiloTlsOptionsValidator(), Tls),

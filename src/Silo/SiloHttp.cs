@@ -1,3 +1,4 @@
+using Freshet.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -30,7 +31,7 @@ public static class SiloHttp
         }
         builder.WebHost.ConfigureKestrel(k =>
         {
-            if (options.Silo.Profile == "azure") k.ListenAnyIP(port);
+            if (options.Silo.ProfileKind == FreshetProfile.Azure) k.ListenAnyIP(port);
             else k.ListenLocalhost(port);
         });
         builder.Services.AddHealthChecks()

@@ -64,7 +64,7 @@ public class DrillCommandTests
         Assert.Contains("--clients: 0; give 1 to 64", clients.Error);
         var profile = await CliRunner.RunAsync("drill", "load", "--profile", "azure");
         Assert.Equal(2, profile.ExitCode);
-        Assert.Contains("--profile: 'azure'; give local or azurite", profile.Error);
+        Assert.Contains("--profile: 'azure' is not a profile; use one of: local, azurite", profile.Error);
     }
 }
 

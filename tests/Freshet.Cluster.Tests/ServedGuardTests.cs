@@ -1,4 +1,5 @@
 using Freshet.Feedback;
+using Freshet.Grains.Feedback;
 using Freshet.Model.Serving;
 using Xunit.Abstractions;
 

@@ -3,6 +3,7 @@ using Freshet.Model.Serving;
 using Freshet.Grains.Placement;
 using Freshet.Deployments;
 using Freshet.Feedback;
+using Freshet.Grains.Feedback;
 using Freshet.Jobs;
 using Microsoft.Extensions.Logging;
 
@@ -163,7 +164,7 @@ public sealed partial class DeploymentGrain(
         }
         catch (CheckpointFailedException e)
         {
-            return CheckpointFailed(now, e, schedule.CheckpointFailed(state.State, now));
+            return DeploymentEvents.CheckpointFailed(now, e, schedule.CheckpointFailed(state.State, now));
         }
         var weights = new WeightsVersion(checkpoint.Version);
         if (due == ScheduledAction.PromotionSwitch) await B(spec).RestoreAsync(checkpoint.Version, spec.Model);
@@ -326,11 +327,7 @@ public sealed partial class DeploymentGrain(
             Main = spec is null ? null : await Main(spec).GetStatusAsync(),
             B = spec is null || state.State.Mode != Mode.Promotion ? null : await B(spec).GetStatusAsync(),
             Events = [.. state.State.Events],
-            Guard = spec?.Feedback?.Guard is null ? null : new GuardStatus
-            {
-                Good = state.State.Guard.Good, Halted = state.State.Guard.Halted, Rollbacks = state.State.Guard.Rollbacks, Promotions = state.State.Guard.Promotions,
-                Last = state.State.Guard.Last, LastRollback = state.State.Guard.LastRollback, LastRollbackTime = state.State.Guard.LastRollbackTime,
-            },
+            Guard = spec?.Feedback?.Guard is null ? null : state.State.Guard.ToStatus(),
         };
     }
 
@@ -350,12 +347,6 @@ public sealed partial class DeploymentGrain(
         }, new GrainTimerCreationOptions(period, period) { Interleave = false, KeepAlive = true });
     }
 
-    private static DeploymentEvent CheckpointFailed(DateTime now, CheckpointFailedException e, DateTime retry) => new()
-    {
-        Time = now, Kind = DeploymentEventKind.CheckpointFailed, Job = DeploymentJob.Main,
-        Detail = $"{e.Message} Tried again at {retry:O}.",
-    };
-
     /// <summary>A delta of the publishing job's changes on the version serving holds; the next one is due an interval later, published or not.</summary>
     private async Task<DeploymentEvent> PublishDeltaAsync(DeploymentSchedule schedule, DateTime now, DeploymentSpec spec)
     {
@@ -371,15 +362,8 @@ public sealed partial class DeploymentGrain(
             return new DeploymentEvent { Time = now, Kind = DeploymentEventKind.PublishFailed, Job = job, Detail = e.Message };
         }
         state.State.ServingCheckpoint = published.Weights.Checkpoint;
-        return Published(now, job, published);
+        return DeploymentEvents.Published(now, job, published);
     }
-
-    private DeploymentEvent Published(DateTime now, DeploymentJob job, PublishResult p) => new()
-    {
-        Time = now, Kind = DeploymentEventKind.Publish, Job = job, Weights = p.Weights,
-        Bytes = p.Bytes, Rows = p.ChangingRows + p.FreshRows, BarrierPauseMs = p.BarrierPauseMs, SendMs = p.SendMs,
-        Detail = $"delta {p.Weights}: {p.ChangingRows} changing rows, {p.FreshRows} fresh rows, {p.Bytes} bytes in {p.Chunks} chunk(s); barrier {p.BarrierPauseMs:F1} ms",
-    };
 
     private void Record(DeploymentEvent e)
     {

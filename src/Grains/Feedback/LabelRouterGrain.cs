@@ -41,17 +41,3 @@ public sealed partial class LabelRouterGrain(IGrainFactory grains, LabelStreamPr
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Labels} labels for model {Model} from {Origin} were refused: {Problem}")]
     private static partial void LogRefused(ILogger logger, int labels, string model, string origin, string problem);
 }
-
-/// <summary>The label router: no calls of its own; it lives on its stream.</summary>
-[Alias("Freshet.Feedback.ILabelRouterGrain")]
-public interface ILabelRouterGrain : IGrainWithStringKey;
-
-/// <summary>Which stream providers carry label streams: the main one always; the azure profile adds the labels hub's.</summary>
-public sealed record LabelStreamProviders(IReadOnlyList<string> Names)
-{
-    public const string LabelsHub = "labels-hub";
-
-    public static readonly LabelStreamProviders Default = new([FreshetNames.StreamProvider]);
-
-    public static readonly LabelStreamProviders EventHubs = new([FreshetNames.StreamProvider, LabelsHub]);
-}

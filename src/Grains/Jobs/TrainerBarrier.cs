@@ -100,6 +100,3 @@ public sealed class TrainerBarrier : IAsyncDisposable
     /// <summary>Every resume is started before any is awaited, so one that fails does not keep the rest held.</summary>
     private static Task ResumeAllAsync(IReadOnlyList<ITrainerGrain> trainers) => Task.WhenAll(trainers.Select(t => t.ResumeAsync()).ToArray());
 }
-
-/// <summary>A trainer did not reach the step boundary; no trainer was left held.</summary>
-public sealed class BarrierException(string message, Exception? inner) : Exception(message, inner);

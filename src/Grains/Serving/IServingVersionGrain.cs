@@ -22,11 +22,3 @@ public interface IServingVersionGrain : IGrainWithStringKey
     /// <summary>Serving stays at <paramref name="at"/>: deltas after it on its checkpoint are not served.</summary>
     [Alias("Halt")] Task HaltAsync(WeightsVersion at);
 }
-
-/// <summary>The guard's marks for serving (see <see cref="IServingVersionGrain"/>).</summary>
-[GenerateSerializer, Immutable, Alias("Freshet.Grains.Serving.ServingGuardMarks")]
-public sealed record ServingGuardMarks
-{
-    [Id(0)] public WeightsVersion? Good { get; init; }
-    [Id(1)] public WeightsVersion? Halt { get; init; }
-}

@@ -3,14 +3,6 @@ using Freshet.Model.Serving;
 
 namespace Freshet.Grains.Serving;
 
-[GenerateSerializer, Alias("Freshet.Grains.Serving.ServingVersionState")]
-public sealed class ServingVersionState
-{
-    [Id(0)] public long? Version { get; set; }
-    [Id(1)] public WeightsVersion? Good { get; set; }
-    [Id(2)] public WeightsVersion? Halt { get; set; }
-}
-
 /// <summary>
 /// The version serving is told to hold, and the guard's marks. Written by jobs and deployments, so it lives with them on a
 /// training silo: serving silos come and go under load, and a checkpoint's announcement should not wait on one that died.

@@ -43,10 +43,7 @@ public sealed partial class TrainerGrain(
     private RequestFeaturizer? _raw;
     private System.Diagnostics.TagList _tags;
     private long _rejected;
-    private long _skipped;
-    private long _repeated;
     private long _shed;
-    private bool _skipListChanged;
 
     /// <summary>
     /// Samples a task's queue holds between the streams and the training loop: past it, a delivery waits for room
@@ -61,9 +58,8 @@ public sealed partial class TrainerGrain(
     /// </summary>
     public static readonly TimeSpan ShedAfter = TimeSpan.FromSeconds(20);
 
-    // Per position key of a replayable source (an Event Hubs partition), the last position received in this run: a
-    // partition read again from an earlier point repeats what came before, which is dropped. Touched in grain turns only.
-    private readonly Dictionary<string, long> _lastReceived = new(StringComparer.Ordinal);
+    private readonly ReplayPositions _replay = new();
+    private readonly ProducerCounts _delivered = new();
     private JobState _state = JobState.Created;
 
     private string Key => this.GetPrimaryKeyString();
@@ -102,8 +98,7 @@ public sealed partial class TrainerGrain(
     {
         state.State.SkipThrough = new Dictionary<string, long>(positions, StringComparer.Ordinal);
         await state.WriteStateAsync();
-        // Restored: what this trainer received before no longer counts (the weights went back to the checkpoint).
-        _lastReceived.Clear();
+        _replay.Restored();
     }
 
     public async Task<long> PauseAsync()
@@ -166,8 +161,8 @@ public sealed partial class TrainerGrain(
         SamplesTimeRejected = Interlocked.Read(ref _timesRejected),
         StreamErrors = Interlocked.Read(ref _streamErrors),
         BatchesUndecodable = Interlocked.Read(ref _undecodable),
-        SamplesSkipped = Interlocked.Read(ref _skipped),
-        SamplesRepeated = Interlocked.Read(ref _repeated),
+        SamplesSkipped = _replay.Skipped,
+        SamplesRepeated = _replay.Repeated,
         SamplesQueued = (_ctr?.Reader.Count ?? 0) + (_cvr?.Reader.Count ?? 0),
         QueueCapacity = 2 * QueueCapacity,
         SamplesShed = Interlocked.Read(ref _shed),
@@ -219,9 +214,7 @@ public sealed partial class TrainerGrain(
         _state = JobState.Running;
         // Counts of this run, like the new trainer's samples trained (a job created again under this name starts over).
         Interlocked.Exchange(ref _received, 0);
-        Interlocked.Exchange(ref _skipped, 0);
-        Interlocked.Exchange(ref _repeated, 0);
-        _lastReceived.Clear();
+        _replay.Reset();
         Interlocked.Exchange(ref _rejected, 0);
         Interlocked.Exchange(ref _shed, 0);
         Interlocked.Exchange(ref _streamErrors, 0);
@@ -309,32 +302,7 @@ public sealed partial class TrainerGrain(
             sample.Source = batch.Source;
             sample.SourceOffset = batch.SourceOffset;
         }
-        if (sample.Position < 0) return true;
-        var key = SampleStreams.PositionKey(task, sample.Source);
-        if (state.State.SkipThrough.TryGetValue(key, out var through))
-        {
-            if (sample.Position <= through)
-            {
-                Interlocked.Increment(ref _skipped);
-                return false;
-            }
-            // Past what the checkpoint holds: the replay the list was made for has caught up with it. A later run of the
-            // producer numbers from its start again, and none of that is in the checkpoint: nothing more is skipped.
-            state.State.SkipThrough.Remove(key);
-            _skipListChanged = true;
-        }
-        // A replayable source's positions only grow along it, so a lower one is a repeat; a producer's own numbering
-        // starts again with each run of the producer (freshet replay), so it is not checked.
-        if (sample.Source is not null)
-        {
-            if (_lastReceived.TryGetValue(key, out var received) && sample.Position <= received)
-            {
-                Interlocked.Increment(ref _repeated);
-                return false;
-            }
-            _lastReceived[key] = sample.Position;
-        }
-        return true;
+        return _replay.Take(sample, task, state.State.SkipThrough);
     }
 
     private async Task SubscribeAsync(IAsyncStream<SampleBatch> stream, Channel<Sample> channel, TaskKind task)
@@ -371,9 +339,9 @@ public sealed partial class TrainerGrain(
                     }
                 }
                 Interlocked.Add(ref _received, await EnqueueAsync(channel.Writer, taken, batch, task));
-                if (_skipListChanged)
+                if (_replay.SkipListChanged)
                 {
-                    _skipListChanged = false;
+                    _replay.SkipListChanged = false;
                     await state.WriteStateAsync();
                 }
                 if (batch.EndOfStream) channel.Writer.TryComplete();
@@ -381,7 +349,7 @@ public sealed partial class TrainerGrain(
             finally
             {
                 // A publisher waits on what its own batches delivered (queued, shed, skipped or refused alike).
-                if (batch.Producer != Guid.Empty) Delivered(batch.Producer, Math.Max(0, batch.Count));
+                if (batch.Producer != Guid.Empty) _delivered.Add(batch.Producer, Math.Max(0, batch.Count));
             }
         }
 
@@ -488,26 +456,8 @@ public sealed partial class TrainerGrain(
     private long _timesRejected;
     private long _streamErrors;
 
-    /// <summary>Samples each publisher's batches delivered (<see cref="SampleBatch.Producer"/>), with when each was last counted; at most <see cref="MaxProducers"/>.</summary>
-    private readonly Dictionary<Guid, (long Samples, long Touched)> _delivered = [];
-    private long _deliveries;
-
-    /// <summary>Publishers a trainer counts at once; past it, the one counted longest ago is forgotten (its publisher, if still running, waits on a fresh count).</summary>
-    public const int MaxProducers = 1024;
-
-    private void Delivered(Guid producer, long samples)
-    {
-        var touched = ++_deliveries;
-        if (_delivered.TryGetValue(producer, out var d)) _delivered[producer] = (d.Samples + samples, touched);
-        else
-        {
-            if (_delivered.Count >= MaxProducers) _delivered.Remove(_delivered.MinBy(x => x.Value.Touched).Key);
-            _delivered[producer] = (samples, touched);
-        }
-    }
-
     public Task<ProducerProgress> GetDeliveredAsync(Guid producer) =>
-        Task.FromResult(new ProducerProgress(_delivered.TryGetValue(producer, out var d) ? d.Samples : 0, _error));
+        Task.FromResult(new ProducerProgress(_delivered.Of(producer), _error));
     private long _undecodable;
     private WireClock? _clock;
 

@@ -1,3 +1,4 @@
+using Freshet.Hosting;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Freshet.Silo;
@@ -54,7 +55,7 @@ public sealed class SiloProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(CommandLineAssembly());
-        foreach (var a in new[] { "silo", "--profile", azurite is null ? "local" : "azurite", "--roles", roles, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString() })
+        foreach (var a in new[] { "silo", "--profile", (azurite is null ? FreshetProfile.Local : FreshetProfile.Azurite).Name(), "--roles", roles, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString() })
         {
             start.ArgumentList.Add(a);
         }

@@ -1,3 +1,4 @@
+using Freshet.Hosting;
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
@@ -71,11 +72,11 @@ public static partial class LoadDrill
 
     private sealed record Settings(FeatureSchema Schema, int Clients, double Seconds, double KillAt, int Rows, TimeSpan Interval, int FeedRate, int Shards, string Profile)
     {
-        public bool Azurite => Profile == "azurite";
+        public bool Azurite => FreshetProfiles.Parse(Profile, "--profile", FreshetProfile.Local, FreshetProfile.Azurite) == FreshetProfile.Azurite;
 
         public void Validate()
         {
-            if (Profile is not ("local" or "azurite")) throw new ArgumentException($"--profile: '{Profile}'; give local or azurite");
+            FreshetProfiles.Parse(Profile, "--profile", FreshetProfile.Local, FreshetProfile.Azurite);
             if (Clients is < 1 or > 64) throw new ArgumentException($"--clients: {Clients}; give 1 to 64");
             if (Seconds < 4) throw new ArgumentException($"--seconds: {Seconds}; a phase needs at least 4 seconds (a checkpoint swap and a kill happen inside it)");
             if (KillAt <= 0 || KillAt >= Seconds) throw new ArgumentException($"--kill-at: {KillAt}; give a second inside the phase (0 to {Seconds}, exclusive)");
@@ -119,7 +120,7 @@ public static partial class LoadDrill
             Action<FreshetClientOptions> Gateways(params int[] ports) => o =>
             {
                 o.GatewayPorts = ports;
-                if (storage is not null) (o.Profile, o.StorageConnectionString) = ("azurite", storage);
+                if (storage is not null) (o.Profile, o.StorageConnectionString) = (FreshetProfile.Azurite.Name(), storage);
             };
             var admin = await ConnectAsync(hosts, silos, Gateways(training.GatewayPort), clusterId, ct);
             await WaitAsync(async () => (await admin.GetSilosAsync()).Count == 3, silos, "the three silos are active", TimeSpan.FromMinutes(2), ct);

@@ -1,4 +1,6 @@
-namespace Freshet.Feedback;
+using Freshet.Feedback;
+
+namespace Freshet.Grains.Feedback;
 
 /// <summary>
 /// The guard's sequential test: a mixture sequential probability ratio test (Robbins 1970; the always-valid p-values of

@@ -1,0 +1,7 @@
+using System.Diagnostics;
+using Freshet.Jobs;
+
+namespace Freshet.Grains.Jobs;
+
+/// <summary>A trainer did not reach the step boundary; no trainer was left held.</summary>
+public sealed class BarrierException(string message, Exception? inner) : Exception(message, inner);
