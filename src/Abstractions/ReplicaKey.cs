@@ -1,8 +1,3 @@
-using System.Globalization;
-using Freshet.Jobs;
-using Freshet.Parameters;
-using Freshet.Serving;
-using Orleans.Runtime;
 
 namespace Freshet;
 

@@ -1,7 +1,4 @@
 using System.Globalization;
-using Freshet.Jobs;
-using Freshet.Parameters;
-using Freshet.Serving;
 using Orleans.Runtime;
 
 namespace Freshet;

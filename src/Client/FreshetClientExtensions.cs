@@ -1,10 +1,10 @@
-using Freshet.Hosting;
 using Azure.Data.Tables;
+using Freshet.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
 using Orleans;
+using Orleans.Configuration;
 using Orleans.Hosting;
 
 namespace Freshet.Client;

@@ -1,13 +1,6 @@
-using Freshet.Feedback;
 using Freshet.Admin;
 using Freshet.Deployments;
-using Freshet.Jobs;
 using Freshet.Serving;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Orleans;
-using Orleans.Configuration;
-using Orleans.Runtime;
 
 namespace Freshet.Client;
 

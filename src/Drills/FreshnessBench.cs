@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Experiments;
 using Freshet.Silo;
 using System.CommandLine;
@@ -44,7 +45,7 @@ public static class FreshnessBench
             try
             {
                 await cli.Error.WriteLineAsync("bench: starting a training silo and a serving silo");
-                await using var cluster = await LocalCluster.StartAsync(folder, ct, "training", "serving");
+                await using var cluster = await LocalCluster.StartAsync(folder, ct, SiloRoles.TrainingOnly, SiloRoles.ServingOnly);
                 var client = new FreshetClient(cluster.Client);
                 var spec = new DeploymentSpec
                 {

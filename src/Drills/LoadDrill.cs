@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Hosting;
 using System.Collections.Concurrent;
 using System.CommandLine;
@@ -107,10 +108,10 @@ public static partial class LoadDrill
             // Grain state (jobs, stream subscriptions) in files shared by the silos (local profile), or in blobs (azurite): a
             // deployed profile's storage outlives a silo, where the local profile's in-memory storage would die in part with the killed one.
             var state = Path.Combine(folder, "state");
-            var training = SiloProcess.Start("training", clusterId, folder, "training", null, noAdmin: false, state, storage);
+            var training = SiloProcess.Start("training", clusterId, folder, SiloRoles.TrainingOnly, null, noAdmin: false, state, storage);
             silos.Add(training);
-            silos.Add(SiloProcess.Start("serving-1", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state, storage));
-            silos.Add(SiloProcess.Start("serving-2", clusterId, folder, "serving", training.SiloPort, noAdmin: true, state, storage));
+            silos.Add(SiloProcess.Start("serving-1", clusterId, folder, SiloRoles.ServingOnly, training.SiloPort, noAdmin: true, state, storage));
+            silos.Add(SiloProcess.Start("serving-2", clusterId, folder, SiloRoles.ServingOnly, training.SiloPort, noAdmin: true, state, storage));
             var serving = silos.Skip(1).ToList();
 
             // Admin calls and the producer go through the training silo's gateway; scoring only through the serving ones. On

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
@@ -63,7 +64,7 @@ public static class ServeBench
             try
             {
                 await cli.Error.WriteLineAsync("bench: starting a training silo and a serving silo");
-                await using var cluster = await LocalCluster.StartAsync(folder, ct, "training", "serving");
+                await using var cluster = await LocalCluster.StartAsync(folder, ct, SiloRoles.TrainingOnly, SiloRoles.ServingOnly);
                 var admin = new FreshetClient(cluster.Client);
                 var spec = new DeploymentSpec
                 {

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
@@ -83,7 +84,7 @@ public static class SoakDrill
         try
         {
             await cli.Error.WriteLineAsync($"soak: starting a silo process (training and serving, local profile) for {settings.Samples:N0} samples of {settings.Schema.Name}");
-            var silo = SiloProcess.Start("soak", clusterId, folder, "training,serving", null, noAdmin: false, Path.Combine(folder, "state"));
+            var silo = SiloProcess.Start("soak", clusterId, folder, SiloRoles.Both, null, noAdmin: false, Path.Combine(folder, "state"));
             silos.Add(silo);
             var client = await LoadDrill.ConnectAsync(hosts, silos, o => o.GatewayPorts = [silo.GatewayPort], clusterId, ct);
             var spec = new DeploymentSpec

@@ -29,7 +29,7 @@ public static class Charts
         auc.ShowLegend(Alignment.LowerRight);
         files.Add(Save(auc, folder, "windowed-auc.png"));
 
-        var baseline = result.Runs.FirstOrDefault(r => r.Strategy == "base")?.MeanAuc;
+        var baseline = result.Runs.FirstOrDefault(r => r.Strategy == RealtimeStrategy.Base.Name)?.MeanAuc;
         if (baseline is { } b)
         {
             var gains = new Plot();

@@ -45,7 +45,7 @@ public static class ResultsGenerator
             md.AppendLine();
             md.AppendLine("```sh").AppendLine(command).AppendLine("```").AppendLine();
             md.AppendLine(RealtimeReport.Table(r));
-            md.AppendLine(Order(r.Runs.Where(x => !RealtimeExperiment.IsDelayedRun(x.Strategy)).Select(x => (x.Strategy, x.MeanAuc)).ToList(), ["all", "part+fresh", "part", "base"]));
+            md.AppendLine(Order(r.Runs.Where(x => !RealtimeExperiment.IsDelayedRun(x.Strategy)).Select(x => (x.Strategy, x.MeanAuc)).ToList(), [.. new[] { RealtimeStrategy.All, RealtimeStrategy.PartFresh, RealtimeStrategy.Part, RealtimeStrategy.Base }.Select(s => s.Name)]));
             foreach (var d in r.DelayedByMethod)
             {
                 md.AppendLine();
@@ -65,7 +65,7 @@ public static class ResultsGenerator
             md.AppendLine();
             md.AppendLine("```sh").AppendLine(command).AppendLine("```").AppendLine();
             md.AppendLine(OfflineSuite.SummaryTable(r));
-            md.AppendLine(Order(r.Summaries.Select(x => (x.Plan.Name, r.PrimaryMetric == "ctrAuc" ? x.CtrAuc : x.CvrAuc)).ToList(), ["all", "part+fresh", "part", "mlp", "base"]));
+            md.AppendLine(Order(r.Summaries.Select(x => (x.Plan.Name, r.PrimaryMetric == "ctrAuc" ? x.CtrAuc : x.CvrAuc)).ToList(), [.. TrainingPlan.Ordered.Reverse().Select(p => p.Name)]));
             md.AppendLine();
             foreach (var png in Directory.GetFiles(dir, "*.png").Order()) md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}](results/{name}/{Path.GetFileName(png)})").AppendLine();
             md.AppendLine($"Per-window numbers: [results/{name}/report.md](results/{name}/report.md)").AppendLine();
@@ -162,7 +162,7 @@ public static class ResultsGenerator
             new RealtimeExperiment.Options { AttributionWindow = TimeSpan.FromHours(12), Corrections = [DelayedFeedback.Fnw, DelayedFeedback.Defer] }, "talkingdata-realtime",
             $"freshet experiment --suite realtime --schema schemas/talkingdata.json --data {talking} --attribution-window 12h --feedback fnw,defer");
         await Realtime("Synthetic stream, real time, conversions 3 h after the click (median)", "synthetic.json", "synthetic", null,
-            new RealtimeExperiment.Options { AttributionWindow = TimeSpan.FromHours(12), ConversionDelay = TimeSpan.FromHours(3), Corrections = [DelayedFeedback.Fnw, DelayedFeedback.Defer], Strategies = ["base", "part+fresh"] },
+            new RealtimeExperiment.Options { AttributionWindow = TimeSpan.FromHours(12), ConversionDelay = TimeSpan.FromHours(3), Corrections = [DelayedFeedback.Fnw, DelayedFeedback.Defer], Strategies = [RealtimeStrategy.Base, RealtimeStrategy.PartFresh] },
             "synthetic-delayed-3h",
             "freshet experiment --suite realtime --schema schemas/synthetic.json --data synthetic --strategies base,part+fresh --attribution-window 12h --conversion-delay 3h --feedback fnw,defer");
 

@@ -3,7 +3,6 @@ using Freshet.Grains.Placement;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Freshet.Grains.Hosting;
-using Freshet.Grains.Serving;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Grains.Hosting;
 using Freshet.Silo;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,9 +32,9 @@ public sealed class LocalCluster : IAsyncDisposable
     public IReadOnlyList<int> GatewayPorts { get; }
 
     /// <summary>Starts one silo per entry of <paramref name="roles"/> (default: one silo with both roles) on free loopback ports, sharing a checkpoint folder.</summary>
-    public static async Task<LocalCluster> StartAsync(string checkpoints, CancellationToken cancellationToken, params string[] roles)
+    public static async Task<LocalCluster> StartAsync(string checkpoints, CancellationToken cancellationToken, params SiloRoles[] roles)
     {
-        if (roles.Length == 0) roles = ["training,serving"];
+        if (roles.Length == 0) roles = [SiloRoles.Both];
         var clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
         var hosts = new List<IHost>();
         var gateways = new List<int>();
@@ -50,7 +51,7 @@ public sealed class LocalCluster : IAsyncDisposable
                     o.Silo.GatewayPort = gatewayPort;
                     o.Silo.ClusterId = clusterId;
                     o.Local.CheckpointDirectory = checkpoints;
-                    o.Silo.Roles = r;
+                    o.Silo.Roles = r.ToString();
                     o.Silo.PrimarySiloPort = primary;
                 });
                 // Results go to stdout; the silo's own log stays quiet there and speaks on stderr when it must.

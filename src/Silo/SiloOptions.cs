@@ -26,7 +26,7 @@ public sealed class SiloOptions
     public string ServiceId { get; set; } = FreshetNames.DefaultServiceId;
 
     /// <summary>What this silo does: <c>training</c>, <c>serving</c> or <c>training,serving</c>.</summary>
-    public string Roles { get; set; } = "training,serving";
+    public string Roles { get; set; } = Grains.Placement.SiloRoles.Both.ToString();
 
     /// <summary>Advertised address of this silo (azurite and azure profiles; default loopback).</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";

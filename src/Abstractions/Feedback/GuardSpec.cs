@@ -1,4 +1,3 @@
-using Freshet.Model.Serving;
 
 namespace Freshet.Feedback;
 

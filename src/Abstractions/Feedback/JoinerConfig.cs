@@ -1,6 +1,5 @@
 using Freshet.Admin;
 using Freshet.Deployments;
-using Freshet.Model.Serving;
 
 namespace Freshet.Feedback;
 

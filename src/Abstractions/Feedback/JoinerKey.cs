@@ -1,6 +1,3 @@
-using Freshet.Admin;
-using Freshet.Deployments;
-using Freshet.Model.Serving;
 
 namespace Freshet.Feedback;
 

@@ -1,6 +1,4 @@
 using Freshet.Admin;
-using Freshet.Deployments;
-using Freshet.Model.Serving;
 
 namespace Freshet.Feedback;
 

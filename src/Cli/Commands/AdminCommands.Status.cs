@@ -1,17 +1,12 @@
-using Freshet.Model.Feedback;
-using Freshet.Feedback;
 using Freshet.Experiments;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Freshet.Tools.Output;
-using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Jobs;
 using Freshet.Model.Schema;
-using Freshet.Model.Training;
-using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

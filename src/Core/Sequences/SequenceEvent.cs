@@ -1,4 +1,3 @@
-using Freshet.Model.Data;
 using Freshet.Model.Schema;
 
 namespace Freshet.Model.Sequences;

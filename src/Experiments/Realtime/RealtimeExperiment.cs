@@ -22,12 +22,9 @@ namespace Freshet.Experiments;
 /// </summary>
 public static class RealtimeExperiment
 {
-    /// <summary>The strategies of the real-time comparison, in the order of their expected gains.</summary>
-    public static readonly IReadOnlyList<string> AllStrategies = ["base", "part", "part+fresh", "all", "promotion"];
-
     public sealed record Options
     {
-        public IReadOnlyList<string> Strategies { get; init; } = AllStrategies;
+        public IReadOnlyList<RealtimeStrategy> Strategies { get; init; } = RealtimeStrategy.Ordered;
 
         /// <summary>Event time between publishes.</summary>
         public TimeSpan PublishInterval { get; init; } = TimeSpan.FromHours(1);
@@ -90,7 +87,7 @@ public static class RealtimeExperiment
 
         /// <summary>The comparison for each correction run, in <see cref="Options.Corrections"/> order.</summary>
         public IReadOnlyList<DelayedComparison> DelayedByMethod => Options.AttributionWindow is not { } window ? [] :
-            [.. Options.Corrections.Select(m => new DelayedComparison(m, window, MeanOf("base"), MeanOf(JoinedName), MeanOf(CorrectedName(m)), MeanOf(OracleName)))];
+            [.. Options.Corrections.Select(m => new DelayedComparison(m, window, MeanOf(RealtimeStrategy.Base.Name), MeanOf(JoinedName), MeanOf(CorrectedName(m)), MeanOf(OracleName)))];
 
         private double? MeanOf(string strategy) => Runs.FirstOrDefault(x => x.Strategy == strategy)?.CvrMeanAuc;
     }
@@ -109,10 +106,6 @@ public static class RealtimeExperiment
 
     public static void Validate(Options options)
     {
-        foreach (var s in options.Strategies)
-        {
-            if (!AllStrategies.Contains(s)) throw new ArgumentException($"--strategies: '{s}' is not a real-time strategy; use {string.Join(", ", AllStrategies)}");
-        }
         if (options.PublishInterval <= TimeSpan.Zero) throw new ArgumentException("--interval: must be positive");
         if (options.Window <= TimeSpan.Zero) throw new ArgumentException("--window: must be positive");
         if (options.UpdatesStart is { } a && options.UpdatesStop is { } b && b <= a) throw new ArgumentException("--updates-stop: must come after --updates-start");
@@ -182,21 +175,21 @@ public static class RealtimeExperiment
     }
 
     /// <summary>part+fresh with CVR labels waiting for their conversion or their attribution window (the naive join).</summary>
-    public const string JoinedName = "part+fresh+join";
+    public static readonly string JoinedName = RealtimeStrategy.PartFresh.Name + "+join";
 
     /// <summary>part+fresh with CVR labels corrected for delayed feedback by <paramref name="method"/> (<c>part+fresh+fnw</c>, <c>part+fresh+defer</c>).</summary>
-    public static string CorrectedName(DelayedFeedback method) => "part+fresh+" + method.Name();
+    public static string CorrectedName(DelayedFeedback method) => RealtimeStrategy.PartFresh.Name + "+" + method.Name();
 
     /// <summary>Whether a run is one of the delayed comparison's label-joining runs (the naive join or a correction).</summary>
     public static bool IsDelayedRun(string run) => FeedbackOf(run) is not null;
 
     /// <summary>part+fresh with every label at once (what a live system cannot have): the delayed comparison's ceiling.</summary>
-    public const string OracleName = "part+fresh";
+    public static readonly string OracleName = RealtimeStrategy.PartFresh.Name;
 
     /// <summary>The runs of an experiment, in order: the strategies, then with an attribution window base and the oracle if missing, the naive join and the correction.</summary>
     public static IReadOnlyList<string> Runs(Options options) => options.AttributionWindow is null
-        ? options.Strategies
-        : [.. options.Strategies.Union(["base", OracleName]), JoinedName, .. options.Corrections.Select(CorrectedName)];
+        ? [.. options.Strategies.Select(s => s.Name)]
+        : [.. options.Strategies.Select(s => s.Name).Union([RealtimeStrategy.Base.Name, OracleName]), JoinedName, .. options.Corrections.Select(CorrectedName)];
 
     private static DelayedFeedback? FeedbackOf(string run) =>
         run == JoinedName ? DelayedFeedback.Wait : DelayedFeedbacks.All.Where(m => m != DelayedFeedback.Wait && CorrectedName(m) == run).Select(m => (DelayedFeedback?)m).FirstOrDefault();
@@ -209,23 +202,25 @@ public static class RealtimeExperiment
     {
         var clock = Stopwatch.StartNew();
         var model = ModelName(name);
-        var strategy = feedback is null ? name : "part+fresh";
+        // A delayed-feedback run trains as part+fresh; every other run is named by its strategy.
+        var strategy = feedback is not null ? RealtimeStrategy.PartFresh
+            : RealtimeStrategy.TryParse(name, out var named) ? named : throw new ArgumentException($"'{name}' is not a real-time run");
         var spec = new DeploymentSpec
         {
             Model = model, SchemaJson = schema.Json, Shards = options.Shards, PublishInterval = options.PublishInterval, Clock = ClockKind.Manual, RestoreLatest = true,
-            Strategy = strategy == "part" ? Strategy.Part : Strategy.All, FreshRowBudget = strategy == "part" ? 0 : 10_000, PromotionEvery = options.PromotionEvery,
+            Strategy = strategy.JobStrategy, FreshRowBudget = strategy.FreshRowBudget, PromotionEvery = options.PromotionEvery,
             DailyCheckpoints = false, // the strategies ship what they name; full updates are the scenario's (T2) and promotion's
             // The replay waits for the trainer at each publish time: a partial batch must not sit for a second.
             MaxBatchWait = TimeSpan.FromMilliseconds(20),
         };
         var t0 = replay[0].Time.ToUtc();
-        var trains = strategy != "base";
+        var trains = strategy.Trains;
         var events = new List<string>();
         if (trains)
         {
             await client.StartAsync(spec);
             await client.TickAsync(model, t0);
-            if (strategy == "promotion")
+            if (strategy.Mode == Mode.Promotion)
             {
                 var s = await client.SetModeAsync(model, Mode.Promotion, options.PromotionEvery);
                 events.Add($"{t0:u} promotion-start: serving checkpoint {s.ServingCheckpoint}");
@@ -270,7 +265,7 @@ public static class RealtimeExperiment
                 if (trains && nextTick >= updatesFrom && nextTick < updatesTo)
                 {
                     await WaitTrainedAsync(client, spec.JobOf(DeploymentJob.Main), sent, ct);
-                    if (strategy == "promotion") await WaitTrainedAsync(client, spec.JobOf(DeploymentJob.B), sentToB, ct);
+                    if (strategy.Mode == Mode.Promotion) await WaitTrainedAsync(client, spec.JobOf(DeploymentJob.B), sentToB, ct);
                     if (fullAt is { } at && nextTick >= at)
                     {
                         var c = await client.CheckpointAsync(model);
@@ -279,7 +274,7 @@ public static class RealtimeExperiment
                         events.Add($"{nextTick:u} full update: checkpoint {c.ServingCheckpoint}");
                         fullAt = null;
                     }
-                    else if (strategy == "all")
+                    else if (strategy.CheckpointsEveryInterval)
                     {
                         var c = await client.CheckpointAsync(model);
                         expected = new WeightsVersion(c.ServingCheckpoint!.Value);
@@ -360,7 +355,7 @@ public static class RealtimeExperiment
                 {
                     await publisher.PublishAsync(toTrain, end: false, cancellationToken: ct);
                     sent += toTrain.Count;
-                    if (strategy == "promotion") sentToB += toTrain.Count;
+                    if (strategy.Mode == Mode.Promotion) sentToB += toTrain.Count;
                 }
             }
             i = end;

@@ -20,7 +20,7 @@ public static class RealtimeReport
 
     public static string Table(RealtimeExperiment.Result r)
     {
-        var baseline = r.Runs.FirstOrDefault(x => x.Strategy == "base")?.MeanAuc;
+        var baseline = r.Runs.FirstOrDefault(x => x.Strategy == RealtimeStrategy.Base.Name)?.MeanAuc;
         var b = new StringBuilder();
         b.AppendLine($"{r.Task.ToUpperInvariant()} AUC of what serving answered, {Durations.Format(r.Options.Window)} windows, replay {r.WarmupEnd:u} to {r.ReplayEnd:u} ({r.ReplaySamples:N0} samples); publish every {Durations.Format(r.Options.PublishInterval)} of event time");
         // Where the task is CTR, the clicks' CVR AUC too: delayed conversions change it, not CTR's.
@@ -103,7 +103,7 @@ public static class RealtimeReport
 
     public static JsonObject Json(RealtimeExperiment.Result r, FeatureSchema s, string data, string report, string command)
     {
-        var baseline = r.Runs.FirstOrDefault(x => x.Strategy == "base")?.MeanAuc;
+        var baseline = r.Runs.FirstOrDefault(x => x.Strategy == RealtimeStrategy.Base.Name)?.MeanAuc;
         var strategies = new JsonObject();
         foreach (var x in r.Runs)
         {
@@ -125,7 +125,7 @@ public static class RealtimeReport
             };
         }
         var joined = r.Runs.FirstOrDefault(x => x.Strategy == RealtimeExperiment.JoinedName);
-        var naive = r.Runs.FirstOrDefault(x => x.Strategy == "part+fresh");
+        var naive = r.Runs.FirstOrDefault(x => x.Strategy == RealtimeStrategy.PartFresh.Name);
         var d = r.Delayed;
         return new JsonObject
         {

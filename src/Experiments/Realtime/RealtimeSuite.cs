@@ -14,7 +14,7 @@ public static class RealtimeSuite
         TimeSpan? Optional(string? text, string what) => text is null ? null : Durations.Parse(text, what);
         var options = new RealtimeExperiment.Options
         {
-            Strategies = strategies is null ? RealtimeExperiment.AllStrategies : [.. strategies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct()],
+            Strategies = strategies is null ? RealtimeStrategy.Ordered : RealtimeStrategy.ParseList(strategies),
             PublishInterval = Durations.Parse(interval, "--interval"),
             Window = Durations.Parse(window, "--window"),
             Warmup = Optional(warmup, "--warmup"),

@@ -1,4 +1,3 @@
-using Freshet.Deployments;
 
 namespace Freshet.Grains.Deployments;
 

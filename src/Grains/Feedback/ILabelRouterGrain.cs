@@ -1,9 +1,3 @@
-using Freshet.Feedback;
-using Freshet.Grains.Streaming;
-using Freshet.Model.Telemetry;
-using Microsoft.Extensions.Logging;
-using Orleans.Streams;
-using Orleans.Streams.Core;
 
 namespace Freshet.Grains.Feedback;
 

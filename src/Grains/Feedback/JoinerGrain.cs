@@ -136,7 +136,7 @@ public sealed partial class JoinerGrain(
                 _state.Served[log.Ids[i]] = new ServedAnswer(log.Ctr[i], log.Cvr[i], log.Weights, shadowed ? log.ShadowCtr[i] : float.NaN, shadowed ? log.Shadow : null, samples[i].Time);
             }
         }
-        var quality = Score(log.Weights);
+        var quality = ServedQualities.Of(_state, log.Weights);
         quality.LastScored = Math.Max(quality.LastScored, log.Time.Ticks);
         _state.Counts.Predictions += samples.Count;
         _dirty = true;
@@ -239,33 +239,13 @@ public sealed partial class JoinerGrain(
             Now = _state.Now == long.MinValue ? null : new DateTime(_state.Now, DateTimeKind.Utc),
             TimesRejected = Interlocked.Read(ref _timesRejected),
             Unpersisted = _dirty,
-            Quality = [.. _state.Quality.Select(WithSettled)],
+            Quality = [.. _state.Quality.Select(q => ServedQualities.WithSettled(_state, q))],
         });
     }
-
-    /// <summary>A copy of <paramref name="q"/> saying whether every impression it answered has its click label by this joiner's clock.</summary>
-    private ServedQuality WithSettled(ServedQuality q) => new()
-    {
-        Weights = q.Weights, Ctr = q.Ctr, Cvr = q.Cvr, Paired = q.Paired, PairedWith = q.PairedWith, LastScored = q.LastScored,
-        Settled = _state.Config is { } config && _state.Now != long.MinValue && q.LastScored + config.Spec.ClickWindow.Ticks <= _state.Now,
-    };
 
     private void Record(TaskKind task, float p, float label, Freshet.Model.Serving.WeightsVersion weights)
     {
         instruments.ServedLogLoss.Record(Freshet.Model.Metrics.ScoreBins.LogLossOf(p, label), _tags.With("task", task.Name()).With("checkpoint", weights.Checkpoint));
-    }
-
-    /// <summary>The served quality of <paramref name="weights"/>, kept among the latest <see cref="VersionsKept"/> versions.</summary>
-    private ServedQuality Score(Freshet.Model.Serving.WeightsVersion weights)
-    {
-        var list = _state.Quality;
-        var i = list.FindIndex(q => q.Weights == weights);
-        if (i >= 0) return list[i];
-        var quality = new ServedQuality { Weights = weights };
-        var at = list.FindIndex(q => q.Weights > weights);
-        list.Insert(at < 0 ? list.Count : at, quality);
-        if (list.Count > VersionsKept) list.RemoveAt(0);
-        return quality;
     }
 
     private (LabelJoin<Guid> Impressions, LabelJoin<Guid> Clicks) Joins() =>
@@ -280,19 +260,19 @@ public sealed partial class JoinerGrain(
             : Freshet.Model.Sequences.SequenceField.Of(Freshet.Model.Schema.FeatureLayout.From(Freshet.Model.Schema.SchemaLoader.Parse(config.SchemaJson, $"joiner {Key}", streaming: false)));
         _impressions = new LabelJoin<Guid>(spec.Method, spec.ClickWindow, spec.MaxPendingPerJoiner);
         _clicks = new LabelJoin<Guid>(spec.Method, spec.AttributionWindow, spec.MaxPendingPerJoiner);
-        Restore(_impressions, from.Impressions);
-        Restore(_clicks, from.Clicks);
+        from.Impressions.RestoreInto(_impressions);
+        from.Clicks.RestoreInto(_clicks);
         _state = from;
         // An impression that settles scores serving's CTR answer; a click that settles, its CVR answer.
         _impressions.Settled = (key, label) =>
         {
             if (!_state.Served.TryGetValue(key, out var answer)) return;
-            var quality = Score(answer.Weights);
+            var quality = ServedQualities.Of(_state, answer.Weights);
             quality.Ctr.Add(answer.Ctr, label);
             // Shadowed: the good weights' answer on the same row, for the guard's paired comparison against those weights.
             if (!float.IsNaN(answer.ShadowCtr) && answer.Shadow is { } shadow)
             {
-                Pair(new HeldPair(answer.Scored + config.Spec.ClickWindow.Ticks, answer.Weights, shadow,
+                ServedQualities.Pair(_state, new HeldPair(answer.Scored + config.Spec.ClickWindow.Ticks, answer.Weights, shadow,
                     Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.Ctr, label), Freshet.Model.Metrics.ScoreBins.LogLossOf(answer.ShadowCtr, label)));
             }
             Record(TaskKind.Ctr, answer.Ctr, label, answer.Weights);
@@ -302,58 +282,9 @@ public sealed partial class JoinerGrain(
         {
             if (_state.Served.Remove(key, out var answer))
             {
-                Score(answer.Weights).Cvr.Add(answer.Cvr, label);
+                ServedQualities.Of(_state, answer.Weights).Cvr.Add(answer.Cvr, label);
                 Record(TaskKind.Cvr, answer.Cvr, label, answer.Weights);
             }
-        };
-    }
-
-    /// <summary>
-    /// A shadowed row's pair counts once its click window has closed by the joiner's clock, as an unclicked row's does:
-    /// a row settled before (clicked, evicted, a label judged late) waits in <see cref="JoinerState.Held"/> until then.
-    /// So the pairs of the version being served are, at every moment, those of its rows scored up to a click window
-    /// ago, clicked or not, and the guard can judge it while it is served.
-    /// </summary>
-    private void Pair(HeldPair pair)
-    {
-        if (pair.Deadline < _state.Now)
-        {
-            Score(pair.Served).AddPair(pair.Shadow, pair.ServedLoss, pair.GoodLoss);
-            return;
-        }
-        var held = _state.Held;
-        var at = held.Count;
-        while (at > 0 && held[at - 1].Deadline > pair.Deadline) at--; // rows come in about their time order: from the end
-        held.Insert(at, pair);
-        // Bounded as the joins are: past the cap the earliest counts now, a little before its window closes.
-        var cap = _state.Config?.Spec.MaxPendingPerJoiner ?? int.MaxValue;
-        if (held.Count > cap) Release(held.Count - cap);
-    }
-
-    /// <summary>Counts the <paramref name="count"/> held pairs whose windows close first.</summary>
-    private void Release(int count)
-    {
-        var held = _state.Held;
-        for (var i = 0; i < count; i++) Score(held[i].Served).AddPair(held[i].Shadow, held[i].ServedLoss, held[i].GoodLoss);
-        held.RemoveRange(0, count);
-    }
-
-    private static void Restore(LabelJoin<Guid> join, PendingSamples pending)
-    {
-        var samples = pending.Samples.Length == 0 ? [] : SampleCodec.Decode(pending.Samples);
-        for (var i = 0; i < pending.Keys.Length; i++) join.Restore(pending.Keys[i], samples[i], pending.Deadlines[i]);
-        join.Counts = pending.Counts;
-    }
-
-    private static PendingSamples Save(LabelJoin<Guid> join)
-    {
-        var entries = join.Entries.ToList();
-        return new PendingSamples
-        {
-            Keys = [.. entries.Select(e => e.Key)],
-            Deadlines = [.. entries.Select(e => e.Deadline)],
-            Samples = entries.Count == 0 ? [] : SampleCodec.Encode([.. entries.Select(e => e.Sample)]),
-            Counts = join.Counts,
         };
     }
 
@@ -361,8 +292,8 @@ public sealed partial class JoinerGrain(
     private JoinerState Snapshot()
     {
         var s = _state;
-        if (_impressions is not null) s.Impressions = Save(_impressions);
-        if (_clicks is not null) s.Clicks = Save(_clicks);
+        if (_impressions is not null) s.Impressions = PendingSamples.Of(_impressions);
+        if (_clicks is not null) s.Clicks = PendingSamples.Of(_clicks);
         s.Unsent = _unsent.Count == 0 ? [] : SampleCodec.Encode(_unsent);
         return s;
     }
@@ -413,9 +344,7 @@ public sealed partial class JoinerGrain(
         clicks.Advance(now, ready);
         if (impressions.Evicted + clicks.Evicted > evicted) instruments.PendingEvicted.Add(impressions.Evicted + clicks.Evicted - evicted, _tags);
         // Held pairs whose click window closed by now count, on the rule the joins close windows by (deadline before now).
-        var closed = 0;
-        while (closed < _state.Held.Count && _state.Held[closed].Deadline < now) closed++;
-        Release(closed);
+        var closed = ServedQualities.ReleaseClosed(_state, now);
         return impressions.Pending + clicks.Pending != pending || closed > 0;
     }
 

@@ -1,5 +1,4 @@
 using Freshet.Feedback;
-using Freshet.Model.Feedback;
 
 namespace Freshet.Grains.Feedback;
 

@@ -1,5 +1,4 @@
 using Freshet.Feedback;
-using Freshet.Grains.Streaming;
 using Freshet.Model.Telemetry;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;

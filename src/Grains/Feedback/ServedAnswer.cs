@@ -1,5 +1,3 @@
-using Freshet.Feedback;
-using Freshet.Model.Feedback;
 
 namespace Freshet.Grains.Feedback;
 

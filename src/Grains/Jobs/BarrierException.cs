@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Freshet.Jobs;
 
 namespace Freshet.Grains.Jobs;
 

@@ -5,7 +5,6 @@ using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Telemetry;
 using Freshet.Parameters;
-using Freshet.Samples;
 using Microsoft.Extensions.Logging;
 
 namespace Freshet.Grains.Jobs;

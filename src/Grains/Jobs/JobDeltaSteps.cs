@@ -1,5 +1,4 @@
 using Freshet.Model.Serving;
-using Freshet.Grains.Weights;
 
 namespace Freshet.Grains.Jobs;
 

@@ -9,16 +9,24 @@ public sealed record SiloRoles(bool Training, bool Serving, bool AdminCalls = tr
 {
     public static readonly SiloRoles Both = new(true, true);
 
+    public static readonly SiloRoles TrainingOnly = new(true, false);
+
+    public static readonly SiloRoles ServingOnly = new(false, true);
+
     public static SiloRoles Parse(string text)
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var unknown = parts.Where(p => p is not ("training" or "serving")).ToList();
+        var unknown = parts.Where(p => p is not (TrainingName or ServingName)).ToList();
         if (parts.Length == 0 || unknown.Count > 0)
         {
             throw new ArgumentException($"'{text}' is not a list of roles; use training, serving or training,serving");
         }
-        return new SiloRoles(parts.Contains("training"), parts.Contains("serving"));
+        return new SiloRoles(parts.Contains(TrainingName), parts.Contains(ServingName));
     }
 
-    public override string ToString() => string.Join(",", new[] { Training ? "training" : null, Serving ? "serving" : null }.OfType<string>());
+    private const string TrainingName = "training";
+    private const string ServingName = "serving";
+
+    /// <summary>The roles as configuration writes them (<c>Freshet:Silo:Roles</c>): <c>training</c>, <c>serving</c> or <c>training,serving</c>.</summary>
+    public override string ToString() => string.Join(",", new[] { Training ? TrainingName : null, Serving ? ServingName : null }.OfType<string>());
 }

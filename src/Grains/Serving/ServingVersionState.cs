@@ -1,4 +1,3 @@
-using Freshet.Grains.Placement;
 using Freshet.Model.Serving;
 
 namespace Freshet.Grains.Serving;

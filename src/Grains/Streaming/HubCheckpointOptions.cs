@@ -1,6 +1,5 @@
 using Azure;
 using Azure.Data.Tables;
-using Freshet.Model.Checkpoints;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 

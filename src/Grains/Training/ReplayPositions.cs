@@ -65,4 +65,23 @@ internal sealed class ReplayPositions
         Interlocked.Exchange(ref _repeated, 0);
         _lastReceived.Clear();
     }
+
+    /// <summary>Per position key (task and source), the last position the trainer trained: what a checkpoint records.</summary>
+    public static Dictionary<string, long> PositionsOf(IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> last)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (task, source, position, _) in last) result[SampleStreams.PositionKey(task, source)] = position;
+        return result;
+    }
+
+    /// <summary>Per position key of a replayable source, the source's own offset of the last sample trained (where a hub resumes).</summary>
+    public static Dictionary<string, string> OffsetsOf(IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> last)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (task, source, _, offset) in last)
+        {
+            if (offset is not null) result[SampleStreams.PositionKey(task, source)] = offset;
+        }
+        return result;
+    }
 }

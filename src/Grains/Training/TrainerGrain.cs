@@ -169,8 +169,8 @@ public sealed partial class TrainerGrain(
         EvaluationHeld = _held.EvaluationHeld,
         BaselineKeys = _held.BaselineKeys,
         BaselineEvicted = _held.BaselineEvicted,
-        Positions = Positions(),
-        Offsets = Offsets(),
+        Positions = ReplayPositions.PositionsOf(_trainer?.LastPositions() ?? []),
+        Offsets = ReplayPositions.OffsetsOf(_trainer?.LastPositions() ?? []),
         Silo = local.SiloAddress.ToParsableString(),
     });
 
@@ -263,23 +263,6 @@ public sealed partial class TrainerGrain(
                 cvr.Writer.TryComplete();
             }
         }, CancellationToken.None);
-    }
-
-    private Dictionary<string, long> Positions()
-    {
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (task, source, position, _) in _trainer?.LastPositions() ?? []) result[SampleStreams.PositionKey(task, source)] = position;
-        return result;
-    }
-
-    private Dictionary<string, string> Offsets()
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (task, source, _, offset) in _trainer?.LastPositions() ?? [])
-        {
-            if (offset is not null) result[SampleStreams.PositionKey(task, source)] = offset;
-        }
-        return result;
     }
 
     /// <summary>

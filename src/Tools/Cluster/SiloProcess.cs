@@ -1,3 +1,4 @@
+using Freshet.Grains.Placement;
 using Freshet.Hosting;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -43,7 +44,7 @@ public sealed class SiloProcess : IDisposable
     /// <paramref name="azurite"/> (a connection string), the azurite profile instead: membership, grain state, queue
     /// streams and checkpoints in that storage, and no primary silo.
     /// </summary>
-    public static SiloProcess Start(string name, string clusterId, string checkpoints, string roles, int? primaryPort, bool noAdmin, string? state = null, string? azurite = null)
+    public static SiloProcess Start(string name, string clusterId, string checkpoints, SiloRoles roles, int? primaryPort, bool noAdmin, string? state = null, string? azurite = null)
     {
         var siloPort = LocalCluster.FreePort();
         var gatewayPort = LocalCluster.FreePort();
@@ -55,7 +56,7 @@ public sealed class SiloProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(CommandLineAssembly());
-        foreach (var a in new[] { "silo", "--profile", (azurite is null ? FreshetProfile.Local : FreshetProfile.Azurite).Name(), "--roles", roles, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString() })
+        foreach (var a in new[] { "silo", "--profile", (azurite is null ? FreshetProfile.Local : FreshetProfile.Azurite).Name(), "--roles", roles.ToString(), "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString() })
         {
             start.ArgumentList.Add(a);
         }
