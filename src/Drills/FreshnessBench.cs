@@ -44,18 +44,9 @@ public static class FreshnessBench
             var folder = Path.Combine(Path.GetTempPath(), "freshet-freshness-" + Guid.NewGuid().ToString("N"));
             try
             {
-                await cli.Error.WriteLineAsync("bench: starting a training silo and a serving silo");
-                await using var cluster = await LocalCluster.StartAsync(folder, ct, SiloRoles.TrainingOnly, SiloRoles.ServingOnly);
-                var client = new FreshetClient(cluster.Client);
-                var spec = new DeploymentSpec
-                {
-                    Model = "freshness", SchemaJson = s.Json, Shards = p.GetValue(shards), PublishInterval = every, Clock = ClockKind.Wall,
-                    // Keep the daily checkpoint out of the measured window.
-                    DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
-                };
+                await using var bench = await TwoSiloDeployment.StartAsync(cli, folder, "freshness", s, p.GetValue(shards), every, ct);
+                var (cluster, client, spec, publisher) = (bench.Cluster, bench.Client, bench.Spec, bench.Publisher);
                 using var feed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                var publisher = new SamplePublisher(cluster.Client, spec.JobOf(DeploymentJob.Main), 1);
-                await client.StartAsync(spec);
                 var feeding = Task.Run(() => publisher.PublishAsync(reader.Read(null, feed.Token), end: false, cancellationToken: feed.Token), feed.Token);
 
                 // The first publish writes the base checkpoint; then the serving silo loads its replica.

@@ -63,17 +63,9 @@ public static class ServeBench
             var folder = Path.Combine(Path.GetTempPath(), "freshet-serve-" + Guid.NewGuid().ToString("N"));
             try
             {
-                await cli.Error.WriteLineAsync("bench: starting a training silo and a serving silo");
-                await using var cluster = await LocalCluster.StartAsync(folder, ct, SiloRoles.TrainingOnly, SiloRoles.ServingOnly);
-                var admin = new FreshetClient(cluster.Client);
-                var spec = new DeploymentSpec
-                {
-                    Model = "serve", SchemaJson = s.Json, Shards = p.GetValue(shards), PublishInterval = every, Clock = ClockKind.Wall,
-                    DailyCheckpointAt = DeploymentSpec.DailyCheckpointFarFrom(DateTime.UtcNow),
-                };
+                await using var bench = await TwoSiloDeployment.StartAsync(cli, folder, "serve", s, p.GetValue(shards), every, ct);
+                var (cluster, admin, spec, publisher) = (bench.Cluster, bench.Client, bench.Spec, bench.Publisher);
                 using var feed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                var publisher = new SamplePublisher(cluster.Client, spec.JobOf(DeploymentJob.Main), 1);
-                await admin.StartAsync(spec);
                 var reader = SampleReader.Open(s, SampleReader.SyntheticData);
                 var feeding = Task.Run(() => publisher.PublishAsync(Paced(reader.Read(null, feed.Token), rate, feed.Token), end: false, cancellationToken: feed.Token), feed.Token);
 

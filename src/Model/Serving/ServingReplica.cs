@@ -100,25 +100,31 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
     {
         var ceiling = Halt is { } halt && halt.Checkpoint == version ? halt.Delta : long.MaxValue;
         var (fresh, loaded, weights, error) = await BuildAsync(store, version, ceiling, cancellationToken);
+        Install(fresh, () =>
+        {
+            // The good weights served after a rollback stay, as the good copy.
+            var replaced = ReferenceEquals(_current, _good) ? null : _current;
+            _current = fresh;
+            Weights = loaded;
+            WeightsUtc = weights;
+            TargetCheckpoint ??= version;
+            LastError = error;
+            return replaced;
+        });
+    }
+
+    /// <summary>
+    /// Puts freshly built weights in place under the write lock (<paramref name="install"/> returns the store they replace,
+    /// null when it stays as the other copy) and disposes what was replaced. If the replica was disposed meanwhile (the silo
+    /// stopped while a load ran off the grain's turn), the fresh store is the one not needed.
+    /// </summary>
+    private void Install(InProcessParameterStore fresh, Func<InProcessParameterStore?> install)
+    {
         InProcessParameterStore? old;
         _lock.EnterWriteLock();
         try
         {
-            if (_disposed)
-            {
-                // The silo stopped while this checkpoint loaded (a load runs off the grain's turn): it is not needed.
-                old = fresh;
-            }
-            else
-            {
-                // The good weights served after a rollback stay, as the good copy.
-                old = ReferenceEquals(_current, _good) ? null : _current;
-                _current = fresh;
-                Weights = loaded;
-                WeightsUtc = weights;
-                TargetCheckpoint ??= version;
-                LastError = error;
-            }
+            old = _disposed ? fresh : install();
         }
         finally
         {
@@ -213,27 +219,14 @@ public sealed class ServingReplica(FeatureSchema schema, string model, Telemetry
             fresh.Dispose();
             throw new CheckpointException($"the good weights {Model} {good} cannot be loaded from {store.Location}: the checkpoint and its retained deltas reach {loaded} ({error ?? "a delta is missing"})");
         }
-        InProcessParameterStore? old;
-        _lock.EnterWriteLock();
-        try
+        Install(fresh, () =>
         {
-            if (_disposed)
-            {
-                old = fresh;
-            }
-            else
-            {
-                old = ReferenceEquals(_good, _current) ? null : _good;
-                _good = fresh;
-                GoodWeights = good;
-                _goodUtc = weights;
-            }
-        }
-        finally
-        {
-            _lock.ExitWriteLock();
-        }
-        old?.Dispose();
+            var replaced = ReferenceEquals(_good, _current) ? null : _good;
+            _good = fresh;
+            GoodWeights = good;
+            _goodUtc = weights;
+            return replaced;
+        });
     }
 
     /// <summary>
