@@ -93,54 +93,16 @@ public sealed class StreamingTrainer
     /// <summary>Latest event time trained on (UTC ticks), or null before the first step.</summary>
     public long? EventTime => _lastTime == long.MinValue ? null : _lastTime;
 
+    private readonly TrainedPositions _positions = new();
+
     /// <summary>The position (<see cref="Sample.Position"/>) of the last sample trained from each task's stream, for samples the producer numbered (no <see cref="Sample.Source"/>); null: none yet.</summary>
-    public long? LastPosition(TaskKind task) => LastPosition(task, null);
+    public long? LastPosition(TaskKind task) => _positions.Last(task, null);
 
     /// <summary>The position of the last sample trained from <paramref name="source"/> (null: the producer's own numbering) on <paramref name="task"/>'s stream; null: none yet.</summary>
-    public long? LastPosition(TaskKind task, string? source)
-    {
-        lock (_lastPositions) return _lastPositions.TryGetValue((task, source ?? ""), out var p) ? p.Position : null;
-    }
+    public long? LastPosition(TaskKind task, string? source) => _positions.Last(task, source);
 
-    /// <summary>
-    /// Every (task, source) the trainer has trained numbered samples from, with the last position of each and where its
-    /// event is in the source (<see cref="Sample.SourceOffset"/>, if known); source null: the producer's own numbering.
-    /// </summary>
-    public IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> LastPositions()
-    {
-        lock (_lastPositions) return [.. _lastPositions.Select(kv => (kv.Key.Task, kv.Key.Source.Length == 0 ? null : kv.Key.Source, kv.Value.Position, kv.Value.Offset))];
-    }
-
-    // Written by the training loop after each step, read by status calls: guarded by a lock (a few entries).
-    private readonly Dictionary<(TaskKind Task, string Source), (long Position, string? Offset)> _lastPositions = [];
-
-    /// <summary>After a step: the last position of each source among the step's numbered samples.</summary>
-    private void RecordPositions(TaskKind task, List<Sample> buffer)
-    {
-        string? source = null;
-        Sample? last = null;
-        foreach (var s in buffer)
-        {
-            if (s.Position < 0) continue;
-            var src = s.Source ?? "";
-            if (last is not null && !ReferenceEquals(src, source) && src != source)
-            {
-                Record(task, source!, last);
-                last = null;
-            }
-            source = src;
-            if (last is null || s.Position > last.Position) last = s;
-        }
-        if (last is not null) Record(task, source!, last);
-
-        void Record(TaskKind t, string src, Sample s)
-        {
-            lock (_lastPositions)
-            {
-                if (!_lastPositions.TryGetValue((t, src), out var p) || s.Position > p.Position) _lastPositions[(t, src)] = (s.Position, s.SourceOffset);
-            }
-        }
-    }
+    /// <summary>Every (task, source) the trainer has trained numbered samples from, with the last position of each and its offset in the source.</summary>
+    public IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> LastPositions() => _positions.All();
 
     /// <summary>
     /// Replays samples in order and trains until they are used up. Samples go to their task's batch in the order
@@ -310,7 +272,7 @@ public sealed class StreamingTrainer
             _step.StepNumber = Gate.Steps + 1;
             trainedLoss = await _step.RunAsync(buffer, task, true, _scores, cancellationToken, task == TaskKind.Ctr && _ctcvr is not null ? _ctcvrScores : null);
             // Inside the step: a barrier that holds the trainer after it sees positions and weights that agree.
-            RecordPositions(task, buffer);
+            _positions.Record(task, buffer);
         }
         finally
         {
