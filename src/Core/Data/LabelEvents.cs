@@ -1,8 +1,5 @@
 namespace Freshet.Model.Data;
 
-/// <summary>One event a running count adds: positives and samples (trials) at an event time.</summary>
-public readonly record struct CountEvent(long Time, float Positives, float Samples);
-
 /// <summary>
 /// What a trained sample adds to running counts (rate fields, the counting baselines), in event time: its trial at its own
 /// time, and its positive at the time it was known (a conversion's time, when later). A repeat (FNW's late positive,

@@ -259,8 +259,7 @@ public sealed partial class DeploymentGrain(
     private async Task GuardAsync(DateTime now, DeploymentSpec spec, GuardSpec guard, List<DeploymentEvent> events)
     {
         var g = state.State.Guard;
-        if (g.Halted || (g.NextCheck is { } next && now < next)) return;
-        g.NextCheck = now + guard.CheckEvery;
+        if (!GuardPolicy.Due(g, guard, now)) return;
         if (g.Good is not { } good)
         {
             // The first good weights: the checkpoint serving holds, as the guard starts watching.
@@ -269,27 +268,14 @@ public sealed partial class DeploymentGrain(
         }
         var joiners = await Task.WhenAll(Enumerable.Range(0, spec.Feedback!.Joiners).Select(j => grains.Joiner(spec.Model, j).GetStatusAsync()));
         var verdict = ServedGuard.Judge(ServedQuality.Merge(joiners.SelectMany(j => j.Quality)), good, guard, g.Floor);
-        g.Last = verdict;
-        if (verdict.Action == GuardAction.Good)
+        if (verdict.Action == GuardAction.Good) await MarkGoodAsync(verdict.From!.Value);
+        var happened = GuardPolicy.Apply(g, verdict, good, now);
+        if (verdict.Action == GuardAction.Rollback)
         {
-            await MarkGoodAsync(verdict.From!.Value);
-            g.Promotions++;
-            events.Add(new DeploymentEvent { Time = now, Kind = DeploymentEventKind.GuardGood, Job = DeploymentJob.Main, Weights = verdict.From, Guard = verdict, Detail = $"good: {verdict}" });
-        }
-        else if (verdict.Action == GuardAction.Rollback)
-        {
-            g.Halted = true;
-            g.Rollbacks++;
-            g.LastRollback = verdict;
-            g.LastRollbackTime = now;
             await grains.GetGrain<Serving.IServingVersionGrain>(spec.Model).HaltAsync(good);
             await weights.AnnounceAsync(this, spec.Model, Weights.WeightMessageKind.Revert, good);
-            events.Add(new DeploymentEvent
-            {
-                Time = now, Kind = DeploymentEventKind.GuardRollback, Job = DeploymentJob.Main, Weights = good, Guard = verdict,
-                Detail = $"served line worse: {verdict}; serving went back to {good}, publishing halted (freshet resume starts a new line)",
-            });
         }
+        if (happened is not null) events.Add(happened);
     }
 
     private async Task MarkGoodAsync(WeightsVersion good)
