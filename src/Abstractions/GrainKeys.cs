@@ -2,7 +2,6 @@ using System.Globalization;
 using Freshet.Jobs;
 using Freshet.Parameters;
 using Freshet.Serving;
-using Orleans.Runtime;
 
 namespace Freshet;
 

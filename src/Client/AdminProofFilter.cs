@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Freshet.Admin;
-using Orleans;
 using Orleans.Runtime;
 using Orleans.Serialization;
 

@@ -1,5 +1,3 @@
-using Freshet.Admin;
-
 namespace Freshet.Client;
 
 /// <summary>A call that failed and is about to be sent again (<see cref="FreshetClient.Retrying"/>).</summary>

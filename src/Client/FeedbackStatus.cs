@@ -1,5 +1,4 @@
 using Freshet.Feedback;
-using Freshet.Admin;
 using Freshet.Serving;
 
 namespace Freshet.Client;

@@ -5,9 +5,7 @@ using Freshet.Jobs;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Orleans;
 using Orleans.Configuration;
-using Orleans.Runtime;
 
 namespace Freshet.Client;
 

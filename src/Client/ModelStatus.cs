@@ -1,4 +1,3 @@
-using Freshet.Admin;
 using Freshet.Deployments;
 using Freshet.Serving;
 

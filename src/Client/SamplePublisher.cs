@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Freshet.Jobs;
 using Freshet.Model.Data;
-using Freshet.Model.Hashing;
 using Freshet.Samples;
 
 namespace Freshet.Client;

@@ -1,4 +1,3 @@
-using Freshet.Admin;
 using Freshet.Serving;
 
 namespace Freshet.Client;

@@ -1,10 +1,7 @@
-using Freshet.Grains.Placement;
 using Freshet.Experiments;
-using Freshet.Silo;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Freshet.Tools.Cluster;
 using Freshet.Tools.Output;
 using Freshet.Client;
 using Freshet.Deployments;

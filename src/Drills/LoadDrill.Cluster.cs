@@ -1,14 +1,10 @@
-using Freshet.Grains.Placement;
 using Freshet.Hosting;
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Freshet.Tools.Cluster;
-using Freshet.Tools.Output;
 using Freshet.Client;
-using Freshet.Deployments;
 using Freshet.Experiments;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;

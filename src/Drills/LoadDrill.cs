@@ -13,9 +13,7 @@ using Freshet.Experiments;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Serving;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Freshet.Drills;
 

@@ -1,4 +1,3 @@
-using Freshet.Model.Training;
 using ScottPlot;
 
 namespace Freshet.Experiments;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Freshet.Model.Feedback;
-using Freshet.Model.Schema;
 using Freshet.Model.Training;
 
 namespace Freshet.Experiments;

@@ -1,6 +1,5 @@
 using Freshet.Grains.Placement;
 using Freshet.Grains.Hosting;
-using Freshet.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,4 @@
 using Freshet.Silo;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 try

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Freshet.Cli;
 using Freshet.Tools.Output;
 
 namespace Freshet.Cli.Tests;

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Freshet.Cli.Tests;
 
 /// <summary><c>freshet drill load</c>: real silo processes, SDK clients, a checkpoint swap and a killed serving silo.</summary>

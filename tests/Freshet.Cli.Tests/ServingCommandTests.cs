@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
-using System.Net;
 using System.Net.Sockets;
 using Freshet.Silo;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Freshet.Cli.Tests;

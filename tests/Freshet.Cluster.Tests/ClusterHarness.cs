@@ -1,10 +1,8 @@
 using Freshet.Grains.Placement;
 using Freshet.Grains.Hosting;
-using Freshet.Grains.Serving;
 using Freshet.Grains.Weights;
 using Freshet.Jobs;
 using Freshet.Model.Checkpoints;
-using Orleans.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 

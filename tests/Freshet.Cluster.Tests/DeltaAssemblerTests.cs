@@ -1,6 +1,5 @@
 using Freshet.Grains.Weights;
 using Freshet.Model.Serving;
-using Freshet.Serving;
 
 namespace Freshet.Cluster.Tests;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Freshet.Client;
-using Freshet.Deployments;
 using Freshet.Feedback;
 using Freshet.Serving;
 using Freshet.Jobs;
@@ -10,7 +9,6 @@ using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
 using Freshet.Parameters;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

@@ -1,9 +1,7 @@
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Feedback;
-using Freshet.Model.Data;
 using Freshet.Model.Feedback;
-using Freshet.Model.Schema;
 using Freshet.Serving;
 
 namespace Freshet.Cluster.Tests;

@@ -1,7 +1,6 @@
 using Freshet.Model.Data;
 using Freshet.Grains.Streaming;
 using Freshet.Samples;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

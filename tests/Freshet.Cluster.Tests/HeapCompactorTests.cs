@@ -1,5 +1,4 @@
 using Freshet.Grains.Hosting;
-using Freshet.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

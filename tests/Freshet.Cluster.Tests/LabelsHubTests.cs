@@ -1,16 +1,13 @@
 using System.Text;
 using Azure.Messaging.EventHubs;
 using Freshet.Client;
-using Freshet.Deployments;
 using Freshet.Feedback;
 using Freshet.Grains.Streaming;
-using Freshet.Model.Schema;
 using Freshet.Model.Telemetry;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
-using Orleans.Streaming.EventHubs;
 
 namespace Freshet.Cluster.Tests;
 

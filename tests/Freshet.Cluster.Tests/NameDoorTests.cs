@@ -3,7 +3,6 @@ using Freshet.Feedback;
 using Freshet.Model.Data;
 using Freshet.Samples;
 using Freshet.Serving;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

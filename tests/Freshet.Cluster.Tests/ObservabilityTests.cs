@@ -5,7 +5,6 @@ using Freshet.Deployments;
 using Freshet.Client;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
-using Freshet.Model.Telemetry;
 using Freshet.Serving;
 
 namespace Freshet.Cluster.Tests;

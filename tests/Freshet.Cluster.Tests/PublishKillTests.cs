@@ -10,7 +10,6 @@ using Freshet.Model.Serving;
 using Freshet.Parameters;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace Freshet.Cluster.Tests;

@@ -3,7 +3,6 @@ using Freshet.Jobs;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
 using Freshet.Samples;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

@@ -1,5 +1,4 @@
 using Freshet.Grains.Training;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

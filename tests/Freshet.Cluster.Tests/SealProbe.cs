@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using Freshet.Admin;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Concurrency;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

@@ -9,7 +9,6 @@ using Freshet.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

@@ -7,13 +7,11 @@ using Freshet.Grains.Admin;
 using Freshet.Grains.Serving;
 using Freshet.Grains.Weights;
 using Freshet.Model.Checkpoints;
-using Freshet.Model.Embeddings;
 using Freshet.Model.Schema;
 using Freshet.Model.Serving;
 using Freshet.Samples;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;

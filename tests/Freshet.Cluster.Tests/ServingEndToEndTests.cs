@@ -1,5 +1,4 @@
 using Freshet.Grains.Placement;
-using Freshet.Model.Serving;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Grains.Serving;
@@ -7,7 +6,6 @@ using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

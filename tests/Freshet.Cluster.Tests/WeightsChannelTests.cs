@@ -8,7 +8,6 @@ using Freshet.Model.Schema;
 using Freshet.Model.Serving;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Runtime;
 
 namespace Freshet.Cluster.Tests;
 

@@ -2,14 +2,12 @@ using Freshet.Grains.Weights;
 using System.Text;
 using CsCheck;
 using Freshet.Grains.Parameters;
-using Freshet.Grains.Serving;
 using Freshet.Grains.Streaming;
 using Freshet.Feedback;
 using Freshet.Model.Data;
 using Freshet.Model.Serving;
 using Freshet.Parameters;
 using Freshet.Samples;
-using Freshet.Serving;
 using Xunit.Abstractions;
 
 namespace Freshet.Cluster.Tests;

@@ -1,7 +1,6 @@
 using Freshet.Model.Data;
 using Freshet.Model.Feedback;
 using Freshet.Model.Hashing;
-using Freshet.Model.Schema;
 using Freshet.Model.Tests.Support;
 using Freshet.Model.Training;
 

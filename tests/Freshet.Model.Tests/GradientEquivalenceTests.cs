@@ -4,7 +4,6 @@ using Freshet.Model.Hashing;
 using Freshet.Model.Towers;
 using Freshet.Model.Tests.Support;
 using Freshet.Model.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Freshet.Model.Tests;

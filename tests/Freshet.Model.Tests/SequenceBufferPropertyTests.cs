@@ -1,5 +1,4 @@
 using Freshet.Model.Sequences;
-using Freshet.Tests;
 using Xunit.Abstractions;
 
 namespace Freshet.Model.Tests;

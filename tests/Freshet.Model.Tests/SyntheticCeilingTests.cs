@@ -2,7 +2,6 @@ using Freshet.Model.Data;
 using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Synthetic;
-using Freshet.Model.Tests.Support;
 
 namespace Freshet.Model.Tests;
 

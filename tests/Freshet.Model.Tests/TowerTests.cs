@@ -2,7 +2,6 @@ using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Model.Towers;
 using Freshet.Model.Tests.Support;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Freshet.Model.Tests;

@@ -1,6 +1,5 @@
 using Freshet.Model.Serving;
 using Freshet.Model.Data;
-using System.Net;
 using System.Net.Sockets;
 using Freshet.Admin;
 using Freshet.Client;
@@ -8,7 +7,6 @@ using Freshet.Deployments;
 using Freshet.Grains.Serving;
 using Freshet.Jobs;
 using Freshet.Parameters;
-using Orleans.Runtime;
 using Freshet.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.Sockets;
 using Freshet.Client;
-using Freshet.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,3 @@
-using Freshet.Admin;
 using Freshet.Deployments;
 
 namespace Freshet.Feedback;

@@ -1,5 +1,3 @@
-using Freshet.Admin;
-
 namespace Freshet.Feedback;
 
 [GenerateSerializer, Immutable, Alias("freshet.joiner-status")]

@@ -1,4 +1,3 @@
-using Freshet.Admin;
 using Freshet.Model.Serving;
 
 namespace Freshet.Feedback;

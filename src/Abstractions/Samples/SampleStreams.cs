@@ -1,5 +1,4 @@
 using Freshet.Model.Data;
-using Orleans.Runtime;
 
 namespace Freshet.Samples;
 

@@ -1,5 +1,4 @@
 using Freshet.Admin;
-using Orleans.Concurrency;
 
 namespace Freshet.Serving;
 

@@ -1,5 +1,3 @@
-using Freshet.Admin;
-
 namespace Freshet.Serving;
 
 /// <summary>A sequence field's bounds (its schema's <c>maxLength</c>, <c>expireAfter</c> and <c>maxRows</c>; keys spread over the shards).</summary>

@@ -1,5 +1,3 @@
-using Freshet.Admin;
-
 namespace Freshet.Serving;
 
 /// <summary>What a read found: per key, its values (oldest first) and each value's age in seconds at the key's time.</summary>

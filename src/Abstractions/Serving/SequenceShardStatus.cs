@@ -1,5 +1,3 @@
-using Freshet.Admin;
-
 namespace Freshet.Serving;
 
 /// <summary>One sequence shard's state: keys held, keys evicted past its cap (since it activated) and its cap (0 before its first call gave it bounds).</summary>

@@ -1,5 +1,3 @@
-using Freshet.Admin;
-
 namespace Freshet.Serving;
 
 /// <summary>How a sequence field's keys spread over its grains.</summary>

@@ -1,5 +1,3 @@
-using Freshet.Admin;
-
 namespace Freshet.Serving;
 
 /// <summary>A model's live sequence field over its shards: keys held, evicted, and the cap over all shards.</summary>

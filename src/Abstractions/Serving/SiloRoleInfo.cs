@@ -1,4 +1,3 @@
-using Freshet.Admin;
 namespace Freshet.Serving;
 
 [GenerateSerializer, Immutable, Alias("Freshet.Serving.SiloRoleInfo")]

@@ -3,14 +3,11 @@ using Freshet.Feedback;
 using Freshet.Experiments;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Freshet.Tools.Output;
 using Freshet.Deployments;
-using Freshet.Model.Schema;
 using Freshet.Model.Training;
 using Freshet.Serving;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,12 +1,9 @@
 using Freshet.Experiments;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Freshet.Tools.Output;
-using Freshet.Deployments;
 using Freshet.Jobs;
-using Freshet.Model.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -2,7 +2,6 @@ using Freshet.Experiments;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Freshet.Tools.Output;
-using Freshet.Model.Schema;
 using Freshet.Model.Schema.Drafting;
 
 namespace Freshet.Cli.Commands;

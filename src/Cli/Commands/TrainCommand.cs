@@ -7,7 +7,6 @@ using Freshet.Tools.Output;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Embeddings;
-using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Statistics;
 using Freshet.Model.Synthetic;

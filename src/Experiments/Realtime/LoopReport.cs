@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Model.Serving;
-using Freshet.Feedback;
 using Freshet.Model.Schema;
 using Freshet.Silo;
 using ScottPlot;

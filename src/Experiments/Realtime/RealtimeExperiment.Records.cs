@@ -1,12 +1,10 @@
 using Freshet.Model.Serving;
-using System.Diagnostics;
 using Freshet.Silo;
 using Freshet.Client;
 using Freshet.Deployments;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Feedback;
-using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
 using Freshet.Samples;

@@ -1,5 +1,4 @@
 using Freshet.Admin;
-using Orleans.Runtime;
 using Orleans.Serialization;
 
 namespace Freshet.Grains.Admin;

@@ -1,13 +1,10 @@
 using Freshet.Deployments;
 using Freshet.Feedback;
-using Freshet.Grains.Placement;
 using Freshet.Model.Data;
 using Freshet.Model.Feedback;
 using Freshet.Model.Telemetry;
 using Freshet.Samples;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Freshet.Grains.Persistence;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;

@@ -18,7 +18,6 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
-using Orleans.Hosting;
 
 namespace Freshet.Grains.Hosting;
 

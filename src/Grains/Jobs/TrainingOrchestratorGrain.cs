@@ -14,7 +14,6 @@ using Freshet.Model.Checkpoints;
 using Freshet.Grains.Weights;
 using Freshet.Model.Serving;
 using Freshet.Model.Training;
-using Freshet.Serving;
 using Orleans.Runtime;
 using Freshet.Parameters;
 using Microsoft.Extensions.Logging;

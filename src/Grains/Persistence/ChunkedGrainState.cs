@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Orleans.Runtime;
 using Orleans.Storage;
 
 namespace Freshet.Grains.Persistence;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
 

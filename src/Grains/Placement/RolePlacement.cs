@@ -1,8 +1,6 @@
 #pragma warning disable ORLEANSEXP004 // silo metadata and placement filters are marked experimental in Orleans 10
-using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using Orleans.Runtime.Placement;
 
 namespace Freshet.Grains.Placement;
 

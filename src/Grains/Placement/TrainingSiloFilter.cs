@@ -1,6 +1,5 @@
 #pragma warning disable ORLEANSEXP004 // silo metadata and placement filters are marked experimental in Orleans 10
 using Orleans.Placement;
-using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Placement;
 using Freshet.Grains.Weights;
-using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace Freshet.Grains.Serving;

@@ -5,7 +5,6 @@ using Freshet.Model.Checkpoints;
 using Freshet.Model.Schema;
 using Freshet.Model.Serving;
 using Freshet.Serving;
-using Orleans.Runtime;
 
 namespace Freshet.Grains.Serving;
 

@@ -1,7 +1,6 @@
 using Freshet.Grains.Placement;
 using Freshet.Model.Serving;
 using Freshet.Serving;
-using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Freshet.Grains.Serving;

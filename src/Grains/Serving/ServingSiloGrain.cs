@@ -1,7 +1,6 @@
 using Freshet.Grains.Placement;
 using Freshet.Serving;
 using Orleans.Concurrency;
-using Orleans.Runtime;
 
 namespace Freshet.Grains.Serving;
 

@@ -3,7 +3,6 @@ using Freshet.Feedback;
 using Freshet.Model.Telemetry;
 using Microsoft.Extensions.Logging;
 using Orleans.Providers.Streams.Common;
-using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Streaming.EventHubs;
 using Orleans.Streams;

@@ -4,7 +4,6 @@ using Freshet.Model.Telemetry;
 using Freshet.Samples;
 using Microsoft.Extensions.Logging;
 using Orleans.Providers.Streams.Common;
-using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Streaming.EventHubs;
 using Orleans.Streams;

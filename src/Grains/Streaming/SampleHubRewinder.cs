@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Providers.Streams.Common;
-using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace Freshet.Grains.Streaming;

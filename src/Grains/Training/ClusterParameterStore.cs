@@ -3,7 +3,6 @@ using Freshet.Model.Telemetry;
 using Freshet.Model.Cluster;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
-using Freshet.Model.Statistics;
 using Freshet.Model.Towers;
 using Freshet.Model.Training;
 using Freshet.Parameters;

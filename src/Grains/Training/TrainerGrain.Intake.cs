@@ -1,17 +1,11 @@
-using Freshet.Grains.Placement;
 using System.Threading.Channels;
-using Freshet.Jobs;
 using Freshet.Grains.Streaming;
 using Freshet.Model.Data;
-using Freshet.Model.Schema;
 using Freshet.Model.Serving;
 using Freshet.Model.Telemetry;
 using Freshet.Model.Training;
-using Freshet.Parameters;
 using Freshet.Samples;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace Freshet.Grains.Training;

@@ -7,11 +7,9 @@ using Freshet.Model.Schema;
 using Freshet.Model.Serving;
 using Freshet.Model.Telemetry;
 using Freshet.Model.Training;
-using Freshet.Parameters;
 using Freshet.Samples;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace Freshet.Grains.Training;

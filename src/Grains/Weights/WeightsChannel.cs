@@ -5,7 +5,6 @@ using Freshet.Grains.Admin;
 using Freshet.Grains.Hosting;
 using Freshet.Grains.Streaming;
 using Freshet.Model.Serving;
-using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace Freshet.Grains.Weights;

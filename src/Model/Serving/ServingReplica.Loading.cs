@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Freshet.Model.Checkpoints;
-using Freshet.Model.Data;
 using Freshet.Model.Schema;
 using Freshet.Model.Towers;
 using Freshet.Model.Training;

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
-using Freshet.Model.Towers;
 using Freshet.Model.Training;
 
 namespace Freshet.Model.Serving;

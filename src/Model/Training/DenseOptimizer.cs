@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Freshet.Model.Schema;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Freshet.Model.Training;

@@ -1,8 +1,6 @@
-using Freshet.Model.Feedback;
 using System.Runtime.InteropServices;
 using Freshet.Model.Data;
 using Freshet.Model.Schema;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Freshet.Model.Training;

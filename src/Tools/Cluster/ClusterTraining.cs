@@ -5,7 +5,6 @@ using Freshet.Model.Data;
 using Freshet.Model.Metrics;
 using Freshet.Model.Schema;
 using Freshet.Model.Training;
-using Freshet.Parameters;
 
 namespace Freshet.Tools.Cluster;
 

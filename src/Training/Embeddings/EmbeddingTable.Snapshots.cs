@@ -1,4 +1,3 @@
-using System.Buffers;
 using Freshet.Model.Hashing;
 using Freshet.Model.Schema;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Freshet.Model.Checkpoints;
 using Freshet.Model.Data;
 using Freshet.Model.Embeddings;
 

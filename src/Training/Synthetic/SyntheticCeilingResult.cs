@@ -1,5 +1,3 @@
-using Freshet.Model.Metrics;
-
 namespace Freshet.Model.Synthetic;
 
 /// <summary>AUCs of the informed learner and of the oracle on the same synthetic samples.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Freshet.Model.Data;
 
 namespace Freshet.Model.Telemetry;
