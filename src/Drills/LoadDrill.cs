@@ -71,7 +71,8 @@ public static partial class LoadDrill
 
     private sealed record Settings(FeatureSchema Schema, int Clients, double Seconds, double KillAt, int Rows, TimeSpan Interval, int FeedRate, int Shards, string Profile)
     {
-        public bool Azurite => FreshetProfiles.Parse(Profile, "--profile", FreshetProfile.Local, FreshetProfile.Azurite) == FreshetProfile.Azurite;
+        /// <summary>Whether the drill runs on the azurite profile (<see cref="Validate"/> has refused anything but local and azurite).</summary>
+        public bool Azurite => Profile == FreshetProfile.Azurite.Name();
 
         public void Validate()
         {

@@ -18,7 +18,7 @@ public static class FreshetProfiles
     /// <summary>The profile named <paramref name="text"/> (exactly, lower case), if it is one of <paramref name="allowed"/> (all when none are given).</summary>
     public static bool TryParse(string? text, out FreshetProfile profile, params FreshetProfile[] allowed)
     {
-        foreach (var p in allowed.Length == 0 ? Enum.GetValues<FreshetProfile>() : allowed)
+        foreach (var p in Allowed(allowed))
         {
             if (string.Equals(text, p.Name(), StringComparison.Ordinal))
             {
@@ -37,5 +37,7 @@ public static class FreshetProfiles
     public static FreshetProfile Parse(string? text, string key, params FreshetProfile[] allowed) =>
         TryParse(text, out var profile, allowed)
             ? profile
-            : throw new ArgumentException($"{key}: '{text}' is not a profile; use one of: {string.Join(", ", (allowed.Length == 0 ? Enum.GetValues<FreshetProfile>() : allowed).Select(Name))}");
+            : throw new ArgumentException($"{key}: '{text}' is not a profile; use one of: {string.Join(", ", Allowed(allowed).Select(Name))}");
+
+    private static FreshetProfile[] Allowed(FreshetProfile[] allowed) => allowed.Length == 0 ? Enum.GetValues<FreshetProfile>() : allowed;
 }

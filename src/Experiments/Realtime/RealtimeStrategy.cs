@@ -31,10 +31,10 @@ public readonly record struct RealtimeStrategy(TrainingPlan Plan, Mode Mode = Mo
     public bool CheckpointsEveryInterval => Plan.Strategy == Strategy.All && Mode == Mode.Daily;
 
     /// <summary>The deployment's job strategy: every tier trains, unless the plan is part without fresh rows.</summary>
-    public Strategy JobStrategy => Plan == new TrainingPlan(Strategy.Part) ? Strategy.Part : Strategy.All;
+    public Strategy JobStrategy => Plan == Part.Plan ? Strategy.Part : Strategy.All;
 
     /// <summary>Fresh frozen-tier rows a delta may carry: none for part, else the deployment's usual budget.</summary>
-    public int FreshRowBudget => Plan == new TrainingPlan(Strategy.Part) ? 0 : 10_000;
+    public int FreshRowBudget => Plan == Part.Plan ? 0 : 10_000;
 
     /// <summary>The strategy named <paramref name="text"/>, if it is one.</summary>
     public static bool TryParse(string? text, out RealtimeStrategy strategy)

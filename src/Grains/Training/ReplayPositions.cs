@@ -66,22 +66,20 @@ internal sealed class ReplayPositions
         _lastReceived.Clear();
     }
 
-    /// <summary>Per position key (task and source), the last position the trainer trained: what a checkpoint records.</summary>
-    public static Dictionary<string, long> PositionsOf(IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> last)
+    /// <summary>
+    /// The trainer's last trained samples by position key (task and source): their positions (what a checkpoint records),
+    /// and for a replayable source its own offset of that sample (where a hub resumes).
+    /// </summary>
+    public static (Dictionary<string, long> Positions, Dictionary<string, string> Offsets) KeyedOf(IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> last)
     {
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (task, source, position, _) in last) result[SampleStreams.PositionKey(task, source)] = position;
-        return result;
-    }
-
-    /// <summary>Per position key of a replayable source, the source's own offset of the last sample trained (where a hub resumes).</summary>
-    public static Dictionary<string, string> OffsetsOf(IReadOnlyList<(TaskKind Task, string? Source, long Position, string? Offset)> last)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (task, source, _, offset) in last)
+        var positions = new Dictionary<string, long>(StringComparer.Ordinal);
+        var offsets = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (task, source, position, offset) in last)
         {
-            if (offset is not null) result[SampleStreams.PositionKey(task, source)] = offset;
+            var key = SampleStreams.PositionKey(task, source);
+            positions[key] = position;
+            if (offset is not null) offsets[key] = offset;
         }
-        return result;
+        return (positions, offsets);
     }
 }

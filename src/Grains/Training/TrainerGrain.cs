@@ -143,34 +143,38 @@ public sealed partial class TrainerGrain(
         }
     }
 
-    public Task<TrainerStatus> GetStatusAsync() => Task.FromResult(new TrainerStatus
+    public Task<TrainerStatus> GetStatusAsync()
     {
-        Trainer = Key,
-        State = _trainer?.Gate.IsPaused == true && _state == JobState.Running ? JobState.Paused : _state,
-        SamplesReceived = Interlocked.Read(ref _received),
-        SamplesTrained = _trainer?.Samples ?? 0,
-        Steps = _trainer?.Gate.Steps ?? 0,
-        Paused = _trainer?.Gate.IsPaused ?? false,
-        Completed = _state == JobState.Completed,
-        Error = _error,
-        EventTime = _trainer?.EventTime is { } t ? new DateTime(t, DateTimeKind.Utc) : null,
-        GrainCallsPerStep = _store?.CallsPerStep ?? 0,
-        SamplesRejected = Interlocked.Read(ref _rejected),
-        SamplesTimeRejected = Interlocked.Read(ref _timesRejected),
-        StreamErrors = Interlocked.Read(ref _streamErrors),
-        BatchesUndecodable = Interlocked.Read(ref _undecodable),
-        SamplesSkipped = _replay.Skipped,
-        SamplesRepeated = _replay.Repeated,
-        SamplesQueued = (_ctr?.Reader.Count ?? 0) + (_cvr?.Reader.Count ?? 0),
-        QueueCapacity = 2 * QueueCapacity,
-        SamplesShed = Interlocked.Read(ref _shed),
-        EvaluationHeld = _held.EvaluationHeld,
-        BaselineKeys = _held.BaselineKeys,
-        BaselineEvicted = _held.BaselineEvicted,
-        Positions = ReplayPositions.PositionsOf(_trainer?.LastPositions() ?? []),
-        Offsets = ReplayPositions.OffsetsOf(_trainer?.LastPositions() ?? []),
-        Silo = local.SiloAddress.ToParsableString(),
-    });
+        var (positions, offsets) = ReplayPositions.KeyedOf(_trainer?.LastPositions() ?? []);
+        return Task.FromResult(new TrainerStatus
+        {
+            Trainer = Key,
+            State = _trainer?.Gate.IsPaused == true && _state == JobState.Running ? JobState.Paused : _state,
+            SamplesReceived = Interlocked.Read(ref _received),
+            SamplesTrained = _trainer?.Samples ?? 0,
+            Steps = _trainer?.Gate.Steps ?? 0,
+            Paused = _trainer?.Gate.IsPaused ?? false,
+            Completed = _state == JobState.Completed,
+            Error = _error,
+            EventTime = _trainer?.EventTime is { } t ? new DateTime(t, DateTimeKind.Utc) : null,
+            GrainCallsPerStep = _store?.CallsPerStep ?? 0,
+            SamplesRejected = Interlocked.Read(ref _rejected),
+            SamplesTimeRejected = Interlocked.Read(ref _timesRejected),
+            StreamErrors = Interlocked.Read(ref _streamErrors),
+            BatchesUndecodable = Interlocked.Read(ref _undecodable),
+            SamplesSkipped = _replay.Skipped,
+            SamplesRepeated = _replay.Repeated,
+            SamplesQueued = (_ctr?.Reader.Count ?? 0) + (_cvr?.Reader.Count ?? 0),
+            QueueCapacity = 2 * QueueCapacity,
+            SamplesShed = Interlocked.Read(ref _shed),
+            EvaluationHeld = _held.EvaluationHeld,
+            BaselineKeys = _held.BaselineKeys,
+            BaselineEvicted = _held.BaselineEvicted,
+            Positions = positions,
+            Offsets = offsets,
+            Silo = local.SiloAddress.ToParsableString(),
+        });
+    }
 
     public async Task<string> GetReportJsonAsync()
     {
