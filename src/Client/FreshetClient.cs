@@ -94,9 +94,20 @@ public sealed class FreshetClient(IClusterClient cluster)
     public async Task<IReadOnlyList<Prediction>> ScoreAsync(string model, IReadOnlyList<ScoreRow> rows, DateTime? time)
     {
         ScoreRequest.Validate(model, rows);
-        var request = new ScoreRequest { Model = model, Rows = rows, Time = time?.ToUniversalTime() };
-        CheckSize(request, UpperBound(request), rows.Count, $"model '{model}': a scoring request of {rows.Count} rows");
-        return await RetryAsync(() => Scoring().ScoreAsync(request));
+        var at = time?.ToUniversalTime();
+        var what = $"model '{model}': a scoring request of {rows.Count} rows";
+        if (rows.Any(r => r.Lists is { Count: > 0 }))
+        {
+            // Lists are rare: such a request goes as the rows are, field name to value.
+            var request = new ScoreRequest { Model = model, Rows = rows, Time = at };
+            CheckSize(request, UpperBound(request), rows.Count, what);
+            return await RetryAsync(() => Scoring().ScoreAsync(request));
+        }
+        // Otherwise as one batch: the field names once, the values' bytes in one buffer.
+        var batch = ScoreBatch.Of(model, rows, at);
+        CheckSize(batch, 256L + batch.Text.Length + 5L * batch.Lengths.Length + batch.Fields.Sum(f => 5L + 3L * f.Length), rows.Count, what);
+        var answer = await RetryAsync(() => Scoring().ScoreBatchAsync(batch));
+        return answer.Predictions(model, rows.Count);
     }
 
     /// <summary>Labels in one <see cref="ReportAsync(IReadOnlyList{FeedbackLabel})"/> call, at most.</summary>

@@ -89,6 +89,7 @@ public static class ServeBench
                 var featurizer = new RequestFeaturizer(s, liveSequences: true);
 
                 var cases = new JsonArray();
+                var breakdown = new JsonArray();
                 var table = new List<string>();
                 JsonObject? swap = null;
                 foreach (var clients in new[] { 1, 8 })
@@ -126,6 +127,10 @@ public static class ServeBench
                             return Task.CompletedTask;
                         }, ct);
                         var ratio = sdkMeasure.RowsPerSecond / inProcess.RowsPerSecond;
+                        if (clients == 1 && rows > 1)
+                        {
+                            breakdown.Add(ServeBreakdown.Measure(app.Services.GetRequiredService<Orleans.Serialization.Serializer>(), local, featurizer, requests, spec.Model, rows, sdkMeasure.P50Ms));
+                        }
                         table.Add($"  {clients,2} x {rows,4} rows   sdk {sdkMeasure.RowsPerSecond,10:N0} rows/s  p50 {sdkMeasure.P50Ms,7:F2} ms  p99 {sdkMeasure.P99Ms,7:F2} ms  errors {sdkMeasure.Errors}"
                             + $"   in-process {inProcess.RowsPerSecond,10:N0} rows/s  p50 {inProcess.P50Ms,7:F2} ms  p99 {inProcess.P99Ms,7:F2} ms   sdk/in-process {ratio:F2}");
                         cases.Add(new JsonObject
@@ -147,6 +152,8 @@ public static class ServeBench
                         });
                     }
                 }
+                // The transport's floor: the SDK's client calling the scoring grain for its replica's status (no featurizing, no scoring).
+                var floor = await ServeBreakdown.CallFloorMsAsync(app.Services.GetRequiredService<IClusterClient>(), spec.Model);
                 var end = await admin.GetStatusAsync(spec.Model);
                 var replica = end.Replicas.First();
                 var trained = (end.Deployment.Main?.Trainers.Sum(t => t.SamplesTrained) ?? 0);
@@ -159,6 +166,8 @@ public static class ServeBench
                 var peak = ProcessMemory.PeakResidentMegabytes();
                 await cli.Out.WriteLineAsync($"scoring through the SDK (a client on the serving silo's gateway) while training publishes every {Durations.Format(every)}; in-process: a replica in this process, same featurizing:");
                 foreach (var line in table) await cli.Out.WriteLineAsync(line);
+                await cli.Out.WriteLineAsync($"where one client's call goes, each stage alone in this process (median ms); a call that does no work takes {floor:F3} ms (p50):");
+                foreach (var b in breakdown) await cli.Out.WriteLineAsync(ServeBreakdown.Line((JsonObject)b!));
                 await cli.Out.WriteLineAsync($"deltas applied on the serving silo meanwhile: {applied}; checkpoint swap: {swap?["fromCheckpoint"]} -> {swap?["toCheckpoint"]}; peak resident memory {peak:N0} MB");
                 if (p.GetValue(json))
                 {
@@ -169,6 +178,8 @@ public static class ServeBench
                         ["feedSamplesPerSecond"] = rate,
                         ["secondsPerCase"] = caseSeconds,
                         ["cases"] = cases,
+                        ["breakdown"] = breakdown,
+                        ["callFloorP50Ms"] = JsonResult.Metric(floor, 4),
                         ["deltasApplied"] = applied,
                         ["replicaGaps"] = replica.Gaps,
                         ["replicaDuplicates"] = replica.Duplicates,

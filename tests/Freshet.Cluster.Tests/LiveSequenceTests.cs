@@ -142,8 +142,12 @@ public class LiveSequenceTests
     /// </summary>
     private static async Task<Freshet.Model.Serving.ServingReplica> QuiesceAsync(ClusterHarness h, FreshetClient client, Freshet.Deployments.DeploymentSpec spec)
     {
+        // The served weights must have trained the categories the sequences hold: a stop before the trainer took the stream
+        // publishes rows it never trained (zero vectors), under which a sequence moves no answer.
+        var job = h.Job(spec.JobOf(Freshet.Deployments.DeploymentJob.Main));
+        await PublishingTests.WaitAsync(async () => (await job.GetStatusAsync()).Trainers.Sum(t => t.SamplesTrained) >= 3_000, "the 3,000 published samples are trained");
         await client.StopAsync(spec.Model);
-        var published = (await h.Job(spec.JobOf(Freshet.Deployments.DeploymentJob.Main)).GetStatusAsync()).Published;
+        var published = (await job.GetStatusAsync()).Published;
         var registry = h.Cluster.Silos[0].ServiceProvider.GetRequiredService<ServingRegistry>();
         Freshet.Model.Serving.ServingReplica? replica = null;
         await PublishingTests.WaitAsync(async () => (replica = await registry.GetAsync(spec.Model)).Weights == published, $"the replica holds {published}, the last version published");

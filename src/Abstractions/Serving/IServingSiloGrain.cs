@@ -12,6 +12,9 @@ public interface IServingSiloGrain : IGrainWithStringKey
 
     [ClientCallable(ClientAccess.Score), Alias("Score")] Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request);
 
+    /// <summary>As <see cref="IScoringGrain.ScoreBatchAsync"/>, on this silo's replica.</summary>
+    [ClientCallable(ClientAccess.Score), Alias("ScoreBatch")] Task<ScoreAnswer> ScoreBatchAsync(ScoreBatch batch);
+
     [ClientCallable(ClientAccess.Score), Alias("ScoreSamples")] Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples);
 
     /// <summary>This silo's replica of the model, loading it if it was not (null on a silo without the serving role).</summary>

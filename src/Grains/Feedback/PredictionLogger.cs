@@ -68,7 +68,8 @@ public sealed partial class PredictionLogger(IGrainFactory grains, TimeProvider 
     {
         var ids = new PredictionId[rows.Count];
         var joiners = spec?.Joiners ?? 1;
-        for (var i = 0; i < ids.Length; i++) ids[i] = PredictionId.New(model, joiners);
+        var values = Freshet.Serving.ScoreAnswer.NewIds(ids.Length);
+        for (var i = 0; i < ids.Length; i++) ids[i] = new PredictionId(model, PredictionId.JoinerOf(values[i], joiners), values[i]);
         if (spec is null) return ids;
         foreach (var group in Enumerable.Range(0, ids.Length).GroupBy(i => ids[i].Joiner))
         {

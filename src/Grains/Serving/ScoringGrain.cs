@@ -13,6 +13,8 @@ public sealed class ScoringGrain(ServingRegistry registry, ServingScorer scorer)
 {
     public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request) => scorer.ScoreAsync(request);
 
+    public Task<ScoreAnswer> ScoreBatchAsync(ScoreBatch batch) => scorer.ScoreBatchAsync(batch);
+
     public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples) => scorer.ScoreSamplesAsync(model, samples);
 
     public async Task<ReplicaStatus> GetReplicaAsync(string model) => ReplicaGrain.StatusOf(await registry.GetAsync(model), registry.SiloName);

@@ -24,6 +24,24 @@ public sealed class ServingScorer(
         return registry.Roles.Serving ? ScoreLocalAsync(request) : ForwardAsync(door => door.ScoreAsync(request));
     }
 
+    public Task<ScoreAnswer> ScoreBatchAsync(ScoreBatch batch)
+    {
+        Check(batch);
+        return registry.Roles.Serving ? ScoreBatchLocalAsync(batch) : ForwardAsync(door => door.ScoreBatchAsync(batch));
+    }
+
+    public Task<ScoreAnswer> ScoreBatchLocalAsync(ScoreBatch batch)
+    {
+        Check(batch);
+        return OnceMoreIfUnloadedAsync(() => ScoreOnceAsync(batch.Model, batch.Time,
+            (featurizer, now) => featurizer.Featurize(batch.Fields, batch.Rows, batch.Lengths, batch.Text, now, ScoreRequest.MaxRows, ScoreRequest.MaxValueLength)));
+    }
+
+    private static void Check(ScoreBatch? batch)
+    {
+        if ((batch is null ? "the batch is empty" : batch.Problem()) is { } problem) throw new ScoringRequestException(problem);
+    }
+
     public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples)
     {
         if (Freshet.Model.Schema.NameRule.Problem(model, "model") is { } problem) throw new ScoringRequestException(problem);
@@ -35,7 +53,7 @@ public sealed class ServingScorer(
         OnceMoreIfUnloadedAsync(() => ScoreSamplesOnceAsync(model, samples));
 
     /// <summary>A call that met its replica unloaded (by <see cref="ServingRegistry"/>, between taking it and scoring) runs once more, loading it again.</summary>
-    private static async Task<IReadOnlyList<Prediction>> OnceMoreIfUnloadedAsync(Func<Task<IReadOnlyList<Prediction>>> score)
+    private static async Task<T> OnceMoreIfUnloadedAsync<T>(Func<Task<T>> score)
     {
         try
         {
@@ -73,7 +91,7 @@ public sealed class ServingScorer(
         return Predictions(results, ids, version, now - weights);
     }
 
-    private async Task<IReadOnlyList<Prediction>> ForwardAsync(Func<IServingSiloGrain, Task<IReadOnlyList<Prediction>>> call)
+    private async Task<T> ForwardAsync<T>(Func<IServingSiloGrain, Task<T>> call)
     {
         var silos = ServingSilos();
         if (silos.Count == 0)
@@ -102,39 +120,47 @@ public sealed class ServingScorer(
     public Task<IReadOnlyList<Prediction>> ScoreLocalAsync(ScoreRequest request)
     {
         Validate(request);
-        return OnceMoreIfUnloadedAsync(() => ScoreOnceAsync(request));
+        var rows = request.Rows;
+        return OnceMoreIfUnloadedAsync(async () =>
+        {
+            var answer = await ScoreOnceAsync(request.Model, request.Time,
+                (featurizer, now) => featurizer.Featurize([.. rows.Select(r => (r.Values, (IReadOnlyDictionary<string, IReadOnlyList<string>>?)r.Lists))], now, ScoreRequest.MaxRows));
+            return (IReadOnlyList<Prediction>)answer.Predictions(request.Model, rows.Count);
+        });
     }
 
-    private async Task<IReadOnlyList<Prediction>> ScoreOnceAsync(ScoreRequest request)
+    private async Task<ScoreAnswer> ScoreOnceAsync(string model, DateTime? requestTime, Func<RequestFeaturizer, DateTime, List<Model.Data.Sample>> featurize)
     {
-        var replica = await registry.GetAsync(request.Model);
-        if (request.Time is { } asked && clock.Problem(asked, $"model '{request.Model}': the request") is { } ahead)
+        var replica = await registry.GetAsync(model);
+        if (requestTime is { } asked && clock.Problem(asked, $"model '{model}': the request") is { } ahead)
         {
             // A time ahead of this clock would be logged for the joiners and move their clocks there for good.
             replica.TimeRejected();
-            clock.Rejected(request.Model, "score");
+            clock.Rejected(model, "score");
             throw new ScoringRequestException(ahead);
         }
         var featurizer = _featurizers.GetValue(replica, r => new RequestFeaturizer(r.Schema, liveSequences: true));
         var sequences = _sequences.GetValue(replica, r => Model.Sequences.SequenceField.Of(Model.Schema.FeatureLayout.From(r.Schema)));
-        var feedback = await predictions.SpecAsync(request.Model);
-        var now = request.Time ?? time.GetUtcNow().UtcDateTime;
+        var feedback = await predictions.SpecAsync(model);
+        var now = requestTime ?? time.GetUtcNow().UtcDateTime;
         List<Model.Data.Sample> samples;
         try
         {
-            samples = featurizer.Featurize([.. request.Rows.Select(r => (r.Values, (IReadOnlyDictionary<string, IReadOnlyList<string>>?)r.Lists))], now, ScoreRequest.MaxRows);
+            samples = featurize(featurizer, now);
         }
         catch (ArgumentException e)
         {
-            throw new ScoringRequestException($"model '{request.Model}': {e.Message}");
+            throw new ScoringRequestException($"model '{model}': {e.Message}");
         }
         // Each row's sequences as the joiners recorded them before its time: logged with the row, so training sees them too.
-        if (sequences.Count > 0) await LiveSequences.FillAsync(grains, request.Model, sequences, samples);
+        if (sequences.Count > 0) await LiveSequences.FillAsync(grains, model, sequences, samples);
         // The guard's share of calls is also scored with the last good weights: both answers go to the joiners.
         var shadow = feedback?.Guard is { } guard && Random.Shared.NextDouble() < guard.ShadowShare;
-        var (results, version, weights, shadowCtr, shadowWeights) = ScoreTimed(replica, samples, request.Model, shadow);
-        var ids = predictions.Log(request.Model, feedback, samples, results, version, now, shadowCtr, shadowWeights);
-        return Predictions(results, ids, version, time.GetUtcNow().UtcDateTime - weights);
+        var (results, version, weights, shadowCtr, shadowWeights) = ScoreTimed(replica, samples, model, shadow);
+        var ids = predictions.Log(model, feedback, samples, results, version, now, shadowCtr, shadowWeights);
+        var scores = new float[3 * results.Length];
+        for (var i = 0; i < results.Length; i++) (scores[3 * i], scores[3 * i + 1], scores[3 * i + 2]) = (results[i].Ctr, results[i].Cvr, results[i].Ctcvr);
+        return ScoreAnswer.Of(scores, ids, version, time.GetUtcNow().UtcDateTime - weights, feedback?.Joiners ?? 1);
     }
 
     private static Prediction[] Predictions(Model.Serving.ScoreResult[] results, Freshet.Feedback.PredictionId[] ids, Model.Serving.WeightsVersion version, TimeSpan age)

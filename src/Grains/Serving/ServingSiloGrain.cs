@@ -26,6 +26,12 @@ public sealed class ServingSiloGrain(ServingRegistry registry, ServingScorer sco
         return scorer.ScoreLocalAsync(request);
     }
 
+    public Task<ScoreAnswer> ScoreBatchAsync(ScoreBatch batch)
+    {
+        Mine();
+        return scorer.ScoreBatchLocalAsync(batch);
+    }
+
     public Task<IReadOnlyList<Prediction>> ScoreSamplesAsync(string model, Freshet.Samples.SampleBatch samples)
     {
         Mine();
