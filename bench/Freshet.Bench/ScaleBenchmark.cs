@@ -91,9 +91,9 @@ public static class ScaleBenchmark
     /// Fills <paramref name="table"/> of a fresh in-process model with <paramref name="rows"/> rows, trains the CTR samples
     /// (their ids of that table drawn uniformly from the rows) with the training step, writes a full checkpoint of it into
     /// <paramref name="checkpoints"/> (model <c>schema.Name</c>), copies those files with a plain stream copy, and restores
-    /// the checkpoint into another model.
+    /// the checkpoint into another model; <paramref name="phaseDone"/> is called as each of these ends.
     /// </summary>
-    public static async Task<InProcess> RunAsync(FeatureSchema schema, string table, long rows, IReadOnlyList<Sample> ctr, string checkpoints, Action<string>? log, CancellationToken cancellationToken)
+    public static async Task<InProcess> RunAsync(FeatureSchema schema, string table, long rows, IReadOnlyList<Sample> ctr, string checkpoints, Action<string>? log, CancellationToken cancellationToken, Action<string>? phaseDone = null)
     {
         var layout = FeatureLayout.From(schema);
         var index = IdIndex(layout, table);
@@ -106,10 +106,10 @@ public static class ScaleBenchmark
         {
             var t = model.Tables.Single(x => x.Name == table);
             raw = sizeof(ulong) + (t.Dim + t.StateWidth) * sizeof(float);
-            var snap = Rows(t, schema.Model, rows, ctr.Count > 0 ? ctr[0].Time : 0);
-            t.Import(snap);
+            // The table takes the snapshot's arrays as its own: no copy of the rows is made beside it.
+            t.Adopt(Rows(t, schema.Model, rows, ctr.Count > 0 ? ctr[0].Time : 0));
             t.MarkBase();
-            snap = null;
+            phaseDone?.Invoke("fill");
             // What the table holds, counted from its arrays and maps at their capacity (a heap difference would also count
             // whatever else the process freed or allocated meanwhile).
             bytesPerRow = t.AllocatedBytes / (double)rows;
@@ -133,10 +133,12 @@ public static class ScaleBenchmark
             }
             step = done / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
             log?.Invoke($"{rows:N0} rows: training step {step:N0} samples/s");
+            phaseDone?.Invoke("train");
 
             var w = Stopwatch.StartNew();
             manifest = await ModelCheckpoint.SaveAsync(store, model, null, done, "all", cancellationToken);
             write = w.Elapsed;
+            phaseDone?.Invoke("checkpoint");
         }
         var bytes = manifest.Files.Sum(f => f.Bytes);
         var folder = Path.Combine(checkpoints, CheckpointManifest.VersionFolder(manifest.Model, manifest.Version));
@@ -155,6 +157,7 @@ public static class ScaleBenchmark
         }
         var copy = c.Elapsed;
         Directory.Delete(copyFolder, recursive: true);
+        phaseDone?.Invoke("copy");
 
         TimeSpan restore;
         using (var model = new InProcessParameterStore(schema))
@@ -165,6 +168,9 @@ public static class ScaleBenchmark
             var loaded = model.Tables.Single(x => x.Name == table).Count;
             if (loaded < rows) throw new InvalidOperationException($"the restored table holds {loaded:N0} rows, {rows:N0} were written");
         }
+        // Both models are gone: give their memory back before what comes next (the cluster half) is measured.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        phaseDone?.Invoke("restore");
         static double MBps(long b, TimeSpan t) => b / 1e6 / Math.Max(1e-9, t.TotalSeconds);
         log?.Invoke($"{rows:N0} rows: checkpoint {bytes / 1e6:N0} MB written at {MBps(bytes, write):N0} MB/s, restored at {MBps(bytes, restore):N0} MB/s; plain copy {MBps(bytes, copy):N0} MB/s");
         return new InProcess(rows, step, bytesPerRow, raw, bytes, manifest.Version, MBps(bytes, write), MBps(bytes, restore), MBps(bytes, copy),

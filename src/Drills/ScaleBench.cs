@@ -58,7 +58,18 @@ public static class ScaleBench
                 Directory.CreateDirectory(folder);
                 try
                 {
-                    var local = await ScaleBenchmark.RunAsync(s, field, rows, ctr, folder, m => cli.Error.WriteLine($"bench: {m}"), ct);
+                    // Each phase's peak resident set, the peak reset as the phase starts: where a size's memory goes.
+                    // And what is live on the managed heap as each phase ends (after a full collection), next to the resident set then.
+                    var phases = new JsonObject();
+                    var phaseLive = new JsonObject();
+                    void Phase(string name)
+                    {
+                        phases[name] = Math.Round(ProcessMemory.PeakResidentMegabytes(), 0);
+                        var live = GC.GetTotalMemory(forceFullCollection: true) / 1048576.0;
+                        phaseLive[name] = new JsonObject { ["liveHeapMb"] = Math.Round(live, 0), ["rssMb"] = Math.Round(Environment.WorkingSet / 1048576.0, 0) };
+                        ProcessMemory.ResetPeak();
+                    }
+                    var local = await ScaleBenchmark.RunAsync(s, field, rows, ctr, folder, m => cli.Error.WriteLine($"bench: {m}"), ct, Phase);
                     firstInProcess ??= local.StepSamplesPerSecond;
                     var entry = new JsonObject
                     {
@@ -77,7 +88,7 @@ public static class ScaleBench
                     };
                     if (!p.GetValue(noCluster))
                     {
-                        var c = await ClusterAsync(cli, s, folder, local.CheckpointVersion, local.CheckpointBytes, rows, index, source, p.GetValue(shards), ct);
+                        var c = await ClusterAsync(cli, s, folder, local.CheckpointVersion, local.CheckpointBytes, rows, index, source, p.GetValue(shards), n => Phase("cluster " + n), ct);
                         firstCluster ??= c.SamplesPerSecond;
                         entry["cluster"] = new JsonObject
                         {
@@ -99,13 +110,17 @@ public static class ScaleBench
                             ["publishMb"] = Math.Round(c.PublishBytes / 1e6, 2),
                         };
                     }
-                    var peak = ProcessMemory.PeakResidentMegabytes();
+                    var peak = phases.Select(kv => kv.Value!.GetValue<double>()).Append(ProcessMemory.PeakResidentMegabytes()).Max();
                     peakOverall = Math.Max(peakOverall, peak);
                     entry["peakRssMb"] = Math.Round(peak, 1);
+                    entry["phasePeakRssMb"] = phases;
+                    entry["phaseEnd"] = phaseLive;
+                    entry["peakVsCheckpoint"] = Math.Round(peak / (local.CheckpointBytes / 1e6), 2);
                     results.Add(entry);
                     await cli.Out.WriteLineAsync($"{rows,12:N0} rows: in process {local.StepSamplesPerSecond,8:N0} samples/s ({local.StepSamplesPerSecond / firstInProcess.Value:F2} of the smallest), " +
                         $"{local.BytesPerRow:F0} bytes a row ({local.BytesPerRow / local.RawBytesPerRow:F2} x raw {local.RawBytesPerRow}), checkpoint {local.CheckpointBytes / 1e6:N0} MB: " +
-                        $"write {local.WriteMBps / local.CopyMBps:F2} and restore {local.RestoreMBps / local.CopyMBps:F2} of a file copy ({local.CopyMBps:N0} MB/s); peak RSS {peak:N0} MB");
+                        $"write {local.WriteMBps / local.CopyMBps:F2} and restore {local.RestoreMBps / local.CopyMBps:F2} of a file copy ({local.CopyMBps:N0} MB/s); peak RSS {peak:N0} MB " +
+                        $"({string.Join(", ", phases.Select(kv => $"{kv.Key} {kv.Value}"))})");
                     if (entry["cluster"] is JsonObject co)
                     {
                         await cli.Out.WriteLineAsync($"{"",12}       cluster {co["samplesPerSecond"]} samples/s ({co["vsSmallest"]} of the smallest), restore {co["restoreVsCopy"]} and checkpoint {co["writeVsCopy"]} of a file copy, " +
@@ -141,7 +156,7 @@ public static class ScaleBench
     /// per shard), published once, trained on samples touching 1% of the rows and published again (the measured publish),
     /// and restored from its own checkpoint (the measured restore).
     /// </summary>
-    private static async Task<ClusterResult> ClusterAsync(CliContext cli, FeatureSchema s, string folder, long version, long bytes, long rows, int index, List<Sample> source, int shards, CancellationToken ct)
+    private static async Task<ClusterResult> ClusterAsync(CliContext cli, FeatureSchema s, string folder, long version, long bytes, long rows, int index, List<Sample> source, int shards, Action<string> phaseDone, CancellationToken ct)
     {
         await cli.Error.WriteLineAsync($"bench: {rows:N0} rows: a {shards}-shard job on a local silo, restored from checkpoint {version}");
         await using var cluster = await LocalCluster.StartAsync(folder, ct);
@@ -152,6 +167,7 @@ public static class ScaleBench
         await job.CreateAsync(new JobSpec { Model = s.Name, SchemaJson = s.Json, Shards = shards, RestoreVersion = version, FreshRowBudget = 0 });
         await job.StartAsync();
         restore.Stop();
+        phaseDone("start");
 
         var random = new Random(23);
         var uniform = source.Select(x => ScaleBenchmark.WithId(x, index, ScaleBenchmark.Id(random.NextInt64(rows)))).ToList();
@@ -160,10 +176,12 @@ public static class ScaleBench
         await TrainAsync(job, publisher, uniform, 0, ct);
         train.Stop();
         await cli.Error.WriteLineAsync($"bench: {rows:N0} rows: cluster {uniform.Count / train.Elapsed.TotalSeconds:N0} samples/s");
+        phaseDone("train");
 
         var checkpoint = Stopwatch.StartNew();
         var written = await job.CheckpointAsync();
         checkpoint.Stop();
+        phaseDone("checkpoint");
         await job.PublishAsync(); // the job's first publish: its base checkpoint, then a delta of what changed since
 
         // 1% of the rows, each touched once: sample k takes row k * 100.
@@ -173,11 +191,13 @@ public static class ScaleBench
         var publish = Stopwatch.StartNew();
         var published = await job.PublishAsync();
         publish.Stop();
+        phaseDone("publish");
 
         // Every tier back from the cluster's own checkpoint (one file per shard, each shard reading its own).
         var reload = Stopwatch.StartNew();
         await job.RestoreAsync(written.Version, s.Name);
         reload.Stop();
+        phaseDone("restore");
         await job.StopAsync();
         return new ClusterResult(uniform.Count / train.Elapsed.TotalSeconds, restore.Elapsed.TotalSeconds, reload.Elapsed.TotalSeconds, checkpoint.Elapsed.TotalSeconds, written.Bytes,
             published.ChangingRows, publish.Elapsed.TotalMilliseconds, published.BarrierPauseMs, published.Bytes);

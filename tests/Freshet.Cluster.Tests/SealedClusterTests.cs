@@ -31,10 +31,12 @@ public sealed class SealedClusterTests(SealedCluster cluster, Xunit.Abstractions
     {
         "Freshet.Serving.IScoringGrain.ScoreAsync/1",
         "Freshet.Serving.IScoringGrain.ScoreSamplesAsync/2",
+        "Freshet.Serving.IScoringGrain.ScoreBatchAsync/1",
         "Freshet.Serving.IScoringGrain.GetReplicaAsync/1",
         "Freshet.Serving.IServingSiloGrain.GetRolesAsync/0",
         "Freshet.Serving.IServingSiloGrain.ScoreAsync/1",
         "Freshet.Serving.IServingSiloGrain.ScoreSamplesAsync/2",
+        "Freshet.Serving.IServingSiloGrain.ScoreBatchAsync/1",
         "Freshet.Serving.IServingSiloGrain.GetReplicaAsync/1",
         "Freshet.Serving.IReplicaGrain.GetStatusAsync/0",
         "Freshet.Deployments.IDeploymentGrain.GetStatusAsync/0",

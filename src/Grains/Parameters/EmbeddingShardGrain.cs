@@ -229,8 +229,12 @@ public sealed partial class EmbeddingShardGrain(
     {
         if (_unreadable is not null) return; // nothing of its own to keep until a checkpoint is loaded
         var rows = Rows();
-        var bytes = ShardConfigCodec.Write(_config!, rows.SerializeState());
-        await _state!.WriteAsync(bytes);
+        var config = _config!;
+        await _state!.WriteAsync(s =>
+        {
+            ShardConfigCodec.Write(s, config);
+            rows.SerializeState(s);
+        });
         _dirty = false;
         _lastPersisted = DateTime.UtcNow;
     }

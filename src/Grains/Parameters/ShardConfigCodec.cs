@@ -9,20 +9,22 @@ public static class ShardConfigCodec
     public static byte[] Write(ShardConfig config, byte[] state)
     {
         using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(config.Model);
-            w.Write(config.SchemaJson);
-            w.Write(config.Shard);
-            w.Write(config.Shards);
-            w.Write(config.PersistInterval.Ticks);
-        }
+        Write(ms, config);
         ms.Write(state);
         return ms.ToArray();
     }
 
-    /// <summary>The configuration in front of a grain's state, and where the state starts (<paramref name="offset"/>).</summary>
-    /// <exception cref="InvalidDataException">The bytes do not start with a configuration; the message starts with "grain state".</exception>
+    /// <summary>Writes <paramref name="config"/> into <paramref name="stream"/>, where the state follows it.</summary>
+    public static void Write(Stream stream, ShardConfig config)
+    {
+        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        w.Write(config.Model);
+        w.Write(config.SchemaJson);
+        w.Write(config.Shard);
+        w.Write(config.Shards);
+        w.Write(config.PersistInterval.Ticks);
+    }
+
     public static ShardConfig Read(byte[] bytes, out int offset)
     {
         using var ms = new MemoryStream(bytes);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Orleans.Storage;
 
 namespace Freshet.Grains.Persistence;
@@ -29,13 +30,16 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
         var at = 0;
         for (var i = 0; i < head.Chunks; i++)
         {
-            var chunk = await ChunkAsync(ChunkName(head.Generation, i), read: true, cancellationToken);
+            // Read from storage every time: the cache keeps each chunk's ETag, never its bytes.
+            var chunk = await ChunkAsync(ChunkName(head.Generation, i), read: false, cancellationToken);
+            await storage.ReadStateAsync(ChunkName(head.Generation, i), grain, chunk, cancellationToken);
             if (!chunk.RecordExists || at + chunk.State!.Data.Length > data.Length)
             {
                 throw new InvalidDataException($"grain state '{name}' of {grain}: chunk {i} of generation {head.Generation} is missing or too long");
             }
             chunk.State!.Data.CopyTo(data, at);
             at += chunk.State!.Data.Length;
+            chunk.State = new StateChunk();
         }
         var sha = Convert.ToHexStringLower(SHA256.HashData(data));
         if (at != data.Length || sha != head.Sha256)
@@ -45,26 +49,79 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
         return data;
     }
 
-    public async Task WriteAsync(byte[] data, CancellationToken cancellationToken = default)
+    public Task WriteAsync(byte[] data, CancellationToken cancellationToken = default) => WriteAsync(s => s.Write(data), cancellationToken);
+
+    /// <summary>
+    /// Writes the state <paramref name="write"/> puts into a stream, serialized once into the chunks it is stored as: the
+    /// serializer runs on its own thread and waits while two chunks are on their way to storage, so at most those two are
+    /// held here whatever the state's size (the storage keeps its own). The caller's turn waits meanwhile, so what
+    /// <paramref name="write"/> reads does not change.
+    /// </summary>
+    public async Task WriteAsync(Action<Stream> write, CancellationToken cancellationToken = default)
     {
         await ReadHeadAsync(cancellationToken);
         var old = _head.RecordExists ? (_head.State!.Generation, _head.State.Chunks) : (Generation: -1, Chunks: 0);
         var generation = old.Generation + 1;
-        var count = Math.Max(1, (data.Length + chunkBytes - 1) / chunkBytes);
-        for (var i = 0; i < count; i++)
+        var pipe = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var serializer = Task.Factory.StartNew(() =>
         {
-            var chunk = await ChunkAsync(ChunkName(generation, i), read: true, cancellationToken);
-            var start = i * chunkBytes;
-            chunk.State = new StateChunk { Data = data.AsSpan(start, Math.Min(chunkBytes, data.Length - start)).ToArray() };
-            await storage.WriteStateAsync(ChunkName(generation, i), grain, chunk, cancellationToken);
+            try
+            {
+                using var stream = new ChunkStream(chunkBytes, chunk => pipe.Writer.WriteAsync(chunk, stop.Token).AsTask().GetAwaiter().GetResult());
+                write(stream);
+                var done = stream.Finish();
+                pipe.Writer.TryComplete();
+                return done;
+            }
+            catch (Exception e)
+            {
+                pipe.Writer.TryComplete(e);
+                throw;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var count = 0;
+        try
+        {
+            await foreach (var data in pipe.Reader.ReadAllAsync(cancellationToken))
+            {
+                var chunk = await ChunkAsync(ChunkName(generation, count), read: true, cancellationToken);
+                chunk.State = new StateChunk { Data = data };
+                await storage.WriteStateAsync(ChunkName(generation, count), grain, chunk, cancellationToken);
+                chunk.State = new StateChunk();
+                count++;
+            }
         }
-        _head.State = new StateHead { Generation = generation, Chunks = count, Length = data.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(data)) };
+        catch (Exception failure)
+        {
+            // A storage failure stops the serializer at its next chunk; a serializer's failure is the one to tell. Either
+            // way the head still names the previous generation, which stays readable.
+            await stop.CancelAsync();
+            try
+            {
+                await serializer;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !ReferenceEquals(e, failure))
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            }
+            catch (Exception)
+            {
+                // the serializer stopped because of the failure below, or failed with it
+            }
+            throw;
+        }
+        var (chunks, length, sha) = await serializer;
+        if (chunks != count) throw new InvalidOperationException($"grain state '{name}' of {grain}: {chunks} chunks made, {count} stored");
+        _head.State = new StateHead { Generation = generation, Chunks = count, Length = length, Sha256 = sha };
         await storage.WriteStateAsync(HeadName, grain, _head, cancellationToken);
-        LastWriteBytes = data.Length;
+        LastWriteBytes = length;
         for (var i = 0; i < old.Chunks; i++)
         {
+            // Read first when not held (an earlier activation wrote it): a record never read has no ETag and would be left behind.
             var key = ChunkName(old.Generation, i);
-            var chunk = await ChunkAsync(key, read: false, cancellationToken);
+            var chunk = await ChunkAsync(key, read: !_chunks.ContainsKey(key), cancellationToken);
+            chunk.State = new StateChunk();
             if (chunk.RecordExists) await storage.ClearStateAsync(key, grain, chunk, cancellationToken);
             _chunks.Remove(key);
         }

@@ -121,7 +121,13 @@ public static class ShardFile
     /// the file's length, whatever the header says.
     /// </summary>
     /// <exception cref="CheckpointException">The file is not a whole, consistent shard file; the message names it and what was wrong.</exception>
-    public static (TableSnapshot Snapshot, int Shard, int Shards) Read(Stream stream, string name)
+    public static (TableSnapshot Snapshot, int Shard, int Shards) Read(Stream stream, string name) => Read(stream, name, null);
+
+    /// <summary>
+    /// As <see cref="Read(Stream, string)"/>, keeping only the rows whose id <paramref name="keep"/> takes (all when null):
+    /// a shard reading a file split another way holds its own rows and the file's ids, never the whole file's rows.
+    /// </summary>
+    public static (TableSnapshot Snapshot, int Shard, int Shards) Read(Stream stream, string name, Func<ulong, bool>? keep)
     {
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         try
@@ -154,10 +160,26 @@ public static class ShardFile
                 throw new CheckpointException($"{name}: the header says {rows} rows of dim {dim}{(hasState ? $" with state width {stateWidth}" : "")} ({needed} bytes), {(StreamBlocks.Remaining(stream) is { } l ? $"the file holds {l} more" : "more than one array holds")}: the file is truncated or its header is wrong");
             }
             var ids = StreamBlocks.Read<ulong>(stream, n);
-            var weights = ids is null ? null : StreamBlocks.Read<float>(stream, n * dim);
-            var lastSeen = weights is null ? null : StreamBlocks.Read<long>(stream, n);
-            var steps = lastSeen is null ? null : StreamBlocks.Read<int>(stream, n);
-            var state = steps is null ? null : StreamBlocks.Read<float>(stream, n * width);
+            if (ids is null) throw new CheckpointException($"{name}: the file ends early (truncated)");
+            float[]? weights, state;
+            long[]? lastSeen;
+            int[]? steps;
+            if (keep is null)
+            {
+                weights = StreamBlocks.Read<float>(stream, n * dim);
+                lastSeen = weights is null ? null : StreamBlocks.Read<long>(stream, n);
+                steps = lastSeen is null ? null : StreamBlocks.Read<int>(stream, n);
+                state = steps is null ? null : StreamBlocks.Read<float>(stream, n * width);
+            }
+            else
+            {
+                var kept = Enumerable.Range(0, n).Where(i => keep(ids[i])).ToArray();
+                weights = StreamBlocks.ReadRows<float>(stream, n, dim, kept);
+                lastSeen = weights is null ? null : StreamBlocks.ReadRows<long>(stream, n, 1, kept);
+                steps = lastSeen is null ? null : StreamBlocks.ReadRows<int>(stream, n, 1, kept);
+                state = steps is null ? null : StreamBlocks.ReadRows<float>(stream, n, width, kept);
+                ids = [.. kept.Select(i => ids[i])];
+            }
             if (state is null) throw new CheckpointException($"{name}: the file ends early (truncated)");
             // A weight or optimizer state that is not a number would poison whatever takes it (an FTRL table throws on it).
             if (FirstNotFinite(weights!) is { } w) throw new CheckpointException($"{name}: row {w / dim} of table '{table}' has a weight that is not a finite number");

@@ -65,4 +65,35 @@ public static class StreamBlocks
         if (grown.Length != count) Array.Resize(ref grown, count);
         return grown;
     }
+
+    /// <summary>
+    /// Of <paramref name="count"/> rows of <paramref name="width"/> values each, the rows at <paramref name="kept"/> (ascending),
+    /// read through a buffer of at most 1 MB: the rows left out are read past, never held. Null when the stream ends first.
+    /// </summary>
+    internal static T[]? ReadRows<T>(Stream stream, int count, int width, int[] kept) where T : unmanaged
+    {
+        var values = new T[(long)kept.Length * width];
+        if (width == 0) return values;
+        var rowsPerBuffer = Math.Max(1, (1 << 20) / (width * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        var buffer = System.Buffers.ArrayPool<T>.Shared.Rent(rowsPerBuffer * width);
+        try
+        {
+            var next = 0;
+            for (var start = 0; start < count; start += rowsPerBuffer)
+            {
+                var rows = Math.Min(rowsPerBuffer, count - start);
+                var into = MemoryMarshal.AsBytes(buffer.AsSpan(0, rows * width));
+                if (stream.ReadAtLeast(into, into.Length, throwOnEndOfStream: false) != into.Length) return null;
+                for (; next < kept.Length && kept[next] < start + rows; next++)
+                {
+                    buffer.AsSpan((kept[next] - start) * width, width).CopyTo(values.AsSpan(next * width, width));
+                }
+            }
+            return values;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(buffer);
+        }
+    }
 }

@@ -11,7 +11,7 @@ namespace Freshet.Model.Cluster;
 /// shard's bookkeeping (frozen-tier locks per job, the last step of each trainer applied, refused
 /// updates). No Orleans here: the shard grain wraps it, and tests check it against the model core.
 /// </summary>
-public sealed class ShardRows
+public sealed partial class ShardRows
 {
     /// <summary>2: the model of <see cref="BaseVersion"/> follows it (1 had the version only, of this shard's own model).</summary>
     private const int StateFormat = 2;
@@ -180,70 +180,6 @@ public sealed class ShardRows
         return first ? 0 : Tables.Sum(t => (long)t.Expire(now)) + Rates.Sum(r => (long)r.Expire(now));
     }
 
-    /// <summary>The state kept in grain storage: bookkeeping, the changing tables and the rates (the frozen tier lives in checkpoints).</summary>
-    public byte[] SerializeState()
-    {
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(StateMagic);
-            w.Write(StateFormat);
-            w.Write(BaseVersion ?? -1);
-            w.Write(BaseModel ?? "");
-            WriteMap(w, _steps);
-            WriteMap(w, _dropped);
-            w.Write(_locked.Count);
-            foreach (var j in _locked.Order(StringComparer.Ordinal)) w.Write(j);
-            var changing = Tables.Where(t => t.Tier == Tier.Changing).ToList();
-            w.Write(changing.Count + Rates.Count);
-        }
-        foreach (var t in Tables.Where(t => t.Tier == Tier.Changing)) ShardFile.Write(ms, t.Export(), Shard, Shards);
-        foreach (var r in Rates) ShardFile.Write(ms, r.Export(), Shard, Shards, withState: false);
-        return ms.ToArray();
-    }
-
-    /// <summary>Puts back what <see cref="SerializeState"/> wrote (the shard grain's persisted state).</summary>
-    /// <exception cref="InvalidDataException">The bytes are not a whole shard state of this schema; the message starts with "shard state".</exception>
-    public void RestoreState(byte[] state)
-    {
-        try
-        {
-            Restore(state);
-        }
-        catch (Exception e) when (e is CheckpointException or IOException or FormatException or InvalidOperationException or ArithmeticException)
-        {
-            throw new InvalidDataException(e.Message.StartsWith("shard state", StringComparison.Ordinal) ? e.Message : $"shard state: {e.Message}", e);
-        }
-    }
-
-    private void Restore(byte[] state)
-    {
-        using var ms = new MemoryStream(state);
-        int parts;
-        using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
-        {
-            if (!r.ReadBytes(StateMagic.Length).AsSpan().SequenceEqual(StateMagic)) throw new InvalidDataException("shard state: bad magic");
-            var format = r.ReadInt32();
-            if (format > StateFormat) throw new InvalidDataException($"shard state format {format} is newer than this build reads");
-            var baseVersion = r.ReadInt64();
-            BaseVersion = baseVersion < 0 ? null : baseVersion;
-            BaseModel = format >= 2 && r.ReadString() is { Length: > 0 } baseModel ? baseModel : null;
-            ReadMap(r, _steps);
-            ReadMap(r, _dropped);
-            _locked.Clear();
-            var locks = r.ReadInt32();
-            if (locks < 0 || locks > ms.Length - ms.Position) throw new InvalidDataException($"shard state: {locks} locked jobs, with {ms.Length - ms.Position} bytes left");
-            for (var i = 0; i < locks; i++) _locked.Add(r.ReadString());
-            parts = r.ReadInt32();
-            if (parts < 0 || parts > Tables.Count + Rates.Count) throw new InvalidDataException($"shard state: {parts} tables and rates; this shard has {Tables.Count + Rates.Count}");
-        }
-        for (var i = 0; i < parts; i++)
-        {
-            var (snap, _, _) = ShardFile.Read(ms, $"shard state, table {i}");
-            Apply(snap, replace: true);
-        }
-    }
-
     /// <summary>
     /// Writes this shard's files (every table and rate) into checkpoint <paramref name="version"/>. With
     /// <paramref name="rebase"/> (serving is told to switch to it) the version becomes the base of the next deltas and the
@@ -292,7 +228,9 @@ public sealed class ShardRows
         foreach (var f in files)
         {
             // Hashed while parsed (one read); nothing changes below until every file has passed.
-            snapshots.Add(await reader.ReadVerifiedAsync(f, s => ShardFile.Read(s, reader.Describe(f)).Snapshot, cancellationToken));
+            // A file split another way: only this shard's rows are kept as it is read.
+            Func<ulong, bool>? keep = f.Kind == "shard" && f.Shards != Shards ? Owns : null;
+            snapshots.Add(await reader.ReadVerifiedAsync(f, s => ShardFile.Read(s, reader.Describe(f), keep).Snapshot, cancellationToken));
         }
         foreach (var name in wanted)
         {
@@ -300,10 +238,11 @@ public sealed class ShardRows
             var table = Tables.FirstOrDefault(t => t.Name == name);
             if (table is not null)
             {
-                var own = files.Where(f => f.Kind == "shard" && f.Table == name).ToList();
-                if (parts.Count == 1 && own.Count == 1 && own[0].Shards == Shards)
+                if (parts.Count == 1 && files.Count(f => f.Kind == "shard" && f.Table == name) == 1)
                 {
-                    table.Adopt(parts[0]); // this shard's own file: every row is its own, and the snapshot was read for it alone
+                    // This shard's own file, or one split another way read for this shard's rows only: every row is its own,
+                    // and the snapshot was read for it alone.
+                    table.Adopt(parts[0]);
                 }
                 else
                 {
