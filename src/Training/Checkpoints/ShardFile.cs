@@ -45,11 +45,11 @@ public static class ShardFile
         w.Write(shards);
         w.Write((long)s.Ids.Length);
         w.Write(withState ? HasState : (byte)0);
-        w.Write(MemoryMarshal.AsBytes(s.Ids.AsSpan()));
-        w.Write(MemoryMarshal.AsBytes(s.Weights.AsSpan()));
-        w.Write(MemoryMarshal.AsBytes(s.LastSeen.AsSpan()));
-        w.Write(MemoryMarshal.AsBytes(s.Steps.AsSpan()));
-        if (withState) w.Write(MemoryMarshal.AsBytes(s.State.AsSpan()));
+        StreamBlocks.Write(w, s.Ids);
+        StreamBlocks.Write(w, s.Weights);
+        StreamBlocks.Write(w, s.LastSeen);
+        StreamBlocks.Write(w, s.Steps);
+        if (withState) StreamBlocks.Write(w, s.State);
     }
 
     /// <summary>
@@ -71,7 +71,7 @@ public static class ShardFile
         w.Write(shards);
         w.Write((long)ids.Length);
         w.Write(HasState);
-        w.Write(MemoryMarshal.AsBytes(ids.AsSpan()));
+        StreamBlocks.Write(w, ids);
         Column<float>(w, slots, table.Dim, (slot, into) => table.WeightsAt(slot).CopyTo(into));
         Column<long>(w, slots, 1, (slot, into) => into[0] = table.LastSeenAt(slot));
         Column<int>(w, slots, 1, (slot, into) => into[0] = table.StepsAt(slot));

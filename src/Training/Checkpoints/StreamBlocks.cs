@@ -12,6 +12,16 @@ public static class StreamBlocks
     /// <summary>Bytes allocated first when the stream cannot say its length; the array then doubles as bytes arrive.</summary>
     private const int Step = 64 * 1024;
 
+    /// <summary>Bytes read or written through one span at most.</summary>
+    private const int Slice = 1 << 28;
+
+    /// <summary>Every value of <paramref name="values"/> into <paramref name="w"/>, in slices of at most 256 MB (an array may hold more bytes than a span says).</summary>
+    internal static void Write<T>(BinaryWriter w, T[] values) where T : unmanaged
+    {
+        var perSlice = Slice / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        for (var at = 0; at < values.Length; at += perSlice) w.Write(MemoryMarshal.AsBytes(values.AsSpan(at, Math.Min(perSlice, values.Length - at))));
+    }
+
     /// <summary>Bytes left in <paramref name="stream"/> when it can tell (a file, a blob, a memory stream, a checkpoint file being hashed), else null.</summary>
     public static long? Remaining(Stream stream) => stream switch
     {
@@ -49,9 +59,15 @@ public static class StreamBlocks
         var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         if (Remaining(stream) is not null || (long)count * size <= Step)
         {
+            // In slices: a column of more than 2 GB (50 million rows of 16 floats) is more bytes than one span can say.
             var values = new T[count];
-            var bytes = MemoryMarshal.AsBytes(values.AsSpan());
-            return stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) == bytes.Length ? values : null;
+            var perSlice = Slice / size;
+            for (var first = 0; first < count; first += perSlice)
+            {
+                var bytes = MemoryMarshal.AsBytes(values.AsSpan(first, Math.Min(perSlice, count - first)));
+                if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length) return null;
+            }
+            return values;
         }
         var grown = new T[Math.Min(count, Step / size)];
         var at = 0;
