@@ -76,6 +76,7 @@ public static class ScaleBenchmark
     public sealed record InProcess(
         long Rows,
         double StepSamplesPerSecond,
+        double TrainerSamplesPerSecond,
         double BytesPerRow,
         double RawBytesPerRow,
         long CheckpointBytes,
@@ -93,13 +94,13 @@ public static class ScaleBenchmark
     /// <paramref name="checkpoints"/> (model <c>schema.Name</c>), copies those files with a plain stream copy, and restores
     /// the checkpoint into another model; <paramref name="phaseDone"/> is called as each of these ends.
     /// </summary>
-    public static async Task<InProcess> RunAsync(FeatureSchema schema, string table, long rows, IReadOnlyList<Sample> ctr, string checkpoints, Action<string>? log, CancellationToken cancellationToken, Action<string>? phaseDone = null)
+    public static async Task<InProcess> RunAsync(FeatureSchema schema, string table, long rows, IReadOnlyList<Sample> ctr, IReadOnlyList<Sample> all, string checkpoints, Action<string>? log, CancellationToken cancellationToken, Action<string>? phaseDone = null)
     {
         var layout = FeatureLayout.From(schema);
         var index = IdIndex(layout, table);
         var batch = schema.Model.BatchSize;
         var store = new LocalCheckpointStore(checkpoints);
-        double step, bytesPerRow, raw;
+        double step, trainer, bytesPerRow, raw;
         CheckpointManifest manifest;
         TimeSpan write;
         using (var model = new InProcessParameterStore(schema))
@@ -133,6 +134,13 @@ public static class ScaleBenchmark
             }
             step = done / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
             log?.Invoke($"{rows:N0} rows: training step {step:N0} samples/s");
+            // The streaming trainer over every sample (CTR and CVR, their ids of the table drawn from all rows): the in-process
+            // counterpart of what the cluster runs.
+            var everyRow = new Random(23);
+            var report = await new StreamingTrainer(schema, model, new TrainerOptions())
+                .ReplayAsync(all.Select(s => WithId(s, index, Id(everyRow.NextInt64(rows)))), cancellationToken);
+            trainer = report.Samples / Math.Max(1e-9, report.Seconds);
+            log?.Invoke($"{rows:N0} rows: streaming trainer {trainer:N0} samples/s");
             phaseDone?.Invoke("train");
 
             var w = Stopwatch.StartNew();
@@ -173,7 +181,7 @@ public static class ScaleBenchmark
         phaseDone?.Invoke("restore");
         static double MBps(long b, TimeSpan t) => b / 1e6 / Math.Max(1e-9, t.TotalSeconds);
         log?.Invoke($"{rows:N0} rows: checkpoint {bytes / 1e6:N0} MB written at {MBps(bytes, write):N0} MB/s, restored at {MBps(bytes, restore):N0} MB/s; plain copy {MBps(bytes, copy):N0} MB/s");
-        return new InProcess(rows, step, bytesPerRow, raw, bytes, manifest.Version, MBps(bytes, write), MBps(bytes, restore), MBps(bytes, copy),
+        return new InProcess(rows, step, trainer, bytesPerRow, raw, bytes, manifest.Version, MBps(bytes, write), MBps(bytes, restore), MBps(bytes, copy),
             write.TotalSeconds, restore.TotalSeconds, copy.TotalSeconds);
     }
 }

@@ -165,6 +165,17 @@ public class ServingCommandTests
         Assert.True(swap["toCheckpoint"]!.GetValue<long>() > swap["fromCheckpoint"]!.GetValue<long>(), swap.ToJsonString());
         Assert.Contains(swap["toCheckpoint"]!.GetValue<long>(), swap["checkpointsAnswered"]!.AsArray().Select(k => k!.GetValue<long>()));
         Assert.True(json["deltasApplied"]!.GetValue<long>() > 0, json.ToJsonString());
+        // Where one client's call goes, stage by stage, at 100 and 1000 rows; and the floor of a call that does no work.
+        var breakdown = json["breakdown"]!.AsArray();
+        Assert.Equal([100, 1000], breakdown.Select(b => b!["rows"]!.GetValue<int>()).ToArray());
+        foreach (var b in breakdown)
+        {
+            var stages = b!["stageMs"]!.AsObject();
+            Assert.Equal(["clientChecks", "requestEncode", "requestDecode", "featurize", "forward", "predictionIds", "answerEncode", "answerDecode"], stages.Select(kv => kv.Key).ToArray());
+            Assert.All(stages, kv => Assert.True(kv.Value!.GetValue<double>() > 0, $"{kv.Key}: {b}"));
+            Assert.True(b["requestBytes"]!.GetValue<int>() > 0 && b["answerBytes"]!.GetValue<int>() >= 28 * b["rows"]!.GetValue<int>(), b.ToJsonString());
+        }
+        Assert.True(json["callFloorP50Ms"]!.GetValue<double>() > 0, json.ToJsonString());
     }
 
     [Fact]
@@ -184,9 +195,13 @@ public class ServingCommandTests
             Assert.True(size["inProcessSamplesPerSecond"]!.GetValue<double>() > 0, size.ToJsonString());
             Assert.True(size["bytesVsRaw"]!.GetValue<double>() >= 1, $"a row cannot take less than its raw bytes: {size}");
             Assert.True(size["checkpointMb"]!.GetValue<double>() * 1e6 >= rows * size["rawBytesPerRow"]!.GetValue<double>() * 0.99, size.ToJsonString());
-            foreach (var field in new[] { "writeVsCopy", "restoreVsCopy", "peakRssMb" }) Assert.True(size[field]!.GetValue<double>() > 0, $"{field}: {size}");
+            foreach (var field in new[] { "writeVsCopy", "restoreVsCopy", "peakRssMb", "inProcessTrainerSamplesPerSecond", "peakVsCheckpoint" }) Assert.True(size[field]!.GetValue<double>() > 0, $"{field}: {size}");
+            // Each phase's peak resident set, in the order they ran, and what was live as each ended.
+            Assert.Equal(["fill", "train", "checkpoint", "copy", "restore", "cluster start", "cluster train", "cluster checkpoint", "cluster publish", "cluster restore"],
+                size["phasePeakRssMb"]!.AsObject().Select(kv => kv.Key).ToArray());
+            Assert.All(size["phaseEnd"]!.AsObject(), kv => Assert.True(kv.Value!["liveHeapMb"]!.GetValue<double>() > 0 && kv.Value["rssMb"]!.GetValue<double>() > 0, kv.Key));
             var cluster = size["cluster"]!;
-            Assert.True(cluster["samplesPerSecond"]!.GetValue<double>() > 0, cluster.ToJsonString());
+            Assert.True(cluster["samplesPerSecond"]!.GetValue<double>() > 0 && cluster["vsInProcessTrainer"]!.GetValue<double>() > 0, cluster.ToJsonString());
             Assert.True(cluster["restoreSeconds"]!.GetValue<double>() > 0 && cluster["checkpointSeconds"]!.GetValue<double>() > 0, cluster.ToJsonString());
             // The measured publish carries the 1% of the table's rows the samples touched (and their bias rows), not the whole table.
             var changed = cluster["publishChangedRows"]!.GetValue<long>();
