@@ -140,6 +140,8 @@ public class ServingCommandTests
         Assert.Equal(3, json["publishes"]!.GetValue<int>());
         Assert.True(json["p50Ms"]!.GetValue<double>() > 0);
         Assert.True(json["rowsPerPublish"]!.GetValue<double>() > 0);
+        // Which part is which: the stream brought every delta's last chunk after its snapshot, and applying took time too.
+        Assert.True(json["deliveredMsP50"]!.GetValue<double>() > 0 && json["applyMsP50"]!.GetValue<double>() >= 0, json.ToJsonString());
     }
 
     [Fact]

@@ -43,4 +43,10 @@ public sealed record ReplicaStatus
 
     /// <summary>Scoring calls this replica refused because their time was further ahead of the silo's clock than <c>Freshet:Silo:MaxClockSkew</c>.</summary>
     [Id(18)] public long TimesRejected { get; init; }
+
+    /// <summary>For the latest deltas applied from the weights stream: milliseconds from snapshot to their last chunk's arrival on this silo.</summary>
+    [Id(19)] public IReadOnlyList<double> DeliveredMs { get; init; } = [];
+
+    /// <summary>For the same deltas: milliseconds from that arrival to applied (decode, the replica's write lock, apply).</summary>
+    [Id(20)] public IReadOnlyList<double> ApplyMs { get; init; } = [];
 }

@@ -170,6 +170,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
                 break;
             case WeightMessageKind.Delta:
                 if (_assembler.Add(message) is not { } whole) return;
+                var arrived = DateTime.UtcNow;
                 WeightDelta delta;
                 try
                 {
@@ -183,6 +184,7 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
                     return;
                 }
                 await OfferAsync(replica, delta);
+                replica.RecordArrival(delta.Version, delta.SnapshotUtc, arrived);
                 if (replica.Weights is { } at) _assembler.Forget(at.Checkpoint, at.Delta);
                 break;
         }
@@ -225,6 +227,8 @@ public sealed partial class ReplicaGrain(ServingRegistry registry, WeightsChanne
         Refused = replica.Refused,
         Gaps = replica.Gaps,
         FreshnessMs = replica.FreshnessMs,
+        DeliveredMs = replica.ArrivalsMs.DeliveredMs,
+        ApplyMs = replica.ArrivalsMs.ApplyMs,
         Error = replica.LastError,
         Good = replica.GoodWeights,
         Halt = replica.Halt,

@@ -82,6 +82,32 @@ public sealed partial class ServingReplica(FeatureSchema schema, string model, T
         }
     }
 
+    private readonly Queue<(double Delivered, double Apply)> _arrivals = new();
+
+    /// <summary>
+    /// For the latest deltas applied straight from the weights stream (at most 1,000): milliseconds from snapshot to the
+    /// last chunk's arrival on this silo (taking, encoding and sending the delta, and the stream), and from that arrival
+    /// to applied (decoding, waiting for scoring calls to let go, applying).
+    /// </summary>
+    public (double[] DeliveredMs, double[] ApplyMs) ArrivalsMs
+    {
+        get
+        {
+            lock (_arrivals) return ([.. _arrivals.Select(a => a.Delivered)], [.. _arrivals.Select(a => a.Apply)]);
+        }
+    }
+
+    /// <summary>Records how a delta applied from the stream got here: its last chunk arrived at <paramref name="arrivedUtc"/>.</summary>
+    public void RecordArrival(WeightsVersion applied, DateTime snapshotUtc, DateTime arrivedUtc)
+    {
+        if (Weights != applied) return;
+        lock (_arrivals)
+        {
+            _arrivals.Enqueue(((arrivedUtc - snapshotUtc).TotalMilliseconds, (DateTime.UtcNow - arrivedUtc).TotalMilliseconds));
+            while (_arrivals.Count > 1000) _arrivals.Dequeue();
+        }
+    }
+
     /// <summary>
     /// The last problem met with the weights offered (a retained delta that failed its check), naming the
     /// file; null while all is well. The replica keeps serving what it had.
