@@ -25,6 +25,36 @@ public class EmbeddingTableTests
     }
 
     [Fact]
+    public void A_table_written_in_slot_order_after_evictions_and_reused_slots_reads_back_row_for_row()
+    {
+        // Rows made at times 1..4, the oldest expired (their slots freed), then new rows take freed slots and new ones.
+        var t = Table(dim: 3, expire: TimeSpan.FromTicks(10));
+        var random = new Random(3);
+        for (var round = 1; round <= 4; round++)
+        {
+            var ids = Enumerable.Range(0, 500).Select(_ => (ulong)random.Next(1, 3000)).Distinct().ToArray();
+            t.Pull(ids, default, new float[ids.Length * 3], create: true, now: round * 10);
+        }
+        Assert.True(t.Expire(45) > 0);
+        var fresh = Enumerable.Range(5000, 700).Select(i => (ulong)i).ToArray();
+        t.Pull(fresh, default, new float[fresh.Length * 3], create: true, now: 50);
+        var expected = t.Export();
+
+        using var file = new MemoryStream();
+        Assert.Equal(t.Count, Freshet.Model.Checkpoints.ShardFile.Write(file, t, 0, 1));
+        var read = Freshet.Model.Checkpoints.ShardFile.Read(new MemoryStream(file.ToArray()), "table under test").Snapshot;
+        Assert.Equal(expected.Ids.Order(), read.Ids.Order());
+        var at = read.Ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
+        for (var i = 0; i < expected.Ids.Length; i++)
+        {
+            var j = at[expected.Ids[i]];
+            Assert.Equal(expected.Weights.AsSpan(3 * i, 3).ToArray(), read.Weights.AsSpan(3 * j, 3).ToArray());
+            Assert.Equal(expected.State.AsSpan(i * expected.StateWidth, expected.StateWidth).ToArray(), read.State.AsSpan(j * read.StateWidth, read.StateWidth).ToArray());
+            Assert.Equal((expected.LastSeen[i], expected.Steps[i]), (read.LastSeen[j], read.Steps[j]));
+        }
+    }
+
+    [Fact]
     public void A_row_is_initialised_the_same_in_every_store()
     {
         var a = new float[4];

@@ -53,13 +53,14 @@ public static class ShardFile
     }
 
     /// <summary>
-    /// Writes every row of <paramref name="table"/> in the same format as its <see cref="EmbeddingTable.Export()"/> would be
-    /// written, column by column straight from the table through one small buffer: no snapshot of the rows is made. The
-    /// table must not change meanwhile (a shard writes under the barrier, within its grain turn).
+    /// Writes every row of <paramref name="table"/> in the format <see cref="Write(Stream, TableSnapshot, int, int, bool)"/>
+    /// writes a snapshot, column by column straight from the table: the rows in slot order, each column read front to back
+    /// and written in runs of consecutive slots. No snapshot of the rows is made and no sort. The table must not change
+    /// meanwhile (a shard writes under the barrier, within its grain turn).
     /// </summary>
     public static int Write(Stream stream, EmbeddingTable table, int shard, int shards)
     {
-        var (ids, slots) = table.Ordered();
+        var (ids, slots) = table.InSlotOrder();
         using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         w.Write(Magic);
         w.Write(FormatVersion);
@@ -72,34 +73,27 @@ public static class ShardFile
         w.Write((long)ids.Length);
         w.Write(HasState);
         StreamBlocks.Write(w, ids);
-        Column<float>(w, slots, table.Dim, (slot, into) => table.WeightsAt(slot).CopyTo(into));
-        Column<long>(w, slots, 1, (slot, into) => into[0] = table.LastSeenAt(slot));
-        Column<int>(w, slots, 1, (slot, into) => into[0] = table.StepsAt(slot));
-        Column<float>(w, slots, table.StateWidth, (slot, into) => table.StateAt(slot).CopyTo(into));
+        Column(w, slots, table.Dim, table.WeightsOf);
+        Column(w, slots, 1, table.LastSeenOf);
+        Column(w, slots, 1, table.StepsOf);
+        Column(w, slots, table.StateWidth, table.StateOf);
         return ids.Length;
     }
 
-    private delegate void RowCopy<T>(int slot, Span<T> into);
+    private delegate ReadOnlySpan<T> RowRun<T>(int slot, int count);
 
-    /// <summary>One column of every row (<paramref name="width"/> values each), in <paramref name="slots"/>' order, through a 1 MB buffer.</summary>
-    private static void Column<T>(BinaryWriter w, int[] slots, int width, RowCopy<T> copy) where T : unmanaged
+    /// <summary>One column of every row (<paramref name="width"/> values each), in <paramref name="slots"/>' order, a run of consecutive slots (up to 1 MB) at a time.</summary>
+    private static void Column<T>(BinaryWriter w, int[] slots, int width, RowRun<T> run) where T : unmanaged
     {
         if (width == 0) return;
-        var perRow = width * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        var rowsPerBuffer = Math.Max(1, (1 << 20) / perRow);
-        var buffer = System.Buffers.ArrayPool<T>.Shared.Rent(rowsPerBuffer * width);
-        try
+        var most = Math.Max(1, (1 << 20) / (width * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        for (var i = 0; i < slots.Length;)
         {
-            for (var start = 0; start < slots.Length; start += rowsPerBuffer)
-            {
-                var count = Math.Min(rowsPerBuffer, slots.Length - start);
-                for (var i = 0; i < count; i++) copy(slots[start + i], buffer.AsSpan(i * width, width));
-                w.Write(MemoryMarshal.AsBytes(buffer.AsSpan(0, count * width)));
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<T>.Shared.Return(buffer);
+            var first = slots[i];
+            var count = 1;
+            while (i + count < slots.Length && count < most && slots[i + count] == first + count) count++;
+            w.Write(MemoryMarshal.AsBytes(run(first, count)));
+            i += count;
         }
     }
 

@@ -6,7 +6,7 @@ namespace Freshet.Model.Embeddings;
 /// <summary>A table's rows as snapshots: exported (all, or some ids, in slot order), imported (replacing, merging or adopting) for checkpoints, deltas and shard moves.</summary>
 public sealed partial class EmbeddingTable
 {
-    /// <summary>Every row, ordered by id: the stable order of checkpoint files.</summary>
+    /// <summary>Every row, ordered by id.</summary>
     public TableSnapshot Export()
     {
         var (ids, slots) = Ordered();

@@ -238,6 +238,43 @@ public sealed partial class EmbeddingTable
         return (ids, slots);
     }
 
+    /// <summary>
+    /// Every row's id and slot in slot order, the order the rows sit in memory: no sort, and a column read in this order is
+    /// read front to back in runs (a checkpoint file's order; a table loaded from it keeps it).
+    /// </summary>
+    public (ulong[] Ids, int[] Slots) InSlotOrder()
+    {
+        var free = new bool[_highWater];
+        foreach (var slot in _free)
+        {
+            if (slot < free.Length) free[slot] = true;
+        }
+        var n = _slots.Count;
+        var ids = new ulong[n];
+        var slots = new int[n];
+        var i = 0;
+        for (var slot = 0; slot < _highWater && i < n; slot++)
+        {
+            if (free[slot]) continue;
+            ids[i] = _keys[slot];
+            slots[i++] = slot;
+        }
+        if (i != n) throw new InvalidOperationException($"table '{Name}': {i} live slots below the high-water mark for {n} rows");
+        return (ids, slots);
+    }
+
+    /// <summary>The weights of <paramref name="count"/> rows in slots from <paramref name="slot"/> on (valid until the table changes).</summary>
+    public ReadOnlySpan<float> WeightsOf(int slot, int count) => _weights.AsSpan(slot * Dim, count * Dim);
+
+    /// <summary>The optimizer state of <paramref name="count"/> rows in slots from <paramref name="slot"/> on.</summary>
+    public ReadOnlySpan<float> StateOf(int slot, int count) => _state.AsSpan(slot * StateWidth, count * StateWidth);
+
+    /// <summary>When <paramref name="count"/> rows in slots from <paramref name="slot"/> on were last seen (UTC ticks).</summary>
+    public ReadOnlySpan<long> LastSeenOf(int slot, int count) => _lastSeen.AsSpan(slot, count);
+
+    /// <summary>The optimizer steps of <paramref name="count"/> rows in slots from <paramref name="slot"/> on.</summary>
+    public ReadOnlySpan<int> StepsOf(int slot, int count) => _steps.AsSpan(slot, count);
+
     /// <summary>The weights of the row in <paramref name="slot"/> (from <see cref="Ordered"/>; valid until the table changes).</summary>
     public ReadOnlySpan<float> WeightsAt(int slot) => _weights.AsSpan(slot * Dim, Dim);
 
