@@ -99,6 +99,32 @@ public class ChunkedGrainStateTests
     }
 
     [Fact]
+    public async Task A_state_read_as_a_stream_over_its_chunks_reads_and_seeks_as_one_array_would()
+    {
+        var storage = new CopyingStorage();
+        var grain = GrainId.Create("test", "r");
+        var data = Enumerable.Range(0, 100).Select(i => (byte)(i * 7)).ToArray();
+        await new ChunkedGrainState(storage, grain, "s", chunkBytes: 16).WriteAsync(data);
+        await using var stream = await new ChunkedGrainState(storage, grain, "s", chunkBytes: 16).OpenReadAsync();
+        Assert.NotNull(stream);
+        Assert.Equal(100, stream.Length);
+        var read = new List<byte>();
+        var buffer = new byte[13]; // pieces that straddle the chunks' edges
+        int n;
+        while ((n = stream.Read(buffer, 0, buffer.Length)) > 0) read.AddRange(buffer[..n]);
+        Assert.Equal(data, read);
+        foreach (var at in new[] { 0, 15, 16, 17, 63, 99, 100 })
+        {
+            stream.Position = at;
+            Assert.Equal(at, stream.Position);
+            Assert.Equal(100 - at, stream.Length - stream.Position);
+            Assert.Equal(at < 100 ? data[at] : -1, stream.ReadByte());
+        }
+        Assert.Throws<IOException>(() => stream.Position = 101);
+        Assert.Null(await new ChunkedGrainState(storage, grain, "never-written").OpenReadAsync());
+    }
+
+    [Fact]
     public async Task A_state_written_again_by_the_same_holder_reads_back_the_latest()
     {
         var storage = new CopyingStorage();

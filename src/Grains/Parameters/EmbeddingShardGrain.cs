@@ -44,11 +44,12 @@ public sealed partial class EmbeddingShardGrain(
         ShardRows rows;
         try
         {
-            var bytes = await _state.ReadAsync(cancellationToken);
-            if (bytes is null) return;
-            config = ShardConfigCodec.Read(bytes, out var offset);
+            // Parsed from the chunks as they were read: no array of the whole state, and no copy of it past the configuration.
+            await using var state = await _state.OpenReadAsync(cancellationToken);
+            if (state is null) return;
+            config = ShardConfigCodec.Read(state);
             rows = Build(config);
-            rows.RestoreState(bytes[offset..]);
+            rows.RestoreState(state);
         }
         catch (Exception e) when (Unreadable(e))
         {

@@ -27,8 +27,16 @@ public static class ShardConfigCodec
 
     public static ShardConfig Read(byte[] bytes, out int offset)
     {
-        using var ms = new MemoryStream(bytes);
-        using var r = new BinaryReader(ms, Encoding.UTF8);
+        using var ms = new MemoryStream(bytes, writable: false);
+        var config = Read(ms);
+        offset = (int)ms.Position;
+        return config;
+    }
+
+    /// <summary>The configuration at the start of <paramref name="stream"/>, which is left where the state that follows it begins.</summary>
+    public static ShardConfig Read(Stream stream)
+    {
+        using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         try
         {
             var config = new ShardConfig
@@ -42,7 +50,6 @@ public static class ShardConfigCodec
             if (Freshet.Model.Schema.NameRule.Problem(config.Model, "model") is { } problem) throw new InvalidDataException($"grain state: {problem}");
             if (config.Shards < 1 || config.Shard < 0 || config.Shard >= config.Shards) throw new InvalidDataException($"grain state of model '{config.Model}': shard {config.Shard} of {config.Shards} does not exist");
             if (config.PersistInterval < TimeSpan.Zero) throw new InvalidDataException($"grain state of model '{config.Model}': persist interval {config.PersistInterval}");
-            offset = (int)ms.Position;
             return config;
         }
         catch (Exception e) when (e is IOException or FormatException)

@@ -21,32 +21,50 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
     /// <summary>Bytes written by the last write.</summary>
     public long LastWriteBytes { get; private set; }
 
+    /// <summary>The state as one array (null: none written); a state of more than 2 GB is refused: read it with <see cref="OpenReadAsync"/>.</summary>
     public async Task<byte[]?> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        await using var stream = await OpenReadAsync(cancellationToken);
+        if (stream is null) return null;
+        if (stream.Length > Array.MaxLength) throw new InvalidDataException($"grain state '{name}' of {grain}: {stream.Length} bytes, more than one array holds");
+        var data = new byte[stream.Length];
+        stream.ReadExactly(data);
+        return data;
+    }
+
+    /// <summary>
+    /// The state as a stream over its chunks (null: none written), every chunk read and the whole verified against the
+    /// head's length and SHA-256 before it is returned; no one array of the whole is made.
+    /// </summary>
+    public async Task<ChunkReadStream?> OpenReadAsync(CancellationToken cancellationToken = default)
     {
         await ReadHeadAsync(cancellationToken);
         if (!_head.RecordExists) return null;
         var head = _head.State!;
-        var data = new byte[head.Length];
-        var at = 0;
+        var chunks = new List<byte[]>(Math.Max(0, head.Chunks));
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long at = 0;
         for (var i = 0; i < head.Chunks; i++)
         {
             // Read from storage every time: the cache keeps each chunk's ETag, never its bytes.
             var chunk = await ChunkAsync(ChunkName(head.Generation, i), read: false, cancellationToken);
             await storage.ReadStateAsync(ChunkName(head.Generation, i), grain, chunk, cancellationToken);
-            if (!chunk.RecordExists || at + chunk.State!.Data.Length > data.Length)
+            if (!chunk.RecordExists || at + chunk.State!.Data.Length > head.Length)
             {
                 throw new InvalidDataException($"grain state '{name}' of {grain}: chunk {i} of generation {head.Generation} is missing or too long");
             }
-            chunk.State!.Data.CopyTo(data, at);
-            at += chunk.State!.Data.Length;
+            var data = chunk.State!.Data;
+            sha.AppendData(data);
+            chunks.Add(data);
+            at += data.Length;
             chunk.State = new StateChunk();
         }
-        var sha = Convert.ToHexStringLower(SHA256.HashData(data));
-        if (at != data.Length || sha != head.Sha256)
+        var digest = Convert.ToHexStringLower(sha.GetHashAndReset());
+        if (at != head.Length || digest != head.Sha256)
         {
-            throw new InvalidDataException($"grain state '{name}' of {grain}: {at} of {data.Length} bytes, SHA-256 {sha} instead of {head.Sha256}");
+            throw new InvalidDataException($"grain state '{name}' of {grain}: {at} of {head.Length} bytes, SHA-256 {digest} instead of {head.Sha256}");
         }
-        return data;
+        return new ChunkReadStream(chunks);
     }
 
     public Task WriteAsync(byte[] data, CancellationToken cancellationToken = default) => WriteAsync(s => s.Write(data), cancellationToken);

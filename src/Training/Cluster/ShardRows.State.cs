@@ -40,6 +40,14 @@ public sealed partial class ShardRows
     /// <exception cref="InvalidDataException">The bytes are not a whole shard state of this schema; the message starts with "shard state".</exception>
     public void RestoreState(byte[] state)
     {
+        using var ms = new MemoryStream(state, writable: false);
+        RestoreState(ms);
+    }
+
+    /// <summary>As <see cref="RestoreState(byte[])"/>, from a stream that can say its length (grain state read in chunks: no one array of the whole).</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a whole shard state of this schema; the message starts with "shard state".</exception>
+    public void RestoreState(Stream state)
+    {
         try
         {
             Restore(state);
@@ -50,9 +58,8 @@ public sealed partial class ShardRows
         }
     }
 
-    private void Restore(byte[] state)
+    private void Restore(Stream ms)
     {
-        using var ms = new MemoryStream(state);
         int parts;
         using (var r = new BinaryReader(ms, Encoding.UTF8, leaveOpen: true))
         {
