@@ -1,8 +1,6 @@
 using System.Text;
 using Freshet.Model.Checkpoints;
-using Freshet.Model.Embeddings;
 using Freshet.Model.Schema;
-using Freshet.Model.Statistics;
 
 namespace Freshet.Model.Cluster;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Freshet.Model.Checkpoints;
 using Freshet.Model.Embeddings;
 using Freshet.Model.Schema;
