@@ -87,7 +87,18 @@ public static class ScaleBench
                         ["writeVsCopy"] = Math.Round(local.WriteMBps / local.CopyMBps, 3),
                         ["restoreVsCopy"] = Math.Round(local.RestoreMBps / local.CopyMBps, 3),
                     };
-                    if (!p.GetValue(noCluster))
+                    var clusterNeed = ClusterBytesAtLeast(local.CheckpointBytes);
+                    var available = ProcessMemory.AvailableBytes();
+                    string? skipped = null;
+                    if (!p.GetValue(noCluster) && available is { } free && clusterNeed > free)
+                    {
+                        // Said, not attempted: the cluster half in this process would run the machine out of memory.
+                        skipped = $"the cluster half needs at least {clusterNeed / 1e9:F1} GB here (the shards' tables, {TableBytesPerCheckpointByte:F1}x the checkpoint's " +
+                            $"{local.CheckpointBytes / 1e9:F1} GB, and the local profile's in-memory grain storage, up to two copies of the changing tier while one is written) " +
+                            $"and {free / 1e9:F1} GB is available: run it on silos whose grain state is in Azure storage, or spread the shards over silos";
+                        entry["clusterSkipped"] = skipped;
+                    }
+                    if (!p.GetValue(noCluster) && skipped is null)
                     {
                         var c = await ClusterAsync(cli, s, folder, local.CheckpointVersion, local.CheckpointBytes, rows, index, source, p.GetValue(shards), n => Phase("cluster " + n), ct);
                         firstCluster ??= c.SamplesPerSecond;
@@ -123,6 +134,7 @@ public static class ScaleBench
                         $"{local.BytesPerRow:F0} bytes a row ({local.BytesPerRow / local.RawBytesPerRow:F2} x raw {local.RawBytesPerRow}), checkpoint {local.CheckpointBytes / 1e6:N0} MB: " +
                         $"write {local.WriteMBps / local.CopyMBps:F2} and restore {local.RestoreMBps / local.CopyMBps:F2} of a file copy ({local.CopyMBps:N0} MB/s); peak RSS {peak:N0} MB " +
                         $"({string.Join(", ", phases.Select(kv => $"{kv.Key} {kv.Value}"))})");
+                    if (skipped is not null) await cli.Out.WriteLineAsync($"{"",12}       cluster skipped: {skipped}");
                     if (entry["cluster"] is JsonObject co)
                     {
                         await cli.Out.WriteLineAsync($"{"",12}       cluster {co["samplesPerSecond"]} samples/s ({co["vsSmallest"]} of the smallest, {co["vsInProcessTrainer"]} of the in-process trainer's {local.TrainerSamplesPerSecond:N0}), restore {co["restoreVsCopy"]} and checkpoint {co["writeVsCopy"]} of a file copy, " +
@@ -149,6 +161,15 @@ public static class ScaleBench
         });
         return cmd;
     }
+
+    /// <summary>A table in memory against its checkpoint's bytes (1.29-1.33 measured: the id map and the arrays' spare capacity).</summary>
+    private const double TableBytesPerCheckpointByte = 1.35;
+
+    /// <summary>
+    /// The least memory the cluster half takes for a checkpoint of <paramref name="checkpointBytes"/>: the shards' tables and two copies
+    /// of the changing tier in the local profile's in-memory grain storage (the one kept and the one being written).
+    /// </summary>
+    internal static long ClusterBytesAtLeast(long checkpointBytes) => (long)(checkpointBytes * (TableBytesPerCheckpointByte + 2));
 
     private sealed record ClusterResult(double SamplesPerSecond, double StartSeconds, double RestoreSeconds, double CheckpointSeconds, long CheckpointBytes, long PublishRows, double PublishMs, double PublishPauseMs, long PublishBytes);
 

@@ -21,6 +21,19 @@ public static class ProcessMemory
         return System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
     }
 
+    /// <summary>Memory the system can still give without swapping (MemAvailable), in bytes; null where it cannot say.</summary>
+    public static long? AvailableBytes()
+    {
+        const string meminfo = "/proc/meminfo";
+        if (!File.Exists(meminfo)) return null;
+        foreach (var line in File.ReadLines(meminfo))
+        {
+            if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
+            return long.Parse(line.AsSpan(13).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        return null;
+    }
+
     /// <summary>Starts the peak resident set over from the current one (Linux: <c>5</c> into <c>/proc/self/clear_refs</c>); false where it cannot.</summary>
     public static bool ResetPeak()
     {
