@@ -67,7 +67,8 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
         return new ChunkReadStream(chunks);
     }
 
-    public Task WriteAsync(byte[] data, CancellationToken cancellationToken = default) => WriteAsync(s => s.Write(data), cancellationToken);
+    /// <summary>Writes a state already in one array: chunked on the caller's thread (it is all in memory already), then stored.</summary>
+    public Task WriteAsync(byte[] data, CancellationToken cancellationToken = default) => WriteAsync(s => s.Write(data), cancellationToken, onThread: false);
 
     /// <summary>
     /// Writes the state <paramref name="write"/> puts into a stream, serialized once into the chunks it is stored as: the
@@ -75,18 +76,25 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
     /// held here whatever the state's size (the storage keeps its own). The caller's turn waits meanwhile, so what
     /// <paramref name="write"/> reads does not change.
     /// </summary>
-    public async Task WriteAsync(Action<Stream> write, CancellationToken cancellationToken = default)
+    public Task WriteAsync(Action<Stream> write, CancellationToken cancellationToken = default) => WriteAsync(write, cancellationToken, onThread: true);
+
+    private async Task WriteAsync(Action<Stream> write, CancellationToken cancellationToken, bool onThread)
     {
         await ReadHeadAsync(cancellationToken);
         var old = _head.RecordExists ? (_head.State!.Generation, _head.State.Chunks) : (Generation: -1, Chunks: 0);
         var generation = old.Generation + 1;
-        var pipe = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var pipe = onThread
+            ? Channel.CreateBounded<byte[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true })
+            : Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var serializer = Task.Factory.StartNew(() =>
+        (int Chunks, long Length, string Sha256) Serialize()
         {
             try
             {
-                using var stream = new ChunkStream(chunkBytes, chunk => pipe.Writer.WriteAsync(chunk, stop.Token).AsTask().GetAwaiter().GetResult());
+                using var stream = new ChunkStream(chunkBytes, chunk =>
+                {
+                    if (!pipe.Writer.TryWrite(chunk)) pipe.Writer.WriteAsync(chunk, stop.Token).AsTask().GetAwaiter().GetResult();
+                });
                 write(stream);
                 var done = stream.Finish();
                 pipe.Writer.TryComplete();
@@ -97,7 +105,23 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
                 pipe.Writer.TryComplete(e);
                 throw;
             }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        Task<(int Chunks, long Length, string Sha256)> serializer;
+        if (onThread)
+        {
+            serializer = Task.Factory.StartNew(Serialize, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        else
+        {
+            try
+            {
+                serializer = Task.FromResult(Serialize());
+            }
+            catch (Exception e)
+            {
+                serializer = Task.FromException<(int, long, string)>(e);
+            }
+        }
         var count = 0;
         try
         {
@@ -113,20 +137,23 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
         catch (Exception failure)
         {
             // A storage failure stops the serializer at its next chunk; a serializer's failure is the one to tell. Either
-            // way the head still names the previous generation, which stays readable.
+            // way the head still names the previous generation, which stays readable, and the chunks this write stored go.
             await stop.CancelAsync();
+            Exception? told = null;
             try
             {
                 await serializer;
             }
             catch (Exception e) when (e is not OperationCanceledException && !ReferenceEquals(e, failure))
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+                told = e;
             }
             catch (Exception)
             {
                 // the serializer stopped because of the failure below, or failed with it
             }
+            await ForgetAsync(generation, count);
+            if (told is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(told);
             throw;
         }
         var (chunks, length, sha) = await serializer;
@@ -142,6 +169,27 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
             chunk.State = new StateChunk();
             if (chunk.RecordExists) await storage.ClearStateAsync(key, grain, chunk, cancellationToken);
             _chunks.Remove(key);
+        }
+    }
+
+    /// <summary>
+    /// Clears, as far as storage lets it now, the first <paramref name="count"/> chunks of a generation no head names (a write
+    /// that failed midway): the next write of that generation may have fewer, and the rest would stay in storage for good.
+    /// </summary>
+    private async Task ForgetAsync(int generation, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var key = ChunkName(generation, i);
+            if (!_chunks.Remove(key, out var chunk) || !chunk.RecordExists) continue;
+            try
+            {
+                await storage.ClearStateAsync(key, grain, chunk, CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Storage is failing now: the next write of this generation reads the chunk and writes over it.
+            }
         }
     }
 
