@@ -26,8 +26,6 @@ public sealed record ScoreAnswer
     /// <summary>The model's joiners (<see cref="FeedbackSpec.Joiners"/>; 1 without a feedback loop): a row's joiner follows from its id.</summary>
     [Id(4)] public int Joiners { get; init; } = 1;
 
-    public int Rows => Scores.Length / 12;
-
     /// <summary>New prediction ids for <paramref name="rows"/> rows: random (version 4) from one draw of the cryptographic generator.</summary>
     public static Guid[] NewIds(int rows)
     {

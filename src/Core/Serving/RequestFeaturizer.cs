@@ -69,7 +69,7 @@ public sealed class RequestFeaturizer
         {
             if (!_fields.Contains(key))
             {
-                throw new ArgumentException($"row {r}: field '{key}' is not in model '{Schema.Name}' (fields: {string.Join(", ", _fields.Order(StringComparer.Ordinal))})");
+                throw NotInModel(r, key);
             }
         }
         foreach (var key in lists?.Keys ?? [])
@@ -78,6 +78,10 @@ public sealed class RequestFeaturizer
         }
         return Build(new DictionaryRow(row, _names), r, task, now, label, lists, stackalloc char[0]);
     }
+
+    /// <summary>The refusal of a row that gives a field the model does not read, naming the ones it does.</summary>
+    private ArgumentException NotInModel(int r, string field) =>
+        new($"row {r}: field '{field}' is not in model '{Schema.Name}' (fields: {string.Join(", ", _fields.Order(StringComparer.Ordinal))})");
 
     /// <summary>Refused rather than scored with an empty sequence the model never trained on (a train/serve skew).</summary>
     private void RefuseUnfilledSequences()
@@ -199,7 +203,7 @@ public sealed class RequestFeaturizer
             foreach (var c in unknown)
             {
                 if (lengths[r * fields.Count + c] < 0) continue;
-                throw new ArgumentException($"row {r}: field '{fields[c]}' is not in model '{Schema.Name}' (fields: {string.Join(", ", _fields.Order(StringComparer.Ordinal))})");
+                throw NotInModel(r, fields[c]);
             }
             var row = new BatchRow(text, offsets, lengths, r * fields.Count, columnOf, fields, maxValueLength);
             samples.Add(Build(row, r, TaskKind.Ctr, now, 0, null, scratch));

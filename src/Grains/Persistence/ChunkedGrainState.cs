@@ -41,7 +41,7 @@ public sealed class ChunkedGrainState(IGrainStorage storage, GrainId grain, stri
         await ReadHeadAsync(cancellationToken);
         if (!_head.RecordExists) return null;
         var head = _head.State!;
-        var chunks = new List<byte[]>(Math.Max(0, head.Chunks));
+        var chunks = new List<byte[]>(); // not sized by the stored head: a damaged one could ask for any count
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long at = 0;
         for (var i = 0; i < head.Chunks; i++)

@@ -21,21 +21,26 @@ public sealed class ServingScorer(
     public Task<IReadOnlyList<Prediction>> ScoreAsync(ScoreRequest request)
     {
         Validate(request);
-        return registry.Roles.Serving ? ScoreLocalAsync(request) : ForwardAsync(door => door.ScoreAsync(request));
+        return registry.Roles.Serving ? ScoreCheckedAsync(request) : ForwardAsync(door => door.ScoreAsync(request));
     }
 
     public Task<ScoreAnswer> ScoreBatchAsync(ScoreBatch batch)
     {
         Check(batch);
-        return registry.Roles.Serving ? ScoreBatchLocalAsync(batch) : ForwardAsync(door => door.ScoreBatchAsync(batch));
+        return registry.Roles.Serving ? ScoreCheckedAsync(batch) : ForwardAsync(door => door.ScoreBatchAsync(batch));
     }
 
+    /// <summary>Scores <paramref name="batch"/> on this silo's replica (a serving silo's door for silos that forward).</summary>
     public Task<ScoreAnswer> ScoreBatchLocalAsync(ScoreBatch batch)
     {
         Check(batch);
-        return OnceMoreIfUnloadedAsync(() => ScoreOnceAsync(batch.Model, batch.Time,
-            (featurizer, now) => featurizer.Featurize(batch.Fields, batch.Rows, batch.Lengths, batch.Text, now, ScoreRequest.MaxRows, ScoreRequest.MaxValueLength)));
+        return ScoreCheckedAsync(batch);
     }
+
+    /// <summary>A batch already checked (<see cref="Check"/>): each door checks once, whichever way the call came.</summary>
+    private Task<ScoreAnswer> ScoreCheckedAsync(ScoreBatch batch) =>
+        OnceMoreIfUnloadedAsync(() => ScoreOnceAsync(batch.Model, batch.Time,
+            (featurizer, now) => featurizer.Featurize(batch.Fields, batch.Rows, batch.Lengths, batch.Text, now, ScoreRequest.MaxRows, ScoreRequest.MaxValueLength)));
 
     private static void Check(ScoreBatch? batch)
     {
@@ -120,6 +125,12 @@ public sealed class ServingScorer(
     public Task<IReadOnlyList<Prediction>> ScoreLocalAsync(ScoreRequest request)
     {
         Validate(request);
+        return ScoreCheckedAsync(request);
+    }
+
+    /// <summary>A request already validated: as <see cref="ScoreCheckedAsync(ScoreBatch)"/>.</summary>
+    private Task<IReadOnlyList<Prediction>> ScoreCheckedAsync(ScoreRequest request)
+    {
         var rows = request.Rows;
         return OnceMoreIfUnloadedAsync(async () =>
         {
